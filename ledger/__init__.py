@@ -1,0 +1,1 @@
+"""The ledger: one immutable, hash-chained event log with double-entry postings."""

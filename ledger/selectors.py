@@ -1,0 +1,73 @@
+"""Reads of the log: events as plain records, and account balances."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from django.db.models import QuerySet, Sum
+
+from ledger.models import Event, Posting
+from ledger.records import PostingLine, RecordedEvent
+
+
+def recorded_events(events: QuerySet[Event]) -> list[RecordedEvent]:
+    """Events of a queryset with their postings, as plain records (two queries)."""
+    rows = list(events.order_by("position"))
+    postings: dict[int, list[PostingLine]] = {}
+    for event_id, account, amount in Posting.objects.filter(event_id__in=[e.position for e in rows]).order_by(
+        "event_id", "id"
+    ).values_list("event_id", "account", "amount_cents"):
+        postings.setdefault(event_id, []).append(PostingLine(account, amount))
+    return [_record(e, postings.get(e.position, ())) for e in rows]
+
+
+def iter_log(*, after_position: int = 0, chunk_size: int = 2000) -> Iterator[list[RecordedEvent]]:
+    """The whole log in position order, in chunks, with bounded memory."""
+    while True:
+        rows = list(Event.objects.filter(position__gt=after_position).order_by("position")[:chunk_size])
+        if not rows:
+            return
+        first, last = rows[0].position, rows[-1].position
+        postings: dict[int, list[PostingLine]] = {}
+        for event_id, account, amount in Posting.objects.filter(
+            event_id__gte=first, event_id__lte=last
+        ).order_by("event_id", "id").values_list("event_id", "account", "amount_cents"):
+            postings.setdefault(event_id, []).append(PostingLine(account, amount))
+        yield [_record(e, postings.get(e.position, ())) for e in rows]
+        after_position = last
+
+
+def _record(e: Event, postings) -> RecordedEvent:
+    return RecordedEvent(
+        position=e.position, stream=e.stream, version=e.version, event_type=e.event_type,
+        payload=e.payload, effective_date=e.effective_date, recorded_at=e.recorded_at,
+        acting_user_id=e.acting_user_id, idempotency_key=e.idempotency_key,
+        previous_hash=e.previous_hash, hash=e.hash, postings=tuple(postings),
+    )
+
+
+def stream_events(stream: str) -> list[RecordedEvent]:
+    return recorded_events(Event.objects.filter(stream=stream))
+
+
+def account_balance(account: str, *, as_of: date | None = None) -> int:
+    """The balance of one account in cents, optionally as of an effective date (inclusive)."""
+    postings = Posting.objects.filter(account=account)
+    if as_of is not None:
+        postings = postings.filter(effective_date__lte=as_of)
+    return postings.aggregate(total=Sum("amount_cents"))["total"] or 0
+
+
+def prefix_balance(prefix: str, *, as_of: date | None = None) -> int:
+    """The summed balance of every account under a prefix, e.g. 'loan:L1:'."""
+    return sum(balances_under(prefix, as_of=as_of).values())
+
+
+def balances_under(prefix: str, *, as_of: date | None = None) -> dict[str, int]:
+    """Each account under a prefix with its balance in cents (accounts at zero included)."""
+    postings = Posting.objects.filter(account__startswith=prefix)
+    if as_of is not None:
+        postings = postings.filter(effective_date__lte=as_of)
+    rows = postings.values("account").annotate(total=Sum("amount_cents")).order_by("account")
+    # SQLite's LIKE ignores case; keep only true prefix matches.
+    return {row["account"]: row["total"] for row in rows if row["account"].startswith(prefix)}

@@ -1,0 +1,1 @@
+"""Remittance: the month-end close, the waterfall, distributions to holders, and reports."""

@@ -1,0 +1,6 @@
+"""App configuration for remittance."""
+from django.apps import AppConfig
+
+
+class RemittanceConfig(AppConfig):
+    name = "remittance"

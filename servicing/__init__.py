@@ -1,0 +1,1 @@
+"""Servicing: borrowers, properties, loans, amortization, collections, escrow, delinquency and default."""

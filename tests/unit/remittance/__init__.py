@@ -1,0 +1,1 @@
+"""Unit tests of the remittance app's pure money and calendar modules (no database)."""

@@ -1,0 +1,1 @@
+"""Trusts: SPV trusts, their loan pools, security classes (tranches) and the bondholder register."""

@@ -1,0 +1,6 @@
+"""App configuration for trusts."""
+from django.apps import AppConfig
+
+
+class TrustsConfig(AppConfig):
+    name = "trusts"
