@@ -1,0 +1,40 @@
+# The README's two commands: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mbs
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+DEMO_DATABASE_URL ?= sqlite:///$(CURDIR)/demo.sqlite3
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-postgres test-sqlite venv clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+# The main job on the embedded default: SQLite and Celery tasks run eagerly.
+demo: venv
+	rm -f demo.sqlite3 demo.sqlite3-wal demo.sqlite3-shm
+	env -u CELERY_BROKER_URL DATABASE_URL=$(DEMO_DATABASE_URL) $(BIN)/python manage.py migrate --noinput -v0
+	env -u CELERY_BROKER_URL DATABASE_URL=$(DEMO_DATABASE_URL) $(BIN)/python manage.py demo
+
+# The whole suite against the real PostgreSQL and Redis, then again on SQLite
+# for everything that does not depend on PostgreSQL. pytest's exit code 5
+# (nothing collected) is a failure: a suite that runs no test proves nothing.
+test: test-postgres test-sqlite
+
+test-postgres: venv
+	$(BIN)/python scripts/check_services.py $(TEST_DATABASE_URL) $(TEST_BROKER_URL)
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	rc=$$?; if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; exit $$rc
+
+test-sqlite: venv
+	env -u CELERY_BROKER_URL DATABASE_URL=sqlite:///$(CURDIR)/test-run.sqlite3 $(BIN)/python -m pytest -q -m "not postgres_only" $(PYTEST_ARGS); \
+	rc=$$?; if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests on SQLite"; exit 1; fi; exit $$rc
+
+clean:
+	rm -rf $(VENV) demo.sqlite3* test-run.sqlite3* staticfiles .pytest_cache .hypothesis
