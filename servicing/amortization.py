@@ -1,0 +1,130 @@
+"""Fixed-rate, level-payment amortization on 30/360: the payment and the schedule.
+
+Pure functions over values. Money is integer cents; the note rate is a
+Decimal annual percentage (Decimal("6") is 6%).
+
+Conventions (DESIGN.md section 3):
+- payment = P * r / (1 - (1 + r)^-n), r = rate / 1200, rounded half-up to
+  the cent once; a zero rate pays P / n, rounded half-up.
+- each month interest = balance * r rounded half-up
+  (`ledger.money.monthly_rate_amount`), principal = payment - interest.
+- the last installment clears the balance exactly: its payment is that
+  month's interest plus whatever balance remains. Rounding the level payment
+  can leave a tiny loan (a few cents over many months) paid off before the
+  term; the schedule then ends at the installment that clears it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, localcontext
+
+from dateutil.relativedelta import relativedelta
+
+from ledger.money import monthly_rate_amount, round_half_up
+
+# Forty significant digits keep (1 + r)^-n exact far beyond the cent for any
+# rate and term a mortgage can have; the default 28 would also do, but the
+# margin costs nothing and removes the question.
+_PRECISION = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Installment:
+    """One scheduled monthly installment of principal and interest."""
+
+    number: int
+    due_date: date
+    payment_cents: int
+    interest_cents: int
+    principal_cents: int
+    balance_cents_after: int
+
+
+def level_payment_cents(*, principal_cents: int, annual_rate_percent: Decimal, term_months: int) -> int:
+    """The level monthly principal-and-interest payment that amortizes the loan over its term."""
+    _require_cents("principal_cents", principal_cents, positive=True)
+    _require_rate(annual_rate_percent)
+    _require_term(term_months)
+    if annual_rate_percent == 0:
+        return round_half_up(Decimal(principal_cents) / Decimal(term_months))
+    with localcontext() as context:
+        context.prec = _PRECISION
+        monthly_rate = Decimal(annual_rate_percent) / Decimal(1200)
+        discount = (1 + monthly_rate) ** -term_months
+        payment = Decimal(principal_cents) * monthly_rate / (1 - discount)
+        return round_half_up(payment)
+
+
+def scheduled_split(*, balance_cents: int, annual_rate_percent: Decimal, payment_cents: int) -> tuple[int, int]:
+    """One month's (interest, principal) of a payment on a balance; principal is capped at the balance.
+
+    A payment below the month's interest would grow the balance (negative
+    amortization); no fixed-rate level-pay loan does that, so it is refused.
+    """
+    _require_cents("balance_cents", balance_cents)
+    _require_rate(annual_rate_percent)
+    _require_cents("payment_cents", payment_cents)
+    interest = monthly_rate_amount(balance_cents, annual_rate_percent)
+    if payment_cents < interest:
+        raise ValueError(
+            f"a payment of {payment_cents} cents does not cover the month's interest of {interest} cents; "
+            "negative amortization is not supported"
+        )
+    return interest, min(payment_cents - interest, balance_cents)
+
+
+def schedule(
+    *, principal_cents: int, annual_rate_percent: Decimal, term_months: int, first_payment_date: date
+) -> tuple[Installment, ...]:
+    """The full amortization schedule, one installment a month from first_payment_date."""
+    payment = level_payment_cents(
+        principal_cents=principal_cents, annual_rate_percent=annual_rate_percent, term_months=term_months
+    )
+    _require_date("first_payment_date", first_payment_date)
+    installments: list[Installment] = []
+    balance = principal_cents
+    for number in range(1, term_months + 1):
+        interest = monthly_rate_amount(balance, annual_rate_percent)
+        # The last installment takes whatever is left, so the loan ends at exactly zero.
+        principal = balance if number == term_months else min(payment - interest, balance)
+        balance -= principal
+        installments.append(
+            Installment(
+                number=number,
+                # Counting from the first date (not the previous one) keeps a 31st from drifting to the 28th.
+                due_date=first_payment_date + relativedelta(months=number - 1),
+                payment_cents=interest + principal,
+                interest_cents=interest,
+                principal_cents=principal,
+                balance_cents_after=balance,
+            )
+        )
+        if balance == 0:
+            break
+    return tuple(installments)
+
+
+def _require_cents(name: str, value: object, *, positive: bool = False) -> None:
+    if type(value) is not int:
+        raise ValueError(f"{name} must be integer cents, not {type(value).__name__}")
+    if value < 0 or (positive and value == 0):
+        raise ValueError(f"{name} must be {'positive' if positive else 'zero or more'}, got {value}")
+
+
+def _require_rate(annual_rate_percent: object) -> None:
+    if not isinstance(annual_rate_percent, (Decimal, int)) or isinstance(annual_rate_percent, bool):
+        raise ValueError(f"annual_rate_percent must be a Decimal, not {type(annual_rate_percent).__name__}")
+    if not Decimal(annual_rate_percent).is_finite() or annual_rate_percent < 0:
+        raise ValueError(f"annual_rate_percent must be a finite percentage of zero or more, got {annual_rate_percent}")
+
+
+def _require_term(term_months: object) -> None:
+    if type(term_months) is not int or term_months <= 0:
+        raise ValueError(f"term_months must be a positive whole number of months, got {term_months!r}")
+
+
+def _require_date(name: str, value: object) -> None:
+    # datetime is a subclass of date; a timestamp where a calendar day is meant is a bug upstream.
+    if not isinstance(value, date) or hasattr(value, "hour"):
+        raise ValueError(f"{name} must be a date, got {value!r}")
