@@ -368,41 +368,40 @@ def _interest_change(*, due: int, paid: int) -> dict[str, int]:
     }
 
 
+def _reduce_balances(flow: _Flow, amount: int, groups, field: str) -> tuple[WaterfallResult, int]:
+    """Take `amount` off class balances group by group, pro rata inside a group.
+
+    Returns the result with `field` and the end balances updated, and what
+    was left when every class in the groups stood at zero.
+    """
+    left = amount
+    changes: dict[str, dict[str, int]] = {}
+    for group in groups:
+        current = [flow.result.for_class(s.name) for s in group]
+        balances = [c.balance_end_cents for c in current]
+        taking = min(left, sum(balances))
+        parts = allocate(taking, balances, keys=[c.name for c in current])
+        left -= taking
+        for c, part in zip(current, parts):
+            changes[c.name] = {field: getattr(c, field) + part, "balance_end_cents": c.balance_end_cents - part}
+    return _with_class_changes(flow.result, changes), left
+
+
 def _pay_principal(flow: _Flow) -> _Flow:
     # One rule covers both: a sequential class is a priority group of one, and
     # each group is paid to zero before the next (so a month's paydown can
     # cross a class boundary); inside a group, pro rata by current balance.
-    left = flow.principal_left
-    changes: dict[str, dict[str, int]] = {}
-    for group in _priority_groups(flow.states):
-        current = [flow.result.for_class(s.name) for s in group]
-        balances = [c.balance_end_cents for c in current]
-        paying = min(left, sum(balances))
-        parts = allocate(paying, balances, keys=[c.name for c in current])
-        left -= paying
-        for c, part in zip(current, parts):
-            changes[c.name] = {
-                "principal_paid_cents": c.principal_paid_cents + part,
-                "balance_end_cents": c.balance_end_cents - part,
-            }
-    return replace(flow, result=_with_class_changes(flow.result, changes), principal_left=left)
+    result, left = _reduce_balances(
+        flow, flow.principal_left, _priority_groups(flow.states), "principal_paid_cents"
+    )
+    return replace(flow, result=result, principal_left=left)
 
 
 def _write_off_losses(flow: _Flow) -> _Flow:
-    left = flow.loss_left
-    changes: dict[str, dict[str, int]] = {}
-    for group in reversed(_priority_groups(flow.states)):
-        current = [flow.result.for_class(s.name) for s in group]
-        balances = [c.balance_end_cents for c in current]
-        writing_off = min(left, sum(balances))
-        parts = allocate(writing_off, balances, keys=[c.name for c in current])
-        left -= writing_off
-        for c, part in zip(current, parts):
-            changes[c.name] = {
-                "loss_written_off_cents": c.loss_written_off_cents + part,
-                "balance_end_cents": c.balance_end_cents - part,
-            }
-    result = _with_class_changes(flow.result, changes)
+    # Losses climb from the most junior group (highest priority number) up.
+    result, left = _reduce_balances(
+        flow, flow.loss_left, list(reversed(_priority_groups(flow.states))), "loss_written_off_cents"
+    )
     result = replace(result, unabsorbed_loss_cents=result.unabsorbed_loss_cents + left)
     return replace(flow, result=result, loss_left=0)
 

@@ -1,7 +1,6 @@
 """Payment application: the order of application, suspense, several installments, and conservation."""
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -13,20 +12,10 @@ from hypothesis import strategies as st
 from servicing.amortization import level_payment_cents
 from servicing.payment_application import LoanPosition, PaymentApplication, apply_payment, is_payoff
 from servicing.payoff import payoff_quote
+from tests.unit.servicing.loans import INSTALLMENT, seed_loan
 
-INSTALLMENT = 59_955 + 25_000  # P&I plus escrow of the seed loan below
 
 
-def seed_loan(**changes) -> LoanPosition:
-    """$100,000 at 6% for 30 years with 250.00 escrow a month, next due February 1, 2026."""
-    base = LoanPosition(
-        principal_balance_cents=10_000_000,
-        annual_rate_percent=Decimal("6"),
-        payment_pi_cents=59_955,
-        escrow_monthly_cents=25_000,
-        next_due_date=date(2026, 2, 1),
-    )
-    return replace(base, **changes)
 
 
 def conserved(application: PaymentApplication) -> bool:

@@ -1,7 +1,6 @@
 """Payoff quotes and settlements, and the 30/360 US day count they accrue on."""
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -11,17 +10,9 @@ from hypothesis import strategies as st
 
 from servicing.payment_application import LoanPosition
 from servicing.payoff import days_30_360, payoff_quote, settle_payoff
+from tests.unit.servicing.loans import seed_loan
 
 
-def seed_loan(**changes) -> LoanPosition:
-    base = LoanPosition(
-        principal_balance_cents=10_000_000,
-        annual_rate_percent=Decimal("6"),
-        payment_pi_cents=59_955,
-        escrow_monthly_cents=25_000,
-        next_due_date=date(2026, 2, 1),
-    )
-    return replace(base, **changes)
 
 
 @pytest.mark.parametrize(
