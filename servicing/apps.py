@@ -1,6 +1,17 @@
-"""App configuration for servicing."""
+"""App configuration for servicing; registers the LoanPosition projection."""
 from django.apps import AppConfig
 
 
 class ServicingConfig(AppConfig):
     name = "servicing"
+    verbose_name = "Servicing"
+
+    def ready(self):
+        from ledger.projections import registry
+        from ledger.verification import register_check
+        from servicing.projections import LoanPositionProjection, load_handlers
+        from servicing.selectors import loan_positions_match_ledger
+
+        load_handlers()
+        registry.register(LoanPositionProjection())
+        register_check("loan balances equal their ledger accounts", loan_positions_match_ledger)

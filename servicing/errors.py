@@ -1,0 +1,25 @@
+"""Servicing's refusals, each naming the loan and the reason."""
+from collections.abc import Sequence
+
+
+class ServicingError(Exception):
+    """A servicing action was refused; nothing was recorded."""
+
+
+class UnknownLoan(ServicingError):
+    def __init__(self, loan_number: str):
+        super().__init__(f"loan {loan_number} is not boarded")
+
+
+class LoanClosed(ServicingError):
+    def __init__(self, loan_number: str, status: str):
+        super().__init__(f"loan {loan_number} is {status.replace('_', ' ')}; it takes no more payments")
+
+
+class FileRejected(ServicingError):
+    """A tape or payment file with bad rows: nothing in it was recorded."""
+
+    def __init__(self, kind: str, problems: Sequence):
+        self.problems = list(problems)
+        listed = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{kind} rejected, nothing recorded: {len(self.problems)} bad row(s)\n{listed}")

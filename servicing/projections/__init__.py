@@ -1,0 +1,73 @@
+"""The LoanPosition projection: one handler per event type, fed in batches.
+
+Handlers live beside the services that record their events (boarding.py,
+collections.py, escrow.py, default.py here) and are merged below. A handler
+takes the loan's current position (None before boarding) and the event, and
+returns the position after it; the projection loads the batch's positions in
+one query and saves them in bulk.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from ledger.projections import Projection
+from ledger.records import RecordedEvent
+from servicing.models import LoanPosition
+
+Handler = Callable[[LoanPosition | None, RecordedEvent], LoanPosition]
+
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*event_types: str):
+    """Register a handler for event types of loan streams."""
+
+    def register(fn: Handler) -> Handler:
+        for event_type in event_types:
+            if event_type in HANDLERS:
+                raise ValueError(f"{event_type} already has a LoanPosition handler")
+            HANDLERS[event_type] = fn
+        return fn
+
+    return register
+
+
+def loan_number_of(event: RecordedEvent) -> str:
+    return event.stream.split(":", 1)[1]
+
+
+class LoanPositionProjection(Projection):
+    name = "servicing.loan_positions"
+    models = (LoanPosition,)
+    unstable_fields = frozenset()
+
+    @property
+    def event_types(self):
+        return frozenset(HANDLERS)
+
+    def apply(self, events: Sequence[RecordedEvent]) -> None:
+        loan_events = [e for e in events if e.stream.startswith("loan:")]
+        numbers = {loan_number_of(e) for e in loan_events}
+        current = {p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in=numbers)}
+        existed = set(current)
+        for event in loan_events:
+            number = loan_number_of(event)
+            position = HANDLERS[event.event_type](current.get(number), event)
+            position.stream_version = event.version
+            position.last_position = event.position
+            current[number] = position
+        new = [p for n, p in current.items() if n not in existed]
+        changed = [p for n, p in current.items() if n in existed]
+        LoanPosition.objects.bulk_create(new, batch_size=1000)
+        if changed:
+            fields = [f.name for f in LoanPosition._meta.concrete_fields if not f.primary_key]
+            LoanPosition.objects.bulk_update(changed, fields, batch_size=1000)
+
+
+def load_handlers() -> None:
+    """Import every module of this package, so their handlers register themselves."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")

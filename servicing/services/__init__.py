@@ -1,0 +1,1 @@
+"""Servicing's services: the only code that records servicing facts."""

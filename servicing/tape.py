@@ -1,0 +1,169 @@
+"""Reading a loan tape: CSV rows into checked values, every bad row reported.
+
+Pure: text in, (rows, problems) out. A problem names the line number (the
+header is line 1) and the reason; the caller boards nothing if there is any.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from ledger.money import MoneyFormatError, cents_from_dollars
+from servicing.amortization import level_payment_cents
+
+TAPE_COLUMNS = (
+    "loan_number", "borrower_name", "property_address", "property_type", "property_value", "original_balance",
+    "current_balance", "note_rate", "term_months", "first_payment_date", "next_due_date", "servicing_fee_rate",
+    "escrow_monthly", "autopay",
+)
+LOAN_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
+YES = {"true", "yes", "y", "1"}
+NO = {"false", "no", "n", "0", ""}
+
+
+@dataclass(frozen=True, slots=True)
+class TapeProblem:
+    line: int
+    reason: str
+
+    def __str__(self):
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class LoanTapeRow:
+    line: int
+    loan_number: str
+    borrower_name: str
+    property_address: str
+    property_type: str
+    property_value_cents: int
+    original_balance_cents: int
+    current_balance_cents: int
+    note_rate: Decimal
+    term_months: int
+    first_payment_date: date
+    next_due_date: date
+    servicing_fee_rate: Decimal
+    escrow_monthly_cents: int
+    autopay: bool
+    payment_pi_cents: int
+
+
+class _Bad(ValueError):
+    pass
+
+
+def parse_tape_bytes(raw: bytes) -> tuple[list[LoanTapeRow], list[TapeProblem]]:
+    """A tape as uploaded or read from disk: UTF-8 (with or without a BOM)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return [], [TapeProblem(1, f"the file is not UTF-8 text (bad byte at offset {error.start})")]
+    return parse_tape(text)
+
+
+def parse_tape(text: str) -> tuple[list[LoanTapeRow], list[TapeProblem]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in TAPE_COLUMNS if c not in header]
+    extra = [c for c in header if c not in TAPE_COLUMNS]
+    if missing or extra:
+        parts = ([f"missing columns {', '.join(missing)}"] if missing else []) + (
+            [f"unknown columns {', '.join(extra)}"] if extra else [])
+        return [], [TapeProblem(1, "; ".join(parts))]
+    reader.fieldnames = header
+    rows, problems, seen = [], [], {}
+    for record in reader:
+        line = reader.line_num
+        try:
+            row = _row(line, record)
+        except _Bad as bad:
+            problems.append(TapeProblem(line, str(bad)))
+            continue
+        if row.loan_number in seen:
+            problems.append(TapeProblem(line, f"loan {row.loan_number} is on the tape twice (also line {seen[row.loan_number]})"))
+            continue
+        seen[row.loan_number] = line
+        rows.append(row)
+    if not rows and not problems:
+        problems.append(TapeProblem(1, "the tape has no loans"))
+    return rows, problems
+
+
+def _row(line: int, record: dict) -> LoanTapeRow:
+    if None in record:
+        raise _Bad("more fields than columns")
+    get = {k: (v or "").strip() for k, v in record.items()}
+    number = get["loan_number"]
+    if not LOAN_NUMBER.match(number):
+        raise _Bad(f"loan_number {number!r} must be 1-40 letters, digits, '-', '_' or '.'")
+    for name in ("borrower_name", "property_address"):
+        if not get[name] or len(get[name]) > 200:
+            raise _Bad(f"{name} is required (at most 200 characters)")
+    if get["property_type"].lower() not in ("residential", "commercial"):
+        raise _Bad(f"property_type {get['property_type']!r} must be residential or commercial")
+    original = _money(get, "original_balance", positive=True)
+    current = _money(get, "current_balance", positive=True) if get["current_balance"] else original
+    if current > original:
+        raise _Bad(f"current_balance {get['current_balance']} is above original_balance {get['original_balance']}")
+    rate = _rate(get, "note_rate")
+    fee_rate = _rate(get, "servicing_fee_rate")
+    if fee_rate >= rate and rate > 0:
+        raise _Bad(f"servicing_fee_rate {fee_rate} must be below note_rate {rate}")
+    term = _term(get["term_months"])
+    first_payment = _date(get, "first_payment_date")
+    next_due = _date(get, "next_due_date") if get["next_due_date"] else first_payment
+    if next_due < first_payment:
+        raise _Bad(f"next_due_date {next_due} is before first_payment_date {first_payment}")
+    autopay = get["autopay"].lower()
+    if autopay not in YES | NO:
+        raise _Bad(f"autopay {get['autopay']!r} must be true or false")
+    return LoanTapeRow(
+        line=line, loan_number=number, borrower_name=get["borrower_name"], property_address=get["property_address"],
+        property_type=get["property_type"].lower(), property_value_cents=_money(get, "property_value"),
+        original_balance_cents=original, current_balance_cents=current, note_rate=rate, term_months=term,
+        first_payment_date=first_payment, next_due_date=next_due, servicing_fee_rate=fee_rate,
+        escrow_monthly_cents=_money(get, "escrow_monthly"), autopay=autopay in YES,
+        payment_pi_cents=level_payment_cents(principal_cents=original, annual_rate_percent=rate, term_months=term),
+    )
+
+
+def _money(get: dict, name: str, *, positive: bool = False) -> int:
+    try:
+        cents = cents_from_dollars(get[name])
+    except MoneyFormatError as error:
+        raise _Bad(f"{name}: {error}") from None
+    if cents < 0 or (positive and cents == 0):
+        raise _Bad(f"{name} {get[name]} must be {'more than zero' if positive else 'zero or more'}")
+    return cents
+
+
+def _rate(get: dict, name: str) -> Decimal:
+    try:
+        rate = Decimal(get[name])
+    except InvalidOperation:
+        raise _Bad(f"{name} {get[name]!r} is not a percentage like 6.125") from None
+    if not rate.is_finite() or not (0 <= rate <= 30) or rate != rate.quantize(Decimal("0.0001")):
+        raise _Bad(f"{name} {get[name]!r} must be a percentage from 0 to 30 with at most 4 decimals")
+    return rate.quantize(Decimal("0.0001"))
+
+
+def _term(text: str) -> int:
+    if not text.isdigit() or not (1 <= int(text) <= 480):
+        raise _Bad(f"term_months {text!r} must be a whole number of months from 1 to 480")
+    return int(text)
+
+
+def _date(get: dict, name: str) -> date:
+    try:
+        value = date.fromisoformat(get[name])
+    except ValueError:
+        raise _Bad(f"{name} {get[name]!r} is not an ISO date (YYYY-MM-DD)") from None
+    if not (date(1970, 1, 1) <= value <= date(2100, 12, 31)):
+        raise _Bad(f"{name} {value} is out of range")
+    return value

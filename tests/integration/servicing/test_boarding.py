@@ -1,0 +1,104 @@
+"""Boarding loans from a tape: all or nothing, every bad row named, never twice."""
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from ledger.models import Event
+from ledger.selectors import account_balance
+from ledger.verification import verify
+from servicing.errors import FileRejected
+from servicing.models import Loan, LoanPosition
+from tests.integration.servicing.tapes import SEED_ROW, board, seed_rows, tape
+
+pytestmark = pytest.mark.django_db
+
+
+def test_boarding_the_seed_tape_records_terms_position_and_ledger():
+    result = board(*seed_rows(10))
+    assert len(result.boarded) == 10 and result.already_boarded == []
+    loan = Loan.objects.get(loan_number="L001")
+    assert loan.payment_pi_cents == 59_955 and loan.note_rate == Decimal("6")
+    position = LoanPosition.objects.get(loan_id="L001")
+    assert position.principal_balance_cents == 10_000_000
+    assert position.next_due_date == date(2026, 2, 1)
+    assert position.escrow_monthly_cents == 25_000
+    assert account_balance("loan:L001:principal") == 10_000_000
+    boarded = Event.objects.get(stream="loan:L001")
+    assert boarded.event_type == "LoanBoarded" and boarded.payload["note_rate"] == "6.0000"
+    assert verify().ok
+
+
+def test_rerunning_a_tape_boards_nothing_twice():
+    board(*seed_rows(3))
+    again = board(*seed_rows(4))
+    assert again.boarded == ["L004"] and again.already_boarded == ["L001", "L002", "L003"]
+    assert Event.objects.filter(event_type="LoanBoarded").count() == 4
+
+
+def test_a_loan_boarded_before_on_other_terms_is_a_bad_row():
+    board(SEED_ROW)
+    with pytest.raises(FileRejected, match="line 2: loan L001 is already boarded on other terms"):
+        board({**SEED_ROW, "note_rate": "6.5"})
+
+
+def test_every_bad_row_is_reported_with_its_line_and_nothing_is_boarded():
+    rows = [
+        {"loan_number": "G1"},
+        {"loan_number": "B1", "original_balance": "-5.00"},
+        {"loan_number": "B2", "note_rate": "six"},
+        {"loan_number": "B3", "first_payment_date": "2026-13-01"},
+        {"loan_number": "B4", "property_type": "castle"},
+        {"loan_number": "G1"},
+        {"loan_number": "B5", "current_balance": "200000.00"},
+        {"loan_number": "B6", "original_balance": "100.001"},
+        {"loan_number": "B7", "autopay": "maybe"},
+    ]
+    with pytest.raises(FileRejected) as rejected:
+        board(*rows)
+    reasons = [str(p) for p in rejected.value.problems]
+    assert reasons == [
+        "line 3: original_balance -5.00 must be more than zero",
+        "line 4: note_rate 'six' is not a percentage like 6.125",
+        "line 5: first_payment_date '2026-13-01' is not an ISO date (YYYY-MM-DD)",
+        "line 6: property_type 'castle' must be residential or commercial",
+        "line 7: loan G1 is on the tape twice (also line 2)",
+        "line 8: current_balance 200000.00 is above original_balance 100000.00",
+        "line 9: original_balance: '100.001' has fractions of a cent",
+        "line 10: autopay 'maybe' must be true or false",
+    ]
+    assert not Loan.objects.exists() and not Event.objects.exists()
+
+
+def test_wrong_columns_and_bad_encoding_are_refused():
+    with pytest.raises(FileRejected, match="line 1: missing columns autopay"):
+        board_raw(tape(SEED_ROW, columns=[c for c in SEED_ROW if c != "autopay"]))
+    with pytest.raises(FileRejected, match="not UTF-8"):
+        board_raw(b"loan_number\n\xff\xfe\n")
+
+
+def board_raw(raw):
+    from servicing.services.boarding import tape_board
+
+    return tape_board(raw=raw, boarded_on=date(2026, 1, 15))
+
+
+def test_board_loans_command(tmp_path, capsys):
+    path = tmp_path / "tape.csv"
+    path.write_bytes(tape(*seed_rows(2)))
+    call_command("board_loans", str(path), "--boarded-on", "2026-01-15")
+    assert "boarded 2 loan(s); 0 already boarded" in capsys.readouterr().out
+    call_command("board_loans", str(path))
+    assert "boarded 0 loan(s); 2 already boarded" in capsys.readouterr().out
+    path.write_bytes(tape({"loan_number": "X1", "term_months": "0"}))
+    with pytest.raises(CommandError, match="line 2: term_months '0' must be a whole number"):
+        call_command("board_loans", str(path))
+
+
+def test_replay_rebuilds_positions_exactly():
+    board(*seed_rows(5))
+    from ledger.projections import differences
+
+    assert differences() == []
