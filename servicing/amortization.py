@@ -22,6 +22,7 @@ from decimal import Decimal, localcontext
 from dateutil.relativedelta import relativedelta
 
 from ledger.money import monthly_rate_amount, round_half_up
+from servicing.checks import require_cents as _require_cents, require_date as _require_date
 
 # Forty significant digits keep (1 + r)^-n exact far beyond the cent for any
 # rate and term a mortgage can have; the default 28 would also do, but the
@@ -105,11 +106,6 @@ def schedule(
     return tuple(installments)
 
 
-def _require_cents(name: str, value: object, *, positive: bool = False) -> None:
-    if type(value) is not int:
-        raise ValueError(f"{name} must be integer cents, not {type(value).__name__}")
-    if value < 0 or (positive and value == 0):
-        raise ValueError(f"{name} must be {'positive' if positive else 'zero or more'}, got {value}")
 
 
 def _require_rate(annual_rate_percent: object) -> None:
@@ -122,9 +118,3 @@ def _require_rate(annual_rate_percent: object) -> None:
 def _require_term(term_months: object) -> None:
     if type(term_months) is not int or term_months <= 0:
         raise ValueError(f"term_months must be a positive whole number of months, got {term_months!r}")
-
-
-def _require_date(name: str, value: object) -> None:
-    # datetime is a subclass of date; a timestamp where a calendar day is meant is a bug upstream.
-    if not isinstance(value, date) or hasattr(value, "hour"):
-        raise ValueError(f"{name} must be a date, got {value!r}")

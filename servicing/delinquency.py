@@ -24,6 +24,7 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 
 from ledger.money import round_half_up
+from servicing.checks import require_date as _require_date
 
 MBA_BUCKETS: tuple[str, ...] = ("current", "30", "60", "90+")
 
@@ -71,9 +72,3 @@ def _months_delinquent(*, next_due_date: date, as_of: date, at_most: int) -> int
     while months < at_most and as_of >= next_due_date + relativedelta(months=months + 1) - timedelta(days=1):
         months += 1
     return months
-
-
-def _require_date(name: str, value: object) -> None:
-    # datetime is a subclass of date; a timestamp where a calendar day is meant is a bug upstream.
-    if not isinstance(value, date) or hasattr(value, "hour"):
-        raise ValueError(f"{name} must be a date, got {value!r}")

@@ -43,6 +43,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 
 from ledger.money import allocate
+from servicing.checks import require_date as _require_date, require_cents as _require_cents
 
 MONTHS_IN_YEAR = 12
 SURPLUS_REFUND_THRESHOLD_CENTS = 5000  # $50.00, 12 CFR 1024.17(f)(2)(i)
@@ -223,14 +224,3 @@ def _spread(*, total_cents: int, months: int, cap_cents: int | None) -> list[int
         shares.append(min(share, left))
         left -= shares[-1]
     return shares
-
-
-def _require_cents(name: str, value: object) -> None:
-    if type(value) is not int or value < 0:
-        raise ValueError(f"{name} must be integer cents of zero or more, got {value!r}")
-
-
-def _require_date(name: str, value: object) -> None:
-    # datetime is a subclass of date; a timestamp where a calendar day is meant is a bug upstream.
-    if not isinstance(value, date) or hasattr(value, "hour"):
-        raise ValueError(f"{name} must be a date, got {value!r}")

@@ -38,6 +38,7 @@ from dateutil.relativedelta import relativedelta
 
 from servicing.amortization import scheduled_split
 from servicing.payoff import payoff_quote
+from servicing.checks import require_cents as _require_cents, require_date as _require_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,16 +207,3 @@ def _apply_principal_only(*, position: LoanPosition, amount_cents: int, received
         curtailment_cents=curtailment, to_suspense_cents=overflow, from_suspense_cents=0,
         installments_paid=0, due_dates_paid=(), position_after=after,
     )
-
-
-def _require_cents(name: str, value: object, *, positive: bool = False) -> None:
-    if type(value) is not int:
-        raise ValueError(f"{name} must be integer cents, not {type(value).__name__}")
-    if value < 0 or (positive and value == 0):
-        raise ValueError(f"{name} must be {'positive' if positive else 'zero or more'}, got {value}")
-
-
-def _require_date(name: str, value: object) -> None:
-    # datetime is a subclass of date; a timestamp where a calendar day is meant is a bug upstream.
-    if not isinstance(value, date) or hasattr(value, "hour"):
-        raise ValueError(f"{name} must be a date, got {value!r}")

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from dateutil.relativedelta import relativedelta
 
 from ledger.money import round_half_up
+from servicing.checks import require_date as _require_date
 
 if TYPE_CHECKING:  # payment_application imports this module; the position is only an annotation here.
     from servicing.payment_application import LoanPosition
@@ -170,9 +171,3 @@ def settle_payoff(*, position: LoanPosition, amount_cents: int, as_of: date) -> 
 
 def _is_last_day_of_february(day: date) -> bool:
     return day.month == 2 and day.day == calendar.monthrange(day.year, 2)[1]
-
-
-def _require_date(name: str, value: object) -> None:
-    # datetime is a subclass of date; a timestamp where a calendar day is meant is a bug upstream.
-    if not isinstance(value, date) or hasattr(value, "hour"):
-        raise ValueError(f"{name} must be a date, got {value!r}")
