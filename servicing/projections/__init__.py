@@ -41,9 +41,9 @@ class LoanPositionProjection(Projection):
     models = (LoanPosition,)
     unstable_fields = frozenset()
 
-    @property
-    def event_types(self):
-        return frozenset(HANDLERS)
+    # Every event: any event on a loan stream moves the position's stream
+    # version, which services use as their expected version, handler or not.
+    event_types = None
 
     def apply(self, events: Sequence[RecordedEvent]) -> None:
         loan_events = [e for e in events if e.stream.startswith("loan:")]
@@ -52,7 +52,10 @@ class LoanPositionProjection(Projection):
         existed = set(current)
         for event in loan_events:
             number = loan_number_of(event)
-            position = HANDLERS[event.event_type](current.get(number), event)
+            handler = HANDLERS.get(event.event_type)
+            position = handler(current.get(number), event) if handler else current.get(number)
+            if position is None:
+                continue  # nothing to track before the loan is boarded
             position.stream_version = event.version
             position.last_position = event.position
             current[number] = position

@@ -102,3 +102,14 @@ def test_replay_rebuilds_positions_exactly():
     from ledger.projections import differences
 
     assert differences() == []
+
+
+def test_any_event_on_a_loan_stream_moves_the_position_version():
+    """Services append at the position's version; an unhandled event type must not leave it stale."""
+    from ledger.records import NewEvent
+    from ledger.services import append
+
+    board(SEED_ROW)
+    append(stream="loan:L001", expected_version=1,
+           events=[NewEvent("BorrowerContacted", {"channel": "phone"}, date(2026, 2, 20))])
+    assert LoanPosition.objects.get(loan_id="L001").stream_version == 2
