@@ -1,5 +1,6 @@
 """Before the tests: are PostgreSQL and Redis there? Say so plainly if not."""
 import sys
+from urllib.parse import urlparse, urlunparse
 
 import psycopg
 import redis
@@ -7,8 +8,11 @@ import redis
 
 def main(database_url: str, broker_url: str) -> int:
     problems = []
+    # The server, not the named database: the tests create their own test_<name>
+    # database, and the named one need not exist on a fresh machine.
+    server = urlunparse(urlparse(database_url)._replace(scheme="postgresql", path="/postgres"))
     try:
-        psycopg.connect(database_url.replace("postgres://", "postgresql://", 1), connect_timeout=5).close()
+        psycopg.connect(server, connect_timeout=5).close()
     except Exception as error:  # any failure to connect is reported the same way
         problems.append(f"PostgreSQL at {database_url} is not reachable: {error}".strip())
     try:

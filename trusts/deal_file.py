@@ -1,0 +1,214 @@
+"""Reading a deal file (JSON) into checked values; every inconsistency reported together.
+
+Pure: a parsed JSON object in, (DealSpec or None, problems) out. Checks that
+need the database (unknown or already pooled loans, faces against the pool's
+cut-off balance) are the forming service's.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ledger.money import MoneyFormatError, cents_from_dollars
+
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
+REMITTANCE_TYPES = ("actual/actual", "scheduled/scheduled")
+PRINCIPAL_RULES = ("pro-rata", "sequential")
+NET_WAC = "net-wac"
+
+
+@dataclass(frozen=True, slots=True)
+class ClassSpec:
+    name: str
+    face_cents: int
+    coupon: Decimal | None  # None: net-wac, all interest left after fee and spread
+    principal_rule: str
+    priority: int
+    denomination_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingSpec:
+    holder_code: str
+    holder_name: str
+    class_name: str
+    face_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class DealSpec:
+    code: str
+    name: str
+    issuer: str
+    servicer: str
+    trustee: str
+    closing_date: date
+    cutoff_date: date
+    first_payment_date: date
+    payment_day: int
+    issuer_spread_rate: Decimal
+    remittance_type: str
+    purchase_price_percent: Decimal
+    residual_holder: str
+    overcollateralized: bool
+    loans: tuple[str, ...]
+    classes: tuple[ClassSpec, ...]
+    holders: tuple[HoldingSpec, ...]
+
+
+class _Problems(list):
+    def field(self, where: str, message: str) -> None:
+        self.append(f"{where}: {message}")
+
+
+def parse_deal(data: Any) -> tuple[DealSpec | None, list[str]]:
+    problems = _Problems()
+    if not isinstance(data, dict):
+        return None, ["the deal file must be a JSON object"]
+    text = {k: _text(data, k, problems) for k in ("code", "name", "issuer", "servicer", "trustee", "residual_holder")}
+    if text["code"] and not CODE.match(text["code"]):
+        problems.field("code", f"{text['code']!r} must be 1-40 letters, digits, '-', '_' or '.'")
+    dates = {k: _date(data, k, problems) for k in ("closing_date", "cutoff_date", "first_payment_date")}
+    if all(dates.values()) and not dates["cutoff_date"] <= dates["closing_date"] < dates["first_payment_date"]:
+        problems.append("dates: the cut-off must not follow the closing, which must precede the first payment")
+    payment_day = data.get("payment_day", 25)
+    if type(payment_day) is not int or not 1 <= payment_day <= 31:
+        problems.field("payment_day", f"{payment_day!r} must be a day of the month, 1 to 31")
+    spread = _percent(data.get("issuer_spread_rate"), "issuer_spread_rate", problems)
+    price = _percent(data.get("purchase_price_percent", "100"), "purchase_price_percent", problems, upper=Decimal(200))
+    remittance_type = data.get("remittance_type", "actual/actual")
+    if remittance_type not in REMITTANCE_TYPES:
+        problems.field("remittance_type", f"{remittance_type!r} must be one of {', '.join(REMITTANCE_TYPES)}")
+    loans = _loans(data.get("loans"), problems)
+    classes = _classes(data.get("classes"), problems)
+    holders = _holders(data.get("holders", []), {c.name: c for c in classes}, problems)
+    if problems:
+        return None, list(problems)
+    return DealSpec(
+        **text, **dates, payment_day=payment_day, issuer_spread_rate=spread, remittance_type=remittance_type,
+        purchase_price_percent=price, overcollateralized=bool(data.get("overcollateralized", False)),
+        loans=loans, classes=classes, holders=holders,
+    ), []
+
+
+def _text(data, key, problems) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        problems.field(key, "is required (text, at most 200 characters)")
+        return ""
+    return value.strip()
+
+
+def _date(data, key, problems) -> date | None:
+    try:
+        return date.fromisoformat(data.get(key))
+    except (TypeError, ValueError):
+        problems.field(key, f"{data.get(key)!r} is not an ISO date (YYYY-MM-DD)")
+        return None
+
+
+def _percent(raw, where, problems, upper=Decimal(30)) -> Decimal:
+    """A percentage given as a string (or an integer); floats are refused as for money."""
+    try:
+        value = Decimal(str(raw)) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else None
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or not 0 <= value <= upper:
+        problems.field(where, f"{raw!r} must be a percentage (a string like \"0.6\") from 0 to {upper}")
+        return Decimal(0)
+    return value
+
+
+def _money(raw, where, problems, *, positive=True) -> int:
+    try:
+        cents = cents_from_dollars(raw) if isinstance(raw, str) else None
+    except MoneyFormatError as error:
+        problems.field(where, str(error))
+        return 0
+    if cents is None or cents < 0 or (positive and cents == 0):
+        problems.field(where, f"{raw!r} must be an amount in dollars as a string, like \"1000.00\", above zero")
+        return 0
+    return cents
+
+
+def _loans(raw, problems) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not raw or not all(isinstance(n, str) for n in raw):
+        problems.field("loans", "must be a non-empty list of loan numbers")
+        return ()
+    seen: set[str] = set()
+    for number in raw:
+        if number in seen:
+            problems.field("loans", f"loan {number} is listed twice")
+        seen.add(number)
+    return tuple(raw)
+
+
+def _classes(raw, problems) -> tuple[ClassSpec, ...]:
+    if not isinstance(raw, list) or not raw:
+        problems.field("classes", "must be a non-empty list")
+        return ()
+    classes, priorities = [], defaultdict(list)
+    for i, item in enumerate(raw):
+        spec = _class(item if isinstance(item, dict) else {}, f"classes[{i}]", problems)
+        if spec:
+            if any(c.name == spec.name for c in classes):
+                problems.field(f"classes[{i}]", f"class {spec.name} is defined twice")
+            classes.append(spec)
+            priorities[spec.priority].append(spec)
+    for priority, group in priorities.items():
+        if len(group) > 1 and any(c.principal_rule == "sequential" for c in group):
+            problems.field("classes", f"sequential classes need their own priority; {priority} is shared")
+    return tuple(classes)
+
+
+def _class(item: dict, where: str, problems) -> ClassSpec | None:
+    name = item.get("name")
+    if not isinstance(name, str) or not CODE.match(name or ""):
+        problems.field(where, "name is required (letters, digits, '-', '_' or '.')")
+        return None
+    where = f"class {name}"
+    face = _money(item.get("face"), f"{where} face", problems)
+    denomination = _money(item.get("denomination", "1000.00"), f"{where} denomination", problems)
+    coupon_raw = item.get("coupon")
+    coupon = None if coupon_raw == NET_WAC else _percent(coupon_raw, f"{where} coupon", problems)
+    rule = item.get("principal", "pro-rata")
+    if rule not in PRINCIPAL_RULES:
+        problems.field(where, f"principal {rule!r} must be pro-rata or sequential")
+    priority = item.get("priority", 1)
+    if type(priority) is not int or priority < 1:
+        problems.field(where, f"priority {priority!r} must be a whole number from 1 (paid first)")
+        priority = 1
+    if face and denomination and face % denomination:
+        problems.field(where, f"face {item.get('face')} is not a whole number of {item.get('denomination', '1000.00')} bonds")
+    return ClassSpec(name, face, coupon, rule, priority, denomination)
+
+
+def _holders(raw, classes: dict[str, ClassSpec], problems) -> tuple[HoldingSpec, ...]:
+    if not isinstance(raw, list):
+        problems.field("holders", "must be a list")
+        return ()
+    holdings, held = [], defaultdict(int)
+    for i, item in enumerate(raw):
+        item = item if isinstance(item, dict) else {}
+        code, name, class_name = item.get("code"), item.get("name") or item.get("code"), item.get("class")
+        where = f"holders[{i}] {code}"
+        if not isinstance(code, str) or not CODE.match(code):
+            problems.field(f"holders[{i}]", "code is required (letters, digits, '-', '_' or '.')")
+            continue
+        face = _money(item.get("face"), f"{where} face", problems)
+        security = classes.get(class_name)
+        if security is None:
+            problems.field(where, f"class {class_name!r} is not a class of this deal")
+            continue
+        if face and face % security.denomination_cents:
+            problems.field(where, f"face {item.get('face')} is not a multiple of class {class_name}'s denomination")
+        held[class_name] += face
+        holdings.append(HoldingSpec(code, str(name)[:200], class_name, face))
+    for class_name, total in held.items():
+        if total > classes[class_name].face_cents:
+            problems.field(f"class {class_name}", "holdings add up to more than its face")
+    return tuple(holdings)
