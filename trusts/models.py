@@ -1,0 +1,125 @@
+"""Trusts' tables: the SPV trust, its classes, its pool and its bondholder register.
+
+`Trust`, `SecurityClass` and `Holder` are reference rows written by the
+services with the events that record them. `PoolLoan` and `HoldingMovement`
+are projections of the trust's and the register's streams, rebuilt by replay.
+"""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Holder(models.Model):
+    """A bondholder (investor), optionally linked to a portal login."""
+
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    contact = models.CharField(max_length=300, blank=True)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="holder")
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class Trust(models.Model):
+    class RemittanceType(models.TextChoices):
+        ACTUAL_ACTUAL = "actual/actual"
+        SCHEDULED_SCHEDULED = "scheduled/scheduled"
+
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    issuer = models.CharField(max_length=200)
+    servicer = models.CharField(max_length=200)
+    trustee = models.CharField(max_length=200)
+    closing_date = models.DateField()
+    cutoff_date = models.DateField()
+    first_payment_date = models.DateField()
+    payment_day = models.PositiveSmallIntegerField(default=25)
+    issuer_spread_rate = models.DecimalField(max_digits=7, decimal_places=4, help_text="annual percent")
+    remittance_type = models.CharField(max_length=30, choices=RemittanceType.choices,
+                                       default=RemittanceType.ACTUAL_ACTUAL)
+    purchase_price_percent = models.DecimalField(max_digits=9, decimal_places=4)
+    residual_holder = models.CharField(max_length=200, help_text="receives excess spread")
+    overcollateralized = models.BooleanField(default=False)
+
+    def __str__(self):
+        return self.code
+
+    @property
+    def stream(self) -> str:
+        return trust_stream(self.code)
+
+
+def trust_stream(code: str) -> str:
+    return f"trust:{code}"
+
+
+def register_stream(code: str) -> str:
+    return f"register:{code}"
+
+
+class SecurityClass(models.Model):
+    """A class (tranche) of the trust's bonds."""
+
+    class PrincipalRule(models.TextChoices):
+        PRO_RATA = "pro-rata"
+        SEQUENTIAL = "sequential"
+
+    trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="classes")
+    name = models.CharField(max_length=40)
+    original_face_cents = models.BigIntegerField()
+    coupon = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True,
+                                 help_text="annual percent; empty means net-wac")
+    principal_rule = models.CharField(max_length=20, choices=PrincipalRule.choices)
+    priority = models.PositiveSmallIntegerField(default=1, help_text="1 is paid first; the highest takes losses first")
+    denomination_cents = models.BigIntegerField()
+
+    class Meta:
+        verbose_name_plural = "classes"
+        ordering = ["trust", "priority", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["trust", "name"], name="class_name_unique_in_trust"),
+            models.CheckConstraint(condition=Q(original_face_cents__gt=0), name="class_face_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.trust.code} {self.name}"
+
+    @property
+    def is_net_wac(self) -> bool:
+        return self.coupon is None
+
+
+class PoolLoan(models.Model):
+    """A loan in a trust's pool (projection): each loan in at most one trust at a time."""
+
+    trust = models.ForeignKey(Trust, on_delete=models.DO_NOTHING, related_name="pool", db_constraint=False)
+    loan = models.ForeignKey("servicing.Loan", on_delete=models.DO_NOTHING, related_name="pool_memberships",
+                             db_constraint=False)
+    cutoff_balance_cents = models.BigIntegerField()
+    price_cents = models.BigIntegerField()
+    transferred_on = models.DateField()
+    removed_on = models.DateField(null=True, blank=True)
+    removal_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["loan"], condition=Q(removed_on__isnull=True),
+                                    name="loan_in_one_trust_at_a_time"),
+        ]
+
+
+class HoldingMovement(models.Model):
+    """One line of the register (projection): face (original, in cents) into or out of a holding."""
+
+    security_class = models.ForeignKey(SecurityClass, on_delete=models.DO_NOTHING, related_name="movements",
+                                       db_constraint=False)
+    holder = models.ForeignKey(Holder, on_delete=models.DO_NOTHING, related_name="movements", db_constraint=False)
+    face_cents = models.BigIntegerField(help_text="positive in, negative out")
+    trade_date = models.DateField()
+    settlement_date = models.DateField()
+    event_position = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["security_class", "settlement_date"], name="holding_class_settled")]

@@ -1,0 +1,32 @@
+"""Reads of the register and the pool: holdings as of a date, and factors."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Sum
+
+from trusts.models import HoldingMovement, SecurityClass
+
+FACTOR_PLACES = Decimal("0.00000001")
+
+
+def holdings_as_of(*, security_class: SecurityClass, as_of: date) -> dict[str, int]:
+    """Original face held by each holder of a class, counting transfers settled by `as_of`."""
+    rows = (
+        HoldingMovement.objects.filter(security_class=security_class, settlement_date__lte=as_of)
+        .values("holder__code").annotate(face=Sum("face_cents")).order_by("holder__code")
+    )
+    return {row["holder__code"]: row["face"] for row in rows if row["face"]}
+
+
+def holders_of_record(*, security_class: SecurityClass, record_date: date) -> dict[str, int]:
+    """Who receives a period's payment: the register as it stands on the record date."""
+    return holdings_as_of(security_class=security_class, as_of=record_date)
+
+
+def factor(balance_cents: int, original_cents: int) -> Decimal:
+    """A pool or class factor to 8 decimals: balance over original."""
+    if original_cents <= 0:
+        raise ValueError("a factor needs a positive original balance")
+    return (Decimal(balance_cents) / Decimal(original_cents)).quantize(FACTOR_PLACES, rounding=ROUND_HALF_UP)

@@ -1,0 +1,140 @@
+"""Forming a trust from a deal file: the trust, its pool, its classes and holdings, at once.
+
+Every inconsistency (in the file, or against the loans on the books) is
+reported together and nothing is formed. The trust, pool, register and
+holder streams are appended in one transaction.
+"""
+from __future__ import annotations
+
+import json
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+
+from ledger.records import NewEvent, PostingLine, StreamAppend
+from ledger.selectors import account_balance
+from ledger.services import append_batch
+from servicing import accounts as loan_accounts
+from servicing.models import CLOSED_STATUSES, Loan, LoanPosition
+from trusts.deal_file import DealSpec, parse_deal
+from trusts.errors import DealRejected
+from trusts.models import Holder, PoolLoan, SecurityClass, Trust, register_stream, trust_stream
+
+
+def deal_file_form(*, raw: bytes, acting_user=None) -> Trust:
+    """Form the trust a deal file describes; raises DealRejected listing every problem."""
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DealRejected([f"the deal file is not valid UTF-8 JSON: {error}"]) from None
+    spec, problems = parse_deal(data)
+    if problems:
+        raise DealRejected(problems)
+    return trust_form(spec=spec, acting_user=acting_user)
+
+
+@transaction.atomic
+def trust_form(*, spec: DealSpec, acting_user=None) -> Trust:
+    cutoff = _check_against_books(spec)
+    trust = Trust.objects.create(
+        code=spec.code, name=spec.name, issuer=spec.issuer, servicer=spec.servicer, trustee=spec.trustee,
+        closing_date=spec.closing_date, cutoff_date=spec.cutoff_date, first_payment_date=spec.first_payment_date,
+        payment_day=spec.payment_day, issuer_spread_rate=spec.issuer_spread_rate,
+        remittance_type=spec.remittance_type, purchase_price_percent=spec.purchase_price_percent,
+        residual_holder=spec.residual_holder, overcollateralized=spec.overcollateralized,
+    )
+    SecurityClass.objects.bulk_create([
+        SecurityClass(trust=trust, name=c.name, original_face_cents=c.face_cents, coupon=c.coupon,
+                      principal_rule=c.principal_rule, priority=c.priority, denomination_cents=c.denomination_cents)
+        for c in spec.classes
+    ])
+    new_holders = _register_holders(spec)
+    append_batch(appends=[*new_holders, *_deal_events(spec, cutoff)], acting_user=acting_user)
+    return trust
+
+
+def _check_against_books(spec: DealSpec) -> dict[str, int]:
+    """Each loan's cut-off balance; DealRejected if any loan or face does not fit."""
+    problems = []
+    if Trust.objects.filter(code=spec.code).exists():
+        problems.append(f"code: trust {spec.code} already exists")
+    loans = {loan.loan_number: loan for loan in Loan.objects.filter(loan_number__in=spec.loans)}
+    statuses = dict(LoanPosition.objects.filter(loan_id__in=spec.loans).values_list("loan_id", "status"))
+    pooled = dict(PoolLoan.objects.filter(loan_id__in=spec.loans, removed_on__isnull=True)
+                  .values_list("loan_id", "trust__code"))
+    cutoff = {}
+    for number in spec.loans:
+        if number not in loans:
+            problems.append(f"loans: loan {number} is not boarded")
+        elif number in pooled:
+            problems.append(f"loans: loan {number} is already in trust {pooled[number]}")
+        elif statuses.get(number) in CLOSED_STATUSES:
+            problems.append(f"loans: loan {number} is {statuses[number].replace('_', ' ')}")
+        else:
+            cutoff[number] = _cutoff_balance(loans[number], spec)
+    faces = sum(c.face_cents for c in spec.classes)
+    pool = sum(cutoff.values())
+    if len(cutoff) == len(spec.loans) and faces != pool and not (spec.overcollateralized and faces < pool):
+        problems.append(
+            f"classes: faces add up to {faces / 100:,.2f} but the pool's cut-off balance is {pool / 100:,.2f}"
+            + ("" if spec.overcollateralized else " (declare \"overcollateralized\": true if that is intended)")
+        )
+    if problems:
+        raise DealRejected(problems)
+    return cutoff
+
+
+def _cutoff_balance(loan: Loan, spec: DealSpec) -> int:
+    # The balance on the cut-off date; a loan boarded after it comes in at its boarded balance.
+    if loan.boarded_on > spec.cutoff_date:
+        return loan.boarded_balance_cents
+    return account_balance(loan_accounts.principal(loan.loan_number), as_of=spec.cutoff_date)
+
+
+def _register_holders(spec: DealSpec) -> list[StreamAppend]:
+    known = set(Holder.objects.filter(code__in=[h.holder_code for h in spec.holders]).values_list("code", flat=True))
+    new = {h.holder_code: h.holder_name for h in spec.holders if h.holder_code not in known}
+    Holder.objects.bulk_create([Holder(code=code, name=name) for code, name in new.items()])
+    return [
+        StreamAppend(f"holder:{code}", 0, (NewEvent("HolderRegistered", {"code": code, "name": name},
+                                                    spec.closing_date),))
+        for code, name in new.items()
+    ]
+
+
+def _deal_events(spec: DealSpec, cutoff: dict[str, int]) -> list[StreamAppend]:
+    prices = {n: int((Decimal(b) * spec.purchase_price_percent / 100).quantize(Decimal(1), ROUND_HALF_UP))
+              for n, b in cutoff.items()}
+    pool, paid = sum(cutoff.values()), sum(prices.values())
+    postings = [PostingLine(f"trust:{spec.code}:pool", pool), PostingLine(f"trust:{spec.code}:seller_payable", -paid)]
+    if pool != paid:
+        postings.append(PostingLine(f"trust:{spec.code}:purchase_discount", paid - pool))
+    formed = NewEvent("TrustFormed", _spec_payload(spec), spec.closing_date)
+    transferred = NewEvent(
+        "PoolLoansTransferred",
+        {"loans": [{"loan_number": n, "cutoff_balance_cents": cutoff[n], "price_cents": prices[n]} for n in spec.loans]},
+        spec.cutoff_date, tuple(postings),
+    )
+    issued = NewEvent(
+        "CertificatesIssued",
+        {"holdings": [{"holder": h.holder_code, "class": h.class_name, "face_cents": h.face_cents} for h in spec.holders]},
+        spec.closing_date,
+    )
+    return [StreamAppend(trust_stream(spec.code), 0, (formed, transferred)),
+            StreamAppend(register_stream(spec.code), 0, (issued,))]
+
+
+def _spec_payload(spec: DealSpec) -> dict:
+    return {
+        "code": spec.code, "name": spec.name, "issuer": spec.issuer, "servicer": spec.servicer,
+        "trustee": spec.trustee, "closing_date": spec.closing_date.isoformat(),
+        "cutoff_date": spec.cutoff_date.isoformat(), "first_payment_date": spec.first_payment_date.isoformat(),
+        "payment_day": spec.payment_day, "issuer_spread_rate": str(spec.issuer_spread_rate),
+        "remittance_type": spec.remittance_type, "purchase_price_percent": str(spec.purchase_price_percent),
+        "residual_holder": spec.residual_holder, "overcollateralized": spec.overcollateralized,
+        "classes": [
+            {"name": c.name, "face_cents": c.face_cents, "coupon": None if c.coupon is None else str(c.coupon),
+             "principal_rule": c.principal_rule, "priority": c.priority, "denomination_cents": c.denomination_cents}
+            for c in spec.classes
+        ],
+    }

@@ -1,0 +1,69 @@
+"""Transfers of holdings between holders: never more than the seller holds."""
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+
+from ledger.errors import ConcurrencyConflict
+from ledger.models import Stream
+from ledger.records import NewEvent
+from ledger.services import append
+from trusts.errors import TrustError
+from trusts.models import Holder, SecurityClass, register_stream
+from trusts.selectors import holdings_as_of
+
+RETRIES = 5
+
+
+def holding_transfer(*, trust_code: str, class_name: str, from_holder: str, to_holder: str, face_cents: int,
+                     trade_date: date, settlement_date: date, acting_user=None):
+    """Move face from one holder to another, effective on the settlement date."""
+    security_class = _class(trust_code, class_name)
+    _check(security_class, from_holder, to_holder, face_cents, trade_date, settlement_date)
+    event = NewEvent("HoldingTransferred", {
+        "class": class_name, "from_holder": from_holder, "to_holder": to_holder, "face_cents": face_cents,
+        "trade_date": trade_date.isoformat(), "settlement_date": settlement_date.isoformat(),
+    }, settlement_date)
+    stream = register_stream(trust_code)
+    for _ in range(RETRIES):
+        try:
+            with transaction.atomic():
+                version = Stream.objects.filter(name=stream).values_list("version", flat=True).first() or 0
+                # Checked at the version appended at: a concurrent transfer makes this one retry.
+                _check_holding(security_class, from_holder, face_cents, settlement_date)
+                return append(stream=stream, expected_version=version, events=[event], acting_user=acting_user)[0]
+        except ConcurrencyConflict:
+            continue
+    raise TrustError(f"the register of {trust_code} is busy; try the transfer again")
+
+
+def _class(trust_code: str, class_name: str) -> SecurityClass:
+    try:
+        return SecurityClass.objects.select_related("trust").get(trust__code=trust_code, name=class_name)
+    except SecurityClass.DoesNotExist:
+        raise TrustError(f"trust {trust_code} has no class {class_name}") from None
+
+
+def _check(security_class, from_holder, to_holder, face_cents, trade_date, settlement_date) -> None:
+    if from_holder == to_holder:
+        raise TrustError("a transfer needs two different holders")
+    missing = {from_holder, to_holder} - set(Holder.objects.filter(code__in=[from_holder, to_holder])
+                                             .values_list("code", flat=True))
+    if missing:
+        raise TrustError(f"unknown holder {', '.join(sorted(missing))}")
+    if type(face_cents) is not int or face_cents <= 0 or face_cents % security_class.denomination_cents:
+        raise TrustError(f"face must be a positive multiple of the {security_class.denomination_cents / 100:,.2f} "
+                         "denomination")
+    if settlement_date < trade_date:
+        raise TrustError("settlement cannot come before the trade")
+
+
+def _check_holding(security_class, from_holder, face_cents, settlement_date) -> None:
+    # The seller must hold the face on the settlement date and on every later date already
+    # on the register (a later settled sale of the same bonds would otherwise overdraw it).
+    later = holdings_as_of(security_class=security_class, as_of=date.max).get(from_holder, 0)
+    held = min(holdings_as_of(security_class=security_class, as_of=settlement_date).get(from_holder, 0), later)
+    if face_cents > held:
+        raise TrustError(f"holder {from_holder} holds {held / 100:,.2f} of class {security_class.name}, "
+                         f"less than the {face_cents / 100:,.2f} to transfer")
