@@ -17,9 +17,12 @@ from servicing.models import LoanPosition
 Handler = Callable[[LoanPosition | None, RecordedEvent], LoanPosition]
 
 HANDLERS: dict[str, Handler] = {}
+# Event types that start a position (boarding); every other handler is only
+# called for a loan that already has one.
+CREATING: set[str] = set()
 
 
-def handles(*event_types: str):
+def handles(*event_types: str, creates: bool = False):
     """Register a handler for event types of loan streams."""
 
     def register(fn: Handler) -> Handler:
@@ -27,6 +30,8 @@ def handles(*event_types: str):
             if event_type in HANDLERS:
                 raise ValueError(f"{event_type} already has a LoanPosition handler")
             HANDLERS[event_type] = fn
+            if creates:
+                CREATING.add(event_type)
         return fn
 
     return register
@@ -52,10 +57,12 @@ class LoanPositionProjection(Projection):
         existed = set(current)
         for event in loan_events:
             number = loan_number_of(event)
+            position = current.get(number)
+            if position is None and event.event_type not in CREATING:
+                continue  # a stream with no boarded loan (yet) has no position to keep
             handler = HANDLERS.get(event.event_type)
-            position = handler(current.get(number), event) if handler else current.get(number)
-            if position is None:
-                continue  # nothing to track before the loan is boarded
+            if handler is not None:
+                position = handler(position, event)
             position.stream_version = event.version
             position.last_position = event.position
             current[number] = position

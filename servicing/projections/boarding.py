@@ -6,7 +6,7 @@ from servicing.models import LoanPosition, LoanStatus
 from servicing.projections import handles, loan_number_of
 
 
-@handles("LoanBoarded")
+@handles("LoanBoarded", creates=True)
 def on_loan_boarded(position, event):
     terms = event.payload
     return LoanPosition(
