@@ -141,6 +141,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# --- Servicing policy ------------------------------------------------------
+SERVICING_NSF_FEE_CENTS = env_int("SERVICING_NSF_FEE_CENTS", 0)  # returned-payment fee, if the notes allow one
+SERVICING_LATE_CHARGE_PERCENT = os.environ.get("SERVICING_LATE_CHARGE_PERCENT", "5")  # of principal and interest
+SERVICING_GRACE_DAYS = env_int("SERVICING_GRACE_DAYS", 15)
+
 # --- Sessions and security --------------------------------------------------
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)  # one working day
 SESSION_COOKIE_HTTPONLY = True

@@ -1,0 +1,50 @@
+"""Record the liquidation of a defaulted loan: sale proceeds, costs, and the realized loss."""
+from django.core.management.base import BaseCommand, CommandError
+
+from ledger.money import MoneyFormatError, cents_from_dollars, dollars
+from servicing.errors import ServicingError
+from servicing.management.commands._common import acting_user, iso_date
+from servicing.services.default import loan_liquidate
+
+SHOWN = (
+    ("gross proceeds", "gross_proceeds_cents"), ("escrow applied", "escrow_applied_cents"),
+    ("suspense applied", "suspense_applied_cents"), ("costs paid", "costs_paid_cents"),
+    ("advances recovered", "advance_recovered_cents"), ("interest recovered", "interest_cents"),
+    ("principal recovered", "principal_recovered_cents"), ("late charges recovered", "late_charges_recovered_cents"),
+    ("fees recovered", "fees_recovered_cents"), ("refund to borrower", "refund_to_borrower_cents"),
+    ("realized loss", "realized_loss_cents"), ("advances written off", "advance_written_off_cents"),
+    ("late charges written off", "late_charges_written_off_cents"), ("fees written off", "fees_written_off_cents"),
+)
+
+
+def cents(text: str) -> int:
+    try:
+        return cents_from_dollars(text)
+    except MoneyFormatError as error:
+        raise CommandError(str(error)) from None
+
+
+class Command(BaseCommand):
+    help = "Liquidate a loan in foreclosure or REO: proceeds pay costs, advances, interest, then principal."
+
+    def add_arguments(self, parser):
+        parser.add_argument("loan", help="loan number")
+        parser.add_argument("--liquidated-on", type=iso_date, required=True, help="sale date, YYYY-MM-DD")
+        parser.add_argument("--proceeds", type=cents, required=True, help="gross sale proceeds in dollars")
+        parser.add_argument("--costs", type=cents, default=0, help="liquidation costs in dollars (default 0)")
+        parser.add_argument("--user", help="username recorded as the acting user")
+
+    def handle(self, *args, **options):
+        try:
+            event = loan_liquidate(
+                loan_number=options["loan"], liquidated_on=options["liquidated_on"],
+                gross_proceeds_cents=options["proceeds"], costs_cents=options["costs"],
+                acting_user=acting_user(options["user"]),
+            )
+        except ServicingError as refused:
+            raise CommandError(str(refused)) from None
+        p = event.payload
+        self.stdout.write(f"loan {options['loan']} liquidated on {p['on']} ({p['interest_days']} days of interest "
+                          f"from {p['accrual_start']})")
+        for label, key in SHOWN:
+            self.stdout.write(f"  {label:<26}{dollars(p[key]):>14}")

@@ -1,0 +1,514 @@
+"""Collections: payments posted, payoffs, returned payments, payment files and autopay drafts.
+
+The split of money is `servicing.payment_application` and `servicing.payoff`
+(pure); this module reads the loan's position, asks them, and records the
+result as one event on the loan's stream with balanced postings, the
+period's `collections` amounts and the `position_after` the LoanPosition
+projection copies.
+
+Rules kept here:
+- A bank reference posts once: its event carries the idempotency key
+  "payment:<reference>". Posting the same reference again with the same
+  loan, amount, date and kind returns the original (already_posted); with
+  anything different it is refused, naming the reference.
+- Optimistic concurrency: read the position and its stream version, compute,
+  append at that version; if another writer got there first, read again and
+  recompute (up to MAX_ATTEMPTS times).
+- A payment that covers the payoff quote for its day is a payoff (LoanPaidOff,
+  with any excess refunded: BorrowerRefundPaid). A payment that would clear the
+  principal but not the accrued interest is refused rather than leaving a loan
+  at zero principal still owing interest.
+- A returned payment (PaymentReturned) negates the original's postings and
+  collections exactly and reverses the deltas it made to the position (see
+  `_position_without`); a payoff is never returned automatically.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ledger.errors import ConcurrencyConflict, IdempotencyConflict
+from ledger.models import Event
+from ledger.money import dollars
+from ledger.records import NewEvent, PostingLine, RecordedEvent
+from ledger.selectors import recorded_events
+from ledger.services import append
+from servicing import accounts
+from servicing.errors import FileRejected, LoanClosed, ServicingError, UnknownLoan
+from servicing.models import LoanPosition, LoanStatus, loan_stream
+from servicing.payment_application import PaymentApplication, apply_payment, is_payoff
+from servicing.payment_file import PaymentFileProblem, PaymentRow, parse_payment_file_bytes, reference_problem
+from servicing.payoff import PayoffSettlement, payoff_quote
+from servicing.projections.collections import collections_payload, negated_collections, position_snapshot
+from servicing.services.payoff import money_position, open_position, payoff_events
+
+log = logging.getLogger(__name__)
+
+# Eight writers on one loan lose at most seven rounds each; the margin covers a burst of more.
+MAX_ATTEMPTS = 20
+# Position fields a payment changes by an amount: a return adds back (before - after) of each.
+_DELTA_FIELDS = ("principal_balance_cents", "suspense_cents", "escrow_balance_cents", "escrow_advance_cents",
+                 "late_charges_due_cents", "fees_due_cents")
+
+
+class PaymentRefused(ServicingError):
+    """A payment or return that cannot be recorded as asked; the message names the loan and why."""
+
+
+class DuplicateReference(PaymentRefused):
+    def __init__(self, reference: str, original: RecordedEvent, asked: dict):
+        p = original.payload
+        super().__init__(
+            f"reference {reference} was already used for {dollars(p['amount_cents'])} to loan "
+            f"{p['loan_number']} received on {p['received_on']} ({original.event_type}, position "
+            f"{original.position}); this request is {dollars(asked['amount_cents'])} to loan {asked['loan_number']} "
+            f"received on {asked['received_on']}: a new payment needs a new reference"
+        )
+
+
+class UnknownPayment(PaymentRefused):
+    def __init__(self, loan_number: str, reference: str):
+        super().__init__(f"loan {loan_number}: no payment with reference {reference} was posted to it")
+
+
+class LoanBusy(ServicingError):
+    def __init__(self, loan_number: str):
+        super().__init__(f"loan {loan_number} kept changing while this was computed ({MAX_ATTEMPTS} attempts); "
+                         "nothing was recorded, try again")
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    """A payment as recorded: its event, and the split when it was computed now."""
+
+    loan_number: str
+    reference: str
+    event: RecordedEvent
+    already_posted: bool = False
+    application: PaymentApplication | None = None
+    settlement: PayoffSettlement | None = None
+    refund_event: RecordedEvent | None = None
+
+    @property
+    def paid_off(self) -> bool:
+        return self.event.event_type == "LoanPaidOff"
+
+    @property
+    def parts(self) -> dict:
+        """The split as recorded in the event (also for a payment posted before)."""
+        return self.event.payload["payoff" if self.paid_off else "application"]
+
+
+@dataclass(frozen=True)
+class ReturnResult:
+    loan_number: str
+    reference: str
+    event: RecordedEvent
+    fee_cents: int
+
+
+@transaction.atomic
+def payment_post(*, loan_number: str, amount_cents: int, received_on: date, reference: str,
+                 principal_only: bool = False, acting_user=None) -> PaymentResult:
+    """Record money received on a loan: a payment split by the application order, or a payoff."""
+    request = _payment_request(loan_number, amount_cents, received_on, reference, principal_only)
+    try:
+        return _retrying(loan_number, lambda: _post_once(request, acting_user))
+    except IdempotencyConflict:
+        # Another writer recorded the reference (on another loan) between our check and our append.
+        return _already_posted(_recorded(f"payment:{request['reference']}"), request)
+
+
+def _payment_request(loan_number, amount_cents, received_on, reference, principal_only) -> dict:
+    """The facts of the request as the event records them; refuses malformed input."""
+    problem = reference_problem(reference)
+    if problem:
+        raise PaymentRefused(f"loan {loan_number}: {problem}")
+    if type(amount_cents) is not int or amount_cents <= 0:
+        shown = dollars(amount_cents) if type(amount_cents) is int else repr(amount_cents)
+        raise PaymentRefused(f"loan {loan_number}: a payment must be more than zero integer cents, got {shown}")
+    _require_past_date(loan_number, "received_on", received_on)
+    return {"loan_number": loan_number, "reference": reference.strip(), "amount_cents": amount_cents,
+            "received_on": received_on.isoformat(), "principal_only": bool(principal_only)}
+
+
+def _require_past_date(loan_number: str, name: str, value: object) -> None:
+    if not isinstance(value, date) or hasattr(value, "hour"):
+        raise PaymentRefused(f"loan {loan_number}: {name} must be a date, got {value!r}")
+    today = timezone.localdate()
+    if value > today:
+        raise PaymentRefused(f"loan {loan_number}: {name} {value.isoformat()} is in the future "
+                             f"(today is {today.isoformat()})")
+
+
+def _recorded(key: str) -> RecordedEvent | None:
+    found = recorded_events(Event.objects.filter(idempotency_key=key))
+    return found[0] if found else None
+
+
+def _same_request(original: RecordedEvent, request: dict) -> bool:
+    return original.stream == loan_stream(request["loan_number"]) and all(
+        original.payload.get(key) == value for key, value in request.items())
+
+
+def _already_posted(original: RecordedEvent, request: dict) -> PaymentResult:
+    if not _same_request(original, request):
+        raise DuplicateReference(request["reference"], original, request)
+    return PaymentResult(loan_number=request["loan_number"], reference=request["reference"], event=original,
+                         already_posted=True, refund_event=_recorded(f"refund:{request['reference']}"))
+
+
+def _retrying(loan_number: str, attempt):
+    """Run `attempt` (read, compute, append at the read version) until no one else wrote in between."""
+    for tries in range(MAX_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return attempt()
+        except ConcurrencyConflict:
+            # A little jitter keeps retrying writers from colliding in lockstep.
+            time.sleep(random.uniform(0, 0.002 * (tries + 1)))
+    raise LoanBusy(loan_number)
+
+
+def _post_once(request: dict, acting_user) -> PaymentResult:
+    # Checked on every attempt: a concurrent writer may have posted this very reference meanwhile.
+    original = _recorded(f"payment:{request['reference']}")
+    if original is not None:
+        return _already_posted(original, request)
+    loan = request["loan_number"]
+    position = open_position(loan)
+    received_on = date.fromisoformat(request["received_on"])
+    if received_on < position.loan.boarded_on:
+        raise PaymentRefused(f"loan {loan}: received_on {received_on.isoformat()} is before the loan was "
+                             f"boarded on {position.loan.boarded_on.isoformat()}")
+    amount = request["amount_cents"]
+    if is_payoff(position=money_position(position, for_payoff=True), amount_cents=amount, received_on=received_on):
+        events, settlement = payoff_events(position=position, amount_cents=amount, received_on=received_on,
+                                           reference=request["reference"], request=request)
+        recorded = _append(position, events, acting_user)
+        return PaymentResult(loan_number=loan, reference=request["reference"], event=recorded[0],
+                             already_posted=recorded[0].version != position.stream_version + 1,
+                             settlement=settlement, refund_event=recorded[1] if len(recorded) > 1 else None)
+    application = apply_payment(position=money_position(position), amount_cents=amount, received_on=received_on,
+                                principal_only=request["principal_only"])
+    if application.position_after.principal_balance_cents == 0:
+        quote = payoff_quote(position=money_position(position, for_payoff=True), as_of=received_on)
+        raise PaymentRefused(
+            f"loan {loan}: {dollars(amount)} would clear the principal but is {dollars(quote.total_cents - amount)} "
+            f"short of the payoff of {dollars(quote.total_cents)} on {received_on.isoformat()} (accrued interest, "
+            "charges and fees); collect the payoff amount instead"
+        )
+    recorded = _append(position, [_payment_event(position, application, request)], acting_user)
+    return PaymentResult(loan_number=loan, reference=request["reference"], event=recorded[0],
+                         already_posted=recorded[0].version != position.stream_version + 1,
+                         application=application)
+
+
+def _append(position: LoanPosition, events: list[NewEvent], acting_user) -> list[RecordedEvent]:
+    return append(stream=loan_stream(position.loan_id), expected_version=position.stream_version, events=events,
+                  acting_user=acting_user)
+
+
+def _payment_event(position: LoanPosition, app: PaymentApplication, request: dict) -> NewEvent:
+    """PaymentPosted: cash in, credited to what the application paid; the escrow part repays any advance first."""
+    loan = position.loan_id
+    advance_repaid = min(position.escrow_advance_cents, app.escrow_cents)
+    escrow_deposit = app.escrow_cents - advance_repaid
+    money_after = app.position_after
+    before = position_snapshot(position)
+    last_paid = max(app.received_on, position.last_payment_date or app.received_on)
+    after = {
+        **before,
+        "principal_balance_cents": money_after.principal_balance_cents,
+        "next_due_date": money_after.next_due_date.isoformat(),
+        "suspense_cents": money_after.suspense_cents,
+        "escrow_balance_cents": position.escrow_balance_cents + escrow_deposit,
+        "escrow_advance_cents": position.escrow_advance_cents - advance_repaid,
+        "late_charges_due_cents": money_after.late_charges_due_cents,
+        "fees_due_cents": money_after.fees_due_cents,
+        "last_payment_date": last_paid.isoformat(),
+    }
+    lines = [
+        (accounts.CUSTODIAL_CASH, app.amount_cents),
+        (accounts.interest(loan), -app.interest_cents),
+        (accounts.principal(loan), -(app.principal_cents + app.curtailment_cents)),
+        (accounts.escrow_advance(loan), -advance_repaid),
+        (accounts.escrow(loan), -escrow_deposit),
+        (accounts.late_charges(loan), -app.late_charges_cents),
+        (accounts.fees(loan), -app.fees_cents),
+        (accounts.suspense(loan), app.from_suspense_cents - app.to_suspense_cents),
+    ]
+    payload = {
+        **request,
+        "application": _application_part(app, advance_repaid, escrow_deposit),
+        "collections": collections_payload(interest_cents=app.interest_cents,
+                                           scheduled_principal_cents=app.principal_cents,
+                                           curtailment_cents=app.curtailment_cents),
+        "position_before": before,
+        "position_after": after,
+    }
+    return NewEvent("PaymentPosted", payload, app.received_on,
+                    tuple(PostingLine(a, c) for a, c in lines if c),
+                    idempotency_key=f"payment:{request['reference']}")
+
+
+def _application_part(app: PaymentApplication, advance_repaid: int, escrow_deposit: int) -> dict:
+    return {
+        "interest_cents": app.interest_cents,
+        "principal_cents": app.principal_cents,
+        "curtailment_cents": app.curtailment_cents,
+        "escrow_cents": app.escrow_cents,
+        "escrow_advance_repaid_cents": advance_repaid,
+        "escrow_deposit_cents": escrow_deposit,
+        "late_charges_cents": app.late_charges_cents,
+        "fees_cents": app.fees_cents,
+        "to_suspense_cents": app.to_suspense_cents,
+        "from_suspense_cents": app.from_suspense_cents,
+        "installments_paid": app.installments_paid,
+        "due_dates_paid": [d.isoformat() for d in app.due_dates_paid],
+    }
+
+
+# --- Returned payments -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_return(*, loan_number: str, reference: str, returned_on: date, reason: str,
+                   fee_cents: int | None = None, acting_user=None) -> ReturnResult:
+    """Record a payment the bank returned (NSF, stopped, closed account), plus a returned-payment fee.
+
+    The fee defaults to settings.SERVICING_NSF_FEE_CENTS (0 when unset).
+    """
+    problem = reference_problem(reference)
+    if problem:
+        raise PaymentRefused(f"loan {loan_number}: {problem}")
+    reference = reference.strip()
+    if not isinstance(reason, str) or not reason.strip():
+        raise PaymentRefused(f"loan {loan_number}: give the bank's reason for returning payment {reference}")
+    fee = getattr(settings, "SERVICING_NSF_FEE_CENTS", 0) if fee_cents is None else fee_cents
+    if type(fee) is not int or fee < 0:
+        raise PaymentRefused(f"loan {loan_number}: the returned-payment fee must be zero or more integer cents, "
+                             f"got {fee!r}")
+    _require_past_date(loan_number, "returned_on", returned_on)
+    return _retrying(loan_number, lambda: _return_once(
+        _returnable(loan_number, reference, returned_on), returned_on, reason.strip(), fee, acting_user))
+
+
+def _returnable(loan_number: str, reference: str, returned_on: date) -> RecordedEvent:
+    """The payment's original event, if it can be returned; refuses otherwise."""
+    original = _recorded(f"payment:{reference}")
+    if original is None or original.stream != loan_stream(loan_number):
+        raise UnknownPayment(loan_number, reference)
+    if original.event_type == "LoanPaidOff":
+        raise PaymentRefused(f"loan {loan_number}: payment {reference} paid the loan off; returning a payoff "
+                             "needs a manual reinstatement of the loan")
+    returned = _recorded(f"return:{reference}")
+    if returned is not None:
+        raise PaymentRefused(f"loan {loan_number}: payment {reference} was already returned on "
+                             f"{returned.effective_date.isoformat()} (position {returned.position})")
+    if returned_on < original.effective_date:
+        raise PaymentRefused(f"loan {loan_number}: payment {reference} was received on "
+                             f"{original.effective_date.isoformat()}, after the return date {returned_on.isoformat()}")
+    return original
+
+
+def _return_once(original: RecordedEvent, returned_on: date, reason: str, fee: int, acting_user) -> ReturnResult:
+    loan = original.payload["loan_number"]
+    reference = original.payload["reference"]
+    position = LoanPosition.objects.filter(loan_id=loan).first()
+    if position is None:
+        raise UnknownLoan(loan)
+    if position.is_closed:
+        raise PaymentRefused(f"loan {loan} is {position.status.replace('_', ' ')} since payment {reference}; "
+                             "returning it needs a manual reinstatement of the loan")
+    after = _position_without(position, original, fee)
+    lines = [PostingLine(p.account, -p.amount_cents) for p in original.postings]
+    if fee:
+        lines += [PostingLine(accounts.fees(loan), fee), PostingLine(accounts.FEE_INCOME, -fee)]
+    payload = {
+        "loan_number": loan, "reference": reference, "returned_on": returned_on.isoformat(), "reason": reason,
+        "amount_cents": original.payload["amount_cents"], "received_on": original.payload["received_on"],
+        "returned_event_position": original.position, "fee_cents": fee,
+        "collections": negated_collections(original.payload["collections"]),
+        "position_before": position_snapshot(position), "position_after": after,
+    }
+    event = NewEvent("PaymentReturned", payload, returned_on, tuple(lines), idempotency_key=f"return:{reference}")
+    recorded = _append(position, [event], acting_user)
+    return ReturnResult(loan_number=loan, reference=reference, event=recorded[0], fee_cents=fee)
+
+
+def _position_without(position: LoanPosition, original: RecordedEvent, fee: int) -> dict:
+    """The position with the returned payment taken out: the rule is to reverse that payment's deltas.
+
+    Each amount gets back (before - after) of the payment; the due date moves
+    back by the installments it paid (exactly to its old value when nothing
+    moved it since); the last payment date becomes the latest payment still
+    standing. Later events keep their effects. If a later event spent money
+    this payment provided (suspense or escrow would go below zero), the return
+    is refused: return the later payments first, newest first.
+    """
+    loan = position.loan_id
+    before, paid_after = original.payload["position_before"], original.payload["position_after"]
+    snapshot = position_snapshot(position)
+    for name in _DELTA_FIELDS:
+        snapshot[name] += before[name] - paid_after[name]
+    snapshot["fees_due_cents"] += fee
+    negative = [name for name in _DELTA_FIELDS if snapshot[name] < 0]
+    if negative:
+        raise PaymentRefused(
+            f"loan {loan}: payment {original.payload['reference']} cannot be returned on its own: later activity "
+            f"used money it provided ({', '.join(negative)} would go below zero); return the later payments "
+            "first, newest first, or reverse by hand"
+        )
+    if snapshot["next_due_date"] == paid_after["next_due_date"]:
+        snapshot["next_due_date"] = before["next_due_date"]
+    else:
+        months = original.payload["application"]["installments_paid"]
+        snapshot["next_due_date"] = (position.next_due_date - relativedelta(months=months)).isoformat()
+    snapshot["last_payment_date"] = _last_payment_standing(loan, original.payload["reference"])
+    return snapshot
+
+
+def _last_payment_standing(loan_number: str, returning: str) -> str | None:
+    """The latest received_on of the loan's payments not returned (ISO), None when none stand."""
+    rows = Event.objects.filter(stream=loan_stream(loan_number), event_type__in=("PaymentPosted", "PaymentReturned"))
+    posted, returned = {}, {returning}
+    for event_type, payload in rows.values_list("event_type", "payload"):
+        if event_type == "PaymentReturned":
+            returned.add(payload["reference"])
+        else:
+            posted[payload["reference"]] = payload["received_on"]
+    standing = [day for ref, day in posted.items() if ref not in returned]
+    return max(standing) if standing else None
+
+
+# --- Payment files -------------------------------------------------------------------------------------
+
+
+@dataclass
+class PaymentFilePreview:
+    """What importing a file would do: rows to post, rows posted before (same content), and every problem."""
+
+    to_post: list[PaymentRow] = field(default_factory=list)
+    already_posted: list[PaymentRow] = field(default_factory=list)
+    problems: list[PaymentFileProblem] = field(default_factory=list)
+
+
+@dataclass
+class PaymentFileResult:
+    posted: list[PaymentResult] = field(default_factory=list)
+    already_posted: list[PaymentRow] = field(default_factory=list)
+
+
+def payment_file_preview(*, raw: bytes, today: date | None = None) -> PaymentFilePreview:
+    """Check every row of a payment file against the file's rules and the ledger; records nothing."""
+    rows, problems = parse_payment_file_bytes(raw, today=today or timezone.localdate())
+    preview = PaymentFilePreview(problems=list(problems))
+    positions = {p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in={r.loan_number for r in rows})
+                 .select_related("loan")}
+    originals = {r.idempotency_key: r for r in recorded_events(
+        Event.objects.filter(idempotency_key__in=[f"payment:{r.reference}" for r in rows]))}
+    for row in rows:
+        problem = _row_problem(row, positions.get(row.loan_number), originals.get(f"payment:{row.reference}"))
+        if problem == "already posted":
+            preview.already_posted.append(row)
+        elif problem:
+            preview.problems.append(PaymentFileProblem(row.line, problem))
+        else:
+            preview.to_post.append(row)
+    preview.problems.sort(key=lambda p: p.line)
+    return preview
+
+
+def _row_problem(row: PaymentRow, position: LoanPosition | None, original: RecordedEvent | None) -> str | None:
+    if original is not None:
+        request = {"loan_number": row.loan_number, "reference": row.reference, "amount_cents": row.amount_cents,
+                   "received_on": row.received_on.isoformat(), "principal_only": False}
+        return "already posted" if _same_request(original, request) else str(
+            DuplicateReference(row.reference, original, request))
+    if position is None:
+        return str(UnknownLoan(row.loan_number))
+    if position.is_closed:
+        return str(LoanClosed(row.loan_number, position.status))
+    if row.received_on < position.loan.boarded_on:
+        return (f"loan {row.loan_number}: received_on {row.received_on.isoformat()} is before the loan was boarded "
+                f"on {position.loan.boarded_on.isoformat()}")
+    return None
+
+
+def payment_file_import(*, raw: bytes, acting_user=None, today: date | None = None) -> PaymentFileResult:
+    """Post every payment of a file in file order in one transaction, or none; never a reference twice.
+
+    Raises FileRejected listing every bad row (with its line) when any row is
+    bad, including a row refused while posting (e.g. a second payment to a
+    loan an earlier row paid off).
+    """
+    preview = payment_file_preview(raw=raw, today=today)
+    if preview.problems:
+        raise FileRejected("payment file", preview.problems)
+    return _post_file(preview, acting_user)
+
+
+@transaction.atomic
+def _post_file(preview: PaymentFilePreview, acting_user) -> PaymentFileResult:
+    result = PaymentFileResult(already_posted=preview.already_posted)
+    problems = []
+    for row in preview.to_post:
+        try:
+            result.posted.append(payment_post(loan_number=row.loan_number, amount_cents=row.amount_cents,
+                                              received_on=row.received_on, reference=row.reference,
+                                              acting_user=acting_user))
+        except ServicingError as refused:
+            problems.append(PaymentFileProblem(row.line, str(refused)))
+    if problems:
+        # Raising inside the atomic block rolls back the rows already posted: all or nothing.
+        raise FileRejected("payment file", problems)
+    return result
+
+
+# --- Autopay -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class AutopayResult:
+    as_of: date
+    posted: list[str] = field(default_factory=list)  # references
+    already_drafted: list[str] = field(default_factory=list)  # loan numbers
+    failed: list[str] = field(default_factory=list)  # "loan: reason"
+
+
+def autopay_drafts_post(*, as_of: date, acting_user=None) -> AutopayResult:
+    """Draft one installment (P&I plus escrow) from each active autopay loan due on or before `as_of`.
+
+    The reference is "autopay:<loan>:<due date>", so a draft posts once; a
+    loan drafted on `as_of` already is skipped, so a second run on the same
+    day drafts nothing even for a loan still behind. Not one transaction on
+    purpose: each draft commits on its own (payment_post is atomic), so one
+    refused loan does not hold back the others, and a re-run is safe.
+    """
+    result = AutopayResult(as_of=as_of)
+    due = LoanPosition.objects.filter(loan__autopay=True, status=LoanStatus.ACTIVE, next_due_date__lte=as_of)
+    drafted_today = set(Event.objects.filter(idempotency_key__startswith="payment:autopay:", effective_date=as_of)
+                        .values_list("stream", flat=True))
+    for position in due.order_by("loan_id"):
+        loan = position.loan_id
+        reference = f"autopay:{loan}:{position.next_due_date.isoformat()}"
+        if loan_stream(loan) in drafted_today or Event.objects.filter(idempotency_key=f"payment:{reference}").exists():
+            result.already_drafted.append(loan)
+            continue
+        try:
+            payment_post(loan_number=loan, amount_cents=position.payment_pi_cents + position.escrow_monthly_cents,
+                         received_on=as_of, reference=reference, acting_user=acting_user)
+            result.posted.append(reference)
+        except ServicingError as refused:
+            log.warning("autopay draft %s not posted: %s", reference, refused)
+            result.failed.append(f"{loan}: {refused}")
+    return result

@@ -1,0 +1,237 @@
+"""Default: foreclosure, REO, liquidation and charge-off, ending a loan that will not be repaid.
+
+The statuses run active -> foreclosure -> reo -> liquidated, or to charged
+off without a sale. Policies, and why:
+- Foreclosure starts only when the loan is more than 120 days delinquent
+  (Regulation X, 12 CFR 1024.41(f)), counted in calendar days from the
+  oldest unpaid due date.
+- REO is reached only from foreclosure, not before the foreclosure began.
+  No postings: the debt stays on the loan's accounts until the property is
+  sold; the sale realizes the loss.
+- Liquidation (from foreclosure, a third-party sale at auction, or REO):
+  the funds are the gross sale proceeds plus what the servicer holds for
+  the borrower (escrow and suspense, applied to the debt on default). They
+  pay, in order: liquidation costs (reimbursed to the servicer), escrow
+  advances, accrued interest (30/360 from the paid-through date, the first
+  of the month before the next due date, to the sale day, half-up once),
+  principal, late charges and fees; anything left belongs to the borrower
+  (credited to the loan's refund account). Unpaid principal is the realized
+  loss (debit realized_loss, credit principal, so principal ends at zero).
+  Advances not recovered are the servicer's loss (NONRECOVERABLE_ADVANCES);
+  late charges and fees not recovered are reversed out of income. Unpaid
+  interest was never booked (interest is recognized when collected), so it
+  needs no entry. Every loan account but realized_loss, interest and
+  refund ends at zero.
+- Charge-off: the same split with no sale proceeds and no costs, from
+  foreclosure, REO, or an active loan at least 180 days delinquent (the
+  FFIEC uniform retail classification policy for residential mortgages).
+- Each is recorded once per loan (idempotency keys "liquidation:{loan}",
+  "charge-off:{loan}").
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from decimal import Decimal, localcontext
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+
+from ledger.models import Event
+from ledger.money import round_half_up
+from ledger.records import NewEvent, PostingLine, RecordedEvent
+from ledger.services import append
+from servicing import accounts
+from servicing.errors import ServicingError
+from servicing.models import LoanPosition, LoanStatus, loan_stream
+from servicing.payoff import days_30_360
+from servicing.services.delinquency import (
+    collections, loan_days_delinquent, open_position, position_after, require_status, with_retries,
+)
+
+FORECLOSURE_MIN_DAYS = 120  # Regulation X: no first filing until MORE than this many days delinquent
+CHARGE_OFF_MIN_DAYS = 180
+NONRECOVERABLE_ADVANCES = "servicer:expense:nonrecoverable_advances"
+
+
+class DefaultActionRefused(ServicingError):
+    """A default action that the loan's delinquency, dates or amounts do not allow."""
+
+    def __init__(self, loan_number: str, reason: str):
+        super().__init__(f"loan {loan_number}: {reason}")
+
+
+@transaction.atomic
+def foreclosure_start(*, loan_number: str, started_on: date, acting_user=None) -> RecordedEvent:
+    """Refer the loan to foreclosure (status foreclosure); refused until more than 120 days delinquent."""
+    def attempt():
+        position = open_position(loan_number, action="start foreclosure on")
+        require_status(position, action="start foreclosure", allowed=(LoanStatus.ACTIVE,))
+        days = loan_days_delinquent(position, started_on)
+        if days <= FORECLOSURE_MIN_DAYS:
+            earliest = position.next_due_date + timedelta(days=FORECLOSURE_MIN_DAYS + 1)
+            raise DefaultActionRefused(
+                loan_number, f"is {days} days delinquent on {started_on.isoformat()}; Regulation X forbids "
+                f"starting foreclosure before it is more than {FORECLOSURE_MIN_DAYS} days delinquent "
+                f"(earliest {earliest.isoformat()} if still unpaid)")
+        payload = {"started_on": started_on.isoformat(), "days_delinquent": days,
+                   "next_due_date": position.next_due_date.isoformat(), "collections": collections(),
+                   "position_after": position_after(position, status=LoanStatus.FORECLOSURE.value)}
+        return _append_one(position, "ForeclosureStarted", started_on, payload, (), None, acting_user)
+
+    return with_retries(attempt)
+
+
+@transaction.atomic
+def reo_acquire(*, loan_number: str, acquired_on: date, acting_user=None) -> RecordedEvent:
+    """Record the property acquired by foreclosure (status reo); only from foreclosure."""
+    def attempt():
+        position = open_position(loan_number, action="acquire as REO")
+        require_status(position, action="acquire it as REO", allowed=(LoanStatus.FORECLOSURE,))
+        started = (Event.objects.filter(stream=loan_stream(loan_number), event_type="ForeclosureStarted")
+                   .order_by("-version").values_list("effective_date", flat=True).first())
+        if started and acquired_on < started:
+            raise DefaultActionRefused(loan_number, f"REO acquisition on {acquired_on.isoformat()} is before "
+                                       f"foreclosure started on {started.isoformat()}")
+        payload = {"acquired_on": acquired_on.isoformat(),
+                   "foreclosure_started_on": started.isoformat() if started else None,
+                   "collections": collections(),
+                   "position_after": position_after(position, status=LoanStatus.REO.value)}
+        return _append_one(position, "ReoAcquired", acquired_on, payload, (), None, acting_user)
+
+    return with_retries(attempt)
+
+
+@dataclass(frozen=True)
+class DispositionSplit:
+    """How the funds of a liquidation or charge-off pay the loan's debts, and what is lost."""
+
+    gross_proceeds_cents: int
+    escrow_applied_cents: int
+    suspense_applied_cents: int
+    costs_cents: int
+    costs_paid_cents: int
+    advance_recovered_cents: int
+    accrual_start: str
+    interest_days: int
+    interest_due_cents: int
+    interest_cents: int
+    principal_balance_cents: int
+    principal_recovered_cents: int
+    late_charges_recovered_cents: int
+    fees_recovered_cents: int
+    refund_to_borrower_cents: int
+    realized_loss_cents: int
+    advance_written_off_cents: int
+    late_charges_written_off_cents: int
+    fees_written_off_cents: int
+
+
+def disposition_split(position: LoanPosition, *, on: date, gross_proceeds_cents: int,
+                      costs_cents: int) -> DispositionSplit:
+    """Apply sale proceeds and funds held to costs, advances, interest, principal, charges, fees (pure)."""
+    accrual_start = position.next_due_date - relativedelta(months=1)
+    days = days_30_360(start=accrual_start, end=on)
+    with localcontext() as context:
+        context.prec = 40  # one division of the exact product, as servicing.payoff does
+        accrued = round_half_up(Decimal(position.principal_balance_cents) * position.note_rate * days / 36000)
+    interest_due = max(accrued, 0)  # a loan paid ahead owes none; its credit is lost with the sale
+    left = gross_proceeds_cents + position.escrow_balance_cents + position.suspense_cents
+    paid = []
+    for owed in (costs_cents, position.escrow_advance_cents, interest_due, position.principal_balance_cents,
+                 position.late_charges_due_cents, position.fees_due_cents):
+        paid.append(min(owed, left))
+        left -= paid[-1]
+    costs, advance, interest, principal, late, fees = paid
+    return DispositionSplit(
+        gross_proceeds_cents=gross_proceeds_cents, escrow_applied_cents=position.escrow_balance_cents,
+        suspense_applied_cents=position.suspense_cents, costs_cents=costs_cents, costs_paid_cents=costs,
+        advance_recovered_cents=advance, accrual_start=accrual_start.isoformat(), interest_days=days,
+        interest_due_cents=interest_due, interest_cents=interest,
+        principal_balance_cents=position.principal_balance_cents, principal_recovered_cents=principal,
+        late_charges_recovered_cents=late, fees_recovered_cents=fees, refund_to_borrower_cents=left,
+        realized_loss_cents=position.principal_balance_cents - principal,
+        advance_written_off_cents=position.escrow_advance_cents - advance,
+        late_charges_written_off_cents=position.late_charges_due_cents - late,
+        fees_written_off_cents=position.fees_due_cents - fees,
+    )
+
+
+def disposition_postings(loan_number: str, split: DispositionSplit) -> tuple[PostingLine, ...]:
+    """The double entry of a disposition: funds in, debts paid, the loss and write-offs booked."""
+    s, a = split, accounts
+    lines = [
+        (a.CUSTODIAL_CASH, s.gross_proceeds_cents), (a.escrow(loan_number), s.escrow_applied_cents),
+        (a.suspense(loan_number), s.suspense_applied_cents), (a.LIQUIDATION_COSTS, -s.costs_paid_cents),
+        (a.escrow_advance(loan_number), -s.advance_recovered_cents), (a.interest(loan_number), -s.interest_cents),
+        (a.principal(loan_number), -s.principal_recovered_cents),
+        (a.late_charges(loan_number), -s.late_charges_recovered_cents),
+        (a.fees(loan_number), -s.fees_recovered_cents), (a.borrower_refund(loan_number), -s.refund_to_borrower_cents),
+        (a.realized_loss(loan_number), s.realized_loss_cents), (a.principal(loan_number), -s.realized_loss_cents),
+        (NONRECOVERABLE_ADVANCES, s.advance_written_off_cents),
+        (a.escrow_advance(loan_number), -s.advance_written_off_cents),
+        (a.LATE_CHARGE_INCOME, s.late_charges_written_off_cents),
+        (a.late_charges(loan_number), -s.late_charges_written_off_cents),
+        (a.FEE_INCOME, s.fees_written_off_cents), (a.fees(loan_number), -s.fees_written_off_cents),
+    ]
+    return tuple(PostingLine(account, cents) for account, cents in lines if cents)
+
+
+@transaction.atomic
+def loan_liquidate(*, loan_number: str, liquidated_on: date, gross_proceeds_cents: int, costs_cents: int,
+                   acting_user=None) -> RecordedEvent:
+    """Record the sale of the property: proceeds split, the loss realized, status liquidated."""
+    for name, value in (("gross proceeds", gross_proceeds_cents), ("costs", costs_cents)):
+        if type(value) is not int or value < 0:
+            raise DefaultActionRefused(loan_number, f"{name} {value!r} must be integer cents of zero or more")
+
+    def attempt():
+        position = open_position(loan_number, action="liquidate")
+        require_status(position, action="liquidate it", allowed=(LoanStatus.FORECLOSURE, LoanStatus.REO))
+        return _dispose(position, "LoanLiquidated", liquidated_on, f"liquidation:{loan_number}",
+                        LoanStatus.LIQUIDATED, gross_proceeds_cents, costs_cents, acting_user)
+
+    return with_retries(attempt)
+
+
+@transaction.atomic
+def loan_charge_off(*, loan_number: str, charged_off_on: date, acting_user=None) -> RecordedEvent:
+    """Write the loan off without a sale: funds held apply, the rest of the principal is a realized loss."""
+    def attempt():
+        position = open_position(loan_number, action="charge off")
+        require_status(position, action="charge it off",
+                       allowed=(LoanStatus.ACTIVE, LoanStatus.FORECLOSURE, LoanStatus.REO))
+        days = loan_days_delinquent(position, charged_off_on)
+        if position.status == LoanStatus.ACTIVE and days < CHARGE_OFF_MIN_DAYS:
+            raise DefaultActionRefused(
+                loan_number, f"is {days} days delinquent on {charged_off_on.isoformat()}; an active loan is "
+                f"charged off only at {CHARGE_OFF_MIN_DAYS} days or more")
+        return _dispose(position, "LoanChargedOff", charged_off_on, f"charge-off:{loan_number}",
+                        LoanStatus.CHARGED_OFF, 0, 0, acting_user)
+
+    return with_retries(attempt)
+
+
+def _dispose(position, event_type, on, key, status, gross, costs, acting_user) -> RecordedEvent:
+    split = disposition_split(position, on=on, gross_proceeds_cents=gross, costs_cents=costs)
+    after = position_after(
+        position, principal_balance_cents=0, escrow_balance_cents=0, escrow_advance_cents=0, suspense_cents=0,
+        late_charges_due_cents=0, fees_due_cents=0, status=status.value,
+        realized_loss_cents=position.realized_loss_cents + split.realized_loss_cents,
+    )
+    payload = {
+        "on": on.isoformat(), "status_before": str(position.status), **asdict(split),
+        "collections": collections(interest=split.interest_cents,
+                                   liquidation_principal=split.principal_recovered_cents,
+                                   realized_loss=split.realized_loss_cents),
+        "position_after": after,
+    }
+    postings = disposition_postings(position.loan_id, split)
+    return _append_one(position, event_type, on, payload, postings, key, acting_user)
+
+
+def _append_one(position, event_type, on, payload, postings, key, acting_user) -> RecordedEvent:
+    event = NewEvent(event_type=event_type, effective_date=on, payload=payload, postings=postings,
+                     idempotency_key=key)
+    return append(stream=loan_stream(position.loan_id), expected_version=position.stream_version,
+                  events=[event], acting_user=acting_user)[0]

@@ -1,0 +1,280 @@
+"""Delinquency aging and late charges, and the loan-event plumbing the default and escrow services share.
+
+`loans_age` runs daily (Celery task "servicing.age_loans"). For every active
+loan it records a `DelinquencyChanged` event only when the MBA bucket
+(`servicing.delinquency.mba_bucket`) differs from the one recorded, and a
+`LateChargeAssessed` event once per unpaid installment whose grace period
+has ended. Both are idempotent: the bucket is compared with the position,
+and each late charge carries the key f"late:{loan}:{due_date}", so a second
+run on the same day records nothing.
+
+Policies:
+- Only loans in status active are aged. A loan in foreclosure or REO is
+  reported by its status; its debt is accelerated, so no late charges
+  accrue on it any more.
+- A late charge is assessed only for an installment whose grace period
+  ended while we serviced the loan (due date + grace on or after boarding):
+  earlier ones were the prior servicer's to assess, and came with the tape.
+- Days delinquent are never stored: `loan_days_delinquent` computes them on
+  read from the next due date.
+
+The helpers below (`open_position`, `position_after`, `collections`,
+`with_retries`) are how every service of this package family reads a loan,
+describes its position after an event, and appends with optimistic
+concurrency; escrow.py and default.py import them from here.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TypeVar
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db import transaction
+
+from ledger.errors import ConcurrencyConflict
+from ledger.models import Event
+from ledger.records import NewEvent, PostingLine
+from ledger.services import append
+from servicing import accounts
+from servicing.delinquency import days_delinquent, late_charge_cents, late_charge_due, mba_bucket
+from servicing.errors import LoanClosed, ServicingError, UnknownLoan
+from servicing.models import Loan, LoanPosition, LoanStatus, loan_stream
+
+T = TypeVar("T")
+RETRIES = 5
+COLLECTION_KEYS = (
+    "interest_cents", "scheduled_principal_cents", "curtailment_cents", "payoff_principal_cents",
+    "liquidation_principal_cents", "realized_loss_cents",
+)
+
+
+STATUS_WORDS = {
+    LoanStatus.ACTIVE: "active", LoanStatus.PAID_OFF: "paid off", LoanStatus.FORECLOSURE: "in foreclosure",
+    LoanStatus.REO: "REO (acquired by foreclosure)", LoanStatus.LIQUIDATED: "liquidated",
+    LoanStatus.CHARGED_OFF: "charged off",
+}
+
+
+def status_words(status: str) -> str:
+    return STATUS_WORDS.get(status, status.replace("_", " "))
+
+
+class ClosedLoanRefused(LoanClosed):
+    """A servicing action (not a payment) on a paid off, liquidated or charged off loan."""
+
+    def __init__(self, loan_number: str, status: str, action: str):
+        ServicingError.__init__(self, f"loan {loan_number} is {status_words(status)}; cannot {action} a closed loan")
+
+
+class WrongLoanStatus(ServicingError):
+    """The action is not allowed from the loan's current status."""
+
+    def __init__(self, loan_number: str, status: str, action: str, allowed: tuple[str, ...]):
+        needed = " or ".join(status_words(s) for s in allowed)
+        super().__init__(f"loan {loan_number} is {status_words(status)}; cannot {action} unless it is {needed}")
+
+
+# ---- shared plumbing -------------------------------------------------------------------------------
+
+
+def open_position(loan_number: str, *, action: str) -> LoanPosition:
+    """The loan's current position, refusing an unknown or closed loan."""
+    position = LoanPosition.objects.filter(loan_id=loan_number).first()
+    if position is None:
+        raise UnknownLoan(loan_number)
+    if position.is_closed:
+        raise ClosedLoanRefused(loan_number, position.status, action)
+    return position
+
+
+def require_status(position: LoanPosition, *, action: str, allowed: tuple[str, ...]) -> None:
+    if position.status not in allowed:
+        raise WrongLoanStatus(position.loan_id, position.status, action, allowed)
+
+
+def position_after(position: LoanPosition, **changes) -> dict:
+    """Every LoanPosition field an event may change, after it: what the projection copies."""
+    fields = {
+        "principal_balance_cents": position.principal_balance_cents,
+        "next_due_date": position.next_due_date,
+        "suspense_cents": position.suspense_cents,
+        "escrow_balance_cents": position.escrow_balance_cents,
+        "escrow_advance_cents": position.escrow_advance_cents,
+        "late_charges_due_cents": position.late_charges_due_cents,
+        "fees_due_cents": position.fees_due_cents,
+        "status": str(position.status),
+        "last_payment_date": position.last_payment_date,
+        "escrow_monthly_cents": position.escrow_monthly_cents,
+        "delinquency_bucket": position.delinquency_bucket,
+        "realized_loss_cents": position.realized_loss_cents,
+    }
+    unknown = set(changes) - set(fields)
+    if unknown:
+        raise ValueError(f"not position fields: {sorted(unknown)}")
+    fields.update(changes)
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in fields.items()}
+
+
+def apply_after(position: LoanPosition, after: dict) -> LoanPosition:
+    """An unsaved copy of the position with `after` applied, for computing the next event of a batch."""
+    from servicing.projections.delinquency import copy_position_after
+
+    copy = LoanPosition(**{f.attname: getattr(position, f.attname) for f in LoanPosition._meta.concrete_fields})
+    return copy_position_after(copy, after)
+
+
+def collections(**amounts: int) -> dict:
+    """The six collection figures the month-end close sums, zero where not given."""
+    unknown = set(amounts) - {k.removesuffix("_cents") for k in COLLECTION_KEYS}
+    if unknown:
+        raise ValueError(f"not collection figures: {sorted(unknown)}")
+    return {key: int(amounts.get(key.removesuffix("_cents"), 0)) for key in COLLECTION_KEYS}
+
+
+def with_retries(attempt: Callable[[], T]) -> T:
+    """Run a read-compute-append attempt, again from a fresh read when another writer got there first."""
+    for tries_left in range(RETRIES - 1, -1, -1):
+        try:
+            # A savepoint per attempt: a conflict rolls back this attempt only, then we read again.
+            with transaction.atomic():
+                return attempt()
+        except ConcurrencyConflict:
+            if not tries_left:
+                raise
+    raise AssertionError("unreachable")
+
+
+def existing_keys(keys: list[str]) -> set[str]:
+    return set(Event.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+
+
+# ---- reads -----------------------------------------------------------------------------------------
+
+
+def loan_days_delinquent(position: LoanPosition, as_of: date) -> int:
+    """Calendar days since the oldest unpaid due date (Regulation X's day count); 0 when current."""
+    return days_delinquent(next_due_date=position.next_due_date, as_of=as_of)
+
+
+def late_charge_policy() -> tuple[Decimal, int]:
+    """(percent of P&I, grace days) from settings, defaulting to 5% and 15 days."""
+    percent = Decimal(str(getattr(settings, "SERVICING_LATE_CHARGE_PERCENT", "5")))
+    grace = int(getattr(settings, "SERVICING_GRACE_DAYS", 15))
+    return percent, grace
+
+
+def unpaid_due_dates(position: LoanPosition, as_of: date) -> list[date]:
+    """Due dates of the installments still unpaid on `as_of`, oldest first."""
+    dates, k = [], 0
+    while (due := position.next_due_date + relativedelta(months=k)) <= as_of:
+        dates.append(due)
+        k += 1
+    return dates
+
+
+# ---- aging -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class AgingResult:
+    as_of: date
+    loans_aged: int = 0
+    bucket_changes: dict[str, str] = field(default_factory=dict)  # loan -> new bucket
+    late_charges: int = 0
+    late_charges_cents: int = 0
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "as_of": self.as_of.isoformat()}
+
+
+def loans_age(*, as_of: date, acting_user=None) -> AgingResult:
+    """Age every active loan on `as_of`: bucket changes and late charges, each recorded once.
+
+    Each loan commits on its own (a daily job over thousands of loans should
+    not hold one long transaction); the idempotency makes a rerun after a
+    crash finish the rest without doubling anything.
+    """
+    result = AgingResult(as_of=as_of)
+    active = LoanPosition.objects.filter(status=LoanStatus.ACTIVE).order_by("loan_id")
+    for loan_number in list(active.values_list("loan_id", flat=True)):
+        loan_age(loan_number=loan_number, as_of=as_of, acting_user=acting_user, result=result)
+        result.loans_aged += 1
+    return result
+
+
+@transaction.atomic
+def loan_age(*, loan_number: str, as_of: date, acting_user=None, result: AgingResult | None = None) -> list:
+    """Age one loan on `as_of`; returns the events recorded (none when nothing changed)."""
+    def attempt():
+        position = LoanPosition.objects.filter(loan_id=loan_number).first()
+        if position is None:
+            raise UnknownLoan(loan_number)
+        if position.status != LoanStatus.ACTIVE:
+            return []  # closed or in default since it was listed: nothing to age
+        events = _aging_events(position, as_of)
+        if not events:
+            return []
+        return append(stream=loan_stream(loan_number), expected_version=position.stream_version,
+                      events=events, acting_user=acting_user)
+
+    recorded = with_retries(attempt)
+    if result is not None:
+        for event in recorded:
+            if event.event_type == "DelinquencyChanged":
+                result.bucket_changes[loan_number] = event.payload["to_bucket"]
+            else:
+                result.late_charges += 1
+                result.late_charges_cents += event.payload["amount_cents"]
+    return recorded
+
+
+def _aging_events(position: LoanPosition, as_of: date) -> list[NewEvent]:
+    events = []
+    bucket = mba_bucket(next_due_date=position.next_due_date, as_of=as_of)
+    if bucket != position.delinquency_bucket:
+        after = position_after(position, delinquency_bucket=bucket)
+        events.append(NewEvent(
+            event_type="DelinquencyChanged", effective_date=as_of,
+            payload={
+                "from_bucket": position.delinquency_bucket, "to_bucket": bucket,
+                "next_due_date": position.next_due_date.isoformat(),
+                "days_delinquent": loan_days_delinquent(position, as_of),
+                "collections": collections(), "position_after": after,
+            },
+        ))
+        position = apply_after(position, after)
+    return events + _late_charge_events(position, as_of)
+
+
+def _late_charge_events(position: LoanPosition, as_of: date) -> list[NewEvent]:
+    percent, grace = late_charge_policy()
+    boarded_on = Loan.objects.values_list("boarded_on", flat=True).get(loan_number=position.loan_id)
+    owed = [
+        due for due in unpaid_due_dates(position, as_of)
+        if late_charge_due(due_date=due, as_of=as_of, grace_days=grace)
+        and due + timedelta(days=grace) >= boarded_on
+    ]
+    keys = {due: f"late:{position.loan_id}:{due.isoformat()}" for due in owed}
+    done = existing_keys(list(keys.values()))
+    amount = late_charge_cents(payment_pi_cents=position.payment_pi_cents, rate_percent=percent)
+    events = []
+    for due in owed:
+        if keys[due] in done or amount == 0:
+            continue
+        after = position_after(position, late_charges_due_cents=position.late_charges_due_cents + amount)
+        events.append(NewEvent(
+            event_type="LateChargeAssessed", effective_date=as_of, idempotency_key=keys[due],
+            payload={
+                "due_date": due.isoformat(), "amount_cents": amount, "rate_percent": str(percent),
+                "grace_days": grace, "payment_pi_cents": position.payment_pi_cents,
+                "collections": collections(), "position_after": after,
+            },
+            postings=(PostingLine(accounts.late_charges(position.loan_id), amount),
+                      PostingLine(accounts.LATE_CHARGE_INCOME, -amount)),
+        ))
+        position = apply_after(position, after)
+    return events

@@ -1,0 +1,124 @@
+"""Importing payment files: all rows or none, every bad row reported, never a reference twice."""
+from datetime import date, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from ledger.models import Event
+from ledger.verification import verify
+from servicing.errors import FileRejected
+from servicing.models import LoanPosition
+from servicing.services.collections import payment_file_import, payment_file_preview, payment_post
+from tests.integration.servicing.tapes import board, seed_rows
+
+pytestmark = pytest.mark.django_db
+
+
+def payment_file(*rows) -> bytes:
+    lines = ["loan_number,received_on,amount,reference"] + [",".join(row) for row in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+GOOD = payment_file(
+    ("L001", "2026-02-01", "849.55", "BANK-1"),
+    ("L002", "2026-02-01", "400.00", "BANK-2"),
+    ("L003", "2026-02-02", "1849.55", "BANK-3"),
+)
+
+
+@pytest.fixture(autouse=True)
+def loans():
+    board(*seed_rows(3))
+
+
+def payments():
+    return Event.objects.exclude(event_type="LoanBoarded").count()
+
+
+def test_a_good_file_posts_every_row_in_order_and_a_reimport_posts_nothing_twice():
+    result = payment_file_import(raw=GOOD)
+    assert [r.reference for r in result.posted] == ["BANK-1", "BANK-2", "BANK-3"]
+    assert [r.event.position for r in result.posted] == sorted(r.event.position for r in result.posted)
+    assert LoanPosition.objects.get(loan_id="L002").suspense_cents == 40_000
+    assert LoanPosition.objects.get(loan_id="L003").principal_balance_cents == 10_000_000 - 9_955 - 100_000
+    again = payment_file_import(raw=GOOD)
+    assert again.posted == [] and [r.reference for r in again.already_posted] == ["BANK-1", "BANK-2", "BANK-3"]
+    assert payments() == 3
+    bigger = payment_file_import(raw=GOOD[:-1] + b"\nL001,2026-02-03,10.00,BANK-4\n")
+    assert [r.reference for r in bigger.posted] == ["BANK-4"] and len(bigger.already_posted) == 3
+    assert payments() == 4 and verify().ok
+
+
+def test_a_file_with_bad_rows_posts_nothing_and_reports_every_one():
+    payment_post(loan_number="L003", amount_cents=20_000_000, received_on=date(2026, 2, 1), reference="GONE")
+    payment_post(loan_number="L001", amount_cents=84_955, received_on=date(2026, 2, 1), reference="USED")
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    raw = payment_file(
+        ("L001", "2026-02-01", "849.55", "OK-1"),
+        ("L001", "2026-02-01", "84.555", "B-1"),
+        ("L001", "2026-02-01", "-1.00", "B-2"),
+        ("L001", "2026-02-01", "0", "B-3"),
+        ("L001", "2026-02-31", "10.00", "B-4"),
+        ("L001", tomorrow, "10.00", "B-5"),
+        ("NOPE", "2026-02-01", "10.00", "B-6"),
+        ("L003", "2026-02-01", "10.00", "B-7"),
+        ("L002", "2026-02-01", "10.00", "OK-1"),
+        ("L002", "2026-02-01", "10.00", "USED"),
+    )
+    before = Event.objects.count()
+    with pytest.raises(FileRejected) as rejected:
+        payment_file_import(raw=raw)
+    assert [str(p) for p in rejected.value.problems] == [
+        "line 3: amount: '84.555' has fractions of a cent",
+        "line 4: amount -1.00 must be more than zero",
+        "line 5: amount 0 must be more than zero",
+        "line 6: received_on '2026-02-31' is not an ISO date (YYYY-MM-DD)",
+        f"line 7: received_on {tomorrow} is in the future (today is {timezone.localdate().isoformat()})",
+        "line 8: loan NOPE is not boarded",
+        "line 9: loan L003 is paid off; it takes no more payments",
+        "line 10: reference OK-1 is in the file twice (also line 2)",
+        "line 11: reference USED was already used for 849.55 to loan L001 received on 2026-02-01 (PaymentPosted, "
+        f"position {Event.objects.get(idempotency_key='payment:USED').position}); this request is 10.00 to loan "
+        "L002 received on 2026-02-01: a new payment needs a new reference",
+    ]
+    assert "payment file rejected, nothing recorded: 9 bad row(s)" in str(rejected.value)
+    assert Event.objects.count() == before
+
+
+def test_a_row_refused_while_posting_rolls_back_the_whole_file():
+    raw = payment_file(
+        ("L002", "2026-02-01", "849.55", "A-1"),
+        ("L001", "2026-02-01", "200000.00", "A-2"),  # pays L001 off
+        ("L001", "2026-02-02", "849.55", "A-3"),
+    )
+    before = Event.objects.count()
+    with pytest.raises(FileRejected, match="line 4: loan L001 is paid off; it takes no more payments"):
+        payment_file_import(raw=raw)
+    assert Event.objects.count() == before
+    assert LoanPosition.objects.get(loan_id="L002").stream_version == 1
+
+
+def test_preview_shows_rows_and_problems_without_posting():
+    payment_file_import(raw=payment_file(("L001", "2026-02-01", "849.55", "BANK-1")))
+    preview = payment_file_preview(raw=GOOD + b"NOPE,2026-02-01,1.00,X\n")
+    assert [r.reference for r in preview.to_post] == ["BANK-2", "BANK-3"]
+    assert [r.reference for r in preview.already_posted] == ["BANK-1"]
+    assert [str(p) for p in preview.problems] == ["line 5: loan NOPE is not boarded"]
+    assert payments() == 1
+
+
+def test_import_payments_command(tmp_path, capsys):
+    path = tmp_path / "payments.csv"
+    path.write_bytes(GOOD)
+    call_command("import_payments", str(path), "--dry-run")
+    assert "3 payment(s) would post; 0 already posted; 0 bad row(s)" in capsys.readouterr().out
+    assert payments() == 0
+    call_command("import_payments", str(path))
+    assert "posted 3 payment(s) (0 payoff(s)); 0 already posted" in capsys.readouterr().out
+    call_command("import_payments", str(path))
+    assert "posted 0 payment(s) (0 payoff(s)); 3 already posted" in capsys.readouterr().out
+    path.write_bytes(payment_file(("L001", "2026-02-01", "abc", "Z")))
+    with pytest.raises(CommandError, match="line 2: amount: 'abc' is not an amount in dollars"):
+        call_command("import_payments", str(path))
