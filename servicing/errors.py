@@ -1,5 +1,6 @@
 """Servicing's refusals, each naming the loan and the reason."""
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 
 class ServicingError(Exception):
@@ -23,3 +24,14 @@ class FileRejected(ServicingError):
         self.problems = list(problems)
         listed = "\n".join(f"  {p}" for p in self.problems)
         super().__init__(f"{kind} rejected, nothing recorded: {len(self.problems)} bad row(s)\n{listed}")
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    """A bad row of an input file: its line number (the header is line 1) and why."""
+
+    line: int
+    reason: str
+
+    def __str__(self):
+        return f"line {self.line}: {self.reason}"

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ledger.money import MoneyFormatError, cents_from_dollars, dollars
+from servicing.errors import RowProblem
 
 PAYMENT_COLUMNS = ("loan_number", "received_on", "amount", "reference")
 LOAN_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
@@ -27,13 +28,7 @@ MAX_REFERENCE = 120
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-@dataclass(frozen=True, slots=True)
-class PaymentFileProblem:
-    line: int
-    reason: str
-
-    def __str__(self):
-        return f"line {self.line}: {self.reason}"
+PaymentFileProblem = RowProblem  # one shape for every file's bad rows
 
 
 @dataclass(frozen=True, slots=True)

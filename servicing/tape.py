@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from ledger.money import MoneyFormatError, cents_from_dollars
 from servicing.amortization import level_payment_cents
+from servicing.errors import RowProblem
 
 TAPE_COLUMNS = (
     "loan_number", "borrower_name", "property_address", "property_type", "property_value", "original_balance",
@@ -25,13 +26,7 @@ YES = {"true", "yes", "y", "1"}
 NO = {"false", "no", "n", "0", ""}
 
 
-@dataclass(frozen=True, slots=True)
-class TapeProblem:
-    line: int
-    reason: str
-
-    def __str__(self):
-        return f"line {self.line}: {self.reason}"
+TapeProblem = RowProblem  # one shape for every file's bad rows
 
 
 @dataclass(frozen=True, slots=True)
