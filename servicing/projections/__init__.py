@@ -9,10 +9,25 @@ one query and saves them in bulk.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 
 from ledger.projections import Projection
 from ledger.records import RecordedEvent
 from servicing.models import LoanPosition
+
+# The payload contract of every money event on a loan stream: `collections`
+# holds these six amounts (what the month-end close sums for a period), and
+# `position_after` these LoanPosition fields, which the handlers copy.
+COLLECTION_KEYS = (
+    "interest_cents", "scheduled_principal_cents", "curtailment_cents", "payoff_principal_cents",
+    "liquidation_principal_cents", "realized_loss_cents",
+)
+POSITION_FIELDS = (
+    "principal_balance_cents", "next_due_date", "suspense_cents", "escrow_balance_cents", "escrow_advance_cents",
+    "late_charges_due_cents", "fees_due_cents", "status", "last_payment_date", "escrow_monthly_cents",
+    "delinquency_bucket", "realized_loss_cents",
+)
+DATE_FIELDS = frozenset({"next_due_date", "last_payment_date"})
 
 Handler = Callable[[LoanPosition | None, RecordedEvent], LoanPosition]
 
@@ -35,6 +50,21 @@ def handles(*event_types: str, creates: bool = False):
         return fn
 
     return register
+
+
+def copy_position_after(position: LoanPosition, after: dict) -> LoanPosition:
+    """Set the fields named in a `position_after` (ISO dates parsed) on the position and return it.
+
+    The arithmetic happened once, in the service, and is frozen in the log, so
+    a replay reproduces the read model without re-running any money math.
+    """
+    for name, value in after.items():
+        if name not in POSITION_FIELDS:
+            raise ValueError(f"position_after names {name!r}, which is not a LoanPosition field we copy")
+        if name in DATE_FIELDS and value is not None:
+            value = date.fromisoformat(value)
+        setattr(position, name, value)
+    return position
 
 
 def loan_number_of(event: RecordedEvent) -> str:

@@ -1,6 +1,6 @@
 """LoanPosition handlers for default events: foreclosure, REO, liquidation and charge-off."""
 from servicing.projections import handles
-from servicing.projections.delinquency import copy_position_after
+from servicing.projections import copy_position_after
 
 
 @handles("ForeclosureStarted", "ReoAcquired", "LoanLiquidated", "LoanChargedOff")

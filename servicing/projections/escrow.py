@@ -1,6 +1,6 @@
 """LoanPosition handlers for escrow events: copy the position the service computed after each."""
 from servicing.projections import handles
-from servicing.projections.delinquency import copy_position_after
+from servicing.projections import copy_position_after
 
 
 @handles("EscrowItemAdded", "EscrowDisbursed", "EscrowAnalyzed")

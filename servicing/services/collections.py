@@ -25,8 +25,6 @@ Rules kept here:
 from __future__ import annotations
 
 import logging
-import random
-import time
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -35,7 +33,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ledger.errors import ConcurrencyConflict, IdempotencyConflict
+from ledger.errors import IdempotencyConflict
 from ledger.models import Event
 from ledger.money import dollars
 from ledger.records import NewEvent, PostingLine, RecordedEvent
@@ -47,8 +45,10 @@ from servicing.models import LoanPosition, LoanStatus, loan_stream
 from servicing.payment_application import PaymentApplication, apply_payment, is_payoff
 from servicing.payment_file import PaymentFileProblem, PaymentRow, parse_payment_file_bytes, reference_problem
 from servicing.payoff import PayoffSettlement, payoff_quote
-from servicing.projections.collections import collections_payload, negated_collections, position_snapshot
-from servicing.services.payoff import money_position, open_position, payoff_events
+from servicing.services.loan_events import (
+    collections, negated_collections, open_position, position_after, with_retries,
+)
+from servicing.services.payoff import money_position, payoff_events
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def payment_post(*, loan_number: str, amount_cents: int, received_on: date, refe
     """Record money received on a loan: a payment split by the application order, or a payoff."""
     request = _payment_request(loan_number, amount_cents, received_on, reference, principal_only)
     try:
-        return _retrying(loan_number, lambda: _post_once(request, acting_user))
+        return with_retries(lambda: _post_once(request, acting_user), **_busy(loan_number))
     except IdempotencyConflict:
         # Another writer recorded the reference (on another loan) between our check and our append.
         return _already_posted(_recorded(f"payment:{request['reference']}"), request)
@@ -166,16 +166,9 @@ def _already_posted(original: RecordedEvent, request: dict) -> PaymentResult:
                          already_posted=True, refund_event=_recorded(f"refund:{request['reference']}"))
 
 
-def _retrying(loan_number: str, attempt):
-    """Run `attempt` (read, compute, append at the read version) until no one else wrote in between."""
-    for tries in range(MAX_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                return attempt()
-        except ConcurrencyConflict:
-            # A little jitter keeps retrying writers from colliding in lockstep.
-            time.sleep(random.uniform(0, 0.002 * (tries + 1)))
-    raise LoanBusy(loan_number)
+def _busy(loan_number: str) -> dict:
+    """Retry settings for payments: many attempts, then a clear "loan busy" refusal."""
+    return {"attempts": MAX_ATTEMPTS, "busy": lambda: LoanBusy(loan_number)}
 
 
 def _post_once(request: dict, acting_user) -> PaymentResult:
@@ -223,7 +216,7 @@ def _payment_event(position: LoanPosition, app: PaymentApplication, request: dic
     advance_repaid = min(position.escrow_advance_cents, app.escrow_cents)
     escrow_deposit = app.escrow_cents - advance_repaid
     money_after = app.position_after
-    before = position_snapshot(position)
+    before = position_after(position)
     last_paid = max(app.received_on, position.last_payment_date or app.received_on)
     after = {
         **before,
@@ -249,9 +242,8 @@ def _payment_event(position: LoanPosition, app: PaymentApplication, request: dic
     payload = {
         **request,
         "application": _application_part(app, advance_repaid, escrow_deposit),
-        "collections": collections_payload(interest_cents=app.interest_cents,
-                                           scheduled_principal_cents=app.principal_cents,
-                                           curtailment_cents=app.curtailment_cents),
+        "collections": collections(interest=app.interest_cents, scheduled_principal=app.principal_cents,
+                                   curtailment=app.curtailment_cents),
         "position_before": before,
         "position_after": after,
     }
@@ -298,7 +290,7 @@ def payment_return(*, loan_number: str, reference: str, returned_on: date, reaso
         raise PaymentRefused(f"loan {loan_number}: the returned-payment fee must be zero or more integer cents, "
                              f"got {fee!r}")
     _require_past_date(loan_number, "returned_on", returned_on)
-    return _retrying(loan_number, lambda: _return_once(
+    return with_retries(**_busy(loan_number), attempt=lambda: _return_once(
         _returnable(loan_number, reference, returned_on), returned_on, reason.strip(), fee, acting_user))
 
 
@@ -338,7 +330,7 @@ def _return_once(original: RecordedEvent, returned_on: date, reason: str, fee: i
         "amount_cents": original.payload["amount_cents"], "received_on": original.payload["received_on"],
         "returned_event_position": original.position, "fee_cents": fee,
         "collections": negated_collections(original.payload["collections"]),
-        "position_before": position_snapshot(position), "position_after": after,
+        "position_before": position_after(position), "position_after": after,
     }
     event = NewEvent("PaymentReturned", payload, returned_on, tuple(lines), idempotency_key=f"return:{reference}")
     recorded = _append(position, [event], acting_user)
@@ -357,7 +349,7 @@ def _position_without(position: LoanPosition, original: RecordedEvent, fee: int)
     """
     loan = position.loan_id
     before, paid_after = original.payload["position_before"], original.payload["position_after"]
-    snapshot = position_snapshot(position)
+    snapshot = position_after(position)
     for name in _DELTA_FIELDS:
         snapshot[name] += before[name] - paid_after[name]
     snapshot["fees_due_cents"] += fee

@@ -45,8 +45,9 @@ from servicing import accounts
 from servicing.errors import ServicingError
 from servicing.models import LoanPosition, LoanStatus, loan_stream
 from servicing.payoff import days_30_360
-from servicing.services.delinquency import (
-    collections, loan_days_delinquent, open_position, position_after, require_status, with_retries,
+from servicing.services.delinquency import loan_days_delinquent
+from servicing.services.loan_events import (
+    collections, open_position, position_after, require_status, with_retries,
 )
 
 FORECLOSURE_MIN_DAYS = 120  # Regulation X: no first filing until MORE than this many days delinquent

@@ -18,139 +18,24 @@ Policies:
 - Days delinquent are never stored: `loan_days_delinquent` computes them on
   read from the next due date.
 
-The helpers below (`open_position`, `position_after`, `collections`,
-`with_retries`) are how every service of this package family reads a loan,
-describes its position after an event, and appends with optimistic
-concurrency; escrow.py and default.py import them from here.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TypeVar
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import transaction
 
-from ledger.errors import ConcurrencyConflict
-from ledger.models import Event
 from ledger.records import NewEvent, PostingLine
 from ledger.services import append
 from servicing import accounts
 from servicing.delinquency import days_delinquent, late_charge_cents, late_charge_due, mba_bucket
-from servicing.errors import LoanClosed, ServicingError, UnknownLoan
+from servicing.errors import UnknownLoan
 from servicing.models import Loan, LoanPosition, LoanStatus, loan_stream
-
-T = TypeVar("T")
-RETRIES = 5
-COLLECTION_KEYS = (
-    "interest_cents", "scheduled_principal_cents", "curtailment_cents", "payoff_principal_cents",
-    "liquidation_principal_cents", "realized_loss_cents",
-)
-
-
-STATUS_WORDS = {
-    LoanStatus.ACTIVE: "active", LoanStatus.PAID_OFF: "paid off", LoanStatus.FORECLOSURE: "in foreclosure",
-    LoanStatus.REO: "REO (acquired by foreclosure)", LoanStatus.LIQUIDATED: "liquidated",
-    LoanStatus.CHARGED_OFF: "charged off",
-}
-
-
-def status_words(status: str) -> str:
-    return STATUS_WORDS.get(status, status.replace("_", " "))
-
-
-class ClosedLoanRefused(LoanClosed):
-    """A servicing action (not a payment) on a paid off, liquidated or charged off loan."""
-
-    def __init__(self, loan_number: str, status: str, action: str):
-        ServicingError.__init__(self, f"loan {loan_number} is {status_words(status)}; cannot {action} a closed loan")
-
-
-class WrongLoanStatus(ServicingError):
-    """The action is not allowed from the loan's current status."""
-
-    def __init__(self, loan_number: str, status: str, action: str, allowed: tuple[str, ...]):
-        needed = " or ".join(status_words(s) for s in allowed)
-        super().__init__(f"loan {loan_number} is {status_words(status)}; cannot {action} unless it is {needed}")
-
-
-# ---- shared plumbing -------------------------------------------------------------------------------
-
-
-def open_position(loan_number: str, *, action: str) -> LoanPosition:
-    """The loan's current position, refusing an unknown or closed loan."""
-    position = LoanPosition.objects.filter(loan_id=loan_number).first()
-    if position is None:
-        raise UnknownLoan(loan_number)
-    if position.is_closed:
-        raise ClosedLoanRefused(loan_number, position.status, action)
-    return position
-
-
-def require_status(position: LoanPosition, *, action: str, allowed: tuple[str, ...]) -> None:
-    if position.status not in allowed:
-        raise WrongLoanStatus(position.loan_id, position.status, action, allowed)
-
-
-def position_after(position: LoanPosition, **changes) -> dict:
-    """Every LoanPosition field an event may change, after it: what the projection copies."""
-    fields = {
-        "principal_balance_cents": position.principal_balance_cents,
-        "next_due_date": position.next_due_date,
-        "suspense_cents": position.suspense_cents,
-        "escrow_balance_cents": position.escrow_balance_cents,
-        "escrow_advance_cents": position.escrow_advance_cents,
-        "late_charges_due_cents": position.late_charges_due_cents,
-        "fees_due_cents": position.fees_due_cents,
-        "status": str(position.status),
-        "last_payment_date": position.last_payment_date,
-        "escrow_monthly_cents": position.escrow_monthly_cents,
-        "delinquency_bucket": position.delinquency_bucket,
-        "realized_loss_cents": position.realized_loss_cents,
-    }
-    unknown = set(changes) - set(fields)
-    if unknown:
-        raise ValueError(f"not position fields: {sorted(unknown)}")
-    fields.update(changes)
-    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in fields.items()}
-
-
-def apply_after(position: LoanPosition, after: dict) -> LoanPosition:
-    """An unsaved copy of the position with `after` applied, for computing the next event of a batch."""
-    from servicing.projections.delinquency import copy_position_after
-
-    copy = LoanPosition(**{f.attname: getattr(position, f.attname) for f in LoanPosition._meta.concrete_fields})
-    return copy_position_after(copy, after)
-
-
-def collections(**amounts: int) -> dict:
-    """The six collection figures the month-end close sums, zero where not given."""
-    unknown = set(amounts) - {k.removesuffix("_cents") for k in COLLECTION_KEYS}
-    if unknown:
-        raise ValueError(f"not collection figures: {sorted(unknown)}")
-    return {key: int(amounts.get(key.removesuffix("_cents"), 0)) for key in COLLECTION_KEYS}
-
-
-def with_retries(attempt: Callable[[], T]) -> T:
-    """Run a read-compute-append attempt, again from a fresh read when another writer got there first."""
-    for tries_left in range(RETRIES - 1, -1, -1):
-        try:
-            # A savepoint per attempt: a conflict rolls back this attempt only, then we read again.
-            with transaction.atomic():
-                return attempt()
-        except ConcurrencyConflict:
-            if not tries_left:
-                raise
-    raise AssertionError("unreachable")
-
-
-def existing_keys(keys: list[str]) -> set[str]:
-    return set(Event.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
-
+from servicing.services.loan_events import apply_after, collections, existing_keys, position_after, with_retries
 
 # ---- reads -----------------------------------------------------------------------------------------
 

@@ -46,7 +46,7 @@ from servicing.errors import ServicingError, UnknownLoan
 from servicing.escrow_analysis import EscrowItem as AnalysisItem
 from servicing.escrow_analysis import analyze_escrow
 from servicing.models import EscrowItem, Loan, LoanPosition, LoanStatus, loan_stream
-from servicing.services.delinquency import (
+from servicing.services.loan_events import (
     apply_after, collections, existing_keys, open_position, position_after, require_status, with_retries,
 )
 

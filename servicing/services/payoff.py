@@ -22,21 +22,10 @@ from datetime import date
 
 from ledger.records import NewEvent, PostingLine
 from servicing import accounts
-from servicing.errors import LoanClosed, UnknownLoan
 from servicing.models import LoanPosition, LoanStatus
 from servicing.payment_application import LoanPosition as MoneyPosition
 from servicing.payoff import PayoffQuote, PayoffSettlement, payoff_quote, settle_payoff
-from servicing.projections.collections import collections_payload, position_snapshot
-
-
-def open_position(loan_number: str) -> LoanPosition:
-    """The loan's stored position; refuses a loan never boarded or already closed."""
-    position = LoanPosition.objects.filter(loan_id=loan_number).first()
-    if position is None:
-        raise UnknownLoan(loan_number)
-    if position.is_closed:
-        raise LoanClosed(loan_number, position.status)
-    return position
+from servicing.services.loan_events import collections, open_position, position_after
 
 
 def money_position(position: LoanPosition, *, for_payoff: bool = False) -> MoneyPosition:
@@ -96,7 +85,7 @@ def payoff_events(*, position: LoanPosition, amount_cents: int, received_on: dat
     loan = position.loan_id
     settlement = settle_payoff(position=money_position(position, for_payoff=True), amount_cents=amount_cents,
                                as_of=received_on)
-    before = position_snapshot(position)
+    before = position_after(position)
     after = {**before, "principal_balance_cents": 0, "suspense_cents": 0, "escrow_balance_cents": 0,
              "escrow_advance_cents": 0, "late_charges_due_cents": 0, "fees_due_cents": 0,
              "status": str(LoanStatus.PAID_OFF), "last_payment_date": received_on.isoformat()}
@@ -115,8 +104,7 @@ def payoff_events(*, position: LoanPosition, amount_cents: int, received_on: dat
     payload = {
         **request,
         "payoff": _payoff_part(position, settlement),
-        "collections": collections_payload(interest_cents=settlement.interest_cents,
-                                           payoff_principal_cents=position.principal_balance_cents),
+        "collections": collections(interest=settlement.interest_cents, payoff_principal=position.principal_balance_cents),
         "position_before": before,
         "position_after": after,
     }
@@ -125,7 +113,7 @@ def payoff_events(*, position: LoanPosition, amount_cents: int, received_on: dat
         events.append(NewEvent(
             "BorrowerRefundPaid",
             {"loan_number": loan, "reference": reference, "refund_cents": refund, "paid_on": received_on.isoformat(),
-             "collections": collections_payload(), "position_after": after},
+             "collections": collections(), "position_after": after},
             received_on,
             _postings([(accounts.borrower_refund(loan), refund), (accounts.CUSTODIAL_CASH, -refund)]),
             idempotency_key=f"refund:{reference}",

@@ -13,7 +13,7 @@ from ledger.verification import verify
 from servicing import accounts
 from servicing.models import LoanPosition
 from servicing.payment_application import apply_payment
-from servicing.projections.collections import COLLECTION_KEYS
+from servicing.projections import COLLECTION_KEYS
 from servicing.services.collections import (
     DuplicateReference, PaymentRefused, UnknownPayment, _payment_event, payment_post, payment_return,
 )

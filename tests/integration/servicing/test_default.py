@@ -16,7 +16,8 @@ from servicing.models import LoanPosition
 from servicing.services.default import (
     NONRECOVERABLE_ADVANCES, foreclosure_start, loan_charge_off, loan_liquidate, reo_acquire,
 )
-from servicing.services.delinquency import collections, loans_age
+from servicing.services.delinquency import loans_age
+from servicing.services.loan_events import collections
 from servicing.services.escrow import escrow_disburse_due, escrow_item_add
 from tests.integration.servicing.tapes import board
 from tests.integration.servicing.test_escrow import fund_escrow

@@ -18,8 +18,8 @@ from servicing.escrow_analysis import EscrowItem as AnalysisItem
 from servicing.escrow_analysis import analyze_escrow
 from servicing.models import EscrowItem, LoanPosition
 from servicing.projections import HANDLERS, handles
-from servicing.projections.delinquency import copy_position_after
-from servicing.services.delinquency import collections, position_after
+from servicing.projections import copy_position_after
+from servicing.services.loan_events import collections, position_after
 from servicing.services.escrow import (
     escrow_analysis_run, escrow_disburse_due, escrow_item_add,
 )

@@ -1,0 +1,123 @@
+"""What every service that records loan events shares.
+
+How a service reads a loan (refusing unknown and closed ones), describes the
+loan's position after its event (`position_after`, which the projection
+copies), fills the event's `collections` amounts, and appends with
+optimistic concurrency, reading again when another writer got there first.
+"""
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import TypeVar
+
+from django.db import transaction
+
+from ledger.errors import ConcurrencyConflict
+from ledger.models import Event
+from servicing.errors import LoanClosed, ServicingError, UnknownLoan
+from servicing.models import LoanPosition, LoanStatus
+from servicing.projections import COLLECTION_KEYS, POSITION_FIELDS, copy_position_after
+
+T = TypeVar("T")
+RETRIES = 5
+
+STATUS_WORDS = {
+    LoanStatus.ACTIVE: "active", LoanStatus.PAID_OFF: "paid off", LoanStatus.FORECLOSURE: "in foreclosure",
+    LoanStatus.REO: "REO (acquired by foreclosure)", LoanStatus.LIQUIDATED: "liquidated",
+    LoanStatus.CHARGED_OFF: "charged off",
+}
+
+
+def status_words(status: str) -> str:
+    return STATUS_WORDS.get(status, status.replace("_", " "))
+
+
+class ClosedLoanRefused(LoanClosed):
+    """A servicing action (not a payment) on a paid off, liquidated or charged off loan."""
+
+    def __init__(self, loan_number: str, status: str, action: str):
+        ServicingError.__init__(self, f"loan {loan_number} is {status_words(status)}; cannot {action} a closed loan")
+
+
+class WrongLoanStatus(ServicingError):
+    """The action is not allowed from the loan's current status."""
+
+    def __init__(self, loan_number: str, status: str, action: str, allowed: tuple[str, ...]):
+        needed = " or ".join(status_words(s) for s in allowed)
+        super().__init__(f"loan {loan_number} is {status_words(status)}; cannot {action} unless it is {needed}")
+
+
+def open_position(loan_number: str, *, action: str | None = None) -> LoanPosition:
+    """The loan's current position, refusing an unknown or closed loan (naming the action, if given)."""
+    position = LoanPosition.objects.filter(loan_id=loan_number).first()
+    if position is None:
+        raise UnknownLoan(loan_number)
+    if position.is_closed:
+        if action is None:
+            raise LoanClosed(loan_number, position.status)
+        raise ClosedLoanRefused(loan_number, position.status, action)
+    return position
+
+
+def require_status(position: LoanPosition, *, action: str, allowed: tuple[str, ...]) -> None:
+    if position.status not in allowed:
+        raise WrongLoanStatus(position.loan_id, position.status, action, allowed)
+
+
+def position_after(position: LoanPosition, **changes) -> dict:
+    """Every LoanPosition field an event may change, after it, as payload values (dates ISO)."""
+    unknown = set(changes) - set(POSITION_FIELDS)
+    if unknown:
+        raise ValueError(f"not position fields: {sorted(unknown)}")
+    fields = {name: getattr(position, name) for name in POSITION_FIELDS}
+    fields["status"] = str(fields["status"])
+    fields.update(changes)
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in fields.items()}
+
+
+def apply_after(position: LoanPosition, after: dict) -> LoanPosition:
+    """An unsaved copy of the position with `after` applied, for computing the next event of a batch."""
+    copy = LoanPosition(**{f.attname: getattr(position, f.attname) for f in LoanPosition._meta.concrete_fields})
+    return copy_position_after(copy, after)
+
+
+def collections(**amounts: int) -> dict:
+    """The six collection figures the month-end close sums (e.g. interest=, realized_loss=), zero where not given."""
+    unknown = set(amounts) - {k.removesuffix("_cents") for k in COLLECTION_KEYS}
+    if unknown:
+        raise ValueError(f"not collection figures: {sorted(unknown)}")
+    for name, value in amounts.items():
+        if type(value) is not int:
+            raise ValueError(f"{name} must be integer cents, not {type(value).__name__}")
+    return {key: amounts.get(key.removesuffix("_cents"), 0) for key in COLLECTION_KEYS}
+
+
+def negated_collections(figures: dict) -> dict:
+    """The collections of an event being reversed: every amount with its sign flipped."""
+    return {key: -figures[key] for key in COLLECTION_KEYS}
+
+
+def with_retries(attempt: Callable[[], T], *, attempts: int = RETRIES,
+                 busy: Callable[[], Exception] | None = None) -> T:
+    """Run a read-compute-append attempt, again from a fresh read when another writer got there first.
+
+    After the last attempt, raises `busy()` if given, else the conflict itself.
+    """
+    for tries in range(attempts):
+        try:
+            # A savepoint per attempt: a conflict rolls back this attempt only, then we read again.
+            with transaction.atomic():
+                return attempt()
+        except ConcurrencyConflict:
+            if tries == attempts - 1 and busy is None:
+                raise
+            # A little jitter keeps retrying writers from colliding in lockstep.
+            time.sleep(random.uniform(0, 0.002 * (tries + 1)))
+    raise busy()
+
+
+def existing_keys(keys: list[str]) -> set[str]:
+    return set(Event.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
