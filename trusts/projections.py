@@ -6,7 +6,7 @@ from datetime import date
 
 from ledger.projections import Projection
 from ledger.records import RecordedEvent
-from trusts.models import HoldingMovement, PoolLoan, SecurityClass, Trust
+from trusts.models import Holder, HoldingMovement, PoolLoan, SecurityClass, Trust
 
 
 class PoolProjection(Projection):
@@ -40,18 +40,18 @@ class RegisterProjection(Projection):
         codes = {e.stream.split(":", 1)[1] for e in events}
         classes = {(code, name): pk for code, name, pk in
                    SecurityClass.objects.filter(trust__code__in=codes).values_list("trust__code", "name", "pk")}
-        from trusts.models import Holder
-
-        holders = dict(Holder.objects.values_list("code", "pk"))
-        rows = []
-        for event in events:
-            code = event.stream.split(":", 1)[1]
-            for line in _lines(event):
-                rows.append(HoldingMovement(
-                    security_class_id=classes[(code, line["class"])], holder_id=holders[line["holder"]],
-                    face_cents=line["face_cents"], trade_date=line["trade_date"],
-                    settlement_date=line["settlement_date"], event_position=event.position,
-                ))
+        lines = [(event, event.stream.split(":", 1)[1], line) for event in events for line in _lines(event)]
+        # Only the holders these events name: the register may hold many thousands.
+        holders = dict(Holder.objects.filter(code__in={line["holder"] for _, _, line in lines})
+                       .values_list("code", "pk"))
+        rows = [
+            HoldingMovement(
+                security_class_id=classes[(code, line["class"])], holder_id=holders[line["holder"]],
+                face_cents=line["face_cents"], trade_date=line["trade_date"],
+                settlement_date=line["settlement_date"], event_position=event.position,
+            )
+            for event, code, line in lines
+        ]
         HoldingMovement.objects.bulk_create(rows, batch_size=2000)
 
 
