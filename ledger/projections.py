@@ -7,6 +7,7 @@ committed with it; `rebuild` replays the whole log into emptied read models;
 """
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -41,9 +42,14 @@ class Projection(ABC):
         for model in self.models:
             fields = [f.attname for f in model._meta.concrete_fields if f.attname not in self.unstable_fields]
             state[model._meta.label] = sorted(
-                (tuple(row) for row in model.objects.values_list(*fields)), key=repr
+                (tuple(_hashable(v) for v in row) for row in model.objects.values_list(*fields)), key=repr
             )
         return state
+
+
+def _hashable(value):
+    # JSON columns come back as dicts and lists: compare them by their canonical text.
+    return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value
 
 
 class ProjectionRegistry:

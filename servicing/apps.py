@@ -1,4 +1,4 @@
-"""App configuration for servicing; registers the LoanPosition projection."""
+"""App configuration for servicing; registers the LoanPosition and CollectionLine projections."""
 from django.apps import AppConfig
 
 
@@ -10,8 +10,10 @@ class ServicingConfig(AppConfig):
         from ledger.projections import registry
         from ledger.verification import register_check
         from servicing.projections import LoanPositionProjection, load_handlers
+        from servicing.projections.collection_lines import CollectionLineProjection
         from servicing.selectors import loan_positions_match_ledger
 
         load_handlers()
         registry.register(LoanPositionProjection())
+        registry.register(CollectionLineProjection())
         register_check("loan balances equal their ledger accounts", loan_positions_match_ledger)

@@ -145,3 +145,30 @@ class LoanPosition(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status in CLOSED_STATUSES
+
+
+class CollectionLine(models.Model):
+    """One money event of a loan's stream, as the month-end close sums it (projection).
+
+    A row per event whose `collections` are not all zero: what it collected
+    by kind, on its effective date, at its log position. The close of a
+    trust's period adds up the rows of its pool's loans in a window of
+    effective dates and log positions, so it never reads the payloads again.
+    """
+
+    event_position = models.BigIntegerField(primary_key=True)
+    loan = models.ForeignKey(Loan, on_delete=models.DO_NOTHING, related_name="collection_lines",
+                             db_constraint=False)
+    effective_date = models.DateField()
+    interest_cents = models.BigIntegerField()
+    scheduled_principal_cents = models.BigIntegerField()
+    curtailment_cents = models.BigIntegerField()
+    payoff_principal_cents = models.BigIntegerField()
+    liquidation_principal_cents = models.BigIntegerField()
+    realized_loss_cents = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["loan", "effective_date"], name="collection_line_loan_date")]
+
+    def __str__(self):
+        return f"{self.loan_id} {self.effective_date} @{self.event_position}"

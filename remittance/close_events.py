@@ -1,0 +1,187 @@
+"""The events a close appends, with their postings: pure, from the close's figures.
+
+On the trust's remittance stream (`remittance:CODE`): CollectionsRemitted
+(the servicer's custodial cash into the trust's cash, and any advances or
+recoveries), ServicingFeePaid, IssuerSpreadPaid, one ClassDistributed per
+class, ExcessPaid, and last PeriodClosed with every figure the period
+closed on. On each holder's own stream (`holder:CODE`): DistributionPaid.
+Cash runs trust cash -> class accounts -> holder cash, so a class's
+accounts come back to zero once its holders are paid.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from ledger.records import NewEvent, PostingLine, StreamAppend
+from remittance.closing import CloseFigures
+from trusts.selectors import factor
+
+CUSTODIAL_CASH = "servicer:custodial:cash"
+CORPORATE_CASH = "servicer:corporate:cash"
+
+
+def remittance_stream(trust_code: str) -> str:
+    return f"remittance:{trust_code}"
+
+
+def holder_stream(holder_code: str) -> str:
+    return f"holder:{holder_code}"
+
+
+def trust_cash(trust_code: str) -> str:
+    return f"trust:{trust_code}:cash"
+
+
+def class_account(trust_code: str, class_name: str, part: str) -> str:
+    return f"class:{trust_code}:{class_name}:{part}"
+
+
+def close_key(trust_code: str, period: str) -> str:
+    """The idempotency key of a period's PeriodClosed event: a second close cannot be recorded."""
+    return f"period-close:{trust_code}:{period}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CloseContext:
+    trust_code: str
+    period: str
+    record_date: date
+    payment_date: date
+    through_position: int
+    previous_through: int
+    original_faces: dict[str, int]
+    coupons: dict[str, str]
+    pool_original_cents: int
+
+
+def close_appends(ctx: CloseContext, figures: CloseFigures) -> list[StreamAppend]:
+    """Every stream's events for one close, ready for one append_batch."""
+    trust_events = [
+        _collections_remitted(ctx, figures),
+        *_fee_and_spread(ctx, figures),
+        *(_class_distributed(ctx, figures, c) for c in figures.waterfall.classes),
+        *_excess(ctx, figures),
+        NewEvent("PeriodClosed", period_figures(ctx, figures), ctx.payment_date,
+                 idempotency_key=close_key(ctx.trust_code, ctx.period)),
+    ]
+    holder_events = [
+        StreamAppend(holder_stream(p.holder_code), None, (_distribution_paid(ctx, p),)) for p in figures.payments
+    ]
+    return [StreamAppend(remittance_stream(ctx.trust_code), None, tuple(trust_events)), *holder_events]
+
+
+def _lines(*pairs: tuple[str, int]) -> tuple[PostingLine, ...]:
+    return tuple(PostingLine(account, cents) for account, cents in pairs if cents)
+
+
+def _base(ctx: CloseContext) -> dict:
+    return {"trust": ctx.trust_code, "period": ctx.period}
+
+
+def _collections_remitted(ctx: CloseContext, f: CloseFigures) -> NewEvent:
+    trust, advances_due = trust_cash(ctx.trust_code), f"trust:{ctx.trust_code}:advances_due"
+    # Advances net of recoveries: the servicer pays from its own cash into the trust's, and the
+    # servicer's receivable and the trust's debt to it both move by the same amount.
+    net_advance = f.advanced_cents - f.recovered_cents
+    postings = _lines(
+        (CUSTODIAL_CASH, -f.servicer_remits_cents), (trust, f.servicer_remits_cents + net_advance),
+        (CORPORATE_CASH, -net_advance), (f"servicer:advances:{ctx.trust_code}", net_advance),
+        (advances_due, -net_advance),
+    )
+    payload = {**_base(ctx), "collected": f.collected, "prior_period_cents": f.prior_period_cents,
+               "advanced_cents": f.advanced_cents, "recovered_cents": f.recovered_cents,
+               "servicer_remits_cents": f.servicer_remits_cents}
+    return NewEvent("CollectionsRemitted", payload, ctx.payment_date, postings)
+
+
+def _fee_and_spread(ctx: CloseContext, f: CloseFigures) -> list[NewEvent]:
+    w, trust = f.waterfall, trust_cash(ctx.trust_code)
+    return [
+        NewEvent("ServicingFeePaid", {**_base(ctx), "due_cents": w.fee_due_cents, "paid_cents": w.fee_paid_cents,
+                                      "shortfall_cents": w.fee_shortfall_cents},
+                 ctx.payment_date, _lines((trust, -w.fee_paid_cents),
+                                          (f"servicer:servicing_fees:{ctx.trust_code}", w.fee_paid_cents))),
+        NewEvent("IssuerSpreadPaid", {**_base(ctx), "due_cents": w.spread_due_cents,
+                                      "paid_cents": w.spread_paid_cents, "shortfall_cents": w.spread_shortfall_cents},
+                 ctx.payment_date, _lines((trust, -w.spread_paid_cents),
+                                          (f"issuer:{ctx.trust_code}:spread", w.spread_paid_cents))),
+    ]
+
+
+def _class_distributed(ctx: CloseContext, f: CloseFigures, c) -> NewEvent:
+    paid = [p for p in f.payments if p.class_name == c.name]
+    interest, principal = sum(p.interest_cents for p in paid), sum(p.principal_cents for p in paid)
+    payload = {
+        **_base(ctx), "class": c.name, "coupon": ctx.coupons[c.name],
+        "balance_begin_cents": c.balance_begin_cents, "interest_due_cents": c.interest_due_cents,
+        "interest_paid_cents": c.interest_paid_cents,
+        "interest_shortfall_cents": c.interest_shortfall_carried_cents,
+        "principal_paid_cents": c.principal_paid_cents, "loss_written_off_cents": c.loss_written_off_cents,
+        "balance_end_cents": c.balance_end_cents,
+        "factor": str(factor(c.balance_end_cents, ctx.original_faces[c.name])),
+        "paid_to_holders_cents": interest + principal, "payment_date": ctx.payment_date.isoformat(),
+    }
+    postings = _lines((trust_cash(ctx.trust_code), -(interest + principal)),
+                      (class_account(ctx.trust_code, c.name, "interest"), interest),
+                      (class_account(ctx.trust_code, c.name, "principal"), principal))
+    return NewEvent("ClassDistributed", payload, ctx.payment_date, postings)
+
+
+def _excess(ctx: CloseContext, f: CloseFigures) -> list[NewEvent]:
+    if not f.excess_cents:
+        return []
+    w = f.waterfall
+    payload = {**_base(ctx), "interest_cents": w.excess_interest_cents, "principal_cents": w.excess_principal_cents}
+    return [NewEvent("ExcessPaid", payload, ctx.payment_date,
+                     _lines((trust_cash(ctx.trust_code), -f.excess_cents),
+                            (f"issuer:{ctx.trust_code}:residual", f.excess_cents)))]
+
+
+def _distribution_paid(ctx: CloseContext, p) -> NewEvent:
+    payload = {**_base(ctx), "class": p.class_name, "face_held_cents": p.face_held_cents,
+               "interest_cents": p.interest_cents, "principal_cents": p.principal_cents,
+               "record_date": ctx.record_date.isoformat(), "payment_date": ctx.payment_date.isoformat()}
+    postings = _lines((class_account(ctx.trust_code, p.class_name, "interest"), -p.interest_cents),
+                      (class_account(ctx.trust_code, p.class_name, "principal"), -p.principal_cents),
+                      (f"holder:{p.holder_code}:cash", p.interest_cents + p.principal_cents))
+    return NewEvent("DistributionPaid", payload, ctx.payment_date, postings)
+
+
+def period_figures(ctx: CloseContext, f: CloseFigures) -> dict:
+    """The PeriodClosed payload: everything the period closed on, for reports and checks."""
+    w = f.waterfall
+    return {
+        **_base(ctx), "record_date": ctx.record_date.isoformat(), "payment_date": ctx.payment_date.isoformat(),
+        "window": {"after_position": ctx.previous_through, "through_position": ctx.through_position},
+        "collected": f.collected, "prior_period_cents": f.prior_period_cents,
+        "advanced_cents": f.advanced_cents, "recovered_cents": f.recovered_cents,
+        "advances_outstanding": {n: list(v) for n, v in sorted(f.advances_outstanding.items())},
+        "interest_available_cents": w.interest_collected_cents,
+        "principal_available_cents": w.principal_collected_cents, "realized_loss_cents": w.realized_loss_cents,
+        "servicing_fee_cents": f.servicing_fee_due_cents, "issuer_spread_cents": f.issuer_spread_due_cents,
+        "fee_due_cents": w.fee_due_cents, "fee_paid_cents": w.fee_paid_cents,
+        "fee_shortfall_cents": w.fee_shortfall_cents, "spread_due_cents": w.spread_due_cents,
+        "spread_paid_cents": w.spread_paid_cents, "spread_shortfall_cents": w.spread_shortfall_cents,
+        "classes": [
+            {"class": c.name, "coupon": ctx.coupons[c.name], "balance_begin_cents": c.balance_begin_cents,
+             "interest_due_cents": c.interest_due_cents, "interest_paid_cents": c.interest_paid_cents,
+             "interest_shortfall_cents": c.interest_shortfall_carried_cents,
+             "principal_paid_cents": c.principal_paid_cents, "loss_written_off_cents": c.loss_written_off_cents,
+             "balance_end_cents": c.balance_end_cents,
+             "factor": str(factor(c.balance_end_cents, ctx.original_faces[c.name]))}
+            for c in w.classes
+        ],
+        "excess_interest_cents": w.excess_interest_cents, "excess_principal_cents": w.excess_principal_cents,
+        "unabsorbed_loss_cents": w.unabsorbed_loss_cents,
+        "paid_to_holders_cents": f.paid_to_holders_cents, "holder_payments": len(f.payments),
+        "retained_cents": f.retained_cents,
+        "pool_balance_begin_cents": f.pool_balance_begin_cents, "pool_balance_end_cents": f.pool_balance_end_cents,
+        "pool_original_cents": ctx.pool_original_cents,
+        "pool_factor": str(factor(f.pool_balance_end_cents, ctx.pool_original_cents)),
+        "reconciliation": {
+            "cash_in_cents": f.cash_in_cents,
+            "out_cents": w.fee_paid_cents + w.spread_paid_cents + f.paid_to_holders_cents + f.excess_cents
+            + f.retained_cents,
+        },
+    }

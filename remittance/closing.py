@@ -1,0 +1,274 @@
+"""The figures of one trust's period close, from plain facts: pure, to the cent.
+
+The closing service gathers the facts (each pool loan's collections in the
+period's window, its balances and terms, the classes as the last close left
+them, the holders of record) and hands them here; `close_figures` returns
+everything the close will record: the fee and spread, the waterfall's
+result, each holder's payment and the reconciliation. Nothing here reads or
+writes the database, so every rule is tested in milliseconds.
+
+Rules, in the business's words:
+- Actual/actual: bondholders are paid from what was collected. Servicer's
+  fee = each loan's beginning balance * its fee rate / 12, on the loans
+  whose interest was collected; issuer's spread = the pool's beginning
+  balance * the spread rate / 12; both come out of interest first.
+- Scheduled/scheduled: the servicer advances scheduled interest and
+  principal that borrowers did not pay, and takes its advances back first
+  from later payments and liquidation proceeds (remittance.advancing).
+- Each class's interest and principal are split among the holders of
+  record pro rata by original face held. Bonds not placed with any holder
+  keep their share in the trust ("retained"), never given to the others.
+- Reconciliation: collected + advanced - recovered = fee + spread + paid to
+  holders + excess + retained, to the cent; checked before anything is
+  returned.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ledger.money import monthly_rate_amount
+from remittance.waterfall import ClassState, Collections, Fees, WaterfallResult, run_waterfall, split_among_holders
+
+UNPLACED = "(unplaced)"  # the split's key for bonds no holder holds; sorts before holder codes
+COLLECTION_KINDS = ("interest", "repurchase_interest", "scheduled_principal", "curtailment", "payoff_principal",
+                    "repurchase_principal", "liquidation_principal", "realized_loss")
+INTEREST_KINDS = ("interest", "repurchase_interest")
+REPURCHASE_KINDS = ("repurchase_interest", "repurchase_principal")  # paid into the trust, not the servicer
+
+
+class CloseRefused(ValueError):
+    """The facts cannot be closed as they stand (the message says why)."""
+
+
+class ReconciliationError(AssertionError):
+    """A close's figures do not account for every cent."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoanFacts:
+    """One pool loan in one period: its terms, balances and what its window collected."""
+
+    loan_number: str
+    begin_balance_cents: int
+    end_balance_cents: int
+    note_rate: Decimal
+    servicing_fee_rate: Decimal
+    payment_pi_cents: int
+    in_pool_at_start: bool = True
+    advancing: bool = False  # owed an installment this period (scheduled/scheduled only)
+    interest_cents: int = 0
+    scheduled_principal_cents: int = 0
+    curtailment_cents: int = 0
+    payoff_principal_cents: int = 0
+    repurchase_interest_cents: int = 0
+    repurchase_principal_cents: int = 0
+    liquidation_principal_cents: int = 0
+    realized_loss_cents: int = 0
+    # The part of the above dated in an earlier, already closed period.
+    prior_period_cents: int = 0
+
+    @property
+    def principal_cents(self) -> int:
+        return (self.scheduled_principal_cents + self.curtailment_cents + self.payoff_principal_cents
+                + self.repurchase_principal_cents + self.liquidation_principal_cents)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Carried:
+    """What the previous close left to this one: class states, unpaid fees, advances."""
+
+    classes: tuple[ClassState, ...]
+    fee_shortfall_cents: int = 0
+    spread_shortfall_cents: int = 0
+    # loan number -> (interest advanced, principal advanced), not yet recovered
+    advances_outstanding: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HolderPayment:
+    holder_code: str
+    class_name: str
+    face_held_cents: int
+    interest_cents: int
+    principal_cents: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CloseFigures:
+    """Everything one close records, reconciled."""
+
+    collected: dict[str, int]           # by kind (COLLECTION_KINDS), net of reversals
+    prior_period_cents: int
+    advanced_cents: int
+    recovered_cents: int
+    advances_outstanding: dict[str, tuple[int, int]]
+    servicing_fee_due_cents: int        # this period's fee, before any carried shortfall
+    issuer_spread_due_cents: int
+    pool_balance_begin_cents: int
+    pool_balance_end_cents: int
+    waterfall: WaterfallResult
+    payments: tuple[HolderPayment, ...]
+    retained_cents: int                 # the unplaced bonds' share, kept in the trust
+
+    @property
+    def cash_in_cents(self) -> int:
+        """What the period brings to distribute: collections plus advances less recoveries."""
+        return self.waterfall.interest_collected_cents + self.waterfall.principal_collected_cents
+
+    @property
+    def servicer_remits_cents(self) -> int:
+        """The cash the servicer moves from its custodial account: collections less repurchase proceeds."""
+        return sum(v for k, v in self.collected.items() if k not in (*REPURCHASE_KINDS, "realized_loss"))
+
+    @property
+    def paid_to_holders_cents(self) -> int:
+        return sum(p.interest_cents + p.principal_cents for p in self.payments)
+
+    @property
+    def excess_cents(self) -> int:
+        return self.waterfall.excess_interest_cents + self.waterfall.excess_principal_cents
+
+    def check_reconciliation(self) -> None:
+        """Raise ReconciliationError unless every cent in is accounted for out."""
+        w = self.waterfall
+        w.check_conservation()
+        out = w.fee_paid_cents + w.spread_paid_cents + self.paid_to_holders_cents + self.excess_cents
+        problems = []
+        if self.cash_in_cents != out + self.retained_cents:
+            problems.append(f"cash in {self.cash_in_cents} != fee + spread + holders + excess + retained "
+                            f"{out + self.retained_cents}")
+        cash_collected = sum(v for k, v in self.collected.items() if k != "realized_loss")
+        if cash_collected + self.advanced_cents - self.recovered_cents != self.cash_in_cents:
+            problems.append("collected + advanced - recovered != cash distributed")
+        for result in w.classes:
+            paid = [p for p in self.payments if p.class_name == result.name]
+            held = sum(p.interest_cents for p in paid), sum(p.principal_cents for p in paid)
+            unplaced = (result.interest_paid_cents - held[0]) + (result.principal_paid_cents - held[1])
+            if unplaced < 0:
+                problems.append(f"class {result.name}: holders were paid more than the class")
+        if problems:
+            raise ReconciliationError("; ".join(problems))
+
+
+def close_figures(*, loans: Sequence[LoanFacts], carried: Carried, issuer_spread_rate: Decimal,
+                  scheduled: bool, original_faces: Mapping[str, int],
+                  holders: Mapping[str, Mapping[str, int]]) -> CloseFigures:
+    """The close of one period: fee, spread, waterfall, holder payments, reconciled.
+
+    original_faces: class name -> original face; holders: class name ->
+    {holder code: original face held on the record date}.
+    """
+    _check_unique(loans)
+    collected = _collected(loans)
+    begin = sum(f.begin_balance_cents for f in loans if f.in_pool_at_start)
+    if scheduled:
+        interest, principal, loss, advancing = _scheduled_amounts(loans, carried)
+    else:
+        interest = sum(collected[k] for k in INTEREST_KINDS)
+        principal, loss = _principal(collected), collected["realized_loss"]
+        advancing = None
+    _require_not_negative(interest=interest, principal=principal, loss=loss)
+    interest_by_loan = _interest_by_loan(loans, advancing)
+    fee = sum(monthly_rate_amount(f.begin_balance_cents, f.servicing_fee_rate)
+              for f in loans if f.in_pool_at_start and interest_by_loan.get(f.loan_number, 0) > 0)
+    spread = monthly_rate_amount(begin, issuer_spread_rate)
+    result = run_waterfall(
+        collections=Collections(interest_collected_cents=interest, principal_collected_cents=principal,
+                                realized_loss_cents=loss),
+        fees=Fees(servicing_fee_cents=fee, issuer_spread_cents=spread,
+                  fee_shortfall_carried_cents=carried.fee_shortfall_cents,
+                  spread_shortfall_carried_cents=carried.spread_shortfall_cents),
+        classes=carried.classes,
+    )
+    payments, retained = _holder_payments(result, original_faces, holders)
+    figures = CloseFigures(
+        collected=collected, prior_period_cents=sum(f.prior_period_cents for f in loans),
+        advanced_cents=advancing.advanced_cents if advancing else 0,
+        recovered_cents=advancing.recovered_cents if advancing else 0,
+        advances_outstanding=_outstanding(advancing),
+        servicing_fee_due_cents=fee, issuer_spread_due_cents=spread, pool_balance_begin_cents=begin,
+        pool_balance_end_cents=sum(f.end_balance_cents for f in loans),
+        waterfall=result, payments=payments, retained_cents=retained,
+    )
+    figures.check_reconciliation()
+    return figures
+
+
+def _check_unique(loans: Sequence[LoanFacts]) -> None:
+    numbers = [f.loan_number for f in loans]
+    if len(set(numbers)) != len(numbers):
+        raise CloseRefused("a loan appears twice in the period's facts")
+
+
+def _collected(loans: Sequence[LoanFacts]) -> dict[str, int]:
+    return {kind: sum(getattr(f, f"{kind}_cents") for f in loans) for kind in COLLECTION_KINDS}
+
+
+def _principal(collected: Mapping[str, int]) -> int:
+    return sum(v for k, v in collected.items() if k not in (*INTEREST_KINDS, "realized_loss"))
+
+
+def _require_not_negative(**amounts: int) -> None:
+    for name, cents in amounts.items():
+        if cents < 0:
+            # Only reversals of money already distributed can make a period's net negative.
+            raise CloseRefused(
+                f"the period's net {name} is {cents / 100:,.2f}: reversals of money already distributed exceed "
+                "its collections; recover it from the servicer before closing")
+
+
+def _interest_by_loan(loans: Sequence[LoanFacts], advancing) -> dict[str, int]:
+    if advancing is None:
+        return {f.loan_number: f.interest_cents + f.repurchase_interest_cents for f in loans}
+    return {a.loan_number: a.interest_to_investors_cents for a in advancing.loans}
+
+
+def _scheduled_amounts(loans: Sequence[LoanFacts], carried: Carried):
+    from remittance.advancing import LoanPeriod, advance_period
+
+    advancing = advance_period([
+        LoanPeriod(
+            loan_number=f.loan_number, begin_balance_cents=f.begin_balance_cents, note_rate=f.note_rate,
+            payment_pi_cents=f.payment_pi_cents, advancing=f.advancing and f.in_pool_at_start,
+            interest_collected_cents=f.interest_cents + f.repurchase_interest_cents,
+            scheduled_principal_collected_cents=f.scheduled_principal_cents,
+            curtailment_cents=f.curtailment_cents,
+            payoff_principal_cents=f.payoff_principal_cents + f.repurchase_principal_cents,
+            liquidation_principal_cents=f.liquidation_principal_cents, realized_loss_cents=f.realized_loss_cents,
+            advances_outstanding_interest_cents=carried.advances_outstanding.get(f.loan_number, (0, 0))[0],
+            advances_outstanding_principal_cents=carried.advances_outstanding.get(f.loan_number, (0, 0))[1],
+        )
+        for f in loans
+    ])
+    return (advancing.interest_to_investors_cents, advancing.principal_to_investors_cents,
+            advancing.loss_to_investors_cents, advancing)
+
+
+def _outstanding(advancing) -> dict[str, tuple[int, int]]:
+    if advancing is None:
+        return {}
+    return {a.loan_number: (a.outstanding_interest_after_cents, a.outstanding_principal_after_cents)
+            for a in advancing.loans
+            if a.outstanding_interest_after_cents or a.outstanding_principal_after_cents}
+
+
+def _holder_payments(result: WaterfallResult, original_faces: Mapping[str, int],
+                     holders: Mapping[str, Mapping[str, int]]) -> tuple[tuple[HolderPayment, ...], int]:
+    payments, retained = [], 0
+    for c in result.classes:
+        held = dict(holders.get(c.name, {}))
+        unplaced = original_faces[c.name] - sum(held.values())
+        if unplaced < 0:
+            raise CloseRefused(f"class {c.name}: holders of record hold more than its original face")
+        shares = sorted(held.items()) + ([(UNPLACED, unplaced)] if unplaced else [])
+        interest = split_among_holders(amount_cents=c.interest_paid_cents, holdings=shares)
+        principal = split_among_holders(amount_cents=c.principal_paid_cents, holdings=shares)
+        retained += interest.get(UNPLACED, 0) + principal.get(UNPLACED, 0)
+        payments += [
+            HolderPayment(holder_code=code, class_name=c.name, face_held_cents=face, interest_cents=interest[code],
+                          principal_cents=principal[code])
+            for code, face in sorted(held.items()) if interest[code] or principal[code]
+        ]
+    return tuple(payments), retained

@@ -1,0 +1,20 @@
+"""What a close request can be told instead of a close: each names the trust and period."""
+from remittance.closing import CloseRefused, ReconciliationError
+
+__all__ = ["CloseRefused", "ReconciliationError", "PeriodAlreadyClosed", "CloseInProgress"]
+
+
+class PeriodAlreadyClosed(CloseRefused):
+    """The period was closed before; its distributions stand and are never paid twice."""
+
+    def __init__(self, trust_code: str, period: str):
+        super().__init__(f"{trust_code} {period} is already closed")
+        self.trust_code, self.period = trust_code, period
+
+
+class CloseInProgress(CloseRefused):
+    """Another worker is closing the period right now."""
+
+    def __init__(self, trust_code: str, period: str):
+        super().__init__(f"{trust_code} {period} is being closed right now; ask again for its result")
+        self.trust_code, self.period = trust_code, period

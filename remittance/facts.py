@@ -1,0 +1,167 @@
+"""Reading a period's facts from the log's read models, for the close to compute on.
+
+The window of a period: collection lines of the trust's pool loans dated on
+or before the period's last day and recorded at or before the position the
+close reads up to, less what the previous close already took. So money that
+arrives, or is reversed, after a period closed belongs to the next open
+period and is reported there as a prior-period item; nothing is counted
+twice and nothing is dropped.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import F, Q, Sum
+
+from ledger.models import Event, LogPosition, Posting
+from remittance.calendar import Period
+from remittance.closing import Carried, LoanFacts
+from remittance.models import ClassPeriod, PeriodResult
+from remittance.waterfall import ClassState
+from servicing import accounts
+from servicing.models import CLOSED_STATUSES, CollectionLine, Loan, LoanPosition
+from trusts.models import PoolLoan, SecurityClass, Trust, trust_stream
+
+AMOUNTS = ("interest_cents", "scheduled_principal_cents", "curtailment_cents", "payoff_principal_cents",
+           "liquidation_principal_cents", "realized_loss_cents")
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which collections a close takes: dated up to `last_day`, recorded up to `through_position`,
+    less those the previous close took (dated up to `previous_last_day`, recorded up to `previous_through`)."""
+
+    last_day: date
+    through_position: int
+    previous_last_day: date
+    previous_through: int
+
+    def lines(self) -> Q:
+        return Q(effective_date__lte=self.last_day, event_position__lte=self.through_position) & ~Q(
+            effective_date__lte=self.previous_last_day, event_position__lte=self.previous_through)
+
+    def events(self) -> Q:
+        return Q(effective_date__lte=self.last_day, position__lte=self.through_position) & ~Q(
+            effective_date__lte=self.previous_last_day, position__lte=self.previous_through)
+
+
+def log_head() -> int:
+    """The last committed position: every event at or before it is visible and final."""
+    return LogPosition.objects.values_list("last_position", flat=True).get()
+
+
+def window_for(trust: Trust, period: Period, through_position: int) -> Window:
+    previous = PeriodResult.objects.filter(trust=trust, period=str(period.previous())).first()
+    if previous is None:
+        # The first close takes everything since the cut-off.
+        return Window(period.last_day, through_position, trust.cutoff_date, through_position)
+    return Window(period.last_day, through_position, period.previous().last_day, previous.through_position)
+
+
+def loan_facts(trust: Trust, period: Period, window: Window, *, scheduled: bool) -> list[LoanFacts]:
+    """Each pool loan's terms, balances and collections in the window."""
+    start = period.first_day
+    sums = window_sums(trust, window)
+    removals = removal_proceeds(trust, window)
+    # Loans removed before the period only matter if late money of theirs is in the window.
+    pool = [m for m in PoolLoan.objects.filter(trust=trust, transferred_on__lte=period.last_day)
+            if m.removed_on is None or m.removed_on >= start or m.loan_id in sums or m.loan_id in removals]
+    numbers = [p.loan_id for p in pool]
+    terms = {loan.pk: loan for loan in Loan.objects.filter(pk__in=numbers)}
+    begin = _balances(numbers, start - timedelta(days=1))
+    end = _balances(numbers, period.last_day)
+    statuses = dict(LoanPosition.objects.filter(loan_id__in=numbers).values_list("loan_id", "status"))
+    facts = []
+    for member in pool:
+        number, loan = member.loan_id, terms[member.loan_id]
+        in_pool_at_start = member.transferred_on < start and (member.removed_on is None or member.removed_on >= start)
+        amounts = dict(sums.get(number, {}))
+        for key, cents in removals.get(number, {}).items():
+            amounts[key] = amounts.get(key, 0) + cents
+        facts.append(LoanFacts(
+            loan_number=number, begin_balance_cents=begin.get(number, 0) if in_pool_at_start else 0,
+            end_balance_cents=end.get(number, 0) if member.removed_on is None else 0,
+            note_rate=loan.note_rate, servicing_fee_rate=loan.servicing_fee_rate,
+            payment_pi_cents=loan.payment_pi_cents, in_pool_at_start=in_pool_at_start,
+            advancing=scheduled and statuses.get(number) not in CLOSED_STATUSES,
+            repurchase_principal_cents=amounts.get("repurchase_principal_cents", 0),
+            repurchase_interest_cents=amounts.get("repurchase_interest_cents", 0),
+            prior_period_cents=amounts.get("prior_period_cents", 0),
+            **{k: amounts.get(k, 0) for k in AMOUNTS},
+        ))
+    return facts
+
+
+def _balances(numbers: list[str], as_of: date) -> dict[str, int]:
+    """Unpaid principal of each loan at the end of `as_of`, from its ledger account."""
+    by_account = {accounts.principal(n): n for n in numbers}
+    rows = (Posting.objects.filter(account__in=list(by_account), effective_date__lte=as_of)
+            .values("account").annotate(total=Sum("amount_cents")).values_list("account", "total"))
+    return {by_account[account]: total for account, total in rows}
+
+
+def window_sums(trust: Trust, window: Window) -> dict[str, dict[str, int]]:
+    # One filter() so the pool join, its dates and the window apply to the same membership row.
+    lines = CollectionLine.objects.filter(
+        window.lines(),
+        Q(loan__pool_memberships__removed_on__isnull=True)
+        | Q(effective_date__lte=F("loan__pool_memberships__removed_on")),
+        loan__pool_memberships__trust=trust,
+        effective_date__gt=F("loan__pool_memberships__transferred_on"),
+    )
+    prior = Q(effective_date__lte=window.previous_last_day)
+    rows = lines.values("loan_id").annotate(
+        **{f"s_{k}": Sum(k) for k in AMOUNTS},
+        **{f"p_{k}": Sum(k, filter=prior) for k in AMOUNTS if k != "realized_loss_cents"},
+    )
+    sums = {}
+    for row in rows:
+        amounts = {k: row[f"s_{k}"] or 0 for k in AMOUNTS}
+        amounts["prior_period_cents"] = sum(row[f"p_{k}"] or 0 for k in AMOUNTS if k != "realized_loss_cents")
+        sums[row["loan_id"]] = amounts
+    return sums
+
+
+def removal_proceeds(trust: Trust, window: Window) -> dict[str, dict[str, int]]:
+    """Repurchase and buyout proceeds paid into the trust in the window, by loan."""
+    removed = {}
+    rows = Event.objects.filter(window.events(), stream=trust_stream(trust.code), event_type="PoolLoanRemoved")
+    for effective_date, payload in rows.values_list("effective_date", "payload"):
+        cash = payload["proceeds_principal_cents"] + payload["proceeds_interest_cents"]
+        removed[payload["loan_number"]] = {
+            "repurchase_principal_cents": payload["proceeds_principal_cents"],
+            "repurchase_interest_cents": payload["proceeds_interest_cents"],
+            "prior_period_cents": cash if effective_date <= window.previous_last_day else 0,
+        }
+    return removed
+
+
+def carried_into(trust: Trust, period: Period) -> Carried:
+    """The classes, unpaid fees and outstanding advances the previous close left."""
+    classes = list(SecurityClass.objects.filter(trust=trust).order_by("priority", "name"))
+    previous = PeriodResult.objects.filter(trust=trust, period=str(period.previous())).first()
+    rows = {} if previous is None else {
+        row.security_class_id: row for row in ClassPeriod.objects.filter(security_class__trust=trust,
+                                                                         period=previous.period)}
+    states = tuple(
+        ClassState(name=c.name, coupon=c.coupon, principal_rule=c.principal_rule, priority=c.priority,
+                   balance_cents=rows[c.pk].balance_end_cents if c.pk in rows else c.original_face_cents,
+                   interest_shortfall_carried_cents=rows[c.pk].interest_shortfall_cents if c.pk in rows else 0)
+        for c in classes
+    )
+    if previous is None:
+        return Carried(classes=states)
+    f = previous.figures
+    return Carried(classes=states, fee_shortfall_cents=f["fee_shortfall_cents"],
+                   spread_shortfall_cents=f["spread_shortfall_cents"],
+                   advances_outstanding={n: tuple(v) for n, v in f["advances_outstanding"].items()})
+
+
+def pool_original_cents(trust: Trust) -> int:
+    return PoolLoan.objects.filter(trust=trust).aggregate(total=Sum("cutoff_balance_cents"))["total"] or 0
+
+
+def coupon_text(coupon: Decimal | None) -> str:
+    return "net-wac" if coupon is None else f"{coupon.normalize():f}"

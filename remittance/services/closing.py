@@ -1,0 +1,148 @@
+"""The month-end close of one trust for one period: exactly once, all or nothing.
+
+1. Start (its own short transaction, committed): the period's row is created
+   or locked without waiting; a closed period answers PeriodAlreadyClosed, a
+   row locked by another worker CloseInProgress; otherwise it is marked
+   CLOSING, so everyone can see a close has begun.
+2. Complete (one transaction): the row is locked again, the log position
+   read (the window's end), the facts gathered, the figures computed and
+   every event appended in one batch, and the row marked CLOSED.
+A worker killed anywhere in 2 leaves nothing but the CLOSING mark, and the
+next request (whose lock then succeeds) completes the close. A killed worker
+can never pay twice: the row lock, the CLOSED status and the PeriodClosed
+event's unique idempotency key each stand in the way.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from ledger.services import append_batch
+from remittance.calendar import Period, payment_date, record_date
+from remittance.close_events import CloseContext, close_appends
+from remittance.closing import close_figures
+from remittance.errors import CloseInProgress, CloseRefused, PeriodAlreadyClosed
+from remittance.facts import carried_into, coupon_text, loan_facts, log_head, pool_original_cents, window_for
+from remittance.models import PeriodResult, PeriodStatus, TrustPeriod
+from trusts.models import SecurityClass, Trust
+from trusts.selectors import holders_of_record
+
+
+@dataclass(frozen=True, slots=True)
+class CloseOutcome:
+    trust_code: str
+    period: str
+    result: PeriodResult
+
+
+def first_period(trust: Trust) -> Period:
+    """The trust's first collection period: the month before its first payment date."""
+    return Period.containing(trust.first_payment_date).previous()
+
+
+def period_close(*, trust_code: str, period: str | Period, as_of: date | None = None,
+                 acting_user=None) -> CloseOutcome:
+    """Close one trust's period now; see the module docstring for the exactly-once rules."""
+    trust = _trust(trust_code)
+    period = period if isinstance(period, Period) else _parse(period)
+    _check_closable(trust, period, as_of or timezone.localdate())
+    _start(trust, period, acting_user)
+    try:
+        return _complete(trust, period, acting_user)
+    except (PeriodAlreadyClosed, CloseInProgress):
+        raise
+    except Exception as error:
+        _record_failure(trust, period, error)
+        raise
+
+
+def _trust(code: str) -> Trust:
+    try:
+        return Trust.objects.get(code=code)
+    except Trust.DoesNotExist:
+        raise CloseRefused(f"no trust {code!r}") from None
+
+
+def _parse(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError as error:
+        raise CloseRefused(str(error)) from None
+
+
+def _check_closable(trust: Trust, period: Period, today: date) -> None:
+    first = first_period(trust)
+    if period < first:
+        raise CloseRefused(f"{trust.code} has no period {period}: its first collection period is {first}")
+    if period.last_day >= today:
+        raise CloseRefused(f"{trust.code} {period} cannot close before it ends on {period.last_day.isoformat()}")
+    if period != first and not PeriodResult.objects.filter(trust=trust, period=str(period.previous())).exists():
+        raise CloseRefused(f"{trust.code} {period} cannot close before {period.previous()} is closed")
+
+
+def _start(trust: Trust, period: Period, acting_user) -> None:
+    with transaction.atomic():
+        row = _locked_row(trust, period)
+        row.status = PeriodStatus.CLOSING
+        row.attempts += 1
+        row.closing_started_at = timezone.now()
+        row.requested_by = acting_user if getattr(acting_user, "pk", None) else None
+        row.last_error = ""
+        row.save(update_fields=["status", "attempts", "closing_started_at", "requested_by", "last_error"])
+
+
+def _locked_row(trust: Trust, period: Period) -> TrustPeriod:
+    """The period's row, locked for this transaction; refuses if closed or locked by another."""
+    TrustPeriod.objects.get_or_create(
+        trust=trust, period=str(period),
+        defaults={"record_date": record_date(period),
+                  "payment_date": payment_date(period, payment_day=trust.payment_day)},
+    )
+    try:
+        row = TrustPeriod.objects.select_for_update(nowait=True).get(trust=trust, period=str(period))
+    except DatabaseError:
+        raise CloseInProgress(trust.code, str(period)) from None
+    if row.status == PeriodStatus.CLOSED:
+        raise PeriodAlreadyClosed(trust.code, str(period))
+    return row
+
+
+def _complete(trust: Trust, period: Period, acting_user) -> CloseOutcome:
+    with transaction.atomic():
+        row = _locked_row(trust, period)
+        through = log_head()
+        window = window_for(trust, period, through)
+        scheduled = trust.remittance_type == Trust.RemittanceType.SCHEDULED_SCHEDULED
+        classes = list(SecurityClass.objects.filter(trust=trust))
+        figures = close_figures(
+            loans=loan_facts(trust, period, window, scheduled=scheduled), carried=carried_into(trust, period),
+            issuer_spread_rate=trust.issuer_spread_rate, scheduled=scheduled,
+            original_faces={c.name: c.original_face_cents for c in classes},
+            holders={c.name: holders_of_record(security_class=c, record_date=row.record_date) for c in classes},
+        )
+        context = CloseContext(
+            trust_code=trust.code, period=str(period), record_date=row.record_date, payment_date=row.payment_date,
+            through_position=through, previous_through=window.previous_through,
+            original_faces={c.name: c.original_face_cents for c in classes},
+            coupons={c.name: coupon_text(c.coupon) for c in classes}, pool_original_cents=pool_original_cents(trust),
+        )
+        append_batch(appends=close_appends(context, figures), acting_user=acting_user)
+        row.status, row.through_position, row.closed_at = PeriodStatus.CLOSED, through, timezone.now()
+        row.save(update_fields=["status", "through_position", "closed_at"])
+        return CloseOutcome(trust.code, str(period), PeriodResult.objects.get(trust=trust, period=str(period)))
+
+
+def _record_failure(trust: Trust, period: Period, error: Exception) -> None:
+    # The close left nothing; the period is open again, with the reason for the staff to read.
+    with transaction.atomic():
+        TrustPeriod.objects.filter(trust=trust, period=str(period)).exclude(status=PeriodStatus.CLOSED).update(
+            status=PeriodStatus.OPEN, last_error=f"{type(error).__name__}: {error}"[:2000])
+
+
+def periods_due(*, period: Period) -> list[str]:
+    """Codes of the trusts whose `period` is due and not yet closed (for the month-end fan-out)."""
+    closed = set(PeriodResult.objects.filter(period=str(period)).values_list("trust__code", flat=True))
+    return [t.code for t in Trust.objects.order_by("code") if first_period(t) <= period and t.code not in closed]

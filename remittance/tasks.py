@@ -1,0 +1,62 @@
+"""Celery tasks of the month-end close: one trust and period, and the monthly fan-out.
+
+Thin wrappers of the closing service. A close is idempotent by design (a
+second one answers "already closed" and pays nothing), so a redelivered or
+duplicated task has one business effect; a close another worker is running
+is retried later rather than waited on.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from celery import chain, shared_task, signature
+from django.db import transaction
+from django.utils import timezone
+
+from remittance.calendar import Period
+from remittance.errors import CloseInProgress, CloseRefused, PeriodAlreadyClosed
+from remittance.services.closing import period_close, periods_due
+from remittance.summary import outcome_summary
+
+
+@shared_task(name="remittance.close_period", bind=True, max_retries=30)
+def close_period_task(self, trust_code: str, period: str, as_of: str | None = None) -> dict:
+    """Close one trust's period; the answer says closed, already closed or refused (and why)."""
+    try:
+        outcome = period_close(trust_code=trust_code, period=period,
+                               as_of=date.fromisoformat(as_of) if as_of else None)
+    except PeriodAlreadyClosed as done:
+        return {"trust": trust_code, "period": period, "status": "already closed", "message": str(done)}
+    except CloseInProgress as busy:
+        raise self.retry(exc=busy, countdown=15) from None
+    except CloseRefused as refused:
+        return {"trust": trust_code, "period": period, "status": "refused", "message": str(refused)}
+    return {"status": "closed", **outcome_summary(outcome.result)}
+
+
+@shared_task(name="remittance.close_trusts")
+def close_trusts_task(period: str, as_of: str | None = None) -> dict:
+    """Enqueue one close per trust whose period is due, once this transaction has committed."""
+    codes = periods_due(period=Period.parse(period))
+    for code in codes:
+        transaction.on_commit(lambda code=code: close_period_task.delay(code, period, as_of))
+    return {"period": period, "enqueued": codes}
+
+
+@shared_task(name="remittance.month_end_close")
+def month_end_close_task(period: str | None = None) -> str:
+    """The month-end: the servicer's daily jobs for the period's end first, then a close per trust.
+
+    period defaults to the month before today (the schedule runs early in the next month).
+    """
+    today = timezone.localdate()
+    closing = Period.parse(period) if period else Period.containing(today).previous()
+    last_day = closing.last_day.isoformat()
+    workflow = chain(
+        # By name: remittance runs servicing's registered tasks without importing their modules.
+        signature("servicing.age_loans", args=(last_day,), immutable=True),
+        signature("servicing.post_autopay_drafts", args=(last_day,), immutable=True),
+        close_trusts_task.si(str(closing)),
+    )
+    return workflow.apply_async().id
+
