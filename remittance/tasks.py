@@ -44,10 +44,11 @@ def close_trusts_task(period: str, as_of: str | None = None) -> dict:
 
 
 @shared_task(name="remittance.month_end_close")
-def month_end_close_task(period: str | None = None) -> str:
+def month_end_close_task(period: str | None = None, as_of: str | None = None) -> str:
     """The month-end: the servicer's daily jobs for the period's end first, then a close per trust.
 
-    period defaults to the month before today (the schedule runs early in the next month).
+    period defaults to the month before today (the schedule runs early in the next month); as_of
+    (ISO date, default today) is the day the closes take as today.
     """
     today = timezone.localdate()
     closing = Period.parse(period) if period else Period.containing(today).previous()
@@ -56,7 +57,7 @@ def month_end_close_task(period: str | None = None) -> str:
         # By name: remittance runs servicing's registered tasks without importing their modules.
         signature("servicing.age_loans", args=(last_day,), immutable=True),
         signature("servicing.post_autopay_drafts", args=(last_day,), immutable=True),
-        close_trusts_task.si(str(closing)),
+        close_trusts_task.si(str(closing), as_of),
     )
     return workflow.apply_async().id
 

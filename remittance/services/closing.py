@@ -20,6 +20,7 @@ from datetime import date
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from ledger.faults import checkpoint
 from ledger.services import append_batch
 from remittance.calendar import Period, payment_date, record_date
 from remittance.close_events import CloseContext, close_appends
@@ -50,6 +51,7 @@ def period_close(*, trust_code: str, period: str | Period, as_of: date | None = 
     period = period if isinstance(period, Period) else _parse(period)
     _check_closable(trust, period, as_of or timezone.localdate())
     _start(trust, period, acting_user)
+    checkpoint("close:started")
     try:
         return _complete(trust, period, acting_user)
     except (PeriodAlreadyClosed, CloseInProgress):
@@ -130,6 +132,7 @@ def _complete(trust: Trust, period: Period, acting_user) -> CloseOutcome:
             coupons={c.name: coupon_text(c.coupon) for c in classes}, pool_original_cents=pool_original_cents(trust),
         )
         append_batch(appends=close_appends(context, figures), acting_user=acting_user)
+        checkpoint("close:appended")  # tests kill the worker here: everything appended, nothing committed
         row.status, row.through_position, row.closed_at = PeriodStatus.CLOSED, through, timezone.now()
         row.save(update_fields=["status", "through_position", "closed_at"])
         return CloseOutcome(trust.code, str(period), PeriodResult.objects.get(trust=trust, period=str(period)))
