@@ -15,10 +15,8 @@ from datetime import date
 
 from ledger.records import NewEvent, PostingLine, StreamAppend
 from remittance.closing import CloseFigures
+from servicing.accounts import CORPORATE_CASH, CUSTODIAL_CASH
 from trusts.selectors import factor
-
-CUSTODIAL_CASH = "servicer:custodial:cash"
-CORPORATE_CASH = "servicer:corporate:cash"
 
 
 def remittance_stream(trust_code: str) -> str:
