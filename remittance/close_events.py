@@ -35,6 +35,11 @@ def class_account(trust_code: str, class_name: str, part: str) -> str:
     return f"class:{trust_code}:{class_name}:{part}"
 
 
+def factor_text(balance_cents: int, original_cents: int) -> str:
+    """A factor as published: 8 decimals, never in exponent form ("0.00000000", not "0E-8")."""
+    return f"{factor(balance_cents, original_cents):f}"
+
+
 def close_key(trust_code: str, period: str) -> str:
     """The idempotency key of a period's PeriodClosed event: a second close cannot be recorded."""
     return f"period-close:{trust_code}:{period}"
@@ -63,9 +68,11 @@ def close_appends(ctx: CloseContext, figures: CloseFigures) -> list[StreamAppend
         NewEvent("PeriodClosed", period_figures(ctx, figures), ctx.payment_date,
                  idempotency_key=close_key(ctx.trust_code, ctx.period)),
     ]
-    holder_events = [
-        StreamAppend(holder_stream(p.holder_code), None, (_distribution_paid(ctx, p),)) for p in figures.payments
-    ]
+    # One append per holder stream: a holder of several classes gets all its payments together.
+    by_holder: dict[str, list[NewEvent]] = {}
+    for payment in figures.payments:
+        by_holder.setdefault(payment.holder_code, []).append(_distribution_paid(ctx, payment))
+    holder_events = [StreamAppend(holder_stream(code), None, tuple(events)) for code, events in by_holder.items()]
     return [StreamAppend(remittance_stream(ctx.trust_code), None, tuple(trust_events)), *holder_events]
 
 
@@ -117,7 +124,7 @@ def _class_distributed(ctx: CloseContext, f: CloseFigures, c) -> NewEvent:
         "interest_shortfall_cents": c.interest_shortfall_carried_cents,
         "principal_paid_cents": c.principal_paid_cents, "loss_written_off_cents": c.loss_written_off_cents,
         "balance_end_cents": c.balance_end_cents,
-        "factor": str(factor(c.balance_end_cents, ctx.original_faces[c.name])),
+        "factor": factor_text(c.balance_end_cents, ctx.original_faces[c.name]),
         "paid_to_holders_cents": interest + principal, "payment_date": ctx.payment_date.isoformat(),
     }
     postings = _lines((trust_cash(ctx.trust_code), -(interest + principal)),
@@ -167,7 +174,7 @@ def period_figures(ctx: CloseContext, f: CloseFigures) -> dict:
              "interest_shortfall_cents": c.interest_shortfall_carried_cents,
              "principal_paid_cents": c.principal_paid_cents, "loss_written_off_cents": c.loss_written_off_cents,
              "balance_end_cents": c.balance_end_cents,
-             "factor": str(factor(c.balance_end_cents, ctx.original_faces[c.name]))}
+             "factor": factor_text(c.balance_end_cents, ctx.original_faces[c.name])}
             for c in w.classes
         ],
         "excess_interest_cents": w.excess_interest_cents, "excess_principal_cents": w.excess_principal_cents,
@@ -176,7 +183,7 @@ def period_figures(ctx: CloseContext, f: CloseFigures) -> dict:
         "retained_cents": f.retained_cents,
         "pool_balance_begin_cents": f.pool_balance_begin_cents, "pool_balance_end_cents": f.pool_balance_end_cents,
         "pool_original_cents": ctx.pool_original_cents,
-        "pool_factor": str(factor(f.pool_balance_end_cents, ctx.pool_original_cents)),
+        "pool_factor": factor_text(f.pool_balance_end_cents, ctx.pool_original_cents),
         "reconciliation": {
             "cash_in_cents": f.cash_in_cents,
             "out_cents": w.fee_paid_cents + w.spread_paid_cents + f.paid_to_holders_cents + f.excess_cents

@@ -88,3 +88,16 @@ def test_a_liquidation_loss_is_written_off_the_most_junior_class(loans):
     assert f["collected"]["liquidation_principal"] == 10_000_000 - loss
     report = verify()
     assert report.ok, report.problems
+
+
+def test_a_holder_of_two_classes_is_paid_on_each_and_a_paid_off_class_has_factor_zero(loans):
+    seed_trust(classes=SEQUENTIAL, holders=[{**h, "code": "INV-BOTH"} if h["class"] in ("A1", "A2") else h
+                                            for h in HOLDERS])
+    pay_everyone("2026-02", loans=SEED_LOANS[1:])
+    pay("L001", Period.parse("2026-02"), INSTALLMENT_CENTS + 2_500_000)
+    f = close("2026-02").result.figures
+    assert [c["factor"] for c in f["classes"]][:2] == ["0.00000000", "0.98750938"]  # A2: 474,004.50 of 480,000
+    rows = classes("2026-02")
+    assert account_balance("holder:INV-BOTH:cash") == sum(
+        rows[n].interest_paid_cents + rows[n].principal_paid_cents for n in ("A1", "A2"))
+    assert verify().ok
