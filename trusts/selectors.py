@@ -20,6 +20,25 @@ def holdings_as_of(*, security_class: SecurityClass, as_of: date) -> dict[str, i
     return {row["holder__code"]: row["face"] for row in rows if row["face"]}
 
 
+def holding_low(*, security_class: SecurityClass, holder_code: str, from_date: date) -> tuple[int, int]:
+    """A holder's face on `from_date`, and the least it holds on any day from then on.
+
+    Counts transfers already on the register that settle later, so a sale
+    now cannot overdraw a holding that a later-settling sale still needs.
+    """
+    days = list(
+        HoldingMovement.objects.filter(security_class=security_class, holder__code=holder_code)
+        .values_list("settlement_date").annotate(face=Sum("face_cents")).order_by("settlement_date")
+    )
+    held = sum(face for day, face in days if day <= from_date)
+    running = lowest = held
+    for day, face in days:
+        if day > from_date:
+            running += face
+            lowest = min(lowest, running)
+    return held, lowest
+
+
 def holders_of_record(*, security_class: SecurityClass, record_date: date) -> dict[str, int]:
     """Who receives a period's payment: the register as it stands on the record date."""
     return holdings_as_of(security_class=security_class, as_of=record_date)

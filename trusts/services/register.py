@@ -3,21 +3,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import transaction
-
-from ledger.errors import ConcurrencyConflict
 from ledger.models import Stream
-from ledger.records import NewEvent
+from ledger.money import dollars_grouped
+from ledger.records import NewEvent, RecordedEvent
 from ledger.services import append
+from servicing.services.loan_events import with_retries
 from trusts.errors import TrustError
 from trusts.models import Holder, SecurityClass, register_stream
-from trusts.selectors import holdings_as_of
-
-RETRIES = 5
+from trusts.selectors import holding_low
 
 
 def holding_transfer(*, trust_code: str, class_name: str, from_holder: str, to_holder: str, face_cents: int,
-                     trade_date: date, settlement_date: date, acting_user=None):
+                     trade_date: date, settlement_date: date, acting_user=None) -> RecordedEvent:
     """Move face from one holder to another, effective on the settlement date."""
     security_class = _class(trust_code, class_name)
     _check(security_class, from_holder, to_holder, face_cents, trade_date, settlement_date)
@@ -26,16 +23,15 @@ def holding_transfer(*, trust_code: str, class_name: str, from_holder: str, to_h
         "trade_date": trade_date.isoformat(), "settlement_date": settlement_date.isoformat(),
     }, settlement_date)
     stream = register_stream(trust_code)
-    for _ in range(RETRIES):
-        try:
-            with transaction.atomic():
-                version = Stream.objects.filter(name=stream).values_list("version", flat=True).first() or 0
-                # Checked at the version appended at: a concurrent transfer makes this one retry.
-                _check_holding(security_class, from_holder, face_cents, settlement_date)
-                return append(stream=stream, expected_version=version, events=[event], acting_user=acting_user)[0]
-        except ConcurrencyConflict:
-            continue
-    raise TrustError(f"the register of {trust_code} is busy; try the transfer again")
+
+    def attempt():
+        version = Stream.objects.filter(name=stream).values_list("version", flat=True).first() or 0
+        # Checked at the version appended at: a concurrent transfer makes this one retry from a fresh read.
+        _check_holding(security_class, from_holder, face_cents, settlement_date)
+        return append(stream=stream, expected_version=version, events=[event], acting_user=acting_user)[0]
+
+    return with_retries(attempt, busy=lambda: TrustError(f"the register of {trust_code} is busy; "
+                                                         "try the transfer again"))
 
 
 def _class(trust_code: str, class_name: str) -> SecurityClass:
@@ -53,17 +49,21 @@ def _check(security_class, from_holder, to_holder, face_cents, trade_date, settl
     if missing:
         raise TrustError(f"unknown holder {', '.join(sorted(missing))}")
     if type(face_cents) is not int or face_cents <= 0 or face_cents % security_class.denomination_cents:
-        raise TrustError(f"face must be a positive multiple of the {security_class.denomination_cents / 100:,.2f} "
-                         "denomination")
+        denomination = dollars_grouped(security_class.denomination_cents)
+        raise TrustError(f"face must be a positive multiple of the {denomination} denomination")
     if settlement_date < trade_date:
         raise TrustError("settlement cannot come before the trade")
 
 
 def _check_holding(security_class, from_holder, face_cents, settlement_date) -> None:
-    # The seller must hold the face on the settlement date and on every later date already
-    # on the register (a later settled sale of the same bonds would otherwise overdraw it).
-    later = holdings_as_of(security_class=security_class, as_of=date.max).get(from_holder, 0)
-    held = min(holdings_as_of(security_class=security_class, as_of=settlement_date).get(from_holder, 0), later)
-    if face_cents > held:
-        raise TrustError(f"holder {from_holder} holds {held / 100:,.2f} of class {security_class.name}, "
-                         f"less than the {face_cents / 100:,.2f} to transfer")
+    # The seller must hold the face on the settlement date and on every later day already on
+    # the register: a sale settling later that needs the same bonds would otherwise be overdrawn.
+    held, lowest = holding_low(security_class=security_class, holder_code=from_holder, from_date=settlement_date)
+    if face_cents <= lowest:
+        return
+    if lowest == held:
+        raise TrustError(f"holder {from_holder} holds {dollars_grouped(held)} of class {security_class.name}, "
+                         f"less than the {dollars_grouped(face_cents)} to transfer")
+    raise TrustError(f"holder {from_holder} holds {dollars_grouped(held)} of class {security_class.name} on "
+                     f"{settlement_date.isoformat()}, but transfers settling later leave {dollars_grouped(lowest)}, "
+                     f"less than the {dollars_grouped(face_cents)} to transfer")

@@ -4,6 +4,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django_celery_beat.models import PeriodicTask
 
 from config.celery import app
 from remittance.models import PeriodResult
@@ -49,3 +50,9 @@ def test_all_closes_every_trust_due_and_async_enqueues(loans):
         app.conf.task_always_eager = eager
     assert "XYZ-2026-1 2026-03: enqueued as task" in out
     assert PeriodResult.objects.filter(period="2026-03").exists()
+
+
+def test_the_month_end_close_is_scheduled_in_the_database():
+    task = PeriodicTask.objects.get(name="Month-end close of every trust")
+    assert task.task == "remittance.month_end_close" and task.enabled
+    assert (task.crontab.day_of_month, task.crontab.hour) == ("2", "3")

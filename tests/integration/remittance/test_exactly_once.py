@@ -12,7 +12,6 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.db import connection, connections
-from django_celery_beat.models import PeriodicTask
 
 from config.celery import app
 from ledger.faults import ENVIRONMENT_VARIABLE
@@ -35,12 +34,6 @@ def _paid_once():
     assert {d.total_cents for d in Distribution.objects.all()} == {49_955}
     report = verify()
     assert report.ok, report.problems
-
-
-def test_the_month_end_close_is_scheduled_in_the_database():
-    task = PeriodicTask.objects.get(name="Month-end close of every trust")
-    assert task.task == "remittance.month_end_close" and task.enabled
-    assert (task.crontab.day_of_month, task.crontab.hour) == ("2", "3")
 
 
 def test_twenty_concurrent_closes_make_one_set_of_distributions(loans):

@@ -1,5 +1,4 @@
-"""Forming trusts from deal files, the register as of dates, and transfers."""
-import copy
+"""Forming trusts from deal files: the pool, the classes, the first holdings, and refusals."""
 import json
 from datetime import date
 from decimal import Decimal
@@ -11,34 +10,12 @@ from django.core.management.base import CommandError
 from ledger.models import Event
 from ledger.projections import differences
 from ledger.verification import verify
-from tests.integration.servicing.tapes import board, seed_rows
-from tests.unit.trusts.test_deal_file import EXAMPLE
-from trusts.errors import DealRejected, TrustError
+from tests.integration.trusts.deals import form, seed_deal
+from trusts.errors import DealRejected
 from trusts.models import PoolLoan, SecurityClass, Trust
-from trusts.selectors import factor, holders_of_record, holdings_as_of
-from trusts.services.forming import deal_file_form
-from trusts.services.register import holding_transfer
+from trusts.selectors import holdings_as_of
 
 pytestmark = pytest.mark.django_db
-
-
-def seed_deal(**changes):
-    """The seed's pass-through: ten $100,000 loans, 1,000 bonds of $1,000, ten investors of 100 bonds."""
-    deal = copy.deepcopy(EXAMPLE)
-    deal.update(cutoff_date="2026-01-15", closing_date="2026-01-15", loans=[f"L{i:03d}" for i in range(1, 11)],
-                holders=[{"code": f"INV-{i:02d}", "name": f"Investor {i}", "class": "A", "face": "100000.00"}
-                         for i in range(1, 11)])
-    deal.update(changes)
-    return deal
-
-
-def form(deal):
-    return deal_file_form(raw=json.dumps(deal).encode())
-
-
-@pytest.fixture
-def loans():
-    board(*seed_rows(12))
 
 
 def test_forming_the_seed_pass_through(loans):
@@ -84,29 +61,6 @@ def test_overcollateralization_must_be_declared(loans):
     deal = seed_deal(classes=[{"name": "A", "face": "900000.00", "coupon": "net-wac"}],
                      holders=[], overcollateralized=True)
     assert form(deal).overcollateralized
-
-
-def test_transfers_and_the_record_date_rule(loans):
-    trust = form(seed_deal())
-    a = trust.classes.get(name="A")
-    holding_transfer(trust_code=trust.code, class_name="A", from_holder="INV-01", to_holder="INV-02",
-                     face_cents=5_000_000, trade_date=date(2026, 1, 28), settlement_date=date(2026, 2, 2))
-    # January's record date is Jan 30: the transfer settling after it does not move January's payment.
-    assert holders_of_record(security_class=a, record_date=date(2026, 1, 30))["INV-01"] == 10_000_000
-    after = holders_of_record(security_class=a, record_date=date(2026, 2, 27))
-    assert after["INV-01"] == 5_000_000 and after["INV-02"] == 15_000_000
-    with pytest.raises(TrustError, match="holds 50,000.00 of class A, less than the 60,000.00"):
-        holding_transfer(trust_code=trust.code, class_name="A", from_holder="INV-01", to_holder="INV-03",
-                         face_cents=6_000_000, trade_date=date(2026, 2, 3), settlement_date=date(2026, 2, 5))
-    with pytest.raises(TrustError, match="multiple of the 1,000.00 denomination"):
-        holding_transfer(trust_code=trust.code, class_name="A", from_holder="INV-01", to_holder="INV-03",
-                         face_cents=150_000, trade_date=date(2026, 2, 3), settlement_date=date(2026, 2, 5))
-    assert differences() == []
-
-
-def test_factors_to_eight_decimals():
-    assert factor(99_900_450, 100_000_000) == Decimal("0.99900450")
-    assert factor(1, 3) == Decimal("0.33333333")
 
 
 def test_form_trust_command(loans, tmp_path, capsys):
