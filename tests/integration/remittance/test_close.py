@@ -18,6 +18,7 @@ from remittance.models import (
 )
 from remittance.services.closing import period_close
 from tests.integration.remittance.months import close, pay_everyone, seed_trust
+from trusts.services.pool import pool_loan_remove
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +89,17 @@ def test_money_recorded_after_the_close_belongs_to_the_next_period(loans):
     assert f["collected"]["interest"] == 99_950  # 500.00 late for February + 499.50 for March
     assert PeriodResult.objects.count() == 2
     assert verify().ok
+
+
+def test_a_repurchased_loans_proceeds_are_the_periods_principal_and_interest(loans):
+    seed_trust()
+    pay_everyone("2026-02")
+    pool_loan_remove(trust_code="XYZ-2026-1", loan_number="L010", removed_on=date(2026, 2, 20), kind="repurchase",
+                     reason="breach of representations")
+    f = close("2026-02").result.figures
+    assert f["collected"]["repurchase_principal"] == 10_000_000 - 9_955
+    assert f["principal_available_cents"] == 99_550 + 10_000_000 - 9_955
+    assert f["pool_balance_end_cents"] == 9 * (10_000_000 - 9_955)
+    assert account_balance("trust:XYZ-2026-1:cash") == 0
+    report = verify()
+    assert report.ok, report.problems
