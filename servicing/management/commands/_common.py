@@ -1,8 +1,10 @@
-"""Shared parsing for servicing commands: the acting user and dates."""
+"""Shared parsing for management commands: the acting user, dates, dollars and files."""
 from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
+
+from ledger.money import MoneyFormatError, cents_from_dollars
 
 
 def acting_user(username: str | None):
@@ -27,3 +29,14 @@ def read_file(path: str) -> bytes:
             return handle.read()
     except OSError as error:
         raise CommandError(f"cannot read {path}: {error.strerror}") from None
+
+
+def dollars_option(option: str):
+    """An argparse type reading dollars with cents ("849.55") into integer cents, naming the option."""
+    def parse(text: str) -> int:
+        try:
+            return cents_from_dollars(text)
+        except MoneyFormatError as error:
+            raise CommandError(f"{option}: {error}") from None
+
+    return parse

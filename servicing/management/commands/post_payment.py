@@ -1,17 +1,10 @@
 """Post one payment received on a loan (a payoff when it covers the payoff amount)."""
 from django.core.management.base import BaseCommand, CommandError
 
-from ledger.money import MoneyFormatError, cents_from_dollars, dollars
+from ledger.money import dollars
 from servicing.errors import ServicingError
-from servicing.management.commands._common import acting_user, iso_date
+from servicing.management.commands._common import acting_user, dollars_option, iso_date
 from servicing.services.collections import payment_post
-
-
-def _amount(text: str) -> int:
-    try:
-        return cents_from_dollars(text)
-    except MoneyFormatError as error:
-        raise CommandError(f"--amount: {error}") from None
 
 
 class Command(BaseCommand):
@@ -19,7 +12,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--loan", required=True, help="loan number")
-        parser.add_argument("--amount", required=True, type=_amount, help="dollars with cents, e.g. 849.55")
+        parser.add_argument("--amount", required=True, type=dollars_option("--amount"), help="dollars with cents, e.g. 849.55")
         parser.add_argument("--received-on", required=True, type=iso_date, help="date received (YYYY-MM-DD)")
         parser.add_argument("--reference", required=True, help="the bank's reference; posts once")
         parser.add_argument("--principal-only", action="store_true", help="borrower asked: all to principal")

@@ -1,17 +1,10 @@
 """Record a transfer of a class's bonds from one holder to another, effective on settlement."""
 from django.core.management.base import BaseCommand, CommandError
 
-from ledger.money import MoneyFormatError, cents_from_dollars, dollars_grouped
-from servicing.management.commands._common import acting_user, iso_date
+from ledger.money import dollars_grouped
+from servicing.management.commands._common import acting_user, dollars_option, iso_date
 from trusts.errors import TrustError
 from trusts.services.register import holding_transfer
-
-
-def _face(text: str) -> int:
-    try:
-        return cents_from_dollars(text)
-    except MoneyFormatError as error:
-        raise CommandError(f"--face: {error}") from None
 
 
 class Command(BaseCommand):
@@ -22,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--class", dest="class_name", required=True, help="class name, e.g. A")
         parser.add_argument("--from", dest="from_holder", required=True, help="selling holder's code")
         parser.add_argument("--to", dest="to_holder", required=True, help="buying holder's code")
-        parser.add_argument("--face", required=True, type=_face, help="original face in dollars, e.g. 50000.00")
+        parser.add_argument("--face", required=True, type=dollars_option("--face"), help="original face in dollars, e.g. 50000.00")
         parser.add_argument("--trade-date", required=True, type=iso_date, help="trade date (YYYY-MM-DD)")
         parser.add_argument("--settlement-date", required=True, type=iso_date, help="settlement date (YYYY-MM-DD)")
         parser.add_argument("--user", help="username recorded as the acting user")
