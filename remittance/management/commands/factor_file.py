@@ -1,5 +1,5 @@
 """factor_file: every closed trust's class and pool factors for a period (CSV or JSON)."""
-from remittance.management.commands.remittance_report import ReportCommand
+from remittance.management.report_command import ReportCommand
 from remittance.reports import factor_file
 
 

@@ -1,5 +1,5 @@
 """investor_statement: print a holder's distributions for a period and its holdings on the record date."""
-from remittance.management.commands.remittance_report import ReportCommand
+from remittance.management.report_command import ReportCommand
 from remittance.reports import investor_statement
 
 
