@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mbs
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+TEST_CACHE_URL ?= redis://127.0.0.1:6379/13
 DEMO_DATABASE_URL ?= sqlite:///$(CURDIR)/demo.sqlite3
 PYTEST_ARGS ?=
 
@@ -29,7 +30,7 @@ test: test-postgres test-sqlite
 
 test-postgres: venv
 	$(BIN)/python scripts/check_services.py $(TEST_DATABASE_URL) $(TEST_BROKER_URL)
-	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) CACHE_URL=$(TEST_CACHE_URL) $(BIN)/python -m pytest $(PYTEST_ARGS); \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; exit $$rc
 
 test-sqlite: venv

@@ -39,11 +39,16 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "ledger",
     "servicing",
     "trusts",
     "remittance",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -140,6 +145,61 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# --- REST API (/api/v1/) -------------------------------------------------------
+REST_FRAMEWORK = {
+    # Tokens for portals and scripts; the session for the browsable API. Nothing anonymous
+    # except the schema, the docs and the token endpoint, which say so themselves.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
+                                 "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumber",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.WriteThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "login": os.environ.get("API_LOGIN_RATE", "10/minute"),  # token requests per client address
+        "writes": os.environ.get("API_WRITE_RATE", "120/minute"),  # POSTs per user
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# Throttle counts (and anything else cached) are shared by every process only in a shared cache:
+# CACHE_URL=redis://host:6379/N in production; without it each process counts on its own.
+CACHES = {"default": ({"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                       "LOCATION": os.environ["CACHE_URL"]} if os.environ.get("CACHE_URL")
+                      else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})}
+# How long a duplicate request (same Idempotency-Key) waits for the first to finish before a 409.
+API_IDEMPOTENCY_WAIT_SECONDS = env_int("API_IDEMPOTENCY_WAIT_SECONDS", 10)
+# How long a finished Idempotency-Key answer is kept for replays (purged nightly).
+API_IDEMPOTENCY_KEEP_DAYS = env_int("API_IDEMPOTENCY_KEEP_DAYS", 30)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MBS back office API",
+    "DESCRIPTION": (
+        "Investor portals and operations integrations. Authenticate with `Authorization: Token <token>` "
+        "(POST /api/v1/auth/token/). Money is a string of dollars (\"4995.50\"), rates are percent strings, "
+        "dates ISO. Every error is {\"error\": {\"code\", \"message\", \"fields\"}}. Writes take an "
+        "Idempotency-Key header."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.close_request_bodies"],
+    # Swagger UI's files come from the drf-spectacular-sidecar package: no outside network needed.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # validatorUrl null: Swagger UI would otherwise send the schema to validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "validatorUrl": None},
+}
 
 # --- Servicing policy ------------------------------------------------------
 SERVICING_NSF_FEE_CENTS = env_int("SERVICING_NSF_FEE_CENTS", 0)  # returned-payment fee, if the notes allow one

@@ -1,6 +1,6 @@
-"""Top-level URLs: the operations admin (the API joins under /api/v1/)."""
+"""Top-level URLs: the operations admin and the REST API under /api/v1/."""
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 admin.site.site_header = "MBS servicing and remittance"
 admin.site.site_title = "MBS back office"
@@ -8,4 +8,9 @@ admin.site.index_title = "Operations"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("api.urls")),
 ]
+
+# Errors outside any view (an unknown URL, a crash): JSON in the API's one shape under /api/.
+handler404 = "api.errors.not_found"
+handler500 = "api.errors.server_failure"

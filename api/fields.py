@@ -1,0 +1,92 @@
+"""Serializer fields for the house formats: money as dollar strings, factors and rates as decimal strings.
+
+Inside, money is integer cents; in JSON it is a string of dollars with two
+decimals ("4995.50"). Input is parsed strictly by ledger.money: a number
+(rather than a string) is refused, because 4995.5 as a float has already
+lost the guarantee that it is exact, and fractions of a cent are refused
+rather than rounded.
+"""
+from decimal import Decimal
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ledger.money import MoneyFormatError, cents_from_dollars, dollars
+from remittance.reports import to_json
+
+MONEY_PATTERN = r"^-?\d+\.\d{2}$"
+FACTOR_PLACES = Decimal("0.00000001")
+
+
+@extend_schema_field({"type": "string", "pattern": MONEY_PATTERN, "example": "4995.50",
+                      "description": "US dollars, two decimals"})
+class MoneyField(serializers.Field):
+    """Integer cents inside, "4995.50" outside."""
+
+    default_error_messages = {"not_a_string": 'Write the amount as a string of dollars, e.g. "4995.50".'}
+
+    def __init__(self, *, positive: bool = False, **kwargs):
+        self.positive = positive
+        super().__init__(**kwargs)
+
+    def to_representation(self, cents: int) -> str:
+        return dollars(int(cents))
+
+    def to_internal_value(self, data) -> int:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        try:
+            cents = cents_from_dollars(data)
+        except MoneyFormatError as error:
+            raise serializers.ValidationError(str(error)) from None
+        if self.positive and cents <= 0:
+            raise serializers.ValidationError("The amount must be more than 0.00.")
+        return cents
+
+
+@extend_schema_field({"type": "string", "pattern": r"^-?\d+\.\d{8}$", "example": "0.99900450",
+                      "description": "balance over original face, 8 decimals"})
+class FactorField(serializers.Field):
+    def to_representation(self, value) -> str:
+        return str(Decimal(str(value)).quantize(FACTOR_PLACES))
+
+
+@extend_schema_field({"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "6.125",
+                      "description": "annual percent"})
+class RateField(serializers.Field):
+    """An annual percentage as a decimal string without trailing zeros ("6.125")."""
+
+    def to_representation(self, value) -> str:
+        # (None never reaches here: serializers render a missing value as null themselves.)
+        return format(Decimal(value).normalize(), "f")
+
+
+@extend_schema_field(OpenApiTypes.OBJECT)
+class ReportField(serializers.Field):
+    """A report or payload as stored: `_cents` money rendered as dollar strings (remittance.reports.to_json)."""
+
+    def to_representation(self, value):
+        return to_json(value)
+
+
+class StrictSerializer(serializers.Serializer):
+    """A request body that refuses fields it does not know, so nothing unexpected is silently dropped."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data) - writable)
+            if unknown:
+                raise serializers.ValidationError({name: ["This field is not accepted here."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class ClassKeyMixin:
+    """Serialize the field `class_name` under the key "class", as the reports do.
+
+    ("class" is a Python keyword, so it cannot be a field attribute; the rename keeps the field's place.)
+    """
+
+    def get_fields(self):
+        return {("class" if name == "class_name" else name): field for name, field in super().get_fields().items()}

@@ -1,0 +1,81 @@
+"""Filters (django-filter) for the lists. Query parameter names are the API's, not the models'.
+
+The class (tranche) filter is called "class", as in the JSON; a keyword cannot be
+a class attribute, so it is put in the class body's namespace with locals().
+"""
+from django_filters import rest_framework as filters
+
+from ledger.models import Event
+from remittance.models import ClassPeriod, Distribution
+from servicing.models import Loan, LoanStatus
+from trusts.models import HoldingMovement
+
+PERIOD_HELP = "collection period, YYYY-MM"
+
+
+def _class_filter(field_name: str) -> filters.CharFilter:
+    return filters.CharFilter(field_name=field_name, help_text="class (tranche) name, e.g. A")
+
+
+def _period_filters(field_name: str = "period") -> dict:
+    return {
+        "period": filters.CharFilter(field_name=field_name, help_text=PERIOD_HELP),
+        "period_from": filters.CharFilter(field_name=field_name, lookup_expr="gte", help_text=f"{PERIOD_HELP}, inclusive"),
+        "period_to": filters.CharFilter(field_name=field_name, lookup_expr="lte", help_text=f"{PERIOD_HELP}, inclusive"),
+    }
+
+
+class HoldingFilter(filters.FilterSet):
+    trust = filters.CharFilter(field_name="security_class__trust__code", help_text="trust code")
+
+    class Meta:
+        model = HoldingMovement
+        fields = []
+
+
+class RegisterFilter(HoldingFilter):
+    locals()["class"] = _class_filter("security_class__name")
+
+
+class DistributionFilter(filters.FilterSet):
+    trust = filters.CharFilter(field_name="security_class__trust__code", help_text="trust code")
+    locals()["class"] = _class_filter("security_class__name")
+    locals().update(_period_filters())
+
+    class Meta:
+        model = Distribution
+        fields = []
+
+
+class FactorFilter(filters.FilterSet):
+    locals()["class"] = _class_filter("security_class__name")
+    locals().update(_period_filters())
+
+    class Meta:
+        model = ClassPeriod
+        fields = []
+
+
+class LoanFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(field_name="position__status", choices=LoanStatus.choices)
+    delinquency_bucket = filters.ChoiceFilter(
+        field_name="position__delinquency_bucket",
+        choices=[(b, b) for b in ("current", "30", "60", "90+")], help_text="MBA delinquency bucket")
+    autopay = filters.BooleanFilter()
+
+    class Meta:
+        model = Loan
+        fields = []
+
+
+class EventFilter(filters.FilterSet):
+    stream = filters.CharFilter(help_text="exact stream, e.g. loan:L001 or trust:XYZ-2026-1")
+    stream_prefix = filters.CharFilter(field_name="stream", lookup_expr="startswith",
+                                       help_text="streams starting with this, e.g. loan:")
+    event_type = filters.CharFilter(help_text="e.g. PaymentPosted")
+    effective_date = filters.DateFromToRangeFilter(
+        help_text="effective_date_after and effective_date_before, ISO dates, inclusive")
+
+    class Meta:
+        model = Event
+        fields = []

@@ -1,0 +1,1 @@
+"""Serializers: what each endpoint reads and writes, in the house formats (see api.fields)."""

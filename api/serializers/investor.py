@@ -1,0 +1,107 @@
+"""What an investor reads: their holdings, register lines, distributions and statements."""
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from api.fields import ClassKeyMixin, FactorField, MoneyField
+from ledger.money import round_half_up
+
+
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    holder_code = serializers.CharField(allow_null=True)
+    holder_name = serializers.CharField(allow_null=True)
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=["investor", "operations"]))
+
+
+class AsOfQuerySerializer(serializers.Serializer):
+    as_of = serializers.DateField(required=False, help_text="ISO date; default today")
+
+
+class HoldingSerializer(ClassKeyMixin, serializers.Serializer):
+    """One class held on a date: original face, the class factor paid by then, and the face outstanding."""
+
+    trust = serializers.CharField(source="security_class__trust__code")
+    class_name = serializers.CharField(source="security_class__name")
+    original_face = MoneyField(source="face")
+    factor = serializers.SerializerMethodField()
+    current_face = serializers.SerializerMethodField()
+
+    def get_factor(self, row) -> str:
+        return FactorField().to_representation(self._factor(row))
+
+    def get_current_face(self, row) -> str:
+        return MoneyField().to_representation(round_half_up(Decimal(row["face"]) * self._factor(row)))
+
+    @staticmethod
+    def _factor(row) -> Decimal:
+        # No period paid yet: the class is still at its original face.
+        return Decimal(str(row["factor"])) if row["factor"] is not None else Decimal(1)
+
+
+class RegisterEntrySerializer(ClassKeyMixin, serializers.Serializer):
+    """One line of the register: face in (positive) or out (negative) of a holding."""
+
+    id = serializers.IntegerField()
+    trust = serializers.CharField(source="security_class.trust.code")
+    class_name = serializers.CharField(source="security_class.name")
+    face = MoneyField(source="face_cents")
+    trade_date = serializers.DateField()
+    settlement_date = serializers.DateField()
+    event_position = serializers.IntegerField()
+
+
+class DistributionSerializer(ClassKeyMixin, serializers.Serializer):
+    id = serializers.IntegerField()
+    trust = serializers.CharField(source="security_class.trust.code")
+    class_name = serializers.CharField(source="security_class.name")
+    period = serializers.CharField()
+    record_date = serializers.DateField()
+    payment_date = serializers.DateField()
+    face_held = MoneyField(source="face_held_cents")
+    interest = MoneyField(source="interest_cents")
+    principal = MoneyField(source="principal_cents")
+    total = MoneyField(source="total_cents")
+
+
+# The statement as remittance.reports.investor_statement builds it and to_json renders it (documentation).
+
+class _StatementHolder(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class _StatementPeriod(serializers.Serializer):
+    period = serializers.CharField()
+    record_date = serializers.DateField()
+
+
+class _StatementLine(ClassKeyMixin, serializers.Serializer):
+    trust = serializers.CharField()
+    class_name = serializers.CharField()
+    face_held = MoneyField()
+    factor = serializers.CharField(help_text="8 decimals, empty when the class has no factor for the period")
+    interest = MoneyField()
+    principal = MoneyField()
+    total = MoneyField()
+    payment_date = serializers.DateField()
+
+
+class _StatementTotals(serializers.Serializer):
+    interest = MoneyField()
+    principal = MoneyField()
+    total = MoneyField()
+
+
+class _StatementHolding(ClassKeyMixin, serializers.Serializer):
+    trust = serializers.CharField()
+    class_name = serializers.CharField()
+    face_held = MoneyField()
+
+
+class StatementSerializer(serializers.Serializer):
+    holder = _StatementHolder()
+    period = _StatementPeriod()
+    distributions = _StatementLine(many=True)
+    totals = _StatementTotals()
+    holdings = _StatementHolding(many=True)

@@ -1,0 +1,1 @@
+"""Views: thin, scoped, and calling the services for every write."""

@@ -1,0 +1,27 @@
+"""Obtaining a token: username and password in, token out; throttled per client address."""
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+
+from api.throttles import LoginThrottle
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text='send it as the header "Authorization: Token <token>"')
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for the login's API token (the same token each time)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LoginThrottle]
+    parser_classes = [JSONParser, FormParser]
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(request=ObtainAuthToken.serializer_class, responses=TokenSerializer, auth=[])
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)

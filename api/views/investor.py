@@ -1,0 +1,120 @@
+"""An investor's own data: holdings as of a date, register lines, distributions, statements.
+
+The holder is always the caller's (request.holder, set by IsInvestor); no
+endpoint takes a holder from the request, so no id can reach another
+investor's rows: they are simply not in the queryset, and answer 404.
+"""
+from django.db.models import OuterRef, Subquery, Sum
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, viewsets
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.access import holder_of, is_operations
+from api.filters import DistributionFilter, HoldingFilter, RegisterFilter
+from api.permissions import IsInvestor
+from api.serializers.investor import (
+    AsOfQuerySerializer,
+    DistributionSerializer,
+    HoldingSerializer,
+    MeSerializer,
+    RegisterEntrySerializer,
+    StatementSerializer,
+)
+from api.views.common import REPORT_RENDERERS, csv_or_json, is_schema_generation, parse_period
+from api.views.deals import PERIOD
+from remittance.models import ClassPeriod, Distribution
+from remittance.reports import investor_statement, statement_csv, to_json
+from trusts.models import HoldingMovement
+
+
+class MeView(APIView):
+    """Who the caller is: their login, the holder it is linked to (if any), and their roles."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        holder = holder_of(request.user)
+        roles = (["investor"] if holder else []) + (["operations"] if is_operations(request.user) else [])
+        return Response(MeSerializer({
+            "username": request.user.get_username(), "holder_code": holder.code if holder else None,
+            "holder_name": holder.name if holder else None, "roles": roles,
+        }).data)
+
+
+@extend_schema(parameters=[AsOfQuerySerializer])
+class HoldingsView(generics.ListAPIView):
+    """The caller's holdings on a date (?as_of=, default today): original face, factor, face outstanding."""
+
+    permission_classes = [IsInvestor]
+    serializer_class = HoldingSerializer
+    filterset_class = HoldingFilter
+
+    def get_queryset(self):
+        if is_schema_generation(self):
+            return HoldingMovement.objects.none()
+        as_of = self._as_of()
+        latest_factor = (ClassPeriod.objects.filter(security_class=OuterRef("security_class"),
+                                                    payment_date__lte=as_of).order_by("-period").values("factor")[:1])
+        return (
+            HoldingMovement.objects.filter(holder=self.request.holder, settlement_date__lte=as_of)
+            .values("security_class", "security_class__name", "security_class__trust__code")
+            .annotate(face=Sum("face_cents"), factor=Subquery(latest_factor))
+            .exclude(face=0)
+            .order_by("security_class__trust__code", "security_class__name")
+        )
+
+    def _as_of(self):
+        query = AsOfQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.validated_data.get("as_of") or timezone.localdate()
+
+
+class RegisterViewSet(viewsets.ReadOnlyModelViewSet):
+    """The caller's lines on the bondholder register: certificates issued, transfers in and out."""
+
+    permission_classes = [IsInvestor]
+    serializer_class = RegisterEntrySerializer
+    filterset_class = RegisterFilter
+
+    def get_queryset(self):
+        if is_schema_generation(self):
+            return HoldingMovement.objects.none()
+        return (HoldingMovement.objects.filter(holder=self.request.holder)
+                .select_related("security_class__trust").order_by("settlement_date", "id"))
+
+
+class DistributionViewSet(viewsets.ReadOnlyModelViewSet):
+    """The caller's distributions; filter by trust, class and period."""
+
+    permission_classes = [IsInvestor]
+    serializer_class = DistributionSerializer
+    filterset_class = DistributionFilter
+
+    def get_queryset(self):
+        if is_schema_generation(self):
+            return Distribution.objects.none()
+        return (Distribution.objects.filter(holder=self.request.holder)
+                .select_related("security_class__trust")
+                .order_by("-period", "security_class__trust__code", "security_class__priority", "id"))
+
+
+class StatementView(APIView):
+    """The caller's statement for a period: every distribution, the totals and the holdings on the record date."""
+
+    permission_classes = [IsInvestor]
+    renderer_classes = REPORT_RENDERERS
+
+    @extend_schema(
+        parameters=[PERIOD],
+        responses={(200, "application/json"): StatementSerializer, (200, "text/csv"): OpenApiTypes.STR},
+    )
+    def get(self, request, period: str):
+        month = parse_period(period)
+        statement = investor_statement(request.holder.code, month)
+        return csv_or_json(request, to_json(statement), lambda: statement_csv(statement),
+                           f"statement-{request.holder.code}-{month}")
