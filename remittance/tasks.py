@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from celery import chain, shared_task, signature
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,10 +21,15 @@ from remittance.summary import outcome_summary
 
 
 @shared_task(name="remittance.close_period", bind=True, max_retries=30)
-def close_period_task(self, trust_code: str, period: str, as_of: str | None = None) -> dict:
-    """Close one trust's period; the answer says closed, already closed or refused (and why)."""
+def close_period_task(self, trust_code: str, period: str, as_of: str | None = None,
+                      requested_by: int | None = None) -> dict:
+    """Close one trust's period; the answer says closed, already closed or refused (and why).
+
+    requested_by is the id of the login that asked (the API, the admin), recorded on the events.
+    """
+    acting_user = get_user_model().objects.filter(pk=requested_by).first() if requested_by else None
     try:
-        outcome = period_close(trust_code=trust_code, period=period,
+        outcome = period_close(trust_code=trust_code, period=period, acting_user=acting_user,
                                as_of=date.fromisoformat(as_of) if as_of else None)
     except PeriodAlreadyClosed as done:
         return {"trust": trust_code, "period": period, "status": "already closed", "message": str(done)}

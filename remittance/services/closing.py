@@ -49,7 +49,7 @@ def period_close(*, trust_code: str, period: str | Period, as_of: date | None = 
     """Close one trust's period now; see the module docstring for the exactly-once rules."""
     trust = _trust(trust_code)
     period = period if isinstance(period, Period) else _parse(period)
-    _check_closable(trust, period, as_of or timezone.localdate())
+    close_request_check(trust, period, as_of or timezone.localdate())
     _start(trust, period, acting_user)
     checkpoint("close:started")
     try:
@@ -75,7 +75,12 @@ def _parse(text: str) -> Period:
         raise CloseRefused(str(error)) from None
 
 
-def _check_closable(trust: Trust, period: Period, today: date) -> None:
+def close_request_check(trust: Trust, period: Period, today: date) -> None:
+    """Refuse at once a close that cannot run today: not yet ended, before the first period, or out of order.
+
+    A period already closed is refused later, under the period's lock; callers that want to
+    answer that before enqueueing (the API) check PeriodResult themselves.
+    """
     first = first_period(trust)
     if period < first:
         raise CloseRefused(f"{trust.code} has no period {period}: its first collection period is {first}")
