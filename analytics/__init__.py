@@ -1,0 +1,1 @@
+"""Analytics: cash-flow projections under prepayment and default scenarios, and the standard measures."""
