@@ -1,0 +1,66 @@
+"""From full precision to cents: the servicing's own split, exact conservation, the last cent cleared."""
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analytics.cents import paid_months
+from analytics.collateral import Repline, project_repline
+from analytics.defaults import NO_DEFAULTS, default_scenario
+from analytics.prepayment import constant
+from servicing.amortization import level_payment_cents, schedule, scheduled_split
+
+
+def loan(balance_cents, rate, payment_cents, term=360, age=0):
+    return Repline(name="L", balance=balance_cents / 100, gross_rate=Decimal(rate), net_rate=Decimal(rate) - 1,
+                   term=term, age=age, payment=payment_cents / 100)
+
+
+def test_with_no_prepayments_a_loan_pays_exactly_the_servicing_schedule():
+    installments = schedule(principal_cents=10_000_000, annual_rate_percent=Decimal(6), term_months=360,
+                            first_payment_date=date(2026, 2, 1))
+    repline = loan(10_000_000, 6, installments[0].payment_cents)
+    paid = paid_months(project_repline(repline, constant("cpr", 0)), balance_cents=10_000_000,
+                       gross_rate=Decimal(6))
+    assert [(p.interest_cents, p.scheduled_principal_cents) for p in paid] == [
+        (i.interest_cents, i.principal_cents) for i in installments]
+
+
+def test_the_first_installment_splits_as_the_servicing_splits_it_even_on_a_half_cent():
+    balance = 10_000_100  # 100,001.00 at 6%: a month's interest is exactly 500.005
+    payment = level_payment_cents(principal_cents=balance, annual_rate_percent=Decimal(6), term_months=360)
+    first = paid_months(project_repline(loan(balance, 6, payment), constant("psa", 300)), balance_cents=balance,
+                        gross_rate=Decimal(6))[0]
+    interest, principal = scheduled_split(balance_cents=balance, annual_rate_percent=Decimal(6),
+                                          payment_cents=payment)
+    assert (first.interest_cents, first.scheduled_principal_cents) == (interest, principal)
+    assert interest == 50_001  # the half cent rounds up, as monthly_rate_amount rounds it
+    assert first.payment_cents == payment
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=100_000, max_value=5_000_000_000), st.decimals(min_value=0, max_value=10, places=2),
+       st.floats(min_value=0, max_value=40), st.floats(min_value=0, max_value=20),
+       st.integers(min_value=0, max_value=12), st.booleans())
+def test_every_month_adds_up_in_cents_and_the_last_clears_the_balance(balance, rate, cpr, cdr, lag, advance):
+    repline = Repline(name="P", balance=balance / 100, gross_rate=rate, net_rate=rate, term=240, age=0)
+    defaults = default_scenario("cdr", [cdr], severity=40, lag=lag, advance=advance) if cdr else NO_DEFAULTS
+    paid = paid_months(project_repline(repline, constant("cpr", cpr), defaults), balance_cents=balance,
+                       gross_rate=rate)
+    for p in paid:
+        parts = p.scheduled_principal_cents + p.prepayment_cents + p.recovery_cents + p.loss_cents
+        assert p.balance_begin_cents == parts + p.balance_end_cents
+        assert min(parts, p.balance_end_cents, p.interest_cents, p.interest_bearing_cents) >= 0
+    assert paid[-1].balance_end_cents == 0
+    assert sum(p.principal_cents + p.loss_cents for p in paid) == balance
+
+
+def test_months_before_the_first_installment_collect_nothing():
+    repline = Repline(name="L", balance=100_000.0, gross_rate=Decimal(6), net_rate=Decimal(5), term=360, age=0,
+                      payment=599.55, lead=2)
+    paid = paid_months(project_repline(repline, constant("cpr", 12)), balance_cents=10_000_000,
+                       gross_rate=Decimal(6))
+    for idle in paid[:2]:
+        assert (idle.interest_cents, idle.principal_cents, idle.balance_end_cents) == (0, 0, 10_000_000)
+    assert (paid[2].interest_cents, paid[2].scheduled_principal_cents) == (50_000, 9_955)
