@@ -1,8 +1,37 @@
 """Read-only admin for the log: browse and search, never add, change or delete."""
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 
 from ledger.models import AccountBalance, Event, Posting, Stream
-from ledger.money import dollars
+from ledger.money import dollars, dollars_grouped
+
+
+def money(cents: int | None) -> str:
+    """Cents as dollars for people, two decimals and thousands separators (1,234.56); a dash for none."""
+    return "—" if cents is None else dollars_grouped(cents)
+
+
+def money_column(field: str, description: str):
+    """A column showing a *_cents field with `money`, sortable by it; follows `__` to a related row."""
+    @admin.display(description=description, ordering=field)
+    def column(self, row):
+        value = row
+        for name in field.split("__"):
+            value = getattr(value, name, None)
+        return money(value)
+
+    return column
+
+
+def html_table(headers, rows, *, empty: str = "none") -> str:
+    """A compact read-only table for an admin page; cells are escaped unless already safe (links)."""
+    rows = list(rows)
+    if not rows:
+        return format_html("<p>{}</p>", empty)
+    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
+    body = format_html_join("", "<tr>{}</tr>", (
+        (format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows))
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

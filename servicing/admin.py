@@ -1,167 +1,220 @@
-"""Operations admin for servicing: loans with their position, schedule and history.
+"""Operations admin for servicing: loans with their position, schedule and history, and the loan actions.
 
-Nothing here writes except through the services: boarding runs
-servicing.services.boarding after a preview; terms and positions are
-read-only because they are projections of the loan's events.
+Nothing here writes except through the services, each behind a preview:
+boarding a tape (servicing.services.boarding), importing a payment file
+(servicing.services.collections) and the annual escrow analysis
+(servicing.services.escrow). Terms and positions are read-only because they
+are projections of the loan's events. Running an action needs the model
+permission "Can change loan" ("Can add loan" to board); looking needs
+"Can view loan".
 """
-import base64
+from datetime import date
 
-from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
-from ledger.admin import ReadOnlyAdmin
-from ledger.money import dollars_grouped
+from ledger.admin import ReadOnlyAdmin, html_table, money, money_column
+from ledger.models import Event
 from ledger.selectors import stream_events
+from servicing.admin_forms import EscrowAnalysisForm, PaymentFileForm, PendingUpload, TapeUploadForm
 from servicing.amortization import schedule
 from servicing.delinquency import days_delinquent
-from servicing.errors import FileRejected
+from servicing.errors import FileRejected, ServicingError
 from servicing.models import Borrower, EscrowItem, Loan, Property
 from servicing.services.boarding import tape_board, tape_preview
+from servicing.services.collections import payment_file_import, payment_file_preview
+from servicing.services.escrow import analysis_key, escrow_analysis_preview, escrow_analysis_run
+from servicing.services.payoff import payoff_quote_get
 
-MAX_TAPE_BYTES = 20 * 1024 * 1024
+ESCROW_FIGURES = (
+    ("annual disbursements", "annual_disbursements_cents"), ("cushion", "cushion_cents"),
+    ("base monthly escrow", "base_monthly_escrow_cents"), ("projected low point", "projected_low_point_cents"),
+    ("deficiency", "deficiency_cents"), ("shortage", "shortage_cents"), ("surplus", "surplus_cents"),
+    ("surplus refunded", "surplus_refund_cents"), ("surplus credited", "surplus_credit_cents"),
+    ("previous monthly escrow", "previous_monthly_escrow_cents"), ("new monthly escrow", "new_monthly_escrow_cents"),
+)
 
 
-class TapeUploadForm(forms.Form):
-    tape = forms.FileField(help_text="CSV loan tape with the columns listed in the README")
-    boarded_on = forms.DateField(initial=timezone.localdate, help_text="boarding date (YYYY-MM-DD)")
-
-
-def _money(cents):
-    return "—" if cents is None else dollars_grouped(cents)
+def _position(loan):
+    # A loan without its projection row (only while rebuild_projections runs) shows dashes, not an error.
+    return getattr(loan, "position", None)
 
 
 @admin.register(Loan)
 class LoanAdmin(ReadOnlyAdmin):
     change_list_template = "admin/servicing/loan/change_list.html"
-    list_display = ("loan_number", "borrower", "unpaid_balance", "status", "next_due_date", "days_late",
+    list_display = ("loan_number", "borrower", "unpaid_balance", "status", "days_late", "next_due_date",
                     "escrow_balance", "suspense", "autopay")
     list_filter = ("position__status", "position__delinquency_bucket", "autopay", "property__property_type")
-    search_fields = ("=loan_number", "borrower__name", "property__address")
+    search_fields = ("^loan_number", "borrower__name", "property__address")
+    # The position is a one-to-one projection: joined, so a page of loans is one query.
     list_select_related = ("borrower", "position")
     ordering = ("loan_number",)
     show_full_result_count = False
     fieldsets = (
         ("Terms at boarding", {"fields": ("loan_number", "borrower", "property", "original_balance",
                                           "boarded_balance", "note_rate", "term_months", "first_payment_date",
-                                          "servicing_fee_rate", "payment", "autopay", "boarded_on")}),
+                                          "servicing_fee_rate", "payment", "autopay", "boarded_on",
+                                          "escrow_items")}),
         ("Current position", {"fields": ("position_summary",)}),
         ("Schedule", {"fields": ("amortization_schedule",), "classes": ("collapse",)}),
         ("Event history", {"fields": ("event_history",)}),
     )
-    readonly_fields = ("original_balance", "boarded_balance", "payment", "position_summary",
+    readonly_fields = ("original_balance", "boarded_balance", "payment", "escrow_items", "position_summary",
                        "amortization_schedule", "event_history")
 
-    @admin.display(description="unpaid balance", ordering="position__principal_balance_cents")
-    def unpaid_balance(self, loan):
-        return _money(loan.position.principal_balance_cents)
+    # ---- list columns ----------------------------------------------------------------------------
+
+    unpaid_balance = money_column("position__principal_balance_cents", "unpaid balance")
+    escrow_balance = money_column("position__escrow_balance_cents", "escrow balance")
+    suspense = money_column("position__suspense_cents", "suspense")
 
     @admin.display(description="status", ordering="position__status")
     def status(self, loan):
-        return loan.position.get_status_display()
+        return _position(loan).get_status_display() if _position(loan) else "—"
 
     @admin.display(description="next due", ordering="position__next_due_date")
     def next_due_date(self, loan):
-        return loan.position.next_due_date
+        return _position(loan).next_due_date if _position(loan) else "—"
 
-    @admin.display(description="days delinquent", ordering="position__next_due_date")
+    # More days late means an earlier due date, hence the reversed ordering.
+    @admin.display(description="days delinquent", ordering="-position__next_due_date")
     def days_late(self, loan):
-        if loan.position.is_closed:
+        p = _position(loan)
+        if p is None or p.is_closed:
             return "—"
-        return days_delinquent(next_due_date=loan.position.next_due_date, as_of=timezone.localdate())
+        return days_delinquent(next_due_date=p.next_due_date, as_of=timezone.localdate())
 
-    @admin.display(description="escrow", ordering="position__escrow_balance_cents")
-    def escrow_balance(self, loan):
-        return _money(loan.position.escrow_balance_cents)
+    # ---- the loan's page -------------------------------------------------------------------------
 
-    @admin.display(description="suspense", ordering="position__suspense_cents")
-    def suspense(self, loan):
-        return _money(loan.position.suspense_cents)
+    original_balance = money_column("original_balance_cents", "original balance")
+    boarded_balance = money_column("boarded_balance_cents", "balance when boarded")
+    payment = money_column("payment_pi_cents", "monthly P&I")
 
-    @admin.display(description="original balance")
-    def original_balance(self, loan):
-        return _money(loan.original_balance_cents)
-
-    @admin.display(description="balance when boarded")
-    def boarded_balance(self, loan):
-        return _money(loan.boarded_balance_cents)
-
-    @admin.display(description="monthly P&I")
-    def payment(self, loan):
-        return _money(loan.payment_pi_cents)
+    @admin.display(description="escrow items")
+    def escrow_items(self, loan):
+        return html_table(("kind", "payee", "annual amount", "due dates"), (
+            (item.get_kind_display(), item.payee, money(item.annual_amount_cents), ", ".join(item.due_dates))
+            for item in loan.escrow_items.order_by("kind")), empty="no escrow items")
 
     @admin.display(description="position")
     def position_summary(self, loan):
-        p = loan.position
+        p = _position(loan)
+        if p is None:
+            return "no position (the read model is being rebuilt)"
+        today = timezone.localdate()
         rows = [
-            ("Status", p.get_status_display()), ("Unpaid principal", _money(p.principal_balance_cents)),
-            ("Next due", p.next_due_date), ("Delinquency (MBA)", p.delinquency_bucket),
-            ("Escrow balance", _money(p.escrow_balance_cents)), ("Escrow advanced", _money(p.escrow_advance_cents)),
-            ("Monthly escrow", _money(p.escrow_monthly_cents)), ("Suspense", _money(p.suspense_cents)),
-            ("Late charges due", _money(p.late_charges_due_cents)), ("Fees due", _money(p.fees_due_cents)),
-            ("Realized loss", _money(p.realized_loss_cents)), ("Last payment", p.last_payment_date or "—"),
+            ("Status", p.get_status_display()), ("Unpaid principal", money(p.principal_balance_cents)),
+            ("Note rate", f"{p.note_rate}%"), ("Monthly P&I", money(p.payment_pi_cents)),
+            ("Next due", p.next_due_date),
+            ("Days delinquent", "—" if p.is_closed else days_delinquent(next_due_date=p.next_due_date, as_of=today)),
+            ("Delinquency (MBA, at the last aging)", p.delinquency_bucket),
+            ("Escrow balance", money(p.escrow_balance_cents)), ("Escrow advanced", money(p.escrow_advance_cents)),
+            ("Monthly escrow", money(p.escrow_monthly_cents)), ("Suspense", money(p.suspense_cents)),
+            ("Late charges due", money(p.late_charges_due_cents)), ("Fees due", money(p.fees_due_cents)),
+            ("Realized loss", money(p.realized_loss_cents)), ("Last payment", p.last_payment_date or "—"),
+            (f"Payoff amount on {today.isoformat()}", self._payoff_today(loan, today)),
+            ("Events", f"{p.stream_version} (last at log position {p.last_position})"),
         ]
         return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
 
+    @staticmethod
+    def _payoff_today(loan, today):
+        try:
+            return money(payoff_quote_get(loan_number=loan.pk, as_of=today).amount_due_cents)
+        except ServicingError:  # a closed loan has no payoff
+            return "—"
+
     @admin.display(description="amortization schedule")
     def amortization_schedule(self, loan):
-        rows = (
-            (i.number, i.due_date, _money(i.payment_cents), _money(i.interest_cents), _money(i.principal_cents),
-             _money(i.balance_cents_after))
-            for i in schedule(principal_cents=loan.original_balance_cents, annual_rate_percent=loan.note_rate,
-                              term_months=loan.term_months, first_payment_date=loan.first_payment_date)
-        )
-        return format_html(
-            "<table><tr><th>#</th><th>due</th><th>payment</th><th>interest</th><th>principal</th>"
-            "<th>balance</th></tr>{}</table>",
-            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
-        )
+        p = _position(loan)
+        next_due = p.next_due_date if p and not p.is_closed else None
+
+        def state(due):
+            if next_due is None:
+                return ""
+            return "paid" if due < next_due else "next due" if due == next_due else ""
+
+        rows = ((i.number, i.due_date, state(i.due_date), money(i.payment_cents), money(i.interest_cents),
+                 money(i.principal_cents), money(i.balance_cents_after))
+                for i in schedule(principal_cents=loan.original_balance_cents, annual_rate_percent=loan.note_rate,
+                                  term_months=loan.term_months, first_payment_date=loan.first_payment_date))
+        note = mark_safe("<p>At the note's terms from the original balance; curtailments make the loan "
+                         "shorter than this.</p>")
+        return note + html_table(("#", "due", "", "payment", "interest", "principal", "balance after"), rows)
 
     @admin.display(description="events")
     def event_history(self, loan):
+        events = stream_events(loan.stream)
+        users = dict(get_user_model().objects.filter(pk__in={e.acting_user_id for e in events})
+                     .values_list("pk", "username"))
         rows = (
-            (reverse("admin:ledger_event_change", args=[e.position]), e.position, e.version, e.effective_date,
-             e.event_type, ", ".join(f"{p.account} {dollars_grouped(p.amount_cents)}" for p in e.postings))
-            for e in stream_events(loan.stream)
+            (format_html('<a href="{}">{}</a>', reverse("admin:ledger_event_change", args=[e.position]), e.position),
+             e.version, e.effective_date, e.event_type, users.get(e.acting_user_id, "—"),
+             format_html_join(mark_safe("<br>"), "{} {}", ((pl.account, money(pl.amount_cents))
+                                                              for pl in e.postings)) or "—")
+            for e in reversed(events)
         )
-        return format_html(
-            "<table><tr><th>#</th><th>v</th><th>date</th><th>event</th><th>postings</th></tr>{}</table>",
-            format_html_join("", '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
-                             rows),
-        )
+        link = format_html('<p>Newest first. <a href="{}?stream={}">Open in the event log</a></p>',
+                           reverse("admin:ledger_event_changelist"), loan.stream)
+        return link + html_table(("position", "v", "effective", "event", "by", "postings (debit +, credit −)"), rows)
+
+    # ---- actions: views that call the services -----------------------------------------------------
 
     def get_urls(self):
-        board = path("board/", self.admin_site.admin_view(self.board_view), name="servicing_loan_board")
-        return [board, *super().get_urls()]
+        wrap = self.admin_site.admin_view
+        return [
+            path("board/", wrap(self.board_view), name="servicing_loan_board"),
+            path("import-payments/", wrap(self.import_payments_view), name="servicing_loan_import_payments"),
+            path("<path:object_id>/escrow-analysis/", wrap(self.escrow_analysis_view),
+                 name="servicing_loan_escrow_analysis"),
+            *super().get_urls(),
+        ]
+
+    def _action_context(self, request, title, **extra):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return {**self.admin_site.each_context(request), "title": title, "opts": self.model._meta, **extra}
 
     def board_view(self, request):
         """Upload a tape, see every bad row, then board all of it (or nothing)."""
         if not request.user.has_perm("servicing.add_loan"):
             raise PermissionDenied
-        context = {**self.admin_site.each_context(request), "title": "Board loans from a tape", "opts": self.model._meta}
+        context = self._action_context(request, "Board loans from a tape")
+        pending = PendingUpload(request.session, "loan_tape")
         if request.method == "POST" and "confirm" in request.POST:
-            return self._board_confirmed(request)
+            return self._board_confirmed(request, pending)
         form = TapeUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            raw = form.cleaned_data["tape"].read(MAX_TAPE_BYTES + 1)
-            if len(raw) > MAX_TAPE_BYTES:
-                form.add_error("tape", "the tape is larger than 20 MB; board it with manage.py board_loans")
-            else:
-                rows, problems = tape_preview(raw=raw)
-                request.session["loan_tape"] = base64.b64encode(raw).decode()
-                request.session["loan_tape_date"] = form.cleaned_data["boarded_on"].isoformat()
-                context.update(rows=rows, problems=problems, boarded_on=form.cleaned_data["boarded_on"])
+            boarded_on = form.cleaned_data["boarded_on"]
+            rows, problems = tape_preview(raw=form.raw())
+            context.update(rows=rows, problems=problems, boarded_on=boarded_on,
+                           rows_table=html_table(
+                               ("line", "loan", "borrower", "balance", "rate", "term", "next due"),
+                               ((r.line, r.loan_number, r.borrower_name, money(r.current_balance_cents),
+                                 f"{r.note_rate}%", r.term_months, r.next_due_date) for r in rows[:200])))
+            if not problems:
+                context["digest"] = pending.keep(form.raw(), boarded_on=boarded_on.isoformat())
         context["form"] = form
         return TemplateResponse(request, "admin/servicing/loan/board.html", context)
 
-    def _board_confirmed(self, request):
-        raw = base64.b64decode(request.session.pop("loan_tape", ""))
-        boarded_on = timezone.datetime.fromisoformat(request.session.pop("loan_tape_date")).date()
+    def _board_confirmed(self, request, pending):
+        taken = pending.take(request.POST.get("digest"))
+        if taken is None:
+            messages.error(request, "The previewed tape is no longer waiting (boarded already, or another tape "
+                                    "was previewed since): upload it again.")
+            return redirect("admin:servicing_loan_board")
+        raw, values = taken
+        boarded_on = date.fromisoformat(values["boarded_on"])
         try:
             result = tape_board(raw=raw, boarded_on=boarded_on, acting_user=request.user)
         except FileRejected as rejected:
@@ -170,6 +223,106 @@ class LoanAdmin(ReadOnlyAdmin):
         messages.success(request, f"Boarded {len(result.boarded)} loan(s); "
                                   f"{len(result.already_boarded)} were already boarded on the same terms.")
         return redirect("admin:servicing_loan_changelist")
+
+    def import_payments_view(self, request):
+        """Upload a payment file, see every bad row, then post all of its payments (or none)."""
+        if not request.user.has_perm("servicing.change_loan"):
+            raise PermissionDenied
+        context = self._action_context(request, "Import a payment file")
+        pending = PendingUpload(request.session, "payment_file")
+        if request.method == "POST" and "confirm" in request.POST:
+            return self._payments_confirmed(request, pending, context)
+        form = PaymentFileForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            preview = payment_file_preview(raw=form.raw())
+            context.update(self._payment_preview(preview))
+            if not preview.problems and preview.to_post:
+                context["digest"] = pending.keep(form.raw())
+        context["form"] = form
+        return TemplateResponse(request, "admin/servicing/loan/import_payments.html", context)
+
+    @staticmethod
+    def _payment_preview(preview):
+        def table(rows):
+            return html_table(("line", "loan", "received on", "amount", "reference"), (
+                (r.line, r.loan_number, r.received_on, money(r.amount_cents), r.reference) for r in rows))
+
+        return {"previewed": True, "problems": preview.problems,
+                "to_post": preview.to_post, "to_post_table": table(preview.to_post[:500]),
+                "to_post_total": money(sum(r.amount_cents for r in preview.to_post)),
+                "already_posted": preview.already_posted, "already_posted_table": table(preview.already_posted)}
+
+    def _payments_confirmed(self, request, pending, context):
+        taken = pending.take(request.POST.get("digest"))
+        if taken is None:
+            messages.error(request, "The previewed file is no longer waiting (posted already, or another file "
+                                    "was previewed since): upload it again.")
+            return redirect("admin:servicing_loan_import_payments")
+        try:
+            result = payment_file_import(raw=taken[0], acting_user=request.user)
+        except FileRejected as rejected:
+            # Something changed between the preview and the confirm (e.g. a loan paid off meanwhile).
+            context.update(form=PaymentFileForm(), rejected=rejected.problems)
+            return TemplateResponse(request, "admin/servicing/loan/import_payments.html", context)
+        paid_off = sum(1 for r in result.posted if r.paid_off)
+        messages.success(request, f"Posted {len(result.posted)} payment(s) of "
+                                  f"{money(sum(r.event.payload['amount_cents'] for r in result.posted))} "
+                                  f"({paid_off} payoff(s)); {len(result.already_posted)} were already posted.")
+        return redirect("admin:servicing_loan_changelist")
+
+    def escrow_analysis_view(self, request, object_id):
+        """Preview a loan's annual escrow analysis for a computation year, then record it."""
+        if not request.user.has_perm("servicing.change_loan"):
+            raise PermissionDenied
+        loan = self.get_object(request, unquote(object_id))
+        if loan is None:
+            raise Http404(f"no loan {unquote(object_id)}")
+        context = self._action_context(request, f"Escrow analysis of loan {loan.pk}", loan=loan,
+                                       loan_url=reverse("admin:servicing_loan_change", args=[quote(loan.pk)]))
+        initial = {"computation_year_start": _position(loan).next_due_date} if _position(loan) else {}
+        form = EscrowAnalysisForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            start = form.cleaned_data["computation_year_start"]
+            try:
+                if "confirm" in request.POST:
+                    record = escrow_analysis_run(loan_number=loan.pk, computation_year_start=start,
+                                                 acting_user=request.user)
+                    messages.success(request, self._analysis_message(record))
+                    return redirect(context["loan_url"])
+                record = escrow_analysis_preview(loan_number=loan.pk, computation_year_start=start)
+            except ServicingError as refused:
+                form.add_error(None, str(refused))
+            else:
+                recorded_before = Event.objects.filter(idempotency_key=analysis_key(loan.pk, start)).exists()
+                context.update(self._analysis_tables(record.payload), start=start, recorded_before=recorded_before)
+        context["form"] = form
+        return TemplateResponse(request, "admin/servicing/loan/escrow_analysis.html", context)
+
+    @staticmethod
+    def _analysis_tables(p):
+        return {
+            "analysis": p,
+            "figures_table": html_table(("figure", "amount"),
+                                        ((label, money(p[key])) for label, key in ESCROW_FIGURES)),
+            "items_table": html_table(("item", "payee", "annual amount", "paid on"), (
+                (i["kind"].replace("_", " "), i["payee"], money(i["annual_amount_cents"]),
+                 ", ".join(i["disbursement_dates"])) for i in p["items"])),
+            "projection_table": html_table(("month", "deposit", "disbursed", "balance at month end"), (
+                (m["month_start"][:7], money(m["deposit_cents"]), money(m["disbursements_cents"]),
+                 money(m["balance_cents_closing"])) for m in p["projection"])),
+            "payments": ", ".join(money(c) for c in p["monthly_escrow_payments_cents"]),
+        }
+
+    @staticmethod
+    def _analysis_message(record):
+        p = record.payload
+        if record.already_recorded:
+            return (f"The escrow analysis of loan {record.loan_number} for the year from "
+                    f"{p['computation_year_start']} was recorded before; nothing was recorded now.")
+        return (f"Escrow analysis of loan {record.loan_number} recorded for the year from "
+                f"{p['computation_year_start']}: monthly escrow {money(p['new_monthly_escrow_cents'])} (was "
+                f"{money(p['previous_monthly_escrow_cents'])}), shortage {money(p['shortage_cents'])}, surplus "
+                f"refunded {money(p['surplus_refund_cents'])}, credited {money(p['surplus_credit_cents'])}.")
 
 
 @admin.register(Borrower)
@@ -183,10 +336,7 @@ class PropertyAdmin(ReadOnlyAdmin):
     list_display = ("address", "property_type", "value")
     list_filter = ("property_type",)
     search_fields = ("address", "loans__loan_number")
-
-    @admin.display(description="value", ordering="value_cents")
-    def value(self, prop):
-        return _money(prop.value_cents)
+    value = money_column("value_cents", "value")
 
 
 @admin.register(EscrowItem)
@@ -194,7 +344,4 @@ class EscrowItemAdmin(ReadOnlyAdmin):
     list_display = ("loan", "kind", "payee", "annual_amount", "due_dates")
     list_filter = ("kind",)
     search_fields = ("=loan__loan_number", "payee")
-
-    @admin.display(description="annual amount", ordering="annual_amount_cents")
-    def annual_amount(self, item):
-        return _money(item.annual_amount_cents)
+    annual_amount = money_column("annual_amount_cents", "annual amount")

@@ -1,0 +1,82 @@
+"""Forms behind the servicing admin's actions: a loan tape, a payment file, an escrow analysis.
+
+They only read what staff typed or uploaded; every rule about the data
+itself is the services' (servicing.services.*), which the admin calls.
+"""
+import base64
+import hashlib
+
+from django import forms
+from django.utils import timezone
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+class UploadForm(forms.Form):
+    """A CSV upload read whole into memory, refused above MAX_UPLOAD_BYTES."""
+
+    upload_field = "file"
+
+    def raw(self) -> bytes:
+        return self.cleaned_data[self.upload_field]
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get(self.upload_field)
+        if upload is not None:
+            raw = upload.read(MAX_UPLOAD_BYTES + 1)
+            if len(raw) > MAX_UPLOAD_BYTES:
+                self.add_error(self.upload_field, "the file is larger than 20 MB; use the management command")
+            else:
+                data[self.upload_field] = raw
+        return data
+
+
+class TapeUploadForm(UploadForm):
+    upload_field = "tape"
+    tape = forms.FileField(help_text="CSV loan tape with the columns listed in the README")
+    boarded_on = forms.DateField(initial=timezone.localdate, help_text="boarding date (YYYY-MM-DD)")
+
+
+class PaymentFileForm(UploadForm):
+    file = forms.FileField(label="payment file",
+                           help_text="CSV with the columns loan_number, received_on, amount, reference")
+
+
+class EscrowAnalysisForm(forms.Form):
+    computation_year_start = forms.DateField(
+        help_text="first installment due date of the year analysed (YYYY-MM-DD), on or after the next due date")
+
+
+class PendingUpload:
+    """A file previewed in one request and posted in the next, kept in the staff member's session.
+
+    The confirm form carries the file's digest, so the file posted is the one
+    the page showed, even if another tab previewed a different file since.
+    """
+
+    def __init__(self, session, key: str):
+        self.session, self.key = session, key
+
+    @staticmethod
+    def digest(raw: bytes) -> str:
+        return hashlib.sha256(raw).hexdigest()
+
+    def keep(self, raw: bytes, **extra: str) -> str:
+        """Keep the file (and small text values that go with it); returns its digest."""
+        self.session[self.key] = {"raw": base64.b64encode(raw).decode(), **extra}
+        return self.digest(raw)
+
+    def take(self, digest: str | None) -> tuple[bytes, dict] | None:
+        """The kept file and its values, forgotten once taken; None if none is kept or it is another file.
+
+        A missing digest takes whatever file is kept (a form written before digests).
+        """
+        kept = self.session.get(self.key)
+        if not isinstance(kept, dict):
+            return None
+        raw = base64.b64decode(kept["raw"])
+        if digest and self.digest(raw) != digest:
+            return None
+        del self.session[self.key]
+        return raw, {k: v for k, v in kept.items() if k != "raw"}
