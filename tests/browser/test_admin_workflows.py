@@ -25,3 +25,40 @@ def test_staff_log_in_and_board_a_tape_through_the_upload(page, tmp_path):
     page.wait_for(".messagelist")
     assert "Boarded 3 loan(s)" in page.text(".messagelist")
     assert sorted(Loan.objects.values_list("loan_number", flat=True)) == ["L001", "L002", "L003"]
+
+
+def test_a_payment_file_with_one_bad_row_is_reported_and_nothing_is_posted(page, tmp_path):
+    from tests.browser.conftest import staff_user
+    from tests.integration.servicing.tapes import board
+
+    board(*seed_rows(3))
+    staff_user("olivia", superuser=True)
+    page.log_in("olivia")
+    bad_file = tmp_path / "payments.csv"
+    bad_file.write_text("loan_number,received_on,amount,reference\n"
+                        "L001,2026-02-01,849.55,BANK-1\n"
+                        "L404,2026-02-01,849.55,BANK-2\n"
+                        "L003,2026-02-01,849.55,BANK-3\n")
+    page.go("/admin/servicing/loan/import-payments/")
+    page.upload("input[type=file]", bad_file)
+    page.click("input[type=submit][value=Preview]")
+    page.wait_for("#payment-problems")
+    assert "1 bad row: nothing will be posted" in page.text("#payment-problems")
+    assert "line 3" in page.text("#bad-rows") and "L404" in page.text("#bad-rows")
+    assert not page.find_all("input[name=confirm]")  # no way to post a file with a bad row
+    assert payments_posted() == 0
+
+    good_file = tmp_path / "payments-corrected.csv"
+    good_file.write_text(bad_file.read_text().replace("L404", "L002"))
+    page.upload("input[type=file]", good_file)
+    page.click("input[type=submit][value=Preview]")
+    page.wait_for("#payments-ready")
+    page.click("input[name=confirm]")
+    page.wait_for(".messagelist")
+    assert payments_posted() == 3
+
+
+def payments_posted() -> int:
+    from ledger.models import Event
+
+    return Event.objects.filter(event_type="PaymentPosted").count()
