@@ -2,12 +2,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from remittance.admin import operations_admin_urls
+
 admin.site.site_header = "MBS servicing and remittance"
 admin.site.site_title = "MBS back office"
 admin.site.index_title = "Operations"
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    path("admin/", operations_admin_urls(admin.site)),  # the site's URLs + dashboard index + report page
     path("api/v1/", include("api.urls")),
 ]
 

@@ -1,14 +1,43 @@
-"""The month-end close in the admin: periods and their status, results, class factors, payments.
+"""The month-end close in the admin: periods and their status, results, class factors, payments,
+the remittance report page of a closed period, and the operations dashboard on the admin's index.
 
 All of it is the close's own record or a projection of its events, so it is
 read-only here; closing a period runs through the closing service (command,
-task or, later, an admin action), never by editing a row.
+task or, later, an admin action), never by editing a row. The figures come
+from selectors (`remittance.reports`, `remittance.report_page`,
+`remittance.dashboard`); the views here only fetch and render them.
+
+`operations_admin_urls(site)` is what config/urls.py mounts at /admin/: the
+site's own URLs, with the dashboard as the index and the report page at
+remittance/report/<trust>/<period>/, all in the `admin` namespace.
 """
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from ledger.admin import ReadOnlyAdmin
 from ledger.money import dollars_grouped
-from remittance.models import ClassPeriod, Distribution, PeriodResult, TrustPeriod
+from remittance import dashboard
+from remittance.calendar import Period
+from remittance.charts import line_chart
+from remittance.models import ClassPeriod, Distribution, PeriodResult, PeriodStatus, TrustPeriod
+from remittance.report_page import balance_history, holder_payments, reconciliation_lines, unavailable_reason
+from remittance.reports import ReportUnavailable, json_text, remittance_report, report_csv
+from servicing.models import CLOSED_STATUSES, LoanStatus
+from trusts.models import Trust
+
+CHART_ID = "balance-chart"
+DOWNLOADS = {"csv": (report_csv, "text/csv"), "json": (json_text, "application/json")}
 
 
 def _money(field: str, description: str):
@@ -20,20 +49,34 @@ def _money(field: str, description: str):
     return column
 
 
+def report_url(trust_code: str, period: str) -> str:
+    return reverse("admin:remittance_report", args=[trust_code, period])
+
+
+def _report_link(trust_code: str, period: str):
+    return format_html('<a href="{}">report</a>', report_url(trust_code, period))
+
+
 @admin.register(TrustPeriod)
 class TrustPeriodAdmin(ReadOnlyAdmin):
-    list_display = ("trust", "period", "status", "record_date", "payment_date", "attempts", "closed_at",
+    list_display = ("trust", "period", "status", "report", "record_date", "payment_date", "attempts", "closed_at",
                     "last_error")
     list_filter = ("status", "trust")
     search_fields = ("trust__code", "period")
+    list_select_related = ("trust",)
+
+    @admin.display(description="report")
+    def report(self, row):
+        return _report_link(row.trust.code, row.period) if row.status == PeriodStatus.CLOSED else "—"
 
 
 @admin.register(PeriodResult)
 class PeriodResultAdmin(ReadOnlyAdmin):
-    list_display = ("trust", "period", "payment_date", "interest", "principal", "fee", "spread", "to_holders",
-                    "excess", "loss", "prior_period", "pool_factor")
+    list_display = ("trust", "period", "status", "report", "payment_date", "interest", "principal", "fee", "spread",
+                    "to_holders", "excess", "loss", "prior_period", "pool_factor")
     list_filter = ("trust",)
     search_fields = ("trust__code", "period")
+    list_select_related = ("trust",)
     interest = _money("interest_collected_cents", "interest")
     principal = _money("principal_collected_cents", "principal")
     fee = _money("servicing_fee_cents", "servicing fee")
@@ -42,6 +85,90 @@ class PeriodResultAdmin(ReadOnlyAdmin):
     excess = _money("excess_cents", "excess")
     loss = _money("realized_loss_cents", "loss")
     prior_period = _money("prior_period_cents", "prior-period items")
+
+    def get_queryset(self, request):
+        # The period's status from its TrustPeriod row, in the same query as the list.
+        status = TrustPeriod.objects.filter(trust=OuterRef("trust"), period=OuterRef("period")).values("status")[:1]
+        return super().get_queryset(request).annotate(period_status=Subquery(status))
+
+    @admin.display(description="status", ordering="period_status")
+    def status(self, row):
+        return row.period_status or "—"
+
+    @admin.display(description="report")
+    def report(self, row):
+        return _report_link(row.trust.code, row.period)
+
+    def report_urls(self) -> list:
+        """The report page's URL, mounted by operations_admin_urls at remittance/report/<trust>/<period>/."""
+        return [path("remittance/report/<str:trust_code>/<str:period>/", self.admin_site.admin_view(self.report_view),
+                     name="remittance_report")]
+
+    def report_view(self, request, trust_code: str, period: str):
+        """One closed period's report: figures, reconciliation, balance chart; ?format=csv|json downloads it."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            report = _closed_report(trust_code, period)
+        except ReportUnavailable as error:
+            context = {**self.admin_site.each_context(request), "title": "Remittance report unavailable",
+                       "message": str(error), "opts": self.opts}
+            return TemplateResponse(request, "admin/remittance/report_unavailable.html", context, status=404)
+        if request.GET.get("format") in DOWNLOADS:
+            return _download(report, request.GET["format"])
+        return TemplateResponse(request, "admin/remittance/report.html",
+                                {**self.admin_site.each_context(request), **self._report_context(report)})
+
+    def _report_context(self, report: dict) -> dict:
+        h = report["header"]
+        trust = Trust.objects.get(code=h["trust"])
+        result = PeriodResult.objects.get(trust=trust, period=h["period"])
+        labels, series = balance_history(trust, h["period"])
+        chart = line_chart(labels, series, title=f"{trust.code}: pool and class balances at each period's end",
+                           element_id=CHART_ID)
+        url = report_url(trust.code, h["period"])
+        return {
+            "title": f"Remittance report {trust.code} {h['period']}", "opts": self.opts, "report": report,
+            "trust": trust, "result": result,
+            "trust_period": TrustPeriod.objects.filter(trust=trust, period=h["period"]).first(),
+            "reconciliation": reconciliation_lines(report, trust, result),
+            "payments": holder_payments(trust, h["period"]),
+            "chart": mark_safe(chart),  # safe: line_chart XML-escapes every text it draws
+            "chart_periods": labels,
+            "csv_url": f"{url}?format=csv", "json_url": f"{url}?format=json",
+            "previous_url": report_url(trust.code, labels[-2]) if len(labels) > 1 else None,
+            "next_url": _next_report_url(trust, h["period"]),
+            "payments_url": _changelist(Distribution, security_class__trust__id__exact=trust.pk, period=h["period"]),
+            "result_url": reverse("admin:remittance_periodresult_change", args=[result.pk]),
+        }
+
+
+def _closed_report(trust_code: str, period: str) -> dict:
+    """The period's report, or ReportUnavailable saying in words why there is none."""
+    reason = unavailable_reason(trust_code, period)
+    if reason is not None:
+        raise ReportUnavailable(reason)
+    return remittance_report(trust_code, period)
+
+
+def _next_report_url(trust: Trust, period: str) -> str | None:
+    following = str(Period.parse(period).next())
+    return report_url(trust.code, following) if PeriodResult.objects.filter(
+        trust=trust, period=following).exists() else None
+
+
+def _download(report: dict, fmt: str) -> HttpResponse:
+    render, content_type = DOWNLOADS[fmt]
+    response = HttpResponse(render(report), content_type=f"{content_type}; charset=utf-8")
+    name = f"remittance-{report['header']['trust']}-{report['header']['period']}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _changelist(model, **params) -> str:
+    """An admin list page's URL, filtered by the query parameters given."""
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    return f"{url}?{urlencode(params)}" if params else url
 
 
 @admin.register(ClassPeriod)
@@ -73,3 +200,66 @@ class DistributionAdmin(ReadOnlyAdmin):
     @admin.display(description="paid")
     def total(self, distribution):
         return dollars_grouped(distribution.total_cents)
+
+
+# ------------------------------------------------------------------ the operations dashboard (admin index)
+
+OPEN_LOAN_STATUSES = ",".join(s for s in LoanStatus.values if s not in CLOSED_STATUSES)
+
+
+def dashboard_context(request) -> dict:
+    """The dashboard's figures, each section only for a login allowed to see the list behind it."""
+    today = timezone.localdate()
+    month = _month(request.GET.get("month"), today)
+    user, context = request.user, {"today": today, "month": month}
+    if user.has_perm("servicing.view_loan"):
+        context.update(buckets=_bucket_rows(), collections=dashboard.collections_against_scheduled(month),
+                       exceptions=dashboard.exceptions(), loan_events_url=_loan_events_url(month),
+                       suspense_url=_accounts_url(account__endswith=":suspense", balance_cents__lt=0),
+                       escrow_url=_accounts_url(account__endswith=":escrow_advance", balance_cents__gt=0))
+    if user.has_perm("remittance.view_trustperiod"):
+        context.update(periods=dashboard.trust_periods(today), periods_url=_changelist(TrustPeriod),
+                       advances=dashboard.servicer_advances(),
+                       advances_url=_accounts_url(account__startswith=dashboard.SERVICER_ADVANCES))
+    if user.has_perm("django_celery_beat.view_periodictask"):
+        context.update(schedule=dashboard.month_end_schedule(),
+                       schedules_url=reverse("admin:django_celery_beat_periodictask_changelist"))
+    return {"dashboard": context}
+
+
+def _month(text: str | None, today) -> Period:
+    """The month asked for (?month=YYYY-MM), else the current one."""
+    try:
+        return Period.parse(text) if text else Period.containing(today)
+    except ValueError:
+        return Period.containing(today)
+
+
+def _bucket_rows() -> list[dict]:
+    return [{"bucket": b, "url": _loans_url(position__delinquency_bucket__exact=b.bucket,
+                                            position__status__in=OPEN_LOAN_STATUSES)}
+            for b in dashboard.delinquency_buckets()]
+
+
+def _loans_url(**params) -> str:
+    return f"{reverse('admin:servicing_loan_changelist')}?{urlencode(params)}"
+
+
+def _accounts_url(**params) -> str:
+    return f"{reverse('admin:ledger_accountbalance_changelist')}?{urlencode(params)}"
+
+
+def _loan_events_url(month: Period) -> str:
+    return (f"{reverse('admin:ledger_event_changelist')}?"
+            + urlencode({"stream__startswith": "loan:", "effective_date__gte": month.first_day.isoformat(),
+                         "effective_date__lte": month.last_day.isoformat()}))
+
+
+def operations_admin_urls(site: admin.AdminSite = admin.site):
+    """The admin's URLs for config/urls.py: the site's own, the dashboard as its index, and the report page."""
+    def index(request, extra_context=None):
+        return site.index(request, extra_context={**dashboard_context(request), **(extra_context or {})})
+
+    patterns = [path("", site.admin_view(index), name="index"), *site.get_model_admin(PeriodResult).report_urls(),
+                *site.get_urls()]
+    return patterns, "admin", site.name

@@ -81,7 +81,7 @@ def _period(period: str | Period) -> Period:
 
 
 def _factor_text(value) -> str:
-    return str(Decimal(str(value)).quantize(FACTOR_PLACES))
+    return f"{Decimal(str(value)).quantize(FACTOR_PLACES):f}"  # "0.00000000", never "0E-8"
 
 
 def _cash_collected(f: dict) -> int:
