@@ -91,7 +91,15 @@ def class_measures(months: Sequence[StructuredMonth], name: str, times: Sequence
     if balance <= 0 or not any(cf > 0 for cf in flows):
         return ClassMeasures(wal_years=wal, final_period=final, yield_percent=None, price=None,
                              modified_duration=None, convexity=None)
-    price, yielded = _price_and_yield(flows, times, balance, pricing)
+    try:
+        price, yielded = _price_and_yield(flows, times, balance, pricing)
+    except measures.MeasureError:
+        if pricing.price is not None or pricing.yield_percent is not None:
+            raise  # the caller's own price cannot be met: say so
+        # Priced at par by default only: a class that loses so much that no yield reaches par
+        # has no par yield, which is a fact to show (null), not a failed projection.
+        return ClassMeasures(wal_years=wal, final_period=final, yield_percent=None, price=None,
+                             modified_duration=None, convexity=None)
     return ClassMeasures(
         wal_years=wal, final_period=final, yield_percent=yielded, price=price,
         modified_duration=measures.modified_duration(flows, times, yielded),

@@ -114,3 +114,17 @@ def test_class_principal_adds_up_to_the_collateral_principal(weights, psa, cdr, 
         assert sum(c.loss_written_off_cents for c in w.classes) == m.total("loss_cents")
         assert w.interest_collected_cents == m.total("interest_cents")
     assert all(c.balance_end_cents == 0 for c in p.months[-1].waterfall.classes)
+
+
+def test_a_class_whose_losses_put_par_out_of_reach_has_no_par_yield_but_an_asked_price_is_refused():
+    from analytics.measures import MeasureError
+
+    # Found by the property test above: a thin junior class, written off within months, whose few
+    # interest payments are worth less than par even at a -99% yield.
+    deal = pool_deal(SHORT_POOL, classes(("A", 43_529_412, "2.58"), ("B", 10_588_235, "0.08"),
+                                         ("C", 42_352_941, "8.99"), ("D", 3_529_412, "6.04")))
+    heavy = default_scenario("cdr", [Decimal(5)], severity=40, lag=3, advance=False)
+    unpriced = project(deal, constant("psa", 409.7), heavy).classes["D"]
+    assert unpriced.yield_percent is None and unpriced.price is None  # (and no principal: no WAL)
+    with pytest.raises(MeasureError, match="no yield"):
+        project(deal, constant("psa", 409.7), heavy, Pricing(price=100.0))
