@@ -2,7 +2,7 @@
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api.views import auth, closing, deals, investor, operations
+from api.views import analytics, auth, closing, deals, investor, operations
 
 app_name = "api"
 
@@ -43,6 +43,8 @@ urlpatterns = [
     path("trusts/<name:code>/factors/", deals.FactorHistoryView.as_view(), name="trust-factors"),
     path("trusts/<name:code>/payment-dates/", deals.PaymentDatesView.as_view(), name="trust-payment-dates"),
     path("trusts/<name:code>/reports/<name:period>/", deals.RemittanceReportView.as_view(), name="trust-report"),
+    path("trusts/<name:code>/projections/", analytics.ProjectionView.as_view(), name="trust-projections"),
+    path("trusts/<name:code>/speeds/", analytics.RealizedSpeedsView.as_view(), name="trust-speeds"),
     # Operations.
     path("trusts/<name:code>/periods/<name:period>/", closing.PeriodStatusView.as_view(), name="period-detail"),
     path("trusts/<name:code>/periods/<name:period>/close/", closing.PeriodCloseView.as_view(), name="period-close"),

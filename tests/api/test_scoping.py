@@ -22,7 +22,8 @@ MISSING_ID = 987_654_321
 TRUST_ENDPOINTS = [
     "/api/v1/trusts/{code}/", "/api/v1/trusts/{code}/classes/", "/api/v1/trusts/{code}/factors/",
     "/api/v1/trusts/{code}/payment-dates/", "/api/v1/trusts/{code}/reports/2026-02/",
-    "/api/v1/trusts/{code}/reports/2026-02/?format=csv",
+    "/api/v1/trusts/{code}/reports/2026-02/?format=csv", "/api/v1/trusts/{code}/projections/?psa=100,200",
+    "/api/v1/trusts/{code}/speeds/",
 ]
 # Every operations endpoint, with a real object where it takes one.
 OPERATIONS_ENDPOINTS = [

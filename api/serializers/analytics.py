@@ -1,0 +1,206 @@
+"""Analytics over the API: the projection grid's query and answer, and a trust's realized speeds.
+
+`ProjectionQuerySerializer` is an adapter, not a second set of rules: the
+query is read by analytics.scenarios' own parsers (those of the
+project_cashflows command). `psa` is split into one scenario per speed, and
+each group of parameters (a speed, the default scenario, the pricing) goes
+through its parser; a ScenarioError becomes a 400 naming the parameters its
+message names ("--severity" is the parameter `severity`). Two rules are the
+API's own, to bound the work of one request: at most MAX_SPEEDS speeds, each
+at most MAX_PSA; and a yield at most MAX_YIELD (the top of the range
+analytics.measures solves in), so no measure is taken at an infinite yield.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from analytics.defaults import DefaultScenario
+from analytics.prepayment import PrepaymentScenario
+from analytics.projection import Pricing
+from analytics.scenarios import ScenarioError, parse_defaults, parse_prepayment, parse_pricing
+from api.fields import ClassKeyMixin, MoneyField
+
+MAX_SPEEDS = 10
+MAX_PSA = 5000
+MAX_YIELD = 1000
+DEFAULT_PSA = "100"
+DEFAULT_PARAMETERS = ("cdr", "mdr", "sda", "severity", "lag", "advance")
+PRICING_PARAMETERS = ("price", "yield", "delay_days")
+_FLAG = re.compile(r"--([a-z][a-z-]*)")
+# The option names analytics.scenarios reads, where they differ from the query's.
+_OPTION = {"yield": "yield_percent"}
+
+
+# ------------------------------------------------------------------ query
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Grid:
+    """What to project: one prepayment scenario per PSA speed, under one default scenario and one pricing."""
+
+    speeds: tuple[str, ...]
+    prepayments: tuple[PrepaymentScenario, ...]
+    defaults: DefaultScenario
+    pricing: Pricing
+
+
+def _text(help_text: str) -> serializers.CharField:
+    return serializers.CharField(required=False, allow_blank=True, help_text=help_text)
+
+
+class ProjectionQuerySerializer(serializers.Serializer):
+    """The query of a projection; blank parameters count as not given."""
+
+    psa = serializers.CharField(
+        required=False, allow_blank=True, default=DEFAULT_PSA,
+        help_text=f"PSA speeds, comma-separated, one scenario each (at most {MAX_SPEEDS}, each 0 to {MAX_PSA}); "
+                  f"default {DEFAULT_PSA}")
+    cdr = _text("default rate, annual percent (or a comma-separated monthly vector); needs severity and lag")
+    mdr = _text("default rate, monthly percent (or a vector); needs severity and lag")
+    sda = _text("default speed, percent of the SDA curve (or a vector); needs severity and lag")
+    severity = _text("loss severity, percent of the balance at default (0 to 100)")
+    lag = _text("months from default to liquidation (0 to 480)")
+    advance = serializers.BooleanField(required=False, allow_null=True, default=None,
+                                       help_text="whether the servicer advances defaulted loans' P&I (default true)")
+    price = _text("price, percent of face (default 100 unless yield is given)")
+    yield_percent = _text(f"bond-equivalent yield, percent (above -100, at most {MAX_YIELD})")
+    delay_days = _text("actual payment delay in days, 0 to 365 (default 0)")
+
+    def get_fields(self):
+        # "yield" is a Python keyword: the field is declared as yield_percent and named yield in the query.
+        return {("yield" if name == "yield_percent" else name): field for name, field in super().get_fields().items()}
+
+    def validate(self, attrs):
+        options = {_OPTION.get(name, name): value for name, value in attrs.items()}
+        return {"grid": Grid(**_prepayments(options.get("psa") or DEFAULT_PSA), defaults=_defaults(options),
+                             pricing=_pricing(options))}
+
+    @classmethod
+    def grid(cls, request) -> Grid:
+        query = cls(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.validated_data["grid"]
+
+
+def _prepayments(text: str) -> dict:
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) > MAX_SPEEDS:
+        raise _invalid("psa", f"psa: at most {MAX_SPEEDS} speeds in one request, not {len(parts)}")
+    scenarios = []
+    for part in parts:
+        if not part:
+            raise _invalid("psa", f"psa {text!r}: a speed is missing; write numbers separated by commas")
+        scenario = _parsed(parse_prepayment, {"psa": part}, ("psa",))
+        if scenario.rates[0] > MAX_PSA:
+            raise _invalid("psa", f"psa {part}: at most {MAX_PSA}")
+        scenarios.append(scenario)
+    return {"speeds": tuple(_speed(s.rates[0]) for s in scenarios), "prepayments": tuple(scenarios)}
+
+
+def _speed(rate: float) -> str:
+    """The speed as a decimal string ("150", "87.5"), from the parsed float: never longer than a float is."""
+    return format(Decimal(repr(abs(rate))).normalize(), "f")  # abs: "-0" is 0
+
+
+def _defaults(options: Mapping[str, object]) -> DefaultScenario:
+    return _parsed(parse_defaults, options, DEFAULT_PARAMETERS)
+
+
+def _pricing(options: Mapping[str, object]) -> Pricing:
+    pricing = _parsed(parse_pricing, options, PRICING_PARAMETERS)
+    if pricing.yield_percent is not None and pricing.yield_percent > MAX_YIELD:
+        raise _invalid("yield", f"yield {options.get('yield_percent')}: at most {MAX_YIELD} percent")
+    return pricing
+
+
+def _parsed(parse: Callable, options: Mapping[str, object], parameters: Sequence[str]):
+    """What analytics.scenarios makes of the options, or a 400 naming the parameters its refusal names."""
+    try:
+        return parse(options)
+    except ScenarioError as error:
+        text = str(error)
+        named = [p for p in parameters if p in {f.replace("-", "_") for f in _FLAG.findall(text)}]
+        given = [p for p in named if options.get(_OPTION.get(p, p)) not in (None, "")]
+        message = _FLAG.sub(lambda m: m.group(1).replace("-", "_"), text)
+        raise _invalid(given or named or list(parameters), message) from None
+
+
+def _invalid(parameters: str | Sequence[str], message: str) -> serializers.ValidationError:
+    names = [parameters] if isinstance(parameters, str) else parameters
+    return serializers.ValidationError({name: [message] for name in names})
+
+
+# ----------------------------------------------------------------- answer
+
+
+@extend_schema_field({"type": "string", "pattern": r"^-?\d+\.\d+$", "example": "5.43210",
+                      "description": "a decimal string"})
+class DecimalTextField(serializers.CharField):
+    """A measure already written as a decimal string by analytics.render (or null when there is none)."""
+
+
+def _measure(help_text: str) -> DecimalTextField:
+    return DecimalTextField(allow_null=True, help_text=help_text)
+
+
+class BalancePointSerializer(serializers.Serializer):
+    period = serializers.IntegerField(help_text="projected month, 1 = first_period")
+    balance_end = MoneyField(source="balance_end_cents")
+
+
+class ClassProjectionSerializer(ClassKeyMixin, serializers.Serializer):
+    """A class under one scenario: its measures (null when it has none) and its balance at each month's end."""
+
+    class_name = serializers.CharField(source="name")
+    wal_years = _measure("weighted average life, years (5 decimals); null if no principal is paid")
+    final_period = serializers.IntegerField(allow_null=True, help_text="last month principal is paid")
+    yield_percent = _measure("bond-equivalent yield, percent (5 decimals)")
+    price = _measure("percent of face (4 decimals)")
+    modified_duration = _measure("years (5 decimals)")
+    convexity = _measure("years squared (4 decimals)")
+    balances = BalancePointSerializer(many=True)
+
+    def get_fields(self):
+        return {("yield" if name == "yield_percent" else name): field for name, field in super().get_fields().items()}
+
+
+class ScenarioSerializer(serializers.Serializer):
+    psa = serializers.CharField(help_text="the scenario's PSA speed, as asked")
+    collateral_wal_years = _measure("the collateral's weighted average life, years (5 decimals)")
+    classes = ClassProjectionSerializer(many=True)
+
+
+class ProjectionSerializer(serializers.Serializer):
+    trust = serializers.CharField()
+    first_period = serializers.CharField(
+        help_text="YYYY-MM: projected month 1, the trust's next open period; measures settle on its first day")
+    scenarios = ScenarioSerializer(many=True)
+
+
+# ----------------------------------------------------------------- speeds
+
+
+@extend_schema_field({"type": "string", "pattern": r"^-?\d+\.\d{6}$", "example": "0.512345",
+                      "description": "percent, 6 decimals"})
+class PercentField(serializers.Field):
+    def to_representation(self, value: float) -> str:
+        return f"{value:.6f}"
+
+
+class RealizedSpeedSerializer(serializers.Serializer):
+    """The prepayment speed a closed period realized (negative when borrowers paid less than scheduled)."""
+
+    period = serializers.CharField()
+    smm = PercentField(source="speeds.smm", help_text="single monthly mortality, percent")
+    cpr = PercentField(source="speeds.cpr", help_text="conditional prepayment rate, annual percent")
+    psa = PercentField(source="speeds.psa", allow_null=True, help_text="percent of the PSA model")
+    loan_month = serializers.IntegerField(help_text="the loans' balance-weighted age at the period's end")
+    balance_begin = MoneyField(source="balance_begin_cents")
+    scheduled_end = MoneyField(source="scheduled_end_cents", help_text="the end balance had nothing prepaid")
+    actual_end = MoneyField(source="actual_end_cents")
