@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "servicing",
     "trusts",
     "remittance",
+    "approvals",
     "analytics",
     "api",
 ]

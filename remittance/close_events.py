@@ -56,6 +56,9 @@ class CloseContext:
     original_faces: dict[str, int]
     coupons: dict[str, str]
     pool_original_cents: int
+    # Usernames of who asked for the close and who approved it (four-eyes); None when nobody did.
+    requested_by: str | None = None
+    approved_by: str | None = None
 
 
 def close_appends(ctx: CloseContext, figures: CloseFigures) -> list[StreamAppend]:
@@ -154,7 +157,11 @@ def _distribution_paid(ctx: CloseContext, p) -> NewEvent:
 
 
 def period_figures(ctx: CloseContext, f: CloseFigures) -> dict:
-    """The PeriodClosed payload: everything the period closed on, for reports and checks."""
+    """The PeriodClosed payload: everything the period closed on, for reports and checks.
+
+    It ends with who asked for the close and who approved it (four-eyes): usernames, or null
+    when nobody did (a scheduled close names neither; one nobody approved, only its requester).
+    """
     w = f.waterfall
     return {
         **_base(ctx), "record_date": ctx.record_date.isoformat(), "payment_date": ctx.payment_date.isoformat(),
@@ -189,4 +196,5 @@ def period_figures(ctx: CloseContext, f: CloseFigures) -> dict:
             "out_cents": w.fee_paid_cents + w.spread_paid_cents + f.paid_to_holders_cents + f.excess_cents
             + f.retained_cents,
         },
+        "requested_by": ctx.requested_by, "approved_by": ctx.approved_by,
     }

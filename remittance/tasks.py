@@ -22,15 +22,15 @@ from remittance.summary import outcome_summary
 
 @shared_task(name="remittance.close_period", bind=True, max_retries=30)
 def close_period_task(self, trust_code: str, period: str, as_of: str | None = None,
-                      requested_by: int | None = None) -> dict:
+                      requested_by: int | None = None, approved_by: int | None = None) -> dict:
     """Close one trust's period; the answer says closed, already closed or refused (and why).
 
-    requested_by is the id of the login that asked (the API, the admin), recorded on the events.
+    requested_by is the id of the login that asked (the API, the admin); approved_by the id of
+    the second staff member who approved the request (four-eyes). Both are named on the events.
     """
-    acting_user = get_user_model().objects.filter(pk=requested_by).first() if requested_by else None
     try:
-        outcome = period_close(trust_code=trust_code, period=period, acting_user=acting_user,
-                               as_of=date.fromisoformat(as_of) if as_of else None)
+        outcome = period_close(trust_code=trust_code, period=period, acting_user=_login(requested_by),
+                               approved_by=_login(approved_by), as_of=date.fromisoformat(as_of) if as_of else None)
     except PeriodAlreadyClosed as done:
         return {"trust": trust_code, "period": period, "status": "already closed", "message": str(done)}
     except CloseInProgress as busy:
@@ -38,6 +38,10 @@ def close_period_task(self, trust_code: str, period: str, as_of: str | None = No
     except CloseRefused as refused:
         return {"trust": trust_code, "period": period, "status": "refused", "message": str(refused)}
     return {"status": "closed", **outcome_summary(outcome.result)}
+
+
+def _login(user_id: int | None):
+    return get_user_model().objects.filter(pk=user_id).first() if user_id else None
 
 
 @shared_task(name="remittance.close_trusts")

@@ -45,15 +45,20 @@ def first_period(trust: Trust) -> Period:
 
 
 def period_close(*, trust_code: str, period: str | Period, as_of: date | None = None,
-                 acting_user=None) -> CloseOutcome:
-    """Close one trust's period now; see the module docstring for the exactly-once rules."""
+                 acting_user=None, approved_by=None) -> CloseOutcome:
+    """Close one trust's period now; see the module docstring for the exactly-once rules.
+
+    acting_user is who asked for the close (kept on the period's row); approved_by, when a
+    second staff member approved it (four-eyes), is who let it run. The events are recorded
+    by the approver when there is one, else by the requester, and PeriodClosed names both.
+    """
     trust = _trust(trust_code)
     period = period if isinstance(period, Period) else _parse(period)
     close_request_check(trust, period, as_of or timezone.localdate())
     _start(trust, period, acting_user)
     checkpoint("close:started")
     try:
-        return _complete(trust, period, acting_user)
+        return _complete(trust, period, _Signatories(requested_by=acting_user, approved_by=approved_by))
     except (PeriodAlreadyClosed, CloseInProgress):
         raise
     except Exception as error:
@@ -117,7 +122,27 @@ def _locked_row(trust: Trust, period: Period) -> TrustPeriod:
     return row
 
 
-def _complete(trust: Trust, period: Period, acting_user) -> CloseOutcome:
+@dataclass(frozen=True, slots=True)
+class _Signatories:
+    """Who asked for a close and who approved it (either may be None: a scheduled close has neither)."""
+
+    requested_by: object = None
+    approved_by: object = None
+
+    @property
+    def recorder(self):
+        """The login the close's events are recorded by: the approver's act made it happen."""
+        return self.approved_by or self.requested_by
+
+    @staticmethod
+    def _name(user) -> str | None:
+        return user.get_username() if getattr(user, "pk", None) else None
+
+    def names(self) -> dict[str, str | None]:
+        return {"requested_by": self._name(self.requested_by), "approved_by": self._name(self.approved_by)}
+
+
+def _complete(trust: Trust, period: Period, signatories: _Signatories) -> CloseOutcome:
     with transaction.atomic():
         row = _locked_row(trust, period)
         through = log_head()
@@ -135,8 +160,9 @@ def _complete(trust: Trust, period: Period, acting_user) -> CloseOutcome:
             through_position=through, previous_through=window.previous_through,
             original_faces={c.name: c.original_face_cents for c in classes},
             coupons={c.name: coupon_text(c.coupon) for c in classes}, pool_original_cents=pool_original_cents(trust),
+            **signatories.names(),
         )
-        append_batch(appends=close_appends(context, figures), acting_user=acting_user)
+        append_batch(appends=close_appends(context, figures), acting_user=signatories.recorder)
         checkpoint("close:appended")  # tests kill the worker here: everything appended, nothing committed
         row.status, row.through_position, row.closed_at = PeriodStatus.CLOSED, through, timezone.now()
         row.save(update_fields=["status", "through_position", "closed_at"])

@@ -20,7 +20,8 @@ Rules kept here:
   at zero principal still owing interest.
 - A returned payment (PaymentReturned) negates the original's postings and
   collections exactly and reverses the deltas it made to the position (see
-  `_position_without`); a payoff is never returned automatically.
+  `_position_without`); a payoff is never returned automatically. Its payload
+  names who asked for it and, under four-eyes, who approved it.
 """
 from __future__ import annotations
 
@@ -274,11 +275,38 @@ def _application_part(app: PaymentApplication, advance_repaid: int, escrow_depos
 
 @transaction.atomic
 def payment_return(*, loan_number: str, reference: str, returned_on: date, reason: str,
-                   fee_cents: int | None = None, acting_user=None) -> ReturnResult:
+                   fee_cents: int | None = None, acting_user=None, requested_by=None) -> ReturnResult:
     """Record a payment the bank returned (NSF, stopped, closed account), plus a returned-payment fee.
 
-    The fee defaults to settings.SERVICING_NSF_FEE_CENTS (0 when unset).
+    The fee defaults to settings.SERVICING_NSF_FEE_CENTS (0 when unset). requested_by is the
+    staff member who asked for the return when another (acting_user) approved it (four-eyes);
+    the event names both. Without it, acting_user both asked and did it: approved_by is null.
     """
+    reference, reason, fee = _return_terms(loan_number, reference, returned_on, reason, fee_cents)
+    names = _signatories(requested_by=requested_by, acting_user=acting_user)
+    return with_retries(**_busy(loan_number), attempt=lambda: _return_once(
+        _returnable(loan_number, reference, returned_on), returned_on, reason, fee, acting_user, names))
+
+
+def payment_return_check(*, loan_number: str, reference: str, returned_on: date, reason: str,
+                         fee_cents: int | None = None) -> RecordedEvent:
+    """Refuse now what payment_return would refuse, recording nothing; answers the payment's event.
+
+    For a return that waits for a second staff member's approval: the requester hears at once
+    that the loan or the reference is unknown, the payment already returned, or that it cannot
+    be returned on its own. The approval runs payment_return, which checks everything again.
+    """
+    if not LoanPosition.objects.filter(loan_id=loan_number).exists():
+        raise UnknownLoan(loan_number)
+    reference, _, fee = _return_terms(loan_number, reference, returned_on, reason, fee_cents)
+    original = _returnable(loan_number, reference, returned_on)
+    _position_without(_returnable_position(original), original, fee)
+    return original
+
+
+def _return_terms(loan_number: str, reference: str, returned_on: date, reason: str,
+                  fee_cents: int | None) -> tuple[str, str, int]:
+    """The return's reference, reason and fee, checked and cleaned; refuses a bad one."""
     problem = reference_problem(reference)
     if problem:
         raise PaymentRefused(f"loan {loan_number}: {problem}")
@@ -290,8 +318,17 @@ def payment_return(*, loan_number: str, reference: str, returned_on: date, reaso
         raise PaymentRefused(f"loan {loan_number}: the returned-payment fee must be zero or more integer cents, "
                              f"got {fee!r}")
     _require_past_date(loan_number, "returned_on", returned_on)
-    return with_retries(**_busy(loan_number), attempt=lambda: _return_once(
-        _returnable(loan_number, reference, returned_on), returned_on, reason.strip(), fee, acting_user))
+    return reference, reason.strip(), fee
+
+
+def _signatories(*, requested_by, acting_user) -> dict[str, str | None]:
+    """Who asked for a return and who approved it, by username, for the event's payload."""
+    def name(user):
+        return user.get_username() if getattr(user, "pk", None) else None
+
+    if requested_by is None:
+        return {"requested_by": name(acting_user), "approved_by": None}
+    return {"requested_by": name(requested_by), "approved_by": name(acting_user)}
 
 
 def _returnable(loan_number: str, reference: str, returned_on: date) -> RecordedEvent:
@@ -312,15 +349,11 @@ def _returnable(loan_number: str, reference: str, returned_on: date) -> Recorded
     return original
 
 
-def _return_once(original: RecordedEvent, returned_on: date, reason: str, fee: int, acting_user) -> ReturnResult:
+def _return_once(original: RecordedEvent, returned_on: date, reason: str, fee: int, acting_user,
+                 names: dict[str, str | None]) -> ReturnResult:
     loan = original.payload["loan_number"]
     reference = original.payload["reference"]
-    position = LoanPosition.objects.filter(loan_id=loan).first()
-    if position is None:
-        raise UnknownLoan(loan)
-    if position.is_closed:
-        raise PaymentRefused(f"loan {loan} is {position.status.replace('_', ' ')} since payment {reference}; "
-                             "returning it needs a manual reinstatement of the loan")
+    position = _returnable_position(original)
     after = _position_without(position, original, fee)
     lines = [PostingLine(p.account, -p.amount_cents) for p in original.postings]
     if fee:
@@ -330,11 +363,23 @@ def _return_once(original: RecordedEvent, returned_on: date, reason: str, fee: i
         "amount_cents": original.payload["amount_cents"], "received_on": original.payload["received_on"],
         "returned_event_position": original.position, "fee_cents": fee,
         "collections": negated_collections(original.payload["collections"]),
-        "position_before": position_after(position), "position_after": after,
+        "position_before": position_after(position), "position_after": after, **names,
     }
     event = NewEvent("PaymentReturned", payload, returned_on, tuple(lines), idempotency_key=f"return:{reference}")
     recorded = _append(position, [event], acting_user)
     return ReturnResult(loan_number=loan, reference=reference, event=recorded[0], fee_cents=fee)
+
+
+def _returnable_position(original: RecordedEvent) -> LoanPosition:
+    """The loan's position, if the loan is still open to have a payment returned."""
+    loan, reference = original.payload["loan_number"], original.payload["reference"]
+    position = LoanPosition.objects.filter(loan_id=loan).first()
+    if position is None:
+        raise UnknownLoan(loan)
+    if position.is_closed:
+        raise PaymentRefused(f"loan {loan} is {position.status.replace('_', ' ')} since payment {reference}; "
+                             "returning it needs a manual reinstatement of the loan")
+    return position
 
 
 def _position_without(position: LoanPosition, original: RecordedEvent, fee: int) -> dict:

@@ -53,7 +53,8 @@ def login(username: str, *, holder: str | None = None, operations: bool = False)
     if holder:
         Holder.objects.filter(code=holder).update(user=user)
     if operations:
-        user.groups.add(Group.objects.get(name=OPERATIONS_GROUP))
+        # get_or_create: a transactional test before this one flushes the group its migration made.
+        user.groups.add(Group.objects.get_or_create(name=OPERATIONS_GROUP)[0])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client

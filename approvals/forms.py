@@ -1,0 +1,45 @@
+"""Forms behind the approvals admin: ask for a close, ask for a reversal, reject with a reason.
+
+They only read what staff typed; every rule about the request itself is the
+services' (`approvals.services`), which the admin calls.
+"""
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from approvals.subjects import payments_standing
+from ledger.money import dollars_grouped
+from remittance.models import PERIOD_FORMAT
+from trusts.models import Trust
+
+
+class CloseRequestForm(forms.Form):
+    trust = forms.ModelChoiceField(queryset=Trust.objects.order_by("code"), to_field_name="code")
+    period = forms.RegexField(regex=PERIOD_FORMAT, max_length=7, help_text="the collection period, YYYY-MM",
+                              error_messages={"invalid": "write the period as YYYY-MM, e.g. 2026-03"})
+
+
+class ReversalRequestForm(forms.Form):
+    loan_number = forms.CharField(max_length=40, label="loan number")
+    reference = forms.CharField(max_length=100, label="payment reference",
+                                help_text="the bank reference it was posted under")
+    returned_on = forms.DateField(initial=timezone.localdate, label="returned on",
+                                  help_text="the day the bank returned it (YYYY-MM-DD)")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text="the bank's reason (NSF, stopped payment, account closed, ...)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        loan = (self.data.get("loan_number") or self.initial.get("loan_number") or "").strip()
+        standing = payments_standing(loan) if loan else []
+        if standing:
+            # The loan's posted payments not yet returned, to pick from instead of typing a reference.
+            self.fields["reference"] = forms.ChoiceField(
+                label="payment", choices=[("", "---------")] + [
+                    (p.reference, f"{p.reference}: {dollars_grouped(p.amount_cents)} received on {p.received_on}")
+                    for p in standing])
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="reason for rejecting")

@@ -1,0 +1,71 @@
+"""What a request is about, checked when it is asked for, and the payments a reversal can name.
+
+A request is refused at once when the service that would carry it out
+refuses it now: the requester hears it while they are still at the desk,
+rather than the approver hours later. The services check again when the
+act runs, so nothing here is the last word.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils import timezone
+
+from approvals.errors import RequestRefused
+from ledger.models import Event
+from remittance.calendar import Period
+from remittance.errors import CloseRefused
+from remittance.models import PeriodResult
+from remittance.services.closing import close_request_check
+from servicing.errors import ServicingError
+from servicing.models import loan_stream
+from servicing.services.collections import payment_return_check
+from trusts.models import Trust
+
+
+def closable_period(trust_code: str, period: str, today: date | None = None) -> tuple[Trust, Period]:
+    """The trust and period, if a close of it could run today; refuses otherwise."""
+    trust = Trust.objects.filter(code=trust_code).first()
+    if trust is None:
+        raise RequestRefused(f"no trust {trust_code!r}")
+    try:
+        month = Period.parse(period)
+    except (TypeError, ValueError) as error:
+        raise RequestRefused(str(error)) from None
+    if PeriodResult.objects.filter(trust=trust, period=str(month)).exists():
+        raise RequestRefused(f"{trust.code} {month} is already closed")
+    try:
+        close_request_check(trust, month, today or timezone.localdate())
+    except CloseRefused as refused:
+        raise RequestRefused(str(refused)) from None
+    return trust, month
+
+
+def returnable_payment(*, loan_number: str, reference: str, returned_on: date, reason: str) -> str:
+    """The payment's reference as posted, if payment_return would record its return now; refuses otherwise."""
+    try:
+        original = payment_return_check(loan_number=loan_number, reference=reference, returned_on=returned_on,
+                                        reason=reason)
+    except ServicingError as refused:
+        raise RequestRefused(str(refused)) from None
+    return original.payload["reference"]
+
+
+@dataclass(frozen=True, slots=True)
+class PostedPayment:
+    reference: str
+    received_on: str
+    amount_cents: int
+
+
+def payments_standing(loan_number: str) -> list[PostedPayment]:
+    """The loan's posted payments not yet returned, newest first: what a reversal may name."""
+    rows = Event.objects.filter(stream=loan_stream(loan_number), event_type__in=("PaymentPosted", "PaymentReturned"))
+    posted, returned = [], set()
+    for event_type, payload in rows.order_by("-version").values_list("event_type", "payload"):
+        if event_type == "PaymentReturned":
+            returned.add(payload["reference"])
+        else:
+            posted.append(PostedPayment(payload["reference"], payload["received_on"], payload["amount_cents"]))
+    return [p for p in posted if p.reference not in returned]
