@@ -151,3 +151,17 @@ def test_the_list_shows_pending_first_and_nothing_is_edited_or_deleted(february,
     page = admin_client.get(change_url(reversal)).content.decode()
     assert 'name="_save"' not in page and 'name="approve"' in page
     assert ApprovalRequest.objects.count() == 2
+
+
+def test_the_trust_and_loan_pages_link_to_the_requests(client, django_user_model, loans):
+    from django.contrib.auth.models import Permission
+
+    asker = django_user_model.objects.create_user("asker", password="x", is_staff=True)
+    for codename in ("add_approvalrequest", "view_trust", "view_loan"):
+        asker.user_permissions.add(Permission.objects.get(codename=codename))
+    client.force_login(asker)
+    trust = seed_trust()
+    trust_page = client.get(f"/admin/trusts/trust/{trust.pk}/change/").content.decode()
+    assert "/admin/approvals/approvalrequest/request-close/?trust=XYZ-2026-1" in trust_page
+    loan_page = client.get("/admin/servicing/loan/L001/change/").content.decode()
+    assert "/admin/approvals/approvalrequest/request-reversal/?loan=L001" in loan_page
