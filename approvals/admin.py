@@ -21,14 +21,21 @@ from approvals.errors import ApprovalRefused
 from approvals.forms import CloseRequestForm, RejectForm, ReversalRequestForm
 from approvals.models import ApprovalRequest, Kind, State
 from approvals.selectors import live_status, with_live_status
-from approvals.services import APPROVE_PERMISSION, close_request, request_approve, request_reject, reversal_request
+from approvals.services import (
+    APPROVE_PERMISSION,
+    close_request,
+    request_approve,
+    request_reject,
+    reversal_request,
+)
+from ledger.admin import ReadOnlyAdmin
 
 REQUESTED = "Requested; another staff member with approval permission must approve it"
 REQUEST_PERMISSION = "approvals.add_approvalrequest"
 
 
 @admin.register(ApprovalRequest)
-class ApprovalRequestAdmin(admin.ModelAdmin):
+class ApprovalRequestAdmin(ReadOnlyAdmin):
     change_list_template = "admin/approvals/approvalrequest/change_list.html"
     change_form_template = "admin/approvals/approvalrequest/change_form.html"
     list_display = ("id", "kind", "subject", "requested_by", "requested_at", "state", "decided_by", "live")
@@ -58,18 +65,8 @@ class ApprovalRequestAdmin(admin.ModelAdmin):
     def live(self, row):
         return live_status(row)
 
-    # Never through the normal forms: the request views and the services write, nobody deletes.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        return {}
+    # Never through the normal forms (ReadOnlyAdmin): the request views and the services write,
+    # nobody deletes.
 
     # --- pages -------------------------------------------------------------------------------------------
 
