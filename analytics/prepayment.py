@@ -25,30 +25,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+# The rate conversions live with the realized speeds the remittance report shows (one implementation).
+from remittance.speeds import (  # noqa: F401
+    PSA_RAMP_MONTHS,
+    PSA_STEP_CPR,
+    cpr_to_smm,
+    psa_cpr,
+    psa_from_cpr,
+    smm_to_cpr,
+)
+
 PrepaymentKind = Literal["smm", "cpr", "psa"]
 PREPAYMENT_KINDS: tuple[str, ...] = ("smm", "cpr", "psa")
-PSA_RAMP_MONTHS = 30
-PSA_STEP_CPR = 0.2  # percent CPR per month of age at 100% PSA
-
-
-def cpr_to_smm(cpr: float) -> float:
-    """The monthly rate (percent) equivalent to an annual CPR (percent)."""
-    return 100.0 * (1.0 - (1.0 - cpr / 100.0) ** (1.0 / 12.0))
-
-
-def smm_to_cpr(smm: float) -> float:
-    """The annual rate (percent) equivalent to a monthly SMM (percent)."""
-    return 100.0 * (1.0 - (1.0 - smm / 100.0) ** 12)
-
-
-def psa_cpr(psa: float, month: int) -> float:
-    """The CPR (percent) that `psa` percent of the PSA model assigns to loan month `month`."""
-    return min(psa / 100.0 * PSA_STEP_CPR * max(1, min(month, PSA_RAMP_MONTHS)), 100.0)
-
-
-def psa_from_cpr(cpr: float, month: int) -> float:
-    """The PSA speed (percent) whose CPR in loan month `month` is `cpr` (SF-8's last step)."""
-    return 100.0 * cpr / (PSA_STEP_CPR * max(1, min(month, PSA_RAMP_MONTHS)))
 
 
 @dataclass(frozen=True, slots=True)

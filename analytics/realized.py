@@ -22,6 +22,10 @@ curtailments, payoffs, repurchases and liquidations alike (defaults are only
 separated in projections, section C). A month in which borrowers paid less
 than scheduled gives a negative rate, which the standard says to read with
 caution rather than hide.
+
+The one-month formulas (`Speeds`, `speeds_from_balances`) and the rate
+conversions are remittance.speeds', since the remittance report shows a
+closed period's realized speeds; they are re-exported here.
 """
 from __future__ import annotations
 
@@ -29,16 +33,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analytics.collateral import amortized_balance
-from analytics.prepayment import cpr_to_smm, psa_cpr, psa_from_cpr
+from remittance.speeds import Speeds, cpr_to_smm, psa_cpr, speeds_from_balances
 
-
-@dataclass(frozen=True, slots=True)
-class Speeds:
-    """Prepayment rates in percent; psa is None when it cannot be stated (no loan age)."""
-
-    smm: float
-    cpr: float
-    psa: float | None
+__all__ = ["PoolHistory", "Speeds", "average_psa", "average_speeds", "balance_ratio", "one_month_speeds",
+           "scheduled_factor", "speeds_from_balances"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,19 +53,6 @@ class PoolHistory:
 def scheduled_factor(factor_begin: float, bal_begin: float, bal_end: float) -> float:
     """Fsched: the factor at the end of the month had nothing prepaid (SF-5)."""
     return factor_begin * bal_end / bal_begin
-
-
-def speeds_from_balances(*, actual_end: float, scheduled_end: float, months: int = 1,
-                         loan_month: int | None = None) -> Speeds:
-    """SMM, CPR (and PSA for one month of known loan age) from actual and scheduled end balances."""
-    if scheduled_end <= 0:
-        # Nothing was left to prepay: the whole scheduled balance is gone, as scheduled.
-        return Speeds(smm=0.0, cpr=0.0, psa=0.0 if loan_month is not None else None)
-    survived = actual_end / scheduled_end
-    smm = 100.0 * (1.0 - _root(survived, 1.0 / months))
-    cpr = 100.0 * (1.0 - _root(survived, 12.0 / months))
-    psa = psa_from_cpr(cpr, loan_month) if loan_month is not None and months == 1 else None
-    return Speeds(smm=smm, cpr=cpr, psa=psa)
 
 
 def one_month_speeds(*, factor_begin: float, factor_end: float, bal_begin: float, bal_end: float,
@@ -123,7 +108,3 @@ def _projected(pools: Sequence[PoolHistory], months: int, psa: float) -> float:
         total += balance
     return total
 
-
-def _root(value: float, power: float) -> float:
-    # A negative survival (an actual balance below zero) cannot happen with real balances.
-    return value ** power if value >= 0 else float("nan")

@@ -8,31 +8,23 @@ its loan number, so the projected months are facts the close could have
 recorded), and the classes, unpaid fees and spread as the last close left
 them (`remittance.facts.carried_into`, what the next close will start from).
 
-Realized speeds of a closed period, the standard's way (B.2 a, B.3): the
-actual end balance is the published one (PeriodResult, whose factors are
-the pool's), less loans that joined the pool during the period; the
-scheduled end balance is the beginning balance amortized by the loans' own
-schedules, each loan paying the installments falling due in the period and
-nothing else. Everything else that left the pool (curtailments, payoffs,
-repurchases, liquidations) is prepayment. MONTH is the loans' average age
-at the end of the period, weighted by balance and rounded to the month
-(D.2), so the PSA is comparable to a projection's.
+Realized speeds of a closed period, the standard's way (B.2 a, B.3), are
+remittance.reports.period_speeds (the remittance report shows them); here
+they are looked up by trust code and period.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
 from analytics.collateral import Repline
-from analytics.loan_calendar import installments_due, scheduled_balance_cents, timing_at
+from analytics.loan_calendar import timing_at
 from analytics.projection import Deal
-from analytics.realized import Speeds, speeds_from_balances
 from analytics.structure import Structure
 from ledger.selectors import account_balance
 from remittance.calendar import Period
 from remittance.facts import carried_into
 from remittance.models import PeriodResult
+from remittance.reports import RealizedSpeeds, period_speeds
 from servicing import accounts
 from servicing.models import CLOSED_STATUSES, Loan, LoanPosition
 from trusts.models import PoolLoan, SecurityClass, Trust
@@ -103,66 +95,14 @@ def _repline(loan: Loan, as_of: date, period: Period) -> Repline | None:
 # --------------------------------------------------------- realized speeds
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RealizedSpeeds:
-    """The speeds a trust's pool realized in one closed period, and the balances they come from (cents)."""
-
-    trust_code: str
-    period: str
-    balance_begin_cents: int
-    scheduled_end_cents: int
-    actual_end_cents: int
-    loan_month: int
-    speeds: Speeds
-
-
 def realized_speeds(trust_code: str, period: str) -> RealizedSpeeds | None:
     """SMM, CPR and PSA of one closed period of a trust; None if that period is not closed."""
     trust = trust_or_error(trust_code)
     result = PeriodResult.objects.filter(trust=trust, period=period).first()
-    return None if result is None else _realized(trust, result)
+    return None if result is None else period_speeds(trust, result)
 
 
 def realized_speed_history(trust_code: str) -> list[RealizedSpeeds]:
     """The realized speeds of every closed period of a trust, oldest first."""
     trust = trust_or_error(trust_code)
-    return [_realized(trust, r) for r in PeriodResult.objects.filter(trust=trust).order_by("period")]
-
-
-def _realized(trust: Trust, result: PeriodResult) -> RealizedSpeeds:
-    period = Period.parse(result.period)
-    members = list(PoolLoan.objects.filter(trust=trust, transferred_on__lte=period.last_day))
-    loans = {loan.pk: loan for loan in Loan.objects.filter(pk__in=[m.loan_id for m in members])}
-    at_start = [m.loan_id for m in members if m.transferred_on < period.first_day
-                and (m.removed_on is None or m.removed_on >= period.first_day)]
-    eve = period.first_day - timedelta(days=1)
-    begins = {n: account_balance(accounts.principal(n), as_of=eve) for n in at_start}
-    begin_total = sum(begins.values())
-    scheduled = sum(_scheduled_end(loans[n], begin, period) for n, begin in begins.items())
-    # The published balances are the factors'; the loans' own schedules give the scheduled ratio.
-    scheduled_end = round(result.pool_balance_begin_cents * scheduled / begin_total) if begin_total else 0
-    joined = [m.loan_id for m in members if m.transferred_on >= period.first_day and m.removed_on is None]
-    actual_end = result.pool_balance_end_cents - sum(
-        account_balance(accounts.principal(n), as_of=period.last_day) for n in joined)
-    loan_month = max(1, _average_age(loans, begins, period))
-    return RealizedSpeeds(
-        trust_code=trust.code, period=result.period, balance_begin_cents=result.pool_balance_begin_cents,
-        scheduled_end_cents=scheduled_end, actual_end_cents=actual_end, loan_month=loan_month,
-        speeds=speeds_from_balances(actual_end=actual_end, scheduled_end=scheduled_end, loan_month=loan_month),
-    )
-
-
-def _average_age(loans: dict[str, Loan], begins: dict[str, int], period: Period) -> int:
-    """The loans' age at the end of the period (installments due by then), weighted by balance, rounded."""
-    total = sum(begins.values())
-    if not total:
-        return 0
-    weighted = sum(begin * installments_due(loans[n].first_payment_date, loans[n].term_months,
-                                            through=period.last_day) for n, begin in begins.items())
-    return round(weighted / total)
-
-
-def _scheduled_end(loan: Loan, begin_cents: int, period: Period) -> int:
-    due = installments_due(loan.first_payment_date, loan.term_months, through=period.last_day,
-                           after=period.first_day - timedelta(days=1))
-    return scheduled_balance_cents(begin_cents, Decimal(loan.note_rate), loan.payment_pi_cents, due)
+    return [period_speeds(trust, r) for r in PeriodResult.objects.filter(trust=trust).order_by("period")]

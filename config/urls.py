@@ -2,6 +2,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from analytics.admin import analytics_admin_urls
 from remittance.admin import operations_admin_urls
 
 admin.site.site_header = "MBS servicing and remittance"
@@ -9,7 +10,8 @@ admin.site.site_title = "MBS back office"
 admin.site.index_title = "Operations"
 
 urlpatterns = [
-    path("admin/", operations_admin_urls(admin.site)),  # the site's URLs + dashboard index + report page
+    # the site's URLs + dashboard index + report page + the analytics scenarios page
+    path("admin/", operations_admin_urls(admin.site, extra=analytics_admin_urls(admin.site))),
     path("api/v1/", include("api.urls")),
 ]
 

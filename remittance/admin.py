@@ -13,6 +13,7 @@ remittance/report/<trust>/<period>/, all in the `admin` namespace.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from django.contrib import admin
@@ -255,11 +256,12 @@ def _loan_events_url(month: Period) -> str:
                          "effective_date__lte": month.last_day.isoformat()}))
 
 
-def operations_admin_urls(site: admin.AdminSite = admin.site):
-    """The admin's URLs for config/urls.py: the site's own, the dashboard as its index, and the report page."""
+def operations_admin_urls(site: admin.AdminSite = admin.site, extra: Sequence = ()):
+    """The admin's URLs for config/urls.py: the site's own, the dashboard as its index, the report page, and
+    `extra` pages of apps without models (mounted before the site's catch-all URLs)."""
     def index(request, extra_context=None):
         return site.index(request, extra_context={**dashboard_context(request), **(extra_context or {})})
 
     patterns = [path("", site.admin_view(index), name="index"), *site.get_model_admin(PeriodResult).report_urls(),
-                *site.get_urls()]
+                *extra, *site.get_urls()]
     return patterns, "admin", site.name

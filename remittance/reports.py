@@ -1,6 +1,10 @@
 """Reports from a closed period's read models: the trust's remittance report, an investor's statement
 and the factor file. Selectors only: they read and never write.
 
+The remittance report includes the prepayment speeds the pool realized in the period (`period_speeds`,
+the SIFMA standard's way, with remittance.speeds' formulas): SMM, CPR and PSA as percent strings with six
+decimals (PSA None when it cannot be stated), the loan month and the scheduled and actual end balances.
+
 Each builder returns plain dicts with money in integer cents under keys ending in `_cents`, dates as
 `date`, rates and factors as strings (factors to 8 decimals). The renderers turn them into JSON-safe
 values (`to_json`: money as dollar strings "4995.50", the `_cents` suffix dropped), CSV ("4995.50")
@@ -13,16 +17,22 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Sum
 
 from ledger.money import dollars, dollars_grouped
+from ledger.selectors import account_balance
 from remittance.calendar import Period, record_date
 from remittance.closing import COLLECTION_KINDS
+from remittance.loan_calendar import installments_due, scheduled_balance_cents
 from remittance.models import ClassPeriod, Distribution, PeriodResult
-from trusts.models import Holder, HoldingMovement, SecurityClass, Trust
+from remittance.speeds import Speeds, percent_text, speeds_from_balances
+from servicing import accounts
+from servicing.models import Loan
+from trusts.models import Holder, HoldingMovement, PoolLoan, SecurityClass, Trust
 
 POOL_ROW = "(pool)"  # the factor file's row for a trust's whole pool
 FACTOR_PLACES = Decimal("0.00000001")
@@ -37,7 +47,8 @@ class ReportUnavailable(ValueError):
 
 
 def remittance_report(trust_code: str, period: str | Period) -> dict:
-    """One trust's closed period: collections, deductions, classes, excess, pool and the reconciliation."""
+    """One trust's closed period: collections, deductions, classes, excess, pool, the prepayment speeds the
+    pool realized (`period_speeds`), the holders paid and the reconciliation."""
     trust, month = _trust(trust_code), _period(period)
     result = PeriodResult.objects.filter(trust=trust, period=str(month)).first()
     if result is None:
@@ -59,9 +70,17 @@ def remittance_report(trust_code: str, period: str | Period) -> dict:
         "retained": {"unplaced_share_cents": f["retained_cents"]},
         "pool": {"original_cents": f["pool_original_cents"], "balance_begin_cents": f["pool_balance_begin_cents"],
                  "balance_end_cents": f["pool_balance_end_cents"], "factor": _factor_text(f["pool_factor"])},
+        "speeds": speeds_section(period_speeds(trust, result)),
         "holders": holders,
         "reconciliation": _reconciliation(f, holders["paid_cents"]),
     }
+
+
+def speeds_section(realized: RealizedSpeeds) -> dict:
+    """The report's realized speeds: SMM, CPR and PSA as percent strings ("0.512345"; psa may be None)."""
+    return {"smm": percent_text(realized.speeds.smm), "cpr": percent_text(realized.speeds.cpr),
+            "psa": percent_text(realized.speeds.psa), "loan_month": realized.loan_month,
+            "scheduled_end_cents": realized.scheduled_end_cents, "actual_end_cents": realized.actual_end_cents}
 
 
 def _trust(code: str) -> Trust:
@@ -129,6 +148,70 @@ def _reconciliation(f: dict, paid_to_holders_cents: int) -> dict:
     out = sum(parts.values())
     return {"cash_in_cents": cash_in, **parts, "out_cents": out, "difference_cents": cash_in - out,
             "reconciled": cash_in == out}
+
+
+# ------------------------------------------------------------------ realized speeds
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RealizedSpeeds:
+    """The speeds a trust's pool realized in one closed period, and the balances they come from (cents)."""
+
+    trust_code: str
+    period: str
+    balance_begin_cents: int
+    scheduled_end_cents: int
+    actual_end_cents: int
+    loan_month: int
+    speeds: Speeds
+
+
+def period_speeds(trust: Trust, result: PeriodResult) -> RealizedSpeeds:
+    """SMM, CPR and PSA the trust's pool realized in the closed period `result` records (SF B.2 a, B.3).
+
+    The actual end balance is the published one (PeriodResult, whose factors are the pool's), less loans
+    that joined the pool during the period; the scheduled end balance is the beginning balance amortized
+    by the loans' own schedules, each loan paying the installments falling due in the period and nothing
+    else. Everything else that left the pool (curtailments, payoffs, repurchases, liquidations) is
+    prepayment. MONTH is the loans' average age at the end of the period, weighted by balance and rounded
+    to the month (D.2), so the PSA is comparable to a projection's.
+    """
+    period = Period.parse(result.period)
+    members = list(PoolLoan.objects.filter(trust=trust, transferred_on__lte=period.last_day))
+    loans = {loan.pk: loan for loan in Loan.objects.filter(pk__in=[m.loan_id for m in members])}
+    at_start = [m.loan_id for m in members if m.transferred_on < period.first_day
+                and (m.removed_on is None or m.removed_on >= period.first_day)]
+    eve = period.first_day - timedelta(days=1)
+    begins = {n: account_balance(accounts.principal(n), as_of=eve) for n in at_start}
+    begin_total = sum(begins.values())
+    scheduled = sum(_scheduled_end(loans[n], begin, period) for n, begin in begins.items())
+    # The published balances are the factors'; the loans' own schedules give the scheduled ratio.
+    scheduled_end = round(result.pool_balance_begin_cents * scheduled / begin_total) if begin_total else 0
+    joined = [m.loan_id for m in members if m.transferred_on >= period.first_day and m.removed_on is None]
+    actual_end = result.pool_balance_end_cents - sum(
+        account_balance(accounts.principal(n), as_of=period.last_day) for n in joined)
+    loan_month = max(1, _average_age(loans, begins, period))
+    return RealizedSpeeds(
+        trust_code=trust.code, period=result.period, balance_begin_cents=result.pool_balance_begin_cents,
+        scheduled_end_cents=scheduled_end, actual_end_cents=actual_end, loan_month=loan_month,
+        speeds=speeds_from_balances(actual_end=actual_end, scheduled_end=scheduled_end, loan_month=loan_month),
+    )
+
+
+def _average_age(loans: dict[str, Loan], begins: dict[str, int], period: Period) -> int:
+    """The loans' age at the end of the period (installments due by then), weighted by balance, rounded."""
+    total = sum(begins.values())
+    if not total:
+        return 0
+    weighted = sum(begin * installments_due(loans[n].first_payment_date, loans[n].term_months,
+                                            through=period.last_day) for n, begin in begins.items())
+    return round(weighted / total)
+
+
+def _scheduled_end(loan: Loan, begin_cents: int, period: Period) -> int:
+    due = installments_due(loan.first_payment_date, loan.term_months, through=period.last_day,
+                           after=period.first_day - timedelta(days=1))
+    return scheduled_balance_cents(begin_cents, Decimal(loan.note_rate), loan.payment_pi_cents, due)
 
 
 # ------------------------------------------------------------------ investor statement
@@ -336,8 +419,16 @@ def _closing_lines(report: dict) -> list[str]:
         f"Retained in the trust (unplaced bonds' share): {dollars_grouped(report['retained']['unplaced_share_cents'])}",
         f"Pool balance {dollars_grouped(p['balance_begin_cents'])} -> {dollars_grouped(p['balance_end_cents'])} "
         f"of {dollars_grouped(p['original_cents'])}, factor {p['factor']}",
+        _speeds_line(report["speeds"]),
         f"Paid to {h['holders_paid']} holders ({h['payments']} payments): {dollars_grouped(h['paid_cents'])}",
     ]
+
+
+def _speeds_line(sp: dict) -> str:
+    psa = "n/a" if sp["psa"] is None else f"{sp['psa']}%"
+    return (f"Realized speeds (loan month {sp['loan_month']}): SMM {sp['smm']}%, CPR {sp['cpr']}%, PSA {psa} "
+            f"(end balance {dollars_grouped(sp['actual_end_cents'])} against "
+            f"{dollars_grouped(sp['scheduled_end_cents'])} scheduled)")
 
 
 def statement_table(statement: dict) -> str:

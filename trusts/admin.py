@@ -12,6 +12,7 @@ apps.get_model: remittance imports trusts, never the other way round.
 """
 from datetime import date
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.apps import apps
 from django.contrib import admin, messages
@@ -178,7 +179,9 @@ class TrustAdmin(ReadOnlyAdmin):
             ((_link("admin:trusts_securityclass_change", c.pk, c.name), money(c.original_face_cents),
               _coupon(c), c.get_principal_rule_display(), c.priority, money(c.balance_cents), _latest_factor(c),
               c.latest_period or "no close yet")
-             for c in classes))
+             for c in classes)) + format_html("<p>{}</p>", _link(
+                 "admin:analytics_scenarios", None, "Class balances under PSA scenarios",
+                 "?" + urlencode({"trust": trust.code})))
 
     @admin.display(description="pool")
     def pool_panel(self, trust):

@@ -158,6 +158,10 @@ def test_the_statement_and_the_report_in_csv(alice):
     json_report = alice.get(f"/api/v1/trusts/{TRUST}/reports/2026-02/").json()
     assert json_report["reconciliation"]["reconciled"] is True
     assert json_report["servicing_fee"]["paid"] == "500.00"
+    realized = alice.get(f"/api/v1/trusts/{TRUST}/speeds/").json()["results"][0]
+    assert {k: json_report["speeds"][k] for k in ("smm", "cpr", "psa", "loan_month", "scheduled_end", "actual_end")} \
+        == {k: realized[k] for k in ("smm", "cpr", "psa", "loan_month", "scheduled_end", "actual_end")}
+    assert "speeds,smm,0.000000" in report.content.decode()
 
 
 def test_a_token_for_a_username_and_password(deals):

@@ -9,8 +9,17 @@ from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 from django.utils import timezone
 
+from analytics.selectors import realized_speeds
+from remittance.calendar import Period
 from remittance.models import PeriodResult, TrustPeriod
-from tests.integration.remittance.months import close, pay_everyone, seed_trust
+from tests.integration.remittance.months import (
+    INSTALLMENT_CENTS,
+    SEED_LOANS,
+    close,
+    pay,
+    pay_everyone,
+    seed_trust,
+)
 from tests.integration.trusts.deals import TRUST
 from trusts.models import Trust
 
@@ -62,12 +71,26 @@ def test_the_seeds_first_month_to_the_cent(admin_client, february):
     assert re.search(r"cash collected</td><td[^>]*>5,995.50<", collections)
     fees = html[html.index('id="report-fees"'):html.index('id="report-waterfall"')]
     assert fees.count(">500.00<") == 6  # fee and spread: this period, due and paid
-    waterfall = html[html.index('id="report-waterfall"'):html.index('id="report-holders"')]
+    waterfall = html[html.index('id="report-waterfall"'):html.index('id="report-speeds"')]
     for figure in ("1,000,000.00", "4,000.00", "995.50", "999,004.50", "0.99900450"):
         assert f">{figure}<" in waterfall
     holders = html[html.index('id="report-holders"'):html.index('id="report-reconciliation"')]
     assert "Paid to 10 holders (10 payments): 4,995.50." in holders
     assert holders.count(">499.55<") == 10 and "INV-01 Investor 1" in holders
+
+
+def test_the_realized_speeds_of_the_period(admin_client, loans):
+    seed_trust()
+    for loan in SEED_LOANS:  # L001 curtails $10,000 in February
+        pay(loan, Period.parse("2026-02"), INSTALLMENT_CENTS + (1_000_000 if loan == "L001" else 0))
+    close("2026-02")
+    html = page(admin_client, report_url())
+    section = html[html.index('id="report-speeds"'):html.index('id="report-holders"')]
+    realized = realized_speeds(TRUST, "2026-02")
+    assert realized.speeds.smm > 0
+    for name in ("smm", "cpr", "psa"):
+        assert f'<td class="num speed-{name}">{getattr(realized.speeds, name):.6f}</td>' in section
+    assert ">989,004.50<" in section and ">999,004.50<" in section  # actual and scheduled end balances
 
 
 def test_every_reconciliation_line_reads_ok(admin_client, february):

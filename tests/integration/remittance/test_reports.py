@@ -7,6 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from analytics.selectors import realized_speeds
+from remittance.calendar import Period
 from remittance.reports import (
     ReportUnavailable,
     factor_file,
@@ -15,10 +17,18 @@ from remittance.reports import (
     remittance_report,
     report_csv,
     report_json,
+    report_table,
     statement_csv,
     to_json,
 )
-from tests.integration.remittance.months import close, pay_everyone, seed_trust
+from tests.integration.remittance.months import (
+    INSTALLMENT_CENTS,
+    SEED_LOANS,
+    close,
+    pay,
+    pay_everyone,
+    seed_trust,
+)
 from tests.integration.trusts.deals import TRUST
 
 pytestmark = pytest.mark.django_db
@@ -42,8 +52,13 @@ def csv_rows(text: str) -> list[dict]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
+REPORT_SECTIONS = ["header", "collections", "advances", "servicing_fee", "issuer_spread", "classes", "excess",
+                   "retained", "pool", "speeds", "holders", "reconciliation"]
+
+
 def test_the_seed_month_report_in_json(february):
     r = report_json(remittance_report(TRUST, "2026-02"))
+    assert list(r) == REPORT_SECTIONS
     assert r["header"] == {"trust": TRUST, "name": "XYZ Mortgage Trust 2026-1", "period": "2026-02",
                            "record_date": "2026-02-27", "payment_date": "2026-03-25",
                            "remittance_type": "actual/actual"}
@@ -61,6 +76,9 @@ def test_the_seed_month_report_in_json(february):
     assert r["retained"] == {"unplaced_share": "0.00"}
     assert r["pool"] == {"original": "1000000.00", "balance_begin": "1000000.00", "balance_end": "999004.50",
                          "factor": "0.99900450"}
+    # Everyone paid exactly the installment: nothing prepaid, in loan month 1.
+    assert r["speeds"] == {"smm": "0.000000", "cpr": "0.000000", "psa": "0.000000", "loan_month": 1,
+                           "scheduled_end": "999004.50", "actual_end": "999004.50"}
     assert r["holders"] == {"holders_paid": 10, "payments": 10, "paid": "4995.50"}
     assert r["reconciliation"] == {
         "cash_in": "5995.50", "servicing_fee": "500.00", "issuer_spread": "500.00", "paid_to_holders": "4995.50",
@@ -79,6 +97,31 @@ def test_the_seed_month_report_in_csv(february):
     assert values[("classes", "A.principal_paid")] == "995.50"
     assert values[("classes", "A.factor")] == "0.99900450"
     assert values[("reconciliation", "reconciled")] == "true"
+    assert values[("speeds", "smm")] == "0.000000" and values[("speeds", "loan_month")] == "1"
+
+
+def test_the_reports_speeds_are_the_realized_speeds_of_the_period(loans):
+    seed_trust()
+    for loan in SEED_LOANS:  # L001 curtails $10,000 in February
+        pay(loan, Period.parse("2026-02"), INSTALLMENT_CENTS + (1_000_000 if loan == "L001" else 0))
+    close("2026-02")
+    pay_everyone("2026-03", loans=SEED_LOANS[1:])  # L001 misses March: a negative rate
+    close("2026-03")
+    for period in ("2026-02", "2026-03"):
+        realized = realized_speeds(TRUST, period)
+        report = remittance_report(TRUST, period)
+        expected = {"smm": f"{realized.speeds.smm:.6f}", "cpr": f"{realized.speeds.cpr:.6f}",
+                    "psa": f"{realized.speeds.psa:.6f}", "loan_month": realized.loan_month,
+                    "scheduled_end_cents": realized.scheduled_end_cents, "actual_end_cents": realized.actual_end_cents}
+        assert report["speeds"] == expected
+        table = report_table(report)
+        assert f"SMM {expected['smm']}%, CPR {expected['cpr']}%, PSA {expected['psa']}%" in table
+        rows = {row["item"]: row["value"] for row in csv_rows(report_csv(report)) if row["section"] == "speeds"}
+        assert (rows["smm"], rows["cpr"], rows["psa"]) == (expected["smm"], expected["cpr"], expected["psa"])
+    february, march = (remittance_report(TRUST, p)["speeds"] for p in ("2026-02", "2026-03"))
+    assert float(february["smm"]) > 0 and float(march["smm"]) < 0
+    assert json.loads(run("remittance_report", "--trust", TRUST, "--period", "2026-03", "--format", "json"))[
+        "speeds"]["cpr"] == march["cpr"]
 
 
 def test_a_five_percent_coupon_shows_its_shortfall(loans):
