@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from analytics.bisection import solve_falling
+
 DAYS_IN_MONTH = 30
 DAYS_IN_YEAR = 360
 _YIELD_LOW, _YIELD_HIGH = -99.0, 1_000.0
@@ -77,19 +79,11 @@ def yield_from_price(flows: Sequence[float], times: Sequence[float], price: floa
         raise MeasureError("the price must be positive")
     if not any(cf > 0 for cf in flows):
         raise MeasureError("no cash flow to price")
-    target = price * balance / 100.0
-    low, high = _YIELD_LOW, _YIELD_HIGH
-    if not present_value(flows, times, high) <= target <= present_value(flows, times, low):
-        raise MeasureError(f"no yield between {low}% and {high}% gives a price of {price}")
-    for _ in range(200):
-        middle = (low + high) / 2.0
-        if present_value(flows, times, middle) > target:
-            low = middle
-        else:
-            high = middle
-        if high - low < 1e-13:
-            break
-    return (low + high) / 2.0
+    solved = solve_falling(lambda y: present_value(flows, times, y), price * balance / 100.0,
+                           _YIELD_LOW, _YIELD_HIGH, tolerance=1e-13)
+    if solved is None:
+        raise MeasureError(f"no yield between {_YIELD_LOW}% and {_YIELD_HIGH}% gives a price of {price}")
+    return solved
 
 
 def macaulay_duration(flows: Sequence[float], times: Sequence[float], yield_percent: float) -> float:

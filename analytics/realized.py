@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from analytics.bisection import solve_falling
 from analytics.collateral import amortized_balance
 from remittance.speeds import Speeds, cpr_to_smm, psa_cpr, speeds_from_balances
 
@@ -82,18 +83,8 @@ def average_speeds(pools: Sequence[PoolHistory], months: int) -> Speeds:
 def average_psa(pools: Sequence[PoolHistory], months: int) -> float | None:
     """The PSA speed that, applied to each pool over the months, leaves the actual aggregate balance."""
     actual = sum(p.balance_end for p in pools)
-    low, high = 0.0, 100_000.0
-    if not _projected(pools, months, high) <= actual <= _projected(pools, months, low):
-        return None  # faster than any PSA speed, or slower than none at all
-    for _ in range(200):
-        middle = (low + high) / 2.0
-        if _projected(pools, months, middle) > actual:
-            low = middle
-        else:
-            high = middle
-        if high - low < 1e-10:
-            break
-    return (low + high) / 2.0
+    # None: faster than any PSA speed, or slower than none at all.
+    return solve_falling(lambda psa: _projected(pools, months, psa), actual, 0.0, 100_000.0, tolerance=1e-10)
 
 
 def _projected(pools: Sequence[PoolHistory], months: int, psa: float) -> float:

@@ -17,12 +17,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from analytics.collateral import Repline
-from analytics.loan_calendar import timing_at
 from analytics.projection import Deal
 from analytics.structure import Structure
 from ledger.selectors import account_balance
 from remittance.calendar import Period
 from remittance.facts import carried_into
+from remittance.loan_calendar import timing_at
 from remittance.models import PeriodResult
 from remittance.reports import RealizedSpeeds, period_speeds
 from servicing import accounts

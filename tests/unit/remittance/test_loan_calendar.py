@@ -2,7 +2,7 @@
 from datetime import date
 from decimal import Decimal
 
-from analytics.loan_calendar import (
+from remittance.loan_calendar import (
     LoanTiming,
     installments_due,
     scheduled_balance_cents,
