@@ -10,7 +10,7 @@ analytics.projection.project per speed, as the API's projection grid does.
 The query is checked by analytics.scenarios' own parsers, the rules of the project_cashflows command and
 of the API: `psa` is split at commas into one scenario per speed, each read by parse_prepayment; the
 default options by parse_defaults. A refusal is shown as a form error on the field it names. The page
-bounds its own work as the API does: at most MAX_SCENARIOS speeds.
+bounds its work as the API does (analytics.scenarios.parse_psa_grid).
 
 The analytics app has no models, so the page is not a ModelAdmin's: `analytics_admin_urls(site)` gives
 its URL, which config/urls.py hands to remittance.admin.operations_admin_urls (name
@@ -18,7 +18,6 @@ its URL, which config/urls.py hands to remittance.admin.operations_admin_urls (n
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,18 +33,23 @@ from analytics.measures import MeasureError
 from analytics.prepayment import PrepaymentScenario
 from analytics.projection import Projection, project
 from analytics.render import measure_fields
-from analytics.scenarios import ScenarioError, parse_defaults, parse_prepayment
+from analytics.scenarios import (
+    MAX_GRID_SPEEDS,
+    ScenarioError,
+    parse_defaults,
+    parse_psa_grid,
+    refusal_text,
+    refused_options,
+)
 from analytics.selectors import trust_deal
 from remittance.calendar import Period
 from remittance.charts import Series, line_chart
 from trusts.models import Trust
 
-MAX_SCENARIOS = 10  # as the API's projection grid (api.serializers.analytics.MAX_SPEEDS)
 DEFAULT_SPEEDS = "100,200,300"
 CHART_ID = "scenario-chart"
 WAL_PLACES = 5  # as analytics.render writes every WAL
 DEFAULT_FIELDS = ("cdr", "severity", "lag")
-_FLAG = re.compile(r"--([a-z][a-z-]*)")
 
 
 class ScenarioForm(forms.Form):
@@ -53,7 +57,7 @@ class ScenarioForm(forms.Form):
 
     trust = forms.ChoiceField(choices=())
     psa = forms.CharField(initial=DEFAULT_SPEEDS, label="PSA speeds",
-                          help_text=f"comma-separated, one scenario each (at most {MAX_SCENARIOS})")
+                          help_text=f"comma-separated, one scenario each (at most {MAX_GRID_SPEEDS})")
     cdr = forms.CharField(required=False, label="CDR (%)", help_text="annual default rate; needs severity and lag")
     severity = forms.CharField(required=False, label="Loss severity (%)")
     lag = forms.CharField(required=False, label="Liquidation lag (months)")
@@ -75,34 +79,19 @@ class ScenarioForm(forms.Form):
         return data
 
     def _prepayments(self, text: str) -> tuple[tuple[str, ...], tuple[PrepaymentScenario, ...]]:
-        parts = [part.strip() for part in text.split(",")]
-        if len(parts) > MAX_SCENARIOS:
-            self.add_error("psa", f"at most {MAX_SCENARIOS} speeds on one page, not {len(parts)}")
+        try:
+            scenarios = parse_psa_grid(text)
+        except ScenarioError as error:
+            self.add_error("psa", refusal_text(error))
             return (), ()
-        scenarios = []
-        for part in parts:
-            if not part:
-                self.add_error("psa", f"{text!r}: a speed is missing; write numbers separated by commas")
-                return (), ()
-            try:
-                scenarios.append(parse_prepayment({"psa": part}))
-            except ScenarioError as error:
-                self.add_error("psa", _plain(str(error)))
-                return (), ()
-        return tuple(parts), tuple(scenarios)
+        return tuple(part.strip() for part in text.split(",")), scenarios
 
     def _refused(self, error: ScenarioError, options: dict) -> None:
         """The refusal on the fields it names (those given first), else on the form."""
-        text = str(error)
-        named = [f for f in DEFAULT_FIELDS if f in _FLAG.findall(text)]
+        named = [f for f in DEFAULT_FIELDS if f in refused_options(error)]
         given = [f for f in named if options.get(f)]
         for field in given or named or [None]:
-            self.add_error(field, _plain(text))
-
-
-def _plain(text: str) -> str:
-    """The parsers' message with the page's field names instead of the command's flags ("--cdr" is cdr)."""
-    return _FLAG.sub(lambda m: m.group(1).replace("-", "_"), text)
+            self.add_error(field, refusal_text(error))
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +143,7 @@ def scenarios_view(request, site: admin.AdminSite = admin.site):
         raise PermissionDenied
     form = ScenarioForm(request.GET if "trust" in request.GET else None)
     context = {**site.each_context(request), "title": "Class balances under prepayment scenarios", "form": form,
-               "max_scenarios": MAX_SCENARIOS}
+               "max_scenarios": MAX_GRID_SPEEDS}
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:

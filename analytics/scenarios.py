@@ -146,6 +146,37 @@ def parse_prepayment(options: Mapping[str, object]) -> PrepaymentScenario:
     return vector(kind, rates)
 
 
+# A grid (the API's projections, the admin's scenario page) bounds the work of one request.
+MAX_GRID_SPEEDS, MAX_GRID_PSA = 10, 5000
+_FLAG = re.compile(r"--([a-z][a-z-]*)")
+
+
+def parse_psa_grid(text: str) -> tuple[PrepaymentScenario, ...]:
+    """Comma-separated PSA speeds, one constant-speed scenario each, as parse_prepayment reads each."""
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) > MAX_GRID_SPEEDS:
+        raise ScenarioError(f"--psa: at most {MAX_GRID_SPEEDS} speeds at once, not {len(parts)}")
+    scenarios = []
+    for part in parts:
+        if not part:
+            raise ScenarioError(f"--psa {text!r}: a speed is missing; write numbers separated by commas")
+        scenario = parse_prepayment({"psa": part})
+        if scenario.rates[0] > MAX_GRID_PSA:
+            raise ScenarioError(f"--psa {part}: at most {MAX_GRID_PSA}")
+        scenarios.append(scenario)
+    return tuple(scenarios)
+
+
+def refused_options(error: ScenarioError) -> list[str]:
+    """The options a refusal names ("--delay-days" is delay_days), for forms that show it on their fields."""
+    return [flag.replace("-", "_") for flag in _FLAG.findall(str(error))]
+
+
+def refusal_text(error: ScenarioError) -> str:
+    """The refusal with option names instead of the command's flags, for forms and query strings."""
+    return _FLAG.sub(lambda m: m.group(1).replace("-", "_"), str(error))
+
+
 def parse_defaults(options: Mapping[str, object]) -> DefaultScenario:
     given, terms = _given(options, DEFAULT_OPTIONS), _given(options, ("severity", "lag"))
     if not given:

@@ -5,14 +5,14 @@ query is read by analytics.scenarios' own parsers (those of the
 project_cashflows command). `psa` is split into one scenario per speed, and
 each group of parameters (a speed, the default scenario, the pricing) goes
 through its parser; a ScenarioError becomes a 400 naming the parameters its
-message names ("--severity" is the parameter `severity`). Two rules are the
-API's own, to bound the work of one request: at most MAX_SPEEDS speeds, each
-at most MAX_PSA; and a yield at most MAX_YIELD (the top of the range
-analytics.measures solves in), so no measure is taken at an infinite yield.
+message names ("--severity" is the parameter `severity`). The grid's bounds
+(speeds per request, the fastest speed) are analytics.scenarios' own, shared
+with the admin's scenario page; one rule is the API's: a yield at most
+MAX_YIELD (the top of the range analytics.measures solves in), so no measure
+is taken at an infinite yield.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,16 +23,23 @@ from rest_framework import serializers
 from analytics.defaults import DefaultScenario
 from analytics.prepayment import PrepaymentScenario
 from analytics.projection import Pricing
-from analytics.scenarios import ScenarioError, parse_defaults, parse_prepayment, parse_pricing
+from analytics.scenarios import (
+    MAX_GRID_PSA,
+    MAX_GRID_SPEEDS,
+    ScenarioError,
+    parse_defaults,
+    parse_pricing,
+    parse_psa_grid,
+    refusal_text,
+    refused_options,
+)
 from api.fields import ClassKeyMixin, MoneyField
 
-MAX_SPEEDS = 10
-MAX_PSA = 5000
+MAX_SPEEDS = MAX_GRID_SPEEDS
 MAX_YIELD = 1000
 DEFAULT_PSA = "100"
 DEFAULT_PARAMETERS = ("cdr", "mdr", "sda", "severity", "lag", "advance")
 PRICING_PARAMETERS = ("price", "yield", "delay_days")
-_FLAG = re.compile(r"--([a-z][a-z-]*)")
 # The option names analytics.scenarios reads, where they differ from the query's.
 _OPTION = {"yield": "yield_percent"}
 
@@ -59,7 +66,7 @@ class ProjectionQuerySerializer(serializers.Serializer):
 
     psa = serializers.CharField(
         required=False, allow_blank=True, default=DEFAULT_PSA,
-        help_text=f"PSA speeds, comma-separated, one scenario each (at most {MAX_SPEEDS}, each 0 to {MAX_PSA}); "
+        help_text=f"PSA speeds, comma-separated, one scenario each (at most {MAX_SPEEDS}, each 0 to {MAX_GRID_PSA}); "
                   f"default {DEFAULT_PSA}")
     cdr = _text("default rate, annual percent (or a comma-separated monthly vector); needs severity and lag")
     mdr = _text("default rate, monthly percent (or a vector); needs severity and lag")
@@ -89,18 +96,8 @@ class ProjectionQuerySerializer(serializers.Serializer):
 
 
 def _prepayments(text: str) -> dict:
-    parts = [part.strip() for part in text.split(",")]
-    if len(parts) > MAX_SPEEDS:
-        raise _invalid("psa", f"psa: at most {MAX_SPEEDS} speeds in one request, not {len(parts)}")
-    scenarios = []
-    for part in parts:
-        if not part:
-            raise _invalid("psa", f"psa {text!r}: a speed is missing; write numbers separated by commas")
-        scenario = _parsed(parse_prepayment, {"psa": part}, ("psa",))
-        if scenario.rates[0] > MAX_PSA:
-            raise _invalid("psa", f"psa {part}: at most {MAX_PSA}")
-        scenarios.append(scenario)
-    return {"speeds": tuple(_speed(s.rates[0]) for s in scenarios), "prepayments": tuple(scenarios)}
+    scenarios = _parsed(lambda options: parse_psa_grid(options["psa"]), {"psa": text}, ("psa",))
+    return {"speeds": tuple(_speed(s.rates[0]) for s in scenarios), "prepayments": scenarios}
 
 
 def _speed(rate: float) -> str:
@@ -124,11 +121,9 @@ def _parsed(parse: Callable, options: Mapping[str, object], parameters: Sequence
     try:
         return parse(options)
     except ScenarioError as error:
-        text = str(error)
-        named = [p for p in parameters if p in {f.replace("-", "_") for f in _FLAG.findall(text)}]
+        named = [p for p in parameters if p in refused_options(error)]
         given = [p for p in named if options.get(_OPTION.get(p, p)) not in (None, "")]
-        message = _FLAG.sub(lambda m: m.group(1).replace("-", "_"), text)
-        raise _invalid(given or named or list(parameters), message) from None
+        raise _invalid(given or named or list(parameters), refusal_text(error)) from None
 
 
 def _invalid(parameters: str | Sequence[str], message: str) -> serializers.ValidationError:

@@ -108,6 +108,7 @@ def test_the_form_starts_empty_with_every_trust(admin_client, sequential):
     ({"psa": "100,-50"}, "psa", "speeds cannot be negative"),
     ({"psa": "100,,200"}, "psa", "a speed is missing"),
     ({"psa": ",".join(["100"] * 11)}, "psa", "at most 10 speeds"),
+    ({"psa": "100,5001"}, "psa", "at most 5000"),  # the grid bounds shared with the API
     ({"psa": "abc"}, "psa", "is not a number"),
     ({"psa": "100", "cdr": "2", "severity": "150", "lag": "6"}, "severity", "a loss severity is between 0 and 100"),
     ({"psa": "100", "cdr": "2"}, "cdr", "cdr needs severity and lag"),
