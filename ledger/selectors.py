@@ -58,6 +58,15 @@ def account_balance(account: str, *, as_of: date | None = None) -> int:
     return postings.aggregate(total=Sum("amount_cents"))["total"] or 0
 
 
+def account_balances(names: list[str], *, as_of: date | None = None) -> dict[str, int]:
+    """Several accounts' balances in cents in one query (an account with no postings is 0)."""
+    postings = Posting.objects.filter(account__in=names)
+    if as_of is not None:
+        postings = postings.filter(effective_date__lte=as_of)
+    totals = dict(postings.values("account").annotate(total=Sum("amount_cents")).values_list("account", "total"))
+    return {name: totals.get(name) or 0 for name in names}
+
+
 def prefix_balance(prefix: str, *, as_of: date | None = None) -> int:
     """The summed balance of every account under a prefix, e.g. 'loan:L1:'."""
     return sum(balances_under(prefix, as_of=as_of).values())

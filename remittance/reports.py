@@ -24,7 +24,7 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 
 from ledger.money import dollars, dollars_grouped
-from ledger.selectors import account_balance
+from ledger.selectors import account_balances
 from remittance.calendar import Period, record_date
 from remittance.closing import COLLECTION_KINDS
 from remittance.loan_calendar import installments_due, scheduled_balance_cents
@@ -182,20 +182,25 @@ def period_speeds(trust: Trust, result: PeriodResult) -> RealizedSpeeds:
     at_start = [m.loan_id for m in members if m.transferred_on < period.first_day
                 and (m.removed_on is None or m.removed_on >= period.first_day)]
     eve = period.first_day - timedelta(days=1)
-    begins = {n: account_balance(accounts.principal(n), as_of=eve) for n in at_start}
+    begins = _principal_balances(at_start, as_of=eve)
     begin_total = sum(begins.values())
     scheduled = sum(_scheduled_end(loans[n], begin, period) for n, begin in begins.items())
     # The published balances are the factors'; the loans' own schedules give the scheduled ratio.
     scheduled_end = round(result.pool_balance_begin_cents * scheduled / begin_total) if begin_total else 0
     joined = [m.loan_id for m in members if m.transferred_on >= period.first_day and m.removed_on is None]
-    actual_end = result.pool_balance_end_cents - sum(
-        account_balance(accounts.principal(n), as_of=period.last_day) for n in joined)
+    actual_end = result.pool_balance_end_cents - sum(_principal_balances(joined, as_of=period.last_day).values())
     loan_month = max(1, _average_age(loans, begins, period))
     return RealizedSpeeds(
         trust_code=trust.code, period=result.period, balance_begin_cents=result.pool_balance_begin_cents,
         scheduled_end_cents=scheduled_end, actual_end_cents=actual_end, loan_month=loan_month,
         speeds=speeds_from_balances(actual_end=actual_end, scheduled_end=scheduled_end, loan_month=loan_month),
     )
+
+
+def _principal_balances(loan_numbers: list[str], *, as_of: date) -> dict[str, int]:
+    """Each loan's principal balance on a day, in one query for the whole pool."""
+    balances = account_balances([accounts.principal(n) for n in loan_numbers], as_of=as_of)
+    return {n: balances[accounts.principal(n)] for n in loan_numbers}
 
 
 def _average_age(loans: dict[str, Loan], begins: dict[str, int], period: Period) -> int:

@@ -244,3 +244,22 @@ def test_sequential_classes_with_unplaced_bonds_reconcile(loans):
         ("A1", "0.99834083"), ("A2", "1.00000000"), ("(pool)", "0.99900450")]
     assert "fee 500.00 + spread 500.00 + holders 1,832.58 + excess 666.67 + retained 2,496.25 = 5,995.50: reconciled" \
         in run("remittance_report", "--trust", TRUST, "--period", "2026-02")
+
+
+def test_the_realized_speeds_read_the_pools_balances_in_a_fixed_number_of_queries(february):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ledger.selectors import account_balance, account_balances
+    from remittance.models import PeriodResult
+    from remittance.reports import period_speeds
+    from servicing import accounts
+    from trusts.models import Trust
+
+    names = [accounts.principal(n) for n in SEED_LOANS] + ["loan:NOBODY:principal"]
+    assert account_balances(names) == {name: account_balance(name) for name in names}
+    trust = Trust.objects.get(code=TRUST)
+    result = PeriodResult.objects.get(trust=trust, period="2026-02")
+    with CaptureQueriesContext(connection) as queries:
+        period_speeds(trust, result)
+    assert len(queries) < len(SEED_LOANS)  # not one query per loan in the pool
