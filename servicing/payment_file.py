@@ -12,13 +12,12 @@ was the reference posted before) is checked by the service.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
 
 from ledger.money import MoneyFormatError, cents_from_dollars, dollars
+from servicing.csv_files import column_reader, decoded
 from servicing.errors import RowProblem
 
 PAYMENT_COLUMNS = ("loan_number", "received_on", "amount", "reference")
@@ -58,23 +57,16 @@ def reference_problem(reference: object) -> str | None:
 
 def parse_payment_file_bytes(raw: bytes, *, today: date) -> tuple[list[PaymentRow], list[PaymentFileProblem]]:
     """A payment file as uploaded or read from disk: UTF-8 (with or without a BOM)."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        return [], [PaymentFileProblem(1, f"the file is not UTF-8 text (bad byte at offset {error.start})")]
+    text, unreadable = decoded(raw)
+    if unreadable:
+        return [], [PaymentFileProblem(1, unreadable)]
     return parse_payment_file(text, today=today)
 
 
 def parse_payment_file(text: str, *, today: date) -> tuple[list[PaymentRow], list[PaymentFileProblem]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in PAYMENT_COLUMNS if c not in header]
-    extra = [c for c in header if c not in PAYMENT_COLUMNS]
-    if missing or extra:
-        parts = ([f"missing columns {', '.join(missing)}"] if missing else []) + (
-            [f"unknown columns {', '.join(extra)}"] if extra else [])
-        return [], [PaymentFileProblem(1, "; ".join(parts))]
-    reader.fieldnames = header
+    reader, wrong_header = column_reader(text, PAYMENT_COLUMNS)
+    if wrong_header:
+        return [], [PaymentFileProblem(1, wrong_header)]
     rows, problems, seen = [], [], {}
     for record in reader:
         line = reader.line_num

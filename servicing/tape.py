@@ -5,8 +5,6 @@ header is line 1) and the reason; the caller boards nothing if there is any.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -14,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from ledger.money import MoneyFormatError, cents_from_dollars
 from servicing.amortization import level_payment_cents
+from servicing.csv_files import column_reader, decoded
 from servicing.errors import RowProblem
 
 TAPE_COLUMNS = (
@@ -55,23 +54,16 @@ class _Bad(ValueError):
 
 def parse_tape_bytes(raw: bytes) -> tuple[list[LoanTapeRow], list[TapeProblem]]:
     """A tape as uploaded or read from disk: UTF-8 (with or without a BOM)."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        return [], [TapeProblem(1, f"the file is not UTF-8 text (bad byte at offset {error.start})")]
+    text, unreadable = decoded(raw)
+    if unreadable:
+        return [], [TapeProblem(1, unreadable)]
     return parse_tape(text)
 
 
 def parse_tape(text: str) -> tuple[list[LoanTapeRow], list[TapeProblem]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in TAPE_COLUMNS if c not in header]
-    extra = [c for c in header if c not in TAPE_COLUMNS]
-    if missing or extra:
-        parts = ([f"missing columns {', '.join(missing)}"] if missing else []) + (
-            [f"unknown columns {', '.join(extra)}"] if extra else [])
-        return [], [TapeProblem(1, "; ".join(parts))]
-    reader.fieldnames = header
+    reader, wrong_header = column_reader(text, TAPE_COLUMNS)
+    if wrong_header:
+        return [], [TapeProblem(1, wrong_header)]
     rows, problems, seen = [], [], {}
     for record in reader:
         line = reader.line_num
