@@ -12,8 +12,9 @@ from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from django.db import connection, models, transaction
+from django.db import models, transaction
 
+from ledger.bulk import upsert_sums
 from ledger.records import RecordedEvent
 
 
@@ -159,12 +160,5 @@ class AccountBalanceProjection(Projection):
             return
         # Sorted so concurrent writers lock rows in the same order (no deadlock).
         rows = [(account, *totals[account]) for account in sorted(totals)]
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO ledger_accountbalance (account, balance_cents, posting_count, last_position) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT (account) DO UPDATE SET "
-                "balance_cents = ledger_accountbalance.balance_cents + excluded.balance_cents, "
-                "posting_count = ledger_accountbalance.posting_count + excluded.posting_count, "
-                "last_position = excluded.last_position",
-                rows,
-            )
+        upsert_sums("ledger_accountbalance", "account", ("balance_cents", "posting_count"), rows,
+                    replace=("last_position",))

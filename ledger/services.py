@@ -14,6 +14,7 @@ from datetime import date
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from ledger.bulk import copy_rows, is_postgres
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
 from ledger.hashing import content_of, event_hash
 from ledger.models import GENESIS_HASH, Event, LogPosition, Posting, Stream
@@ -21,6 +22,10 @@ from ledger.projections import registry
 from ledger.records import NewEvent, PostingLine, RecordedEvent, StreamAppend
 from ledger.selectors import recorded_events
 from ledger.validation import check_batch
+
+EVENT_COLUMNS = ("position", "stream", "version", "event_type", "payload", "effective_date", "recorded_at",
+                 "acting_user", "idempotency_key", "previous_hash", "hash")
+POSTING_COLUMNS = ("event", "account", "amount_cents", "effective_date")
 
 
 def append(
@@ -150,20 +155,42 @@ def _write(appends, heads, last_position: int, acting_user) -> list[RecordedEven
             previous = record.hash
         if a.events:
             new_heads.append(Stream(name=a.stream, version=version, head_hash=previous))
-    Event.objects.bulk_create([_event_row(r) for r in records], batch_size=1000)
-    Posting.objects.bulk_create(
-        [
-            Posting(event_id=r.position, account=p.account, amount_cents=p.amount_cents, effective_date=r.effective_date)
-            for r in records
-            for p in r.postings
-        ],
-        batch_size=2000,
-    )
-    Stream.objects.bulk_create(
-        new_heads, batch_size=1000, update_conflicts=True, unique_fields=["name"], update_fields=["version", "head_hash"]
-    )
+    _insert(records)
+    _move_heads(new_heads)
     LogPosition.objects.filter(id=1).update(last_position=position)
     return records
+
+
+def _insert(records: list[RecordedEvent]) -> None:
+    """The events and their postings: one COPY each on PostgreSQL, the ORM's bulk insert elsewhere."""
+    if not is_postgres():
+        Event.objects.bulk_create([_event_row(r) for r in records], batch_size=1000)
+        Posting.objects.bulk_create([
+            Posting(event_id=r.position, account=p.account, amount_cents=p.amount_cents,
+                    effective_date=r.effective_date)
+            for r in records for p in r.postings
+        ], batch_size=2000)
+        return
+    copy_rows(Event, EVENT_COLUMNS, (
+        (r.position, r.stream, r.version, r.event_type, r.payload, r.effective_date, r.recorded_at,
+         r.acting_user_id, r.idempotency_key, r.previous_hash, r.hash) for r in records))
+    copy_rows(Posting, POSTING_COLUMNS, (
+        (r.position, p.account, p.amount_cents, r.effective_date) for r in records for p in r.postings))
+
+
+def _move_heads(heads: list[Stream]) -> None:
+    """Each stream's new version and head hash: inserted, or moved on from where it was."""
+    if not is_postgres():
+        Stream.objects.bulk_create(heads, batch_size=1000, update_conflicts=True, unique_fields=["name"],
+                                   update_fields=["version", "head_hash"])
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO ledger_stream (name, version, head_hash) "
+            "SELECT * FROM unnest(%s::varchar[], %s::integer[], %s::varchar[]) "
+            "ON CONFLICT (name) DO UPDATE SET version = excluded.version, head_hash = excluded.head_hash",
+            [[h.name for h in heads], [h.version for h in heads], [h.head_hash for h in heads]],
+        )
 
 
 def _seal(stream, event: NewEvent, position, version, previous, recorded_at, acting_user_id) -> RecordedEvent:

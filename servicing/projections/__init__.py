@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 
+from ledger.bulk import insert_rows, update_rows
 from ledger.projections import Projection
 from ledger.records import RecordedEvent
 from servicing.models import LoanPosition
@@ -98,10 +99,8 @@ class LoanPositionProjection(Projection):
             current[number] = position
         new = [p for n, p in current.items() if n not in existed]
         changed = [p for n, p in current.items() if n in existed]
-        LoanPosition.objects.bulk_create(new, batch_size=1000)
-        if changed:
-            fields = [f.name for f in LoanPosition._meta.concrete_fields if not f.primary_key]
-            LoanPosition.objects.bulk_update(changed, fields, batch_size=1000)
+        insert_rows(LoanPosition, new)
+        update_rows(LoanPosition, changed, [f.name for f in LoanPosition._meta.concrete_fields if not f.primary_key])
 
 
 def load_handlers() -> None:

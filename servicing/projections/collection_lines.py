@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ledger.bulk import insert_rows
 from ledger.projections import Projection
 from ledger.records import RecordedEvent
 from servicing.models import CollectionLine
@@ -17,7 +18,7 @@ class CollectionLineProjection(Projection):
 
     def apply(self, events: Sequence[RecordedEvent]) -> None:
         rows = [_line(e) for e in events if e.stream.startswith("loan:") and _collected(e)]
-        CollectionLine.objects.bulk_create(rows, batch_size=2000)
+        insert_rows(CollectionLine, rows)
 
 
 def _collected(event: RecordedEvent) -> bool:

@@ -34,12 +34,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ledger.errors import IdempotencyConflict
+from ledger.errors import ConcurrencyConflict, IdempotencyConflict
 from ledger.models import Event
 from ledger.money import dollars
-from ledger.records import NewEvent, PostingLine, RecordedEvent
+from ledger.records import NewEvent, PostingLine, RecordedEvent, StreamAppend
 from ledger.selectors import recorded_events
-from ledger.services import append
+from ledger.services import append, append_batch
 from servicing import accounts
 from servicing.errors import FileRejected, LoanClosed, ServicingError, UnknownLoan
 from servicing.models import LoanPosition, LoanStatus, loan_stream
@@ -47,7 +47,7 @@ from servicing.payment_application import PaymentApplication, apply_payment, is_
 from servicing.payment_file import PaymentFileProblem, PaymentRow, parse_payment_file_bytes, reference_problem
 from servicing.payoff import PayoffSettlement, payoff_quote
 from servicing.services.loan_events import (
-    collections, negated_collections, open_position, position_after, with_retries,
+    collections, negated_collections, open_position, position_after, require_open, with_retries,
 )
 from servicing.services.payoff import money_position, payoff_events
 
@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 
 # Eight writers on one loan lose at most seven rounds each; the margin covers a burst of more.
 MAX_ATTEMPTS = 20
+# Payments of a file computed and appended together: one read of positions, one append per chunk.
+FILE_CHUNK = 2000
 # Position fields a payment changes by an amount: a return adds back (before - after) of each.
 _DELTA_FIELDS = ("principal_balance_cents", "suspense_cents", "escrow_balance_cents", "escrow_advance_cents",
                  "late_charges_due_cents", "fees_due_cents")
@@ -177,8 +179,32 @@ def _post_once(request: dict, acting_user) -> PaymentResult:
     original = _recorded(f"payment:{request['reference']}")
     if original is not None:
         return _already_posted(original, request)
+    computed = _computed(open_position(request["loan_number"]), request)
+    return computed.result(_append(computed.position, computed.events, acting_user))
+
+
+@dataclass(frozen=True)
+class _Computed:
+    """A payment worked out on a position, not yet recorded: its events and the split behind them."""
+
+    position: LoanPosition
+    request: dict
+    events: list[NewEvent]
+    application: PaymentApplication | None = None
+    settlement: PayoffSettlement | None = None
+
+    def result(self, recorded: list[RecordedEvent]) -> PaymentResult:
+        return PaymentResult(
+            loan_number=self.request["loan_number"], reference=self.request["reference"], event=recorded[0],
+            already_posted=recorded[0].version != self.position.stream_version + 1,
+            application=self.application, settlement=self.settlement,
+            refund_event=recorded[1] if len(recorded) > 1 else None,
+        )
+
+
+def _computed(position: LoanPosition, request: dict) -> _Computed:
+    """The events that record `request` on the loan's open position; refuses what cannot be posted."""
     loan = request["loan_number"]
-    position = open_position(loan)
     received_on = date.fromisoformat(request["received_on"])
     if received_on < position.loan.boarded_on:
         raise PaymentRefused(f"loan {loan}: received_on {received_on.isoformat()} is before the loan was "
@@ -187,10 +213,7 @@ def _post_once(request: dict, acting_user) -> PaymentResult:
     if is_payoff(position=money_position(position, for_payoff=True), amount_cents=amount, received_on=received_on):
         events, settlement = payoff_events(position=position, amount_cents=amount, received_on=received_on,
                                            reference=request["reference"], request=request)
-        recorded = _append(position, events, acting_user)
-        return PaymentResult(loan_number=loan, reference=request["reference"], event=recorded[0],
-                             already_posted=recorded[0].version != position.stream_version + 1,
-                             settlement=settlement, refund_event=recorded[1] if len(recorded) > 1 else None)
+        return _Computed(position, request, events, settlement=settlement)
     application = apply_payment(position=money_position(position), amount_cents=amount, received_on=received_on,
                                 principal_only=request["principal_only"])
     if application.position_after.principal_balance_cents == 0:
@@ -200,10 +223,7 @@ def _post_once(request: dict, acting_user) -> PaymentResult:
             f"short of the payoff of {dollars(quote.total_cents)} on {received_on.isoformat()} (accrued interest, "
             "charges and fees); collect the payoff amount instead"
         )
-    recorded = _append(position, [_payment_event(position, application, request)], acting_user)
-    return PaymentResult(loan_number=loan, reference=request["reference"], event=recorded[0],
-                         already_posted=recorded[0].version != position.stream_version + 1,
-                         application=application)
+    return _Computed(position, request, [_payment_event(position, application, request)], application=application)
 
 
 def _append(position: LoanPosition, events: list[NewEvent], acting_user) -> list[RecordedEvent]:
@@ -497,18 +517,85 @@ def payment_file_import(*, raw: bytes, acting_user=None, today: date | None = No
 @transaction.atomic
 def _post_file(preview: PaymentFilePreview, acting_user) -> PaymentFileResult:
     result = PaymentFileResult(already_posted=preview.already_posted)
-    problems = []
-    for row in preview.to_post:
-        try:
-            result.posted.append(payment_post(loan_number=row.loan_number, amount_cents=row.amount_cents,
-                                              received_on=row.received_on, reference=row.reference,
-                                              acting_user=acting_user))
-        except ServicingError as refused:
-            problems.append(PaymentFileProblem(row.line, str(refused)))
+    problems: list[PaymentFileProblem] = []
+    for rows in _file_chunks(preview.to_post):
+        posted, refused = _post_chunk(rows, acting_user)
+        result.posted.extend(posted)
+        problems.extend(refused)
     if problems:
         # Raising inside the atomic block rolls back the rows already posted: all or nothing.
-        raise FileRejected("payment file", problems)
+        raise FileRejected("payment file", sorted(problems, key=lambda p: p.line))
     return result
+
+
+def _file_chunks(rows: list[PaymentRow]) -> list[list[PaymentRow]]:
+    """The file's rows in order, cut into chunks in which each loan appears at most once.
+
+    A chunk is computed from the positions as they stand before it and
+    appended in one batch, so a loan's second payment in a file goes in a
+    later chunk and sees what its first one did.
+    """
+    chunks: list[list[PaymentRow]] = []
+    current: list[PaymentRow] = []
+    loans: set[str] = set()
+    for row in rows:
+        if len(current) >= FILE_CHUNK or row.loan_number in loans:
+            chunks.append(current)
+            current, loans = [], set()
+        current.append(row)
+        loans.add(row.loan_number)
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _post_chunk(rows: list[PaymentRow], acting_user) -> tuple[list[PaymentResult], list[PaymentFileProblem]]:
+    """Post a chunk's payments in one append: positions read in one query, events written in one batch.
+
+    If another writer moved one of these loans (or posted one of these
+    references) since they were read, the batch is undone to its savepoint
+    and the chunk posts row by row, each payment with its own retries.
+    """
+    positions = {p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in=[r.loan_number for r in rows])
+                 .select_related("loan")}
+    computed, problems = [], []
+    for row in rows:
+        try:
+            request = _payment_request(row.loan_number, row.amount_cents, row.received_on, row.reference, False)
+            computed.append(_computed(require_open(positions.get(row.loan_number), row.loan_number), request))
+        except ServicingError as refused:
+            problems.append(PaymentFileProblem(row.line, str(refused)))
+    if not computed:
+        return [], problems
+    try:
+        with transaction.atomic():
+            recorded = append_batch(appends=[
+                StreamAppend(loan_stream(c.position.loan_id), c.position.stream_version, tuple(c.events))
+                for c in computed
+            ], acting_user=acting_user)
+    except (ConcurrencyConflict, IdempotencyConflict):
+        return _post_rows(rows, acting_user, problems)
+    by_stream: dict[str, list[RecordedEvent]] = {}
+    for event in recorded:
+        by_stream.setdefault(event.stream, []).append(event)
+    return [c.result(by_stream[loan_stream(c.position.loan_id)]) for c in computed], problems
+
+
+def _post_rows(rows: list[PaymentRow], acting_user,
+               problems: list[PaymentFileProblem]) -> tuple[list[PaymentResult], list[PaymentFileProblem]]:
+    """The slow, always-right way for a chunk another writer got in the way of: one payment at a time."""
+    refused_lines = {p.line for p in problems}
+    posted = []
+    for row in rows:
+        if row.line in refused_lines:
+            continue
+        try:
+            posted.append(payment_post(loan_number=row.loan_number, amount_cents=row.amount_cents,
+                                       received_on=row.received_on, reference=row.reference,
+                                       acting_user=acting_user))
+        except ServicingError as refused:
+            problems.append(PaymentFileProblem(row.line, str(refused)))
+    return posted, problems
 
 
 # --- Autopay -------------------------------------------------------------------------------------------

@@ -52,7 +52,11 @@ class WrongLoanStatus(ServicingError):
 
 def open_position(loan_number: str, *, action: str | None = None) -> LoanPosition:
     """The loan's current position, refusing an unknown or closed loan (naming the action, if given)."""
-    position = LoanPosition.objects.filter(loan_id=loan_number).first()
+    return require_open(LoanPosition.objects.filter(loan_id=loan_number).first(), loan_number, action=action)
+
+
+def require_open(position: LoanPosition | None, loan_number: str, *, action: str | None = None) -> LoanPosition:
+    """The position read by the caller, refusing an unknown (None) or closed loan."""
     if position is None:
         raise UnknownLoan(loan_number)
     if position.is_closed:
