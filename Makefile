@@ -8,7 +8,7 @@ TEST_CACHE_URL ?= redis://127.0.0.1:6379/13
 DEMO_DATABASE_URL ?= sqlite:///$(CURDIR)/demo.sqlite3
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-postgres test-sqlite venv clean
+.PHONY: demo test test-postgres test-sqlite venv clean bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,18 @@ test-postgres: venv
 test-sqlite: venv
 	env -u CELERY_BROKER_URL DATABASE_URL=sqlite:///$(CURDIR)/test-run.sqlite3 $(BIN)/python -m pytest -q -m "not postgres_only" $(PYTEST_ARGS); \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests on SQLite"; exit 1; fi; exit $$rc
+
+# The performance benchmark, never part of `make test`: a synthetic portfolio on its own
+# PostgreSQL database (mbs_bench, dropped afterwards), real Celery workers on Redis, wrk on
+# loopback. Sizes: make bench BENCH_LOANS=1000000 BENCH_TRUSTS=2000 BENCH_HOLDINGS=100000
+BENCH_LOANS ?= 20000
+BENCH_TRUSTS ?= 40
+BENCH_HOLDINGS ?= 2000
+BENCH_ARGS ?=
+bench: venv
+	$(BIN)/python scripts/check_services.py $(TEST_DATABASE_URL) $(TEST_BROKER_URL)
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	$(BIN)/python -m benchmarks.run --loans $(BENCH_LOANS) --trusts $(BENCH_TRUSTS) --holdings $(BENCH_HOLDINGS) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) demo.sqlite3* test-run.sqlite3* staticfiles .pytest_cache .hypothesis

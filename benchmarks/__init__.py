@@ -1,0 +1,1 @@
+"""The performance benchmark (`make bench`): a synthetic portfolio closed at scale, against its limits."""

@@ -1,0 +1,327 @@
+"""The physical limit: how fast PostgreSQL takes the month's rows when nothing else is asked of it.
+
+`copy_limit` streams the same number of event and posting rows the benchmark
+records into two plain tables shaped like `ledger_event` and `ledger_posting`
+(same columns and types, taken from the models, so the shapes follow the
+schema) but with no index, constraint, default or trigger. No real append can
+be faster than this on the same machine: it is the floor the report compares
+the ledger's own COPY path against.
+
+Three figures come out of one call, so the report can say where the time goes:
+
+- `seconds`: rows generated in Python and streamed with psycopg's
+  `write_row`, through commit. What a client doing nothing but COPY costs.
+- `generate_seconds`: the same rows generated again, written nowhere: the
+  Python share of `seconds` (psycopg's per-row formatting is the rest of
+  the client's share).
+- `copy_only_seconds`: the rows pre-formatted into COPY text, a batch of
+  ~32 MB at a time, and only the COPY of each batch (plus the commit)
+  timed: the database's and the socket's share, with no client work in it.
+
+Rows are made and sent in chunks, never held all at once, so a run of
+millions of rows stays within a few tens of megabytes. The scratch schema is
+dropped and recreated at the start and dropped at the end, also on error.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+
+from django.db import connection
+from django.utils import timezone
+
+from ledger.models import Event, Posting
+
+SCHEMA = "bench_copy"
+EVENT_TABLE = f"{SCHEMA}.ledger_event"
+POSTING_TABLE = f"{SCHEMA}.ledger_posting"
+# Rows per chunk: enough that per-chunk overhead vanishes, few enough that a
+# chunk of ~600-byte events stays around 4 MB.
+CHUNK = 5_000
+EFFECTIVE_DATE = date(2026, 1, 5)
+PERIOD = "2026-01"
+# The accounts of a payment's postings, in the order an event lists them: the
+# servicer's custodial cash first (the debit), the loan's accounts after.
+LOAN_ACCOUNT_PARTS = ("principal", "interest", "escrow", "late_charges", "fees", "suspense", "escrow_advance")
+CUSTODIAL_CASH = "servicer:custodial:cash"
+# Pre-formatted COPY text sent per COPY statement when timing the COPY alone.
+BATCH_BYTES = 32 * 1024 * 1024
+# COPY text format: backslash, tab, newline and carriage return must be escaped.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+class CopyLimitUnavailable(RuntimeError):
+    """The physical limit can only be measured on PostgreSQL, outside a transaction."""
+
+
+def copy_limit(*, events: int, postings: int, payload_bytes: int = 600, chunk: int = CHUNK,
+               measure_copy_only: bool = True) -> dict:
+    """COPY `events` event rows and `postings` posting rows into plain tables; return the timings.
+
+    Returns {"events", "postings", "seconds", "rows_per_second", "generate_seconds",
+    "copy_only_seconds"} (the last only when `measure_copy_only`; it COPYs
+    every row a second time, into fresh tables).
+    """
+    _require_postgres()
+    if events < 0 or postings < 0 or chunk < 1:
+        raise ValueError("events and postings must be zero or more, and chunk at least 1")
+    if postings and not events:
+        raise ValueError("postings belong to events: ask for at least one event")
+    connection.ensure_connection()
+    raw = connection.connection
+    spec = _RowSpec(events=events, postings=postings, payload_bytes=payload_bytes, chunk=chunk,
+                    recorded_at=timezone.now())
+    try:
+        _create_tables(raw)
+        seconds = _streamed_copy(raw, spec)
+        _check_counts(raw, spec)
+        result = {"events": events, "postings": postings, "seconds": seconds,
+                  "rows_per_second": _rate(events + postings, seconds),
+                  "generate_seconds": _generation_only(spec)}
+        if measure_copy_only:
+            # Fresh tables, so the second COPY meets the same empty tables as the first.
+            _create_tables(raw)
+            result["copy_only_seconds"] = _buffered_copy(raw, spec)
+            _check_counts(raw, spec)
+        return result
+    finally:
+        _drop_schema(raw)
+
+
+def scratch_schema_exists() -> bool:
+    """Whether the scratch schema is there (it should not be, outside a run)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", [SCHEMA])
+        return cursor.fetchone() is not None
+
+
+def _require_postgres() -> None:
+    """Refuse anything but PostgreSQL outside a transaction: COPY, a schema, and a commit of our own."""
+    if connection.vendor != "postgresql":
+        raise CopyLimitUnavailable(
+            f"copy_limit measures PostgreSQL's COPY; the default database is {connection.vendor}. "
+            "Set DATABASE_URL to a PostgreSQL database.")
+    if connection.in_atomic_block:
+        raise CopyLimitUnavailable("copy_limit commits and drops its own schema: call it outside transaction.atomic()")
+
+
+def _rate(rows: int, seconds: float) -> float:
+    return rows / seconds if seconds > 0 else 0.0
+
+
+# --- The plain tables -----------------------------------------------------------------------------------
+
+
+def _plain_columns(model) -> list[tuple[str, str]]:
+    """(column, type) of every column of the model's table, from its fields: same shape, nothing else.
+
+    db_type gives the bare type (an auto field is plain bigint, a foreign key
+    its target's type), so no default, identity, NOT NULL or check comes along.
+    """
+    return [(f.column, f.db_type(connection)) for f in model._meta.concrete_fields]
+
+
+def _column_names(model) -> list[str]:
+    return [column for column, _ in _plain_columns(model)]
+
+
+def _create_tables(raw) -> None:
+    """The scratch schema, dropped and recreated, with the two plain tables; committed (autocommit)."""
+    with raw.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+        cursor.execute(f"CREATE SCHEMA {SCHEMA}")
+        for table, model in ((EVENT_TABLE, Event), (POSTING_TABLE, Posting)):
+            columns = ", ".join(f'"{name}" {kind}' for name, kind in _plain_columns(model))
+            cursor.execute(f"CREATE TABLE {table} ({columns})")
+
+
+def _drop_schema(raw) -> None:
+    with raw.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+
+
+def _check_counts(raw, spec: _RowSpec) -> None:
+    """Every row generated arrived: a timing of a COPY that lost rows would be worthless."""
+    with raw.cursor() as cursor:
+        for table, expected in ((EVENT_TABLE, spec.events), (POSTING_TABLE, spec.postings)):
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            found = cursor.fetchone()[0]
+            if found != expected:
+                raise RuntimeError(f"{table} holds {found} rows after the COPY, not {expected}")
+
+
+def _copy_sql(table: str, model) -> str:
+    return f"COPY {table} ({', '.join(_column_names(model))}) FROM STDIN"
+
+
+# --- The three measurements -----------------------------------------------------------------------------
+
+
+def _streamed_copy(raw, spec: _RowSpec) -> float:
+    """Generate and write_row every row, both tables in one transaction; seconds through commit."""
+    started = time.perf_counter()
+    with raw.transaction(), raw.cursor() as cursor:
+        for table, model, chunks in spec.tables():
+            with cursor.copy(_copy_sql(table, model)) as copy:
+                for rows in chunks:
+                    for row in rows:
+                        copy.write_row(row)
+    return time.perf_counter() - started
+
+
+def _generation_only(spec: _RowSpec) -> float:
+    """The Python generation of the same rows, sent nowhere: the client's own share of the COPY."""
+    started = time.perf_counter()
+    count = 0
+    for _, _, chunks in spec.tables():
+        for rows in chunks:
+            count += len(rows)
+    elapsed = time.perf_counter() - started
+    assert count == spec.events + spec.postings
+    return elapsed
+
+
+def _buffered_copy(raw, spec: _RowSpec) -> float:
+    """Rows formatted as COPY text first (not timed), then only their COPY timed; plus the commit.
+
+    The rows go in batches of about BATCH_BYTES, one COPY statement each,
+    all in one transaction. Ending each COPY waits for the server to have
+    taken every row of it, so nothing the server does overlaps the untimed
+    formatting of the next batch (with one endless COPY, the server would
+    work through its socket buffer while Python formats, and that work would
+    escape the timer).
+    """
+    spent = 0.0
+    with raw.transaction(), raw.cursor() as cursor:
+        for table, model, chunks in spec.tables():
+            sql = _copy_sql(table, model)
+            for batch in _text_batches(chunks):
+                started = time.perf_counter()
+                with cursor.copy(sql) as copy:
+                    for data in batch:
+                        copy.write(data)
+                spent += time.perf_counter() - started
+        committing = time.perf_counter()  # leaving the block commits: timed too
+    return spent + time.perf_counter() - committing
+
+
+def _text_batches(chunks: Iterator[list[tuple]]) -> Iterator[list[bytes]]:
+    """Chunks of rows as COPY text, grouped into batches of about BATCH_BYTES: memory stays bounded."""
+    batch: list[bytes] = []
+    size = 0
+    for rows in chunks:
+        data = _copy_text(rows)
+        batch.append(data)
+        size += len(data)
+        if size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _copy_text(rows: Sequence[tuple]) -> bytes:
+    """Rows in COPY's text format: tab-separated, escaped, \\N for NULL, one line each."""
+    return "".join("\t".join(_text_value(v) for v in row) + "\n" for row in rows).encode()
+
+
+def _text_value(value) -> str:
+    if value is None:
+        return r"\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)  # int, date (ISO)
+
+
+# --- Realistic rows -------------------------------------------------------------------------------------
+
+
+class _RowSpec:
+    """What to generate: counts, payload size, chunk size and the batch's recorded time."""
+
+    def __init__(self, *, events: int, postings: int, payload_bytes: int, chunk: int, recorded_at: datetime):
+        self.events, self.postings, self.chunk = events, postings, chunk
+        self.recorded_at = recorded_at
+        self.payload_tail = _payload_tail(payload_bytes)
+
+    def tables(self) -> Iterator[tuple[str, type, Iterator[list[tuple]]]]:
+        """(table, model, chunks of rows) for the events, then the postings: a fresh generator each time."""
+        yield EVENT_TABLE, Event, self.event_chunks()
+        yield POSTING_TABLE, Posting, self.posting_chunks()
+
+    def event_chunks(self) -> Iterator[list[tuple]]:
+        for start in range(1, self.events + 1, self.chunk):
+            yield [self.event_row(position) for position in range(start, min(start + self.chunk, self.events + 1))]
+
+    def event_row(self, position: int) -> tuple:
+        """A PaymentPosted on loan number `position`, version 2 (after its LoanBoarded), Event's columns."""
+        loan = loan_number(position)
+        amount = 150_000 + position % 90_000
+        payload = (f'{{"loan_number": "{loan}", "reference": "LBX-{PERIOD}-{loan}", '
+                   f'"amount_cents": {amount}, {self.payload_tail}')
+        return (position, f"loan:{loan}", 2, "PaymentPosted", payload, EFFECTIVE_DATE, self.recorded_at, None,
+                f"payment:LBX-{PERIOD}-{loan}", _hex(b"boarded:%d" % position), _hex(b"posted:%d" % position))
+
+    def posting_chunks(self) -> Iterator[list[tuple]]:
+        """Exactly `postings` rows spread evenly over the events, each event's summing to zero."""
+        rows: list[tuple] = []
+        posting_id = 0
+        for position in range(1, self.events + 1):
+            lines = (position * self.postings // self.events) - ((position - 1) * self.postings // self.events)
+            for account, cents in _posting_lines(loan_number(position), lines, position):
+                posting_id += 1
+                rows.append((posting_id, position, account, cents, EFFECTIVE_DATE))
+            if len(rows) >= self.chunk:
+                yield rows
+                rows = []
+        if rows:
+            yield rows
+
+
+def loan_number(index: int) -> str:
+    """The benchmark's loan numbers (benchmarks.portfolio's form): BL00000001, ..."""
+    return f"BL{index:08d}"
+
+
+def _hex(seed: bytes) -> str:
+    """A 64-character hex digest, as the hash chain stores (a real SHA-256, so the cost is real too)."""
+    return hashlib.sha256(seed).hexdigest()
+
+
+def _posting_lines(loan: str, count: int, position: int) -> list[tuple[str, int]]:
+    """`count` lines of a payment: cash debited first, the loan's accounts credited, summing to zero."""
+    if count == 0:
+        return []
+    if count == 1:
+        return [(CUSTODIAL_CASH, 1 + position % 1000)]  # only when asked for fewer postings than two per event
+    credits = [(f"loan:{loan}:{LOAN_ACCOUNT_PARTS[k % len(LOAN_ACCOUNT_PARTS)]}", -(10_000 + 97 * k + position % 500))
+               for k in range(count - 1)]
+    return [(CUSTODIAL_CASH, -sum(cents for _, cents in credits)), *credits]
+
+
+def _payload_tail(payload_bytes: int) -> str:
+    """The JSON after a payment's loan, reference and amount, padded so the payload is about `payload_bytes`.
+
+    Built once: the per-row part is only the leading fields, so generation
+    stays cheap and the figure is the database's, not json.dumps'.
+    """
+    rest = {
+        "received_on": EFFECTIVE_DATE.isoformat(), "principal_only": False,
+        "application": {"interest_cents": 120_000, "principal_cents": 30_000, "curtailment_cents": 0,
+                        "escrow_cents": 25_000, "installments_paid": 1, "due_dates_paid": ["2026-01-01"]},
+        "collections": {"interest_cents": 120_000, "scheduled_principal_cents": 30_000, "curtailment_cents": 0,
+                        "payoff_principal_cents": 0, "liquidation_principal_cents": 0, "realized_loss_cents": 0},
+    }
+    sample_head = f'{{"loan_number": "{loan_number(1)}", "reference": "LBX-{PERIOD}-{loan_number(1)}", ' \
+                  f'"amount_cents": 175000, '
+    tail = json.dumps(rest)[1:]  # without its opening brace: the head opens the object
+    shortfall = payload_bytes - len(sample_head) - len(tail)
+    if shortfall <= len(', "memo": ""'):
+        return tail
+    memo = "m" * (shortfall - len(', "memo": ""'))
+    return tail[:-1] + f', "memo": "{memo}"}}'

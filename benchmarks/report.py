@@ -1,0 +1,45 @@
+"""The benchmark's figures as tables for people (the same figures are in the JSON file)."""
+from __future__ import annotations
+
+
+def _row(*cells) -> str:
+    return "  ".join(f"{c:>14}" if i else f"{c:<34}" for i, c in enumerate(cells))
+
+
+def print_report(r: dict) -> None:
+    shape = r["shape"]
+    print(f"\nbenchmark {r['date']} on {r['machine']}")
+    print(f"portfolio: {shape['loans']:,} loans in {shape['trusts']:,} trusts, {shape['holdings']:,} holdings; "
+          f"period {r['period']}; reproduce: {r['command']}\n")
+    print(_row("step", "seconds", "per second", "rows/s", "peak MB"))
+    b, f, c = r["boarding"], r["forming"], r["collections"]
+    print(_row("1. board loans from tapes", f"{b['seconds']:.1f}", f"{b['loans_per_second']:,.0f} loans", "",
+               f"{b['peak_mb']:.0f}"))
+    print(_row("   form trusts from deal files", f"{f['seconds']:.1f}", f"{f['trusts_per_second']:,.1f} trusts", "",
+               f"{f['peak_mb']:.0f}"))
+    print(_row("2. post a month of collections", f"{c['seconds']:.1f}", f"{c['loans_per_second']:,.0f} loans",
+               f"{c['rows_per_second']:,.0f}", f"{c['peak_mb']:.0f}"))
+    for p in r["close"]["phases"]:
+        print(_row(f"3. close {p['trusts']} trusts, {p['workers']} worker(s)", f"{p['seconds']:.1f}",
+                   f"{p['loans_per_second']:,.0f} loans", f"{p['trusts_per_second']:.2f} trusts",
+                   "/".join(f"{m:.0f}" for m in p["worker_peak_mb"])))
+    lim, naive = r["copy_limit"], r["naive"]
+    print(_row("4. COPY limit, same rows", f"{lim['seconds']:.1f}", "", f"{lim['rows_per_second']:,.0f}",
+               f"{lim['peak_mb']:.0f}"))
+    print(_row(f"   naive ORM, {naive['loans']} loans scaled", f"{naive['scaled_seconds']:.1f}",
+               f"{1 / naive['seconds_per_loan']:,.0f} loans", f"{naive['rows_per_second']:,.0f}",
+               f"{naive['peak_mb']:.0f}"))
+    q = r["ratios"]
+    print(f"\ncollections + close: {q['collections_and_close_seconds']:.1f} s for {q['rows_written']:,} event and "
+          f"posting rows = {q['to_copy_limit']:.2f} x the COPY limit ({lim['seconds']:.1f} s); "
+          f"{q['naive_over_ours']:.1f} x faster than the naive way")
+    if q.get("two_workers_over_one"):
+        print(f"close throughput, 2 workers over 1: {q['two_workers_over_one']:.2f} x")
+    if "api" in r:
+        a = r["api"]
+        print(f"\n5. investor API ({a['investors']} investors, /me/distributions/ and /me/holdings/), "
+              f"server peak {a['server_peak_mb']:.0f} MB")
+        print(_row("connections", "req/s", "p50 ms", "p99 ms", "non-2xx"))
+        for run in a["runs"]:
+            print(_row(str(run["connections"]), f"{run['requests_per_second']:,.0f}", f"{run['p50_ms']:.1f}",
+                       f"{run['p99_ms']:.1f}", str(run["non_2xx"])))

@@ -1,0 +1,185 @@
+"""The benchmark's steps, each timed on the bench database through the project's own services.
+
+Every step streams its files in chunks (`--file-rows` rows each), so no
+process ever holds the portfolio at once; the peak memory of each process is
+reported with the step.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.portfolio import (
+    BenchCalendar, Shape, deal_file, payment_file_chunks, synthetic_loan, tape_chunks, trust_code,
+)
+from benchmarks.run import Timer, log_rows
+
+
+def run_all(args) -> dict:
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    shape = Shape(args.loans, args.trusts, args.holdings)
+    calendar = BenchCalendar.before(timezone.localdate())
+    call_command("migrate", verbosity=0)
+    out = {"period": str(calendar.period)}
+    out["boarding"] = board(shape, calendar, args.file_rows)
+    out["forming"] = form(shape, calendar)
+    out["collections"] = collect(shape, calendar, args.file_rows)
+    # Before the close: the naive sample pays a trust's holders for a period not yet closed (rolled back).
+    out["naive"] = naive(shape, calendar)
+    out["close"] = close(shape, calendar, args)
+    written = out["collections"]["rows"] + out["close"]["rows"]
+    out["copy_limit"] = limit(out["collections"], out["close"])
+    out["ratios"] = ratios(out, written)
+    if not args.skip_api:
+        out["api"] = api(args)
+    return out
+
+
+def board(shape: Shape, calendar: BenchCalendar, file_rows: int) -> dict:
+    from servicing.services.boarding import tape_board
+
+    with Timer() as t:
+        for raw in tape_chunks(range(shape.loans), calendar, file_rows):
+            tape_board(raw=raw, boarded_on=calendar.boarded_on)
+    return {"loans": shape.loans, "seconds": t.seconds, "loans_per_second": shape.loans / t.seconds,
+            "peak_mb": t.peak_mb}
+
+
+def form(shape: Shape, calendar: BenchCalendar) -> dict:
+    from trusts.services.forming import deal_file_form
+
+    with Timer() as t:
+        for trust in range(shape.trusts):
+            deal_file_form(raw=deal_file(shape, trust, calendar))
+    return {"trusts": shape.trusts, "seconds": t.seconds, "trusts_per_second": shape.trusts / t.seconds,
+            "peak_mb": t.peak_mb}
+
+
+def collect(shape: Shape, calendar: BenchCalendar, file_rows: int) -> dict:
+    from servicing.services.collections import payment_file_import
+
+    before = log_rows()
+    payments = 0
+    with Timer() as t:
+        for raw in payment_file_chunks(range(shape.loans), calendar, file_rows):
+            payments += len(payment_file_import(raw=raw).posted)
+    events, postings = (after - was for after, was in zip(log_rows(), before))
+    return {"payments": payments, "events": events, "postings": postings, "rows": events + postings,
+            "seconds": t.seconds, "loans_per_second": shape.loans / t.seconds,
+            "rows_per_second": (events + postings) / t.seconds, "peak_mb": t.peak_mb}
+
+
+def close(shape: Shape, calendar: BenchCalendar, args) -> dict:
+    """Every trust's close through real workers: the first half with one, the second with two."""
+    codes = [trust_code(i) for i in range(shape.trusts)]
+    half = max(1, len(codes) // 2)
+    before = log_rows()
+    phases = []
+    for workers, batch in ((1, codes[:half]), (2, codes[half:])):
+        if batch:
+            phases.append(close_phase(workers, batch, calendar, args))
+    events, postings = (after - was for after, was in zip(log_rows(), before))
+    seconds = sum(p["seconds"] for p in phases)
+    return {"phases": phases, "events": events, "postings": postings, "rows": events + postings,
+            "seconds": seconds, "trusts": len(codes)}
+
+
+def close_phase(workers: int, codes: list[str], calendar: BenchCalendar, args) -> dict:
+    from config.celery import app
+    from remittance.models import PeriodResult
+    from remittance.tasks import close_period_task
+
+    from benchmarks.workers import celery_workers, peak_memory_mb
+
+    app.control.purge()
+    env = {"DATABASE_URL": args.database_url, "CELERY_BROKER_URL": args.broker_url,
+           "DEBUG": os.environ.get("DEBUG", "false"), "SECRET_KEY": os.environ.get("SECRET_KEY", "")}
+    logs = Path(tempfile.mkdtemp(prefix="bench-workers-"))
+    with celery_workers(workers, env=env, log_dir=logs) as processes:
+        _wait_for_workers(app, workers)
+        period = str(calendar.period)
+        with Timer() as t:
+            for code in codes:
+                close_period_task.delay(code, period)
+            closed = _wait_for_closes(PeriodResult, codes, period, timeout=max(600, 5 * len(codes)))
+        memory = [peak_memory_mb(p.pid) for p in processes]
+    loans = sum(len(Shape(args.loans, args.trusts, args.holdings).trust_loans(int(c[4:]) - 1)) for c in codes)
+    return {"workers": workers, "trusts": len(codes), "closed": closed, "loans": loans, "seconds": t.seconds,
+            "trusts_per_second": len(codes) / t.seconds, "loans_per_second": loans / t.seconds,
+            "worker_peak_mb": memory, "worker_logs": str(logs)}
+
+
+def _wait_for_workers(app, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(app.control.ping(timeout=1.0) or []) >= count:
+            return
+    raise RuntimeError(f"{count} Celery worker(s) did not answer within {timeout:.0f} s")
+
+
+def _wait_for_closes(model, codes: list[str], period: str, *, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        closed = model.objects.filter(trust__code__in=codes, period=period).count()
+        if closed == len(codes):
+            return closed
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {closed} of {len(codes)} trusts closed within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def limit(collections: dict, close: dict) -> dict:
+    """PostgreSQL COPY of as many event and posting rows as collections and close wrote."""
+    from benchmarks.copy_limit import copy_limit
+
+    events = collections["events"] + close["events"]
+    postings = collections["postings"] + close["postings"]
+    with Timer() as t:
+        figures = copy_limit(events=events, postings=postings)
+    return {**figures, "peak_mb": t.peak_mb}
+
+
+def naive(shape: Shape, calendar: BenchCalendar) -> dict:
+    """One trust's month the naive way (an ORM save per row, rolled back), scaled to the portfolio."""
+    from benchmarks.naive import naive_month
+    from benchmarks.portfolio import payment_amount_cents
+    from servicing.models import LoanPosition
+
+    sample = [synthetic_loan(i) for i in shape.trust_loans(0)]
+    open_loans = set(LoanPosition.objects.filter(loan_id__in=[s.number for s in sample], status="active")
+                     .values_list("loan_id", flat=True))
+    amounts = {s.number: payment_amount_cents(s, "on_time") for s in sample if s.number in open_loans}
+    with Timer() as t:
+        figures = naive_month(loans=sorted(amounts), received_on=calendar.first_due, payment_amounts=amounts,
+                              trust_code=trust_code(0))
+    # Payments scale with the loans, holder payments with the holdings.
+    scaled = figures["seconds_per_loan"] * shape.loans + figures["seconds_per_holder"] * shape.holdings
+    return {**figures, "scaled_to_loans": shape.loans, "scaled_seconds": scaled, "peak_mb": t.peak_mb}
+
+
+def ratios(out: dict, written: int) -> dict:
+    ours = out["collections"]["seconds"] + out["close"]["seconds"]
+    phases = {p["workers"]: p for p in out["close"]["phases"]}
+    return {
+        "collections_and_close_seconds": ours,
+        "rows_written": written,
+        "to_copy_limit": ours / out["copy_limit"]["seconds"],
+        "naive_over_ours": out["naive"]["scaled_seconds"] / ours,
+        "two_workers_over_one": (phases[2]["trusts_per_second"] / phases[1]["trusts_per_second"]
+                                 if 1 in phases and 2 in phases else None),
+    }
+
+
+def api(args) -> dict:
+    from benchmarks.api_load import investor_tokens, run_api_load, serve
+
+    tokens = investor_tokens(args.api_tokens)
+    port = 8765
+    with serve(args.database_url, port) as server:
+        runs = run_api_load(base_url=f"http://127.0.0.1:{port}", tokens=tokens, seconds=args.api_seconds)
+        memory = server.peak_memory_mb()
+    return {"investors": len(tokens), "runs": runs, "server_peak_mb": memory}

@@ -1,0 +1,126 @@
+"""The benchmark's two baselines: the COPY limit and the naive ORM month, measured without a trace.
+
+Both must leave the database as they found it: copy_limit drops its scratch
+schema, naive_month rolls back every row it wrote. The naive month must also
+do the same work as the real path (as many events and postings for the same
+payments), or its figure would not be comparable.
+"""
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from benchmarks.copy_limit import CopyLimitUnavailable, copy_limit, scratch_schema_exists
+from benchmarks.naive import naive_month
+from benchmarks.portfolio import (
+    BenchCalendar, Shape, deal_file, loan_number, payment_amount_cents, synthetic_loan, tape_chunks, trust_code,
+)
+from ledger.models import AccountBalance, Event, LogPosition, Posting, Stream
+from remittance.calendar import Period, record_date
+from remittance.models import Distribution
+from servicing.models import CollectionLine, LoanPosition
+from servicing.services.boarding import tape_board
+from servicing.services.collections import payment_post
+from trusts.models import SecurityClass
+from trusts.selectors import holders_of_record
+from trusts.services.forming import deal_file_form
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+# One loan of each kind that writes differently: a plain payment, a curtailment, a payoff with a refund.
+KINDS = ("on_time", "curtailment", "payoff")
+
+
+class _Undo(Exception):
+    pass
+
+
+def _snapshot() -> dict:
+    """Every row naive_month could touch, as sorted tuples: equal snapshots mean nothing was written."""
+    tables = (Event, Posting, LoanPosition, Stream, AccountBalance, LogPosition, CollectionLine, Distribution)
+    return {model._meta.label: sorted(model.objects.values_list(), key=repr) for model in tables}
+
+
+def _board_month() -> tuple[BenchCalendar, list[str], dict[str, int]]:
+    """Three loans boarded from the benchmark's tape and pooled in one trust; their payments this month."""
+    calendar = BenchCalendar.before(timezone.localdate())
+    shape = Shape(loans=len(KINDS), trusts=1, holdings=10)
+    for raw in tape_chunks(range(shape.loans), calendar, chunk=100):
+        tape_board(raw=raw, boarded_on=calendar.boarded_on)
+    deal_file_form(raw=deal_file(shape, 0, calendar))
+    loans = [loan_number(i) for i in range(shape.loans)]
+    amounts = {loan_number(i): payment_amount_cents(synthetic_loan(i), kind) for i, kind in enumerate(KINDS)}
+    return calendar, loans, amounts
+
+
+def _received_on(calendar: BenchCalendar):
+    return calendar.first_due + timedelta(days=4)
+
+
+def _real_counts(loans: list[str], amounts: dict[str, int], calendar: BenchCalendar) -> tuple[int, int]:
+    """Events and postings the real service records for the same payments (rolled back too)."""
+    before_events, before_postings = Event.objects.count(), Posting.objects.count()
+    counts = (0, 0)
+    try:
+        with transaction.atomic():
+            for loan in loans:
+                payment_post(loan_number=loan, amount_cents=amounts[loan], received_on=_received_on(calendar),
+                             reference=f"REAL-{loan}")
+            counts = (Event.objects.count() - before_events, Posting.objects.count() - before_postings)
+            raise _Undo
+    except _Undo:
+        pass
+    return counts
+
+
+def test_copy_limit_copies_every_row_and_leaves_no_schema_behind():
+    result = copy_limit(events=300, postings=1_400, payload_bytes=600)
+    assert result["events"] == 300 and result["postings"] == 1_400
+    assert result["seconds"] > 0 and result["rows_per_second"] > 0
+    assert 0 < result["generate_seconds"] and 0 < result["copy_only_seconds"]
+    assert not scratch_schema_exists()
+
+
+def test_copy_limit_refuses_to_run_inside_a_transaction():
+    with transaction.atomic(), pytest.raises(CopyLimitUnavailable, match="outside transaction.atomic"):
+        copy_limit(events=1, postings=2)
+    assert not scratch_schema_exists()
+
+
+def test_naive_month_does_the_real_work_and_writes_nothing():
+    calendar, loans, amounts = _board_month()
+    real_events, real_postings = _real_counts(loans, amounts, calendar)
+    classes = SecurityClass.objects.filter(trust__code=trust_code(0))
+    of_record = record_date(Period.containing(_received_on(calendar)))
+    holders = sum(len(holders_of_record(security_class=c, record_date=of_record)) for c in classes)
+    before = _snapshot()
+
+    result = naive_month(loans=loans, received_on=_received_on(calendar), payment_amounts=amounts,
+                         trust_code=trust_code(0))
+
+    assert _snapshot() == before
+    assert result["loans"] == 3 and result["payments"] == 3 and result["holders"] == holders > 0
+    # A payoff with a refund is two events: four for the three loans, as the real path records.
+    assert real_events == 4
+    # Each holder payment: one event, postings on the class's interest and principal and the holder's cash.
+    assert result["events"] == real_events + holders
+    assert result["postings"] == real_postings + 3 * holders
+    # Per event: the log position, the event, its postings, the stream head, a balance per posting;
+    # per loan event the position, and a collection line unless it collected nothing (the refund);
+    # per holder its Distribution row.
+    loan_events, collection_lines = real_events, real_events - 1
+    assert result["rows"] == (3 * result["events"] + 2 * result["postings"] + loan_events + collection_lines
+                              + holders)
+    assert result["seconds"] > 0 and result["seconds_per_loan"] > 0 and result["seconds_per_holder"] > 0
+    assert result["rows_per_second"] == pytest.approx(result["rows"] / result["seconds"])
+
+
+def test_naive_month_without_a_trust_only_posts_the_payments():
+    calendar, loans, amounts = _board_month()
+    before = _snapshot()
+    result = naive_month(loans=loans, received_on=_received_on(calendar),
+                         payment_amounts={loans[0]: amounts[loans[0]]}, check_deferred=False)
+    assert _snapshot() == before
+    assert result["loans"] == 3 and result["payments"] == 1 and result["holders"] == 0
+    assert result["events"] == 1 and result["close_seconds"] == 0
