@@ -31,6 +31,22 @@ def _log(sql: str, started: float) -> None:
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
 
+def execute_bound(sql: str, params: Sequence) -> None:
+    """Run one statement with server-side parameters (PostgreSQL only).
+
+    Django's psycopg cursors bind on the client, quoting every value in
+    Python; a statement carrying arrays of thousands of values is sent with
+    binary parameters instead, dumped by the driver's C code.
+    """
+    import psycopg
+
+    started = time.monotonic()
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params)
+    _log(sql, started)
+
+
 def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence]) -> int:
     """Insert rows (values in `columns` order) in one COPY; JSON columns take Python values.
 
@@ -92,8 +108,7 @@ def update_rows(model: type[models.Model], objects: Sequence[models.Model], fiel
     sets = ", ".join(f'"{f.column}" = v.{alias}' for f, alias in zip(targets, aliases[1:]))
     sql = (f'UPDATE "{meta.db_table}" AS t SET {sets} FROM unnest({unnest}) AS v({", ".join(aliases)}) '
            f'WHERE t."{pk.column}" = v.{aliases[0]}')
-    with connection.cursor() as cursor:
-        cursor.execute(sql, arrays)
+    execute_bound(sql, arrays)
 
 
 def _array_type(field: models.Field) -> str:
@@ -123,9 +138,8 @@ def upsert_sums(table: str, key: str, sums: Sequence[str], rows: Sequence[tuple]
         types = ["varchar"] + ["bigint"] * (len(columns) - 1)
         arrays = [[row[i] for row in rows] for i in range(len(columns))]
         source = f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in types)})"
-        with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) {source} "
-                           f"ON CONFLICT ({key}) DO UPDATE SET {', '.join(updates)}", arrays)
+        execute_bound(f"INSERT INTO {table} ({', '.join(columns)}) {source} "
+                      f"ON CONFLICT ({key}) DO UPDATE SET {', '.join(updates)}", arrays)
         return
     placeholders = ", ".join(["%s"] * len(columns))
     with connection.cursor() as cursor:
