@@ -1,6 +1,7 @@
 """Reads of the register and the pool: holdings as of a date, and factors."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -42,6 +43,24 @@ def holding_low(*, security_class: SecurityClass, holder_code: str, from_date: d
 def holders_of_record(*, security_class: SecurityClass, record_date: date) -> dict[str, int]:
     """Who receives a period's payment: the register as it stands on the record date."""
     return holdings_as_of(security_class=security_class, as_of=record_date)
+
+
+def holders_of_record_by_class(*, classes: Sequence[SecurityClass], record_date: date) -> dict[str, dict[str, int]]:
+    """`holders_of_record` for several classes of one trust in one query: class name -> holder -> face.
+
+    Every class given has an entry, empty when none of its bonds is placed.
+    """
+    names = {c.pk: c.name for c in classes}
+    by_class: dict[str, dict[str, int]] = {name: {} for name in names.values()}
+    rows = (
+        HoldingMovement.objects.filter(security_class_id__in=list(names), settlement_date__lte=record_date)
+        .values("security_class_id", "holder__code").annotate(face=Sum("face_cents"))
+        .order_by("security_class_id", "holder__code")
+    )
+    for row in rows:
+        if row["face"]:
+            by_class[names[row["security_class_id"]]][row["holder__code"]] = row["face"]
+    return by_class
 
 
 def factor(balance_cents: int, original_cents: int) -> Decimal:

@@ -29,7 +29,7 @@ from remittance.errors import CloseInProgress, CloseRefused, PeriodAlreadyClosed
 from remittance.facts import carried_into, coupon_text, loan_facts, log_head, pool_original_cents, window_for
 from remittance.models import PeriodResult, PeriodStatus, TrustPeriod
 from trusts.models import SecurityClass, Trust
-from trusts.selectors import holders_of_record
+from trusts.selectors import holders_of_record_by_class
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +153,7 @@ def _complete(trust: Trust, period: Period, signatories: _Signatories) -> CloseO
             loans=loan_facts(trust, period, window, scheduled=scheduled), carried=carried_into(trust, period),
             issuer_spread_rate=trust.issuer_spread_rate, scheduled=scheduled,
             original_faces={c.name: c.original_face_cents for c in classes},
-            holders={c.name: holders_of_record(security_class=c, record_date=row.record_date) for c in classes},
+            holders=holders_of_record_by_class(classes=classes, record_date=row.record_date),
         )
         context = CloseContext(
             trust_code=trust.code, period=str(period), record_date=row.record_date, payment_date=row.payment_date,

@@ -7,12 +7,13 @@ holder streams are appended in one transaction.
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 
 from ledger.records import NewEvent, PostingLine, StreamAppend
-from ledger.selectors import account_balance
+from ledger.selectors import account_balances
 from ledger.services import append_batch
 from servicing import accounts as loan_accounts
 from servicing.models import CLOSED_STATUSES, Loan, LoanPosition
@@ -62,7 +63,7 @@ def _check_against_books(spec: DealSpec) -> dict[str, int]:
     statuses = dict(LoanPosition.objects.filter(loan_id__in=spec.loans).values_list("loan_id", "status"))
     pooled = dict(PoolLoan.objects.filter(loan_id__in=spec.loans, removed_on__isnull=True)
                   .values_list("loan_id", "trust__code"))
-    cutoff = {}
+    eligible = []
     for number in spec.loans:
         if number not in loans:
             problems.append(f"loans: loan {number} is not boarded")
@@ -71,7 +72,8 @@ def _check_against_books(spec: DealSpec) -> dict[str, int]:
         elif statuses.get(number) in CLOSED_STATUSES:
             problems.append(f"loans: loan {number} is {statuses[number].replace('_', ' ')}")
         else:
-            cutoff[number] = _cutoff_balance(loans[number], spec)
+            eligible.append(loans[number])
+    cutoff = _cutoff_balances(eligible, spec.cutoff_date)
     faces = sum(c.face_cents for c in spec.classes)
     pool = sum(cutoff.values())
     if len(cutoff) == len(spec.loans) and faces != pool and not (spec.overcollateralized and faces < pool):
@@ -84,11 +86,20 @@ def _check_against_books(spec: DealSpec) -> dict[str, int]:
     return cutoff
 
 
-def _cutoff_balance(loan: Loan, spec: DealSpec) -> int:
-    # The balance on the cut-off date; a loan boarded after it comes in at its boarded balance.
-    if loan.boarded_on > spec.cutoff_date:
-        return loan.boarded_balance_cents
-    return account_balance(loan_accounts.principal(loan.loan_number), as_of=spec.cutoff_date)
+def _cutoff_balances(loans: list[Loan], cutoff_date: date) -> dict[str, int]:
+    """Each loan's unpaid principal on the cut-off date, in the deal's order.
+
+    A loan boarded after the cut-off comes in at its boarded balance (the ledger
+    has nothing of it on that date). The others' principal accounts are summed
+    in one grouped query, so forming costs the same queries for 20 loans or 2,000.
+    """
+    on_books = [loan.loan_number for loan in loans if loan.boarded_on <= cutoff_date]
+    ledger = account_balances([loan_accounts.principal(n) for n in on_books], as_of=cutoff_date) if on_books else {}
+    return {
+        loan.loan_number: loan.boarded_balance_cents if loan.boarded_on > cutoff_date
+        else ledger[loan_accounts.principal(loan.loan_number)]
+        for loan in loans
+    }
 
 
 def _register_holders(spec: DealSpec) -> list[StreamAppend]:
