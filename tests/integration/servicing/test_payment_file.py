@@ -122,3 +122,65 @@ def test_import_payments_command(tmp_path, capsys):
     path.write_bytes(payment_file(("L001", "2026-02-01", "abc", "Z")))
     with pytest.raises(CommandError, match="line 2: amount: 'abc' is not an amount in dollars"):
         call_command("import_payments", str(path))
+
+
+
+ROWS = [("L001", "2026-02-01", "849.55", "C-1"), ("L002", "2026-02-01", "400.00", "C-2"),
+        ("L001", "2026-02-02", "300.00", "C-3"), ("L003", "2026-02-02", "1849.55", "C-4"),
+        ("L002", "2026-02-03", "449.55", "C-5")]
+
+
+def _twin(loan: str) -> str:
+    return "M" + loan[1:]
+
+
+def _state(loans):
+    """Each loan's position and its payments' splits, keyed by the loan's place in `loans`."""
+    positions = [(p.principal_balance_cents, p.suspense_cents, p.next_due_date, p.stream_version)
+                 for p in (LoanPosition.objects.get(loan_id=n) for n in loans)]
+    splits = [[(e.event_type, e.payload["application"]) for e in Event.objects.filter(stream=f"loan:{n}")
+               .exclude(event_type="LoanBoarded").order_by("position")] for n in loans]
+    return positions, splits
+
+
+def test_a_file_posted_in_chunks_records_what_posting_one_payment_at_a_time_records(monkeypatch):
+    """Chunks of two rows, a loan twice in the file: the same splits and positions as payment_post row by row."""
+    from servicing.services import collections
+
+    board(*[{"loan_number": _twin(n)} for n in ("L001", "L002", "L003")])
+    monkeypatch.setattr(collections, "FILE_CHUNK", 2)
+    chunks = collections._file_chunks(payment_file_preview(raw=payment_file(*ROWS)).to_post)
+    assert [[r.reference for r in chunk] for chunk in chunks] == [["C-1", "C-2"], ["C-3", "C-4"], ["C-5"]]
+    result = payment_file_import(raw=payment_file(*ROWS))
+    assert [r.reference for r in result.posted] == ["C-1", "C-2", "C-3", "C-4", "C-5"]
+    for loan, day, amount, reference in ROWS:
+        payment_post(loan_number=_twin(loan), amount_cents=int(amount.replace(".", "")),
+                     received_on=date.fromisoformat(day), reference=f"T{reference}")
+    originals = ["L001", "L002", "L003"]
+    assert _state(originals) == _state([_twin(n) for n in originals])
+    assert verify().ok
+
+
+def test_a_chunk_another_writer_moved_posts_row_by_row_and_still_all_of_it(monkeypatch):
+    """Another payment lands on a loan between the chunk's read and its append: the chunk falls back."""
+    from servicing.services import collections
+
+    computed = collections._computed
+    interloped = []
+
+    def computed_then_interloper(position, request):
+        result = computed(position, request)
+        if not interloped:  # a real write to L002, moving its version past what the chunk read
+            interloped.append("TELLER-1")
+            payment_post(loan_number="L002", amount_cents=10_000, received_on=date(2026, 2, 1), reference="TELLER-1")
+        return result
+
+    row_by_row, fell_back = collections._post_rows, []
+    monkeypatch.setattr(collections, "_computed", computed_then_interloper)
+    monkeypatch.setattr(collections, "_post_rows", lambda *a: fell_back.append(1) or row_by_row(*a))
+    result = payment_file_import(raw=GOOD)
+    assert fell_back == [1]
+    assert [r.reference for r in result.posted] == ["BANK-1", "BANK-2", "BANK-3"]
+    l002 = LoanPosition.objects.get(loan_id="L002")
+    assert l002.suspense_cents == 40_000 + 10_000  # both the teller's and the file's money, nothing lost
+    assert payments() == 4 and verify().ok
