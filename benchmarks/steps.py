@@ -75,6 +75,9 @@ def collect(shape: Shape, calendar: BenchCalendar, file_rows: int) -> dict:
 
 def close(shape: Shape, calendar: BenchCalendar, args) -> dict:
     """Every trust's close through real workers: the first half with one, the second with two."""
+    from remittance.services.closing import month_end_prepare
+
+    month_end_prepare()  # as the month-end task does before it fans out
     codes = [trust_code(i) for i in range(shape.trusts)]
     half = max(1, len(codes) // 2)
     before = log_rows()

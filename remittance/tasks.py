@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from remittance.calendar import Period
 from remittance.errors import CloseInProgress, CloseRefused, PeriodAlreadyClosed
-from remittance.services.closing import period_close, periods_due
+from remittance.services.closing import month_end_prepare, period_close, periods_due
 from remittance.summary import outcome_summary
 
 
@@ -47,6 +47,7 @@ def _login(user_id: int | None):
 @shared_task(name="remittance.close_trusts")
 def close_trusts_task(period: str, as_of: str | None = None) -> dict:
     """Enqueue one close per trust whose period is due, once this transaction has committed."""
+    month_end_prepare()
     codes = periods_due(period=Period.parse(period))
     for code in codes:
         transaction.on_commit(lambda code=code: close_period_task.delay(code, period, as_of))

@@ -176,6 +176,16 @@ def _record_failure(trust: Trust, period: Period, error: Exception) -> None:
             status=PeriodStatus.OPEN, last_error=f"{type(error).__name__}: {error}"[:2000])
 
 
+def month_end_prepare() -> None:
+    """Before the closes fan out: fresh planner statistics for every table a close reads by range."""
+    from ledger.bulk import analyze
+    from ledger.models import Event, Posting
+    from servicing.models import CollectionLine
+    from trusts.models import HoldingMovement, PoolLoan
+
+    analyze(Event, Posting, CollectionLine, PoolLoan, HoldingMovement)
+
+
 def periods_due(*, period: Period) -> list[str]:
     """Codes of the trusts whose `period` is due and not yet closed (for the month-end fan-out)."""
     closed = set(PeriodResult.objects.filter(period=str(period)).values_list("trust__code", flat=True))
