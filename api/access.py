@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from api.authentication import HOLDER_ATTRIBUTE
 from trusts.models import Holder, HoldingMovement, Trust
 
 OPERATIONS_GROUP = "operations"
@@ -27,6 +28,9 @@ def holder_of(user) -> Holder | None:
     """The holder a login is linked to, or None."""
     if not getattr(user, "is_authenticated", False):
         return None
+    if hasattr(user, HOLDER_ATTRIBUTE):
+        # Read with the token (api.authentication.TokenAuthentication): no second query.
+        return getattr(user, HOLDER_ATTRIBUTE)
     return Holder.objects.filter(user=user).first()
 
 

@@ -128,7 +128,9 @@ class Distribution(models.Model):
     class Meta:
         ordering = ["holder", "period", "security_class"]
         indexes = [models.Index(fields=["holder", "payment_date"], name="distribution_holder_paid"),
-                   models.Index(fields=["security_class", "period"], name="distribution_class_period")]
+                   models.Index(fields=["security_class", "period"], name="distribution_class_period"),
+                   # An investor's list (the API's /me/distributions/): their rows, newest period first.
+                   models.Index(fields=["holder", "period"], name="distribution_holder_period")]
         constraints = [models.UniqueConstraint(fields=["holder", "security_class", "period"],
                                                name="one_payment_per_holder_class_period")]
 

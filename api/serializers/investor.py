@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from api.fields import ClassKeyMixin, FactorField, MoneyField
+from api.fields import ClassKeyMixin, FactorField, FlatRowSerializer, MoneyField
 from ledger.money import round_half_up
 
 
@@ -18,8 +18,14 @@ class AsOfQuerySerializer(serializers.Serializer):
     as_of = serializers.DateField(required=False, help_text="ISO date; default today")
 
 
-class HoldingSerializer(ClassKeyMixin, serializers.Serializer):
+# Renderers of the computed fields, made once (they keep no state), not per row.
+_FACTOR, _MONEY = FactorField(), MoneyField()
+
+
+class HoldingSerializer(ClassKeyMixin, FlatRowSerializer):
     """One class held on a date: original face, the class factor paid by then, and the face outstanding."""
+
+    # (Renders the rows HoldingsView's aggregate selects: dicts, see FlatRowSerializer.)
 
     trust = serializers.CharField(source="security_class__trust__code")
     class_name = serializers.CharField(source="security_class__name")
@@ -28,10 +34,10 @@ class HoldingSerializer(ClassKeyMixin, serializers.Serializer):
     current_face = serializers.SerializerMethodField()
 
     def get_factor(self, row) -> str:
-        return FactorField().to_representation(self._factor(row))
+        return _FACTOR.to_representation(self._factor(row))
 
     def get_current_face(self, row) -> str:
-        return MoneyField().to_representation(round_half_up(Decimal(row["face"]) * self._factor(row)))
+        return _MONEY.to_representation(round_half_up(Decimal(row["face"]) * self._factor(row)))
 
     @staticmethod
     def _factor(row) -> Decimal:
@@ -51,10 +57,18 @@ class RegisterEntrySerializer(ClassKeyMixin, serializers.Serializer):
     event_position = serializers.IntegerField()
 
 
-class DistributionSerializer(ClassKeyMixin, serializers.Serializer):
+class DistributionSerializer(ClassKeyMixin, FlatRowSerializer):
+    """One payment to the holder on one class for one period: face held, interest, principal and total."""
+
+    # Renders the rows DistributionViewSet selects (values(), dicts): the distribution's columns, its
+    # class's and trust's names, and total_cents (interest plus principal, as Distribution.total_cents)
+    # computed in the query.
+    COLUMNS = ("id", "security_class__trust__code", "security_class__name", "period", "record_date",
+               "payment_date", "face_held_cents", "interest_cents", "principal_cents", "total_cents")
+
     id = serializers.IntegerField()
-    trust = serializers.CharField(source="security_class.trust.code")
-    class_name = serializers.CharField(source="security_class.name")
+    trust = serializers.CharField(source="security_class__trust__code")
+    class_name = serializers.CharField(source="security_class__name")
     period = serializers.CharField()
     record_date = serializers.DateField()
     payment_date = serializers.DateField()
