@@ -123,19 +123,21 @@ def _db_value(field: models.Field, value):
     return value
 
 
-def upsert_sums(table: str, key: str, sums: Sequence[str], rows: Sequence[tuple], *, replace: Sequence[str] = ()) -> None:
+def upsert_sums(table: str, key: str, sums: Sequence[str], rows: Sequence[tuple], *, replace: Sequence[str] = (),
+                replace_types: Sequence[str] | None = None) -> None:
     """Add rows of (key, *amounts, *replacements) onto existing rows, or insert them: one statement.
 
     `sums` columns are added to what is stored; `replace` columns take the new
-    value. Rows are taken in the order given: callers sort them, so that
-    concurrent writers lock rows in the same order and cannot deadlock.
+    value (`replace_types` their SQL types, bigint by default). Rows are
+    taken in the order given: callers sort them, so that concurrent writers
+    lock rows in the same order and cannot deadlock.
     """
     if not rows:
         return
     columns = [key, *sums, *replace]
     updates = [f"{c} = {table}.{c} + excluded.{c}" for c in sums] + [f"{c} = excluded.{c}" for c in replace]
     if is_postgres():
-        types = ["varchar"] + ["bigint"] * (len(columns) - 1)
+        types = ["varchar", *["bigint"] * len(sums), *(replace_types or ["bigint"] * len(replace))]
         arrays = [[row[i] for row in rows] for i in range(len(columns))]
         source = f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in types)})"
         execute_bound(f"INSERT INTO {table} ({', '.join(columns)}) {source} "

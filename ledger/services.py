@@ -14,7 +14,7 @@ from datetime import date
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from ledger.bulk import copy_rows, execute_bound, is_postgres
+from ledger.bulk import copy_rows, is_postgres, upsert_sums
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
 from ledger.hashing import content_of, event_hash
 from ledger.models import GENESIS_HASH, Event, LogPosition, Posting, Stream
@@ -180,16 +180,8 @@ def _insert(records: list[RecordedEvent]) -> None:
 
 def _move_heads(heads: list[Stream]) -> None:
     """Each stream's new version and head hash: inserted, or moved on from where it was."""
-    if not is_postgres():
-        Stream.objects.bulk_create(heads, batch_size=1000, update_conflicts=True, unique_fields=["name"],
-                                   update_fields=["version", "head_hash"])
-        return
-    execute_bound(
-        "INSERT INTO ledger_stream (name, version, head_hash) "
-        "SELECT * FROM unnest(%s::varchar[], %s::integer[], %s::varchar[]) "
-        "ON CONFLICT (name) DO UPDATE SET version = excluded.version, head_hash = excluded.head_hash",
-        [[h.name for h in heads], [h.version for h in heads], [h.head_hash for h in heads]],
-    )
+    upsert_sums("ledger_stream", "name", (), [(h.name, h.version, h.head_hash) for h in heads],
+                replace=("version", "head_hash"), replace_types=("integer", "varchar"))
 
 
 def _seal(stream, event: NewEvent, position, version, previous, recorded_at, acting_user_id) -> RecordedEvent:
