@@ -8,7 +8,7 @@ TEST_CACHE_URL ?= redis://127.0.0.1:6379/13
 DEMO_DATABASE_URL ?= sqlite:///$(CURDIR)/demo.sqlite3
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-postgres test-sqlite venv clean bench
+.PHONY: demo test test-postgres test-sqlite venv clean bench soak
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,5 +49,16 @@ bench: venv
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(BIN)/python -m benchmarks.run --loans $(BENCH_LOANS) --trusts $(BENCH_TRUSTS) --holdings $(BENCH_HOLDINGS) $(BENCH_ARGS)
 
+# The reliability tests tried much harder, never part of `make test`: every test marked `soak`
+# with MBS_SOAK=1 (many more examples, kills, restarts and cases), on its own database
+# (mbs_soak). The figures are printed at the end and written to soak-figures.jsonl.
+SOAK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mbs_soak
+soak: venv
+	$(BIN)/python scripts/check_services.py $(SOAK_DATABASE_URL) $(TEST_BROKER_URL)
+	rm -f soak-figures.jsonl
+	MBS_SOAK=1 MBS_FIGURES_FILE=$(CURDIR)/soak-figures.jsonl DATABASE_URL=$(SOAK_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) CACHE_URL=$(TEST_CACHE_URL) \
+		$(BIN)/python -m pytest -m soak -p no:cacheprovider $(PYTEST_ARGS); \
+	rc=$$?; if [ $$rc -eq 5 ]; then echo "make soak: no soak tests collected"; exit 1; fi; exit $$rc
+
 clean:
-	rm -rf $(VENV) demo.sqlite3* test-run.sqlite3* staticfiles .pytest_cache .hypothesis
+	rm -rf $(VENV) demo.sqlite3* test-run.sqlite3* soak-figures.jsonl staticfiles .pytest_cache .hypothesis

@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.backends.base.operations import BaseDatabaseOperations
 
 from ledger.db_triggers import install_sql, remove_sql
+from tests.figures import FIGURES, summary_lines
 
 
 def _reachable(url: str, default_port: int) -> bool:
@@ -41,6 +42,20 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def figures():
+    """Where a reliability test records its figures (trials, cases, outcomes) for the summary."""
+    return FIGURES
+
+
+def pytest_terminal_summary(terminalreporter):
+    lines = summary_lines()
+    if lines:
+        terminalreporter.section("reliability figures")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 _original_flush = BaseDatabaseOperations.execute_sql_flush
