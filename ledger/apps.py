@@ -1,4 +1,4 @@
-"""App configuration for the ledger; registers the ledger's own projection."""
+"""App configuration for the ledger; registers the ledger's own projection and its deploy check."""
 from django.apps import AppConfig
 
 
@@ -7,6 +7,7 @@ class LedgerConfig(AppConfig):
     verbose_name = "Ledger"
 
     def ready(self):
+        from ledger import checks  # noqa: F401  (registers the runtime-role deploy check)
         from ledger.projections import AccountBalanceProjection, registry
 
         registry.register(AccountBalanceProjection())
