@@ -1,4 +1,4 @@
-"""Celery tasks of the month-end close: one trust and period, and the monthly fan-out.
+"""Celery tasks of the month-end close: one trust and period, the monthly fan-out, the daily reconciler.
 
 Thin wrappers of the closing service. A close is idempotent by design (a
 second one answers "already closed" and pays nothing), so a redelivered or
@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from remittance.calendar import Period
 from remittance.errors import CloseInProgress, CloseRefused, PeriodAlreadyClosed
-from remittance.services.closing import month_end_prepare, period_close, periods_due
+from remittance.services.closing import month_end_prepare, overdue_periods_close, period_close, periods_due
 from remittance.summary import outcome_summary
 
 
@@ -72,3 +72,14 @@ def month_end_close_task(period: str | None = None, as_of: str | None = None) ->
     )
     return workflow.apply_async().id
 
+
+@shared_task(name="remittance.close_due_periods")
+def close_due_periods_task(as_of: str | None = None) -> dict:
+    """The reconciler: close every period due by as_of (ISO date, default today) that is not closed.
+
+    Scheduled daily after the month-end (remittance migration 0004): it catches a close the
+    month-end missed (a lost message, a worker killed mid-close, a refusal since put right),
+    each trust's periods in order; the answer lists what it closed, resumed and held.
+    """
+    today = date.fromisoformat(as_of) if as_of else timezone.localdate()
+    return overdue_periods_close(today=today).as_dict()

@@ -14,6 +14,7 @@ event's unique idempotency key each stand in the way.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 
@@ -30,6 +31,8 @@ from remittance.facts import carried_into, coupon_text, loan_facts, log_head, po
 from remittance.models import PeriodResult, PeriodStatus, TrustPeriod
 from trusts.models import SecurityClass, Trust
 from trusts.selectors import holders_of_record_by_class
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,3 +193,93 @@ def periods_due(*, period: Period) -> list[str]:
     """Codes of the trusts whose `period` is due and not yet closed (for the month-end fan-out)."""
     closed = set(PeriodResult.objects.filter(period=str(period)).values_list("trust__code", flat=True))
     return [t.code for t in Trust.objects.order_by("code") if first_period(t) <= period and t.code not in closed]
+
+
+# --- The reconciler: closes that fell due and did not happen ---------------------------------------
+
+# The day of the month the month-end schedule (remittance migration 0002) closes the month before:
+# a period's close is due from that day, and overdue once it has passed without one.
+MONTH_END_DAY = 2
+
+
+def close_due_on(period: Period) -> date:
+    """The day a period's close falls due: the month-end schedule's day in the month after it."""
+    return period.next().first_day.replace(day=MONTH_END_DAY)
+
+
+def periods_overdue(today: date) -> list[tuple[str, Period]]:
+    """(trust code, period) of every close due by `today` and not done, oldest first within each trust.
+
+    A period is done when it has its PeriodResult; a close stuck in CLOSING (its worker killed)
+    is not done and is listed, since closing it again completes it. A trust that has wound
+    down (its last close left no pool balance and no cash retained) has no more closes due.
+    """
+    closed: dict[int, set[str]] = {}
+    left_after_last_close: dict[int, int] = {}
+    for trust_id, period, pool_end, retained in PeriodResult.objects.order_by("trust_id", "period").values_list(
+            "trust_id", "period", "pool_balance_end_cents", "retained_cents"):
+        closed.setdefault(trust_id, set()).add(period)
+        left_after_last_close[trust_id] = pool_end + retained  # ordered by period: the last one stays
+    wound_down = {trust_id for trust_id, left in left_after_last_close.items() if left == 0}
+    overdue = []
+    for trust in Trust.objects.order_by("code"):
+        if trust.pk in wound_down:
+            continue
+        period = first_period(trust)
+        while close_due_on(period) <= today:
+            if str(period) not in closed.get(trust.pk, ()):
+                overdue.append((trust.code, period))
+            period = period.next()
+    return overdue
+
+
+@dataclass
+class ReconcilerReport:
+    """What one run of the reconciler did: each entry is "TRUST PERIOD", held ones with the reason."""
+
+    today: date
+    closed: list[str]
+    resumed: list[str]  # closes found stuck in CLOSING and completed
+    held: list[str]  # refused or being closed elsewhere: that trust's later periods wait for it
+
+    def as_dict(self) -> dict:
+        return {"today": self.today.isoformat(), "closed": self.closed, "resumed": self.resumed, "held": self.held}
+
+
+def overdue_periods_close(*, today: date) -> ReconcilerReport:
+    """Close every overdue period (periods_overdue), each trust's in order, as of `today`.
+
+    A trust whose close is refused, or is being closed by another worker, is reported and
+    its later periods left for the next run (they cannot close before it); the other trusts
+    still close. Each close is period_close itself, so a run repeated, redelivered or racing
+    the month-end pays nothing twice.
+    """
+    report = ReconcilerReport(today=today, closed=[], resumed=[], held=[])
+    overdue = periods_overdue(today)
+    if overdue:
+        month_end_prepare()
+    held: set[str] = set()
+    for code, period in overdue:
+        if code not in held and not _reconciled(code, period, today, report):
+            held.add(code)
+    return report
+
+
+def _reconciled(code: str, period: Period, today: date, report: ReconcilerReport) -> bool:
+    """Close one overdue period for the reconciler; False when it is held (and reported)."""
+    name = f"{code} {period}"
+    stuck = TrustPeriod.objects.filter(trust__code=code, period=str(period), status=PeriodStatus.CLOSING).exists()
+    try:
+        period_close(trust_code=code, period=period, as_of=today)
+    except PeriodAlreadyClosed:
+        return True  # closed by the month-end or a person since the list was made
+    except CloseRefused as refused:  # CloseInProgress too: another worker has it
+        report.held.append(f"{name}: {refused}")
+        return False
+    except Exception as error:  # one trust's failure must not stop the others; period_close recorded it
+        log.exception("the reconciler's close of %s failed", name)
+        report.held.append(f"{name}: {type(error).__name__}: {error}")
+        return False
+    (report.resumed if stuck else report.closed).append(name)
+    checkpoint("reconciler:closed")  # tests kill the worker here: one close committed, the run unfinished
+    return True
