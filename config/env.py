@@ -1,5 +1,7 @@
 """Small, strict readers for settings that come from the environment."""
+import ipaddress
 import os
+from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -41,3 +43,52 @@ def env_int(name: str, default: int) -> int:
 def secret_key_is_strong(key: str) -> bool:
     """The same test Django's deploy check (security.W009) applies."""
     return len(key) >= 50 and len(set(key)) >= 5 and not key.startswith("django-insecure-")
+
+
+# Passwords a scanner tries first; refused in production whatever their length.
+_WELL_KNOWN_PASSWORDS = {"admin", "changeme", "change-me", "default", "mbs", "password", "postgres",
+                         "redis", "root", "secret", "test", "example"}
+MIN_SERVICE_PASSWORD_LENGTH = 12
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return True  # a Unix socket: reachable only on this machine
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def service_password_problem(url: str) -> str | None:
+    """Why the password in a service URL (database, broker, cache) is unfit for production, or None.
+
+    A server reached over the network needs a password, and a password must
+    not be short or a well-known default. A server on loopback or a socket may
+    rely on local trust (the benchmark's and CI's PostgreSQL do); SQLite has no password.
+    """
+    parts = urlsplit(url)
+    if parts.scheme.startswith("sqlite"):
+        return None
+    password = unquote(parts.password) if parts.password else ""
+    if not password:
+        if _is_loopback(parts.hostname):
+            return None
+        return f"names the server {parts.hostname} but carries no password"
+    if (len(password) < MIN_SERVICE_PASSWORD_LENGTH or password.lower() in _WELL_KNOWN_PASSWORDS
+            or password == unquote(parts.username or "")):
+        return f"carries a weak password (use {MIN_SERVICE_PASSWORD_LENGTH}+ random characters)"
+    return None
+
+
+def require_service_passwords(urls: dict[str, str | None]) -> None:
+    """Production refuses to start when any service URL's password is missing or weak (the first is named)."""
+    for name, url in urls.items():
+        problem = service_password_problem(url) if url else None
+        if problem:
+            raise ImproperlyConfigured(
+                f"Production mode (DEBUG=false): {name} {problem}. Set it in the environment, "
+                f"e.g. scheme://user:<password>@host/..., never in a file of the repository."
+            )

@@ -3,23 +3,26 @@
 With nothing set, the project runs on the embedded default: a SQLite file in
 the project folder and Celery tasks executed eagerly in-process, so the demo
 works on a bare machine. Production mode is DEBUG=false: it refuses to start
-without a strong SECRET_KEY and turns on every protection `check --deploy`
-asks for.
+without a strong SECRET_KEY, or with a service URL (database, broker, cache)
+whose password is missing or weak, and turns on every protection
+`check --deploy` asks for. Secrets come only from the environment.
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, secret_key_is_strong
+from config.env import env_bool, env_int, env_list, require_service_passwords, secret_key_is_strong
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", True)
 PRODUCTION = not DEBUG
 
-_DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-never-use-this-key-in-production"
+# Known to everyone, so refused in production (below and by secret_key_is_strong's prefix test).
+_DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-never-use-this-key-in-production"  # nosec B105
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if PRODUCTION and not secret_key_is_strong(SECRET_KEY):
     raise ImproperlyConfigured(
@@ -44,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "ledger",
     "servicing",
     "trusts",
@@ -59,8 +63,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.session_expiry.SessionExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during the login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if PRODUCTION:
@@ -101,6 +108,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes first: it refuses a locked-out login before any password is checked. Its
+# standalone backend authenticates nobody (ModelBackend does), so force_login still works.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -208,8 +222,36 @@ SERVICING_NSF_FEE_CENTS = env_int("SERVICING_NSF_FEE_CENTS", 0)  # returned-paym
 SERVICING_LATE_CHARGE_PERCENT = os.environ.get("SERVICING_LATE_CHARGE_PERCENT", "5")  # of principal and interest
 SERVICING_GRACE_DAYS = env_int("SERVICING_GRACE_DAYS", 15)
 
+# --- Logins: lockout after failed attempts (django-axes) -----------------------
+# How many proxies in front of the app append to X-Forwarded-For (0: gunicorn faces the clients).
+# Both login throttles count by the address the outermost of them saw, never by a client's claim.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT  # the API's LoginThrottle reads it
+AXES_CLIENT_IP_CALLABLE = "config.throttling.client_address"
+# LOGIN_FAILURE_LIMIT failed logins for one username (from anywhere), or from one address (for any
+# usernames), lock that username or address out of the admin and the token endpoint alike, until
+# LOGIN_COOLOFF_MINUTES after the last failure; a failure while locked out starts the cool-off again.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True  # a correct login (not locked out) forgets earlier typos
+AXES_COOLOFF_MESSAGE = (
+    f"Too many failed logins for this username or from this address: logins are refused for "
+    f"{LOGIN_COOLOFF_MINUTES} minutes after the last failed attempt. An administrator can lift it "
+    f"sooner (manage.py axes_reset_username <username>)."
+)
+# Attempts are kept in the database (django-axes' default handler): one record for every process,
+# on SQLite and PostgreSQL alike, and visible in the admin under "Axes".
+
 # --- Sessions and security --------------------------------------------------
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)  # one working day
+# An admin session ends after SESSION_IDLE_TIMEOUT seconds without a request, SESSION_ABSOLUTE_AGE
+# seconds after login (config/session_expiry.py), and when the browser closes.
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
+SESSION_ABSOLUTE_AGE = env_int("SESSION_ABSOLUTE_AGE", 8 * 60 * 60)  # one working day
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_AGE  # the stored session outlives no login
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -224,6 +266,13 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+    # Every password the services need comes in their URLs from the environment; none may be weak.
+    require_service_passwords({
+        "DATABASE_URL": os.environ.get("DATABASE_URL"),
+        "CELERY_BROKER_URL": CELERY_BROKER_URL,
+        "CELERY_RESULT_BACKEND": CELERY_RESULT_BACKEND,
+        "CACHE_URL": os.environ.get("CACHE_URL"),
+    })
 
 LOGGING = {
     "version": 1,
