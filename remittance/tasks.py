@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from ledger.faults import checkpoint
 from remittance.calendar import Period
 from remittance.errors import CloseInProgress, CloseRefused, PeriodAlreadyClosed
 from remittance.services.closing import month_end_prepare, overdue_periods_close, period_close, periods_due
@@ -37,6 +38,7 @@ def close_period_task(self, trust_code: str, period: str, as_of: str | None = No
         raise self.retry(exc=busy, countdown=15) from None
     except CloseRefused as refused:
         return {"trust": trust_code, "period": period, "status": "refused", "message": str(refused)}
+    checkpoint("close:committed")  # tests kill the worker here: the close committed, its message not yet acked
     return {"status": "closed", **outcome_summary(outcome.result)}
 
 
@@ -51,6 +53,7 @@ def close_trusts_task(period: str, as_of: str | None = None) -> dict:
     codes = periods_due(period=Period.parse(period))
     for code in codes:
         transaction.on_commit(lambda code=code: close_period_task.delay(code, period, as_of))
+    checkpoint("month-end:enqueued")  # tests kill the worker here: the closes enqueued, the fan-out not yet acked
     return {"period": period, "enqueued": codes}
 
 

@@ -35,6 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
+from ledger.faults import checkpoint
 from ledger.models import Event
 from ledger.money import dollars
 from ledger.records import NewEvent, PostingLine, RecordedEvent, StreamAppend
@@ -522,6 +523,7 @@ def _post_file(preview: PaymentFilePreview, acting_user) -> PaymentFileResult:
         posted, refused = _post_chunk(rows, acting_user)
         result.posted.extend(posted)
         problems.extend(refused)
+        checkpoint("import:chunk")  # tests kill or pause the import here: a chunk appended, the file not committed
     if problems:
         # Raising inside the atomic block rolls back the rows already posted: all or nothing.
         raise FileRejected("payment file", sorted(problems, key=lambda p: p.line))
