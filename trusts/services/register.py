@@ -12,6 +12,10 @@ from trusts.errors import TrustError
 from trusts.models import Holder, SecurityClass, register_stream
 from trusts.selectors import holding_low
 
+# Every transfer of a trust appends to its one register stream, so N racing transfers can each lose
+# up to N - 1 rounds; the default five attempts refused sound transfers as "busy" with eight racing.
+MAX_ATTEMPTS = 20
+
 
 def holding_transfer(*, trust_code: str, class_name: str, from_holder: str, to_holder: str, face_cents: int,
                      trade_date: date, settlement_date: date, acting_user=None) -> RecordedEvent:
@@ -30,8 +34,8 @@ def holding_transfer(*, trust_code: str, class_name: str, from_holder: str, to_h
         _check_holding(security_class, from_holder, face_cents, settlement_date)
         return append(stream=stream, expected_version=version, events=[event], acting_user=acting_user)[0]
 
-    return with_retries(attempt, busy=lambda: TrustError(f"the register of {trust_code} is busy; "
-                                                         "try the transfer again"))
+    return with_retries(attempt, attempts=MAX_ATTEMPTS,
+                        busy=lambda: TrustError(f"the register of {trust_code} is busy; try the transfer again"))
 
 
 def _class(trust_code: str, class_name: str) -> SecurityClass:
