@@ -70,8 +70,8 @@ def loan_facts(trust: Trust, period: Period, window: Window, *, scheduled: bool)
             if m.removed_on is None or m.removed_on >= start or m.loan_id in sums or m.loan_id in removals]
     numbers = [p.loan_id for p in pool]
     terms = {loan.pk: loan for loan in Loan.objects.filter(pk__in=numbers)}
-    begin = _balances(numbers, start - timedelta(days=1))
-    end = _balances(numbers, period.last_day)
+    begin = _balances(numbers, start - timedelta(days=1), window.through_position)
+    end = _balances(numbers, period.last_day, window.through_position)
     statuses = dict(LoanPosition.objects.filter(loan_id__in=numbers).values_list("loan_id", "status"))
     facts = []
     for member in pool:
@@ -94,10 +94,13 @@ def loan_facts(trust: Trust, period: Period, window: Window, *, scheduled: bool)
     return facts
 
 
-def _balances(numbers: list[str], as_of: date) -> dict[str, int]:
-    """Unpaid principal of each loan at the end of `as_of`, from its ledger account."""
+def _balances(numbers: list[str], as_of: date, through_position: int) -> dict[str, int]:
+    """Unpaid principal of each loan at the end of `as_of`, from its ledger account, as the log stood at
+    `through_position`: a payment committed while the close runs is outside its balances as it is outside
+    its collections (else the pool's end balance would count principal its collections leave to next month)."""
     by_account = {accounts.principal(n): n for n in numbers}
-    rows = (Posting.objects.filter(account__in=list(by_account), effective_date__lte=as_of)
+    rows = (Posting.objects.filter(account__in=list(by_account), effective_date__lte=as_of,
+                                   event_id__lte=through_position)
             .values("account").annotate(total=Sum("amount_cents")).values_list("account", "total"))
     return {by_account[account]: total for account, total in rows}
 

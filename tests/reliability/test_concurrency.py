@@ -27,12 +27,13 @@ from remittance.calendar import Period
 from remittance.close_events import remittance_stream
 from remittance.errors import CloseInProgress, CloseRefused, PeriodAlreadyClosed
 from remittance.models import Distribution, PeriodResult, PeriodStatus, TrustPeriod
+from remittance.services import closing as closing_service
 from remittance.services.closing import period_close
 from remittance.tasks import close_period_task
 from servicing import accounts
 from servicing.errors import LoanClosed, ServicingError
 from servicing.models import LoanPosition, LoanStatus, loan_stream
-from servicing.services.collections import DuplicateReference, LoanBusy, payment_post, payment_return
+from servicing.services.collections import DuplicateReference, payment_post, payment_return
 from servicing.services.payoff import payoff_quote_get
 from tests.integration.servicing.tapes import board
 from tests.integration.trusts.deals import TRUST, form, seed_deal
@@ -108,7 +109,8 @@ def _refusal_is_clear(step: dict, refusal: Exception, paid_off: bool) -> bool:
         return paid_off and text == f"loan {step['loan']} is paid off; it takes no more payments"
     if step["kind"] == "return":
         return paid_off and text.startswith(f"loan {step['loan']} is paid off since payment {step['reference']}")
-    return isinstance(refusal, LoanBusy) and step["loan"] in text
+    # Not LoanBusy: N racers can make a payment lose at most N - 1 rounds, fewer than its attempts.
+    return False
 
 
 def _check_loan_after_race(loan: str, plan: list[dict], outcomes, tally: Counter) -> None:
@@ -282,7 +284,8 @@ def _close_plan(rng, trusts: dict[str, list[str]], period: Period, closers: int,
     return plan
 
 
-def _race_closes(rng, trusts, period: Period, closers: int, payers: int, tag: str, tally: Counter) -> None:
+def _race_closes(rng, trusts, period: Period, closers: int, payers: int, tag: str, tally: Counter) -> Counter:
+    """Race the closes of `period` with late payments; answers each trust's cash that landed after its close."""
     plan = _close_plan(rng, trusts, period, closers, payers, tag)
     outcomes = race(_close_or_pay, plan, refusals=(ServicingError, CloseRefused), jitter_seconds=0.05,
                     seed=rng.randrange(1 << 30))
@@ -293,14 +296,30 @@ def _race_closes(rng, trusts, period: Period, closers: int, payers: int, tag: st
         tally["closes by task"] += sum(o.argument["path"] == "task" for o in outcomes if o.argument.get("trust") == code)
         tally["closes answered already closed"] += answers.count("already closed")
         tally["closes answered in progress"] += answers.count("being closed right now")
+    after_close = Counter()
     for outcome in outcomes:
         if outcome.argument["kind"] == "payment":
             assert outcome.accepted, (outcome.argument, outcome.refusal)
             tally["payments during a close"] += 1
-            through = PeriodResult.objects.get(trust__code=_trust_of(trusts, outcome.argument["loan"]),
-                                               period=str(period)).through_position
-            tally["landed in the closing period" if outcome.value.event.position <= through
-                  else "landed as next month's prior-period item"] += 1
+            trust = _trust_of(trusts, outcome.argument["loan"])
+            if outcome.value.event.position <= PeriodResult.objects.get(trust__code=trust,
+                                                                        period=str(period)).through_position:
+                tally["landed in the closing period"] += 1
+                continue
+            tally["landed next month as a prior period item"] += 1
+            after_close[trust] += _cash_collected(outcome.value.event.payload)
+    return after_close
+
+
+def _cash_collected(payload: dict) -> int:
+    return sum(v for k, v in payload["collections"].items() if k != "realized_loss_cents")
+
+
+def _check_prior_period(trusts, after_close: Counter, period: Period) -> None:
+    """What landed after a close is the next close's prior-period item, to the cent (zero when nothing did)."""
+    for code in trusts:
+        result = PeriodResult.objects.get(trust__code=code, period=str(period))
+        assert result.prior_period_cents == after_close[code], (code, period)
 
 
 def _trust_of(trusts: dict[str, list[str]], loan: str) -> str:
@@ -351,12 +370,14 @@ def test_closes_racing_each_other_and_a_payment_count_every_payment_once(figures
             form(deal)
             trusts[deal["code"]] = deal["loans"]
         _pay_pools(trusts, FEBRUARY, f"C{round_no}-feb")
-        _race_closes(rng, trusts, FEBRUARY, closers, payers, f"C{round_no}-feb", tally)
+        late_for_february = _race_closes(rng, trusts, FEBRUARY, closers, payers, f"C{round_no}-feb", tally)
         _pay_pools(trusts, march, f"C{round_no}-mar")
-        _race_closes(rng, trusts, march, closers, payers, f"C{round_no}-mar", tally)
+        late_for_march = _race_closes(rng, trusts, march, closers, payers, f"C{round_no}-mar", tally)
+        _check_prior_period(trusts, late_for_february, march)
         # April sweeps up what arrived while March closed: after it, every payment must be in some close.
         for code in trusts:
             period_close(trust_code=code, period=april, as_of=april.next().first_day)
+        _check_prior_period(trusts, late_for_march, april)
         _check_closed_once_and_nothing_lost(trusts, [FEBRUARY, march, april])
         tally["trust periods closed"] += 3 * len(trusts)
     _verified()
@@ -435,8 +456,8 @@ def _refusal_names_the_problem(t: dict, refusal: Exception) -> bool:
     face = f"{t['face_cents'] // 100:,}.00"
     return bool(re.fullmatch(
         rf"holder {t['from_holder']} holds [\d,]+\.\d\d of class A(?: on {t['settlement_date'].isoformat()}, but "
-        rf"transfers settling later leave [\d,]+\.\d\d,)?(?:,)? less than the {re.escape(face)} to transfer",
-        str(refusal))) or str(refusal) == f"the register of {TRUST} is busy; try the transfer again"
+        rf"transfers settling later leave [\d,]+\.\d\d)?, less than the {re.escape(face)} to transfer",
+        str(refusal)))
 
 
 def _check_register_every_day(security_class) -> int:
@@ -470,10 +491,8 @@ def _check_transfers_after_race(register: Register, plan, outcomes, before: int,
             tally["transfers accepted"] += 1
             continue
         t, text = outcome.argument, str(outcome.refusal)
+        # Never "the register is busy": N racers make a transfer lose at most N - 1 rounds, fewer than its attempts.
         assert _refusal_names_the_problem(t, outcome.refusal), text
-        if "busy" in text:
-            tally["transfers refused busy"] += 1
-            continue
         tally["transfers refused overdraw"] += 1
         # Refused on some state the register really passed through, never on a state it never had.
         assert any(not state.allows(t) for state in prefixes), (t, text)
@@ -499,3 +518,44 @@ def test_transfers_of_the_same_bonds_never_overdraw_a_holder(figures):
     figures.record("concurrent holding transfers", rounds=rounds, threads=threads,
                    **{k.replace(" ", "_"): v for k, v in sorted(tally.items())}, settlement_days_checked=days,
                    seconds=round(time.monotonic() - started, 1), outcome="no holder overdrawn on any day")
+
+
+def _pool_balance(pool: list[str], on: date, *, through: int) -> int:
+    """The pool's principal on a day as the log stood at a position: what a close reading up to it may see."""
+    return Posting.objects.filter(account__in=[accounts.principal(n) for n in pool], effective_date__lte=on,
+                                  event_id__lte=through).aggregate(total=Sum("amount_cents"))["total"] or 0
+
+
+def test_a_payment_committed_in_the_middle_of_a_close_is_outside_all_of_its_figures(monkeypatch):
+    """The close's balances and its collections are one snapshot: the log up to the position it read.
+
+    The racing tests above hit this gap only by luck, so here the payment is made to commit exactly in it:
+    after the close read the log's head, before it read the pool's balances.
+    """
+    deal = _trust_deal(0, 0)
+    board(*[{"loan_number": loan} for loan in deal["loans"]])
+    form(deal)
+    trusts = {deal["code"]: deal["loans"]}
+    _pay_pools(trusts, FEBRUARY, "gap")
+    real_loan_facts = closing_service.loan_facts
+    late = {}
+
+    def loan_facts_after_a_payment_commits(*args, **kwargs):
+        [outcome] = race(lambda _: payment_post(loan_number=deal["loans"][0], amount_cents=150_000,
+                                               received_on=date(2026, 2, 27), reference="gap-late"),
+                         [None], refusals=())
+        late["position"], late["cash"] = outcome.value.event.position, _cash_collected(outcome.value.event.payload)
+        return real_loan_facts(*args, **kwargs)
+
+    monkeypatch.setattr(closing_service, "loan_facts", loan_facts_after_a_payment_commits)
+    result = period_close(trust_code=deal["code"], period=FEBRUARY, as_of=FEBRUARY.next().first_day).result
+    assert late["position"] > result.through_position  # it did commit inside the close, after the head was read
+    collected = result.figures["collected"]
+    principal = sum(v for k, v in collected.items() if k.endswith("principal"))
+    assert result.pool_balance_end_cents == _pool_balance(deal["loans"], FEBRUARY.last_day,
+                                                          through=result.through_position)
+    assert result.pool_balance_end_cents == result.pool_balance_begin_cents - principal
+    monkeypatch.undo()
+    march = period_close(trust_code=deal["code"], period=FEBRUARY.next(), as_of=date(2026, 4, 1)).result
+    assert march.prior_period_cents == late["cash"]  # the late payment, whole, as March's prior-period item
+    _verified()
