@@ -8,7 +8,7 @@ TEST_CACHE_URL ?= redis://127.0.0.1:6379/13
 DEMO_DATABASE_URL ?= sqlite:///$(CURDIR)/demo.sqlite3
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-postgres test-sqlite venv clean bench soak
+.PHONY: demo test test-postgres test-sqlite venv clean bench soak audit
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,16 @@ soak: venv
 	MBS_SOAK=1 MBS_FIGURES_FILE=$(CURDIR)/soak-figures.jsonl DATABASE_URL=$(SOAK_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) CACHE_URL=$(TEST_CACHE_URL) \
 		$(BIN)/python -m pytest -m soak -p no:cacheprovider $(PYTEST_ARGS); \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "make soak: no soak tests collected"; exit 1; fi; exit $$rc
+
+# The security audit, never part of `make test`: bandit over the project's code (bandit.yaml says
+# what is skipped and why; each false positive carries its reason on its line), then pip-audit over
+# the pinned requirements against PyPI's advisories. --strict: a package that could not be checked
+# fails the audit instead of passing unseen (it needs PyPI's JSON API, or OSV with -s osv, reachable).
+AUDIT_CODE := config ledger servicing trusts remittance api analytics approvals scripts benchmarks manage.py
+audit: venv
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-audit.txt
+	$(BIN)/bandit -c bandit.yaml -r $(AUDIT_CODE) -q
+	$(BIN)/pip-audit --strict --no-deps --disable-pip --progress-spinner off -r requirements.txt -r requirements-dev.txt
 
 clean:
 	rm -rf $(VENV) demo.sqlite3* test-run.sqlite3* soak-figures.jsonl staticfiles .pytest_cache .hypothesis

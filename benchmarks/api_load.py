@@ -187,7 +187,7 @@ def serve(database_url: str, port: int, workers: int = 2, *, ready_timeout: floa
                # No access log: writing a line per request would be part of what is measured.
                "--error-logfile", "-", "--log-level", "warning"]
     # Its own session (process group): the SIGKILL fallback reaches the workers too.
-    process = subprocess.Popen(command, cwd=ROOT, env=server_environment(database_url), stdout=log,
+    process = subprocess.Popen(command, cwd=ROOT, env=server_environment(database_url), stdout=log,  # fixed argv, no shell # nosec B603
                                stderr=subprocess.STDOUT, start_new_session=True)
     server = Server(base_url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
     try:
@@ -321,7 +321,7 @@ def _run_wrk(base_url: str, script: str, connections: int, seconds: int) -> dict
     command = ["wrk", "--threads", str(min(2, connections)), "--connections", str(connections),
                "--duration", f"{seconds}s", "--timeout", "5s", "--latency", "--script", script, base_url + "/"]
     # Bounded: wrk's own duration, plus a margin for its start and its last requests.
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30, check=False)  # fixed argv, no shell # nosec B603
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
     return {"connections": connections, **parse_wrk(done.stdout)}

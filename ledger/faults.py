@@ -58,7 +58,7 @@ def _roll() -> float:
     global _chance
     if _chance is None:
         seed = os.environ.get(SEED_VARIABLE)
-        _chance = random.Random(int(seed) if seed else None)
+        _chance = random.Random(int(seed) if seed else None)  # fault-injection dice in tests, not a secret # nosec B311
     return _chance.random()
 
 

@@ -148,7 +148,7 @@ class LoanAdmin(ReadOnlyAdmin):
                  money(i.principal_cents), money(i.balance_cents_after))
                 for i in schedule(principal_cents=loan.original_balance_cents, annual_rate_percent=loan.note_rate,
                                   term_months=loan.term_months, first_payment_date=loan.first_payment_date))
-        note = mark_safe("<p>At the note's terms from the original balance; curtailments make the loan "
+        note = mark_safe("<p>At the note's terms from the original balance; curtailments make the loan "  # a constant # nosec B308
                          "shorter than this.</p>")
         return note + html_table(("#", "due", "", "payment", "interest", "principal", "balance after"), rows)
 
@@ -160,7 +160,7 @@ class LoanAdmin(ReadOnlyAdmin):
         rows = (
             (format_html('<a href="{}">{}</a>', reverse("admin:ledger_event_change", args=[e.position]), e.position),
              e.version, e.effective_date, e.event_type, users.get(e.acting_user_id, "—"),
-             format_html_join(mark_safe("<br>"), "{} {}", ((pl.account, money(pl.amount_cents))
+             format_html_join(mark_safe("<br>"), "{} {}", ((pl.account, money(pl.amount_cents))  # a constant string # nosec B308
                                                               for pl in e.postings)) or "—")
             for e in reversed(events)
         )

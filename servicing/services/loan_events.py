@@ -119,7 +119,7 @@ def with_retries(attempt: Callable[[], T], *, attempts: int = RETRIES,
             if tries == attempts - 1 and busy is None:
                 raise
             # A little jitter keeps retrying writers from colliding in lockstep.
-            time.sleep(random.uniform(0, 0.002 * (tries + 1)))
+            time.sleep(random.uniform(0, 0.002 * (tries + 1)))  # retry jitter, not a secret # nosec B311
     raise busy()
 
 

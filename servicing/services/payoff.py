@@ -71,8 +71,9 @@ def payoff_quote_lines(*, loan_number: str, as_of: date) -> tuple[PayoffQuote, l
         ("less escrow balance", -position.escrow_balance_cents),
         ("less suspense", -position.suspense_cents),
     ]
-    # The gross lines and the netted quote must agree to the cent.
-    assert sum(cents for _, cents in lines) == quote.total_cents
+    # The gross lines and the netted quote must agree to the cent: checked even under python -O.
+    if sum(cents for _, cents in lines) != quote.total_cents:
+        raise AssertionError(f"payoff lines of {loan_number} do not sum to the quote's {quote.total_cents} cents")
     return quote, lines
 
 
