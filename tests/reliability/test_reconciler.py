@@ -88,8 +88,7 @@ def _stick_in_closing(code: str, period: Period, today: date) -> None:
 
 
 def _reconcile(today: date) -> dict:
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=60):
-        return close_due_periods_task.delay(today.isoformat()).get(timeout=300)
+    return close_due_periods_task.delay(today.isoformat()).get(timeout=300)
 
 
 @pytest.mark.soak
@@ -104,9 +103,12 @@ def test_the_reconciler_closes_every_overdue_period_in_order_once(figures):
     _stick_in_closing(KILLED, FEBRUARY.next(), today)
     events = Event.objects.count()
 
-    started = time.monotonic()
-    first = _reconcile(today)
-    seconds = round(time.monotonic() - started, 1)
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=60):
+        started = time.monotonic()
+        first = _reconcile(today)
+        seconds = round(time.monotonic() - started, 1)
+        closed_events = Event.objects.count() - events
+        second = _reconcile(today)
 
     never_closed = [f"{NEVER_CLOSED} {m}" for m in _months(FEBRUARY, last_due)]
     killed_rest = [f"{KILLED} {m}" for m in _months(FEBRUARY.next().next(), last_due)]
@@ -129,9 +131,7 @@ def test_the_reconciler_closes_every_overdue_period_in_order_once(figures):
     # Not due: the month after the last due one, and the trust whose first period is still running.
     assert not TrustPeriod.objects.filter(period__gt=str(last_due)).exists()
     assert not PeriodResult.objects.filter(trust__code=NOT_YET).exists()
-    closed_events = Event.objects.count() - events
-
-    second = _reconcile(today)
+    # The second run, on the same worker: nothing left to do but report the refused trust again.
     assert (second["closed"], second["resumed"]) == ([], []) and second["held"] == first["held"]
     assert Event.objects.count() == events + closed_events, "a second run recorded something"
     report = verify()

@@ -1,8 +1,8 @@
 """Real Celery workers for the redelivery and reconciler tests: `celery worker` processes on the test database.
 
 A worker is started as its own process, as in production, with a short
-visibility timeout, so a message it took and never acknowledged (it was
-killed) is handed out again by the Redis transport; `idle()` waits until the
+visibility timeout (looked at every second), so a message it took and never
+acknowledged (it was killed) is handed out again by the Redis transport; `idle()` waits until the
 broker holds neither a waiting nor an unacknowledged message, so a test
 counts the business effects only once every delivery has run.
 """
@@ -23,6 +23,17 @@ from ledger.faults import ENVIRONMENT_VARIABLE
 ROOT = Path(__file__).resolve().parents[2]
 VISIBILITY_TIMEOUT = 5  # seconds before the transport hands out again a message taken and never acknowledged
 QUEUE = "celery"
+# How often a worker looks for messages unacknowledged longer than the visibility timeout; by
+# default kombu looks when a worker starts and then every 100 s, too seldom for a test to wait.
+FAST_RESTORE = {"visibility_timeout": VISIBILITY_TIMEOUT, "unacked_restore_interval": 1,
+                "unacked_restore_throttle": 1}
+# The project's own app and worker (as `celery -A config worker`), looking every second.
+_WORKER_MAIN = f"""
+import sys
+from config.celery import app
+app.conf.broker_transport_options = {{**app.conf.broker_transport_options, **{FAST_RESTORE!r}}}
+app.worker_main(sys.argv[1:])
+"""
 
 
 def worker(*, kill_at: str | None = None, name: str = "w") -> subprocess.Popen:
@@ -34,7 +45,7 @@ def worker(*, kill_at: str | None = None, name: str = "w") -> subprocess.Popen:
     if kill_at:
         env[ENVIRONMENT_VARIABLE] = kill_at
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
+        [sys.executable, "-c", _WORKER_MAIN, "worker", "--pool=solo", "--concurrency=1",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-Q", QUEUE, "--loglevel=WARNING",
          "-n", f"{name}-{os.getpid()}-{time.monotonic_ns()}@%h"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -68,11 +79,11 @@ def wait_for(condition, timeout: float = 120, what: str = "the worker") -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def stop(*processes: subprocess.Popen) -> None:
-    """Stop the workers (warm shutdown: the message in hand is finished and acknowledged)."""
+def stop(*processes: subprocess.Popen, idle_now: bool = False) -> None:
+    """Stop the workers: a warm shutdown (the message in hand finished and acknowledged), or at once when idle."""
     for process in processes:
         if process.poll() is None:
-            process.terminate()
+            process.kill() if idle_now else process.terminate()
     for process in processes:
         try:
             process.wait(timeout=60)
