@@ -2,9 +2,12 @@
 
 XYZ-2026-1 is the seed's trust (L001-L010, INV-01 to INV-10 hold class A);
 ABC-2026-2 is formed from L011-L012 and held by INV-02 alone. Both close
-February 2026. Alice is INV-01, Bob is INV-02, Olivia is operations staff,
-Nora is a login with no role.
+February 2026. Alice is INV-01, Bob is INV-02, Carol INV-03 (with some of
+Bob's ABC-2026-2), Olivia is operations staff, Arthur an approver, Nora is a
+login with no role.
 """
+from datetime import date
+
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
@@ -13,10 +16,12 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.access import OPERATIONS_GROUP
+from approvals.staff_groups import APPROVERS
 from tests.integration.remittance.months import close, pay_everyone, seed_trust
 from tests.integration.trusts.conftest import loans  # noqa: F401
 from tests.integration.trusts.deals import form, seed_deal
 from trusts.models import Holder
+from trusts.services.register import holding_transfer
 
 SECOND_TRUST = "ABC-2026-2"
 
@@ -100,3 +105,26 @@ def close_queue(monkeypatch):
     queue = FakeQueue()
     monkeypatch.setattr("api.views.closing.close_period_task", queue)
     return queue
+
+
+def staff_login(username: str, *groups: str) -> APIClient:
+    """A login in the given staff groups (approvals.staff_groups), with no holder."""
+    client = login(username)
+    user = User.objects.get(username=username)
+    for name in groups:
+        user.groups.add(Group.objects.get_or_create(name=name)[0])
+    return client
+
+
+@pytest.fixture
+def arthur(db):
+    """An approver: in the approvers group only, which the API gives no role (its reads are a no-role login's)."""
+    return staff_login("arthur", APPROVERS)
+
+
+@pytest.fixture
+def carol(bob):
+    """INV-03, who bought 50,000.00 of Bob's ABC-2026-2 class A (settled 2 March): a deal Alice never held."""
+    holding_transfer(trust_code=SECOND_TRUST, class_name="A", from_holder="INV-02", to_holder="INV-03",
+                     face_cents=5_000_000, trade_date=date(2026, 2, 26), settlement_date=date(2026, 3, 2))
+    return login("carol", holder="INV-03")
