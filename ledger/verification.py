@@ -57,6 +57,10 @@ def verify(*, projections: bool = True) -> Report:
 
 
 def _check_chain(report: Report, heads: dict[str, tuple[int, str]]) -> Iterator[str]:
+    # The counter moves in the same transaction as each append: read before the walk, every
+    # position up to it was committed before the walk began; read after, none beyond it was.
+    # So neither check can be fooled by appends while verify runs.
+    recorded_before = _position_counter()
     expected_position = 1
     for chunk in iter_log():
         for event in chunk:
@@ -69,7 +73,19 @@ def _check_chain(report: Report, heads: dict[str, tuple[int, str]]) -> Iterator[
             yield from _check_event(event, heads)
             report.events += 1
             report.postings += len(event.postings)
+    last = expected_position - 1
+    if recorded_before > last:
+        yield (f"event #{last + 1}: missing from the log (it ends at #{last}; "
+               f"the position counter says {recorded_before} were recorded)")
+    recorded_after = _position_counter()
+    if last > recorded_after:
+        yield (f"event #{recorded_after + 1}: recorded beyond the position counter ({recorded_after}): "
+               "not appended through the ledger service")
     yield from _check_posting_dates()
+
+
+def _position_counter() -> int:
+    return LogPosition.objects.filter(id=1).values_list("last_position", flat=True).first() or 0
 
 
 def _check_event(event: RecordedEvent, heads: dict[str, tuple[int, str]]) -> Iterator[str]:
@@ -107,6 +123,6 @@ def _check_bookkeeping(heads: dict[str, tuple[int, str]], events: int) -> Iterat
         if stored.get(name) != heads.get(name):
             yield f"stream {name}: its recorded head {stored.get(name)} differs from its events {heads.get(name)}"
             break
-    counter = LogPosition.objects.filter(id=1).values_list("last_position", flat=True).first() or 0
+    counter = _position_counter()
     if counter != events:
         yield f"the position counter says {counter} events were recorded, the log holds {events}"
