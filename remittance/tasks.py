@@ -11,7 +11,7 @@ from datetime import date
 
 from celery import chain, shared_task, signature
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from ledger.faults import checkpoint
@@ -21,7 +21,9 @@ from remittance.services.closing import month_end_prepare, overdue_periods_close
 from remittance.summary import outcome_summary
 
 
-@shared_task(name="remittance.close_period", bind=True, max_retries=30)
+# A close the database dropped under it (a restart, a failover) was rolled back whole: retry it, not ack it as done.
+@shared_task(name="remittance.close_period", bind=True, max_retries=30,
+             autoretry_for=(OperationalError, InterfaceError), retry_backoff=2, retry_backoff_max=60)
 def close_period_task(self, trust_code: str, period: str, as_of: str | None = None,
                       requested_by: int | None = None, approved_by: int | None = None) -> dict:
     """Close one trust's period; the answer says closed, already closed or refused (and why).

@@ -6,7 +6,6 @@ database is a private PostgreSQL the pytest process has no Django connection to:
 
     seed                      board L001-L012 and form XYZ-2026-1 (ten holders of 100 bonds)
     payment-file PATH N       write a February payment file: N payments of 849.55 to each of L001-L010
-    enqueue-close             put the February close on the broker (as the month-end would)
     facts [PATH]              print, as JSON, what the ledger holds (payments of the file at PATH, if given)
 """
 from __future__ import annotations
@@ -98,12 +97,6 @@ def paid_exactly_once_problems(found: dict) -> list[str]:
     return problems
 
 
-def enqueue_close() -> None:
-    from remittance.tasks import close_period_task
-
-    close_period_task.delay(TRUST, PERIOD, AS_OF)
-
-
 def main(argv: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -114,8 +107,6 @@ def main(argv: list[str]) -> None:
         seed()
     elif command == "payment-file":
         Path(rest[0]).write_text(payment_file_text(int(rest[1])), encoding="utf-8")
-    elif command == "enqueue-close":
-        enqueue_close()
     elif command == "facts":
         text = Path(rest[0]).read_text(encoding="utf-8") if rest else None
         print(json.dumps(facts(text)))
