@@ -69,12 +69,12 @@ def grant_runtime_role(connection, role: str, password: str | None = None) -> Gr
         raise RoleError("database roles exist only on PostgreSQL; the embedded SQLite default has none")
     with connection.cursor() as cursor:
         q = _Quoter(connection)
-        _refuse_the_owner(cursor, role)
+        owner = _refuse_the_owner(cursor, role)
         report = GrantReport(role=role, created=_ensure_role(cursor, q, role, password))
         tables = _application_tables(cursor)
         _check_migrated(tables)
         _revoke_everything(cursor, q, role)
-        _grant(cursor, q, role, tables, report)
+        _grant(cursor, q, role, owner, tables, report)
     problems = runtime_role_problems(connection, role)
     if problems:
         raise RoleError(f"role {role} is not safe to run the application as: " + "; ".join(problems))
@@ -95,7 +95,8 @@ class _Quoter:
         return sql.SQL(template).format(*parts).as_string(self.raw)
 
 
-def _refuse_the_owner(cursor, role: str) -> None:
+def _refuse_the_owner(cursor, role: str) -> str:
+    """The owner of the log's tables, once sure `role` is neither it nor the role running this."""
     cursor.execute("SELECT current_user, tableowner FROM pg_tables WHERE schemaname = %s AND tablename = %s",
                    [SCHEMA, APPEND_ONLY_TABLES[0]])
     row = cursor.fetchone()
@@ -105,6 +106,7 @@ def _refuse_the_owner(cursor, role: str) -> None:
     if role in (current, owner):
         raise RoleError(f"the runtime role must not be the owner of the tables ({owner}) nor the role "
                         f"running this command ({current}): name another role")
+    return owner
 
 
 def _ensure_role(cursor, q: _Quoter, role: str, password: str | None) -> bool:
@@ -157,7 +159,7 @@ def _revoke_everything(cursor, q: _Quoter, role: str) -> None:
     cursor.execute(q("REVOKE ALL ON DATABASE {} FROM {}", database, role))
 
 
-def _grant(cursor, q: _Quoter, role: str, tables: list[str], report: GrantReport) -> None:
+def _grant(cursor, q: _Quoter, role: str, owner: str, tables: list[str], report: GrantReport) -> None:
     cursor.execute("SELECT current_database()")
     cursor.execute(q("GRANT CONNECT ON DATABASE {} TO {}", cursor.fetchone()[0], role))
     cursor.execute(q("GRANT USAGE ON SCHEMA {} TO {}", SCHEMA, role))
@@ -174,10 +176,12 @@ def _grant(cursor, q: _Quoter, role: str, tables: list[str], report: GrantReport
     cursor.execute("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                    "WHERE n.nspname = %s AND c.relkind = 'S'", [SCHEMA])
     report.sequences = cursor.fetchone()[0]
-    # A table a later migration creates is readable at once, writable once this runs again.
-    cursor.execute(q("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT SELECT ON TABLES TO {}", SCHEMA, role))
-    cursor.execute(q("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT USAGE, SELECT ON SEQUENCES TO {}",
-                     SCHEMA, role))
+    # A table a later migration (run by the owner) creates is readable at once, writable once this
+    # runs again. FOR ROLE the owner: the defaults apply to what the owner creates, whoever runs this.
+    cursor.execute(q("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT SELECT ON TABLES TO {}",
+                     owner, SCHEMA, role))
+    cursor.execute(q("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT USAGE, SELECT ON SEQUENCES TO {}",
+                     owner, SCHEMA, role))
     _close_the_schema_to_everyone(cursor, q)
 
 
