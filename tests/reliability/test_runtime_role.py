@@ -84,7 +84,7 @@ def _answer(result: subprocess.CompletedProcess) -> dict:
 
 
 @pytest.fixture(scope="module")
-def deployment(django_db_blocker):
+def deployment():
     """A fresh database migrated by its owner and granted to the runtime role; dropped afterwards.
 
     The owner's step runs first, then the runtime role's (each is a Django process: startup dominates).
