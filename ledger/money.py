@@ -32,18 +32,28 @@ def cents_from_dollars(text: str | Decimal | int) -> int:
     if isinstance(text, float):
         raise MoneyFormatError("amounts must not be floats; pass a string like '4995.50'")
     raw = str(text).strip().replace(",", "") if not isinstance(text, Decimal) else text
+    shown = _shown(text)
     try:
         amount = Decimal(raw)
     except (InvalidOperation, ValueError):
-        raise MoneyFormatError(f"{text!r} is not an amount in dollars") from None
+        raise MoneyFormatError(f"{shown} is not an amount in dollars") from None
     if not amount.is_finite():
-        raise MoneyFormatError(f"{text!r} is not an amount in dollars")
+        raise MoneyFormatError(f"{shown} is not an amount in dollars")
+    # Checked before multiplying: "1e999999999" * 100 overflows the decimal context (decimal.Overflow).
+    if amount.adjusted() > 15:
+        raise MoneyFormatError(f"{shown} is out of range")
     cents = amount * 100
     if cents != cents.to_integral_value():
-        raise MoneyFormatError(f"{text!r} has fractions of a cent")
+        raise MoneyFormatError(f"{shown} has fractions of a cent")
     if abs(cents) > MAX_ABS_CENTS:
-        raise MoneyFormatError(f"{text!r} is out of range")
+        raise MoneyFormatError(f"{shown} is out of range")
     return int(cents)
+
+
+def _shown(text) -> str:
+    """The text as an error message quotes it: a 400-digit number is named, not copied out."""
+    shown = repr(text)
+    return shown if len(shown) <= 60 else f"{shown[:40]}... ({len(str(text))} characters)"
 
 
 def dollars(cents: int) -> str:

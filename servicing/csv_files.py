@@ -1,30 +1,83 @@
-"""What the loan tape and the payment file share: UTF-8 text and a header with exactly the known columns.
+"""What the input files share: UTF-8 text, a header with exactly the known columns, and safe free text.
 
-Each returns the problem as text (reported as line 1 of the file) instead of
-raising, so the parsers list it with the rows' problems.
+Each returns the problem as text (reported as line 1 of the file, or the row's
+line) instead of raising, so the parsers list it with the rows' problems.
 """
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator, Sequence
+
+# A cell starting with one of these is run as a formula when an export is opened in a spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@")
+# Columns named in a header problem; a header of 100,000 unknown columns is counted, not listed.
+LISTED_COLUMNS = 10
 
 
-def decoded(raw: bytes) -> tuple[str, str | None]:
-    """The file's text (UTF-8, with or without a BOM), or "" and why it cannot be read."""
+def decoded(raw: bytes) -> tuple[str, tuple[int, str] | None]:
+    """The file's text (UTF-8, with or without a BOM), or "" and (line, why) it cannot be read."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "", (1, "the file is UTF-16 text; save it as UTF-8")
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as error:
-        return "", f"the file is not UTF-8 text (bad byte at offset {error.start})"
+        # The line of the first bad byte, counted as the csv reader counts them (\r\n, \r or \n).
+        line = raw[:error.start].replace(b"\r\n", b"\n").replace(b"\r", b"\n").count(b"\n") + 1
+        return "", (line, f"the file is not UTF-8 text (bad byte 0x{raw[error.start]:02x} at offset {error.start})")
 
 
 def column_reader(text: str, columns: Sequence[str]) -> tuple[csv.DictReader, str | None]:
     """A reader over the rows keyed by the stripped header, or why the header is not `columns`."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as error:
+        return reader, f"the header is not readable CSV ({error})"
+    if not any(header):
+        return reader, "the file is empty: no header, no rows"
+    if any("\x00" in h for h in header):
+        return reader, "the header holds NUL bytes: is the file UTF-16 without a BOM? Save it as UTF-8"
     missing = [c for c in columns if c not in header]
     extra = [c for c in header if c not in columns]
-    parts = ([f"missing columns {', '.join(missing)}"] if missing else []) + (
-        [f"unknown columns {', '.join(extra)}"] if extra else [])
+    counts = Counter(header)
+    twice = [c for c in columns if counts[c] > 1]
+    parts = ([f"missing columns {_listed(missing)}"] if missing else []) + (
+        [f"unknown columns {_listed(extra)}"] if extra else []) + (
+        [f"columns {_listed(twice)} appear twice"] if twice else [])
     reader.fieldnames = header
     return reader, "; ".join(parts) or None
+
+
+def _listed(names: Sequence[str]) -> str:
+    shown = ", ".join(n if n.isidentifier() and len(n) <= 40 else repr(n[:40]) for n in names[:LISTED_COLUMNS])
+    return shown + (f" and {len(names) - LISTED_COLUMNS} more" if len(names) > LISTED_COLUMNS else "")
+
+
+def records(reader: csv.DictReader) -> Iterator[tuple[int, dict | None, str | None]]:
+    """Each row as (line, record, None); a row the csv module cannot read ends the file as (line, None, why)."""
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            # The csv reader cannot go on past such a row (an over-long field): the rest is not read.
+            # line_num counts the lines read before the bad row: the row starts on the next.
+            yield reader.line_num + 1, None, f"not readable CSV ({error}); the rest of the file was not read"
+            return
+        yield reader.line_num, record, None
+
+
+def free_text_problem(name: str, value: str, *, limit: int = 200) -> str | None:
+    """Why a name or address cannot be stored and shown, or None if it can."""
+    if not value or len(value) > limit:
+        return f"{name} is required (at most {limit} characters)"
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cs") or c == "\ufeff"), None)
+    if bad is not None:
+        return f"{name} contains the control character {bad!r}"
+    if value.startswith(FORMULA_STARTS):
+        return f"{name} {value[:40]!r} starts with {value[0]!r}, which a spreadsheet would run as a formula"
+    return None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ledger.money import MoneyFormatError, cents_from_dollars, dollars
-from servicing.csv_files import column_reader, decoded
+from servicing.csv_files import FORMULA_STARTS, column_reader, decoded, records
 from servicing.errors import RowProblem
 
 PAYMENT_COLUMNS = ("loan_number", "received_on", "amount", "reference")
@@ -52,6 +52,9 @@ def reference_problem(reference: object) -> str | None:
         return "the reference is empty; every payment needs the bank's reference"
     if len(reference.strip()) > MAX_REFERENCE or _CONTROL.search(reference):
         return f"reference {reference[:40]!r} must be at most {MAX_REFERENCE} printable characters"
+    if reference.strip().startswith(FORMULA_STARTS):
+        # References are shown in statements and exported as CSV, where this would run as a formula.
+        return f"reference {reference[:40]!r} must not start with {reference.strip()[0]!r}"
     return None
 
 
@@ -59,7 +62,7 @@ def parse_payment_file_bytes(raw: bytes, *, today: date) -> tuple[list[PaymentRo
     """A payment file as uploaded or read from disk: UTF-8 (with or without a BOM)."""
     text, unreadable = decoded(raw)
     if unreadable:
-        return [], [PaymentFileProblem(1, unreadable)]
+        return [], [PaymentFileProblem(*unreadable)]
     return parse_payment_file(text, today=today)
 
 
@@ -68,8 +71,10 @@ def parse_payment_file(text: str, *, today: date) -> tuple[list[PaymentRow], lis
     if wrong_header:
         return [], [PaymentFileProblem(1, wrong_header)]
     rows, problems, seen = [], [], {}
-    for record in reader:
-        line = reader.line_num
+    for line, record, unreadable in records(reader):
+        if unreadable:
+            problems.append(PaymentFileProblem(line, unreadable))
+            continue
         try:
             row = _row(line, record, today)
         except _Bad as bad:
@@ -89,17 +94,20 @@ def parse_payment_file(text: str, *, today: date) -> tuple[list[PaymentRow], lis
 def _row(line: int, record: dict, today: date) -> PaymentRow:
     if None in record:
         raise _Bad("more fields than columns")
+    if None in record.values():
+        # A row cut short (a truncated last line) would otherwise read as empty optional columns.
+        raise _Bad(f"fewer fields than columns (no {', '.join(k for k, v in record.items() if v is None)})")
     get = {k: (v or "").strip() for k, v in record.items()}
     number = get["loan_number"]
     if not LOAN_NUMBER.match(number):
-        raise _Bad(f"loan_number {number!r} must be 1-40 letters, digits, '-', '_' or '.'")
+        raise _Bad(f"loan_number {number[:40]!r} must be 1-40 letters, digits, '-', '_' or '.'")
     problem = reference_problem(get["reference"])
     if problem:
         raise _Bad(problem)
     try:
         received_on = date.fromisoformat(get["received_on"])
     except ValueError:
-        raise _Bad(f"received_on {get['received_on']!r} is not an ISO date (YYYY-MM-DD)") from None
+        raise _Bad(f"received_on {get['received_on'][:40]!r} is not an ISO date (YYYY-MM-DD)") from None
     if received_on > today:
         raise _Bad(f"received_on {received_on.isoformat()} is in the future (today is {today.isoformat()})")
     try:

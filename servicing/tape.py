@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from ledger.money import MoneyFormatError, cents_from_dollars
 from servicing.amortization import level_payment_cents
-from servicing.csv_files import column_reader, decoded
+from servicing.csv_files import column_reader, decoded, free_text_problem, records
 from servicing.errors import RowProblem
 
 TAPE_COLUMNS = (
@@ -56,7 +56,7 @@ def parse_tape_bytes(raw: bytes) -> tuple[list[LoanTapeRow], list[TapeProblem]]:
     """A tape as uploaded or read from disk: UTF-8 (with or without a BOM)."""
     text, unreadable = decoded(raw)
     if unreadable:
-        return [], [TapeProblem(1, unreadable)]
+        return [], [TapeProblem(*unreadable)]
     return parse_tape(text)
 
 
@@ -65,8 +65,10 @@ def parse_tape(text: str) -> tuple[list[LoanTapeRow], list[TapeProblem]]:
     if wrong_header:
         return [], [TapeProblem(1, wrong_header)]
     rows, problems, seen = [], [], {}
-    for record in reader:
-        line = reader.line_num
+    for line, record, unreadable in records(reader):
+        if unreadable:
+            problems.append(TapeProblem(line, unreadable))
+            continue
         try:
             row = _row(line, record)
         except _Bad as bad:
@@ -85,15 +87,19 @@ def parse_tape(text: str) -> tuple[list[LoanTapeRow], list[TapeProblem]]:
 def _row(line: int, record: dict) -> LoanTapeRow:
     if None in record:
         raise _Bad("more fields than columns")
+    if None in record.values():
+        # A row cut short (a truncated last line) would otherwise read as empty optional columns.
+        raise _Bad(f"fewer fields than columns (no {', '.join(k for k, v in record.items() if v is None)})")
     get = {k: (v or "").strip() for k, v in record.items()}
     number = get["loan_number"]
     if not LOAN_NUMBER.match(number):
-        raise _Bad(f"loan_number {number!r} must be 1-40 letters, digits, '-', '_' or '.'")
+        raise _Bad(f"loan_number {number[:40]!r} must be 1-40 letters, digits, '-', '_' or '.'")
     for name in ("borrower_name", "property_address"):
-        if not get[name] or len(get[name]) > 200:
-            raise _Bad(f"{name} is required (at most 200 characters)")
+        problem = free_text_problem(name, get[name])
+        if problem:
+            raise _Bad(problem)
     if get["property_type"].lower() not in ("residential", "commercial"):
-        raise _Bad(f"property_type {get['property_type']!r} must be residential or commercial")
+        raise _Bad(f"property_type {get['property_type'][:40]!r} must be residential or commercial")
     original = _money(get, "original_balance", positive=True)
     current = _money(get, "current_balance", positive=True) if get["current_balance"] else original
     if current > original:
@@ -109,7 +115,7 @@ def _row(line: int, record: dict) -> LoanTapeRow:
         raise _Bad(f"next_due_date {next_due} is before first_payment_date {first_payment}")
     autopay = get["autopay"].lower()
     if autopay not in YES | NO:
-        raise _Bad(f"autopay {get['autopay']!r} must be true or false")
+        raise _Bad(f"autopay {get['autopay'][:40]!r} must be true or false")
     return LoanTapeRow(
         line=line, loan_number=number, borrower_name=get["borrower_name"], property_address=get["property_address"],
         property_type=get["property_type"].lower(), property_value_cents=_money(get, "property_value"),
@@ -134,15 +140,16 @@ def _rate(get: dict, name: str) -> Decimal:
     try:
         rate = Decimal(get[name])
     except InvalidOperation:
-        raise _Bad(f"{name} {get[name]!r} is not a percentage like 6.125") from None
+        raise _Bad(f"{name} {get[name][:40]!r} is not a percentage like 6.125") from None
     if not rate.is_finite() or not (0 <= rate <= 30) or rate != rate.quantize(Decimal("0.0001")):
-        raise _Bad(f"{name} {get[name]!r} must be a percentage from 0 to 30 with at most 4 decimals")
+        raise _Bad(f"{name} {get[name][:40]!r} must be a percentage from 0 to 30 with at most 4 decimals")
     return rate.quantize(Decimal("0.0001"))
 
 
 def _term(text: str) -> int:
-    if not text.isdigit() or not (1 <= int(text) <= 480):
-        raise _Bad(f"term_months {text!r} must be a whole number of months from 1 to 480")
+    # ASCII and short: "²" is a digit to isdigit() but not to int(), and int() refuses 5,000 digits.
+    if not (text.isascii() and text.isdigit() and len(text) <= 3) or not (1 <= int(text) <= 480):
+        raise _Bad(f"term_months {text[:40]!r} must be a whole number of months from 1 to 480")
     return int(text)
 
 
@@ -150,7 +157,7 @@ def _date(get: dict, name: str) -> date:
     try:
         value = date.fromisoformat(get[name])
     except ValueError:
-        raise _Bad(f"{name} {get[name]!r} is not an ISO date (YYYY-MM-DD)") from None
+        raise _Bad(f"{name} {get[name][:40]!r} is not an ISO date (YYYY-MM-DD)") from None
     if not (date(1970, 1, 1) <= value <= date(2100, 12, 31)):
         raise _Bad(f"{name} {value} is out of range")
     return value

@@ -14,11 +14,22 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ledger.money import MoneyFormatError, cents_from_dollars
+from servicing.csv_files import free_text_problem
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 REMITTANCE_TYPES = ("actual/actual", "scheduled/scheduled")
 PRINCIPAL_RULES = ("pro-rata", "sequential")
 NET_WAC = "net-wac"
+# The tape's range: a trust's periods are dated from these, and date arithmetic past 9999 overflows.
+EARLIEST, LATEST = date(1970, 1, 1), date(2100, 12, 31)
+# The README's keys: a misspelt optional key ("payment_dya") would otherwise take its default silently.
+DEAL_KEYS = frozenset((
+    "code", "name", "issuer", "servicer", "trustee", "closing_date", "cutoff_date", "first_payment_date",
+    "payment_day", "issuer_spread_rate", "remittance_type", "purchase_price_percent", "residual_holder",
+    "overcollateralized", "loans", "classes", "holders",
+))
+CLASS_KEYS = frozenset(("name", "face", "coupon", "principal", "priority", "denomination"))
+HOLDER_KEYS = frozenset(("code", "name", "class", "face"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +80,7 @@ def parse_deal(data: Any) -> tuple[DealSpec | None, list[str]]:
     problems = _Problems()
     if not isinstance(data, dict):
         return None, ["the deal file must be a JSON object"]
+    _unknown_keys(data, DEAL_KEYS, "deal", problems)
     text = {k: _text(data, k, problems) for k in ("code", "name", "issuer", "servicer", "trustee", "residual_holder")}
     if text["code"] and not CODE.match(text["code"]):
         problems.field("code", f"{text['code']!r} must be 1-40 letters, digits, '-', '_' or '.'")
@@ -77,12 +89,12 @@ def parse_deal(data: Any) -> tuple[DealSpec | None, list[str]]:
         problems.append("dates: the cut-off must not follow the closing, which must precede the first payment")
     payment_day = data.get("payment_day", 25)
     if type(payment_day) is not int or not 1 <= payment_day <= 31:
-        problems.field("payment_day", f"{payment_day!r} must be a day of the month, 1 to 31")
+        problems.field("payment_day", f"{_shown(payment_day)} must be a day of the month, 1 to 31")
     spread = _percent(data.get("issuer_spread_rate"), "issuer_spread_rate", problems)
     price = _percent(data.get("purchase_price_percent", "100"), "purchase_price_percent", problems, upper=Decimal(200))
     remittance_type = data.get("remittance_type", "actual/actual")
     if remittance_type not in REMITTANCE_TYPES:
-        problems.field("remittance_type", f"{remittance_type!r} must be one of {', '.join(REMITTANCE_TYPES)}")
+        problems.field("remittance_type", f"{_shown(remittance_type)} must be one of {', '.join(REMITTANCE_TYPES)}")
     loans = _loans(data.get("loans"), problems)
     classes = _classes(data.get("classes"), problems)
     holders = _holders(data.get("holders", []), {c.name: c for c in classes}, problems)
@@ -95,20 +107,41 @@ def parse_deal(data: Any) -> tuple[DealSpec | None, list[str]]:
     ), []
 
 
+def _unknown_keys(item: dict, known: frozenset, where: str, problems) -> None:
+    unknown = [k for k in item if k not in known]
+    if unknown:
+        listed = ", ".join(_shown(k) for k in unknown[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+        problems.field(where, f"unknown keys {listed}")
+
+
 def _text(data, key, problems) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip() or len(value) > 200:
         problems.field(key, "is required (text, at most 200 characters)")
+        return ""
+    problem = free_text_problem(key, value.strip())
+    if problem:
+        problems.field(key, problem.removeprefix(f"{key} "))
         return ""
     return value.strip()
 
 
 def _date(data, key, problems) -> date | None:
     try:
-        return date.fromisoformat(data.get(key))
+        value = date.fromisoformat(data.get(key))
     except (TypeError, ValueError):
-        problems.field(key, f"{data.get(key)!r} is not an ISO date (YYYY-MM-DD)")
+        problems.field(key, f"{_shown(data.get(key))} is not an ISO date (YYYY-MM-DD)")
         return None
+    if not EARLIEST <= value <= LATEST:
+        problems.field(key, f"{value.isoformat()} is out of range ({EARLIEST.isoformat()} to {LATEST.isoformat()})")
+        return None
+    return value
+
+
+def _shown(value) -> str:
+    """A value as a problem quotes it, cut short: a file's 200,000-character string is not copied out."""
+    shown = repr(value)
+    return shown if len(shown) <= 60 else f"{shown[:40]}..."
 
 
 def _percent(raw, where, problems, upper=Decimal(30)) -> Decimal:
@@ -118,7 +151,7 @@ def _percent(raw, where, problems, upper=Decimal(30)) -> Decimal:
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite() or not 0 <= value <= upper:
-        problems.field(where, f"{raw!r} must be a percentage (a string like \"0.6\") from 0 to {upper}")
+        problems.field(where, f"{_shown(raw)} must be a percentage (a string like \"0.6\") from 0 to {upper}")
         return Decimal(0)
     return value
 
@@ -130,7 +163,7 @@ def _money(raw, where, problems, *, positive=True) -> int:
         problems.field(where, str(error))
         return 0
     if cents is None or cents < 0 or (positive and cents == 0):
-        problems.field(where, f"{raw!r} must be an amount in dollars as a string, like \"1000.00\", above zero")
+        problems.field(where, f"{_shown(raw)} must be an amount in dollars as a string, like \"1000.00\", above zero")
         return 0
     return cents
 
@@ -140,8 +173,11 @@ def _loans(raw, problems) -> tuple[str, ...]:
         problems.field("loans", "must be a non-empty list of loan numbers")
         return ()
     seen: set[str] = set()
-    for number in raw:
-        if number in seen:
+    for i, number in enumerate(raw):
+        # The tape's format: a NUL or a lone surrogate here would fail in the database, not here.
+        if not CODE.match(number):
+            problems.field(f"loans[{i}]", f"{_shown(number)} is not a loan number (1-40 letters, digits, '-', '_' or '.')")
+        elif number in seen:
             problems.field("loans", f"loan {number} is listed twice")
         seen.add(number)
     return tuple(raw)
@@ -153,6 +189,8 @@ def _classes(raw, problems) -> tuple[ClassSpec, ...]:
         return ()
     classes, priorities = [], defaultdict(list)
     for i, item in enumerate(raw):
+        if isinstance(item, dict):
+            _unknown_keys(item, CLASS_KEYS, f"classes[{i}]", problems)
         spec = _class(item if isinstance(item, dict) else {}, f"classes[{i}]", problems)
         if spec:
             if any(c.name == spec.name for c in classes):
@@ -177,10 +215,10 @@ def _class(item: dict, where: str, problems) -> ClassSpec | None:
     coupon = None if coupon_raw == NET_WAC else _percent(coupon_raw, f"{where} coupon", problems)
     rule = item.get("principal", "pro-rata")
     if rule not in PRINCIPAL_RULES:
-        problems.field(where, f"principal {rule!r} must be pro-rata or sequential")
+        problems.field(where, f"principal {_shown(rule)} must be pro-rata or sequential")
     priority = item.get("priority", 1)
     if type(priority) is not int or priority < 1:
-        problems.field(where, f"priority {priority!r} must be a whole number from 1 (paid first)")
+        problems.field(where, f"priority {_shown(priority)} must be a whole number from 1 (paid first)")
         priority = 1
     if face and denomination and face % denomination:
         problems.field(where, f"face {item.get('face')} is not a whole number of {item.get('denomination', '1000.00')} bonds")
@@ -194,17 +232,22 @@ def _holders(raw, classes: dict[str, ClassSpec], problems) -> tuple[HoldingSpec,
     holdings, held = [], defaultdict(int)
     for i, item in enumerate(raw):
         item = item if isinstance(item, dict) else {}
+        _unknown_keys(item, HOLDER_KEYS, f"holders[{i}]", problems)
         code, name, class_name = item.get("code"), item.get("name") or item.get("code"), item.get("class")
         where = f"holders[{i}] {code}"
         if not isinstance(code, str) or not CODE.match(code):
             problems.field(f"holders[{i}]", "code is required (letters, digits, '-', '_' or '.')")
             continue
+        name_problem = free_text_problem("name", name) if isinstance(name, str) else "name must be text"
+        if name_problem:
+            problems.field(where, name_problem)
         face = _money(item.get("face"), f"{where} face", problems)
-        security = classes.get(class_name)
+        security = classes.get(class_name) if isinstance(class_name, str) else None
         if security is None:
-            problems.field(where, f"class {class_name!r} is not a class of this deal")
+            problems.field(where, f"class {_shown(class_name)} is not a class of this deal")
             continue
-        if face and face % security.denomination_cents:
+        # A refused denomination is kept as 0 so the other problems are still found.
+        if face and security.denomination_cents and face % security.denomination_cents:
             problems.field(where, f"face {item.get('face')} is not a multiple of class {class_name}'s denomination")
         held[class_name] += face
         holdings.append(HoldingSpec(code, str(name)[:200], class_name, face))

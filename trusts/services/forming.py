@@ -7,6 +7,7 @@ holder streams are appended in one transaction.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -25,13 +26,23 @@ from trusts.models import Holder, PoolLoan, SecurityClass, Trust, register_strea
 def deal_file_form(*, raw: bytes, acting_user=None) -> Trust:
     """Form the trust a deal file describes; raises DealRejected listing every problem."""
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise DealRejected([f"the deal file is not valid UTF-8 JSON: {error}"]) from None
+        data = json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_object_once)
+    except ValueError as error:  # bad UTF-8, bad JSON, or an integer of more than 4,300 digits
+        raise DealRejected([f"the deal file is not valid UTF-8 JSON: {str(error)[:200]}"]) from None
+    except RecursionError:
+        raise DealRejected(["the deal file is not valid UTF-8 JSON: nested too deeply"]) from None
     spec, problems = parse_deal(data)
     if problems:
         raise DealRejected(problems)
     return trust_form(spec=spec, acting_user=acting_user)
+
+
+def _object_once(pairs: list[tuple]) -> dict:
+    """A JSON object whose keys each appear once: json.loads would silently keep the last of two."""
+    twice = sorted(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
+    if twice:
+        raise ValueError(f"key {twice[0][:40]!r} appears twice in one object")
+    return dict(pairs)
 
 
 @transaction.atomic
