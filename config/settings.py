@@ -109,10 +109,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# django-axes first: it refuses a locked-out login before any password is checked. Its
-# standalone backend authenticates nobody (ModelBackend does), so force_login still works.
+# django-axes first: it refuses a locked-out login before any password is checked. It
+# authenticates nobody (ModelBackend does), so force_login still works; see config/throttling.py.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "config.throttling.LoginLockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -237,6 +237,7 @@ AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True  # a correct login (not locked out) forgets earlier typos
+AXES_VERBOSE = False  # no banner on every start; lockouts are still logged as warnings
 AXES_COOLOFF_MESSAGE = (
     f"Too many failed logins for this username or from this address: logins are refused for "
     f"{LOGIN_COOLOFF_MINUTES} minutes after the last failed attempt. An administrator can lift it "

@@ -105,6 +105,12 @@ def test_a_correct_login_forgets_earlier_typos(olivia):
         assert admin_login(desk, "olivia", PASSWORD).status_code == 302
 
 
+def test_a_login_without_a_request_is_left_to_the_password_check(olivia):
+    """The test client's login() and a shell pass no request: no address to count, the password decides."""
+    assert Client().login(username="olivia", password=PASSWORD)
+    assert not Client().login(username="olivia", password="wrong-password")
+
+
 def test_a_forged_forwarded_for_header_does_not_escape_the_lockout(olivia):
     """With no trusted proxy (TRUSTED_PROXY_COUNT=0) the address is the connection's, not the client's claim."""
     assert settings.TRUSTED_PROXY_COUNT == 0
