@@ -36,7 +36,7 @@ from tests.soak import trials
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.postgres_only, pytest.mark.soak]
 
-TRIALS = trials(1, 3)
+TRIALS = trials(1, 2)
 CLOSE_POINTS = ("close:appended", "close:started", "close:committed")
 POSTGRES_MODES = ("fast", "immediate")
 TALLY: dict[str, Counter] = defaultdict(Counter)
@@ -83,29 +83,24 @@ def test_a_restart_in_the_middle_of_a_payment_import(service, trial, private_ser
                        tmp_path / "import.log")
     _restart_when_paused(services, service, mode, importing, tmp_path / "import_chunk")
     first = importing.wait(timeout=180)
-    after_first = _facts(env, path)
+    posted_first = _payments_posted(services, env)
     if service == "postgres":
         # The import's connection died with its transaction: it fails, and leaves nothing behind.
         assert first != 0, "the import went on after PostgreSQL restarted under it"
-        assert after_first["payments_posted"] == 0, after_first
+        assert posted_first == 0, f"{posted_first} payments of a failed import were left behind"
     else:
         assert first == 0, (tmp_path / "import.log").read_text()  # an import does not need the broker
-        assert not after_first["file_references_missing"] and after_first["verify_ok"], after_first
-    # Operations run the file again until it goes through; one more run finds every payment already posted.
-    reruns, runs = 0, []
-    while not runs or "; 0 already posted" in runs[-1]:
-        reruns += 1
-        assert reruns <= 3, runs
-        runs.append(_run(["manage.py", "import_payments", str(path)], env).stdout)
+    # Operations run the same file again: it posts what is missing and nothing twice (by bank reference).
+    rerun = _run(["manage.py", "import_payments", str(path)], env).stdout
+    rows = len(file_references(text))
+    assert f"posted {rows - posted_first} payment(s) (0 payoff(s)); {posted_first} already posted" in rerun, rerun
     found = _facts(env, path)
-    assert f"posted 0 payment(s) (0 payoff(s)); {len(file_references(text))} already posted" in runs[-1], runs
-    assert found["payments_posted"] == len(file_references(text)), found
+    assert found["payments_posted"] == rows, found
     assert not found["file_references_missing"] and not found["payments_not_in_file"], found
     assert not found["references_posted_twice"] and found["verify_ok"], found
     counts = TALLY[f"{service} restarted during a payment import"]
     counts["trials"] += 1
     counts[f"first_run_{'failed_nothing_posted' if first else 'completed'}"] += 1
-    counts["reruns"] += reruns - 1
     counts["posted_exactly_once"] += 1
     if service == "postgres":
         counts[f"mode_{mode}"] += 1
@@ -124,9 +119,10 @@ def test_a_restart_in_the_middle_of_a_close(service, trial, private_services, fe
         _enqueue_close(env)
         _restart_when_paused(services, service, mode, worker, tmp_path / point.replace(":", "_"))
         _wait_until_closed(services, env, worker, tmp_path)
-        # The worker is still serving: a duplicate close sent now is consumed and pays nothing.
-        _enqueue_close(env)
-        _wait_until_closed(services, env, worker, tmp_path)
+        if service == "redis":
+            # The worker found the new Redis: a duplicate close sent now is consumed, and pays nothing.
+            _enqueue_close(env)
+            _wait_until_closed(services, env, worker, tmp_path)
     finally:
         _stop(worker)
     problems = paid_exactly_once_problems(_facts(env))
@@ -135,6 +131,7 @@ def test_a_restart_in_the_middle_of_a_close(service, trial, private_services, fe
     counts["trials"] += 1
     counts[f"at_{point}"] += 1
     counts["paid_exactly_once"] += 1
+    counts["task_retries"] += (tmp_path / "worker.log").read_text().count(" retry: Retry in")
     counts["seconds_max"] = max(counts["seconds_max"], round(time.monotonic() - started))
 
 
@@ -167,6 +164,11 @@ def _run(args: list[str], env: dict, timeout: float = 300) -> subprocess.Complet
 def _start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=open(log, "ab"),
                             stderr=subprocess.STDOUT)
+
+
+def _payments_posted(services, env: dict) -> int:
+    database = env["DATABASE_URL"].rsplit("/", 1)[1]
+    return services.sql("SELECT count(*) FROM ledger_event WHERE event_type = 'PaymentPosted'", database)[0][0]
 
 
 def _enqueue_close(env: dict) -> None:

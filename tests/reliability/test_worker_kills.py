@@ -42,8 +42,8 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.soak, pytest.mark.django_db
 CLOSE_KILL_POINTS = ("month-end:enqueued", "close:started", "close:appended", "close:committed")
 _INSIDE_THE_CLOSE = ("close:started", "close:appended")
 SEED = int(os.environ.get(SEED_VARIABLE) or random.SystemRandom().randrange(1_000_000))
-CLOSE_TRIALS = trials(2, 10)
-IMPORT_TRIALS = trials(1, 4)
+CLOSE_TRIALS = trials(2, 8)
+IMPORT_TRIALS = trials(1, 3)
 TALLY = {"close": Counter(), "close_ok": 0, "close_seconds": [], "import": Counter(), "import_ok": 0}
 
 
@@ -108,10 +108,9 @@ def test_an_import_killed_between_chunks_posts_nothing_and_its_rerun_posts_each_
     killed = _manage(["import_payments", str(path)], {ENVIRONMENT_VARIABLE: "import:chunk", **_log(tmp_path)})
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert not Event.objects.filter(event_type="PaymentPosted").exists(), "a killed import left payments behind"
-    for _ in range(2):  # the rerun posts the file; a third run finds every payment already posted
-        done = _manage(["import_payments", str(path)], {})
-        assert done.returncode == 0, done.stderr
-    assert f"posted 0 payment(s) (0 payoff(s)); {len(file_references(text))} already posted" in done.stdout
+    done = _manage(["import_payments", str(path)], {})  # operations run the same file again
+    assert done.returncode == 0, done.stderr
+    assert f"posted {len(file_references(text))} payment(s) (0 payoff(s)); 0 already posted" in done.stdout
     found = facts(text)
     assert found["payments_posted"] == len(file_references(text))
     assert not found["file_references_missing"] and not found["payments_not_in_file"]
