@@ -305,8 +305,22 @@ def payment_return(*, loan_number: str, reference: str, returned_on: date, reaso
     """
     reference, reason, fee = _return_terms(loan_number, reference, returned_on, reason, fee_cents)
     names = _signatories(requested_by=requested_by, acting_user=acting_user)
-    return with_retries(**_busy(loan_number), attempt=lambda: _return_once(
-        _returnable(loan_number, reference, returned_on), returned_on, reason, fee, acting_user, names))
+
+    def attempt() -> ReturnResult:
+        # The position first, then the checks: a return recorded after this read moves the loan's
+        # version, so this append conflicts, not the one computed on a position it already changed.
+        position = LoanPosition.objects.filter(loan_id=loan_number).first()
+        original = _returnable(loan_number, reference, returned_on)
+        return _return_once(original, _returnable_position(original, position), returned_on, reason, fee,
+                            acting_user, names)
+
+    try:
+        return with_retries(attempt, **_busy(loan_number))
+    except IdempotencyConflict:
+        # Another writer returned this payment (for another reason or fee) between our check and our
+        # append: refuse as a return asked for afterwards is refused, "already returned", naming it.
+        _returnable(loan_number, reference, returned_on)
+        raise
 
 
 def payment_return_check(*, loan_number: str, reference: str, returned_on: date, reason: str,
@@ -370,11 +384,10 @@ def _returnable(loan_number: str, reference: str, returned_on: date) -> Recorded
     return original
 
 
-def _return_once(original: RecordedEvent, returned_on: date, reason: str, fee: int, acting_user,
-                 names: dict[str, str | None]) -> ReturnResult:
+def _return_once(original: RecordedEvent, position: LoanPosition, returned_on: date, reason: str, fee: int,
+                 acting_user, names: dict[str, str | None]) -> ReturnResult:
     loan = original.payload["loan_number"]
     reference = original.payload["reference"]
-    position = _returnable_position(original)
     after = _position_without(position, original, fee)
     lines = [PostingLine(p.account, -p.amount_cents) for p in original.postings]
     if fee:
@@ -391,10 +404,10 @@ def _return_once(original: RecordedEvent, returned_on: date, reason: str, fee: i
     return ReturnResult(loan_number=loan, reference=reference, event=recorded[0], fee_cents=fee)
 
 
-def _returnable_position(original: RecordedEvent) -> LoanPosition:
-    """The loan's position, if the loan is still open to have a payment returned."""
+def _returnable_position(original: RecordedEvent, position: LoanPosition | None = None) -> LoanPosition:
+    """The loan's position (as read by the caller, or now), if the loan is still open to have a payment returned."""
     loan, reference = original.payload["loan_number"], original.payload["reference"]
-    position = LoanPosition.objects.filter(loan_id=loan).first()
+    position = position or LoanPosition.objects.filter(loan_id=loan).first()
     if position is None:
         raise UnknownLoan(loan)
     if position.is_closed:

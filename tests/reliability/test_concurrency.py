@@ -33,7 +33,8 @@ from remittance.tasks import close_period_task
 from servicing import accounts
 from servicing.errors import LoanClosed, ServicingError
 from servicing.models import LoanPosition, LoanStatus, loan_stream
-from servicing.services.collections import DuplicateReference, payment_post, payment_return
+from servicing.services import collections as collections_service
+from servicing.services.collections import DuplicateReference, PaymentRefused, payment_post, payment_return
 from servicing.services.payoff import payoff_quote_get
 from tests.integration.servicing.tapes import board
 from tests.integration.trusts.deals import TRUST, form, seed_deal
@@ -69,7 +70,11 @@ def _february(rng: random.Random) -> date:
 
 def _payment_plan(rng: random.Random, loan: str, threads: int, round_no: int) -> list[dict]:
     """What the contenders of one round do: regular payments, duplicates, perhaps payoffs, and one return."""
-    plan = [{"kind": "return", "loan": loan, "reference": f"R{round_no}-0", "fee": rng.choice([0, 2_500])}]
+    plan = [{"kind": "return", "loan": loan, "reference": f"R{round_no}-0", "fee": rng.choice([0, 2_500]),
+             "reason": "NSF"}]
+    if rng.random() < 0.5:
+        # The bank's return file and an operator returning the same payment at once, for different reasons.
+        plan.append({**plan[0], "reason": "stopped payment", "fee": 2_500 - plan[0]["fee"]})
     payoffs = rng.choice([0, 0, 1, 2])
     for n in range(payoffs):
         on = _february(rng)
@@ -95,7 +100,7 @@ def _payment_plan(rng: random.Random, loan: str, threads: int, round_no: int) ->
 def _pay_or_return(step: dict):
     if step["kind"] == "return":
         return payment_return(loan_number=step["loan"], reference=step["reference"], returned_on=date(2026, 2, 28),
-                              reason="NSF", fee_cents=step["fee"])
+                              reason=step["reason"], fee_cents=step["fee"])
     return payment_post(loan_number=step["loan"], amount_cents=step["amount"], received_on=step["received_on"],
                         reference=step["reference"])
 
@@ -108,9 +113,38 @@ def _refusal_is_clear(step: dict, refusal: Exception, paid_off: bool) -> bool:
     if isinstance(refusal, LoanClosed):
         return paid_off and text == f"loan {step['loan']} is paid off; it takes no more payments"
     if step["kind"] == "return":
-        return paid_off and text.startswith(f"loan {step['loan']} is paid off since payment {step['reference']}")
+        return (paid_off and text.startswith(f"loan {step['loan']} is paid off since payment {step['reference']}")
+                or text.startswith(f"loan {step['loan']}: payment {step['reference']} was already returned on "))
     # Not LoanBusy: N racers can make a payment lose at most N - 1 rounds, fewer than its attempts.
     return False
+
+
+@pytest.mark.parametrize("gap", ["_returnable_position", "_return_once"])
+def test_a_payment_returned_by_another_writer_mid_return_is_refused_as_already_returned(monkeypatch, gap):
+    """Two returns of one payment for different reasons: the one that finds the other recorded is refused cleanly.
+
+    The racing rounds above hit this only by luck, so here the other return is made to commit exactly in a
+    gap: after this one checked that the payment was not returned yet, before it read the loan's position
+    (_returnable_position) or before it appended (_return_once). Either way the answer is "already returned",
+    never a ledger error nor "later activity used money it provided".
+    """
+    board({"loan_number": "Q0001"})
+    payment_post(loan_number="Q0001", amount_cents=INSTALLMENT_CENTS, received_on=date(2026, 2, 1), reference="Q-1")
+    real_step, other = getattr(collections_service, gap), []
+
+    def step_after_another_return(*args, **kwargs):
+        if not other:
+            other.append("started")
+            race(lambda _: payment_return(loan_number="Q0001", reference="Q-1", returned_on=date(2026, 2, 20),
+                                          reason="stopped payment"), [None], refusals=())
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(collections_service, gap, step_after_another_return)
+    with pytest.raises(PaymentRefused, match=r"^loan Q0001: payment Q-1 was already returned on 2026-02-20 "):
+        payment_return(loan_number="Q0001", reference="Q-1", returned_on=date(2026, 2, 20), reason="NSF")
+    returned = Event.objects.filter(stream=loan_stream("Q0001"), event_type="PaymentReturned")
+    assert [e.payload["reason"] for e in returned] == ["stopped payment"]
+    _verified()
 
 
 def _check_loan_after_race(loan: str, plan: list[dict], outcomes, tally: Counter) -> None:
@@ -132,6 +166,9 @@ def _check_loan_after_race(loan: str, plan: list[dict], outcomes, tally: Counter
         else:
             tally[f"{step['kind']}s refused"] += 1
             assert _refusal_is_clear(step, outcome.refusal, paid_off), (step, outcome.refusal)
+    # A payment is returned once, however many ask for it at the same time.
+    returned = [e for e in events if e.event_type == "PaymentReturned"]
+    assert len(returned) == sum(o.accepted for o in outcomes if o.argument["kind"] == "return") <= 1
     _check_each_reference_once(plan, outcomes, by_key)
     _check_nothing_after_payoff(events)
     _check_balance_and_cash(loan, plan, outcomes, events, position)
