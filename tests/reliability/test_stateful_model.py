@@ -60,8 +60,8 @@ from trusts.services.register import holding_transfer
 
 pytestmark = [pytest.mark.soak, pytest.mark.django_db]
 
-EXAMPLES = trials(6, 50)
-STEPS = trials(15, 30)
+EXAMPLES = trials(8, 30)
+STEPS = trials(20, 30)
 SEED_LOANS = [f"L{i:03d}" for i in range(1, 11)]
 PERIODS_OPEN = 10  # the first collection period is this many months before today's: up to 10 closes
 
@@ -505,6 +505,10 @@ class BackOffice(RuleBasedStateMachine):
             assert balances.get(accounts.principal(number), 0) == loan.balance_cents
             assert (position.status == LoanStatus.PAID_OFF) == loan.paid_off
         assert balances.get(accounts.CUSTODIAL_CASH, 0) == book.custodial_cents, "custodial cash != money in - out"
+        keyed = Counter(key.split(":", 1)[0] for key in Event.objects.filter(idempotency_key__isnull=False)
+                        .values_list("idempotency_key", flat=True))
+        assert keyed["payment"] == len(book.payments), "payments recorded differ from payments accepted"
+        assert keyed["return"] == sum(p.returned for p in book.payments.values())
         register = Register()
         for name, holder, day, face in HoldingMovement.objects.values_list(
                 "security_class__name", "holder__code", "settlement_date", "face_cents"):
