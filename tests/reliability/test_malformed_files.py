@@ -157,7 +157,7 @@ def _accepted_as_meant(case: Case, result, before: dict) -> None:
 
 
 SETTINGS = settings(
-    max_examples=trials(40, 1000), deadline=None, database=None, derandomize=False,
+    max_examples=trials(40, 300), deadline=None, database=None, derandomize=False,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large,
                            HealthCheck.large_base_example],
 )
