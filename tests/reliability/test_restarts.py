@@ -36,7 +36,7 @@ from tests.soak import trials
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.postgres_only, pytest.mark.soak]
 
-TRIALS = trials(1, 2)
+TRIALS = trials(1, 3)
 CLOSE_POINTS = ("close:appended", "close:started", "close:committed")
 POSTGRES_MODES = ("fast", "immediate")
 TALLY: dict[str, Counter] = defaultdict(Counter)
