@@ -336,15 +336,19 @@ class BackOffice(RuleBasedStateMachine):
     # --- the register -------------------------------------------------------------------------------
 
     @rule(class_index=st.integers(0, 1), sender=st.integers(0, 9), receiver=st.integers(0, 9),
-          bonds=st.integers(1, 450), odd=st.sampled_from((False, False, False, True)),
-          settle=st.integers(0, 45), trade_back=st.integers(-2, 3))
-    def transfer(self, class_index, sender, receiver, bonds, odd, settle, trade_back):
+          bonds=st.one_of(st.integers(1, 60), st.integers(61, 450)), odd=st.sampled_from((False, False, False, True)),
+          settle=st.integers(0, 45), trade_back=st.sampled_from((0, 1, 2, 3, -1)),
+          anyone=st.sampled_from((False, False, True)))
+    def transfer(self, class_index, sender, receiver, bonds, odd, settle, trade_back, anyone):
         """Bonds change hands; a transfer the seller cannot cover (now or later) is refused."""
         self._step("transfer")
         book = self.book
         class_name = sorted(book.class_faces)[class_index % len(book.class_faces)]
         holders = book.holders
-        seller, buyer = holders[sender % len(holders)], holders[receiver % len(holders)]
+        # Mostly a seller who holds some of the class; sometimes anyone (who may hold none of it).
+        sellers = [h for h in holders if book.register.held(class_name, h, date.max) > 0]
+        sellers = holders if anyone or not sellers else sellers
+        seller, buyer = sellers[sender % len(sellers)], holders[receiver % len(holders)]
         face = bonds * book.denominations[class_name] + (book.denominations[class_name] // 2 if odd else 0)
         settlement = book.open_period.first_day + timedelta(days=settle)
         trade = settlement - timedelta(days=trade_back)
