@@ -15,12 +15,25 @@ from collections.abc import Iterator, Sequence
 FORMULA_STARTS = ("=", "+", "-", "@")
 # Columns named in a header problem; a header of 100,000 unknown columns is counted, not listed.
 LISTED_COLUMNS = 10
+UTF16_WITHOUT_BOM = "the header holds NUL bytes: is the file UTF-16 without a BOM? Save it as UTF-8"
+
+
+def _utf16_without_bom(raw: bytes) -> bool:
+    """Every other byte of the first line NUL: UTF-16 text of a header (ASCII column names) with no BOM.
+
+    Checked before decoding, so such a file is named for what it is rather than
+    for the first non-ASCII character that happens not to be valid UTF-8.
+    """
+    head = raw[:64]
+    return len(head) >= 8 and (head[1::2].count(0) == len(head[1::2]) or head[0::2].count(0) == len(head[0::2]))
 
 
 def decoded(raw: bytes) -> tuple[str, tuple[int, str] | None]:
     """The file's text (UTF-8, with or without a BOM), or "" and (line, why) it cannot be read."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "", (1, "the file is UTF-16 text; save it as UTF-8")
+    if _utf16_without_bom(raw):
+        return "", (1, UTF16_WITHOUT_BOM)
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as error:
@@ -39,7 +52,7 @@ def column_reader(text: str, columns: Sequence[str]) -> tuple[csv.DictReader, st
     if not any(header):
         return reader, "the file is empty: no header, no rows"
     if any("\x00" in h for h in header):
-        return reader, "the header holds NUL bytes: is the file UTF-16 without a BOM? Save it as UTF-8"
+        return reader, UTF16_WITHOUT_BOM
     missing = [c for c in columns if c not in header]
     extra = [c for c in header if c not in columns]
     counts = Counter(header)
