@@ -234,22 +234,20 @@ def _encoding(draw, d: CsvDraft) -> None:
         d.claim(ROW, row, column)
 
 
-def _huge_number(draw, d: CsvDraft) -> None:
-    row = d.take_row(draw)
-    if row is None:
-        return
-    column = draw(st.sampled_from(d.money_columns))
-    d.set(row, column, draw(st.sampled_from(HUGE_NUMBERS)))
-    d.claim(ROW, row, column)
+def _money_set_to(values: tuple[str, ...]):
+    """A corruption writing one of `values` into a money column of one row."""
+    def corrupt(draw, d: CsvDraft) -> None:
+        row = d.take_row(draw)
+        if row is None:
+            return
+        column = draw(st.sampled_from(d.money_columns))
+        d.set(row, column, draw(st.sampled_from(values)))
+        d.claim(ROW, row, column)
+    return corrupt
 
 
-def _negative(draw, d: CsvDraft) -> None:
-    row = d.take_row(draw)
-    if row is None:
-        return
-    column = draw(st.sampled_from(d.money_columns))
-    d.set(row, column, draw(st.sampled_from(NEGATIVES)))
-    d.claim(ROW, row, column)
+_huge_number = _money_set_to(HUGE_NUMBERS)
+_negative = _money_set_to(NEGATIVES)
 
 
 def _bad_date(draw, d: CsvDraft) -> None:

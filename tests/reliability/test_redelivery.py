@@ -14,7 +14,6 @@
 import signal
 import time
 import uuid
-from datetime import date
 
 import pytest
 from celery.contrib.testing.worker import start_worker

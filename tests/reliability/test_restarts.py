@@ -31,6 +31,7 @@ from ledger.faults import LOG_VARIABLE, PAUSE_DIRECTORY_VARIABLE, PAUSE_VARIABLE
 from tests.figures import FIGURES
 from tests.reliability.private_services import private_services  # noqa: F401  (the fixture)
 from tests.reliability.scenario import AS_OF, PERIOD, TRUST, file_references, paid_exactly_once_problems, payment_file_text
+from tests.reliability.workers import stop
 from tests.soak import trials
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,7 +125,7 @@ def test_a_restart_in_the_middle_of_a_close(service, trial, private_services, fe
             _enqueue_close(env)
             _wait_until_closed(services, env, worker, tmp_path)
     finally:
-        _stop(worker)
+        stop(worker)
     problems = paid_exactly_once_problems(_facts(env))
     assert not problems, f"{service} restarted at {point}: {problems}"
     counts = TALLY[f"{service} restarted during a close"]
@@ -222,12 +223,3 @@ def _closed(services, env: dict) -> bool:
     except Exception:  # the cluster is still starting up
         return False
 
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)

@@ -33,6 +33,7 @@ from tests.figures import FIGURES
 from tests.integration.servicing.tapes import board, seed_rows
 from tests.reliability.scenario import AS_OF, PERIOD, facts, file_references, paid_exactly_once_problems, \
     payment_file_text, seed
+from tests.reliability.workers import drop_leftover_messages, stop
 from tests.soak import trials
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,10 +87,10 @@ def test_a_worker_killed_anywhere_in_the_month_end_leaves_every_holder_paid_once
         try:
             _wait_until_idle()
         finally:
-            _stop(clean)
+            stop(clean)
     finally:
-        _stop(doomed)
-        _drop_leftover_messages()
+        stop(doomed)
+        drop_leftover_messages()
     TALLY["close"][point] += 1
     TALLY["close_seconds"].append(time.monotonic() - killed_at)
     problems = paid_exactly_once_problems(facts())
@@ -170,18 +171,3 @@ def _wait_until_idle(timeout: float = 150) -> None:
                          f"{_broker_counts()}, closed: {PeriodResult.objects.filter(period=PERIOD).exists()})")
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
-
-
-def _drop_leftover_messages() -> None:
-    # A message left unacknowledged would be redelivered into a later test's database.
-    with app.connection_for_write() as conn:
-        conn.default_channel.client.delete("unacked", "unacked_index", "unacked_mutex")
-    app.control.purge()

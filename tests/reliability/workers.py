@@ -95,5 +95,5 @@ def stop(*processes: subprocess.Popen, idle_now: bool = False) -> None:
 def drop_leftover_messages() -> None:
     """Empty this test's broker database of messages, so none lands in a later test's database."""
     with app.connection_for_write() as conn:
-        conn.default_channel.client.delete("unacked", "unacked_index")
+        conn.default_channel.client.delete("unacked", "unacked_index", "unacked_mutex")
     app.control.purge()
