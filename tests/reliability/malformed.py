@@ -214,9 +214,9 @@ def _encoding(draw, d: CsvDraft) -> None:
         d.encoding = "utf-16"
         d.claim(FILE, 1, "utf-16")
     elif how == "utf-16-le":
-        # No BOM: every other byte is NUL, so it decodes as UTF-8 into a header of unknown columns.
+        # No BOM: every other byte of the header is NUL, which the reader names before decoding.
         d.encoding = "utf-16-le"
-        d.claim(HEADER, 1, "utf-16 without a bom")
+        d.claim(FILE, 1, "utf-16 without a bom")
     elif how == "invalid utf-8":
         row = d.take_row(draw)
         if row is None:
