@@ -113,6 +113,7 @@ class CsvDraft:
     untouched: list[int] = field(default_factory=list)  # rows no corruption has used yet
     final_newline: bool = True
     parts: set = field(default_factory=set)
+    edited: set = field(default_factory=set)  # columns another corruption wrote into: never dropped
 
     def line(self, row: int) -> int:
         return row + 2  # the header is line 1
@@ -127,6 +128,7 @@ class CsvDraft:
     def set(self, row: int, column: str, value: str) -> None:
         if column in self.columns:
             self.rows[row][self.columns.index(column)] = value
+            self.edited.add(column)
 
     def get(self, row: int, column: str) -> str:
         # A dropped column reads as empty: the header's problem is then the one reported.
@@ -167,7 +169,10 @@ def _wrong_columns(draw, d: CsvDraft) -> None:
     if not d.reserve("header"):
         return
     how = draw(st.sampled_from(("drop", "rename", "extra", "twice", "reorder and rename")))
-    i = draw(st.integers(0, len(d.columns) - 1))
+    droppable = [k for k, column in enumerate(d.columns) if column not in d.edited]
+    if how == "drop" and not droppable:
+        how = "extra"  # dropping a column another corruption wrote into would take its problem away
+    i = draw(st.sampled_from(droppable)) if how == "drop" else draw(st.integers(0, len(d.columns) - 1))
     name = d.columns[i]
     if how == "drop":
         del d.columns[i]
@@ -175,7 +180,9 @@ def _wrong_columns(draw, d: CsvDraft) -> None:
             del row[i:i + 1]
         d.claim(HEADER, 1, f"missing columns {name}" if i == 0 else name)
     elif how in ("rename", "reorder and rename"):
-        d.columns[i] = draw(st.sampled_from((name + "s", name.upper(), name.replace("_", " "), "")))
+        # Only spellings that differ: "amount" with its underscores replaced is still "amount".
+        d.columns[i] = draw(st.sampled_from(tuple(dict.fromkeys(
+            n for n in (name + "s", name.upper(), name.replace("_", " "), "") if n != name))))
         if how == "reorder and rename":
             d.columns.reverse()
             for row in d.rows:

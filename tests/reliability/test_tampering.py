@@ -44,7 +44,7 @@ from ledger.hashing import content_of, event_hash
 from ledger.records import NewEvent, PostingLine, StreamAppend
 from ledger.services import append, append_batch
 from ledger.verification import verify
-from tests.soak import trials
+from tests.soak import SOAK, trials
 
 pytestmark = [pytest.mark.soak, pytest.mark.django_db(transaction=True)]  # tampering is of committed history
 
@@ -318,7 +318,7 @@ def test_every_tampering_is_detected_and_the_first_bad_event_named(figures):
 
 
 def _try_kind(kind: str, tally: dict) -> None:
-    @settings(max_examples=EXAMPLES_PER_KIND, deadline=None, database=None,
+    @settings(max_examples=EXAMPLES_PER_KIND, deadline=None, database=None, derandomize=not SOAK,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                      HealthCheck.function_scoped_fixture])
     @given(log=logs(), data=st.data())
