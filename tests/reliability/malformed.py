@@ -95,6 +95,14 @@ class Case:
 # --- CSV files (loan tapes and payment files) ------------------------------------------------------------
 
 
+def _first_claim(parts: set, part: str) -> bool:
+    """True, and `part` taken, if no corruption has taken it yet."""
+    if part in parts:
+        return False
+    parts.add(part)
+    return True
+
+
 @dataclass
 class CsvDraft:
     """A CSV file being corrupted: header, rows (lists of text), and how it will be written."""
@@ -136,10 +144,7 @@ class CsvDraft:
 
     def reserve(self, part: str) -> bool:
         """One corruption per part ("decode", "header"), so none hides another's problem."""
-        if part in self.parts:
-            return False
-        self.parts.add(part)
-        return True
+        return _first_claim(self.parts, part)
 
     def state(self):
         return (copy.deepcopy(self.columns), copy.deepcopy(self.rows), len(self.case.claims),
@@ -473,10 +478,7 @@ class DealDraft:
 
     def take(self, part: str) -> bool:
         """Reserve a part of the deal for one corruption, so two never hide each other's problem."""
-        if part in self.used:
-            return False
-        self.used.add(part)
-        return True
+        return _first_claim(self.used, part)
 
     def state(self):
         return (len(self.used), len(self.case.claims), len(self.case.verbatim), self.raw_edit, self.encoding,
