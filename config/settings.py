@@ -142,6 +142,14 @@ STORAGES = {
     },
 }
 
+# --- Business time ------------------------------------------------------------
+# The business clock (ledger/business_time.py) follows the wall clock's local date unless
+# BUSINESS_DATE=YYYY-MM-DD fixes it for a whole process (a test's worker, a rehearsal).
+# Production refuses it (config/checks: a fixed clock there would misdate every fact).
+BUSINESS_DATE = os.environ.get("BUSINESS_DATE") or None
+if BUSINESS_DATE and PRODUCTION:
+    raise ImproperlyConfigured("BUSINESS_DATE fixes the business clock; production follows the real date")
+
 # --- Celery -----------------------------------------------------------------
 # Unset broker: tasks run eagerly in the calling process (the embedded default).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or None
