@@ -19,10 +19,11 @@ from benchmarks.run import Timer, log_rows
 
 def run_all(args) -> dict:
     from django.core.management import call_command
-    from django.utils import timezone
+
+    from ledger import business_time
 
     shape = Shape(args.loans, args.trusts, args.holdings)
-    calendar = BenchCalendar.before(timezone.localdate())
+    calendar = BenchCalendar.before(business_time.today())
     call_command("migrate", verbosity=0)
     out = {"period": str(calendar.period)}
     out["boarding"] = board(shape, calendar, args.file_rows)

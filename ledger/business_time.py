@@ -107,7 +107,7 @@ def require_not_future(what: str, value: object) -> date:
 
 def dated_fact_check(fact: DatedFact) -> date:
     """The rule for every dated money fact: a date, not in the future, and every registered rule holds."""
-    subject = " ".join(part for part in (fact.what, _subject(fact)) if part)
+    subject = _owner(fact) + fact.what
     require_not_future(subject, fact.on)
     for _, rule in _rules:
         problem = rule(fact)
@@ -116,13 +116,14 @@ def dated_fact_check(fact: DatedFact) -> date:
     return fact.on
 
 
-def _subject(fact: DatedFact) -> str:
+def _owner(fact: DatedFact) -> str:
+    """Whose fact it is, as the error message starts: "loan L1: ", "trust T1: "."""
     if fact.loan_number and fact.trust_code:
-        return f"(loan {fact.loan_number}, trust {fact.trust_code})"
+        return f"loan {fact.loan_number} in trust {fact.trust_code}: "
     if fact.loan_number:
-        return f"(loan {fact.loan_number})"
+        return f"loan {fact.loan_number}: "
     if fact.trust_code:
-        return f"(trust {fact.trust_code})"
+        return f"trust {fact.trust_code}: "
     return ""
 
 

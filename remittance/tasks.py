@@ -12,8 +12,8 @@ from datetime import date
 from celery import chain, shared_task, signature
 from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError, transaction
-from django.utils import timezone
 
+from ledger.business_time import parse_as_of
 from ledger.faults import checkpoint
 from remittance.calendar import Period
 from remittance.errors import CloseInProgress, CloseRefused, PeriodAlreadyClosed
@@ -66,8 +66,7 @@ def month_end_close_task(period: str | None = None, as_of: str | None = None) ->
     period defaults to the month before today (the schedule runs early in the next month); as_of
     (ISO date, default today) is the day the closes take as today.
     """
-    today = timezone.localdate()
-    closing = Period.parse(period) if period else Period.containing(today).previous()
+    closing = Period.parse(period) if period else Period.containing(parse_as_of(as_of, what="as_of")).previous()
     last_day = closing.last_day.isoformat()
     workflow = chain(
         # By name: remittance runs servicing's registered tasks without importing their modules.
@@ -86,5 +85,4 @@ def close_due_periods_task(as_of: str | None = None) -> dict:
     month-end missed (a lost message, a worker killed mid-close, a refusal since put right),
     each trust's periods in order; the answer lists what it closed, resumed and held.
     """
-    today = date.fromisoformat(as_of) if as_of else timezone.localdate()
-    return overdue_periods_close(today=today).as_dict()
+    return overdue_periods_close(today=parse_as_of(as_of, what="as_of")).as_dict()

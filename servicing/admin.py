@@ -18,10 +18,10 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from ledger import business_time
 from ledger.admin import ReadOnlyAdmin, html_table, money, money_column
 from ledger.models import Event
 from ledger.selectors import stream_events
@@ -92,7 +92,7 @@ class LoanAdmin(ReadOnlyAdmin):
         p = _position(loan)
         if p is None or p.is_closed:
             return "—"
-        return days_delinquent(next_due_date=p.next_due_date, as_of=timezone.localdate())
+        return days_delinquent(next_due_date=p.next_due_date, as_of=business_time.today())
 
     # ---- the loan's page -------------------------------------------------------------------------
 
@@ -111,7 +111,7 @@ class LoanAdmin(ReadOnlyAdmin):
         p = _position(loan)
         if p is None:
             return "no position (the read model is being rebuilt)"
-        today = timezone.localdate()
+        today = business_time.today()
         rows = [
             ("Status", p.get_status_display()), ("Unpaid principal", money(p.principal_balance_cents)),
             ("Note rate", f"{p.note_rate}%"), ("Monthly P&I", money(p.payment_pi_cents)),

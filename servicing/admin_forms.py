@@ -7,7 +7,8 @@ import base64
 import hashlib
 
 from django import forms
-from django.utils import timezone
+
+from ledger import business_time
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -35,7 +36,7 @@ class UploadForm(forms.Form):
 class TapeUploadForm(UploadForm):
     upload_field = "tape"
     tape = forms.FileField(help_text="CSV loan tape with the columns listed in the README")
-    boarded_on = forms.DateField(initial=timezone.localdate, help_text="boarding date (YYYY-MM-DD)")
+    boarded_on = forms.DateField(initial=business_time.today, help_text="boarding date (YYYY-MM-DD)")
 
 
 class PaymentFileForm(UploadForm):

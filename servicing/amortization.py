@@ -75,6 +75,13 @@ def scheduled_split(*, balance_cents: int, annual_rate_percent: Decimal, payment
     return interest, min(payment_cents - interest, balance_cents)
 
 
+def maturity_date(*, first_payment_date: date, term_months: int) -> date:
+    """The due date of the loan's last installment: no installment falls due after it."""
+    _require_date("first_payment_date", first_payment_date)
+    _require_term(term_months)
+    return first_payment_date + relativedelta(months=term_months - 1)
+
+
 def schedule(
     *, principal_cents: int, annual_rate_percent: Decimal, term_months: int, first_payment_date: date
 ) -> tuple[Installment, ...]:

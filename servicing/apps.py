@@ -7,8 +7,10 @@ class ServicingConfig(AppConfig):
     verbose_name = "Servicing"
 
     def ready(self):
+        from ledger.business_time import register_dated_fact_rule
         from ledger.projections import registry
         from ledger.verification import register_check
+        from servicing.dated_facts import not_before_boarding
         from servicing.projections import LoanPositionProjection, load_handlers
         from servicing.projections.collection_lines import CollectionLineProjection
         from servicing.selectors import loan_positions_match_ledger
@@ -17,3 +19,4 @@ class ServicingConfig(AppConfig):
         registry.register(LoanPositionProjection())
         registry.register(CollectionLineProjection())
         register_check("loan balances equal their ledger accounts", loan_positions_match_ledger)
+        register_dated_fact_rule("not before the loan was boarded", not_before_boarding)

@@ -7,6 +7,10 @@ class ServicingError(Exception):
     """A servicing action was refused; nothing was recorded."""
 
 
+class DateRefused(ServicingError):
+    """A dated fact on a loan whose date the books cannot take (future, before boarding, before a cut-off...)."""
+
+
 class UnknownLoan(ServicingError):
     def __init__(self, loan_number: str):
         super().__init__(f"loan {loan_number} is not boarded")

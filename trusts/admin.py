@@ -23,9 +23,9 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
+from ledger import business_time
 from ledger.admin import ReadOnlyAdmin, html_table, money, money_column
 from ledger.money import round_half_up
 from trusts.admin_forms import HoldingTransferForm
@@ -208,7 +208,7 @@ class TrustAdmin(ReadOnlyAdmin):
 
     @admin.display(description="holders today")
     def holders_panel(self, trust):
-        today = timezone.localdate()
+        today = business_time.today()
         classes = list(trust.classes.order_by("priority", "name"))
         factors = factors_paid_by([c.pk for c in classes], today)
         held = [(c, code, face) for c in classes
@@ -331,7 +331,7 @@ class HolderAdmin(admin.ModelAdmin):
 
     @admin.display(description="holdings")
     def holdings_panel(self, holder):
-        today = timezone.localdate()
+        today = business_time.today()
         faces = dict(HoldingMovement.objects.filter(holder=holder, settlement_date__lte=today)
                      .values("security_class").annotate(face=Sum("face_cents")).filter(~Q(face=0))
                      .values_list("security_class", "face"))

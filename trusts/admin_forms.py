@@ -6,8 +6,8 @@ and on every later day, the denomination, two different holders) is
 trusts.services.register's to decide.
 """
 from django import forms
-from django.utils import timezone
 
+from ledger import business_time
 from ledger.money import MoneyFormatError, cents_from_dollars
 from trusts.models import Holder, SecurityClass
 
@@ -30,8 +30,8 @@ class HoldingTransferForm(forms.Form):
                                     to_field_name="code")
     to_holder = HolderChoiceField(label="to (buyer)", queryset=Holder.objects.order_by("code"), to_field_name="code")
     face = forms.CharField(label="original face", help_text="dollars with cents, e.g. 50000.00")
-    trade_date = forms.DateField(initial=timezone.localdate, help_text="YYYY-MM-DD")
-    settlement_date = forms.DateField(initial=timezone.localdate,
+    trade_date = forms.DateField(initial=business_time.today, help_text="YYYY-MM-DD")
+    settlement_date = forms.DateField(initial=business_time.today,
                                       help_text="YYYY-MM-DD; the holder of record on a record date is paid")
 
     def clean_face(self):

@@ -21,6 +21,7 @@ from datetime import date
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from ledger.business_time import BusinessDateError, require_not_future, today
 from ledger.faults import checkpoint
 from ledger.services import append_batch
 from remittance.calendar import Period, payment_date, record_date
@@ -57,7 +58,7 @@ def period_close(*, trust_code: str, period: str | Period, as_of: date | None = 
     """
     trust = _trust(trust_code)
     period = period if isinstance(period, Period) else _parse(period)
-    close_request_check(trust, period, as_of or timezone.localdate())
+    close_request_check(trust, period, _as_of(as_of))
     _start(trust, period, acting_user)
     checkpoint("close:started")
     try:
@@ -67,6 +68,15 @@ def period_close(*, trust_code: str, period: str | Period, as_of: date | None = 
     except Exception as error:
         _record_failure(trust, period, error)
         raise
+
+
+def _as_of(as_of: date | None) -> date:
+    """The day the close takes as today: the business date, or an earlier day given; never a later one,
+    which would close a period before it ended."""
+    try:
+        return today() if as_of is None else require_not_future("the close's as-of date", as_of)
+    except BusinessDateError as refused:
+        raise CloseRefused(str(refused)) from None
 
 
 def _trust(code: str) -> Trust:
@@ -254,6 +264,7 @@ def overdue_periods_close(*, today: date) -> ReconcilerReport:
     still close. Each close is period_close itself, so a run repeated, redelivered or racing
     the month-end pays nothing twice.
     """
+    today = _as_of(today)
     report = ReconcilerReport(today=today, closed=[], resumed=[], held=[])
     overdue = periods_overdue(today)
     if overdue:

@@ -11,11 +11,12 @@ from datetime import date
 
 from django.db import transaction
 
+from ledger.business_time import BusinessDateError, require_not_future
 from ledger.bulk import insert_rows
 from ledger.records import NewEvent, PostingLine, StreamAppend
 from ledger.services import append_batch
 from servicing import accounts
-from servicing.errors import FileRejected
+from servicing.errors import DateRefused, FileRejected
 from servicing.models import Borrower, Loan, Property, loan_stream
 from servicing.tape import LoanTapeRow, TapeProblem, parse_tape_bytes
 
@@ -65,6 +66,10 @@ def tape_preview(*, raw: bytes) -> tuple[list[LoanTapeRow], list[TapeProblem]]:
 @transaction.atomic
 def loans_board(*, rows: list[LoanTapeRow], problems: list[TapeProblem] = (), boarded_on: date,
                 acting_user=None) -> BoardingResult:
+    try:
+        require_not_future("boarding date", boarded_on)
+    except BusinessDateError as refused:
+        raise DateRefused(str(refused)) from None
     new, clashes = _split_new(rows)
     problems = sorted([*problems, *clashes], key=lambda p: p.line)
     if problems:

@@ -32,8 +32,9 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
+from ledger.business_time import require_not_future
+from ledger.business_time import today as business_today
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
 from ledger.faults import checkpoint
 from ledger.models import Event
@@ -147,7 +148,7 @@ def _payment_request(loan_number, amount_cents, received_on, reference, principa
 def _require_past_date(loan_number: str, name: str, value: object) -> None:
     if not isinstance(value, date) or hasattr(value, "hour"):
         raise PaymentRefused(f"loan {loan_number}: {name} must be a date, got {value!r}")
-    today = timezone.localdate()
+    today = business_today()
     if value > today:
         raise PaymentRefused(f"loan {loan_number}: {name} {value.isoformat()} is in the future "
                              f"(today is {today.isoformat()})")
@@ -481,7 +482,7 @@ class PaymentFileResult:
 
 def payment_file_preview(*, raw: bytes, today: date | None = None) -> PaymentFilePreview:
     """Check every row of a payment file against the file's rules and the ledger; records nothing."""
-    rows, problems = parse_payment_file_bytes(raw, today=today or timezone.localdate())
+    rows, problems = parse_payment_file_bytes(raw, today=today or business_today())
     preview = PaymentFilePreview(problems=list(problems))
     positions = {p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in={r.loan_number for r in rows})
                  .select_related("loan")}
@@ -633,6 +634,7 @@ def autopay_drafts_post(*, as_of: date, acting_user=None) -> AutopayResult:
     purpose: each draft commits on its own (payment_post is atomic), so one
     refused loan does not hold back the others, and a re-run is safe.
     """
+    require_not_future("autopay drafts as of", as_of)
     result = AutopayResult(as_of=as_of)
     due = LoanPosition.objects.filter(loan__autopay=True, status=LoanStatus.ACTIVE, next_due_date__lte=as_of)
     drafted_today = set(Event.objects.filter(idempotency_key__startswith="payment:autopay:", effective_date=as_of)

@@ -47,7 +47,7 @@ from servicing.models import LoanPosition, LoanStatus, loan_stream
 from servicing.payoff import days_30_360
 from servicing.services.delinquency import loan_days_delinquent
 from servicing.services.loan_events import (
-    collections, open_position, position_after, require_status, with_retries,
+    dated_loan_fact, collections, open_position, position_after, require_status, with_retries,
 )
 
 FORECLOSURE_MIN_DAYS = 120  # Regulation X: no first filing until MORE than this many days delinquent
@@ -65,6 +65,7 @@ class DefaultActionRefused(ServicingError):
 @transaction.atomic
 def foreclosure_start(*, loan_number: str, started_on: date, acting_user=None) -> RecordedEvent:
     """Refer the loan to foreclosure (status foreclosure); refused until more than 120 days delinquent."""
+    dated_loan_fact(loan_number, "foreclosure start", started_on)
     def attempt():
         position = open_position(loan_number, action="start foreclosure on")
         require_status(position, action="start foreclosure", allowed=(LoanStatus.ACTIVE,))
@@ -86,6 +87,7 @@ def foreclosure_start(*, loan_number: str, started_on: date, acting_user=None) -
 @transaction.atomic
 def reo_acquire(*, loan_number: str, acquired_on: date, acting_user=None) -> RecordedEvent:
     """Record the property acquired by foreclosure (status reo); only from foreclosure."""
+    dated_loan_fact(loan_number, "REO acquisition", acquired_on)
     def attempt():
         position = open_position(loan_number, action="acquire as REO")
         require_status(position, action="acquire it as REO", allowed=(LoanStatus.FORECLOSURE,))
@@ -182,6 +184,7 @@ def disposition_postings(loan_number: str, split: DispositionSplit) -> tuple[Pos
 def loan_liquidate(*, loan_number: str, liquidated_on: date, gross_proceeds_cents: int, costs_cents: int,
                    acting_user=None) -> RecordedEvent:
     """Record the sale of the property: proceeds split, the loss realized, status liquidated."""
+    dated_loan_fact(loan_number, "liquidation", liquidated_on)
     for name, value in (("gross proceeds", gross_proceeds_cents), ("costs", costs_cents)):
         if type(value) is not int or value < 0:
             raise DefaultActionRefused(loan_number, f"{name} {value!r} must be integer cents of zero or more")
@@ -198,6 +201,7 @@ def loan_liquidate(*, loan_number: str, liquidated_on: date, gross_proceeds_cent
 @transaction.atomic
 def loan_charge_off(*, loan_number: str, charged_off_on: date, acting_user=None) -> RecordedEvent:
     """Write the loan off without a sale: funds held apply, the rest of the principal is a realized loss."""
+    dated_loan_fact(loan_number, "charge-off", charged_off_on)
     def attempt():
         position = open_position(loan_number, action="charge off")
         require_status(position, action="charge it off",

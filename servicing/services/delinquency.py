@@ -15,6 +15,10 @@ Policies:
 - A late charge is assessed only for an installment whose grace period
   ended while we serviced the loan (due date + grace on or after boarding):
   earlier ones were the prior servicer's to assess, and came with the tape.
+- No late charge for an installment after the loan's maturity date: there
+  is none; what is unpaid then is the matured balance.
+- Aging as of a day after the business date is refused (ledger.business_time):
+  a late charge is never assessed ahead of time.
 - Days delinquent are never stored: `loan_days_delinquent` computes them on
   read from the next due date.
 
@@ -31,7 +35,9 @@ from django.db import transaction
 
 from ledger.records import NewEvent, PostingLine
 from ledger.services import append
+from ledger.business_time import require_not_future
 from servicing import accounts
+from servicing.amortization import maturity_date
 from servicing.delinquency import days_delinquent, late_charge_cents, late_charge_due, mba_bucket
 from servicing.errors import UnknownLoan
 from servicing.models import Loan, LoanPosition, LoanStatus, loan_stream
@@ -52,10 +58,14 @@ def late_charge_policy() -> tuple[Decimal, int]:
     return percent, grace
 
 
-def unpaid_due_dates(position: LoanPosition, as_of: date) -> list[date]:
-    """Due dates of the installments still unpaid on `as_of`, oldest first."""
+def unpaid_due_dates(position: LoanPosition, as_of: date, *, maturity: date | None = None) -> list[date]:
+    """Due dates of the installments still unpaid on `as_of`, oldest first, none after the maturity date.
+
+    After maturity there are no more installments to be late on: what is unpaid is the matured balance.
+    """
+    last = as_of if maturity is None else min(as_of, maturity)
     dates, k = [], 0
-    while (due := position.next_due_date + relativedelta(months=k)) <= as_of:
+    while (due := position.next_due_date + relativedelta(months=k)) <= last:
         dates.append(due)
         k += 1
     return dates
@@ -83,6 +93,7 @@ def loans_age(*, as_of: date, acting_user=None) -> AgingResult:
     not hold one long transaction); the idempotency makes a rerun after a
     crash finish the rest without doubling anything.
     """
+    require_not_future("aging as of", as_of)
     result = AgingResult(as_of=as_of)
     active = LoanPosition.objects.filter(status=LoanStatus.ACTIVE).order_by("loan_id")
     for loan_number in list(active.values_list("loan_id", flat=True)):
@@ -94,6 +105,7 @@ def loans_age(*, as_of: date, acting_user=None) -> AgingResult:
 @transaction.atomic
 def loan_age(*, loan_number: str, as_of: date, acting_user=None, result: AgingResult | None = None) -> list:
     """Age one loan on `as_of`; returns the events recorded (none when nothing changed)."""
+    require_not_future(f"aging of loan {loan_number} as of", as_of)
     def attempt():
         position = LoanPosition.objects.filter(loan_id=loan_number).first()
         if position is None:
@@ -137,9 +149,11 @@ def _aging_events(position: LoanPosition, as_of: date) -> list[NewEvent]:
 
 def _late_charge_events(position: LoanPosition, as_of: date) -> list[NewEvent]:
     percent, grace = late_charge_policy()
-    boarded_on = Loan.objects.values_list("boarded_on", flat=True).get(loan_number=position.loan_id)
+    loan = Loan.objects.only("boarded_on", "first_payment_date", "term_months").get(loan_number=position.loan_id)
+    boarded_on = loan.boarded_on
+    maturity = maturity_date(first_payment_date=loan.first_payment_date, term_months=loan.term_months)
     owed = [
-        due for due in unpaid_due_dates(position, as_of)
+        due for due in unpaid_due_dates(position, as_of, maturity=maturity)
         if late_charge_due(due_date=due, as_of=as_of, grace_days=grace)
         and due + timedelta(days=grace) >= boarded_on
     ]

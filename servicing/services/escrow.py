@@ -34,8 +34,8 @@ from datetime import date
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
-from django.utils import timezone
 
+from ledger.business_time import require_not_future, today
 from ledger.models import Event
 from ledger.money import allocate
 from ledger.records import NewEvent, PostingLine
@@ -47,7 +47,8 @@ from servicing.escrow_analysis import EscrowItem as AnalysisItem
 from servicing.escrow_analysis import analyze_escrow
 from servicing.models import EscrowItem, Loan, LoanPosition, LoanStatus, loan_stream
 from servicing.services.loan_events import (
-    apply_after, collections, existing_keys, open_position, position_after, require_status, with_retries,
+    apply_after, collections, dated_loan_fact, existing_keys, open_position, position_after, require_status,
+    with_retries,
 )
 
 
@@ -76,6 +77,7 @@ def escrow_item_add(*, loan_number: str, kind: str, payee: str, annual_amount_ce
     `due_dates` are dates or ISO strings within one year; they recur every year.
     """
     dates = _checked_item(loan_number, kind, payee, annual_amount_cents, due_dates)
+    added_on = dated_loan_fact(loan_number, "escrow item added on", added_on or today())
 
     def attempt():
         position = open_position(loan_number, action="add an escrow item to")
@@ -90,7 +92,7 @@ def escrow_item_add(*, loan_number: str, kind: str, payee: str, annual_amount_ce
                                          due_dates=[d.isoformat() for d in dates])
         append(stream=loan_stream(loan_number), expected_version=position.stream_version, acting_user=acting_user,
                events=[NewEvent(
-                   event_type="EscrowItemAdded", effective_date=added_on or timezone.localdate(),
+                   event_type="EscrowItemAdded", effective_date=added_on,
                    idempotency_key=f"escrow-item:{loan_number}:{kind}",
                    payload={"kind": kind, "payee": item.payee, "annual_amount_cents": annual_amount_cents,
                             "due_dates": item.due_dates,
@@ -161,6 +163,7 @@ def escrow_disburse_due(*, as_of: date, acting_user=None) -> DisbursementResult:
 
     Each loan commits on its own; the idempotency keys make a rerun pay only what is left.
     """
+    require_not_future("escrow disbursement as of", as_of)
     result = DisbursementResult(as_of=as_of)
     loan_numbers = sorted(set(EscrowItem.objects.values_list("loan_id", flat=True)))
     for loan_number in loan_numbers:
@@ -177,6 +180,7 @@ def escrow_disburse_due(*, as_of: date, acting_user=None) -> DisbursementResult:
 @transaction.atomic
 def loan_escrow_disburse_due(*, loan_number: str, as_of: date, acting_user=None) -> list:
     """Pay one loan's escrow installments due on or before `as_of` not paid before; returns the events."""
+    require_not_future(f"escrow disbursement of loan {loan_number} as of", as_of)
     def attempt():
         position = LoanPosition.objects.filter(loan_id=loan_number).first()
         if position is None:
@@ -243,7 +247,7 @@ def escrow_analysis_preview(*, loan_number: str, computation_year_start: date,
                             analyzed_on: date | None = None) -> EscrowAnalysisRecord:
     """What escrow_analysis_run would record today, without recording anything."""
     position = open_position(loan_number, action="analyse the escrow of")
-    payload = _analysis_payload(position, computation_year_start, analyzed_on or timezone.localdate())
+    payload = _analysis_payload(position, computation_year_start, analyzed_on or today())
     return EscrowAnalysisRecord(loan_number=loan_number, payload=payload, recorded=False)
 
 
@@ -251,7 +255,7 @@ def escrow_analysis_preview(*, loan_number: str, computation_year_start: date,
 def escrow_analysis_run(*, loan_number: str, computation_year_start: date, analyzed_on: date | None = None,
                         acting_user=None) -> EscrowAnalysisRecord:
     """Run and record the annual escrow analysis (EscrowAnalyzed), paying any refund; once per year."""
-    analyzed_on = analyzed_on or timezone.localdate()
+    analyzed_on = dated_loan_fact(loan_number, "escrow analysis on", analyzed_on or today())
     key = analysis_key(loan_number, computation_year_start)
 
     def attempt():

@@ -15,9 +15,10 @@ from typing import TypeVar
 
 from django.db import transaction
 
+from ledger.business_time import BusinessDateError, DatedFact, dated_fact_check
 from ledger.errors import ConcurrencyConflict
 from ledger.models import Event
-from servicing.errors import LoanClosed, ServicingError, UnknownLoan
+from servicing.errors import DateRefused, LoanClosed, ServicingError, UnknownLoan
 from servicing.models import LoanPosition, LoanStatus
 from servicing.projections import COLLECTION_KEYS, POSITION_FIELDS, copy_position_after
 
@@ -48,6 +49,15 @@ class WrongLoanStatus(ServicingError):
     def __init__(self, loan_number: str, status: str, action: str, allowed: tuple[str, ...]):
         needed = " or ".join(status_words(s) for s in allowed)
         super().__init__(f"loan {loan_number} is {status_words(status)}; cannot {action} unless it is {needed}")
+
+
+def dated_loan_fact(loan_number: str, what: str, on: object) -> date:
+    """`on` as the date of a fact on the loan, checked by the one business-time rule (ledger.business_time):
+    a date, not after today, and every registered rule (boarding, cut-offs, closed periods) holds."""
+    try:
+        return dated_fact_check(DatedFact(what=what, on=on, loan_number=loan_number))  # type: ignore[arg-type]
+    except BusinessDateError as refused:
+        raise DateRefused(str(refused)) from None
 
 
 def open_position(loan_number: str, *, action: str | None = None) -> LoanPosition:

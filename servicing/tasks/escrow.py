@@ -1,14 +1,12 @@
 """Celery task: the daily escrow disbursement (scheduled by migration 0002 at 07:00)."""
-from datetime import date
-
 from celery import shared_task
-from django.utils import timezone
 
+from ledger.business_time import parse_as_of
 from servicing.services.escrow import escrow_disburse_due
 
 
 @shared_task(name="servicing.disburse_escrow")
 def disburse_escrow_task(as_of: str | None = None) -> dict:
     """Pay escrow installments due on or before as_of (ISO date, default today); safe to run twice."""
-    day = date.fromisoformat(as_of) if as_of else timezone.localdate()
+    day = parse_as_of(as_of, what="as_of")
     return escrow_disburse_due(as_of=day).as_dict()

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
-from django.utils import timezone
 
+from ledger import business_time
 from benchmarks.copy_limit import CopyLimitUnavailable, copy_limit, scratch_schema_exists
 from benchmarks.naive import naive_month
 from benchmarks.portfolio import (
@@ -44,7 +44,7 @@ def _snapshot() -> dict:
 
 def _board_month() -> tuple[BenchCalendar, list[str], dict[str, int]]:
     """Three loans boarded from the benchmark's tape and pooled in one trust; their payments this month."""
-    calendar = BenchCalendar.before(timezone.localdate())
+    calendar = BenchCalendar.before(business_time.today())
     shape = Shape(loans=len(KINDS), trusts=1, holdings=10)
     for raw in tape_chunks(range(shape.loans), calendar, chunk=100):
         tape_board(raw=raw, boarded_on=calendar.boarded_on)

@@ -32,11 +32,11 @@ from math import floor
 import pytest
 from django.db import connection, transaction
 from django.db.models import Sum
-from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 
+from ledger import business_time
 from ledger.models import AccountBalance, Event, Posting
 from ledger.projections import rebuild, registry
 from ledger.verification import verify
@@ -119,7 +119,7 @@ class BackOffice(RuleBasedStateMachine):
     @initialize(shape=st.sampled_from(sorted(SHAPES)))
     def open_the_books(self, shape):
         """Board the seed's ten loans and form the trust over them."""
-        today = timezone.localdate()
+        today = business_time.today()
         first = months_before(Period.containing(today), PERIODS_OPEN)
         boarded_on = first.previous().first_day + timedelta(days=14)
         rows = [{**SEED_ROW, "loan_number": n, "first_payment_date": first.first_day.isoformat()} for n in SEED_LOANS]

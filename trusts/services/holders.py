@@ -7,8 +7,8 @@ holder's stream, so the log still explains the row.
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
+from ledger import business_time
 from ledger.records import NewEvent
 from ledger.services import append
 from trusts.errors import TrustError
@@ -29,7 +29,7 @@ def holder_details_change(*, code: str, name: str, contact: str = "", user=None,
                    "user": holder.user.get_username() if holder.user else None}:
         return holder
     append(stream=f"holder:{code}", expected_version=None, acting_user=acting_user,
-           events=[NewEvent("HolderDetailsChanged", {"code": code, **details}, timezone.localdate())])
+           events=[NewEvent("HolderDetailsChanged", {"code": code, **details}, business_time.today())])
     holder.name, holder.contact, holder.user = name, contact, user
     holder.save(update_fields=["name", "contact", "user"])
     return holder

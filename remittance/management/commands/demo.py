@@ -13,22 +13,20 @@ a loss; and after each month it closes that month for both trusts. It
 prints each trust's periods, the sequential classes' balances, what the
 investor INV-01 was paid, and verifies the ledger.
 
-The demo keeps its own calendar: while it works on a day, the services'
-"today" (`django.utils.timezone.localdate`) is that day, so the year can run
+The demo keeps its own calendar: while it works on a day, the business clock
+(`ledger.business_time.business_day`) is fixed at that day, so the year can run
 ahead of the wall clock and the output never depends on when it is run.
 """
 import json
-from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
-from unittest import mock
 
 from dateutil.relativedelta import relativedelta
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db.models import Sum
-from django.utils import timezone
 
+from ledger.business_time import business_day
 from ledger.money import dollars
 from ledger.money import dollars_grouped as money
 from remittance.calendar import Period
@@ -86,18 +84,6 @@ SEQ_CURTAILMENTS = {("L013", date(2026, 4, 1)): 2_000_000, ("L016", date(2026, 6
                     ("L011", date(2026, 8, 1)): 1_000_000}
 SEQ_PAYER_OFF, SEQ_PAYOFF_MONTH = "L020", date(2026, 10, 1)
 INVESTOR = "INV-01"
-
-
-@contextmanager
-def business_day(day: date):
-    """Run the block as if today were `day` (see the module docstring)."""
-    real = timezone.localdate
-
-    def localdate(value=None, timezone=None):
-        return day if value is None else real(value, timezone)
-
-    with mock.patch("django.utils.timezone.localdate", localdate):
-        yield
 
 
 def month_end(month: date) -> date:

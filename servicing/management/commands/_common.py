@@ -4,6 +4,7 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
+from ledger.business_time import BusinessDateError, require_not_future, today
 from ledger.money import MoneyFormatError, cents_from_dollars
 
 
@@ -21,6 +22,19 @@ def iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise CommandError(f"{text!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def past_date(text: str) -> date:
+    """An ISO date that is not after the business date: what a command records has already happened."""
+    try:
+        return require_not_future("the date", iso_date(text))
+    except BusinessDateError as error:
+        raise CommandError(str(error)) from None
+
+
+def business_today() -> date:
+    """The business date (ledger.business_time), the default of every command's date."""
+    return today()
 
 
 def read_file(path: str) -> bytes:

@@ -1,9 +1,8 @@
 """Board loans from a loan tape CSV (format in the README)."""
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from servicing.errors import FileRejected
-from servicing.management.commands._common import acting_user, iso_date, read_file
+from servicing.management.commands._common import acting_user, business_today, past_date, read_file
 from servicing.services.boarding import tape_board
 
 
@@ -12,14 +11,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("tape", help="path to the loan tape CSV")
-        parser.add_argument("--boarded-on", type=iso_date, help="boarding date (default: today)")
+        parser.add_argument("--boarded-on", type=past_date, help="boarding date (default: today)")
         parser.add_argument("--user", help="username recorded as the acting user")
 
     def handle(self, *args, **options):
         raw = read_file(options["tape"])
         try:
             result = tape_board(
-                raw=raw, boarded_on=options["boarded_on"] or timezone.localdate(),
+                raw=raw, boarded_on=options["boarded_on"] or business_today(),
                 acting_user=acting_user(options["user"]),
             )
         except FileRejected as rejected:

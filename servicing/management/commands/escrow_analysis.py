@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ledger.money import dollars
 from servicing.errors import ServicingError
-from servicing.management.commands._common import acting_user, iso_date
+from servicing.management.commands._common import acting_user, iso_date, past_date
 from servicing.services.escrow import escrow_analysis_preview, escrow_analysis_run
 
 FIGURES = (
@@ -21,7 +21,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("loan", help="loan number")
         parser.add_argument("--year-start", type=iso_date, required=True, help="computation year start, YYYY-MM-DD")
-        parser.add_argument("--analyzed-on", type=iso_date, help="day of the analysis (default: today)")
+        parser.add_argument("--analyzed-on", type=past_date, help="day of the analysis (default: today)")
         parser.add_argument("--preview", action="store_true", help="compute and print only; record nothing")
         parser.add_argument("--user", help="username recorded as the acting user")
 

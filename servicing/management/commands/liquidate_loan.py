@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ledger.money import MoneyFormatError, cents_from_dollars, dollars
 from servicing.errors import ServicingError
-from servicing.management.commands._common import acting_user, iso_date
+from servicing.management.commands._common import acting_user, past_date
 from servicing.services.default import loan_liquidate
 
 SHOWN = (
@@ -29,7 +29,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("loan", help="loan number")
-        parser.add_argument("--liquidated-on", type=iso_date, required=True, help="sale date, YYYY-MM-DD")
+        parser.add_argument("--liquidated-on", type=past_date, required=True, help="sale date, YYYY-MM-DD")
         parser.add_argument("--proceeds", type=cents, required=True, help="gross sale proceeds in dollars")
         parser.add_argument("--costs", type=cents, default=0, help="liquidation costs in dollars (default 0)")
         parser.add_argument("--user", help="username recorded as the acting user")

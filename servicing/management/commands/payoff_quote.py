@@ -2,11 +2,10 @@
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from ledger.money import dollars_grouped
 from servicing.errors import ServicingError
-from servicing.management.commands._common import iso_date
+from servicing.management.commands._common import business_today, iso_date
 from servicing.services.payoff import payoff_quote_lines
 
 
@@ -18,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", type=iso_date, help="payoff date (default: today)")
 
     def handle(self, *args, **options):
-        as_of = options["as_of"] or timezone.localdate()
+        as_of = options["as_of"] or business_today()
         try:
             quote, lines = payoff_quote_lines(loan_number=options["loan"], as_of=as_of)
         except ServicingError as refused:

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ledger.money import dollars
 from servicing.errors import ServicingError
-from servicing.management.commands._common import acting_user, dollars_option, iso_date
+from servicing.management.commands._common import acting_user, dollars_option, past_date
 from servicing.services.collections import payment_post
 
 
@@ -13,7 +13,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--loan", required=True, help="loan number")
         parser.add_argument("--amount", required=True, type=dollars_option("--amount"), help="dollars with cents, e.g. 849.55")
-        parser.add_argument("--received-on", required=True, type=iso_date, help="date received (YYYY-MM-DD)")
+        parser.add_argument("--received-on", required=True, type=past_date, help="date received (YYYY-MM-DD)")
         parser.add_argument("--reference", required=True, help="the bank's reference; posts once")
         parser.add_argument("--principal-only", action="store_true", help="borrower asked: all to principal")
         parser.add_argument("--user", help="username recorded as the acting user")

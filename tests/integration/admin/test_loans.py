@@ -6,8 +6,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
+from ledger import business_time
 from servicing.services.collections import payment_post
 from servicing.services.escrow import escrow_item_add
 from tests.integration.servicing.tapes import board, seed_rows, tape
@@ -33,8 +33,8 @@ def test_the_list_shows_balance_status_days_delinquent_next_due_escrow_and_suspe
     listing = page(admin_client, LIST)
     for heading in ("unpaid balance", "status", "days delinquent", "next due", "escrow", "suspense"):
         assert heading in listing.lower()
-    days_l002 = (timezone.localdate() - date(2026, 2, 1)).days
-    days_l001 = (timezone.localdate() - date(2026, 3, 1)).days
+    days_l002 = (business_time.today() - date(2026, 2, 1)).days
+    days_l001 = (business_time.today() - date(2026, 3, 1)).days
     assert "99,900.45" in listing and "100,000.00" in listing  # L001 after its first installment, L002 unpaid
     assert f"<td class=\"field-days_late\">{days_l002}</td>" in listing
     assert f"<td class=\"field-days_late\">{days_l001}</td>" in listing

@@ -5,8 +5,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
-from django.utils import timezone
 
+from ledger import business_time
 from ledger.models import Event
 from ledger.selectors import account_balance
 from ledger.verification import verify
@@ -116,7 +116,7 @@ def test_bad_input_is_refused_with_its_reason_and_nothing_written(seed_loan, cal
 
 
 def test_a_future_date_and_a_float_amount_are_refused(seed_loan):
-    tomorrow = timezone.localdate() + timedelta(days=1)
+    tomorrow = business_time.today() + timedelta(days=1)
     with pytest.raises(PaymentRefused, match=f"received_on {tomorrow.isoformat()} is in the future"):
         pay(INSTALLMENT, "F1", received_on=tomorrow)
     with pytest.raises(PaymentRefused, match="integer cents"):

@@ -4,8 +4,8 @@ from datetime import date, timedelta
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import timezone
 
+from ledger import business_time
 from ledger.models import Event
 from ledger.verification import verify
 from servicing.errors import FileRejected
@@ -54,7 +54,7 @@ def test_a_good_file_posts_every_row_in_order_and_a_reimport_posts_nothing_twice
 def test_a_file_with_bad_rows_posts_nothing_and_reports_every_one():
     payment_post(loan_number="L003", amount_cents=20_000_000, received_on=date(2026, 2, 1), reference="GONE")
     payment_post(loan_number="L001", amount_cents=84_955, received_on=date(2026, 2, 1), reference="USED")
-    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    tomorrow = (business_time.today() + timedelta(days=1)).isoformat()
     raw = payment_file(
         ("L001", "2026-02-01", "849.55", "OK-1"),
         ("L001", "2026-02-01", "84.555", "B-1"),
@@ -75,7 +75,7 @@ def test_a_file_with_bad_rows_posts_nothing_and_reports_every_one():
         "line 4: amount -1.00 must be more than zero",
         "line 5: amount 0 must be more than zero",
         "line 6: received_on '2026-02-31' is not an ISO date (YYYY-MM-DD)",
-        f"line 7: received_on {tomorrow} is in the future (today is {timezone.localdate().isoformat()})",
+        f"line 7: received_on {tomorrow} is in the future (today is {business_time.today().isoformat()})",
         "line 8: loan NOPE is not boarded",
         "line 9: loan L003 is paid off; it takes no more payments",
         "line 10: reference OK-1 is in the file twice (also line 2)",

@@ -2,7 +2,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from ledger.money import dollars_grouped
-from servicing.management.commands._common import acting_user, iso_date
+from servicing.management.commands._common import acting_user, past_date
 from trusts.errors import TrustError
 from trusts.services.pool import REMOVAL_KINDS, pool_loan_remove
 
@@ -13,7 +13,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--trust", required=True, help="trust code")
         parser.add_argument("--loan", required=True, help="loan number")
-        parser.add_argument("--on", required=True, type=iso_date, help="removal date (YYYY-MM-DD)")
+        parser.add_argument("--on", required=True, type=past_date, help="removal date (YYYY-MM-DD)")
         parser.add_argument("--kind", required=True, choices=REMOVAL_KINDS, help="who buys the loan back")
         parser.add_argument("--reason", required=True, help="why, e.g. the breached representation")
         parser.add_argument("--user", help="username recorded as the acting user")

@@ -1,0 +1,88 @@
+"""The business clock: one today(), fixed only by business_day() or BUSINESS_DATE, and the dated-fact rule."""
+import threading
+from datetime import date, datetime
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from ledger import business_time
+from ledger.business_time import (
+    BusinessDateError, DatedFact, business_day, dated_fact_check, parse_as_of, register_dated_fact_rule,
+    require_not_future, today,
+)
+
+
+def test_today_follows_the_wall_clock_unless_fixed():
+    assert today() == timezone.localdate()
+    with business_day(date(2026, 3, 1)):
+        assert today() == date(2026, 3, 1)
+        with business_day(date(2026, 4, 1)):
+            assert today() == date(2026, 4, 1)
+        assert today() == date(2026, 3, 1)
+    assert today() == timezone.localdate()
+
+
+def test_a_fixed_day_is_seen_by_its_own_thread_only_unless_fixed_for_all():
+    seen = {}
+
+    def look(name):
+        seen[name] = today()
+
+    with business_day(date(2026, 3, 1)):
+        worker = threading.Thread(target=look, args=("thread",))
+        worker.start()
+        worker.join()
+    assert seen["thread"] == timezone.localdate()
+    with business_day(date(2026, 3, 1), all_threads=True):
+        worker = threading.Thread(target=look, args=("all",))
+        worker.start()
+        worker.join()
+    assert seen["all"] == date(2026, 3, 1)
+    assert today() == timezone.localdate()
+
+
+def test_the_setting_fixes_the_clock_for_a_process():
+    with override_settings(BUSINESS_DATE="2026-05-31"):
+        assert today() == date(2026, 5, 31)
+        with business_day(date(2026, 6, 1)):
+            assert today() == date(2026, 6, 1)
+
+
+def test_business_day_takes_only_a_date():
+    with pytest.raises(TypeError):
+        with business_day(datetime(2026, 3, 1, 12, 0)):
+            pass
+
+
+def test_future_dates_and_non_dates_are_refused_naming_what():
+    with business_day(date(2026, 3, 1)):
+        assert require_not_future("received on", date(2026, 3, 1)) == date(2026, 3, 1)
+        with pytest.raises(BusinessDateError, match=r"^received on 2026-03-02 is in the future \(today is 2026-03-01\)$"):
+            require_not_future("received on", date(2026, 3, 2))
+        with pytest.raises(BusinessDateError, match="received on must be a date"):
+            require_not_future("received on", "2026-03-01")
+        with pytest.raises(BusinessDateError, match="must be a date"):
+            require_not_future("received on", datetime(2026, 2, 1, 9, 0))
+
+
+def test_as_of_defaults_to_today_and_refuses_the_future_and_nonsense():
+    with business_day(date(2026, 3, 1)):
+        assert parse_as_of(None) == date(2026, 3, 1)
+        assert parse_as_of("2026-02-28") == date(2026, 2, 28)
+        with pytest.raises(BusinessDateError, match=r"^--as-of 2026-03-02 is in the future"):
+            parse_as_of("2026-03-02")
+        with pytest.raises(BusinessDateError, match=r"^--as-of '2026-02-30' is not a date"):
+            parse_as_of("2026-02-30")
+
+
+def test_registered_rules_are_applied_to_every_dated_fact(monkeypatch):
+    monkeypatch.setattr(business_time, "_rules", [])
+    register_dated_fact_rule("no Sundays", lambda fact: "is a Sunday" if fact.on.weekday() == 6 else None)
+    register_dated_fact_rule("no Sundays", lambda fact: "registered twice")  # once per name
+    with business_day(date(2026, 3, 31)):
+        assert dated_fact_check(DatedFact("payment received", date(2026, 3, 2), loan_number="L1")) == date(2026, 3, 2)
+        with pytest.raises(BusinessDateError, match=r"^loan L1: payment received 2026-03-01: is a Sunday$"):
+            dated_fact_check(DatedFact("payment received", date(2026, 3, 1), loan_number="L1"))
+        with pytest.raises(BusinessDateError, match=r"^trust T1: removal 2026-04-01 is in the future"):
+            dated_fact_check(DatedFact("removal", date(2026, 4, 1), trust_code="T1"))
