@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from ledger.business_time import business_day
 from ledger.models import Event, Posting
 from ledger.projections import differences
 from ledger.selectors import account_balance, balances_under
@@ -24,6 +25,13 @@ from tests.integration.servicing.test_escrow import fund_escrow
 
 pytestmark = pytest.mark.django_db
 L = "L001"
+
+
+@pytest.fixture(autouse=True)
+def _mid_2027():
+    """The loans' defaults run into December 2026: the business clock stands after them."""
+    with business_day(date(2027, 6, 30)):
+        yield
 LATE = 2_998
 
 
