@@ -6,16 +6,37 @@ parts always add up to the whole.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 # Beyond this an amount is a typo or an attack, not a mortgage (10 trillion dollars).
 MAX_ABS_CENTS = 10**15
 
 
-class MoneyFormatError(ValueError):
+class NumberFormatError(ValueError):
+    """A text that should hold a decimal number (an amount, a rate) does not."""
+
+
+class TooManyDecimals(NumberFormatError):
+    """A decimal number written with more places than are kept: refused, never rounded."""
+
+
+class MoneyFormatError(NumberFormatError):
     """A text that should hold an amount of money does not."""
+
+
+# The one grammar for amounts typed by people or written in files: ASCII digits, thousands separators
+# only in their right places, at most two decimals after a '.', an optional leading '-' where the caller
+# takes negatives. No exponent, '+', spaces, decimal comma, NaN or Infinity: Decimal() takes all of
+# those, and "599,55" with the commas deleted was posted as 59,955.00.
+_AMOUNT = re.compile(r"(?P<sign>-?)(?P<whole>[0-9]+|[1-9][0-9]{0,2}(?:,[0-9]{3})+)(?:\.(?P<part>[0-9]+))?")
+# 1,000,000,000,000.00 with a sign is 22 characters; anything much longer is refused unread.
+MAX_AMOUNT_LENGTH = 40
+_DECIMAL_COMMA = re.compile(r"-?[0-9.]*,[0-9]{1,2}")
+_EXPONENT = re.compile(r"-?[0-9.,]*[eE][-+]?[0-9]*")
+_DECIMAL = re.compile(r"(?P<sign>-?)(?P<whole>[0-9]+)(?:\.(?P<part>[0-9]+))?")
 
 
 def round_half_up(value: Decimal) -> int:
@@ -23,25 +44,63 @@ def round_half_up(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def cents_from_dollars(text: str | Decimal | int) -> int:
-    """Parse dollars with at most two decimals ("4995.50") into integer cents.
+def cents_from_dollars(text: str | Decimal | int, *, negative: bool = False) -> int:
+    """Parse dollars with at most two decimals ("4995.50", "4,995.50") into integer cents.
 
-    Never rounds: an amount with fractions of a cent is an error, because a
-    silently rounded input is a silently changed one.
+    The one strict parser of amounts for every input (files, API, commands,
+    admin forms, deal files). Never rounds: an amount with fractions of a
+    cent is an error, because a silently rounded input is a silently changed
+    one. A leading '-' is accepted only when the caller takes negatives
+    (`negative=True`). Decimals and integers from code are checked the same
+    way; floats are refused.
     """
     if isinstance(text, float):
         raise MoneyFormatError("amounts must not be floats; pass a string like '4995.50'")
-    raw = str(text).strip().replace(",", "") if not isinstance(text, Decimal) else text
+    if isinstance(text, bool) or not isinstance(text, (str, Decimal, int)):
+        raise MoneyFormatError(f"{_shown(text)} is not an amount in dollars")
+    if isinstance(text, Decimal):
+        return _cents_from_decimal(text, negative=negative)
+    raw = str(text).strip()
     shown = _shown(text)
-    try:
-        amount = Decimal(raw)
-    except (InvalidOperation, ValueError):
-        raise MoneyFormatError(f"{shown} is not an amount in dollars") from None
+    if len(raw) > MAX_AMOUNT_LENGTH:
+        raise MoneyFormatError(f"{shown} is out of range (too long to be an amount)")
+    match = _AMOUNT.fullmatch(raw)
+    if match is None:
+        raise MoneyFormatError(_why_not_an_amount(raw, shown))
+    if match["sign"] and not negative:
+        raise MoneyFormatError(f"{shown} is negative; the amount must be zero or more")
+    part = match["part"] or ""
+    if len(part) > 2:
+        reason = "has fractions of a cent" if part[2:].strip("0") else "has more than two decimals"
+        raise MoneyFormatError(f"{shown} {reason} (at most two decimals: a whole number of cents)")
+    cents = int(match["whole"].replace(",", "")) * 100 + int(part.ljust(2, "0"))
+    if cents > MAX_ABS_CENTS:
+        raise MoneyFormatError(f"{shown} is out of range")
+    return -cents if match["sign"] else cents
+
+
+def _why_not_an_amount(raw: str, shown: str) -> str:
+    """The reason a text failed the grammar, as precise as a message can cheaply be."""
+    if _DECIMAL_COMMA.fullmatch(raw):
+        return (f"{shown} looks like a decimal comma; write dollars with a '.' before the cents "
+                f"and commas only between thousands, like 1,234.56")
+    if _EXPONENT.fullmatch(raw) and any(c.isdigit() for c in raw):
+        return f"{shown} is not an amount in dollars: write it in full, without an exponent"
+    if "," in raw:
+        return (f"{shown} is not an amount in dollars: commas must separate thousands (1,234,567.89), "
+                f"three digits after each")
+    return f"{shown} is not an amount in dollars (digits with at most two decimals, like 4995.50)"
+
+
+def _cents_from_decimal(amount: Decimal, *, negative: bool) -> int:
+    shown = _shown(amount)
     if not amount.is_finite():
         raise MoneyFormatError(f"{shown} is not an amount in dollars")
     # Checked before multiplying: "1e999999999" * 100 overflows the decimal context (decimal.Overflow).
     if amount.adjusted() > 15:
         raise MoneyFormatError(f"{shown} is out of range")
+    if amount.is_signed() and amount != 0 and not negative:
+        raise MoneyFormatError(f"{shown} is negative; the amount must be zero or more")
     cents = amount * 100
     if cents != cents.to_integral_value():
         raise MoneyFormatError(f"{shown} has fractions of a cent")
@@ -54,6 +113,29 @@ def _shown(text) -> str:
     """The text as an error message quotes it: a 400-digit number is named, not copied out."""
     shown = repr(text)
     return shown if len(shown) <= 60 else f"{shown[:40]}... ({len(str(text))} characters)"
+
+
+def decimal_from_text(text: str | int | Decimal, *, places: int, negative: bool = False) -> Decimal:
+    """A decimal number (a rate, a percentage) with at most `places` decimals, exactly as written.
+
+    The grammar of amounts without thousands separators: ASCII digits, one
+    optional '.', no exponent, sign only where `negative`. More decimals than
+    `places` are refused, never rounded: the column it is stored in keeps
+    `places` decimals and would otherwise round it silently.
+    """
+    if isinstance(text, bool) or not isinstance(text, (str, int, Decimal)):
+        raise NumberFormatError(f"{_shown(text)} is not a decimal number written as a string")
+    raw = format(text, "f") if isinstance(text, Decimal) and text.is_finite() else str(text).strip()
+    match = _DECIMAL.fullmatch(raw) if len(raw) <= MAX_AMOUNT_LENGTH else None
+    if match is None:
+        raise NumberFormatError(f"{_shown(text)} is not a decimal number (digits with an optional '.', "
+                                f"like 6.125; no exponent or spaces)")
+    if match["sign"] and not negative:
+        raise NumberFormatError(f"{_shown(text)} is negative")
+    if len(match["part"] or "") > places:
+        raise TooManyDecimals(f"{_shown(text)} has more than {places} decimals (at most {places} are kept; "
+                                f"it is refused rather than rounded)")
+    return Decimal(raw)
 
 
 def dollars(cents: int) -> str:
