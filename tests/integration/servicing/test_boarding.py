@@ -60,7 +60,7 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_boarded():
         board(*rows)
     reasons = [str(p) for p in rejected.value.problems]
     assert reasons == [
-        "line 3: original_balance -5.00 must be more than zero",
+        "line 3: original_balance: '-5.00' is negative; the amount must be zero or more",
         "line 4: note_rate 'six' is not a percentage like 6.125",
         "line 5: first_payment_date '2026-13-01' is not an ISO date (YYYY-MM-DD)",
         "line 6: property_type 'castle' must be residential or commercial",

@@ -237,7 +237,7 @@ def test_post_payment_command(seed_loan, capsys):
     call_command("post_payment", "--loan", "L001", "--amount", "849.55", "--received-on", "2026-02-01",
                  "--reference", "CMD1")
     assert "already posted" in capsys.readouterr().out
-    with pytest.raises(CommandError, match="got -1.00"):
+    with pytest.raises(CommandError, match="--amount: '-1.00' is negative"):
         call_command("post_payment", "--loan", "L001", "--amount", "-1.00", "--received-on", "2026-02-01",
                      "--reference", "CMD2")
     with pytest.raises(CommandError, match="fractions of a cent"):

@@ -72,7 +72,7 @@ def test_a_file_with_bad_rows_posts_nothing_and_reports_every_one():
         payment_file_import(raw=raw)
     assert [str(p) for p in rejected.value.problems] == [
         "line 3: amount: '84.555' has fractions of a cent",
-        "line 4: amount -1.00 must be more than zero",
+        "line 4: amount: '-1.00' is negative; the amount must be zero or more",
         "line 5: amount 0 must be more than zero",
         "line 6: received_on '2026-02-31' is not an ISO date (YYYY-MM-DD)",
         f"line 7: received_on {tomorrow} is in the future (today is {timezone.localdate().isoformat()})",
