@@ -6,7 +6,6 @@ parts always add up to the whole.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Hashable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -29,14 +28,32 @@ class MoneyFormatError(NumberFormatError):
 
 # The one grammar for amounts typed by people or written in files: ASCII digits, thousands separators
 # only in their right places, at most two decimals after a '.', an optional leading '-' where the caller
-# takes negatives. No exponent, '+', spaces, decimal comma, NaN or Infinity: Decimal() takes all of
-# those, and "599,55" with the commas deleted was posted as 59,955.00.
-_AMOUNT = re.compile(r"(?P<sign>-?)(?P<whole>[0-9]+|[1-9][0-9]{0,2}(?:,[0-9]{3})+)(?:\.(?P<part>[0-9]+))?")
+# takes negatives. No exponent, '+', spaces, decimal comma, NaN or Infinity: Decimal() takes most of
+# those, and "599,55" with the commas deleted was posted as 59,955.00. (Read by hand, not by a regular
+# expression: this module imports only the standard library's decimal and collections.)
 # 1,000,000,000,000.00 with a sign is 22 characters; anything much longer is refused unread.
 MAX_AMOUNT_LENGTH = 40
-_DECIMAL_COMMA = re.compile(r"-?[0-9.]*,[0-9]{1,2}")
-_EXPONENT = re.compile(r"-?[0-9.,]*[eE][-+]?[0-9]*")
-_DECIMAL = re.compile(r"(?P<sign>-?)(?P<whole>[0-9]+)(?:\.(?P<part>[0-9]+))?")
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only, at least one: str.isdigit() alone takes '\u0665' and '\u00b2'."""
+    return bool(text) and text.isascii() and text.isdigit()
+
+
+def _split_number(text: str, *, grouped: bool) -> tuple[bool, str, str] | None:
+    """(negative, whole digits, decimal digits) of a number in the grammar, or None if it is not."""
+    sign = text.startswith("-")
+    body = text[1:] if sign else text
+    whole, dot, part = body.partition(".")
+    if dot and not _digits(part):
+        return None
+    if grouped and "," in whole:
+        first, *groups = whole.split(",")
+        if not (_digits(first) and len(first) <= 3 and first[0] != "0"
+                and all(_digits(g) and len(g) == 3 for g in groups)):
+            return None
+        whole = first + "".join(groups)
+    return (sign, whole, part) if _digits(whole) else None
 
 
 def round_half_up(value: Decimal) -> int:
@@ -64,32 +81,36 @@ def cents_from_dollars(text: str | Decimal | int, *, negative: bool = False) -> 
     shown = _shown(text)
     if len(raw) > MAX_AMOUNT_LENGTH:
         raise MoneyFormatError(f"{shown} is out of range (too long to be an amount)")
-    match = _AMOUNT.fullmatch(raw)
-    if match is None:
+    split = _split_number(raw, grouped=True)
+    if split is None:
         raise MoneyFormatError(_why_not_an_amount(raw, shown))
-    if match["sign"] and not negative:
+    sign, whole, part = split
+    if sign and not negative:
         raise MoneyFormatError(f"{shown} is negative; the amount must be zero or more")
-    part = match["part"] or ""
     if len(part) > 2:
-        reason = "has fractions of a cent" if part[2:].strip("0") else "has more than two decimals"
-        raise MoneyFormatError(f"{shown} {reason} (at most two decimals: a whole number of cents)")
-    cents = int(match["whole"].replace(",", "")) * 100 + int(part.ljust(2, "0"))
+        raise MoneyFormatError(f"{shown} has fractions of a cent" if part[2:].strip("0")
+                               else f"{shown} has more than two decimals (a whole number of cents)")
+    cents = int(whole) * 100 + int(part.ljust(2, "0"))
     if cents > MAX_ABS_CENTS:
         raise MoneyFormatError(f"{shown} is out of range")
-    return -cents if match["sign"] else cents
+    return -cents if sign else cents
 
 
 def _why_not_an_amount(raw: str, shown: str) -> str:
     """The reason a text failed the grammar, as precise as a message can cheaply be."""
-    if _DECIMAL_COMMA.fullmatch(raw):
+    body = raw.removeprefix("-")
+    before, comma, cents = body.rpartition(",")
+    # "599,55", "1.234,56", "1,000,000,00": one or two digits after the last comma, well-formed before it.
+    if comma and _digits(cents) and len(cents) <= 2 and (
+            set(before) <= set("0123456789.") or _split_number(before, grouped=True) is not None):
         return (f"{shown} looks like a decimal comma; write dollars with a '.' before the cents "
                 f"and commas only between thousands, like 1,234.56")
-    if _EXPONENT.fullmatch(raw) and any(c.isdigit() for c in raw):
+    if any(c in body for c in "eE") and set(body) <= set("0123456789.,eE+-") and any(c.isdigit() for c in body):
         return f"{shown} is not an amount in dollars: write it in full, without an exponent"
     if "," in raw:
         return (f"{shown} is not an amount in dollars: commas must separate thousands (1,234,567.89), "
                 f"three digits after each")
-    return f"{shown} is not an amount in dollars (digits with at most two decimals, like 4995.50)"
+    return f"{shown} is not an amount in dollars"
 
 
 def _cents_from_decimal(amount: Decimal, *, negative: bool) -> int:
@@ -126,13 +147,14 @@ def decimal_from_text(text: str | int | Decimal, *, places: int, negative: bool 
     if isinstance(text, bool) or not isinstance(text, (str, int, Decimal)):
         raise NumberFormatError(f"{_shown(text)} is not a decimal number written as a string")
     raw = format(text, "f") if isinstance(text, Decimal) and text.is_finite() else str(text).strip()
-    match = _DECIMAL.fullmatch(raw) if len(raw) <= MAX_AMOUNT_LENGTH else None
-    if match is None:
+    split = _split_number(raw, grouped=False) if len(raw) <= MAX_AMOUNT_LENGTH else None
+    if split is None:
         raise NumberFormatError(f"{_shown(text)} is not a decimal number (digits with an optional '.', "
                                 f"like 6.125; no exponent or spaces)")
-    if match["sign"] and not negative:
+    sign, _, part = split
+    if sign and not negative:
         raise NumberFormatError(f"{_shown(text)} is negative")
-    if len(match["part"] or "") > places:
+    if len(part) > places:
         raise TooManyDecimals(f"{_shown(text)} has more than {places} decimals (at most {places} are kept; "
                                 f"it is refused rather than rounded)")
     return Decimal(raw)

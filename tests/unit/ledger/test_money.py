@@ -39,6 +39,7 @@ def test_a_minus_only_where_the_caller_takes_negatives():
     ("NaN", "not an amount"), ("Infinity", "not an amount"), ("-Infinity", "not an amount"), ("", "not an amount"),
     # The independent trial's findings: a decimal comma posted as thousands, bad grouping, an exponent.
     ("599,55", "looks like a decimal comma"), ("1.234,56", "looks like a decimal comma"),
+    ("1,000,000,00", "looks like a decimal comma"), ("-599,5", "looks like a decimal comma"),
     ("1,0,0.00", "commas must separate thousands"), ("12,34.00", "commas must separate thousands"),
     (",5", "decimal comma"), ("1,,000", "commas must separate thousands"), ("0,123.00", "commas must separate"),
     ("1,000,00.00", "commas must separate thousands"), ("1000,000.00", "commas must separate thousands"),
