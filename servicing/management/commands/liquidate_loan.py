@@ -23,8 +23,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("loan", help="loan number")
         parser.add_argument("--liquidated-on", type=iso_date, required=True, help="sale date, YYYY-MM-DD")
-        parser.add_argument("--proceeds", type=dollars_option("--proceeds"), required=True, help="gross sale proceeds in dollars")
-        parser.add_argument("--costs", type=dollars_option("--costs"), default=0, help="liquidation costs in dollars (default 0)")
+        parser.add_argument("--proceeds", type=dollars_option("--proceeds"), required=True,
+                            help="gross sale proceeds in dollars")
+        parser.add_argument("--costs", type=dollars_option("--costs"), default=0,
+                            help="liquidation costs in dollars (default 0)")
         parser.add_argument("--user", help="username recorded as the acting user")
 
     def handle(self, *args, **options):
