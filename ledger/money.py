@@ -1,6 +1,8 @@
-"""Money primitives shared by every app: integer cents, rounding, exact splits.
+"""Money primitives shared by every app: integer cents, parsing, rounding, exact splits.
 
-Amounts are integer cents everywhere. Rounding happens once, at a stated
+Amounts are integer cents everywhere; `cents_from_dollars` is the one strict
+parser of amounts written by people or files, `decimal_from_text` its
+counterpart for rates kept with a fixed number of places. Rounding happens once, at a stated
 place, half-up to the cent; splits use the largest-remainder method so the
 parts always add up to the whole.
 """
