@@ -147,7 +147,7 @@ def _class_table(projection: Projection, name: str) -> list[str]:
 
 
 def _grouped(text: str) -> str:
-    return dollars_grouped(cents_from_dollars(text))
+    return dollars_grouped(cents_from_dollars(text, negative=True))
 
 
 def _text(value) -> str:

@@ -1,7 +1,9 @@
 """Serializer fields for the house formats: money as dollar strings, factors and rates as decimal strings.
 
 Inside, money is integer cents; in JSON it is a string of dollars with two
-decimals ("4995.50"). Input is parsed strictly by ledger.money: a number
+decimals ("4995.50"). Input is parsed strictly by ledger.money (the one
+parser of amounts: thousands separators only where they belong, no decimal
+comma, no exponent; a refusal is a 400 naming the field): a number
 (rather than a string) is refused, because 4995.5 as a float has already
 lost the guarantee that it is exact, and fractions of a cent are refused
 rather than rounded.
@@ -38,10 +40,11 @@ class MoneyField(serializers.Field):
         if not isinstance(data, str):
             self.fail("not_a_string")
         try:
-            cents = cents_from_dollars(data)
+            # A leading '-' only where the field takes negatives; "599,55" and "5.9955E+02" never.
+            cents = cents_from_dollars(data, negative=not self.positive)
         except MoneyFormatError as error:
             raise serializers.ValidationError(str(error)) from None
-        if self.positive and cents <= 0:
+        if self.positive and cents == 0:
             raise serializers.ValidationError("The amount must be more than 0.00.")
         return cents
 

@@ -1,21 +1,61 @@
-"""Money primitives shared by every app: integer cents, rounding, exact splits.
+"""Money primitives shared by every app: integer cents, parsing, rounding, exact splits.
 
-Amounts are integer cents everywhere. Rounding happens once, at a stated
+Amounts are integer cents everywhere; `cents_from_dollars` is the one strict
+parser of amounts written by people or files, `decimal_from_text` its
+counterpart for rates kept with a fixed number of places. Rounding happens once, at a stated
 place, half-up to the cent; splits use the largest-remainder method so the
 parts always add up to the whole.
 """
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 # Beyond this an amount is a typo or an attack, not a mortgage (10 trillion dollars).
 MAX_ABS_CENTS = 10**15
 
 
-class MoneyFormatError(ValueError):
+class NumberFormatError(ValueError):
+    """A text that should hold a decimal number (an amount, a rate) does not."""
+
+
+class TooManyDecimals(NumberFormatError):
+    """A decimal number written with more places than are kept: refused, never rounded."""
+
+
+class MoneyFormatError(NumberFormatError):
     """A text that should hold an amount of money does not."""
+
+
+# The one grammar for amounts typed by people or written in files: ASCII digits, thousands separators
+# only in their right places, at most two decimals after a '.', an optional leading '-' where the caller
+# takes negatives. No exponent, '+', spaces, decimal comma, NaN or Infinity: Decimal() takes most of
+# those, and "599,55" with the commas deleted was posted as 59,955.00. (Read by hand, not by a regular
+# expression: this module imports only the standard library's decimal and collections.)
+# 1,000,000,000,000.00 with a sign is 22 characters; anything much longer is refused unread.
+MAX_AMOUNT_LENGTH = 40
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only, at least one: str.isdigit() alone takes '\u0665' and '\u00b2'."""
+    return bool(text) and text.isascii() and text.isdigit()
+
+
+def _split_number(text: str, *, grouped: bool) -> tuple[bool, str, str] | None:
+    """(negative, whole digits, decimal digits) of a number in the grammar, or None if it is not."""
+    sign = text.startswith("-")
+    body = text[1:] if sign else text
+    whole, dot, part = body.partition(".")
+    if dot and not _digits(part):
+        return None
+    if grouped and "," in whole:
+        first, *groups = whole.split(",")
+        if not (_digits(first) and len(first) <= 3 and first[0] != "0"
+                and all(_digits(g) and len(g) == 3 for g in groups)):
+            return None
+        whole = first + "".join(groups)
+    return (sign, whole, part) if _digits(whole) else None
 
 
 def round_half_up(value: Decimal) -> int:
@@ -23,25 +63,67 @@ def round_half_up(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def cents_from_dollars(text: str | Decimal | int) -> int:
-    """Parse dollars with at most two decimals ("4995.50") into integer cents.
+def cents_from_dollars(text: str | Decimal | int, *, negative: bool = False) -> int:
+    """Parse dollars with at most two decimals ("4995.50", "4,995.50") into integer cents.
 
-    Never rounds: an amount with fractions of a cent is an error, because a
-    silently rounded input is a silently changed one.
+    The one strict parser of amounts for every input (files, API, commands,
+    admin forms, deal files). Never rounds: an amount with fractions of a
+    cent is an error, because a silently rounded input is a silently changed
+    one. A leading '-' is accepted only when the caller takes negatives
+    (`negative=True`). Decimals and integers from code are checked the same
+    way; floats are refused.
     """
     if isinstance(text, float):
         raise MoneyFormatError("amounts must not be floats; pass a string like '4995.50'")
-    raw = str(text).strip().replace(",", "") if not isinstance(text, Decimal) else text
+    if isinstance(text, bool) or not isinstance(text, (str, Decimal, int)):
+        raise MoneyFormatError(f"{_shown(text)} is not an amount in dollars")
+    if isinstance(text, Decimal):
+        return _cents_from_decimal(text, negative=negative)
+    raw = str(text).strip()
     shown = _shown(text)
-    try:
-        amount = Decimal(raw)
-    except (InvalidOperation, ValueError):
-        raise MoneyFormatError(f"{shown} is not an amount in dollars") from None
+    if len(raw) > MAX_AMOUNT_LENGTH:
+        raise MoneyFormatError(f"{shown} is out of range (too long to be an amount)")
+    split = _split_number(raw, grouped=True)
+    if split is None:
+        raise MoneyFormatError(_why_not_an_amount(raw, shown))
+    sign, whole, part = split
+    if sign and not negative:
+        raise MoneyFormatError(f"{shown} is negative; the amount must be zero or more")
+    if len(part) > 2:
+        raise MoneyFormatError(f"{shown} has fractions of a cent" if part[2:].strip("0")
+                               else f"{shown} has more than two decimals (a whole number of cents)")
+    cents = int(whole) * 100 + int(part.ljust(2, "0"))
+    if cents > MAX_ABS_CENTS:
+        raise MoneyFormatError(f"{shown} is out of range")
+    return -cents if sign else cents
+
+
+def _why_not_an_amount(raw: str, shown: str) -> str:
+    """The reason a text failed the grammar, as precise as a message can cheaply be."""
+    body = raw.removeprefix("-")
+    before, comma, cents = body.rpartition(",")
+    # "599,55", "1.234,56", "1,000,000,00": one or two digits after the last comma, well-formed before it.
+    if comma and _digits(cents) and len(cents) <= 2 and (
+            set(before) <= set("0123456789.") or _split_number(before, grouped=True) is not None):
+        return (f"{shown} looks like a decimal comma; write dollars with a '.' before the cents "
+                f"and commas only between thousands, like 1,234.56")
+    if any(c in body for c in "eE") and set(body) <= set("0123456789.,eE+-") and any(c.isdigit() for c in body):
+        return f"{shown} is not an amount in dollars: write it in full, without an exponent"
+    if "," in raw:
+        return (f"{shown} is not an amount in dollars: commas must separate thousands (1,234,567.89), "
+                f"three digits after each")
+    return f"{shown} is not an amount in dollars"
+
+
+def _cents_from_decimal(amount: Decimal, *, negative: bool) -> int:
+    shown = _shown(amount)
     if not amount.is_finite():
         raise MoneyFormatError(f"{shown} is not an amount in dollars")
     # Checked before multiplying: "1e999999999" * 100 overflows the decimal context (decimal.Overflow).
     if amount.adjusted() > 15:
         raise MoneyFormatError(f"{shown} is out of range")
+    if amount.is_signed() and amount != 0 and not negative:
+        raise MoneyFormatError(f"{shown} is negative; the amount must be zero or more")
     cents = amount * 100
     if cents != cents.to_integral_value():
         raise MoneyFormatError(f"{shown} has fractions of a cent")
@@ -54,6 +136,30 @@ def _shown(text) -> str:
     """The text as an error message quotes it: a 400-digit number is named, not copied out."""
     shown = repr(text)
     return shown if len(shown) <= 60 else f"{shown[:40]}... ({len(str(text))} characters)"
+
+
+def decimal_from_text(text: str | int | Decimal, *, places: int, negative: bool = False) -> Decimal:
+    """A decimal number (a rate, a percentage) with at most `places` decimals, exactly as written.
+
+    The grammar of amounts without thousands separators: ASCII digits, one
+    optional '.', no exponent, sign only where `negative`. More decimals than
+    `places` are refused, never rounded: the column it is stored in keeps
+    `places` decimals and would otherwise round it silently.
+    """
+    if isinstance(text, bool) or not isinstance(text, (str, int, Decimal)):
+        raise NumberFormatError(f"{_shown(text)} is not a decimal number written as a string")
+    raw = format(text, "f") if isinstance(text, Decimal) and text.is_finite() else str(text).strip()
+    split = _split_number(raw, grouped=False) if len(raw) <= MAX_AMOUNT_LENGTH else None
+    if split is None:
+        raise NumberFormatError(f"{_shown(text)} is not a decimal number (digits with an optional '.', "
+                                f"like 6.125; no exponent or spaces)")
+    sign, _, part = split
+    if sign and not negative:
+        raise NumberFormatError(f"{_shown(text)} is negative")
+    if len(part) > places:
+        raise TooManyDecimals(f"{_shown(text)} has more than {places} decimals (at most {places} are kept; "
+                                f"it is refused rather than rounded)")
+    return Decimal(raw)
 
 
 def dollars(cents: int) -> str:

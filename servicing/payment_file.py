@@ -116,7 +116,7 @@ def _row(line: int, record: dict, today: date) -> PaymentRow:
         raise _Bad(f"amount: {error}") from None
     if amount is None:
         raise _Bad("amount is required (dollars with cents, like 849.55)")
-    if amount <= 0:
+    if amount == 0:  # (a negative amount was refused by the parser, naming the column)
         raise _Bad(f"amount {get['amount']} must be more than zero")
     return PaymentRow(line=line, loan_number=number, received_on=received_on, amount_cents=amount,
                       reference=get["reference"])

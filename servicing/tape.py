@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from ledger.money import MoneyFormatError, cents_from_dollars
+from ledger.money import MoneyFormatError, NumberFormatError, TooManyDecimals, cents_from_dollars, decimal_from_text
 from servicing.amortization import level_payment_cents
 from servicing.csv_files import column_reader, decoded, free_text_problem, records
 from servicing.errors import RowProblem
@@ -23,6 +23,8 @@ TAPE_COLUMNS = (
 LOAN_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 YES = {"true", "yes", "y", "1"}
 NO = {"false", "no", "n", "0", ""}
+# servicing.models keeps note_rate and servicing_fee_rate with 4 decimal places.
+RATE_PLACES = 4
 
 
 TapeProblem = RowProblem  # one shape for every file's bad rows
@@ -131,19 +133,23 @@ def _money(get: dict, name: str, *, positive: bool = False) -> int:
         cents = cents_from_dollars(get[name])
     except MoneyFormatError as error:
         raise _Bad(f"{name}: {error}") from None
-    if cents < 0 or (positive and cents == 0):
-        raise _Bad(f"{name} {get[name]} must be {'more than zero' if positive else 'zero or more'}")
+    if positive and cents == 0:
+        raise _Bad(f"{name} {get[name]} must be more than zero")
     return cents
 
 
 def _rate(get: dict, name: str) -> Decimal:
+    """An annual percentage with at most RATE_PLACES decimals, the places the loan's column keeps."""
     try:
-        rate = Decimal(get[name])
-    except InvalidOperation:
+        rate = decimal_from_text(get[name], places=RATE_PLACES)
+    except TooManyDecimals:
+        raise _Bad(f"{name} {get[name][:40]!r} has more than {RATE_PLACES} decimals, the places {name} is "
+                   f"kept with; it is refused rather than rounded") from None
+    except NumberFormatError:
         raise _Bad(f"{name} {get[name][:40]!r} is not a percentage like 6.125") from None
-    if not rate.is_finite() or not (0 <= rate <= 30) or rate != rate.quantize(Decimal("0.0001")):
-        raise _Bad(f"{name} {get[name][:40]!r} must be a percentage from 0 to 30 with at most 4 decimals")
-    return rate.quantize(Decimal("0.0001"))
+    if not 0 <= rate <= 30:
+        raise _Bad(f"{name} {get[name][:40]!r} must be a percentage from 0 to 30 with at most {RATE_PLACES} decimals")
+    return rate.quantize(Decimal(1).scaleb(-RATE_PLACES))  # exact: it has at most RATE_PLACES decimals
 
 
 def _term(text: str) -> int:

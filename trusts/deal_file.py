@@ -10,10 +10,10 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from ledger.money import MoneyFormatError, cents_from_dollars
+from ledger.money import MoneyFormatError, NumberFormatError, TooManyDecimals, cents_from_dollars, decimal_from_text
 from servicing.csv_files import free_text_problem
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
@@ -30,6 +30,9 @@ DEAL_KEYS = frozenset((
 ))
 CLASS_KEYS = frozenset(("name", "face", "coupon", "principal", "priority", "denomination"))
 HOLDER_KEYS = frozenset(("code", "name", "class", "face"))
+# trusts.models keeps issuer_spread_rate, purchase_price_percent and coupon with 4 decimal places: a
+# value with more would be rounded by the row while the deal's event kept it exact.
+PERCENT_PLACES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,7 @@ def parse_deal(data: Any) -> tuple[DealSpec | None, list[str]]:
     remittance_type = data.get("remittance_type", "actual/actual")
     if remittance_type not in REMITTANCE_TYPES:
         problems.field("remittance_type", f"{_shown(remittance_type)} must be one of {', '.join(REMITTANCE_TYPES)}")
+    overcollateralized = _flag(data, "overcollateralized", problems)
     loans = _loans(data.get("loans"), problems)
     classes = _classes(data.get("classes"), problems)
     holders = _holders(data.get("holders", []), {c.name: c for c in classes}, problems)
@@ -102,7 +106,7 @@ def parse_deal(data: Any) -> tuple[DealSpec | None, list[str]]:
         return None, list(problems)
     return DealSpec(
         **text, **dates, payment_day=payment_day, issuer_spread_rate=spread, remittance_type=remittance_type,
-        purchase_price_percent=price, overcollateralized=bool(data.get("overcollateralized", False)),
+        purchase_price_percent=price, overcollateralized=overcollateralized,
         loans=loans, classes=classes, holders=holders,
     ), []
 
@@ -144,13 +148,27 @@ def _shown(value) -> str:
     return shown if len(shown) <= 60 else f"{shown[:40]}..."
 
 
+def _flag(data, key, problems) -> bool:
+    """A JSON true or false (absent: false). The string "false" is refused: bool("false") is True."""
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        problems.field(key, f"{_shown(value)} must be JSON true or false (without quotes)")
+        return False
+    return value
+
+
 def _percent(raw, where, problems, upper=Decimal(30)) -> Decimal:
-    """A percentage given as a string (or an integer); floats are refused as for money."""
+    """A percentage given as a string (or an integer); floats are refused as for money, and so are more
+    decimals than the column keeps (PERCENT_PLACES), rather than rounded."""
     try:
-        value = Decimal(str(raw)) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else None
-    except InvalidOperation:
+        value = decimal_from_text(raw, places=PERCENT_PLACES)
+    except TooManyDecimals:
+        problems.field(where, f"{_shown(raw)} has more than {PERCENT_PLACES} decimals; {where} is kept with "
+                              f"{PERCENT_PLACES}, and the value is refused rather than rounded")
+        return Decimal(0)
+    except NumberFormatError:
         value = None
-    if value is None or not value.is_finite() or not 0 <= value <= upper:
+    if value is None or not 0 <= value <= upper:
         problems.field(where, f"{_shown(raw)} must be a percentage (a string like \"0.6\") from 0 to {upper}")
         return Decimal(0)
     return value
@@ -162,7 +180,7 @@ def _money(raw, where, problems, *, positive=True) -> int:
     except MoneyFormatError as error:
         problems.field(where, str(error))
         return 0
-    if cents is None or cents < 0 or (positive and cents == 0):
+    if cents is None or (positive and cents == 0):
         problems.field(where, f"{_shown(raw)} must be an amount in dollars as a string, like \"1000.00\", above zero")
         return 0
     return cents

@@ -107,6 +107,10 @@ def test_posting_a_payment(olivia):
     ({"amount": "849.555"}, "amount"),  # fractions of a cent are refused, never rounded
     ({"amount": "0.00"}, "amount"),
     ({"amount": "-5.00"}, "amount"),
+    ({"amount": "599,55"}, "amount"),  # regression: posted as 59,955.00 when commas were deleted
+    ({"amount": "1,0,0.00"}, "amount"),
+    ({"amount": "5.9955E+02"}, "amount"),
+    ({"amount": "8 49.55"}, "amount"),
     ({"received_on": "02/01/2026"}, "received_on"),
     ({"reference": ""}, "reference"),
     ({"status": "paid_off"}, "status"),  # not a field of a payment: refused, not ignored
@@ -118,6 +122,16 @@ def test_bad_payments_are_400_with_the_field_named(olivia, changes, field):
     response = olivia.post("/api/v1/payments/", {**PAYMENT, **changes})
     assert response.status_code == 400, response.content
     assert response.json()["error"]["code"] == "invalid" and field in response.json()["error"]["fields"]
+    assert events("PaymentPosted") == 0
+
+
+def test_a_decimal_comma_is_named_in_the_400(olivia):
+    board(olivia, 1)
+    response = olivia.post("/api/v1/payments/", {**PAYMENT, "amount": "599,55"})
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["fields"]["amount"] == [
+        "'599,55' looks like a decimal comma; write dollars with a '.' before the cents and commas only between "
+        "thousands, like 1,234.56"]
     assert events("PaymentPosted") == 0
 
 

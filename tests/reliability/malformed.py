@@ -41,6 +41,12 @@ INERT_TEXTS = ("Robert'); DROP TABLE servicing_loan;--", "<script>alert('x')</sc
 CONTROL_CHARS = ("\x00", "\x07", "\x08", "\x1b", "\x7f", "\x0b", "\x1f")
 HUGE_NUMBERS = ("1e28", "1" + "0" * 30, "9" * 400, "1e999999999", "1E+400", str(10**400), "-1e999999999")
 NEGATIVES = ("-100000.00", "-0.01", "-1e5", "-5")
+# Amounts Decimal() (or a comma-stripping parser) would take: "599,55" was posted as 59,955.00.
+MALFORMED_AMOUNTS = ("599,55", "1,0,0.00", "5.9955E+02", "12,34.00", ",5", "1,,000.00", "1 000.00", "+5.00",
+                     "\u0665.00", "Infinity", "1.234,56", "0x10")
+# More decimals than are kept: a fraction of a cent, or a rate past the 4 places its column keeps.
+EXTRA_MONEY_DECIMALS = ("100.001", "100.000", "0.0001")
+EXTRA_RATE_DECIMALS = ("6.12345", "6.00001", "0.00005")
 BAD_DATES = ("0000-00-00", "9999-12-31", "2026-02-30", "1900-01-01", "2026-13-01", "2026/02/01", "01/02/2026",
              "2026-02-01T00:00")
 
@@ -77,12 +83,15 @@ class Case:
         never read. A file that cannot be decoded fails once, at its first bad
         byte: any one of its decoding claims is met. A payment file's rows are
         checked against the books together with their own problems; a deal is
-        checked against the books only when the file itself is clean.
+        checked against the books together with their own problems (a loan not
+        boarded is named beside a bad face), the rest of a deal only when the
+        file itself is clean.
         """
         if not self.claims:
             return [], True
         first = min(c.level for c in self.claims)
-        books_with_rows = self.kind == "payment file"
+        # A payment file's rows, and a deal file's loans, are checked against the books with the rest.
+        books_with_rows = self.kind in ("payment file", "deal file")
         if first == ROW and books_with_rows:
             reached = [c for c in self.claims if c.level >= ROW]
         else:
@@ -113,6 +122,7 @@ class CsvDraft:
     text_columns: tuple[str, ...]  # free text (names, addresses, references)
     money_columns: tuple[str, ...]
     date_columns: tuple[str, ...]
+    rate_columns: tuple[str, ...] = ()  # percentages kept with 4 decimals
     id_column: str = "loan_number"
     line_ending: str = "\n"
     bom: bool = False
@@ -260,6 +270,18 @@ def _money_set_to(values: tuple[str, ...]):
 
 _huge_number = _money_set_to(HUGE_NUMBERS)
 _negative = _money_set_to(NEGATIVES)
+_malformed_amount = _money_set_to(MALFORMED_AMOUNTS)
+
+
+def _extra_decimals(draw, d: CsvDraft) -> None:
+    """More decimals than kept, in a money or a rate column: refused naming the column, never rounded."""
+    row = d.take_row(draw)
+    if row is None:
+        return
+    column = draw(st.sampled_from(d.rate_columns + d.money_columns))
+    d.set(row, column, draw(st.sampled_from(EXTRA_RATE_DECIMALS if column in d.rate_columns
+                                            else EXTRA_MONEY_DECIMALS)))
+    d.claim(ROW, row, column)
 
 
 def _bad_date(draw, d: CsvDraft) -> None:
@@ -380,6 +402,7 @@ CSV_CORRUPTIONS = {
     "identifier injection": _id_injection, "formula injection": _formula, "inert injection text": _inert_text,
     "control characters": _control, "very long string": _long, "huge number of columns": _many_columns,
     "line endings and BOM": _line_endings, "truncated last line": _truncated,
+    "malformed amount": _malformed_amount, "too many decimals": _extra_decimals,
 }
 # Corruptions that replace the whole file: drawn alone (with at most the line endings).
 WHOLE_FILE = ("empty file", "only a header")
@@ -442,7 +465,7 @@ def malformed_tapes(draw, names=None) -> Case:
     return _csv_case(draw, "loan tape", tape_rows(draw), names=names, draft_args={
         "columns": TAPE_COLUMNS, "text_columns": ("borrower_name", "property_address"),
         "money_columns": ("property_value", "original_balance", "current_balance", "escrow_monthly"),
-        "date_columns": ("first_payment_date", "next_due_date"),
+        "date_columns": ("first_payment_date", "next_due_date"), "rate_columns": ("note_rate", "servicing_fee_rate"),
     }, corruptions=CSV_CORRUPTIONS)
 
 
@@ -677,6 +700,41 @@ def _deal_truncated(draw, d: DealDraft) -> None:
         d.claim(FILE, "the deal file", NOT_JSON)
 
 
+def _deal_malformed_amount(draw, d: DealDraft) -> None:
+    how = draw(st.sampled_from(("class face", "holder face", "denomination")))
+    value = draw(st.sampled_from(MALFORMED_AMOUNTS))
+    if how == "class face" and d.take("classes[0]"):
+        d.deal["classes"][0]["face"] = value
+        d.claim(ROW, "class A face")
+    elif how == "holder face" and d.take("holders[0]"):
+        d.deal["holders"][0]["face"] = value
+        d.claim(ROW, "holders[0]")
+    elif how == "denomination" and d.take("classes[0]"):
+        d.deal["classes"][0]["denomination"] = value
+        d.claim(ROW, "class A denomination")
+
+
+def _deal_extra_decimals(draw, d: DealDraft) -> None:
+    """A rate with more decimals than its column keeps (4): refused, where the row rounded it silently."""
+    how = draw(st.sampled_from(("issuer_spread_rate", "purchase_price_percent", "coupon", "face")))
+    if how == "coupon" and d.take("classes[0]"):
+        d.deal["classes"][0]["coupon"] = draw(st.sampled_from(EXTRA_RATE_DECIMALS))
+        d.claim(ROW, "class A coupon", "4 decimals")
+    elif how == "face" and d.take("classes[0]"):
+        d.deal["classes"][0]["face"] = "1000000.001"
+        d.claim(ROW, "class A face", "fractions of a cent")
+    elif how in ("issuer_spread_rate", "purchase_price_percent") and d.take(how):
+        d.deal[how] = "0.60001" if how == "issuer_spread_rate" else "98.50005"
+        d.claim(ROW, how, "4 decimals")
+
+
+def _deal_string_boolean(draw, d: DealDraft) -> None:
+    """overcollateralized as anything but JSON true/false: bool("false") is True."""
+    if d.take("overcollateralized"):
+        d.deal["overcollateralized"] = draw(st.sampled_from(("false", "true", 0, 1, "no", None, [])))
+        d.claim(ROW, "overcollateralized", "true or false")
+
+
 def _deal_unknown_loan(draw, d: DealDraft) -> None:
     if d.take("loans"):
         d.deal["loans"][-1] = "L999"
@@ -690,6 +748,8 @@ DEAL_CORRUPTIONS = {
     "inert injection text": _deal_inert, "control characters": _deal_control, "very long string": _deal_long,
     "huge number of columns": _deal_many_keys, "line endings and BOM": _deal_layout,
     "truncated last line": _deal_truncated, "unknown loan": _deal_unknown_loan,
+    "malformed amount": _deal_malformed_amount, "too many decimals": _deal_extra_decimals,
+    "string boolean": _deal_string_boolean,
 }
 
 

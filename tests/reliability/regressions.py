@@ -63,6 +63,11 @@ CSV_VARIANTS = [
     (["line endings and BOM"], ["\r\n"]), (["line endings and BOM"], ["\r", True]),
     (["truncated last line"], []),
     (["empty file"], []), (["only a header"], []),
+    # The independent trial's amounts: a decimal comma, bad grouping, an exponent; and more decimals than kept.
+    (["malformed amount"], ["599,55"]), (["malformed amount"], ["1,0,0.00"]), (["malformed amount"], ["5.9955E+02"]),
+    (["malformed amount"], ["12,34.00"]), (["malformed amount"], ["\u0665.00"]),
+    (["too many decimals"], ["original_balance", "100.000"]), (["too many decimals"], ["note_rate", "6.12345"]),
+    (["too many decimals"], ["servicing_fee_rate", "0.00005"]),
 ]
 PAYMENT_VARIANTS = CSV_VARIANTS + [(["unknown loan"], []), (["date out of range"], ["1900-01-01"])]
 DEAL_VARIANTS = [
@@ -88,6 +93,13 @@ DEAL_VARIANTS = [
     (["line endings and BOM"], [2, "\r\n", True]), (["line endings and BOM"], [0, "\r"]),
     (["truncated last line"], []), (["unknown loan"], []),
     (["empty file"], []), (["only a header"], []), (["deep nesting"], []),
+    (["malformed amount"], ["class face", "599,55"]), (["malformed amount"], ["holder face", "1,0,0.00"]),
+    (["malformed amount"], ["denomination", "5.9955E+02"]),
+    (["too many decimals"], ["issuer_spread_rate"]), (["too many decimals"], ["purchase_price_percent"]),
+    (["too many decimals"], ["coupon", "6.12345"]), (["too many decimals"], ["face"]),
+    (["string boolean"], ["false"]), (["string boolean"], [0]),
+    # A loan not boarded is named even beside the file's own problems.
+    (["unknown loan", "malformed amount"], ["class face", "599,55"]),
 ]
 
 TAPE_CASES = [_build(malformed.malformed_tapes, names, choose) for names, choose in CSV_VARIANTS]

@@ -18,7 +18,7 @@ from ledger.selectors import account_balances
 from ledger.services import append_batch
 from servicing import accounts as loan_accounts
 from servicing.models import CLOSED_STATUSES, Loan, LoanPosition
-from trusts.deal_file import DealSpec, parse_deal
+from trusts.deal_file import CODE, DealSpec, parse_deal
 from trusts.errors import DealRejected
 from trusts.models import Holder, PoolLoan, SecurityClass, Trust, register_stream, trust_stream
 
@@ -33,7 +33,9 @@ def deal_file_form(*, raw: bytes, acting_user=None) -> Trust:
         raise DealRejected(["the deal file is not valid UTF-8 JSON: nested too deeply"]) from None
     spec, problems = parse_deal(data)
     if problems:
-        raise DealRejected(problems)
+        # The books' problems with the loans too, so a loan that is not boarded is named in the same
+        # report as a bad face or date, not only after those are fixed.
+        raise DealRejected(problems + _loan_problems(_listed_loans(data))[0])
     return trust_form(spec=spec, acting_user=acting_user)
 
 
@@ -70,20 +72,8 @@ def _check_against_books(spec: DealSpec) -> dict[str, int]:
     problems = []
     if Trust.objects.filter(code=spec.code).exists():
         problems.append(f"code: trust {spec.code} already exists")
-    loans = {loan.loan_number: loan for loan in Loan.objects.filter(loan_number__in=spec.loans)}
-    statuses = dict(LoanPosition.objects.filter(loan_id__in=spec.loans).values_list("loan_id", "status"))
-    pooled = dict(PoolLoan.objects.filter(loan_id__in=spec.loans, removed_on__isnull=True)
-                  .values_list("loan_id", "trust__code"))
-    eligible = []
-    for number in spec.loans:
-        if number not in loans:
-            problems.append(f"loans: loan {number} is not boarded")
-        elif number in pooled:
-            problems.append(f"loans: loan {number} is already in trust {pooled[number]}")
-        elif statuses.get(number) in CLOSED_STATUSES:
-            problems.append(f"loans: loan {number} is {statuses[number].replace('_', ' ')}")
-        else:
-            eligible.append(loans[number])
+    loan_problems, eligible = _loan_problems(spec.loans)
+    problems += loan_problems
     cutoff = _cutoff_balances(eligible, spec.cutoff_date)
     faces = sum(c.face_cents for c in spec.classes)
     pool = sum(cutoff.values())
@@ -95,6 +85,37 @@ def _check_against_books(spec: DealSpec) -> dict[str, int]:
     if problems:
         raise DealRejected(problems)
     return cutoff
+
+
+def _listed_loans(data) -> list[str]:
+    """The well-formed loan numbers of a deal file that did not parse, in file order, each once.
+
+    (A malformed one is named by parse_deal; a NUL in it would fail in the database, not here.)
+    """
+    loans = data.get("loans") if isinstance(data, dict) else None
+    if not isinstance(loans, list):
+        return []
+    return list(dict.fromkeys(n for n in loans if isinstance(n, str) and CODE.match(n)))
+
+
+def _loan_problems(numbers) -> tuple[list[str], list[Loan]]:
+    """Each listed loan that cannot go into a new pool, and the loans that can."""
+    problems: list[str] = []
+    loans = {loan.loan_number: loan for loan in Loan.objects.filter(loan_number__in=numbers)}
+    statuses = dict(LoanPosition.objects.filter(loan_id__in=numbers).values_list("loan_id", "status"))
+    pooled = dict(PoolLoan.objects.filter(loan_id__in=numbers, removed_on__isnull=True)
+                  .values_list("loan_id", "trust__code"))
+    eligible = []
+    for number in numbers:
+        if number not in loans:
+            problems.append(f"loans: loan {number} is not boarded")
+        elif number in pooled:
+            problems.append(f"loans: loan {number} is already in trust {pooled[number]}")
+        elif statuses.get(number) in CLOSED_STATUSES:
+            problems.append(f"loans: loan {number} is {statuses[number].replace('_', ' ')}")
+        else:
+            eligible.append(loans[number])
+    return problems, eligible
 
 
 def _cutoff_balances(loans: list[Loan], cutoff_date: date) -> dict[str, int]:

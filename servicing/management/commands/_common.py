@@ -46,7 +46,10 @@ def read_file(path: str) -> bytes:
 
 
 def dollars_option(option: str):
-    """An argparse type reading dollars with cents ("849.55") into integer cents, naming the option."""
+    """An argparse type reading dollars with cents ("849.55") into integer cents, naming the option.
+
+    ledger.money's strict parser: no negative, no decimal comma, no exponent.
+    """
     def parse(text: str) -> int:
         try:
             return cents_from_dollars(text)

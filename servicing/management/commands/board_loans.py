@@ -22,7 +22,7 @@ class Command(BaseCommand):
                 acting_user=acting_user(options["user"]),
             )
         except FileRejected as rejected:
-            raise CommandError(str(rejected)) from None
+            raise CommandError(f"{options['tape']}: {rejected}") from None  # the file, then each line and column
         self.stdout.write(self.style.SUCCESS(
             f"boarded {len(result.boarded)} loan(s); {len(result.already_boarded)} already boarded on the same terms"
         ))

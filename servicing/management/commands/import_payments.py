@@ -19,14 +19,14 @@ class Command(BaseCommand):
         if options["dry_run"]:
             preview = payment_file_preview(raw=raw)
             for problem in preview.problems:
-                self.stdout.write(f"  {problem}")
+                self.stdout.write(f"  {options['file']} {problem}")
             self.stdout.write(f"{len(preview.to_post)} payment(s) would post; {len(preview.already_posted)} "
                               f"already posted; {len(preview.problems)} bad row(s)")
             return
         try:
             result = payment_file_import(raw=raw, acting_user=acting_user(options["user"]))
         except FileRejected as rejected:
-            raise CommandError(str(rejected)) from None
+            raise CommandError(f"{options['file']}: {rejected}") from None  # the file, then each line and column
         paid_off = sum(1 for r in result.posted if r.paid_off)
         self.stdout.write(self.style.SUCCESS(
             f"posted {len(result.posted)} payment(s) ({paid_off} payoff(s)); "

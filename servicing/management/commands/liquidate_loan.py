@@ -1,9 +1,9 @@
 """Record the liquidation of a defaulted loan: sale proceeds, costs, and the realized loss."""
 from django.core.management.base import BaseCommand, CommandError
 
-from ledger.money import MoneyFormatError, cents_from_dollars, dollars
+from ledger.money import dollars
 from servicing.errors import ServicingError
-from servicing.management.commands._common import acting_user, past_date
+from servicing.management.commands._common import acting_user, dollars_option, past_date
 from servicing.services.default import loan_liquidate
 
 SHOWN = (
@@ -17,21 +17,16 @@ SHOWN = (
 )
 
 
-def cents(text: str) -> int:
-    try:
-        return cents_from_dollars(text)
-    except MoneyFormatError as error:
-        raise CommandError(str(error)) from None
-
-
 class Command(BaseCommand):
     help = "Liquidate a loan in foreclosure or REO: proceeds pay costs, advances, interest, then principal."
 
     def add_arguments(self, parser):
         parser.add_argument("loan", help="loan number")
         parser.add_argument("--liquidated-on", type=past_date, required=True, help="sale date, YYYY-MM-DD")
-        parser.add_argument("--proceeds", type=cents, required=True, help="gross sale proceeds in dollars")
-        parser.add_argument("--costs", type=cents, default=0, help="liquidation costs in dollars (default 0)")
+        parser.add_argument("--proceeds", type=dollars_option("--proceeds"), required=True,
+                            help="gross sale proceeds in dollars")
+        parser.add_argument("--costs", type=dollars_option("--costs"), default=0,
+                            help="liquidation costs in dollars (default 0)")
         parser.add_argument("--user", help="username recorded as the acting user")
 
     def handle(self, *args, **options):

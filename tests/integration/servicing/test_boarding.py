@@ -60,7 +60,7 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_boarded():
         board(*rows)
     reasons = [str(p) for p in rejected.value.problems]
     assert reasons == [
-        "line 3: original_balance -5.00 must be more than zero",
+        "line 3: original_balance: '-5.00' is negative; the amount must be zero or more",
         "line 4: note_rate 'six' is not a percentage like 6.125",
         "line 5: first_payment_date '2026-13-01' is not an ISO date (YYYY-MM-DD)",
         "line 6: property_type 'castle' must be residential or commercial",
@@ -113,3 +113,37 @@ def test_any_event_on_a_loan_stream_moves_the_position_version():
     append(stream="loan:L001", expected_version=1,
            events=[NewEvent("BorrowerContacted", {"channel": "phone"}, date(2026, 2, 20))])
     assert LoanPosition.objects.get(loan_id="L001").stream_version == 2
+
+
+def test_amounts_and_rates_a_lenient_parser_took_are_refused_naming_line_and_column(tmp_path):
+    """Regression: commas were deleted ("599,55" read as 59,955.00), exponents taken ("6.125E0" as a rate)."""
+    rows = [
+        {"loan_number": "G1"},
+        {"loan_number": "B1", "original_balance": "599,55"},
+        {"loan_number": "B2", "current_balance": "1,0,0.00"},
+        {"loan_number": "B3", "escrow_monthly": "5.9955E+02"},
+        {"loan_number": "B4", "note_rate": "6.125E0"},
+        {"loan_number": "B5", "servicing_fee_rate": "0.25001"},
+        {"loan_number": "B6", "note_rate": "6.00000"},
+        {"loan_number": "G2", "original_balance": "100,000.00", "note_rate": "6.1250"},
+    ]
+    with pytest.raises(FileRejected) as rejected:
+        board(*rows)
+    assert [str(p) for p in rejected.value.problems] == [
+        "line 3: original_balance: '599,55' looks like a decimal comma; write dollars with a '.' before the cents "
+        "and commas only between thousands, like 1,234.56",
+        "line 4: current_balance: '1,0,0.00' is not an amount in dollars: commas must separate thousands "
+        "(1,234,567.89), three digits after each",
+        "line 5: escrow_monthly: '5.9955E+02' is not an amount in dollars: write it in full, without an exponent",
+        "line 6: note_rate '6.125E0' is not a percentage like 6.125",
+        "line 7: servicing_fee_rate '0.25001' has more than 4 decimals, the places servicing_fee_rate is kept with; "
+        "it is refused rather than rounded",
+        "line 8: note_rate '6.00000' has more than 4 decimals, the places note_rate is kept with; it is refused "
+        "rather than rounded",
+    ]
+    assert not Loan.objects.exists() and not Event.objects.exists()
+    path = tmp_path / "tape.csv"
+    path.write_bytes(tape({**SEED_ROW, "original_balance": "599,55"}))
+    with pytest.raises(CommandError, match=r"tape.csv: loan tape rejected.*\n  line 2: original_balance: '599,55' "
+                                           r"looks like a decimal comma"):
+        call_command("board_loans", str(path))

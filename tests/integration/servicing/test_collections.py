@@ -237,12 +237,19 @@ def test_post_payment_command(seed_loan, capsys):
     call_command("post_payment", "--loan", "L001", "--amount", "849.55", "--received-on", "2026-02-01",
                  "--reference", "CMD1")
     assert "already posted" in capsys.readouterr().out
-    with pytest.raises(CommandError, match="got -1.00"):
+    with pytest.raises(CommandError, match="--amount: '-1.00' is negative"):
         call_command("post_payment", "--loan", "L001", "--amount", "-1.00", "--received-on", "2026-02-01",
                      "--reference", "CMD2")
     with pytest.raises(CommandError, match="fractions of a cent"):
         call_command("post_payment", "--loan", "L001", "--amount", "1.001", "--received-on", "2026-02-01",
                      "--reference", "CMD3")
+    # Regression: "599,55" was posted as 59,955.00, "5.9955E+02" as 599.55.
+    with pytest.raises(CommandError, match="^--amount: '599,55' looks like a decimal comma"):
+        call_command("post_payment", "--loan", "L001", "--amount", "599,55", "--received-on", "2026-02-01",
+                     "--reference", "CMD4")
+    with pytest.raises(CommandError, match="^--amount: '5.9955E\\+02' is not an amount in dollars: write it in full"):
+        call_command("post_payment", "--loan", "L001", "--amount", "5.9955E+02", "--received-on", "2026-02-01",
+                     "--reference", "CMD5")
 
 
 def test_every_collections_event_carries_all_six_collection_keys(seed_loan):

@@ -202,5 +202,8 @@ def test_liquidate_loan_command(capsys):
     assert "realized loss" in out and "34650.00" in out
     with pytest.raises(CommandError, match="loan L001 is liquidated; cannot liquidate a closed loan"):
         call_command("liquidate_loan", L, "--liquidated-on", "2026-12-11", "--proceeds", "1")
-    with pytest.raises(CommandError, match="has fractions of a cent"):
+    with pytest.raises(CommandError, match="^--proceeds: '1.001' has fractions of a cent"):
         call_command("liquidate_loan", L, "--liquidated-on", "2026-12-11", "--proceeds", "1.001")
+    # Regression: the option was not named, and a comma anywhere was deleted ("1,0,0.00" read as 100.00).
+    with pytest.raises(CommandError, match="^--costs: '1,0,0.00' is not an amount in dollars: commas must separate"):
+        call_command("liquidate_loan", L, "--liquidated-on", "2026-12-11", "--proceeds", "1", "--costs", "1,0,0.00")

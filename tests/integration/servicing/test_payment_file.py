@@ -72,7 +72,7 @@ def test_a_file_with_bad_rows_posts_nothing_and_reports_every_one():
         payment_file_import(raw=raw)
     assert [str(p) for p in rejected.value.problems] == [
         "line 3: amount: '84.555' has fractions of a cent",
-        "line 4: amount -1.00 must be more than zero",
+        "line 4: amount: '-1.00' is negative; the amount must be zero or more",
         "line 5: amount 0 must be more than zero",
         "line 6: received_on '2026-02-31' is not an ISO date (YYYY-MM-DD)",
         f"line 7: received_on {tomorrow} is in the future (today is {business_time.today().isoformat()})",
@@ -184,3 +184,35 @@ def test_a_chunk_another_writer_moved_posts_row_by_row_and_still_all_of_it(monke
     l002 = LoanPosition.objects.get(loan_id="L002")
     assert l002.suspense_cents == 40_000 + 10_000  # both the teller's and the file's money, nothing lost
     assert payments() == 4 and verify().ok
+
+
+def test_amounts_a_lenient_parser_took_are_refused_naming_line_and_column():
+    """Regression: "599,55" was posted as 59,955.00 (commas deleted); "1,0,0.00" and "5.9955E+02" were taken."""
+    raw = payment_file(
+        ("L001", "2026-02-01", "849.55", "OK-1"),
+        ("L001", "2026-02-01", '"599,55"', "B-1"),
+        ("L002", "2026-02-01", '"1,0,0.00"', "B-2"),
+        ("L003", "2026-02-01", "5.9955E+02", "B-3"),
+        ("L003", "2026-02-01", '"1,234.50"', "OK-2"),  # correctly grouped thousands are fine
+    )
+    with pytest.raises(FileRejected) as rejected:
+        payment_file_import(raw=raw)
+    assert [str(p) for p in rejected.value.problems] == [
+        "line 3: amount: '599,55' looks like a decimal comma; write dollars with a '.' before the cents and commas "
+        "only between thousands, like 1,234.56",
+        "line 4: amount: '1,0,0.00' is not an amount in dollars: commas must separate thousands (1,234,567.89), "
+        "three digits after each",
+        "line 5: amount: '5.9955E+02' is not an amount in dollars: write it in full, without an exponent",
+    ]
+    assert payments() == 0
+    assert [r.amount_cents for r in payment_file_preview(raw=payment_file(
+        ("L003", "2026-02-01", '"1,234.50"', "OK-2"))).to_post] == [123_450]
+
+
+def test_import_payments_command_names_the_file_line_and_column(tmp_path):
+    path = tmp_path / "payments.csv"
+    path.write_bytes(payment_file(("L001", "2026-02-01", '"599,55"', "Z")))
+    with pytest.raises(CommandError, match=r"payments.csv: payment file rejected.*\n  line 2: amount: '599,55' looks "
+                                           r"like a decimal comma"):
+        call_command("import_payments", str(path))
+    assert payments() == 0

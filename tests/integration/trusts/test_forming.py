@@ -70,3 +70,72 @@ def test_form_trust_command(loans, tmp_path, capsys):
     assert "formed XYZ-2026-1: 10 loans, 1 classes" in capsys.readouterr().out
     with pytest.raises(CommandError, match="trust XYZ-2026-1 already exists"):
         call_command("form_trust", str(path))
+
+
+def test_overcollateralized_must_be_json_true_or_false(loans):
+    """Regression: the string "false" was read as True and an under-issued deal formed as overcollateralized."""
+    for value in ("false", "true", 1, None):
+        deal = seed_deal(classes=[{"name": "A", "face": "900000.00", "coupon": "net-wac"}], holders=[],
+                         overcollateralized=value)
+        with pytest.raises(DealRejected) as rejected:
+            form(deal)
+        assert rejected.value.problems == [f"overcollateralized: {value!r} must be JSON true or false (without quotes)"]
+    assert not Trust.objects.exists()
+    assert not form(seed_deal(overcollateralized=False)).overcollateralized
+
+
+def test_rates_with_more_decimals_than_kept_are_refused_not_rounded(loans):
+    """Regression: "0.60005" was kept exact in the event and rounded to 0.6001 (or 0.6000) in the row."""
+    deal = seed_deal(issuer_spread_rate="0.60005", purchase_price_percent="98.50001", classes=[
+        {"name": "A", "face": "900000.00", "coupon": "5.12345", "principal": "sequential", "priority": 1},
+        {"name": "B", "face": "100,000.00", "coupon": "6.0000", "principal": "sequential", "priority": 2}],
+        holders=[])
+    with pytest.raises(DealRejected) as rejected:
+        form(deal)
+    assert rejected.value.problems == [
+        "issuer_spread_rate: '0.60005' has more than 4 decimals; issuer_spread_rate is kept with 4, and the value "
+        "is refused rather than rounded",
+        "purchase_price_percent: '98.50001' has more than 4 decimals; purchase_price_percent is kept with 4, and "
+        "the value is refused rather than rounded",
+        "class A coupon: '5.12345' has more than 4 decimals; class A coupon is kept with 4, and the value is "
+        "refused rather than rounded",
+    ]
+    deal.update(issuer_spread_rate="0.6125", purchase_price_percent="98.5")
+    deal["classes"][0]["coupon"] = "5.1234"
+    trust = form(deal)
+    assert trust.issuer_spread_rate == Decimal("0.6125") and trust.classes.get(name="A").coupon == Decimal("5.1234")
+    assert trust.classes.get(name="B").original_face_cents == 10_000_000  # "100,000.00": grouped correctly
+
+
+def test_faces_a_lenient_parser_took_are_refused(loans):
+    deal = seed_deal()
+    deal["classes"][0]["face"] = "1,000,000,00"
+    deal["holders"][0]["face"] = "100000,00"
+    deal["holders"][1]["face"] = "1.0E+5"
+    with pytest.raises(DealRejected) as rejected:
+        form(deal)
+    problems = rejected.value.problems
+    assert "class A face: '1,000,000,00' looks like a decimal comma; write dollars with a '.' before the cents " \
+           "and commas only between thousands, like 1,234.56" in problems
+    assert any(p.startswith("holders[0] INV-01 face: '100000,00' looks like a decimal comma") for p in problems)
+    assert "holders[1] INV-02 face: '1.0E+5' is not an amount in dollars: write it in full, without an exponent" \
+           in problems
+    assert not Trust.objects.exists()
+
+
+def test_an_unknown_loan_is_named_beside_the_files_own_problems(loans, tmp_path):
+    """Regression: a loan not boarded was named only once the rest of the file was clean."""
+    deal = seed_deal(loans=["L001", "L999", "L002", "bad loan", "L998"], overcollateralized="false")
+    with pytest.raises(DealRejected) as rejected:
+        form(deal)
+    assert rejected.value.problems == [
+        "overcollateralized: 'false' must be JSON true or false (without quotes)",
+        "loans[3]: 'bad loan' is not a loan number (1-40 letters, digits, '-', '_' or '.')",
+        "loans: loan L999 is not boarded",
+        "loans: loan L998 is not boarded",
+    ]
+    path = tmp_path / "deal.json"
+    path.write_text(json.dumps(deal))
+    with pytest.raises(CommandError, match=r"(?s)deal.json: deal rejected.*\n  loans: loan L999 is not boarded"):
+        call_command("form_trust", str(path))
+    assert not Trust.objects.exists()

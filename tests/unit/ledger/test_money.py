@@ -1,24 +1,112 @@
 """Money primitives: parsing, formatting, rounding and exact splits."""
 from decimal import Decimal
 
+import re
+
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ledger.money import MoneyFormatError, allocate, cents_from_dollars, dollars, monthly_rate_amount, round_half_up
+from ledger.money import (
+    MAX_ABS_CENTS, MoneyFormatError, NumberFormatError, TooManyDecimals, allocate, cents_from_dollars,
+    decimal_from_text, dollars, dollars_grouped, monthly_rate_amount, round_half_up,
+)
+
+# A comma is in a right thousands place when it follows 1-3 leading digits (no leading zero) or another
+# group, and is followed by exactly three digits and then a comma, a '.' or the end.
+WELL_GROUPED = re.compile(r"-?[1-9][0-9]{0,2}(,[0-9]{3})*(\.[0-9]{1,2})?")
+CHARS = st.sampled_from("0123456789,.,-e")
+PROPERTY = settings(max_examples=200, deadline=None, database=None, derandomize=True)
 
 
-@pytest.mark.parametrize("text, cents", [("4995.50", 499550), ("0.01", 1), ("1,000,000.00", 100000000), ("-2.5", -250),
-                                         ("7", 700)])
+@pytest.mark.parametrize("text, cents", [("4995.50", 499550), ("0.01", 1), ("1,000,000.00", 100000000),
+                                         ("1,234,567.89", 123456789), ("999.5", 99950), ("7", 700),
+                                         (" 12.00 ", 1200), ("0", 0), (Decimal("5.50"), 550), (5, 500)])
 def test_parse_dollars(text, cents):
     assert cents_from_dollars(text) == cents
 
 
-@pytest.mark.parametrize("text, reason", [("12.345", "fractions of a cent"), ("abc", "not an amount"),
-                                          ("NaN", "not an amount"), ("1e30", "out of range"), ("", "not an amount")])
+def test_a_minus_only_where_the_caller_takes_negatives():
+    assert cents_from_dollars("-2.5", negative=True) == -250
+    assert cents_from_dollars("-1,000.00", negative=True) == -100000
+    for value in ("-2.5", "-0.01", Decimal("-1"), -5):
+        with pytest.raises(MoneyFormatError, match="is negative"):
+            cents_from_dollars(value)
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("12.345", "fractions of a cent"), ("12.340", "more than two decimals"), ("abc", "not an amount"),
+    ("NaN", "not an amount"), ("Infinity", "not an amount"), ("-Infinity", "not an amount"), ("", "not an amount"),
+    # The independent trial's findings: a decimal comma posted as thousands, bad grouping, an exponent.
+    ("599,55", "looks like a decimal comma"), ("1.234,56", "looks like a decimal comma"),
+    ("1,000,000,00", "looks like a decimal comma"), ("-599,5", "looks like a decimal comma"),
+    ("1,0,0.00", "commas must separate thousands"), ("12,34.00", "commas must separate thousands"),
+    (",5", "decimal comma"), ("1,,000", "commas must separate thousands"), ("0,123.00", "commas must separate"),
+    ("1,000,00.00", "commas must separate thousands"), ("1000,000.00", "commas must separate thousands"),
+    ("5.9955E+02", "without an exponent"), ("1e30", "without an exponent"), ("1E5", "without an exponent"),
+    ("+5.00", "not an amount"), ("1 000.00", "not an amount"), ("12. 00", "not an amount"), ("\u0665", "not an amount"),
+    ("\uff15.00", "not an amount"), (".50", "not an amount"), ("5.", "not an amount"), ("$5.00", "not an amount"),
+    ("--5", "not an amount"), ("9" * 41, "out of range"), ("100000000000000.00", "out of range"),
+])
 def test_bad_amounts_are_refused_not_rounded(text, reason):
     with pytest.raises(MoneyFormatError, match=reason):
-        cents_from_dollars(text)
+        cents_from_dollars(text, negative=True)
+
+
+def test_bools_and_other_types_are_refused():
+    for value in (True, None, [1], b"5.00"):
+        with pytest.raises(MoneyFormatError):
+            cents_from_dollars(value)
+
+
+@PROPERTY
+@given(st.integers(-MAX_ABS_CENTS, MAX_ABS_CENTS))
+def test_what_dollars_writes_parses_back_to_the_same_cents(cents):
+    for text in (dollars(cents), dollars_grouped(cents)):
+        assert cents_from_dollars(text, negative=True) == cents
+        assert cents_from_dollars(f" {text}\t", negative=True) == cents
+
+
+@PROPERTY
+@given(st.text(CHARS, min_size=1, max_size=16))
+@example("599,55")
+@example("1,0,0.00")
+@example("12,34.00")
+def test_a_comma_out_of_its_thousands_place_is_refused(text):
+    if "," not in text or WELL_GROUPED.fullmatch(text):
+        return
+    with pytest.raises(MoneyFormatError):
+        cents_from_dollars(text, negative=True)
+
+
+@PROPERTY
+@given(st.integers(0, 10**9), st.integers(0, 99), st.sampled_from("eE"), st.sampled_from(("", "+", "-")),
+       st.integers(0, 30))
+def test_an_exponent_is_refused(whole, part, e, sign, power):
+    with pytest.raises(MoneyFormatError, match="exponent"):
+        cents_from_dollars(f"{whole}.{part:02d}{e}{sign}{power}", negative=True)
+
+
+@PROPERTY
+@given(st.text(max_size=20))
+def test_anything_accepted_is_the_grammar(text):
+    """Whatever is accepted is ASCII digits with commas in place, a '.' and at most two decimals."""
+    try:
+        cents = cents_from_dollars(text, negative=True)
+    except MoneyFormatError:
+        return
+    shape = re.compile(r"-?([0-9]+|[1-9][0-9]{0,2}(,[0-9]{3})+)(\.[0-9]{1,2})?")
+    assert shape.fullmatch(text.strip()) and abs(cents) <= MAX_ABS_CENTS
+
+
+def test_decimals_as_written_with_at_most_the_kept_places():
+    assert decimal_from_text("6.125", places=4) == Decimal("6.125")
+    assert decimal_from_text(" 0.6000 ", places=4) == Decimal("0.6") and decimal_from_text(5, places=4) == 5
+    with pytest.raises(TooManyDecimals, match="more than 4 decimals"):
+        decimal_from_text("6.12345", places=4)
+    for bad in ("6e0", "6,5", "NaN", "+6", "-6", "", "6.", True, 6.5, None, "\u0666"):
+        with pytest.raises(NumberFormatError):
+            decimal_from_text(bad, places=4)
 
 
 def test_floats_are_refused():

@@ -39,7 +39,7 @@ def test_every_bad_row_is_reported_with_its_line():
     assert [str(p) for p in problems] == [
         "line 3: amount: '12.345' has fractions of a cent",
         "line 4: amount 0.00 must be more than zero",
-        "line 5: amount -5.00 must be more than zero",
+        "line 5: amount: '-5.00' is negative; the amount must be zero or more",
         "line 6: received_on '2026-02-30' is not an ISO date (YYYY-MM-DD)",
         "line 7: received_on 2026-03-02 is in the future (today is 2026-03-01)",
         "line 8: amount: 'ten' is not an amount in dollars",

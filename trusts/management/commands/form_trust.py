@@ -17,7 +17,7 @@ class Command(BaseCommand):
         try:
             trust = deal_file_form(raw=read_file(options["deal"]), acting_user=acting_user(options["user"]))
         except DealRejected as rejected:
-            raise CommandError(str(rejected)) from None
+            raise CommandError(f"{options['deal']}: {rejected}") from None  # the file, then each key
         self.stdout.write(self.style.SUCCESS(
             f"formed {trust.code}: {trust.pool.count()} loans, {trust.classes.count()} classes"
         ))
