@@ -309,24 +309,28 @@ def every_cent_in_one_period() -> list[str]:
 
 
 def _window_chain_problems() -> Iterator[tuple[int, str]]:
-    """Each trust's closes: consecutive periods, each window starting where the previous one ended."""
+    """Each trust's closes: consecutive periods, each window starting where the previous close read up to."""
     previous = None
     for result in PeriodResult.objects.select_related("trust").order_by("trust__code", "period"):
-        after = result.figures.get("window", {}).get("after_position")
-        same_trust = previous is not None and previous.trust_id == result.trust_id
-        name = f"{result.trust.code} {result.period} (PeriodClosed #{result.event_position})"
-        if same_trust and str(Period.parse(previous.period).next()) != result.period:
-            yield result.event_position, (f"{name}: closed after {previous.period}, skipping a period whose "
-                                          "collections no window counts")
-        elif same_trust and after != previous.through_position:
-            yield result.event_position, (f"{name}: its window starts after #{after} but {previous.period} read up "
-                                          f"to #{previous.through_position}: lines between are counted twice or never")
-        elif not same_trust and after != result.through_position:
-            yield result.event_position, f"{name}: the first close's window must start at its own position"
-        if same_trust and result.through_position < previous.through_position:
-            yield result.event_position, (f"{name}: reads up to #{result.through_position}, before {previous.period}'s "
-                                          f"#{previous.through_position}")
+        window = result.figures.get("window", {})
+        if previous is not None and previous.trust_id == result.trust_id:
+            found = _chain_problem(previous, result, window)
+            if found:
+                name = f"{result.trust.code} {result.period} (PeriodClosed #{result.event_position})"
+                yield result.event_position, f"{name}: {found}"
         previous = result
+
+
+def _chain_problem(previous: PeriodResult, result: PeriodResult, window: dict) -> str | None:
+    read_up_to = previous.figures.get("window", {}).get("through_position")
+    if str(Period.parse(previous.period).next()) != result.period:
+        return f"closed after {previous.period}, skipping a period whose collections no window counts"
+    if window.get("after_position") != read_up_to:
+        return (f"its window starts after #{window.get('after_position')} but {previous.period} read up to "
+                f"#{read_up_to}: lines between are counted twice or never")
+    if window.get("through_position", 0) < read_up_to:
+        return f"reads up to #{window.get('through_position')}, before {previous.period}'s #{read_up_to}"
+    return None
 
 
 def _overlapping_memberships() -> Iterator[tuple[int, str]]:
