@@ -390,18 +390,30 @@ def _counted_after_removal() -> Iterator[tuple[int, str]]:
 
 
 def _before_cutoff_recorded_later() -> Iterator[tuple[int, str]]:
-    """Lines of pool loans dated on or before the cut-off but recorded after the pool was transferred."""
-    transfers = Event.objects.filter(event_type="PoolLoansTransferred", stream__startswith="trust:")
-    for position, stream in transfers.values_list("position", "stream"):
-        code = stream.split(":", 1)[1]
-        line = (CollectionLine.objects.filter(
-            loan__pool_memberships__trust__code=code, event_position__gt=position,
-            effective_date__lte=F("loan__pool_memberships__transferred_on")).order_by("event_position").first())
-        if line is not None:
-            yield line.event_position, (
-                f"collection line #{line.event_position} of loan {line.loan_id} dated "
-                f"{line.effective_date.isoformat()}, on or before {code}'s cut-off, was recorded after the pool was "
-                f"transferred (event #{position}): the trust bought that principal, yet no period of {code} counts it")
+    """Lines of pool loans dated on or before the cut-off but recorded after the pool was transferred.
+
+    One pass over the lines joined to their memberships (the date condition leaves almost none in a
+    sound book), then each trust's transfer position decides; the first line of each trust is named.
+    """
+    transfers = {stream.split(":", 1)[1]: position for stream, position in Event.objects.filter(
+        event_type="PoolLoansTransferred", stream__startswith="trust:").values_list("stream", "position")}
+    if not transfers:
+        return
+    named: set[str] = set()
+    rows = (CollectionLine.objects.filter(event_position__gt=min(transfers.values()),
+                                          effective_date__lte=F("loan__pool_memberships__transferred_on"))
+            .order_by("event_position")
+            .values_list("event_position", "loan_id", "effective_date", "loan__pool_memberships__trust__code"))
+    for position, loan_id, day, code in rows.iterator(chunk_size=2000):
+        if code in named or position <= transfers.get(code, position):
+            continue
+        named.add(code)
+        yield position, (
+            f"collection line #{position} of loan {loan_id} dated {day.isoformat()}, on or before {code}'s cut-off, "
+            f"was recorded after the pool was transferred (event #{transfers[code]}): the trust bought that "
+            f"principal, yet no period of {code} counts it")
+        if len(named) >= MAX_PROBLEMS:
+            return
 
 
 # --- 4. Class balances within the pool -----------------------------------------------------------------

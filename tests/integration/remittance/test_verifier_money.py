@@ -13,6 +13,7 @@ from datetime import date
 import pytest
 from django.db import connection
 
+from ledger.models import Event
 from ledger.records import NewEvent, PostingLine
 from ledger.services import append
 from ledger.verification import verify
@@ -25,6 +26,7 @@ from remittance.verification import classes_within_pool, closed_periods_rederive
 from tests.integration.remittance.months import close, pay_everyone, seed_trust
 from tests.integration.trusts.deals import TRUST, form, seed_deal
 from trusts.services.pool import pool_loan_remove
+from trusts.verification import cutoff_balances_hold
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +50,10 @@ def superuser(sql: str, params=()) -> None:
 
 def problems_naming(*words: str) -> list[str]:
     return [p for p in verify().problems if all(w in p for w in words)]
+
+
+def transfer_position() -> int:
+    return Event.objects.get(stream=f"trust:{TRUST}", event_type="PoolLoansTransferred").position
 
 
 def feb_result() -> PeriodResult:
@@ -172,6 +178,10 @@ def test_a_curtailment_before_the_cutoff_recorded_later_is_never_remitted(book):
     found = every_cent_in_one_period()
     assert found and found[0].startswith(f"collection line #{event.position} of loan L005 dated 2026-01-15, on or "
                                          f"before {TRUST}'s cut-off, was recorded after the pool was transferred")
+    assert cutoff_balances_hold() == [
+        f"event #{event.position} (loan L005, dated 2026-01-15) moved the loan's principal on or before {TRUST}'s "
+        f"cut-off 2026-01-15 after the pool was transferred (event #{transfer_position()}): the trust bought it at "
+        "10000000 cents, the ledger now holds 9000000 at the cut-off"]
     # The classes still owe the curtailed principal the pool no longer holds.
     above = classes_within_pool()
     assert above and above[0].startswith(f"{TRUST} 2026-03 (PeriodClosed #")
