@@ -11,7 +11,9 @@ the pure money functions (payment application, payoff, disposition) and checks:
 - each payoff, liquidation and charge-off clears the principal the facts
   left, and each return reverses exactly what its payment did;
 - the snapshot each event carries, the LoanPosition row and the loan's
-  principal account all equal the re-derived position.
+  principal account all equal the re-derived position;
+- each CollectionLine row (what the month-end close sums) holds what its
+  event collected, and no line is without its event.
 
 Loans are read in batches of their streams (bounded memory); at most
 MAX_PROBLEMS problems are kept, the earliest log positions first, one per
@@ -30,7 +32,7 @@ from dateutil.relativedelta import relativedelta
 from ledger.models import AccountBalance, Event, Posting
 from servicing import accounts
 from servicing.delinquency import mba_bucket
-from servicing.models import Loan, LoanPosition, LoanStatus, loan_stream
+from servicing.models import CollectionLine, Loan, LoanPosition, LoanStatus, loan_stream
 from servicing.payment_application import apply_payment, is_payoff
 from servicing.payoff import settle_payoff
 from servicing.projections import COLLECTION_KEYS
@@ -101,8 +103,10 @@ def loan_money_rederived() -> list[str]:
         rows = {p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in=list(batch))}
         ledger = dict(AccountBalance.objects.filter(account__in=[accounts.principal(n) for n in batch])
                       .values_list("account", "balance_cents"))
+        lines = _collection_lines(list(batch))
         for number, events in batch.items():
-            found = _loan_problem(number, events, rows.get(number), ledger.get(accounts.principal(number), 0))
+            found = (_loan_problem(number, events, rows.get(number), ledger.get(accounts.principal(number), 0))
+                     or _line_problem(number, events, lines.get(number, {})))
             if found:
                 keep_earliest(kept, found)
     return earliest_first(kept)
@@ -165,6 +169,29 @@ def _loan_problem(number: str, events: list[LoanEvent], row, ledger_cents: int) 
         except (ValueError, KeyError, TypeError) as error:
             return event.position, f"{event.name(number)}: its facts cannot be re-derived ({type(error).__name__}: {error})"
     return _final_problem(number, state, events[-1], row, ledger_cents)
+
+
+def _collection_lines(numbers: list[str]) -> dict[str, dict[int, dict[str, int]]]:
+    """Each loan's CollectionLine rows: event position -> amounts."""
+    found: dict[str, dict[int, dict[str, int]]] = {}
+    for row in CollectionLine.objects.filter(loan_id__in=numbers).values("loan_id", "event_position", *COLLECTION_KEYS):
+        found.setdefault(row["loan_id"], {})[row["event_position"]] = {k: row[k] for k in COLLECTION_KEYS}
+    return found
+
+
+def _line_problem(number: str, events: list[LoanEvent], lines: dict[int, dict[str, int]]) -> tuple[int, str] | None:
+    """The loan's first collection line that is not what its event collected (or has no event)."""
+    expected = {}
+    for event in events:
+        amounts = event.payload.get("collections") or {}
+        if any(amounts.get(k) for k in COLLECTION_KEYS):
+            expected[event.position] = {k: amounts.get(k, 0) for k in COLLECTION_KEYS}
+    for position in sorted(set(expected) | set(lines)):
+        had, want = lines.get(position), expected.get(position)
+        if had != want:
+            return position, (f"collection line #{position} of loan {number} holds {had}; its event collected "
+                              f"{want}")
+    return None
 
 
 def _final_problem(number: str, state: Derived | None, last: LoanEvent, row, ledger_cents: int):

@@ -102,6 +102,9 @@ def test_a_collection_line_altered_is_named_with_its_period(book):
     line = CollectionLine.objects.filter(loan_id="L004").order_by("event_position").first()
     superuser("UPDATE servicing_collectionline SET curtailment_cents = 5000 WHERE event_position = %s",
               [line.event_position])
+    found = loan_money_rederived()
+    assert found and found[0].startswith(f"collection line #{line.event_position} of loan L004 holds ")
+    # The period that closed on it no longer re-derives from the lines either.
     found = closed_periods_rederived()
     assert found and found[0].startswith(f"{TRUST} 2026-02 (PeriodClosed #{feb_result().event_position}): "
                                          "its PeriodClosed says collected.curtailment 0; the log re-derives 5000")
