@@ -402,6 +402,11 @@ def _unknown(state: Derived, event: LoanEvent) -> None:
             setattr(state, name, date.fromisoformat(value) if name in _DATES and value else value)
 
 
+def _no_money(state: Derived, event: LoanEvent) -> None:
+    """An event that moves no loan figure (an escrow item added, a refund paid out of the refund account)."""
+    _require_principal(event, 0)
+
+
 def _status(status: LoanStatus):
     def step(state: Derived, event: LoanEvent) -> None:
         _require_principal(event, 0)
@@ -415,4 +420,5 @@ _STEPS = {
     "LoanLiquidated": _disposed, "LoanChargedOff": _disposed, "EscrowDisbursed": _disbursed,
     "EscrowAnalyzed": _analyzed, "LateChargeAssessed": _late_charge, "DelinquencyChanged": _aged,
     "ForeclosureStarted": _status(LoanStatus.FORECLOSURE), "ReoAcquired": _status(LoanStatus.REO),
+    "EscrowItemAdded": _no_money, "BorrowerRefundPaid": _no_money,
 }

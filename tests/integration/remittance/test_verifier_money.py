@@ -220,3 +220,18 @@ def test_the_class_and_pool_check_is_only_for_deals_not_over_collateralised(book
     superuser("UPDATE remittance_classperiod SET balance_end_cents = balance_end_cents + 100")
     assert classes_within_pool() == []
     assert ClassPeriod.objects.count() == 1
+
+
+def test_a_forged_snapshot_with_a_valid_chain_is_named_before_the_row_it_made(book):
+    position = LoanPosition.objects.get(loan_id="L006")
+    after = {"principal_balance_cents": position.principal_balance_cents - 1_000}  # principal gone, no cash
+    event = append(stream=loan_stream("L006"), expected_version=None, events=[NewEvent(
+        "EscrowItemAdded", {"kind": "hazard_insurance", "payee": "Insurer", "annual_amount_cents": 1200,
+                            "due_dates": ["2026-06-01"], "collections": {}, "position_after": after},
+        date(2026, 3, 2))])[0]
+    found = loan_money_rederived()
+    assert found == [f"event #{event.position} (loan:L006 v3 EscrowItemAdded): its position_after says "
+                     f"principal_balance_cents {position.principal_balance_cents - 1_000}, its facts re-derive "
+                     f"{position.principal_balance_cents}"]
+    # The older check sees only the row the snapshot made; this one names the event that made it.
+    assert any(p.startswith(f"event #{event.position} (loan:L006") for p in verify().problems)
