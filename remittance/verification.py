@@ -33,7 +33,9 @@ from ledger.models import Event
 from remittance.calendar import Period, payment_date, record_date
 from remittance.close_events import CloseContext, period_figures
 from remittance.closing import CloseFigures, LoanFacts, close_figures
-from remittance.facts import AMOUNTS, Window, _balances, carried_into, coupon_text, pool_original_cents, removal_proceeds
+from remittance.facts import (
+    AMOUNTS, Window, _balances, carried_into, coupon_text, pool_original_cents, removal_proceeds,
+)
 from remittance.models import ClassPeriod, Distribution, PeriodResult
 from remittance.projections import _result
 from servicing.models import CLOSED_STATUSES, CollectionLine, Loan, LoanPosition, loan_stream
@@ -338,7 +340,8 @@ def _overlapping_memberships() -> Iterator[tuple[int, str]]:
     shared = (PoolLoan.objects.values("loan_id").annotate(n=Count("id")).filter(n__gt=1)
               .values_list("loan_id", flat=True))
     for loan_id in shared.iterator(chunk_size=2000):
-        members = list(PoolLoan.objects.filter(loan_id=loan_id).select_related("trust").order_by("transferred_on", "id"))
+        members = list(PoolLoan.objects.filter(loan_id=loan_id).select_related("trust")
+                       .order_by("transferred_on", "id"))
         for i, first in enumerate(members):
             for second in members[i + 1:]:
                 found = _overlap_problem(loan_id, first, second)

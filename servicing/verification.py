@@ -105,10 +105,11 @@ def loan_money_rederived() -> list[str]:
                       .values_list("account", "balance_cents"))
         lines = _collection_lines(list(batch))
         for number, events in batch.items():
-            found = (_loan_problem(number, events, rows.get(number), ledger.get(accounts.principal(number), 0))
-                     or _line_problem(number, events, lines.get(number, {})))
+            found = [p for p in (_loan_problem(number, events, rows.get(number),
+                                               ledger.get(accounts.principal(number), 0)),
+                                 _line_problem(number, events, lines.get(number, {}))) if p]
             if found:
-                keep_earliest(kept, found)
+                keep_earliest(kept, min(found))
     return earliest_first(kept)
 
 
@@ -167,7 +168,8 @@ def _loan_problem(number: str, events: list[LoanEvent], row, ledger_cents: int) 
         except Bad as bad:
             return event.position, f"{event.name(number)}: {bad}"
         except (ValueError, KeyError, TypeError) as error:
-            return event.position, f"{event.name(number)}: its facts cannot be re-derived ({type(error).__name__}: {error})"
+            why = f"{type(error).__name__}: {error}"
+            return event.position, f"{event.name(number)}: its facts cannot be re-derived ({why})"
     return _final_problem(number, state, events[-1], row, ledger_cents)
 
 
