@@ -11,6 +11,10 @@ class RemittanceConfig(AppConfig):
         from ledger.verification import register_check
         from remittance.checks import closed_periods_reconcile
         from remittance.projections import RemittanceProjection
+        from remittance.verification import classes_within_pool, closed_periods_rederived, every_cent_in_one_period
 
         registry.register(RemittanceProjection())
         register_check("every closed period reconciles to the cent", closed_periods_reconcile)
+        register_check("every closed period re-derived from the log", closed_periods_rederived)
+        register_check("every collected cent in exactly one period of one trust", every_cent_in_one_period)
+        register_check("class balances within the pool on deals not over-collateralised", classes_within_pool)

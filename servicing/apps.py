@@ -14,9 +14,11 @@ class ServicingConfig(AppConfig):
         from servicing.projections import LoanPositionProjection, load_handlers
         from servicing.projections.collection_lines import CollectionLineProjection
         from servicing.selectors import loan_positions_match_ledger
+        from servicing.verification import loan_money_rederived
 
         load_handlers()
         registry.register(LoanPositionProjection())
         registry.register(CollectionLineProjection())
         register_check("loan balances equal their ledger accounts", loan_positions_match_ledger)
         register_dated_fact_rule("not before the loan was boarded", not_before_boarding)
+        register_check("loan positions re-derived from their facts", loan_money_rederived)

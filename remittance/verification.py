@@ -1,0 +1,440 @@
+"""The money of every close re-derived from the log, for `verify_ledger` (registered in RemittanceConfig.ready).
+
+Three checks, each naming the first bad fact (trust, period, event position,
+loan) and keeping at most MAX_PROBLEMS problems, the earliest first:
+
+- `closed_periods_rederived`: every closed period closed again, on paper, with
+  the pure close (`remittance.closing.close_figures`) on the facts as they
+  stood at its `through_position` (the pool, the loans' statuses and the
+  register as the close saw them; the window of `remittance.facts`), and
+  compared with its PeriodClosed event, its PeriodResult, ClassPeriod and
+  Distribution rows; each class's distributions add up to what the class paid
+  less its unplaced share.
+- `every_cent_in_one_period`: each trust's windows follow each other without a
+  gap or an overlap; no collection line is in the pools of two trusts (or
+  twice in one) on its date; none was counted by a close of a trust whose
+  removal of the loan, recorded later, is dated before it (the removal's
+  proceeds pay that principal again); none of a pool loan dated on or before
+  its cut-off was recorded after the pool was transferred (no period can
+  count it, though the trust bought the principal it paid).
+- `classes_within_pool`: on a deal that is not over-collateralised, the
+  classes' balances after each close do not exceed the pool's end balance.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+from django.db.models import Count, F, Q, Sum
+
+from ledger.models import Event
+from remittance.calendar import Period, payment_date, record_date
+from remittance.close_events import CloseContext, period_figures
+from remittance.closing import CloseFigures, LoanFacts, close_figures
+from remittance.facts import (
+    AMOUNTS, Window, _balances, carried_into, coupon_text, pool_original_cents, removal_proceeds,
+)
+from remittance.models import ClassPeriod, Distribution, PeriodResult
+from remittance.projections import _result
+from servicing.models import CLOSED_STATUSES, CollectionLine, Loan, LoanPosition, loan_stream
+from servicing.verification import earliest_first, keep_earliest
+from trusts.models import HoldingMovement, PoolLoan, SecurityClass, Trust, trust_stream
+
+MAX_PROBLEMS = 20
+CLOSING_EVENTS = ("LoanPaidOff", "LoanLiquidated", "LoanChargedOff")
+RESULT_COLUMNS = ("record_date", "payment_date", "through_position", "interest_collected_cents",
+                  "principal_collected_cents", "realized_loss_cents", "servicing_fee_cents", "issuer_spread_cents",
+                  "paid_to_holders_cents", "excess_cents", "retained_cents", "prior_period_cents",
+                  "pool_balance_begin_cents", "pool_balance_end_cents", "pool_factor")
+CLASS_COLUMNS = ("balance_begin_cents", "interest_due_cents", "interest_paid_cents", "interest_shortfall_cents",
+                 "principal_paid_cents", "loss_written_off_cents", "balance_end_cents")
+
+
+class Bad(Exception):
+    """A period's first bad fact, raised with its description."""
+
+
+# --- 2. Closed periods re-derived ---------------------------------------------------------------------
+
+
+def closed_periods_rederived() -> list[str]:
+    """Each closed period closed again on the facts as they stood, against everything it recorded."""
+    kept: list[tuple[int, str]] = []
+    for trust in Trust.objects.order_by("code"):
+        found = _first_bad_period(trust)
+        if found:
+            keep_earliest(kept, found, MAX_PROBLEMS)
+    return earliest_first(kept)
+
+
+def _first_bad_period(trust: Trust) -> tuple[int, str] | None:
+    """A trust's first period whose figures differ (later ones start from what it recorded, so stand alone)."""
+    removals = _removals(trust)
+    for result in PeriodResult.objects.filter(trust=trust).order_by("period"):
+        try:
+            _check_period(trust, result, removals)
+        except Bad as bad:
+            return result.event_position, f"{trust.code} {result.period} (PeriodClosed #{result.event_position}): {bad}"
+        except (ValueError, KeyError, ArithmeticError) as error:
+            return result.event_position, (f"{trust.code} {result.period} (PeriodClosed #{result.event_position}): "
+                                           f"cannot be closed again on its facts ({type(error).__name__}: {error})")
+    return None
+
+
+def _removals(trust: Trust) -> dict[str, tuple[int, date]]:
+    """Loan -> (position, date) of its removal from the trust's pool."""
+    rows = Event.objects.filter(stream=trust_stream(trust.code), event_type="PoolLoanRemoved")
+    return {payload["loan_number"]: (position, day) for position, day, payload in
+            rows.values_list("position", "effective_date", "payload")}
+
+
+def _check_period(trust: Trust, result: PeriodResult, removals: dict[str, tuple[int, date]]) -> None:
+    period = Period.parse(result.period)
+    recorded = Event.objects.filter(position=result.event_position).values_list("payload", flat=True).first()
+    if recorded is None or recorded.get("period") != result.period or recorded.get("trust") != trust.code:
+        raise Bad(f"its PeriodResult row points at event #{result.event_position}, which is not its PeriodClosed")
+    window = _window(trust, period, recorded)
+    classes = list(SecurityClass.objects.filter(trust=trust).order_by("priority", "name"))
+    figures = _figures_again(trust, period, window, classes, removals)
+    expected = period_figures(_context(trust, period, window, classes, recorded), figures)
+    _require_same("its PeriodClosed says", recorded, expected)
+    _require_result_row(result, expected)
+    _require_class_rows(classes, result.period, expected)
+    _require_distributions(classes, result, figures)
+
+
+def _window(trust: Trust, period: Period, recorded: dict) -> Window:
+    through = recorded["window"]["through_position"]
+    previous = PeriodResult.objects.filter(trust=trust, period=str(period.previous())).first()
+    if previous is None:
+        return Window(period.last_day, through, trust.cutoff_date, through)
+    return Window(period.last_day, through, period.previous().last_day, previous.through_position)
+
+
+def _context(trust, period, window, classes, recorded: dict) -> CloseContext:
+    return CloseContext(
+        trust_code=trust.code, period=str(period), record_date=record_date(period),
+        payment_date=payment_date(period, payment_day=trust.payment_day), through_position=window.through_position,
+        previous_through=window.previous_through, original_faces={c.name: c.original_face_cents for c in classes},
+        coupons={c.name: coupon_text(c.coupon) for c in classes}, pool_original_cents=pool_original_cents(trust),
+        requested_by=recorded.get("requested_by"), approved_by=recorded.get("approved_by"),
+    )
+
+
+def _figures_again(trust, period, window, classes, removals) -> CloseFigures:
+    scheduled = trust.remittance_type == Trust.RemittanceType.SCHEDULED_SCHEDULED
+    return close_figures(
+        loans=_facts_as_of(trust, period, window, scheduled, removals), carried=carried_into(trust, period),
+        issuer_spread_rate=trust.issuer_spread_rate, scheduled=scheduled,
+        original_faces={c.name: c.original_face_cents for c in classes},
+        holders=_holders_as_of(classes, record_date(period), window.through_position),
+    )
+
+
+def _require_same(what: str, recorded, expected, path: str = "") -> None:
+    """Raise naming the first key where the recorded figures differ from the re-derived ones."""
+    if isinstance(expected, dict) and isinstance(recorded, dict):
+        for key in [*expected, *(k for k in recorded if k not in expected)]:
+            _require_same(what, recorded.get(key), expected.get(key), f"{path}.{key}" if path else key)
+    elif isinstance(expected, list) and isinstance(recorded, list) and len(expected) == len(recorded):
+        for index, (had, want) in enumerate(zip(recorded, expected)):
+            label = want.get("class", index) if isinstance(want, dict) else index
+            _require_same(what, had, want, f"{path}[{label}]")
+    elif recorded != expected:
+        raise Bad(f"{what} {path} {recorded}; the log re-derives {expected}")
+
+
+def _require_result_row(result: PeriodResult, expected: dict) -> None:
+    want = _result(SimpleNamespace(payload=expected, position=result.event_position), result.trust_id)
+    for column in RESULT_COLUMNS:
+        if getattr(result, column) != getattr(want, column):
+            raise Bad(f"its PeriodResult row says {column} {getattr(result, column)}; the log re-derives "
+                      f"{getattr(want, column)}")
+    if result.figures != expected:
+        _require_same("its PeriodResult figures say", result.figures, expected)
+
+
+def _require_class_rows(classes: list[SecurityClass], period: str, expected: dict) -> None:
+    rows = {r.security_class_id: r for r in ClassPeriod.objects.filter(security_class__in=classes, period=period)}
+    by_name = {c["class"]: c for c in expected["classes"]}
+    for c in classes:
+        row, want = rows.get(c.pk), by_name.get(c.name)
+        if row is None or want is None:
+            raise Bad(f"class {c.name} has {'no' if row is None else 'a'} ClassPeriod row; the log re-derives "
+                      f"{'one' if want else 'none'}")
+        for column in CLASS_COLUMNS:
+            if getattr(row, column) != want[column]:
+                raise Bad(f"class {c.name}'s ClassPeriod row says {column} {getattr(row, column)}; the log "
+                          f"re-derives {want[column]}")
+
+
+def _require_distributions(classes: list[SecurityClass], result: PeriodResult, figures: CloseFigures) -> None:
+    names = {c.pk: c.name for c in classes}
+    rows = {(names[class_id], code): (face, interest, principal) for class_id, code, face, interest, principal in
+            Distribution.objects.filter(security_class__in=classes, period=result.period).values_list(
+                "security_class_id", "holder__code", "face_held_cents", "interest_cents", "principal_cents")}
+    want = {(p.class_name, p.holder_code): (p.face_held_cents, p.interest_cents, p.principal_cents)
+            for p in figures.payments}
+    for key in sorted(set(rows) | set(want)):
+        if rows.get(key) != want.get(key):
+            raise Bad(f"class {key[0]} holder {key[1]}: its Distribution row (face, interest, principal) is "
+                      f"{rows.get(key)}; the log re-derives {want.get(key)}")
+    _require_classes_paid_out(classes, result, rows)
+
+
+def _require_classes_paid_out(classes: list[SecurityClass], result: PeriodResult, rows: dict) -> None:
+    """Each class's holders get what the class paid less its unplaced share; the shares add up to retained."""
+    unplaced = 0
+    paid = {r.security_class_id: r.interest_paid_cents + r.principal_paid_cents
+            for r in ClassPeriod.objects.filter(security_class__in=classes, period=result.period)}
+    for c in classes:
+        to_holders = sum(i + p for (name, _), (_, i, p) in rows.items() if name == c.name)
+        if to_holders > paid.get(c.pk, 0):
+            raise Bad(f"class {c.name}'s holders were paid {to_holders} cents, more than the {paid.get(c.pk, 0)} "
+                      "the class paid")
+        unplaced += paid.get(c.pk, 0) - to_holders
+    if unplaced != result.retained_cents:
+        raise Bad(f"the classes paid {unplaced} cents more than their holders received, not the "
+                  f"{result.retained_cents} retained")
+
+
+# --- The facts as the close saw them ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Member:
+    loan_id: str
+    transferred_on: date
+    removed_on: date | None  # as the close saw it: a removal recorded later is not yet there
+
+
+def _members_as_of(trust: Trust, through: int, removals: dict[str, tuple[int, date]]) -> list[_Member]:
+    members = []
+    for loan_id, transferred_on, removed_on in PoolLoan.objects.filter(trust=trust).values_list(
+            "loan_id", "transferred_on", "removed_on"):
+        late = loan_id in removals and removals[loan_id][0] > through
+        members.append(_Member(loan_id, transferred_on, None if late else removed_on))
+    return members
+
+
+def _facts_as_of(trust, period: Period, window: Window, scheduled: bool, removals) -> list[LoanFacts]:
+    """`remittance.facts.loan_facts`, with the pool and statuses as they stood at the close's position."""
+    start = period.first_day
+    late = [n for n, (position, _) in removals.items() if position > window.through_position]
+    sums = _window_sums(trust, window, late)
+    proceeds = removal_proceeds(trust, window)
+    pool = [m for m in _members_as_of(trust, window.through_position, removals)
+            if m.transferred_on <= period.last_day
+            and (m.removed_on is None or m.removed_on >= start or m.loan_id in sums or m.loan_id in proceeds)]
+    numbers = [m.loan_id for m in pool]
+    terms = {loan.pk: loan for loan in Loan.objects.filter(pk__in=numbers)}
+    begin = _balances(numbers, start - timedelta(days=1), window.through_position)
+    end = _balances(numbers, period.last_day, window.through_position)
+    closed = _closed_at(numbers, window.through_position) if scheduled else set()
+    return [_loan_facts(m, terms[m.loan_id], start, begin, end, sums, proceeds, scheduled and m.loan_id not in closed)
+            for m in pool]
+
+
+def _loan_facts(member: _Member, loan, start: date, begin, end, sums, proceeds, advancing: bool) -> LoanFacts:
+    number = member.loan_id
+    in_pool_at_start = member.transferred_on < start and (member.removed_on is None or member.removed_on >= start)
+    amounts = dict(sums.get(number, {}))
+    for key, cents in proceeds.get(number, {}).items():
+        amounts[key] = amounts.get(key, 0) + cents
+    return LoanFacts(
+        loan_number=number, begin_balance_cents=begin.get(number, 0) if in_pool_at_start else 0,
+        end_balance_cents=end.get(number, 0) if member.removed_on is None else 0,
+        note_rate=loan.note_rate, servicing_fee_rate=loan.servicing_fee_rate, payment_pi_cents=loan.payment_pi_cents,
+        in_pool_at_start=in_pool_at_start, advancing=advancing,
+        repurchase_principal_cents=amounts.get("repurchase_principal_cents", 0),
+        repurchase_interest_cents=amounts.get("repurchase_interest_cents", 0),
+        prior_period_cents=amounts.get("prior_period_cents", 0), **{k: amounts.get(k, 0) for k in AMOUNTS},
+    )
+
+
+def _window_sums(trust: Trust, window: Window, late_removed: list[str]) -> dict[str, dict[str, int]]:
+    """`remittance.facts.window_sums`, counting loans whose removal was recorded after the close as still in."""
+    lines = CollectionLine.objects.filter(
+        window.lines(),
+        Q(loan__pool_memberships__removed_on__isnull=True)
+        | Q(effective_date__lte=F("loan__pool_memberships__removed_on")) | Q(loan_id__in=late_removed),
+        loan__pool_memberships__trust=trust,
+        effective_date__gt=F("loan__pool_memberships__transferred_on"),
+    )
+    prior = Q(effective_date__lte=window.previous_last_day)
+    rows = lines.values("loan_id").annotate(
+        **{f"s_{k}": Sum(k) for k in AMOUNTS},
+        **{f"p_{k}": Sum(k, filter=prior) for k in AMOUNTS if k != "realized_loss_cents"},
+    )
+    sums = {}
+    for row in rows:
+        amounts = {k: row[f"s_{k}"] or 0 for k in AMOUNTS}
+        amounts["prior_period_cents"] = sum(row[f"p_{k}"] or 0 for k in AMOUNTS if k != "realized_loss_cents")
+        sums[row["loan_id"]] = amounts
+    return sums
+
+
+def _closed_at(numbers: list[str], through: int) -> set[str]:
+    """Loans (of these) paid off, liquidated or charged off by an event at or before `through`."""
+    closed_now = list(LoanPosition.objects.filter(loan_id__in=numbers, status__in=CLOSED_STATUSES)
+                      .values_list("loan_id", flat=True))
+    streams = Event.objects.filter(stream__in=[loan_stream(n) for n in closed_now], event_type__in=CLOSING_EVENTS,
+                                   position__lte=through).values_list("stream", flat=True)
+    return {stream.split(":", 1)[1] for stream in streams}
+
+
+def _holders_as_of(classes: list[SecurityClass], record_day: date, through: int) -> dict[str, dict[str, int]]:
+    """Holders of record on the record date, from the register lines recorded by the close's position."""
+    names = {c.pk: c.name for c in classes}
+    by_class: dict[str, dict[str, int]] = {name: {} for name in names.values()}
+    rows = (HoldingMovement.objects.filter(security_class_id__in=list(names), settlement_date__lte=record_day,
+                                           event_position__lte=through)
+            .values("security_class_id", "holder__code").annotate(face=Sum("face_cents")))
+    for row in rows:
+        if row["face"]:
+            by_class[names[row["security_class_id"]]][row["holder__code"]] = row["face"]
+    return by_class
+
+
+# --- 3. Every collected cent in exactly one period of one trust ----------------------------------------
+
+
+def every_cent_in_one_period() -> list[str]:
+    """No collection line counted by two trusts or two periods, none left out of every window."""
+    kept: list[tuple[int, str]] = []
+    for problem in (*_window_chain_problems(), *_overlapping_memberships(), *_counted_after_removal(),
+                    *_before_cutoff_recorded_later()):
+        keep_earliest(kept, problem, MAX_PROBLEMS)
+    return earliest_first(kept)
+
+
+def _window_chain_problems() -> Iterator[tuple[int, str]]:
+    """Each trust's closes: consecutive periods, each window starting where the previous close read up to."""
+    previous = None
+    for result in PeriodResult.objects.select_related("trust").order_by("trust__code", "period"):
+        window = result.figures.get("window", {})
+        if previous is not None and previous.trust_id == result.trust_id:
+            found = _chain_problem(previous, result, window)
+            if found:
+                name = f"{result.trust.code} {result.period} (PeriodClosed #{result.event_position})"
+                yield result.event_position, f"{name}: {found}"
+        previous = result
+
+
+def _chain_problem(previous: PeriodResult, result: PeriodResult, window: dict) -> str | None:
+    read_up_to = previous.figures.get("window", {}).get("through_position")
+    if str(Period.parse(previous.period).next()) != result.period:
+        return f"closed after {previous.period}, skipping a period whose collections no window counts"
+    if window.get("after_position") != read_up_to:
+        return (f"its window starts after #{window.get('after_position')} but {previous.period} read up to "
+                f"#{read_up_to}: lines between are counted twice or never")
+    if window.get("through_position", 0) < read_up_to:
+        return f"reads up to #{window.get('through_position')}, before {previous.period}'s #{read_up_to}"
+    return None
+
+
+def _overlapping_memberships() -> Iterator[tuple[int, str]]:
+    """Lines of a loan dated while it was in two pools (or twice in one): both close on them."""
+    shared = (PoolLoan.objects.values("loan_id").annotate(n=Count("id")).filter(n__gt=1)
+              .values_list("loan_id", flat=True))
+    for loan_id in shared.iterator(chunk_size=2000):
+        members = list(PoolLoan.objects.filter(loan_id=loan_id).select_related("trust")
+                       .order_by("transferred_on", "id"))
+        for i, first in enumerate(members):
+            for second in members[i + 1:]:
+                found = _overlap_problem(loan_id, first, second)
+                if found:
+                    yield found
+
+
+def _overlap_problem(loan_id: str, a: PoolLoan, b: PoolLoan) -> tuple[int, str] | None:
+    start = max(a.transferred_on, b.transferred_on)
+    ends = [d for d in (a.removed_on, b.removed_on) if d is not None]
+    end = min(ends) if ends else None
+    if end is not None and end <= start:
+        return None
+    lines = CollectionLine.objects.filter(loan_id=loan_id, effective_date__gt=start)
+    if end is not None:
+        lines = lines.filter(effective_date__lte=end)
+    line = lines.order_by("event_position").first()
+    if line is None:
+        return None
+    return line.event_position, (
+        f"collection line #{line.event_position} of loan {loan_id} dated {line.effective_date.isoformat()} is in "
+        f"the pools of {a.trust.code} (from {a.transferred_on.isoformat()}) and {b.trust.code} (from "
+        f"{b.transferred_on.isoformat()}) at once: both trusts count it")
+
+
+def _counted_after_removal() -> Iterator[tuple[int, str]]:
+    """Lines a close counted dated after a removal recorded later: the removal's proceeds repay their principal."""
+    closes: dict[str, list[tuple[int, date, str]]] = {}
+    for code, period, through in PeriodResult.objects.order_by("period").values_list(
+            "trust__code", "period", "through_position"):
+        closes.setdefault(code, []).append((through, Period.parse(period).last_day, period))
+    removals = Event.objects.filter(event_type="PoolLoanRemoved", stream__startswith="trust:").order_by("position")
+    for position, stream, removed_on, payload in removals.values_list("position", "stream", "effective_date",
+                                                                      "payload").iterator(chunk_size=2000):
+        code = stream.split(":", 1)[1]
+        before = [c for c in closes.get(code, []) if c[0] < position]
+        if not before:
+            continue
+        through, last_day, period = max(before)
+        line = (CollectionLine.objects.filter(loan_id=payload["loan_number"], effective_date__gt=removed_on,
+                                              effective_date__lte=last_day, event_position__lte=through)
+                .order_by("event_position").first())
+        if line is not None:
+            yield line.event_position, (
+                f"collection line #{line.event_position} of loan {payload['loan_number']} dated "
+                f"{line.effective_date.isoformat()} was counted by {code}'s closes up to {period}, but the loan's "
+                f"removal from {code} (event #{position}, recorded after them) is dated {removed_on.isoformat()}: "
+                "its proceeds pay that principal again")
+
+
+def _before_cutoff_recorded_later() -> Iterator[tuple[int, str]]:
+    """Lines of pool loans dated on or before the cut-off but recorded after the pool was transferred.
+
+    One pass over the lines joined to their memberships (the date condition leaves almost none in a
+    sound book), then each trust's transfer position decides; the first line of each trust is named.
+    """
+    transfers = {stream.split(":", 1)[1]: position for stream, position in Event.objects.filter(
+        event_type="PoolLoansTransferred", stream__startswith="trust:").values_list("stream", "position")}
+    if not transfers:
+        return
+    named: set[str] = set()
+    rows = (CollectionLine.objects.filter(event_position__gt=min(transfers.values()),
+                                          effective_date__lte=F("loan__pool_memberships__transferred_on"))
+            .order_by("event_position")
+            .values_list("event_position", "loan_id", "effective_date", "loan__pool_memberships__trust__code"))
+    for position, loan_id, day, code in rows.iterator(chunk_size=2000):
+        if code in named or position <= transfers.get(code, position):
+            continue
+        named.add(code)
+        yield position, (
+            f"collection line #{position} of loan {loan_id} dated {day.isoformat()}, on or before {code}'s cut-off, "
+            f"was recorded after the pool was transferred (event #{transfers[code]}): the trust bought that "
+            f"principal, yet no period of {code} counts it")
+        if len(named) >= MAX_PROBLEMS:
+            return
+
+
+# --- 4. Class balances within the pool -----------------------------------------------------------------
+
+
+def classes_within_pool() -> list[str]:
+    """After every close of a deal that is not over-collateralised, the classes owe no more than the pool holds."""
+    totals = dict(((t, p), s) for t, p, s in ClassPeriod.objects.values("security_class__trust_id", "period")
+                  .annotate(total=Sum("balance_end_cents"))
+                  .values_list("security_class__trust_id", "period", "total"))
+    kept: list[tuple[int, str]] = []
+    rows = (PeriodResult.objects.filter(trust__overcollateralized=False).select_related("trust")
+            .order_by("trust__code", "period"))
+    for result in rows.iterator(chunk_size=2000):
+        classes = totals.get((result.trust_id, result.period), 0)
+        if classes > result.pool_balance_end_cents:
+            keep_earliest(kept, (result.event_position, (
+                f"{result.trust.code} {result.period} (PeriodClosed #{result.event_position}): its classes owe "
+                f"{classes} cents after the close, more than the pool's end balance of "
+                f"{result.pool_balance_end_cents}, on a deal that is not over-collateralised")), MAX_PROBLEMS)
+    return earliest_first(kept)

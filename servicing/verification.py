@@ -1,0 +1,426 @@
+"""Loan money re-derived from the facts, for `verify_ledger` (registered in ServicingConfig.ready).
+
+The projection copies each event's `position_after`; this check does not
+trust those snapshots. For every loan it replays the facts (the amount
+received, the day, the note rate, the disbursement, the sale proceeds) through
+the pure money functions (payment application, payoff, disposition) and checks:
+
+- each payment's application split sums to the amount received and is what
+  applying that amount to the position before it gives; its `collections`
+  and its principal posting say the same;
+- each payoff, liquidation and charge-off clears the principal the facts
+  left, and each return reverses exactly what its payment did;
+- the snapshot each event carries, the LoanPosition row and the loan's
+  principal account all equal the re-derived position;
+- each CollectionLine row (what the month-end close sums) holds what its
+  event collected, and no line is without its event.
+
+Loans are read in batches of their streams (bounded memory); at most
+MAX_PROBLEMS problems are kept, the earliest log positions first, one per
+loan (a loan's first bad fact: what follows it is its consequence).
+"""
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+
+from ledger.models import AccountBalance, Event, Posting
+from servicing import accounts
+from servicing.delinquency import mba_bucket
+from servicing.models import CollectionLine, Loan, LoanPosition, LoanStatus, loan_stream
+from servicing.payment_application import apply_payment, is_payoff
+from servicing.payoff import settle_payoff
+from servicing.projections import COLLECTION_KEYS
+from servicing.services.default import disposition_split
+from servicing.services.payoff import money_position
+
+MAX_PROBLEMS = 20
+LOAN_BATCH = 500
+# The money fields compared with each snapshot and with the LoanPosition row.
+COMPARED = ("principal_balance_cents", "next_due_date", "suspense_cents", "escrow_balance_cents",
+            "escrow_advance_cents", "late_charges_due_cents", "fees_due_cents", "status", "last_payment_date",
+            "escrow_monthly_cents", "realized_loss_cents", "delinquency_bucket")
+_DATES = ("next_due_date", "last_payment_date")
+_DELTAS = ("principal_balance_cents", "suspense_cents", "escrow_balance_cents", "escrow_advance_cents",
+           "late_charges_due_cents", "fees_due_cents")
+
+
+class Bad(Exception):
+    """The first bad fact of a loan: raised with its description, caught once per loan."""
+
+
+@dataclass
+class Derived:
+    """A loan's position as its facts make it (attribute names as LoanPosition's, for the money helpers)."""
+
+    loan_id: str
+    principal_balance_cents: int
+    note_rate: Decimal
+    payment_pi_cents: int
+    escrow_monthly_cents: int
+    next_due_date: date
+    status: str = LoanStatus.ACTIVE.value
+    suspense_cents: int = 0
+    escrow_balance_cents: int = 0
+    escrow_advance_cents: int = 0
+    late_charges_due_cents: int = 0
+    fees_due_cents: int = 0
+    realized_loss_cents: int = 0
+    last_payment_date: date | None = None
+    delinquency_bucket: str = "current"
+    # reference -> (received_on, deltas, installments paid, next due before, next due after) of payments standing
+    payments: dict = field(default_factory=dict)
+
+    def value(self, name: str):
+        value = getattr(self, name)
+        return value.isoformat() if isinstance(value, date) else value
+
+
+@dataclass(frozen=True)
+class LoanEvent:
+    position: int
+    version: int
+    event_type: str
+    payload: dict
+    effective_date: date
+    principal_cents: int  # this event's postings to the loan's principal account
+
+    def name(self, loan: str) -> str:
+        return f"event #{self.position} ({loan_stream(loan)} v{self.version} {self.event_type})"
+
+
+def loan_money_rederived() -> list[str]:
+    """Every loan's position re-derived from its facts, against its events, row and principal account."""
+    kept: list[tuple[int, str]] = []
+    for batch, strays in _loan_batches():
+        for stray in strays:
+            keep_earliest(kept, stray)
+        rows = {p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in=list(batch))}
+        ledger = dict(AccountBalance.objects.filter(account__in=[accounts.principal(n) for n in batch])
+                      .values_list("account", "balance_cents"))
+        lines = _collection_lines(list(batch))
+        for number, events in batch.items():
+            found = [p for p in (_loan_problem(number, events, rows.get(number),
+                                               ledger.get(accounts.principal(number), 0)),
+                                 _line_problem(number, events, lines.get(number, {}))) if p]
+            if found:
+                keep_earliest(kept, min(found))
+    return earliest_first(kept)
+
+
+def keep_earliest(kept: list[tuple[int, str]], found: tuple[int, str], limit: int = MAX_PROBLEMS) -> None:
+    """Keep the `limit` problems of the earliest log positions: a max-heap on the negated position."""
+    heapq.heappush(kept, (-found[0], found[1]))
+    if len(kept) > limit:
+        heapq.heappop(kept)
+
+
+def earliest_first(kept: list[tuple[int, str]]) -> list[str]:
+    return [text for _, text in sorted(kept, reverse=True)]
+
+
+def _loan_batches() -> Iterator[tuple[dict[str, list[LoanEvent]], list[tuple[int, str]]]]:
+    """Loans in loan-number order, LOAN_BATCH at a time, each with its events in version order."""
+    last = ""
+    while True:
+        numbers = list(Loan.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:LOAN_BATCH])
+        if not numbers:
+            return
+        last = numbers[-1]
+        yield _events_of(numbers)
+
+
+def _events_of(numbers: list[str]) -> tuple[dict[str, list[LoanEvent]], list[tuple[int, str]]]:
+    """Each loan's events with their principal postings, and postings to those accounts from other streams."""
+    streams = {loan_stream(n): n for n in numbers}
+    principal: dict[int, int] = {}
+    for event_id, cents in Posting.objects.filter(account__in=[accounts.principal(n) for n in numbers]).values_list(
+            "event_id", "amount_cents"):
+        principal[event_id] = principal.get(event_id, 0) + cents
+    by_loan: dict[str, list[LoanEvent]] = {n: [] for n in numbers}
+    rows = (Event.objects.filter(stream__in=list(streams)).order_by("stream", "version")
+            .values_list("position", "stream", "version", "event_type", "payload", "effective_date"))
+    for position, stream, version, event_type, payload, effective in rows:
+        by_loan[streams[stream]].append(LoanEvent(position, version, event_type, payload, effective,
+                                                  principal.pop(position, 0)))
+    strays = []
+    if principal:  # postings to these loans' principal accounts by events of other streams
+        position = min(principal)
+        stream = Event.objects.filter(position=position).values_list("stream", flat=True).first()
+        strays.append((position, f"event #{position} ({stream}) posts {principal[position]} cents to a loan's "
+                                 "principal account from outside the loan's stream"))
+    return by_loan, strays
+
+
+def _loan_problem(number: str, events: list[LoanEvent], row, ledger_cents: int) -> tuple[int, str] | None:
+    if not events:
+        return None
+    state = None
+    for event in events:
+        try:
+            state = _step(state, event)
+            _check_snapshot(state, event)
+        except Bad as bad:
+            return event.position, f"{event.name(number)}: {bad}"
+        except (ValueError, KeyError, TypeError) as error:
+            why = f"{type(error).__name__}: {error}"
+            return event.position, f"{event.name(number)}: its facts cannot be re-derived ({why})"
+    return _final_problem(number, state, events[-1], row, ledger_cents)
+
+
+def _collection_lines(numbers: list[str]) -> dict[str, dict[int, dict[str, int]]]:
+    """Each loan's CollectionLine rows: event position -> amounts."""
+    found: dict[str, dict[int, dict[str, int]]] = {}
+    for row in CollectionLine.objects.filter(loan_id__in=numbers).values("loan_id", "event_position", *COLLECTION_KEYS):
+        found.setdefault(row["loan_id"], {})[row["event_position"]] = {k: row[k] for k in COLLECTION_KEYS}
+    return found
+
+
+def _line_problem(number: str, events: list[LoanEvent], lines: dict[int, dict[str, int]]) -> tuple[int, str] | None:
+    """The loan's first collection line that is not what its event collected (or has no event)."""
+    expected = {}
+    for event in events:
+        amounts = event.payload.get("collections") or {}
+        if any(amounts.get(k) for k in COLLECTION_KEYS):
+            expected[event.position] = {k: amounts.get(k, 0) for k in COLLECTION_KEYS}
+    for position in sorted(set(expected) | set(lines)):
+        had, want = lines.get(position), expected.get(position)
+        if had != want:
+            return position, (f"collection line #{position} of loan {number} holds {had}; its event collected "
+                              f"{want}")
+    return None
+
+
+def _final_problem(number: str, state: Derived | None, last: LoanEvent, row, ledger_cents: int):
+    if state is None:
+        return None
+    if row is None:
+        return last.position, f"loan {number}: has events up to #{last.position} but no LoanPosition row"
+    for name in COMPARED:
+        recorded = getattr(row, name)
+        recorded = recorded.isoformat() if isinstance(recorded, date) else recorded
+        if recorded != state.value(name):
+            return last.position, (f"loan {number}: its LoanPosition row says {name} {recorded}, its events "
+                                   f"(through #{last.position}) re-derive {state.value(name)}")
+    if ledger_cents != state.principal_balance_cents:
+        return last.position, (f"loan {number}: its principal account holds {ledger_cents} cents, its events "
+                               f"(through #{last.position}) re-derive {state.principal_balance_cents}")
+    return None
+
+
+def _check_snapshot(state: Derived, event: LoanEvent) -> None:
+    after = event.payload.get("position_after")
+    if not after:
+        return
+    for name in COMPARED:
+        if name in after and after[name] != state.value(name):
+            raise Bad(f"its position_after says {name} {after[name]}, its facts re-derive {state.value(name)}")
+
+
+# --- One event at a time ----------------------------------------------------------------------------
+
+
+def _step(state: Derived | None, event: LoanEvent) -> Derived:
+    if event.event_type == "LoanBoarded":
+        return _boarded(state, event)
+    if state is None:
+        raise Bad("the loan's stream does not start with LoanBoarded")
+    _STEPS.get(event.event_type, _unknown)(state, event)
+    return state
+
+
+def _boarded(state: Derived | None, event: LoanEvent) -> Derived:
+    if state is not None:
+        raise Bad("a second LoanBoarded on the stream")
+    p = event.payload
+    _require_principal(event, p["current_balance_cents"])
+    return Derived(loan_id=p["loan_number"], principal_balance_cents=p["current_balance_cents"],
+                   note_rate=Decimal(p["note_rate"]), payment_pi_cents=p["payment_pi_cents"],
+                   escrow_monthly_cents=p["escrow_monthly_cents"], next_due_date=date.fromisoformat(p["next_due_date"]))
+
+
+def _require_principal(event: LoanEvent, expected: int) -> None:
+    if event.principal_cents != expected:
+        raise Bad(f"posts {event.principal_cents} cents to the principal account; its facts say {expected}")
+
+
+def _require_collections(event: LoanEvent, **amounts: int) -> None:
+    recorded = event.payload.get("collections") or {}
+    for key in COLLECTION_KEYS:
+        expected = amounts.get(key.removesuffix("_cents"), 0)
+        if recorded.get(key, 0) != expected:
+            raise Bad(f"its collections say {key} {recorded.get(key, 0)}, its facts give {expected}")
+
+
+def _payment(state: Derived, event: LoanEvent) -> None:
+    p = event.payload
+    received_on, amount = date.fromisoformat(p["received_on"]), p["amount_cents"]
+    if is_payoff(position=money_position(state, for_payoff=True), amount_cents=amount, received_on=received_on):
+        raise Bad(f"{amount} cents covers the payoff on {received_on.isoformat()}: it should have paid the loan off")
+    app = apply_payment(position=money_position(state), amount_cents=amount, received_on=received_on,
+                        principal_only=bool(p.get("principal_only")))
+    _require_split(p, app)
+    _require_collections(event, interest=app.interest_cents, scheduled_principal=app.principal_cents,
+                         curtailment=app.curtailment_cents)
+    _require_principal(event, -(app.principal_cents + app.curtailment_cents))
+    before = {name: getattr(state, name) for name in _DELTAS}
+    due_before = state.next_due_date
+    repaid = min(state.escrow_advance_cents, app.escrow_cents)
+    money = app.position_after
+    state.principal_balance_cents, state.next_due_date = money.principal_balance_cents, money.next_due_date
+    state.suspense_cents, state.late_charges_due_cents = money.suspense_cents, money.late_charges_due_cents
+    state.fees_due_cents = money.fees_due_cents
+    state.escrow_balance_cents += app.escrow_cents - repaid
+    state.escrow_advance_cents -= repaid
+    state.last_payment_date = max(received_on, state.last_payment_date or received_on)
+    deltas = {name: before[name] - getattr(state, name) for name in _DELTAS}
+    state.payments[p["reference"]] = (received_on, deltas, app.installments_paid, due_before, state.next_due_date,
+                                      app.principal_cents + app.curtailment_cents, dict(p.get("collections") or {}))
+
+
+def _require_split(p: dict, app) -> None:
+    recorded = p.get("application") or {}
+    parts = ("interest_cents", "principal_cents", "curtailment_cents", "escrow_cents", "late_charges_cents",
+             "fees_cents")
+    total = sum(recorded.get(k, 0) for k in parts) + recorded.get("to_suspense_cents", 0) - recorded.get(
+        "from_suspense_cents", 0)
+    if total != p["amount_cents"]:
+        raise Bad(f"its application splits {total} cents, not the {p['amount_cents']} received")
+    for name in (*parts, "to_suspense_cents", "from_suspense_cents", "installments_paid"):
+        expected = getattr(app, name)
+        if recorded.get(name) != expected:
+            raise Bad(f"its application says {name} {recorded.get(name)}; applying {p['amount_cents']} cents to "
+                      f"the position before it gives {expected}")
+
+
+def _returned(state: Derived, event: LoanEvent) -> None:
+    p = event.payload
+    original = state.payments.pop(p["reference"], None)
+    if original is None:
+        raise Bad(f"returns payment {p['reference']}, which is not a payment standing on the loan")
+    _, deltas, months, due_before, due_after, principal, collected = original
+    _require_collections(event, **{k.removesuffix("_cents"): -collected.get(k, 0) for k in COLLECTION_KEYS})
+    _require_principal(event, principal)
+    for name in _DELTAS:
+        setattr(state, name, getattr(state, name) + deltas[name])
+    state.fees_due_cents += p.get("fee_cents", 0)
+    state.next_due_date = due_before if state.next_due_date == due_after else (
+        state.next_due_date - relativedelta(months=months))
+    standing = [day for day, *_ in state.payments.values()]
+    state.last_payment_date = max(standing) if standing else None
+    if any(getattr(state, name) < 0 for name in _DELTAS):
+        raise Bad("the return takes back more than the loan holds")
+
+
+def _paid_off(state: Derived, event: LoanEvent) -> None:
+    p = event.payload
+    received_on = date.fromisoformat(p["received_on"])
+    settlement = settle_payoff(position=money_position(state, for_payoff=True), amount_cents=p["amount_cents"],
+                               as_of=received_on)
+    recorded = p.get("payoff") or {}
+    expected = {"principal_cents": state.principal_balance_cents, "interest_cents": settlement.interest_cents,
+                "refund_to_borrower_cents": settlement.refund_to_borrower_cents}
+    for name, cents in expected.items():
+        if recorded.get(name) != cents:
+            raise Bad(f"its payoff says {name} {recorded.get(name)}; settling {p['amount_cents']} cents on the "
+                      f"position before it gives {cents}")
+    _require_collections(event, interest=settlement.interest_cents, payoff_principal=state.principal_balance_cents)
+    _require_principal(event, -state.principal_balance_cents)
+    _closed(state, LoanStatus.PAID_OFF)
+    state.last_payment_date = received_on
+    state.payments.clear()
+
+
+def _disposed(state: Derived, event: LoanEvent) -> None:
+    p = event.payload
+    split = disposition_split(state, on=date.fromisoformat(p["on"]), gross_proceeds_cents=p["gross_proceeds_cents"],
+                              costs_cents=p["costs_cents"])
+    for name in ("principal_recovered_cents", "realized_loss_cents", "interest_cents"):
+        if p.get(name) != getattr(split, name):
+            raise Bad(f"it says {name} {p.get(name)}; splitting the proceeds over the position before it gives "
+                      f"{getattr(split, name)}")
+    _require_collections(event, interest=split.interest_cents, liquidation_principal=split.principal_recovered_cents,
+                         realized_loss=split.realized_loss_cents)
+    _require_principal(event, -state.principal_balance_cents)
+    status = LoanStatus.LIQUIDATED if event.event_type == "LoanLiquidated" else LoanStatus.CHARGED_OFF
+    state.realized_loss_cents += split.realized_loss_cents
+    _closed(state, status)
+
+
+def _closed(state: Derived, status: LoanStatus) -> None:
+    for name in _DELTAS:
+        setattr(state, name, 0)
+    state.status = status.value
+
+
+def _disbursed(state: Derived, event: LoanEvent) -> None:
+    p = event.payload
+    from_escrow = min(state.escrow_balance_cents, p["amount_cents"])
+    if p.get("from_escrow_cents") != from_escrow or p.get("advanced_cents") != p["amount_cents"] - from_escrow:
+        raise Bad(f"pays {p.get('from_escrow_cents')} cents from an escrow balance of {state.escrow_balance_cents} "
+                  f"for a bill of {p['amount_cents']}")
+    _require_principal(event, 0)
+    state.escrow_balance_cents -= from_escrow
+    state.escrow_advance_cents += p["amount_cents"] - from_escrow
+
+
+def _analyzed(state: Derived, event: LoanEvent) -> None:
+    p = event.payload
+    if p.get("escrow_balance_cents") != state.escrow_balance_cents:
+        raise Bad(f"analyses an escrow balance of {p.get('escrow_balance_cents')}; the facts hold "
+                  f"{state.escrow_balance_cents}")
+    refund = p["surplus_refund_cents"]
+    if refund > state.escrow_balance_cents:
+        raise Bad(f"refunds {refund} cents of an escrow balance of {state.escrow_balance_cents}")
+    state.escrow_balance_cents -= refund
+    state.escrow_monthly_cents = p["new_monthly_escrow_cents"]
+
+
+def _late_charge(state: Derived, event: LoanEvent) -> None:
+    state.late_charges_due_cents += event.payload["amount_cents"]
+
+
+def _aged(state: Derived, event: LoanEvent) -> None:
+    bucket = mba_bucket(next_due_date=state.next_due_date, as_of=event.effective_date)
+    if event.payload.get("to_bucket") != bucket:
+        raise Bad(f"moves the loan to bucket {event.payload.get('to_bucket')}; due {state.next_due_date.isoformat()} "
+                  f"it is {bucket} on {event.effective_date.isoformat()}")
+    state.delinquency_bucket = bucket
+
+
+def _unknown(state: Derived, event: LoanEvent) -> None:
+    """An event type this check has no money rule for: its snapshot is taken, its principal posting must agree."""
+    after = event.payload.get("position_after") or {}
+    principal = after.get("principal_balance_cents", state.principal_balance_cents)
+    _require_principal(event, principal - state.principal_balance_cents)
+    for name in COMPARED:
+        if name in after:
+            value = after[name]
+            setattr(state, name, date.fromisoformat(value) if name in _DATES and value else value)
+
+
+def _no_money(state: Derived, event: LoanEvent) -> None:
+    """An event that moves no loan figure (an escrow item added, a refund paid out of the refund account)."""
+    _require_principal(event, 0)
+
+
+def _status(status: LoanStatus):
+    def step(state: Derived, event: LoanEvent) -> None:
+        _require_principal(event, 0)
+        state.status = status.value
+
+    return step
+
+
+_STEPS = {
+    "PaymentPosted": _payment, "PaymentReturned": _returned, "LoanPaidOff": _paid_off,
+    "LoanLiquidated": _disposed, "LoanChargedOff": _disposed, "EscrowDisbursed": _disbursed,
+    "EscrowAnalyzed": _analyzed, "LateChargeAssessed": _late_charge, "DelinquencyChanged": _aged,
+    "ForeclosureStarted": _status(LoanStatus.FORECLOSURE), "ReoAcquired": _status(LoanStatus.REO),
+    "EscrowItemAdded": _no_money, "BorrowerRefundPaid": _no_money,
+}
