@@ -74,12 +74,19 @@ def _check_against_books(spec: DealSpec) -> dict[str, int]:
     statuses = dict(LoanPosition.objects.filter(loan_id__in=spec.loans).values_list("loan_id", "status"))
     pooled = dict(PoolLoan.objects.filter(loan_id__in=spec.loans, removed_on__isnull=True)
                   .values_list("loan_id", "trust__code"))
+    last_removed = _last_removals(spec.loans)
     eligible = []
     for number in spec.loans:
         if number not in loans:
             problems.append(f"loans: loan {number} is not boarded")
         elif number in pooled:
             problems.append(f"loans: loan {number} is already in trust {pooled[number]}")
+        elif number in last_removed and spec.cutoff_date < last_removed[number][1]:
+            code, removed_on = last_removed[number]
+            problems.append(
+                f"loans: loan {number} was in trust {code} until its removal on {removed_on.isoformat()}; "
+                f"this trust's cut-off {spec.cutoff_date.isoformat()} must be on or after that date "
+                "(money up to the removal belongs to the other trust)")
         elif statuses.get(number) in CLOSED_STATUSES:
             problems.append(f"loans: loan {number} is {statuses[number].replace('_', ' ')}")
         else:
@@ -95,6 +102,20 @@ def _check_against_books(spec: DealSpec) -> dict[str, int]:
     if problems:
         raise DealRejected(problems)
     return cutoff
+
+
+def _last_removals(numbers: list[str]) -> dict[str, tuple[str, date]]:
+    """Each loan's latest removal from a pool: (the trust's code, the removal date).
+
+    A loan belongs to a trust through its removal date and to the next trust from the day
+    after that trust's cut-off (PoolLoan's interval convention), so the new cut-off may not
+    be earlier than the removal: one borrower payment would be remitted by both trusts.
+    """
+    last: dict[str, tuple[str, date]] = {}
+    for number, code, removed_on in (PoolLoan.objects.filter(loan_id__in=numbers, removed_on__isnull=False)
+                                     .order_by("removed_on").values_list("loan_id", "trust__code", "removed_on")):
+        last[number] = (code, removed_on)
+    return last
 
 
 def _cutoff_balances(loans: list[Loan], cutoff_date: date) -> dict[str, int]:
