@@ -529,6 +529,10 @@ def _row_problem(row: PaymentRow, position: LoanPosition | None, original: Recor
     if row.received_on < position.loan.boarded_on:
         return (f"loan {row.loan_number}: received_on {row.received_on.isoformat()} is before the loan was boarded "
                 f"on {position.loan.boarded_on.isoformat()}")
+    try:
+        _check_received_on(row.loan_number, row.received_on)  # e.g. money on or before the trust's cut-off
+    except PaymentRefused as refused:
+        return str(refused)
     return None
 
 
