@@ -113,3 +113,25 @@ def test_the_database_refuses_overlapping_memberships_written_directly(trust):
     PoolLoan.objects.create(trust=trust, loan_id="L011", cutoff_balance_cents=1, price_cents=1,
                             transferred_on=date(2026, 3, 1), removed_on=None)
     assert PoolLoan.objects.filter(loan_id="L011").count() == 2
+
+
+@pytest.mark.postgres_only
+def test_the_migration_names_overlaps_already_on_the_books(trust):
+    """Books written before the rule: migration 0002 lists each overlap instead of failing on a raw row."""
+    from importlib import import_module
+
+    from django.db import connection
+
+    migration = import_module("trusts.migrations.0002_pool_membership_intervals")
+    with connection.cursor() as cursor:  # undone with the test's transaction
+        cursor.execute(f"ALTER TABLE trusts_poolloan DROP CONSTRAINT {migration.CONSTRAINT}")
+    PoolLoan.objects.create(trust=trust, loan_id="L011", cutoff_balance_cents=1, price_cents=1,
+                            transferred_on=date(2026, 1, 15), removed_on=date(2026, 3, 1))
+    PoolLoan.objects.create(trust=trust, loan_id="L011", cutoff_balance_cents=1, price_cents=1,
+                            transferred_on=date(2026, 2, 1), removed_on=None)
+    with pytest.raises(RuntimeError, match=re.escape(
+            "1 pool membership(s) overlap another of the same loan; one borrower payment would belong to two "
+            "trusts. Resolve them before migrating:\n  loan L011: trust XYZ-2026-1 (2026-01-15, 2026-03-01] and "
+            "trust XYZ-2026-1 (2026-02-01, open]")):
+        with connection.schema_editor(atomic=False) as editor:
+            migration.add_constraint(None, editor)
