@@ -135,3 +135,19 @@ def test_the_migration_names_overlaps_already_on_the_books(trust):
             "trust XYZ-2026-1 (2026-02-01, open]")):
         with connection.schema_editor(atomic=False) as editor:
             migration.add_constraint(None, editor)
+
+
+def test_money_dated_up_to_a_removal_and_posted_after_it_is_the_buyers(trust):
+    """The proceeds were the balance and accrued interest of the removal day: a late payment would pay twice."""
+    remove()
+    before = Event.objects.count()
+    for received_on in (date(2026, 2, 1), FEB15):
+        with pytest.raises(PaymentRefused, match=re.escape(
+                f"payment received (loan L001) {received_on.isoformat()}: loan L001 left trust XYZ-2026-1 on "
+                "2026-02-15 for its balance and accrued interest of that day; money received on or before "
+                "2026-02-15 is settled with the buyer")):
+            payment_post(loan_number="L001", amount_cents=84_955, received_on=received_on,
+                         reference=f"LATE{received_on}")
+    assert Event.objects.count() == before
+    payment_post(loan_number="L001", amount_cents=84_955, received_on=date(2026, 2, 16), reference="BUYERS")
+    assert Event.objects.count() == before + 1
