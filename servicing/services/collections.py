@@ -151,7 +151,9 @@ def _check_received_on(loan_number: str, received_on: object) -> None:
 
     A date, not in the future, and whatever the upper apps registered: the trusts' rule
     refuses money dated on or before the cut-off of the trust the loan is in now (it is
-    the seller's: a payment or curtailment posted late would lower the pool unremitted).
+    the seller's: a payment or curtailment posted late would lower the pool unremitted),
+    or on or before the loan's removal from a pool (the buyer's: the removal's proceeds
+    already paid that day's balance).
     """
     if not isinstance(received_on, date) or hasattr(received_on, "hour"):
         raise PaymentRefused(f"loan {loan_number}: received_on must be a date, got {received_on!r}")
