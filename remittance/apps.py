@@ -1,4 +1,4 @@
-"""App configuration for remittance; registers its projection and the period reconciliation check."""
+"""App configuration for remittance; registers its projection, the period reconciliation check and the closed-period rule."""
 from django.apps import AppConfig
 
 
@@ -7,9 +7,11 @@ class RemittanceConfig(AppConfig):
     verbose_name = "Remittance"
 
     def ready(self):
+        from ledger.business_time import register_dated_fact_rule
         from ledger.projections import registry
         from ledger.verification import register_check
         from remittance.checks import closed_periods_reconcile
+        from remittance.dated_rules import inside_closed_period
         from remittance.projections import RemittanceProjection
         from remittance.verification import classes_within_pool, closed_periods_rederived, every_cent_in_one_period
 
@@ -18,3 +20,4 @@ class RemittanceConfig(AppConfig):
         register_check("every closed period re-derived from the log", closed_periods_rederived)
         register_check("every collected cent in exactly one period of one trust", every_cent_in_one_period)
         register_check("class balances within the pool on deals not over-collateralised", classes_within_pool)
+        register_dated_fact_rule("no trust fact inside a closed period", inside_closed_period)

@@ -5,7 +5,10 @@ or before the period's last day and recorded at or before the position the
 close reads up to, less what the previous close already took. So money that
 arrives, or is reversed, after a period closed belongs to the next open
 period and is reported there as a prior-period item; nothing is counted
-twice and nothing is dropped.
+twice and nothing is dropped. A line is the trust's whose pool held the loan
+on the date of the money (trusts.models.PoolLoan's interval convention); a
+returned payment's date of the money is the original's received_on, so the
+trust that received it takes the return back, not the loan's next owner.
 """
 from __future__ import annotations
 
@@ -106,6 +109,14 @@ def _balances(numbers: list[str], as_of: date, through_position: int) -> dict[st
 
 
 def window_sums(trust: Trust, window: Window) -> dict[str, dict[str, int]]:
+    """Each pool loan's collections in the window, by kind, with the part that is a prior-period item.
+
+    A line belongs to the trust whose membership range (transferred_on, removed_on] contains the
+    date of the money (PoolLoan's convention): its effective date, except for a returned payment,
+    which belongs to the trust that received the payment (the original's received_on), whoever
+    owns the loan when the bank returns it. That trust nets the return in its next open period.
+    """
+    returns = _returns_in_window(window)
     # One filter() so the pool join, its dates and the window apply to the same membership row.
     lines = CollectionLine.objects.filter(
         window.lines(),
@@ -113,7 +124,7 @@ def window_sums(trust: Trust, window: Window) -> dict[str, dict[str, int]]:
         | Q(effective_date__lte=F("loan__pool_memberships__removed_on")),
         loan__pool_memberships__trust=trust,
         effective_date__gt=F("loan__pool_memberships__transferred_on"),
-    )
+    ).exclude(event_position__in=list(returns))
     prior = Q(effective_date__lte=window.previous_last_day)
     rows = lines.values("loan_id").annotate(
         **{f"s_{k}": Sum(k) for k in AMOUNTS},
@@ -124,7 +135,52 @@ def window_sums(trust: Trust, window: Window) -> dict[str, dict[str, int]]:
         amounts = {k: row[f"s_{k}"] or 0 for k in AMOUNTS}
         amounts["prior_period_cents"] = sum(row[f"p_{k}"] or 0 for k in AMOUNTS if k != "realized_loss_cents")
         sums[row["loan_id"]] = amounts
+    _add_returns(sums, trust, window, returns)
     return sums
+
+
+@dataclass(frozen=True, slots=True)
+class _Return:
+    """A PaymentReturned in a window: its loan, when it was returned, and the payment it takes back."""
+
+    loan_number: str
+    returned_on: date
+    received_on: date
+    original_position: int
+
+
+def _returns_in_window(window: Window) -> dict[int, _Return]:
+    """Every returned payment in the window (any trust's), by log position; returns are few."""
+    rows = Event.objects.filter(window.events(), event_type="PaymentReturned").values_list(
+        "position", "effective_date", "payload__loan_number", "payload__received_on",
+        "payload__returned_event_position")
+    return {position: _Return(loan, returned_on, date.fromisoformat(received), original)
+            for position, returned_on, loan, received, original in rows}
+
+
+def _add_returns(sums: dict[str, dict[str, int]], trust: Trust, window: Window,
+                 returns: dict[int, _Return]) -> None:
+    """Add to `sums` the returns of payments this trust received, as the window's items.
+
+    A return of a payment a closed period already passed on (or one recorded after its own
+    period closed) is a prior-period item: the holders were paid that money, and this
+    remittance takes it back.
+    """
+    loans = {r.loan_number for r in returns.values()}
+    if not loans:
+        return
+    members = [m for m in PoolLoan.objects.filter(trust=trust, loan_id__in=loans)]
+    ours = [position for position, r in returns.items()
+            if any(m.loan_id == r.loan_number and m.covers(r.received_on) for m in members)]
+    for line in CollectionLine.objects.filter(event_position__in=ours).order_by("event_position"):
+        returned = returns[line.event_position]
+        amounts = sums.setdefault(line.loan_id, {k: 0 for k in (*AMOUNTS, "prior_period_cents")})
+        for key in AMOUNTS:
+            amounts[key] += getattr(line, key)
+        taken_before = (returned.received_on <= window.previous_last_day
+                        and returned.original_position <= window.previous_through)
+        if taken_before or returned.returned_on <= window.previous_last_day:
+            amounts["prior_period_cents"] += sum(getattr(line, k) for k in AMOUNTS if k != "realized_loss_cents")
 
 
 def removal_proceeds(trust: Trust, window: Window) -> dict[str, dict[str, int]]:

@@ -92,7 +92,17 @@ class SecurityClass(models.Model):
 
 
 class PoolLoan(models.Model):
-    """A loan in a trust's pool (projection): each loan in at most one trust at a time."""
+    """A loan's membership of a trust's pool (projection): each loan in at most one trust on any day.
+
+    The interval convention: a loan belongs to the trust from the day after the trust's cut-off
+    (`transferred_on`, the cut-off date itself) through its removal date (`removed_on`, inclusive;
+    empty while it is still in the pool), i.e. the date range (transferred_on, removed_on].
+    Money dated on or before the cut-off is the seller's; money dated on the removal day is the
+    trust's, and the buyer's from the day after. A loan removed on R may join another trust whose
+    cut-off is R or later, so the two ranges never overlap. On PostgreSQL an exclusion constraint
+    (migration 0002, btree_gist) refuses overlapping rows of one loan; on SQLite the services'
+    checks are the guard. `covers(day)` answers whether money dated on a day is this trust's.
+    """
 
     trust = models.ForeignKey(Trust, on_delete=models.DO_NOTHING, related_name="pool", db_constraint=False)
     loan = models.ForeignKey("servicing.Loan", on_delete=models.DO_NOTHING, related_name="pool_memberships",
@@ -108,6 +118,10 @@ class PoolLoan(models.Model):
             models.UniqueConstraint(fields=["loan"], condition=Q(removed_on__isnull=True),
                                     name="loan_in_one_trust_at_a_time"),
         ]
+
+    def covers(self, day) -> bool:
+        """Whether money dated `day` belongs to this membership: transferred_on < day <= removed_on."""
+        return self.transferred_on < day and (self.removed_on is None or day <= self.removed_on)
 
 
 class HoldingMovement(models.Model):

@@ -33,7 +33,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import transaction
 
-from ledger.business_time import require_not_future
+from ledger.business_time import BusinessDateError, DatedFact, dated_fact_check, require_not_future
 from ledger.business_time import today as business_today
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
 from ledger.faults import checkpoint
@@ -140,18 +140,33 @@ def _payment_request(loan_number, amount_cents, received_on, reference, principa
     if type(amount_cents) is not int or amount_cents <= 0:
         shown = dollars(amount_cents) if type(amount_cents) is int else repr(amount_cents)
         raise PaymentRefused(f"loan {loan_number}: a payment must be more than zero integer cents, got {shown}")
-    _require_past_date(loan_number, "received_on", received_on)
+    _check_received_on(loan_number, received_on)
     return {"loan_number": loan_number, "reference": reference.strip(), "amount_cents": amount_cents,
             "received_on": received_on.isoformat(), "principal_only": bool(principal_only)}
 
 
+def _check_received_on(loan_number: str, received_on: object) -> None:
+    """The one rule for dated facts (ledger.business_time), refused as a PaymentRefused.
+
+    A date, not in the future, and whatever the upper apps registered: the trusts' rule
+    refuses money dated on or before the cut-off of the trust the loan is in now (it is
+    the seller's: a payment or curtailment posted late would lower the pool unremitted),
+    or on or before the loan's removal from a pool (the buyer's: the removal's proceeds
+    already paid that day's balance).
+    """
+    if not isinstance(received_on, date) or hasattr(received_on, "hour"):
+        raise PaymentRefused(f"loan {loan_number}: received_on must be a date, got {received_on!r}")
+    try:
+        dated_fact_check(DatedFact("payment received", received_on, loan_number=loan_number))
+    except BusinessDateError as error:
+        raise PaymentRefused(str(error)) from None
+
+
 def _require_past_date(loan_number: str, name: str, value: object) -> None:
-    if not isinstance(value, date) or hasattr(value, "hour"):
-        raise PaymentRefused(f"loan {loan_number}: {name} must be a date, got {value!r}")
-    today = business_today()
-    if value > today:
-        raise PaymentRefused(f"loan {loan_number}: {name} {value.isoformat()} is in the future "
-                             f"(today is {today.isoformat()})")
+    try:
+        require_not_future(name, value)
+    except BusinessDateError as error:
+        raise PaymentRefused(f"loan {loan_number}: {error}") from None
 
 
 def _recorded(key: str) -> RecordedEvent | None:
@@ -513,6 +528,10 @@ def _row_problem(row: PaymentRow, position: LoanPosition | None, original: Recor
     if row.received_on < position.loan.boarded_on:
         return (f"loan {row.loan_number}: received_on {row.received_on.isoformat()} is before the loan was boarded "
                 f"on {position.loan.boarded_on.isoformat()}")
+    try:
+        _check_received_on(row.loan_number, row.received_on)  # e.g. money on or before the trust's cut-off
+    except PaymentRefused as refused:
+        return str(refused)
     return None
 
 

@@ -72,7 +72,7 @@ def _check_against_books(spec: DealSpec) -> dict[str, int]:
     problems = []
     if Trust.objects.filter(code=spec.code).exists():
         problems.append(f"code: trust {spec.code} already exists")
-    loan_problems, eligible = _loan_problems(spec.loans)
+    loan_problems, eligible = _loan_problems(spec.loans, cutoff_date=spec.cutoff_date)
     problems += loan_problems
     cutoff = _cutoff_balances(eligible, spec.cutoff_date)
     faces = sum(c.face_cents for c in spec.classes)
@@ -98,24 +98,45 @@ def _listed_loans(data) -> list[str]:
     return list(dict.fromkeys(n for n in loans if isinstance(n, str) and CODE.match(n)))
 
 
-def _loan_problems(numbers) -> tuple[list[str], list[Loan]]:
-    """Each listed loan that cannot go into a new pool, and the loans that can."""
+def _loan_problems(numbers, *, cutoff_date: date | None = None) -> tuple[list[str], list[Loan]]:
+    """Each listed loan that cannot go into a new pool (on `cutoff_date`, when known), and the loans that can."""
     problems: list[str] = []
     loans = {loan.loan_number: loan for loan in Loan.objects.filter(loan_number__in=numbers)}
     statuses = dict(LoanPosition.objects.filter(loan_id__in=numbers).values_list("loan_id", "status"))
     pooled = dict(PoolLoan.objects.filter(loan_id__in=numbers, removed_on__isnull=True)
                   .values_list("loan_id", "trust__code"))
+    last_removed = _last_removals(numbers)
     eligible = []
     for number in numbers:
         if number not in loans:
             problems.append(f"loans: loan {number} is not boarded")
         elif number in pooled:
             problems.append(f"loans: loan {number} is already in trust {pooled[number]}")
+        elif cutoff_date is not None and number in last_removed and cutoff_date < last_removed[number][1]:
+            code, removed_on = last_removed[number]
+            problems.append(
+                f"loans: loan {number} was in trust {code} until its removal on {removed_on.isoformat()}; "
+                f"this trust's cut-off {cutoff_date.isoformat()} must be on or after that date "
+                "(money up to the removal belongs to the other trust)")
         elif statuses.get(number) in CLOSED_STATUSES:
             problems.append(f"loans: loan {number} is {statuses[number].replace('_', ' ')}")
         else:
             eligible.append(loans[number])
     return problems, eligible
+
+
+def _last_removals(numbers: list[str]) -> dict[str, tuple[str, date]]:
+    """Each loan's latest removal from a pool: (the trust's code, the removal date).
+
+    A loan belongs to a trust through its removal date and to the next trust from the day
+    after that trust's cut-off (PoolLoan's interval convention), so the new cut-off may not
+    be earlier than the removal: one borrower payment would be remitted by both trusts.
+    """
+    last: dict[str, tuple[str, date]] = {}
+    for number, code, removed_on in (PoolLoan.objects.filter(loan_id__in=numbers, removed_on__isnull=False)
+                                     .order_by("removed_on").values_list("loan_id", "trust__code", "removed_on")):
+        last[number] = (code, removed_on)
+    return last
 
 
 def _cutoff_balances(loans: list[Loan], cutoff_date: date) -> dict[str, int]:

@@ -4,13 +4,21 @@ A removal is a new event on the trust's stream, never an edit: PoolLoanRemoved
 records the loan's unpaid principal on the removal date and the proceeds the
 buyer pays into the trust's cash (principal at par plus accrued interest).
 The month-end close counts those proceeds as the period's collections, so
-nothing else is posted here. Once removed, the loan may go into another trust.
+nothing else is posted here. Once removed, the loan may go into another trust
+whose cut-off is on or after the removal date (see PoolLoan's interval convention).
+
+The removal date passes the one rule for dated facts (ledger.business_time):
+not in the future (the proceeds are the interest accrued up to that day, which
+cannot be known ahead), and not inside a period the trust has already closed
+and paid (the rule remittance registers): a removal there would pass the loan's
+principal to the holders a second time.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
+from ledger.business_time import BusinessDateError, DatedFact, dated_fact_check
 from ledger.models import Stream
 from ledger.records import NewEvent, PostingLine, RecordedEvent
 from ledger.selectors import account_balance
@@ -48,6 +56,10 @@ def pool_loan_remove(*, trust_code: str, loan_number: str, removed_on: date, kin
     trust = Trust.objects.filter(code=trust_code).first()
     if trust is None:
         raise TrustError(f"unknown trust {trust_code}")
+    try:
+        dated_fact_check(DatedFact("removal", removed_on, loan_number=loan_number, trust_code=trust_code))
+    except BusinessDateError as error:
+        raise TrustError(str(error)) from None
     if removed_on < trust.cutoff_date:
         raise TrustError(f"trust {trust_code}'s cut-off date is {trust.cutoff_date.isoformat()}; "
                          f"a loan cannot leave its pool before it, on {removed_on.isoformat()}")

@@ -1,0 +1,40 @@
+"""The trusts' rule for dated loan facts, registered with ledger.business_time from TrustsConfig.ready().
+
+Money a loan receives on or before the cut-off of the trust it is in now belongs to the seller:
+the trust bought the loan at its cut-off balance, so a payment or curtailment dated then but
+posted after the trust was formed would lower the pool without ever being remitted. Such a
+fact is refused, naming the loan, the trust and its cut-off. Likewise money dated on or before a
+loan's removal from a pool, posted after the removal: the buyer paid the unpaid principal and
+accrued interest of that day, so the trust would be paid the same principal twice (once in the
+proceeds, once as the late payment). The rules apply to loan facts
+(a DatedFact with a loan number and no trust code); trust-level facts (a removal) are the
+remittance's closed-period rule's business.
+"""
+from __future__ import annotations
+
+from django.db.models import Q
+
+from ledger.business_time import DatedFact
+from trusts.models import PoolLoan
+
+
+def before_current_cutoff(fact: DatedFact) -> str | None:
+    """A problem if `fact` is dated on or before the cut-off of the trust the loan is in now,
+    or on or before the loan's last removal from a pool. One query: it runs for every payment."""
+    if not fact.loan_number or fact.trust_code:
+        return None
+    blocking = (PoolLoan.objects.filter(loan_id=fact.loan_number)
+                .filter(Q(removed_on__isnull=True, transferred_on__gte=fact.on) | Q(removed_on__gte=fact.on))
+                .select_related("trust"))
+    members = list(blocking)
+    current = next((m for m in members if m.removed_on is None), None)
+    if current is not None:
+        cutoff = current.transferred_on.isoformat()
+        return (f"loan {fact.loan_number} went into trust {current.trust.code} at its cut-off {cutoff}; "
+                f"money received on or before {cutoff} is settled with the seller")
+    if members:
+        removed = max(members, key=lambda m: m.removed_on)
+        day = removed.removed_on.isoformat()
+        return (f"loan {fact.loan_number} left trust {removed.trust.code} on {day} for its balance and accrued "
+                f"interest of that day; money received on or before {day} is settled with the buyer")
+    return None
