@@ -21,8 +21,8 @@ from datetime import date
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from ledger import business_time
 from ledger.actors import RECONCILER, database_user, four_eyes_problem
-from ledger.business_time import BusinessDateError, require_not_future, today
 from ledger.faults import checkpoint
 from ledger.services import append_batch
 from remittance.calendar import Period, payment_date, record_date
@@ -87,10 +87,10 @@ def _require_four_eyes(trust_code, period, acting_user, approved_by) -> None:
 def _as_of(trust: Trust, period: Period, as_of: date | None) -> date:
     # A day after today would let a period that has not ended close early.
     if as_of is None:
-        return today()
+        return business_time.today()
     try:
-        return require_not_future("as_of", as_of)
-    except BusinessDateError as error:
+        return business_time.require_not_future("as_of", as_of)
+    except business_time.BusinessDateError as error:
         raise CloseRefused(f"{trust.code} {period}: {error}") from None
 
 
