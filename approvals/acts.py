@@ -1,7 +1,9 @@
 """Carrying out an approved request: enqueue the close, or record the payment's return.
 
 Both acts run through their own services, so every rule of theirs still
-holds; the approval only adds who asked and who approved.
+holds; the approval adds who asked and who approved, and the services check
+it themselves (ledger.actors.four_eyes_problem): a person alone is refused
+there too, whoever calls them.
 """
 from __future__ import annotations
 

@@ -2,8 +2,9 @@
 
 - "operations": the daily work. Views everything; boards loans, imports
   payment files and runs escrow analyses (change loan), transfers holdings,
-  edits holders' details, asks for closes and reversals, and edits the
-  month-end schedule. It cannot approve.
+  edits holders' details, asks for closes and reversals, and moves the
+  schedules' timing (what a periodic task runs is the approvers':
+  approvals.schedule). It cannot approve.
 - "approvers": may approve or reject another staff member's request. A
   supervisor is in both groups; four eyes still holds, because nobody may
   decide their own request (approvals.services).

@@ -1,7 +1,7 @@
 """What a close request can be told instead of a close: each names the trust and period."""
 from remittance.closing import CloseRefused, ReconciliationError
 
-__all__ = ["CloseRefused", "ReconciliationError", "PeriodAlreadyClosed", "CloseInProgress"]
+__all__ = ["CloseRefused", "ReconciliationError", "PeriodAlreadyClosed", "CloseInProgress", "CloseNotApproved"]
 
 
 class PeriodAlreadyClosed(CloseRefused):
@@ -18,3 +18,10 @@ class CloseInProgress(CloseRefused):
     def __init__(self, trust_code: str, period: str):
         super().__init__(f"{trust_code} {period} is being closed right now; ask again for its result")
         self.trust_code, self.period = trust_code, period
+
+
+class CloseNotApproved(CloseRefused):
+    """A person asked for a close without a second staff member's approval (four eyes); nothing was written.
+
+    Only an approved request (approvals) or the system (ledger.actors.SystemActor) may close.
+    """

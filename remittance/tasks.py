@@ -4,6 +4,12 @@ Thin wrappers of the closing service. A close is idempotent by design (a
 second one answers "already closed" and pays nothing), so a redelivered or
 duplicated task has one business effect; a close another worker is running
 is retried later rather than waited on.
+
+Who acts (ledger.actors): a close enqueued by an approved request names the
+requester and the approver, and the service checks the approval; one that
+names nobody is the schedule's (SCHEDULER); the reconciler closes as the
+RECONCILER. A close naming a requester without an approver is refused.
+An as_of given to a task may not be after today (ledger.business_time).
 """
 from __future__ import annotations
 
@@ -13,7 +19,8 @@ from celery import chain, shared_task, signature
 from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError, transaction
 
-from ledger.business_time import parse_as_of
+from ledger.actors import SCHEDULER
+from ledger.business_time import BusinessDateError, parse_as_of, require_not_future, today
 from ledger.faults import checkpoint
 from remittance.calendar import Period
 from remittance.errors import CloseInProgress, CloseRefused, PeriodAlreadyClosed
@@ -28,12 +35,16 @@ def close_period_task(self, trust_code: str, period: str, as_of: str | None = No
                       requested_by: int | None = None, approved_by: int | None = None) -> dict:
     """Close one trust's period; the answer says closed, already closed or refused (and why).
 
-    requested_by is the id of the login that asked (the API, the admin); approved_by the id of
-    the second staff member who approved the request (four-eyes). Both are named on the events.
+    requested_by is the id of the login that asked for it, approved_by the id of the second
+    staff member who approved the request (four eyes; approvals.acts enqueues both). Both are
+    named on the events. Naming neither is the schedule's close (its fan-out, the operator's
+    command); naming a requester alone is refused, as the service refuses a person alone.
     """
     try:
-        outcome = period_close(trust_code=trust_code, period=period, acting_user=_login(requested_by),
-                               approved_by=_login(approved_by), as_of=date.fromisoformat(as_of) if as_of else None)
+        outcome = period_close(trust_code=trust_code, period=period, acting_user=_actor(requested_by, approved_by),
+                               approved_by=_login(approved_by), as_of=_as_of(as_of))
+    except BusinessDateError as wrong:
+        return {"trust": trust_code, "period": period, "status": "refused", "message": str(wrong)}
     except PeriodAlreadyClosed as done:
         return {"trust": trust_code, "period": period, "status": "already closed", "message": str(done)}
     except CloseInProgress as busy:
@@ -44,8 +55,20 @@ def close_period_task(self, trust_code: str, period: str, as_of: str | None = No
     return {"status": "closed", **outcome_summary(outcome.result)}
 
 
+def _actor(requested_by: int | None, approved_by: int | None):
+    """The schedule when the message names nobody; else the requester's login, for the service to check."""
+    if requested_by is None and approved_by is None:
+        return SCHEDULER
+    return _login(requested_by)
+
+
 def _login(user_id: int | None):
     return get_user_model().objects.filter(pk=user_id).first() if user_id else None
+
+
+def _as_of(text: str | None) -> date | None:
+    # None stays None: the service takes today at the moment it runs.
+    return parse_as_of(text, what="as_of") if text else None
 
 
 @shared_task(name="remittance.close_trusts")
@@ -66,8 +89,11 @@ def month_end_close_task(period: str | None = None, as_of: str | None = None) ->
     period defaults to the month before today (the schedule runs early in the next month); as_of
     (ISO date, default today) is the day the closes take as today.
     """
-    closing = Period.parse(period) if period else Period.containing(parse_as_of(as_of, what="as_of")).previous()
-    last_day = closing.last_day.isoformat()
+    closing = Period.parse(period) if period else Period.containing(today()).previous()
+    # Never age loans or post drafts on a day still to come, nor close with a future as_of.
+    last_day = require_not_future(f"the last day of {closing}", closing.last_day).isoformat()
+    if as_of:
+        parse_as_of(as_of, what="as_of")
     workflow = chain(
         # By name: remittance runs servicing's registered tasks without importing their modules.
         signature("servicing.age_loans", args=(last_day,), immutable=True),

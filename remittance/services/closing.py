@@ -21,13 +21,14 @@ from datetime import date
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from ledger.business_time import BusinessDateError, require_not_future, today
+from ledger import business_time
+from ledger.actors import RECONCILER, database_user, four_eyes_problem
 from ledger.faults import checkpoint
 from ledger.services import append_batch
 from remittance.calendar import Period, payment_date, record_date
 from remittance.close_events import CloseContext, close_appends
 from remittance.closing import close_figures
-from remittance.errors import CloseInProgress, CloseRefused, PeriodAlreadyClosed
+from remittance.errors import CloseInProgress, CloseNotApproved, CloseRefused, PeriodAlreadyClosed
 from remittance.facts import carried_into, coupon_text, loan_facts, log_head, pool_original_cents, window_for
 from remittance.models import PeriodResult, PeriodStatus, TrustPeriod
 from trusts.models import SecurityClass, Trust
@@ -52,17 +53,23 @@ def period_close(*, trust_code: str, period: str | Period, as_of: date | None = 
                  acting_user=None, approved_by=None) -> CloseOutcome:
     """Close one trust's period now; see the module docstring for the exactly-once rules.
 
-    acting_user is who asked for the close (kept on the period's row); approved_by, when a
-    second staff member approved it (four-eyes), is who let it run. The events are recorded
-    by the approver when there is one, else by the requester, and PeriodClosed names both.
+    Four eyes: acting_user is either the system (a `ledger.actors.SystemActor`: the schedule,
+    the reconciler, the demo, the operator's command) or the person who asked for the close,
+    and then approved_by is the second staff member, holding the approval permission, who let
+    it run. Anything else (a person alone, nobody at all) is refused with CloseNotApproved
+    before anything is written. The period's row keeps the requester; the events are recorded
+    by the approver when there is one, and PeriodClosed names both (the system: neither).
+    as_of, the day taken as today for "has the period ended", may not be after today.
     """
+    _require_four_eyes(trust_code, period, acting_user, approved_by)
     trust = _trust(trust_code)
     period = period if isinstance(period, Period) else _parse(period)
-    close_request_check(trust, period, _as_of(as_of))
-    _start(trust, period, acting_user)
+    close_request_check(trust, period, _as_of(trust, period, as_of))
+    _start(trust, period, database_user(acting_user))
     checkpoint("close:started")
     try:
-        return _complete(trust, period, _Signatories(requested_by=acting_user, approved_by=approved_by))
+        return _complete(trust, period, _Signatories(requested_by=database_user(acting_user),
+                                                     approved_by=database_user(approved_by)))
     except (PeriodAlreadyClosed, CloseInProgress):
         raise
     except Exception as error:
@@ -70,13 +77,21 @@ def period_close(*, trust_code: str, period: str | Period, as_of: date | None = 
         raise
 
 
-def _as_of(as_of: date | None) -> date:
-    """The day the close takes as today: the business date, or an earlier day given; never a later one,
-    which would close a period before it ended."""
+def _require_four_eyes(trust_code, period, acting_user, approved_by) -> None:
+    problem = four_eyes_problem(act=f"the close of {trust_code} {period}", acting=acting_user,
+                                approved_by=approved_by)
+    if problem:
+        raise CloseNotApproved(problem)
+
+
+def _as_of(trust: Trust, period: Period, as_of: date | None) -> date:
+    # A day after today would let a period that has not ended close early.
+    if as_of is None:
+        return business_time.today()
     try:
-        return today() if as_of is None else require_not_future("the close's as-of date", as_of)
-    except BusinessDateError as refused:
-        raise CloseRefused(str(refused)) from None
+        return business_time.require_not_future("as_of", as_of)
+    except business_time.BusinessDateError as error:
+        raise CloseRefused(f"{trust.code} {period}: {error}") from None
 
 
 def _trust(code: str) -> Trust:
@@ -264,7 +279,10 @@ def overdue_periods_close(*, today: date) -> ReconcilerReport:
     still close. Each close is period_close itself, so a run repeated, redelivered or racing
     the month-end pays nothing twice.
     """
-    today = _as_of(today)
+    try:
+        today = business_time.require_not_future("the reconciler's as-of date", today)
+    except business_time.BusinessDateError as error:
+        raise CloseRefused(str(error)) from None
     report = ReconcilerReport(today=today, closed=[], resumed=[], held=[])
     overdue = periods_overdue(today)
     if overdue:
@@ -281,7 +299,7 @@ def _reconciled(code: str, period: Period, today: date, report: ReconcilerReport
     name = f"{code} {period}"
     stuck = TrustPeriod.objects.filter(trust__code=code, period=str(period), status=PeriodStatus.CLOSING).exists()
     try:
-        period_close(trust_code=code, period=period, as_of=today)
+        period_close(trust_code=code, period=period, as_of=today, acting_user=RECONCILER)
     except PeriodAlreadyClosed:
         return True  # closed by the month-end or a person since the list was made
     except CloseRefused as refused:  # CloseInProgress too: another worker has it

@@ -33,6 +33,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import transaction
 
+from ledger.actors import four_eyes_problem
 from ledger.business_time import BusinessDateError, DatedFact, dated_fact_check, require_not_future
 from ledger.business_time import today as business_today
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
@@ -315,10 +316,14 @@ def payment_return(*, loan_number: str, reference: str, returned_on: date, reaso
                    fee_cents: int | None = None, acting_user=None, requested_by=None) -> ReturnResult:
     """Record a payment the bank returned (NSF, stopped, closed account), plus a returned-payment fee.
 
-    The fee defaults to settings.SERVICING_NSF_FEE_CENTS (0 when unset). requested_by is the
-    staff member who asked for the return when another (acting_user) approved it (four-eyes);
-    the event names both. Without it, acting_user both asked and did it: approved_by is null.
+    The fee defaults to settings.SERVICING_NSF_FEE_CENTS (0 when unset). Four eyes: either
+    acting_user is the system (a `ledger.actors.SystemActor`, e.g. the demo) and requested_by is
+    None, or requested_by is the staff member who asked for the return and acting_user the
+    other, holding the approval permission, who approved it (approvals.acts.reversal_record);
+    the event names both, and is recorded by the approver. A person alone, or nobody, is
+    refused (PaymentRefused) before anything is read or written.
     """
+    _require_four_eyes(loan_number, reference, requested_by=requested_by, acting_user=acting_user)
     reference, reason, fee = _return_terms(loan_number, reference, returned_on, reason, fee_cents)
     names = _signatories(requested_by=requested_by, acting_user=acting_user)
 
@@ -337,6 +342,15 @@ def payment_return(*, loan_number: str, reference: str, returned_on: date, reaso
         # append: refuse as a return asked for afterwards is refused, "already returned", naming it.
         _returnable(loan_number, reference, returned_on)
         raise
+
+
+def _require_four_eyes(loan_number: str, reference: str, *, requested_by, acting_user) -> None:
+    # The system records on its own; a person only as the approver of another's request.
+    asking, approving = (acting_user, None) if requested_by is None else (requested_by, acting_user)
+    problem = four_eyes_problem(act=f"the return of payment {reference}", acting=asking,
+                                approved_by=approving)
+    if problem:
+        raise PaymentRefused(f"loan {loan_number}: {problem}")
 
 
 def payment_return_check(*, loan_number: str, reference: str, returned_on: date, reason: str,

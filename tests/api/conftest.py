@@ -91,19 +91,22 @@ def anonymous():
 
 
 class FakeQueue:
-    """Stands in for the Celery broker: records what the API enqueued, for the test to run as a worker would."""
+    """Stands in for the Celery broker: records the closes an approval enqueued, for the test to run as a worker would.
+
+    The API only asks for a close (an approval request); approving it (approvals.acts) enqueues it.
+    """
 
     def __init__(self):
         self.sent = []
 
-    def delay(self, *args, **kwargs):
+    def apply_async(self, args, kwargs, **options):
         self.sent.append((args, kwargs))
 
 
 @pytest.fixture
 def close_queue(monkeypatch):
     queue = FakeQueue()
-    monkeypatch.setattr("api.views.closing.close_period_task", queue)
+    monkeypatch.setattr("approvals.acts.close_period_task", queue)
     return queue
 
 

@@ -20,6 +20,7 @@ from rest_framework.test import APIClient, APIRequestFactory
 from api.access import OPERATIONS_GROUP
 from api.idempotency import fingerprint
 from api.models import IdempotencyRecord
+from approvals.models import ApprovalRequest
 from ledger.models import Event
 from tests.api.test_operations import PAYMENT, PAYMENT_FILE, board, events, upload
 from tests.integration.trusts.deals import TRUST
@@ -91,15 +92,17 @@ def test_a_refusal_is_remembered_but_a_conflict_is_not(olivia, deals):
     assert not IdempotencyRecord.objects.filter(key="conflict").exists()  # retrying the key runs again
 
 
-def test_a_close_request_replays_its_202_and_is_enqueued_once(olivia, deals, close_queue,
-                                                              django_capture_on_commit_callbacks):
+def test_a_close_request_replays_its_202_and_is_asked_for_once(olivia, deals, close_queue,
+                                                               django_capture_on_commit_callbacks):
     url = f"/api/v1/trusts/{TRUST}/periods/2026-03/close/"
     with django_capture_on_commit_callbacks(execute=True):
         first = post(olivia, url, key="close-march")
         second = post(olivia, url, key="close-march")
     assert first.status_code == second.status_code == 202 and first.content == second.content
     assert second["Location"] == first["Location"]
-    assert [args for args, _ in close_queue.sent] == [(TRUST, "2026-03")]
+    # One approval request, not two; nothing enqueued until another staff member approves it.
+    assert ApprovalRequest.objects.filter(trust__code=TRUST, period="2026-03").count() == 1
+    assert close_queue.sent == []
 
 
 def test_a_duplicate_waits_for_the_first_then_gives_up_with_409(olivia, settings):

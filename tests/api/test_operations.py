@@ -9,6 +9,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from approvals.models import ApprovalRequest, Kind, State
+from approvals.services import request_approve
 from ledger.models import Event
 from remittance.models import PeriodResult, TrustPeriod
 from remittance.tasks import close_period_task
@@ -205,21 +207,31 @@ def test_a_bad_deal_forms_nothing_and_lists_every_problem(olivia):
     assert olivia.post("/api/v1/trusts/", [1, 2]).status_code == 422
 
 
-def test_a_period_close_is_accepted_then_polled(olivia, deals, close_queue, django_capture_on_commit_callbacks):
+def test_a_period_close_is_asked_for_approved_by_another_then_polled(
+        olivia, arthur, deals, close_queue, django_capture_on_commit_callbacks):
     olivia.post("/api/v1/payment-files/", {"file": upload(
         b"loan_number,received_on,amount,reference\n" + b"".join(
             f"L{i:03d},2026-03-01,849.55,M-{i}\n".encode() for i in range(1, 11)))}, format="multipart")
-    with django_capture_on_commit_callbacks() as on_commit:
-        accepted = olivia.post(f"/api/v1/trusts/{TRUST}/periods/2026-03/close/")
+    url = f"/api/v1/trusts/{TRUST}/periods/2026-03/close/"
+    with django_capture_on_commit_callbacks(execute=True):
+        accepted = olivia.post(url)
     assert accepted.status_code == 202, accepted.content
-    assert close_queue.sent == []  # enqueued only once the request's transaction commits
-    for callback in on_commit:
-        callback()
-    assert close_queue.sent == [((TRUST, "2026-03"), {"requested_by": User.objects.get(username='olivia').pk})]
     body = accepted.json()
     assert body["status"] == "requested" and accepted["Location"] == f"/api/v1/trusts/{TRUST}/periods/2026-03/"
+    # Four eyes: the API asks; nothing runs until another staff member approves.
+    assert close_queue.sent == []
+    olivia_user, arthur_user = User.objects.get(username="olivia"), User.objects.get(username="arthur")
+    request = ApprovalRequest.objects.get(kind=Kind.PERIOD_CLOSE, trust__code=TRUST, period="2026-03")
+    assert request.state == State.PENDING and request.requested_by == olivia_user
     assert olivia.get(body["status_url"]).json()["status"] == "open"
-    args, kwargs = close_queue.sent[0]
+    again = olivia.post(url)
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "close_already_requested")
+    assert f"already has a pending request #{request.pk}, asked by olivia" in again.json()["error"]["message"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        request_approve(request_id=request.pk, approver=arthur_user)
+    [(args, kwargs)] = close_queue.sent
+    assert args == (TRUST, "2026-03") and kwargs == {"requested_by": olivia_user.pk, "approved_by": arthur_user.pk}
     assert close_period_task.apply(args=args, kwargs=kwargs).get()["status"] == "closed"  # a worker's turn
     polled = olivia.get(body["status_url"]).json()
     assert polled["status"] == "closed" and polled["result"]["paid_to_holders"] == "4996.50"
@@ -228,8 +240,9 @@ def test_a_period_close_is_accepted_then_polled(olivia, deals, close_queue, djan
     assert PeriodResult.objects.filter(trust__code=TRUST, period="2026-03").exists()
     closed = Event.objects.get(event_type="PeriodClosed", stream=f"remittance:{TRUST}",
                                payload__period="2026-03")
-    assert closed.acting_user == User.objects.get(username="olivia")  # the login that asked is on the close's events
-    assert TrustPeriod.objects.get(trust__code=TRUST, period="2026-03").requested_by == User.objects.get(username="olivia")
+    assert (closed.payload["requested_by"], closed.payload["approved_by"]) == ("olivia", "arthur")
+    assert closed.acting_user == arthur_user  # the approver's act made it happen
+    assert TrustPeriod.objects.get(trust__code=TRUST, period="2026-03").requested_by == olivia_user
 
 
 def test_a_close_that_cannot_run_is_refused_at_once(olivia, deals):

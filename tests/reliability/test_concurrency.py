@@ -32,14 +32,14 @@ from remittance.close_events import remittance_stream
 from remittance.errors import CloseInProgress, CloseRefused, PeriodAlreadyClosed
 from remittance.models import Distribution, PeriodResult, PeriodStatus, TrustPeriod
 from remittance.services import closing as closing_service
-from remittance.services.closing import period_close
 from remittance.tasks import close_period_task
 from servicing import accounts
 from servicing.errors import LoanClosed, ServicingError
 from servicing.models import LoanPosition, LoanStatus, loan_stream
 from servicing.services import collections as collections_service
-from servicing.services.collections import DuplicateReference, PaymentRefused, payment_post, payment_return
+from servicing.services.collections import DuplicateReference, PaymentRefused, payment_post
 from servicing.services.payoff import payoff_quote_get
+from tests.actors import payment_return, period_close
 from tests.integration.servicing.tapes import board
 from tests.integration.trusts.deals import TRUST, form, seed_deal
 from tests.reliability.racing import race

@@ -27,7 +27,7 @@ from remittance.calendar import Period
 from remittance.models import PeriodResult, PeriodStatus, TrustPeriod
 from remittance.services.closing import close_due_on, periods_overdue
 from remittance.tasks import close_due_periods_task
-from servicing.services.collections import payment_return
+from tests.actors import payment_return
 from tests.integration.remittance.months import close, pay, pay_everyone
 from tests.integration.servicing.tapes import board, seed_rows
 from tests.integration.trusts.deals import form, seed_deal

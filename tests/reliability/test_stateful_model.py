@@ -43,13 +43,13 @@ from ledger.verification import verify
 from remittance.calendar import Period, record_date
 from remittance.closing import CloseRefused
 from remittance.models import ClassPeriod, Distribution, PeriodResult
-from remittance.services.closing import period_close
 from servicing import accounts
 from servicing.errors import FileRejected, LoanClosed
 from servicing.models import Loan, LoanPosition, LoanStatus
 from servicing.services.boarding import tape_board
-from servicing.services.collections import DuplicateReference, PaymentRefused, payment_post, payment_return
+from servicing.services.collections import DuplicateReference, PaymentRefused, payment_post
 from servicing.services.payoff import payoff_quote_get
+from tests.actors import payment_return, period_close
 from tests.integration.servicing.tapes import SEED_ROW, tape
 from tests.integration.trusts.deals import TRUST, form, seed_deal
 from tests.reliability.model import Book, LoanModel, PaymentModel, Register, months_before

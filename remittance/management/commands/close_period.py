@@ -1,8 +1,14 @@
-"""close_period: close a trust's period now (or enqueue it), and print what it paid."""
+"""close_period: close a trust's period now (or enqueue it), and print what it paid.
+
+Run on the server by its operator, it closes as the system (ledger.actors.OPERATOR_COMMAND),
+like the month-end schedule: no second approver. Staff ask for a close through an approval
+request instead (the admin, the API).
+"""
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ledger.actors import OPERATOR_COMMAND
 from remittance.calendar import Period
 from remittance.errors import CloseRefused
 from remittance.services.closing import period_close, periods_due
@@ -37,7 +43,7 @@ class Command(BaseCommand):
         failed = []
         for code in codes:
             try:
-                outcome = period_close(trust_code=code, period=closing, as_of=as_of)
+                outcome = period_close(trust_code=code, period=closing, as_of=as_of, acting_user=OPERATOR_COMMAND)
             except CloseRefused as refused:
                 failed.append(str(refused))
                 self.stderr.write(f"{code} {closing}: {refused}")

@@ -26,6 +26,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db.models import Sum
 
+from ledger.actors import DEMO
 from ledger.business_time import business_day
 from ledger.money import dollars
 from ledger.money import dollars_grouped as money
@@ -183,7 +184,7 @@ class Command(BaseCommand):
             period = Period.containing(month)
             with business_day(period.next().first_day):  # a period closes once it has ended
                 for code in (SEED, SEQ):
-                    period_close(trust_code=code, period=period, as_of=period.next().first_day)
+                    period_close(trust_code=code, period=period, as_of=period.next().first_day, acting_user=DEMO)
             self.line(f"{str(period):<9}{posted:>8}  {'; '.join(notes) or '-'}")
             month += relativedelta(months=1)
         self.print_closed()
@@ -260,7 +261,7 @@ class Command(BaseCommand):
             notes.append(f"{DEFAULTER} stops paying")
         if month == date(2026, 5, 1):
             payment_return(loan_number=BOUNCER, reference=f"LOCKBOX-202605-{BOUNCER}", returned_on=date(2026, 5, 6),
-                           reason="NSF: insufficient funds", fee_cents=2_500)
+                           reason="NSF: insufficient funds", fee_cents=2_500, acting_user=DEMO)
             notes.append(f"{BOUNCER}'s payment returned NSF on 05-06")
         if month == date(2026, 8, 1):
             foreclosure_start(loan_number=DEFAULTER, started_on=month)

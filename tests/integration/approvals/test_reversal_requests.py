@@ -11,7 +11,8 @@ from ledger.models import Event
 from ledger.verification import verify
 from remittance.calendar import Period
 from servicing.models import LoanPosition
-from servicing.services.collections import payment_return
+from servicing.services.collections import PaymentRefused, payment_return
+from tests.actors import TESTS
 from tests.integration.remittance.months import pay
 
 pytestmark = pytest.mark.django_db
@@ -55,11 +56,13 @@ def test_a_reversal_asked_by_one_is_recorded_when_another_approves(paid, clara, 
     assert report.ok, report.problems
 
 
-def test_a_return_without_four_eyes_names_its_author_only(paid, clara):
-    payment_return(loan_number="L001", reference=REFERENCE, returned_on=date(2026, 2, 5), reason="NSF",
-                   acting_user=clara)
-    returned = Event.objects.get(event_type="PaymentReturned").payload
-    assert returned["requested_by"] == "clara" and returned["approved_by"] is None
+def test_a_return_by_one_person_alone_is_refused(paid, clara):
+    events = Event.objects.count()
+    with pytest.raises(PaymentRefused, match=f"loan L001: the return of payment {REFERENCE} was asked for by "
+                                             "clara without an approval"):
+        payment_return(loan_number="L001", reference=REFERENCE, returned_on=date(2026, 2, 5), reason="NSF",
+                       acting_user=clara)
+    assert Event.objects.count() == events and position() != paid  # the payment stands
 
 
 def test_a_reversal_of_an_unknown_payment_is_not_requested(paid, clara):
@@ -90,7 +93,8 @@ def test_a_payment_already_returned_is_not_requested_again(paid, clara, chen, jo
 def test_a_return_the_servicing_refuses_at_approval_leaves_the_request_pending(paid, clara, chen):
     request = ask(clara)
     # Meanwhile someone recorded the return directly: the approval must not record it twice.
-    payment_return(loan_number="L001", reference=REFERENCE, returned_on=date(2026, 2, 5), reason="NSF")
+    payment_return(loan_number="L001", reference=REFERENCE, returned_on=date(2026, 2, 5), reason="NSF",
+                   acting_user=TESTS)
     events = Event.objects.count()
     with pytest.raises(ActFailed, match=f"request #{request.pk} was not approved: the return was refused "
                                         r"\(loan L001: payment .* was already returned .*\); nothing was recorded"):
@@ -103,7 +107,8 @@ def test_a_return_the_servicing_refuses_at_approval_leaves_the_request_pending(p
 def test_the_payments_a_reversal_may_name(loans):
     pay("L001", Period.parse("2026-02"))
     pay("L001", Period.parse("2026-03"))
-    payment_return(loan_number="L001", reference="T-2026-03-L001", returned_on=date(2026, 3, 5), reason="NSF")
+    payment_return(loan_number="L001", reference="T-2026-03-L001", returned_on=date(2026, 3, 5), reason="NSF",
+                   acting_user=TESTS)
     [standing] = payments_standing("L001")
     assert (standing.reference, standing.received_on, standing.amount_cents) == (REFERENCE, "2026-02-01", 84_955)
     assert payments_standing("L002") == [] and payments_standing("NOPE") == []

@@ -2,8 +2,8 @@
 from datetime import date
 
 from remittance.calendar import Period
-from remittance.services.closing import period_close
 from servicing.services.collections import payment_post
+from tests.actors import period_close
 from tests.integration.trusts.deals import TRUST, form, seed_deal
 
 INSTALLMENT_CENTS = 84_955  # 599.55 principal and interest + 250.00 escrow

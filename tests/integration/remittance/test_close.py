@@ -16,7 +16,7 @@ from remittance.models import (
     PeriodStatus,
     TrustPeriod,
 )
-from remittance.services.closing import period_close
+from tests.actors import period_close
 from tests.integration.remittance.months import close, pay_everyone, seed_trust
 from trusts.services.pool import pool_loan_remove
 

@@ -17,7 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from remittance.calendar import Period
-from remittance.services.closing import period_close
+from tests.actors import period_close
 from tests.integration.remittance.months import pay
 from tests.integration.servicing.tapes import board
 from tests.integration.trusts.deals import form, seed_deal

@@ -16,10 +16,11 @@ from servicing.models import LoanPosition
 from servicing.payment_application import apply_payment
 from servicing.projections import COLLECTION_KEYS
 from servicing.services.collections import (
-    DuplicateReference, PaymentRefused, UnknownPayment, _payment_event, payment_post, payment_return,
+    DuplicateReference, PaymentRefused, UnknownPayment, _payment_event, payment_post,
 )
 from servicing.services.payoff import money_position
 from servicing.errors import LoanClosed, UnknownLoan
+from tests.actors import payment_return
 from tests.integration.servicing.tapes import SEED_ROW, board
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,8 @@ from ledger.verification import verify
 from servicing import accounts
 from servicing.errors import ServicingError
 from servicing.models import LoanPosition
-from servicing.services.collections import payment_post, payment_return
+from servicing.services.collections import payment_post
+from tests.actors import payment_return
 from tests.integration.servicing.tapes import SEED_ROW, board
 
 POSITION_AMOUNTS = ("principal_balance_cents", "suspense_cents", "escrow_balance_cents", "escrow_advance_cents",
