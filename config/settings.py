@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every error answered under /api/ leaves in the API's JSON shape, whoever answered it.
+    "api.errors.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -72,7 +74,8 @@ MIDDLEWARE = [
 
 if PRODUCTION:
     # gunicorn serves the admin's static files itself in the production shape.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                      "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 
@@ -198,6 +201,8 @@ REST_FRAMEWORK = {
 CACHES = {"default": ({"BACKEND": "django.core.cache.backends.redis.RedisCache",
                        "LOCATION": os.environ["CACHE_URL"]} if os.environ.get("CACHE_URL")
                       else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})}
+# A request body (other than uploaded files) above this many bytes is refused (413 under /api/).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)  # Django's default, 2.5 MB
 # How long a duplicate request (same Idempotency-Key) waits for the first to finish before a 409.
 API_IDEMPOTENCY_WAIT_SECONDS = env_int("API_IDEMPOTENCY_WAIT_SECONDS", 10)
 # How long a finished Idempotency-Key answer is kept for replays (purged nightly).

@@ -1,0 +1,83 @@
+"""Edges an attacker or a careless client hits: oversized and ambiguous bodies, unknown paths, NULs, crashes.
+
+Each is answered in the API's one error shape with a 4xx naming the problem
+(a crash, 500 in the same shape), and never Django's HTML pages.
+"""
+import json
+
+import pytest
+from django.http import HttpResponse, HttpResponseNotAllowed
+from django.test import RequestFactory
+from rest_framework.test import APIClient
+from rest_framework.views import APIView
+
+from api import errors
+from tests.api.test_contract import assert_one_shape
+from tests.api.test_operations import PAYMENT
+
+pytestmark = pytest.mark.django_db
+
+
+def oversized_json(settings) -> bytes:
+    filler = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    return json.dumps({"username": filler, "password": "y"}).encode()
+
+
+def test_a_json_body_over_the_limit_is_a_413_for_anyone(olivia, anonymous, settings):
+    body = oversized_json(settings)
+    for client, url in ((anonymous, "/api/v1/auth/token/"), (olivia, "/api/v1/payments/"),
+                        (olivia, "/api/v1/trusts/")):
+        answer = client.generic("POST", url, body, content_type="application/json")
+        assert_one_shape(answer, 413, "too_large")
+        assert str(settings.DATA_UPLOAD_MAX_MEMORY_SIZE) in answer.json()["error"]["message"]
+
+
+def test_too_many_form_fields_is_a_400_not_a_500(anonymous, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    body = "&".join(f"f{i}=1" for i in range(10))
+    answer = anonymous.generic("POST", "/api/v1/auth/token/", body,
+                               content_type="application/x-www-form-urlencoded")
+    assert_one_shape(answer, 400, "bad_request")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_unknown_api_path_is_a_json_404_even_with_debug_on(alice, anonymous, settings, debug):
+    settings.DEBUG = debug  # DEBUG (the development default) would answer Django's HTML debug page
+    for client in (alice, anonymous):
+        for path in ("/api/v1/nothing-here/", "/api/", "/api/v2/loans/", "/api/v1/trusts/X/nothing/"):
+            assert_one_shape(client.get(path), 404, "not_found")
+    assert "<html" in APIClient().get("/nothing-here/").content.decode().lower()  # outside /api/: a page
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_crash_outside_a_view_is_a_json_500(olivia, settings, monkeypatch, debug):
+    settings.DEBUG = debug
+
+    def crash(self, request, *args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    # Before the view's own error handling starts: Django answers it, not DRF.
+    monkeypatch.setattr(APIView, "initialize_request", crash)
+    client = APIClient(raise_request_exception=False)
+    client.credentials(**olivia._credentials)
+    answer = client.post("/api/v1/payments/", PAYMENT, format="json")
+    assert_one_shape(answer, 500, "server_error")
+    assert "secret" not in answer.content.decode()
+
+
+def test_django_error_pages_under_api_keep_their_status_and_headers():
+    request = RequestFactory().put("/api/v1/payments/")
+    middleware = errors.ApiErrorShapeMiddleware(lambda r: HttpResponseNotAllowed(["GET", "POST"]))
+    answer = middleware(request)
+    assert answer.status_code == 405 and answer["Allow"] == "GET, POST"
+    assert json.loads(answer.content)["error"]["code"] == "method_not_allowed"
+    # Elsewhere, and for answers that are not errors, nothing changes.
+    page = HttpResponse("<h1>gone</h1>", status=404)
+    assert errors.ApiErrorShapeMiddleware(lambda r: page)(RequestFactory().get("/admin/x/")) is page
+    ok = HttpResponse("fine")
+    assert errors.ApiErrorShapeMiddleware(lambda r: ok)(RequestFactory().get("/api/v1/me/")) is ok
+
+
+def test_the_browsable_apis_error_pages_stay_html(alice):
+    page = alice.get("/api/v1/loans/", HTTP_ACCEPT="text/html")
+    assert page.status_code == 403 and page["Content-Type"].startswith("text/html")
