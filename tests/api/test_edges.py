@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from api import errors
+from ledger.models import Event
 from tests.api.test_contract import assert_one_shape
 from tests.api.test_operations import PAYMENT
 
@@ -81,3 +82,29 @@ def test_django_error_pages_under_api_keep_their_status_and_headers():
 def test_the_browsable_apis_error_pages_stay_html(alice):
     page = alice.get("/api/v1/loans/", HTTP_ACCEPT="text/html")
     assert page.status_code == 403 and page["Content-Type"].startswith("text/html")
+
+
+DUPLICATED_AMOUNT = ('{"loan_number": "L001", "amount": "1.00", "amount": "849.55", "received_on": "2026-02-01", '
+                     '"reference": "DUP-1"}')
+
+
+def test_a_json_key_given_twice_is_refused_naming_it(olivia, anonymous, alice):
+    events_before = Event.objects.count()
+    for client, url, body in (
+        (olivia, "/api/v1/payments/", DUPLICATED_AMOUNT),
+        (olivia, "/api/v1/trusts/", '{"code": "Z-1", "classes": [{"name": "A", "name": "B"}]}'),
+        (anonymous, "/api/v1/auth/token/", '{"username": "x", "password": "y", "username": "z"}'),
+        (olivia, "/api/v1/trusts/XYZ-2026-1/periods/2026-03/close/", '{"a": 1, "a": 1}'),
+    ):
+        answer = client.generic("POST", url, body, content_type="application/json")
+        assert_one_shape(answer, 400, "parse_error")
+        assert "twice" in answer.json()["error"]["message"], answer.json()
+    assert "'amount'" in olivia.generic("POST", "/api/v1/payments/", DUPLICATED_AMOUNT,
+                                        content_type="application/json").json()["error"]["message"]
+    assert Event.objects.count() == events_before
+
+
+def test_equal_keys_in_different_objects_are_fine(olivia):
+    body = '{"code": "Z-1", "classes": [{"name": "A"}, {"name": "B"}], "name": "x"}'
+    answer = olivia.generic("POST", "/api/v1/trusts/", body, content_type="application/json")
+    assert answer.status_code in (400, 422) and answer.json()["error"]["code"] != "parse_error"
