@@ -4,6 +4,7 @@ Each is answered in the API's one error shape with a 4xx naming the problem
 (a crash, 500 in the same shape), and never Django's HTML pages.
 """
 import json
+from decimal import Decimal
 
 import pytest
 from django.http import HttpResponse, HttpResponseNotAllowed
@@ -13,8 +14,10 @@ from rest_framework.views import APIView
 
 from api import errors
 from ledger.models import Event
+from remittance.models import ClassPeriod, PeriodResult
 from tests.api.test_contract import assert_one_shape
 from tests.api.test_operations import PAYMENT
+from tests.integration.trusts.deals import TRUST
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +111,36 @@ def test_equal_keys_in_different_objects_are_fine(olivia):
     body = '{"code": "Z-1", "classes": [{"name": "A"}, {"name": "B"}], "name": "x"}'
     answer = olivia.generic("POST", "/api/v1/trusts/", body, content_type="application/json")
     assert answer.status_code in (400, 422) and answer.json()["error"]["code"] != "parse_error"
+
+
+def paid_off():
+    """Every class and pool of the closed February at factor 0, as a class paid off in full is stored."""
+    ClassPeriod.objects.update(factor=Decimal(0), balance_end_cents=0)
+    PeriodResult.objects.update(pool_factor=Decimal(0), pool_balance_end_cents=0)
+
+
+def factors_in(value, key=""):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from factors_in(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from factors_in(v, key)
+    elif key.endswith("factor"):
+        yield value
+
+
+def test_a_paid_off_class_has_factor_0_00000000_never_0e_8(alice, olivia):
+    paid_off()
+    found = []
+    for client, url in ((alice, "/api/v1/trusts/"), (alice, f"/api/v1/trusts/{TRUST}/"),
+                        (alice, f"/api/v1/trusts/{TRUST}/classes/"), (alice, f"/api/v1/trusts/{TRUST}/factors/"),
+                        (alice, "/api/v1/me/holdings/?as_of=2026-03-31"),
+                        (alice, "/api/v1/me/statements/2026-02/"),
+                        (olivia, f"/api/v1/trusts/{TRUST}/periods/2026-02/")):
+        answer = client.get(url)
+        assert answer.status_code == 200, (url, answer.content)
+        assert "E-" not in answer.content.decode(), url
+        found += [(url, f) for f in factors_in(answer.json())]
+    assert {f for _, f in found} == {"0.00000000"}, found
+    assert {url for url, _ in found} >= {f"/api/v1/trusts/{TRUST}/classes/", f"/api/v1/trusts/{TRUST}/periods/2026-02/"}
