@@ -61,6 +61,8 @@ MIDDLEWARE = [
     # Outermost: every error answered under /api/ leaves in the API's JSON shape, whoever answered it.
     "api.errors.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # A NUL in the path or query is a 400 before any view (PostgreSQL could not even compare it).
+    "config.request_checks.NulInAddressMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
