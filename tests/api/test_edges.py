@@ -16,7 +16,7 @@ from api import errors
 from ledger.models import Event
 from remittance.models import ClassPeriod, PeriodResult
 from tests.api.test_contract import assert_one_shape
-from tests.api.test_operations import PAYMENT
+from tests.api.test_operations import PAYMENT, board
 from tests.integration.trusts.deals import TRUST
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +144,14 @@ def test_a_paid_off_class_has_factor_0_00000000_never_0e_8(alice, olivia):
         found += [(url, f) for f in factors_in(answer.json())]
     assert {f for _, f in found} == {"0.00000000"}, found
     assert {url for url, _ in found} >= {f"/api/v1/trusts/{TRUST}/classes/", f"/api/v1/trusts/{TRUST}/periods/2026-02/"}
+
+
+def test_a_reference_that_only_looks_like_another_is_refused_not_posted_twice(olivia):
+    board(olivia, 1)
+    first = olivia.post("/api/v1/payments/", {**PAYMENT, "reference": "REF1"})
+    assert first.status_code == 201, first.content
+    for lookalike in ("REF1\u200b", "\ufeffREF1", "REF\u20281", "REF\u00a01"):
+        again = olivia.post("/api/v1/payments/", {**PAYMENT, "reference": lookalike})
+        assert_one_shape(again, 422, "refused")
+        assert "does not show on screen" in again.json()["error"]["message"]
+    assert Event.objects.filter(event_type="PaymentPosted").count() == 1
