@@ -195,6 +195,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "login": os.environ.get("API_LOGIN_RATE", "10/minute"),  # token requests per client address
         "writes": os.environ.get("API_WRITE_RATE", "120/minute"),  # POSTs per user
+        # Projection scenarios per user (a request asking for N speeds uses N): each is CPU seconds in a
+        # web worker; a user also runs one projection at a time (api.throttles.ProjectionThrottle).
+        "analytics": os.environ.get("API_ANALYTICS_RATE", "100/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -7,14 +7,18 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.test import RequestFactory
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from api import errors
 from ledger.models import Event
 from remittance.models import ClassPeriod, PeriodResult
+from tests.api.conftest import SECOND_TRUST
 from tests.api.test_contract import assert_one_shape
 from tests.api.test_operations import PAYMENT, board
 from tests.integration.trusts.deals import TRUST
@@ -155,3 +159,36 @@ def test_a_reference_that_only_looks_like_another_is_refused_not_posted_twice(ol
         assert_one_shape(again, 422, "refused")
         assert "does not show on screen" in again.json()["error"]["message"]
     assert Event.objects.filter(event_type="PaymentPosted").count() == 1
+
+
+PROJECTIONS = f"/api/v1/trusts/{TRUST}/projections/"
+
+
+def test_projections_are_throttled_per_user_by_the_scenarios_they_ask_for(alice, bob, monkeypatch):
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "analytics", "4/minute")
+    for _ in range(2):
+        assert alice.get(PROJECTIONS).status_code == 200  # one scenario each
+    assert alice.get(PROJECTIONS, {"psa": "100,200"}).status_code == 200  # two: the budget of 4 is used up
+    throttled = alice.get(PROJECTIONS)
+    assert_one_shape(throttled, 429, "throttled")
+    assert int(throttled["Retry-After"]) > 0
+    assert bob.get(f"/api/v1/trusts/{SECOND_TRUST}/projections/", {"psa": "100,200,300"}).status_code == 200
+    # A grid costs its speeds: three more would pass a count of requests, not of scenarios.
+    assert_one_shape(bob.get(f"/api/v1/trusts/{SECOND_TRUST}/projections/", {"psa": "100,200"}), 429, "throttled")
+    assert alice.get("/api/v1/me/").status_code == 200  # the cheap reads are not counted
+
+
+def test_a_user_runs_one_projection_at_a_time(alice, bob):
+    cache.add(f"throttle_running_projection_{User.objects.get(username='alice').pk}", 1, 60)  # one running
+    assert_one_shape(alice.get(PROJECTIONS), 429, "busy")
+    assert bob.get(f"/api/v1/trusts/{SECOND_TRUST}/projections/").status_code == 200
+    cache.clear()
+    assert alice.get(PROJECTIONS).status_code == 200
+    assert alice.get(PROJECTIONS).status_code == 200  # the first one's turn ended with it
+
+
+def test_projection_parameters_are_bounded_in_length(alice):
+    for name, value in (("cdr", ",".join(["1"] * 3000)), ("severity", "1" * 100), ("psa", "1" * 300)):
+        answer = alice.get(PROJECTIONS, {name: value, **({"severity": "30", "lag": "6"} if name == "cdr" else {})})
+        assert_one_shape(answer, 400, "invalid")
+        assert name in answer.json()["error"]["fields"]
