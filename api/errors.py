@@ -155,6 +155,7 @@ STATUS_CODES = {
     404: ("not_found", "Not found."),
     405: ("method_not_allowed", "Method not allowed."),
     413: ("too_large", "The request is too large."),
+    429: ("throttled", "Too many requests; wait and ask again."),
     500: ("server_error", "Something went wrong on our side; it has been logged."),
 }
 # Headers of the original answer that still hold for the JSON one.
