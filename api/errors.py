@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.views.defaults import bad_request as django_bad_request
 from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
@@ -72,6 +75,10 @@ def exception_handler(exc, context):
     _answer_errors_in_json(context.get("request"))
     if isinstance(exc, ApiError):
         return Response(error_body(exc.error_code, str(exc.detail), exc.fields), status=exc.status_code)
+    if isinstance(exc, SuspiciousOperation):
+        # Django refused to read the request (a body over the limit, too many fields): the client's doing.
+        code, message, status_code = _unreadable(exc)
+        return Response(error_body(code, message), status=status_code)
     refusal = _refusal(exc)
     if refusal is not None:
         return refusal
@@ -83,6 +90,15 @@ def exception_handler(exc, context):
                         status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     response.data = _drf_error(exc, response.data)
     return response
+
+
+def _unreadable(exc: SuspiciousOperation) -> tuple[str, str, int]:
+    """What to answer a request Django would not read: 413 for a body over the limit, else 400."""
+    if isinstance(exc, RequestDataTooBig):
+        return ("too_large", f"The request body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes "
+                             "the API accepts (files are uploaded as multipart/form-data).",
+                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    return "bad_request", f"The request cannot be read: {exc}", status.HTTP_400_BAD_REQUEST
 
 
 def _as_drf(exc):
@@ -130,6 +146,63 @@ def _answer_errors_in_json(request) -> None:
     # A CSV download that fails answers the error in JSON: CSV has no place for it.
     if request is not None and getattr(getattr(request, "accepted_renderer", None), "format", "json") == "csv":
         request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
+
+
+# What an error status means, for an error answer under /api/ that did not come from a DRF view.
+STATUS_CODES = {
+    400: ("bad_request", "The request cannot be read."),
+    403: ("permission_denied", "You do not have permission to perform this action."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "Method not allowed."),
+    413: ("too_large", "The request is too large."),
+    429: ("throttled", "Too many requests; wait and ask again."),
+    500: ("server_error", "Something went wrong on our side; it has been logged."),
+}
+# Headers of the original answer that still hold for the JSON one.
+KEPT_HEADERS = ("Allow", "Retry-After")
+
+
+class ApiErrorShapeMiddleware:
+    """Every error under /api/ in the one JSON shape, whoever answered it.
+
+    DRF's views answer their errors through exception_handler above. Django
+    answers the rest itself: an unknown URL, a method no view has, a crash
+    outside a view, a request it would not read, and with DEBUG on its HTML
+    debug pages instead of the handlers below. This middleware (the
+    outermost) sees those answers last and turns any that is not already
+    JSON into the shape; DRF's own answers, in whatever format the client
+    negotiated (the browsable API's HTML too), are left alone.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.path.startswith("/api/") or response.status_code < 400 or isinstance(response, Response):
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        return _json_error(response)
+
+
+def _json_error(response):
+    code, message = STATUS_CODES.get(response.status_code, ("error" if response.status_code < 500 else "server_error",
+                                                             response.reason_phrase or "Error."))
+    answer = JsonResponse(error_body(code, message), status=response.status_code)
+    for header in KEPT_HEADERS:
+        if header in response:
+            answer[header] = response[header]
+    return answer
+
+
+def bad_request(request, exception=None):
+    """handler400: JSON in the one shape under /api/ (413 for a body over the limit), Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        code, message, status_code = (_unreadable(exception) if isinstance(exception, SuspiciousOperation)
+                                      else (*STATUS_CODES[400], 400))
+        return JsonResponse(error_body(code, message), status=status_code)
+    return django_bad_request(request, exception)
 
 
 def not_found(request, exception=None):

@@ -58,7 +58,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every error answered under /api/ leaves in the API's JSON shape, whoever answered it.
+    "api.errors.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # A NUL in the path or query is a 400 before any view (PostgreSQL could not even compare it).
+    "config.request_checks.NulInAddressMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -72,7 +76,8 @@ MIDDLEWARE = [
 
 if PRODUCTION:
     # gunicorn serves the admin's static files itself in the production shape.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                      "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 
@@ -181,7 +186,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
                                  "rest_framework.renderers.BrowsableAPIRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.StrictJSONParser"],  # a key given twice is a 400
     "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumber",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
@@ -190,6 +195,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "login": os.environ.get("API_LOGIN_RATE", "10/minute"),  # token requests per client address
         "writes": os.environ.get("API_WRITE_RATE", "120/minute"),  # POSTs per user
+        # Projection scenarios per user (a request asking for N speeds uses N): each is CPU seconds in a
+        # web worker; a user also runs one projection at a time (api.throttles.ProjectionThrottle).
+        "analytics": os.environ.get("API_ANALYTICS_RATE", "100/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -198,6 +206,8 @@ REST_FRAMEWORK = {
 CACHES = {"default": ({"BACKEND": "django.core.cache.backends.redis.RedisCache",
                        "LOCATION": os.environ["CACHE_URL"]} if os.environ.get("CACHE_URL")
                       else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})}
+# A request body (other than uploaded files) above this many bytes is refused (413 under /api/).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)  # Django's default, 2.5 MB
 # How long a duplicate request (same Idempotency-Key) waits for the first to finish before a 409.
 API_IDEMPOTENCY_WAIT_SECONDS = env_int("API_IDEMPOTENCY_WAIT_SECONDS", 10)
 # How long a finished Idempotency-Key answer is kept for replays (purged nightly).

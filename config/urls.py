@@ -16,5 +16,6 @@ urlpatterns = [
 ]
 
 # Errors outside any view (an unknown URL, a crash): JSON in the API's one shape under /api/.
+handler400 = "api.errors.bad_request"
 handler404 = "api.errors.not_found"
 handler500 = "api.errors.server_failure"

@@ -211,8 +211,11 @@ OPEN_LOAN_STATUSES = ",".join(s for s in LoanStatus.values if s not in CLOSED_ST
 def dashboard_context(request) -> dict:
     """The dashboard's figures, each section only for a login allowed to see the list behind it."""
     today = timezone.localdate()
-    month = _month(request.GET.get("month"), today)
+    asked = request.GET.get("month")
+    month = _month(asked, today)
     user, context = request.user, {"today": today, "month": month}
+    if asked and str(month) != asked.strip():
+        context["month_refused"] = asked[:20]  # shown back, so the page says what it did instead
     if user.has_perm("servicing.view_loan"):
         context.update(buckets=_bucket_rows(), collections=dashboard.collections_against_scheduled(month),
                        exceptions=dashboard.exceptions(), loan_events_url=_loan_events_url(month),
@@ -229,9 +232,15 @@ def dashboard_context(request) -> dict:
 
 
 def _month(text: str | None, today) -> Period:
-    """The month asked for (?month=YYYY-MM), else the current one."""
+    """The month asked for (?month=YYYY-MM) if the dashboard can show it, else the current one.
+
+    The page links the months before and after: 0001-01 and 9999-12 have no
+    neighbour on one side, so they are not shown either (rather than a 500).
+    """
     try:
-        return Period.parse(text) if text else Period.containing(today)
+        month = Period.parse(text) if text else Period.containing(today)
+        month.previous(), month.next()
+        return month
     except ValueError:
         return Period.containing(today)
 

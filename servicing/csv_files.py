@@ -84,13 +84,27 @@ def records(reader: csv.DictReader) -> Iterator[tuple[int, dict | None, str | No
         yield reader.line_num, record, None
 
 
+# Characters that do not show when printed: controls, formatting marks (zero width space U+200B, the
+# BOM U+FEFF, direction marks), surrogates, private-use characters and the line and paragraph
+# separators. In a name or a reference they make two texts that look the same compare different.
+UNSEEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+
+
+def unseen_character(value: str) -> str | None:
+    """The first character of value that does not show when printed, described for a message; None if none."""
+    bad = next((c for c in value if unicodedata.category(c) in UNSEEN_CATEGORIES), None)
+    if bad is None:
+        return None
+    return f"the control character {bad!r} (U+{ord(bad):04X} {unicodedata.name(bad, 'unnamed')})"
+
+
 def free_text_problem(name: str, value: str, *, limit: int = 200) -> str | None:
     """Why a name or address cannot be stored and shown, or None if it can."""
     if not value or len(value) > limit:
         return f"{name} is required (at most {limit} characters)"
-    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cs") or c == "\ufeff"), None)
-    if bad is not None:
-        return f"{name} contains the control character {bad!r}"
+    unseen = unseen_character(value)
+    if unseen is not None:
+        return f"{name} contains {unseen}, which does not show on screen; remove it"
     if value.startswith(FORMULA_STARTS):
         return f"{name} {value[:40]!r} starts with {value[0]!r}, which a spreadsheet would run as a formula"
     return None

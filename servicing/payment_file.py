@@ -13,11 +13,12 @@ was the reference posted before) is checked by the service.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
 from ledger.money import MoneyFormatError, cents_from_dollars, dollars
-from servicing.csv_files import FORMULA_STARTS, column_reader, decoded, records
+from servicing.csv_files import FORMULA_STARTS, column_reader, decoded, records, unseen_character
 from servicing.errors import RowProblem
 
 PAYMENT_COLUMNS = ("loan_number", "received_on", "amount", "reference")
@@ -52,10 +53,25 @@ def reference_problem(reference: object) -> str | None:
         return "the reference is empty; every payment needs the bank's reference"
     if len(reference.strip()) > MAX_REFERENCE or _CONTROL.search(reference):
         return f"reference {reference[:40]!r} must be at most {MAX_REFERENCE} printable characters"
+    # "REF1" and "REF1" + a zero width space look the same and would be two references: the duplicate
+    # check could not see the second payment of the same money. So would an accent typed apart
+    # (not NFC) or an unusual space.
+    unseen = unseen_character(reference) or _odd_space(reference)
+    if unseen:
+        return (f"reference {reference[:40]!r} contains {unseen}, which does not show on screen "
+                "(a reference that looks the same would count as another); remove it")
+    if not unicodedata.is_normalized("NFC", reference):
+        return (f"reference {reference[:40]!r} has a letter written as separate marks (not NFC); "
+                "retype it so that it reads the same as the bank's")
     if reference.strip().startswith(FORMULA_STARTS):
         # References are shown in statements and exported as CSV, where this would run as a formula.
         return f"reference {reference[:40]!r} must not start with {reference.strip()[0]!r}"
     return None
+
+
+def _odd_space(reference: str) -> str | None:
+    odd = next((c for c in reference if unicodedata.category(c) == "Zs" and c != " "), None)
+    return None if odd is None else f"the space {odd!r} (U+{ord(odd):04X} {unicodedata.name(odd, 'unnamed')})"
 
 
 def parse_payment_file_bytes(raw: bytes, *, today: date) -> tuple[list[PaymentRow], list[PaymentFileProblem]]:

@@ -28,6 +28,7 @@ from django.utils.html import format_html
 from ledger import business_time
 from ledger.admin import ReadOnlyAdmin, html_table, money, money_column
 from ledger.money import round_half_up
+from trusts import admin_users  # noqa: F401  (the user pages: a holder's login is not deleted)
 from trusts.admin_forms import HoldingTransferForm
 from trusts.errors import TrustError
 from trusts.models import Holder, HoldingMovement, PoolLoan, SecurityClass, Trust

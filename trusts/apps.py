@@ -1,5 +1,8 @@
-"""App configuration for trusts; registers the pool and register projections and the cut-off rule for loan facts."""
+"""App configuration for trusts: the pool and register projections, the cut-off rule for loan facts,
+the cut-off balance check and the holder-login guard."""
 from django.apps import AppConfig
+from django.conf import settings
+from django.db.models.signals import pre_delete
 
 
 class TrustsConfig(AppConfig):
@@ -12,6 +15,7 @@ class TrustsConfig(AppConfig):
         from ledger.verification import register_check
         from trusts.dated_rules import before_current_cutoff
         from trusts.projections import PoolProjection, RegisterProjection
+        from trusts.signals import refuse_deleting_a_holders_login
         from trusts.verification import cutoff_balances_hold
 
         registry.register(PoolProjection())
@@ -19,3 +23,6 @@ class TrustsConfig(AppConfig):
         register_check("pool cut-off balances still equal the ledger at the cut-off", cutoff_balances_hold)
         register_dated_fact_rule("money on or before the loan's trust's cut-off is the seller's",
                                  before_current_cutoff)
+        # A login linked to a holder is not deleted (which would unlink the holder unrecorded).
+        pre_delete.connect(refuse_deleting_a_holders_login, sender=settings.AUTH_USER_MODEL,
+                           dispatch_uid="trusts.refuse_deleting_a_holders_login")

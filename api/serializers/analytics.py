@@ -57,20 +57,27 @@ class Grid:
     pricing: Pricing
 
 
-def _text(help_text: str) -> serializers.CharField:
-    return serializers.CharField(required=False, allow_blank=True, help_text=help_text)
+# The longest a parameter may be: a vector gives at most one rate per month of the longest term.
+MAX_VECTOR_CHARS = 4000
+MAX_NUMBER_CHARS = 40
+MAX_PSA_CHARS = 200
+
+
+def _text(help_text: str, max_length: int = MAX_NUMBER_CHARS) -> serializers.CharField:
+    return serializers.CharField(required=False, allow_blank=True, help_text=help_text, max_length=max_length)
 
 
 class ProjectionQuerySerializer(serializers.Serializer):
     """The query of a projection; blank parameters count as not given."""
 
     psa = serializers.CharField(
-        required=False, allow_blank=True, default=DEFAULT_PSA,
+        required=False, allow_blank=True, default=DEFAULT_PSA, max_length=MAX_PSA_CHARS,
         help_text=f"PSA speeds, comma-separated, one scenario each (at most {MAX_SPEEDS}, each 0 to {MAX_GRID_PSA}); "
                   f"default {DEFAULT_PSA}")
-    cdr = _text("default rate, annual percent (or a comma-separated monthly vector); needs severity and lag")
-    mdr = _text("default rate, monthly percent (or a vector); needs severity and lag")
-    sda = _text("default speed, percent of the SDA curve (or a vector); needs severity and lag")
+    cdr = _text("default rate, annual percent (or a comma-separated monthly vector); needs severity and lag",
+                MAX_VECTOR_CHARS)
+    mdr = _text("default rate, monthly percent (or a vector); needs severity and lag", MAX_VECTOR_CHARS)
+    sda = _text("default speed, percent of the SDA curve (or a vector); needs severity and lag", MAX_VECTOR_CHARS)
     severity = _text("loss severity, percent of the balance at default (0 to 100)")
     lag = _text("months from default to liquidation (0 to 480)")
     advance = serializers.BooleanField(required=False, allow_null=True, default=None,
@@ -87,6 +94,11 @@ class ProjectionQuerySerializer(serializers.Serializer):
         options = {_OPTION.get(name, name): value for name, value in attrs.items()}
         return {"grid": Grid(**_prepayments(options.get("psa") or DEFAULT_PSA), defaults=_defaults(options),
                              pricing=_pricing(options))}
+
+    @staticmethod
+    def speeds_asked(request) -> int:
+        """How many speeds the query asks for (1 by default), as written: what the throttle counts."""
+        return max(len(str(request.query_params.get("psa") or DEFAULT_PSA).split(",")), 1)
 
     @classmethod
     def grid(cls, request) -> Grid:

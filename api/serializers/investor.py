@@ -3,7 +3,8 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from api.fields import ClassKeyMixin, FactorField, FlatRowSerializer, MoneyField
+from api.fields import ClassKeyMixin, FlatRowSerializer, MoneyField
+from api.serializers.common import FactorText
 from ledger.money import round_half_up
 
 
@@ -19,7 +20,7 @@ class AsOfQuerySerializer(serializers.Serializer):
 
 
 # Renderers of the computed fields, made once (they keep no state), not per row.
-_FACTOR, _MONEY = FactorField(), MoneyField()
+_FACTOR, _MONEY = FactorText(), MoneyField()
 
 
 class HoldingSerializer(ClassKeyMixin, FlatRowSerializer):

@@ -10,7 +10,8 @@ analytics.selectors.realized_speeds, one closed period each, a page at a time.
 
 A projection is CPU work in the request (the trust's loans month by month to
 the end of the longest, then the waterfall, for each speed), so a request
-holds at most MAX_SPEEDS speeds and defaults to one.
+holds at most MAX_SPEEDS speeds and defaults to one, each speed counts
+against the caller's "analytics" rate, and a caller runs one at a time.
 """
 from __future__ import annotations
 
@@ -25,11 +26,13 @@ from analytics.render import measure_fields
 from analytics.selectors import realized_speeds, trust_deal
 from api.errors import ApiError
 from api.serializers.analytics import (
+    MAX_SPEEDS,
     Grid,
     ProjectionQuerySerializer,
     ProjectionSerializer,
     RealizedSpeedSerializer,
 )
+from api.throttles import ProjectionThrottle, one_at_a_time
 from api.views.common import is_schema_generation, visible_trust
 from api.views.deals import CODE
 from remittance.models import PeriodResult
@@ -38,13 +41,26 @@ WAL_PLACES = 5  # as analytics.render writes every WAL
 
 
 class ProjectionView(APIView):
-    """The trust's current pool and classes projected under each PSA speed asked for: measures and balance paths."""
+    """The trust's current pool and classes projected under each PSA speed asked for: measures and balance paths.
+
+    Throttled by its cost: each speed asked for uses one of the caller's
+    scenarios per period (the "analytics" rate), and a caller runs one
+    projection at a time; either limit answers 429.
+    """
+
+    throttle_classes = [*APIView.throttle_classes, ProjectionThrottle]
 
     @extend_schema(parameters=[CODE, ProjectionQuerySerializer], responses=ProjectionSerializer)
     def get(self, request, code: str):
         trust = visible_trust(request, code)
         grid = ProjectionQuerySerializer.grid(request)
-        return Response(ProjectionSerializer(project_grid(trust.code, grid)).data)
+        with one_at_a_time(request, "projection"):
+            return Response(ProjectionSerializer(project_grid(trust.code, grid)).data)
+
+    @staticmethod
+    def throttle_cost(request) -> int:
+        """The scenarios asked for, read before the query is checked (a bad one is refused after it is counted)."""
+        return min(ProjectionQuerySerializer.speeds_asked(request), MAX_SPEEDS)
 
 
 def project_grid(code: str, grid: Grid) -> dict:

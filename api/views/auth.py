@@ -8,10 +8,11 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 
+from api.parsers import StrictJSONParser
 from api.throttles import LoginThrottle
 
 
@@ -25,7 +26,7 @@ class TokenView(ObtainAuthToken):
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = [LoginThrottle]
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [StrictJSONParser, FormParser]
     renderer_classes = [JSONRenderer]
 
     @extend_schema(request=ObtainAuthToken.serializer_class, responses=TokenSerializer, auth=[])

@@ -13,7 +13,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,6 +21,7 @@ from api.access import visible_trusts
 from api.errors import ApiError
 from api.filters import FactorFilter
 from api.idempotency import idempotent
+from api.parsers import StrictJSONParser
 from api.permissions import ReadOrOperations
 from api.serializers.deals import (
     ClassPeriodSerializer,
@@ -70,7 +71,7 @@ class TrustListView(generics.ListAPIView):
 
     serializer_class = TrustSerializer
     permission_classes = [ReadOrOperations]
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [StrictJSONParser, MultiPartParser]
 
     def get_queryset(self):
         return _with_latest_result(visible_trusts(self.request.user))

@@ -10,12 +10,13 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import filters as drf_filters
 from rest_framework import generics, status, viewsets
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.filters import EventFilter, LoanFilter
 from api.idempotency import idempotent
+from api.parsers import StrictJSONParser
 from api.pagination import LogCursor
 from api.permissions import IsOperations
 from api.serializers.common import EventSerializer, PreviewQuerySerializer, UploadSerializer
@@ -98,7 +99,7 @@ class PaymentView(APIView):
     """Post one payment received on a loan (split by the application order, or a payoff)."""
 
     permission_classes = [IsOperations]
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(request=NewPaymentSerializer, examples=[PAYMENT_EXAMPLE],
                    responses={201: PaymentResultSerializer, 200: PaymentResultSerializer})

@@ -2,14 +2,15 @@
 
 Every row is checked first, then every loan against what is already boarded;
 any problem boards nothing and all problems are reported together. A loan
-already boarded on the same terms is skipped, so re-running a tape is safe.
+already boarded on the same terms is skipped, so re-running a tape is safe,
+even at the same time as the first run: boardings take turns.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from ledger.business_time import BusinessDateError, require_not_future
 from ledger.bulk import insert_rows
@@ -21,6 +22,8 @@ from servicing.models import Borrower, Loan, Property, loan_stream
 from servicing.tape import LoanTapeRow, TapeProblem, parse_tape_bytes
 
 CHUNK = 2000
+# PostgreSQL advisory lock key of boarding (any number no other lock uses: "boarding" in ASCII).
+BOARDING_LOCK = int.from_bytes(b"boarding", "big")
 
 
 @dataclass
@@ -70,6 +73,7 @@ def loans_board(*, rows: list[LoanTapeRow], problems: list[TapeProblem] = (), bo
         require_not_future("boarding date", boarded_on)
     except BusinessDateError as refused:
         raise DateRefused(str(refused)) from None
+    _one_boarding_at_a_time()
     new, clashes = _split_new(rows)
     problems = sorted([*problems, *clashes], key=lambda p: p.line)
     if problems:
@@ -82,6 +86,20 @@ def loans_board(*, rows: list[LoanTapeRow], problems: list[TapeProblem] = (), bo
         _record(chunk, boarded_on, acting_user)
         result.boarded.extend(r.loan_number for r in chunk)
     return result
+
+
+def _one_boarding_at_a_time() -> None:
+    """Wait for any other boarding to commit before deciding which loans are new.
+
+    Two uploads of the same tape at once would otherwise both find its loans
+    new, and the second would fail on the first's rows (a 500). Holding this
+    lock to the end of the transaction, the second sees the first's loans
+    and answers as a re-run does: already boarded (or a clash on other terms).
+    SQLite needs none: its IMMEDIATE transactions already run one at a time.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [BOARDING_LOCK])
 
 
 def _split_new(rows: list[LoanTapeRow]) -> tuple[list[LoanTapeRow], list[TapeProblem]]:

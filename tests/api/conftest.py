@@ -32,6 +32,7 @@ def _fresh_throttles(monkeypatch):
     cache.clear()
     monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "writes", "10000/minute")
     monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "login", "10000/minute")
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "analytics", "10000/minute")
 
 
 def second_deal():

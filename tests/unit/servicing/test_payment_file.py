@@ -1,6 +1,9 @@
 """Reading payment files: good rows parsed exactly, every bad row named with its line."""
 from datetime import date
 
+import pytest
+
+from servicing.csv_files import free_text_problem
 from servicing.payment_file import PaymentRow, parse_payment_file, parse_payment_file_bytes, reference_problem
 
 TODAY = date(2026, 3, 1)
@@ -66,3 +69,29 @@ def test_references_must_be_short_printable_text():
     assert "empty" in reference_problem("   ")
     assert "printable" in reference_problem("x" * 121)
     assert "printable" in reference_problem("a\x00b")
+
+
+UNSEEN = ["\u200b", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e", "\u2028", "\u2029", "\ue000"]
+
+
+@pytest.mark.parametrize("char", UNSEEN)
+def test_a_reference_with_a_character_that_does_not_show_is_refused(char):
+    # "REF1" and "REF1" + U+200B look the same: the second would slip past the duplicate-reference check.
+    problem = reference_problem(f"REF{char}1")
+    assert problem is not None and f"U+{ord(char):04X}" in problem and "does not show" in problem
+    _, problems = parse(f"L1,2026-02-01,1.00,REF{char}1\n")
+    assert len(problems) == 1 and f"U+{ord(char):04X}" in str(problems[0]) and str(problems[0]).startswith("line 2")
+
+
+def test_a_reference_with_an_odd_space_or_a_decomposed_letter_is_refused():
+    assert "U+00A0" in reference_problem("REF\u00a01")
+    assert "U+3000" in reference_problem("REF\u30001")
+    assert "NFC" in reference_problem("CAFE\u0301-1")  # an e and a combining accent: looks like CAFÉ-1
+    assert reference_problem("CAF\u00c9-1") is None and reference_problem("REF 1") is None
+
+
+@pytest.mark.parametrize("char", UNSEEN + ["\x07"])
+def test_names_and_addresses_with_a_character_that_does_not_show_are_refused(char):
+    problem = free_text_problem("borrower_name", f"Ada{char}Borrower")
+    assert problem is not None and "control character" in problem and f"U+{ord(char):04X}" in problem
+    assert free_text_problem("borrower_name", "Zoë Ångström-Núñez") is None
