@@ -85,7 +85,9 @@ def loan_facts(trust: Trust, period: Period, window: Window, *, scheduled: bool)
             amounts[key] = amounts.get(key, 0) + cents
         facts.append(LoanFacts(
             loan_number=number, begin_balance_cents=begin.get(number, 0) if in_pool_at_start else 0,
-            end_balance_cents=end.get(number, 0) if member.removed_on is None else 0,
+            # A loan removed after the period's end was still in the pool at its end (removed, recorded
+            # before this close, in the next open period): its balance counts, as its proceeds count next month.
+            end_balance_cents=end.get(number, 0) if _in_pool_at_end(member, period) else 0,
             note_rate=loan.note_rate, servicing_fee_rate=loan.servicing_fee_rate,
             payment_pi_cents=loan.payment_pi_cents, in_pool_at_start=in_pool_at_start,
             advancing=scheduled and statuses.get(number) not in CLOSED_STATUSES,
@@ -95,6 +97,10 @@ def loan_facts(trust: Trust, period: Period, window: Window, *, scheduled: bool)
             **{k: amounts.get(k, 0) for k in AMOUNTS},
         ))
     return facts
+
+
+def _in_pool_at_end(member: PoolLoan, period: Period) -> bool:
+    return member.removed_on is None or member.removed_on > period.last_day
 
 
 def _balances(numbers: list[str], as_of: date, through_position: int) -> dict[str, int]:

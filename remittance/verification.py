@@ -233,19 +233,19 @@ def _facts_as_of(trust, period: Period, window: Window, scheduled: bool, removal
     begin = _balances(numbers, start - timedelta(days=1), window.through_position)
     end = _balances(numbers, period.last_day, window.through_position)
     closed = _closed_at(numbers, window.through_position) if scheduled else set()
-    return [_loan_facts(m, terms[m.loan_id], start, begin, end, sums, proceeds, scheduled and m.loan_id not in closed)
+    return [_loan_facts(m, terms[m.loan_id], period, begin, end, sums, proceeds, scheduled and m.loan_id not in closed)
             for m in pool]
 
 
-def _loan_facts(member: _Member, loan, start: date, begin, end, sums, proceeds, advancing: bool) -> LoanFacts:
-    number = member.loan_id
+def _loan_facts(member: _Member, loan, period: Period, begin, end, sums, proceeds, advancing: bool) -> LoanFacts:
+    number, start = member.loan_id, period.first_day
     in_pool_at_start = member.transferred_on < start and (member.removed_on is None or member.removed_on >= start)
     amounts = dict(sums.get(number, {}))
     for key, cents in proceeds.get(number, {}).items():
         amounts[key] = amounts.get(key, 0) + cents
     return LoanFacts(
         loan_number=number, begin_balance_cents=begin.get(number, 0) if in_pool_at_start else 0,
-        end_balance_cents=end.get(number, 0) if member.removed_on is None else 0,
+        end_balance_cents=end.get(number, 0) if member.removed_on is None or member.removed_on > period.last_day else 0,
         note_rate=loan.note_rate, servicing_fee_rate=loan.servicing_fee_rate, payment_pi_cents=loan.payment_pi_cents,
         in_pool_at_start=in_pool_at_start, advancing=advancing,
         repurchase_principal_cents=amounts.get("repurchase_principal_cents", 0),

@@ -53,7 +53,7 @@ def test_a_removal_inside_a_closed_period_is_refused_and_one_in_the_open_period_
     close("2026-02")
     before = Event.objects.count()
     with pytest.raises(TrustError, match=re.escape(
-            "removal (loan L010, trust XYZ-2026-1) 2026-02-20: trust XYZ-2026-1's period 2026-02 is closed and paid "
+            "loan L010 in trust XYZ-2026-1: removal 2026-02-20: trust XYZ-2026-1's period 2026-02 is closed and paid "
             "(through 2026-02-28); date it after 2026-02-28, in the open period")):
         remove("L010", date(2026, 2, 20))
     assert Event.objects.count() == before

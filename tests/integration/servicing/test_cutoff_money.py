@@ -29,7 +29,7 @@ def pooled():
 
 def test_a_late_posted_curtailment_from_before_the_cut_off_is_refused():
     before = Event.objects.count()
-    with pytest.raises(PaymentRefused, match=re.escape(f"payment received (loan L001) 2026-01-18: {SELLERS}")):
+    with pytest.raises(PaymentRefused, match=re.escape(f"loan L001: payment received 2026-01-18: {SELLERS}")):
         payment_post(loan_number="L001", amount_cents=1_000_000, received_on=date(2026, 1, 18), reference="CURT",
                      principal_only=True)
     assert Event.objects.count() == before
@@ -39,7 +39,7 @@ def test_a_payment_file_row_from_before_the_cut_off_is_reported_and_nothing_post
     raw = b"loan_number,received_on,amount,reference\nL002,2026-02-01,849.55,OK-1\nL001,2026-01-20,849.55,OLD-1\n"
     preview = payment_file_preview(raw=raw)
     assert [(p.line, p.reason) for p in preview.problems] == [
-        (3, f"payment received (loan L001) 2026-01-20: {SELLERS}")]
+        (3, f"loan L001: payment received 2026-01-20: {SELLERS}")]
     before = Event.objects.count()
     with pytest.raises(FileRejected, match="line 3"):
         payment_file_import(raw=raw)

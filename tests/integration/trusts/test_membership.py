@@ -62,7 +62,7 @@ def test_a_removal_dated_in_the_future_is_refused(trust):
     before = Event.objects.count()
     with business_day(date(2026, 2, 10)):
         with pytest.raises(TrustError, match=re.escape(
-                "removal (loan L001, trust XYZ-2026-1) 2026-02-15 is in the future (today is 2026-02-10)")):
+                "loan L001 in trust XYZ-2026-1: removal 2026-02-15 is in the future (today is 2026-02-10)")):
             remove()
         remove(removed_on=date(2026, 2, 10))  # today itself is fine
     assert Event.objects.count() == before + 1
@@ -82,7 +82,7 @@ def test_money_received_on_or_before_the_cut_off_is_the_sellers():
     before = Event.objects.count()
     for received_on in (date(2026, 1, 10), date(2026, 1, 15)):
         with pytest.raises(PaymentRefused, match=re.escape(
-                f"payment received (loan L001) {received_on.isoformat()}: loan L001 went into trust XYZ-2026-1 "
+                f"loan L001: payment received {received_on.isoformat()}: loan L001 went into trust XYZ-2026-1 "
                 "at its cut-off 2026-01-15; money received on or before 2026-01-15 is settled with the seller")):
             payment_post(loan_number="L001", amount_cents=500_000, received_on=received_on, reference=f"C{received_on}",
                          principal_only=True)
@@ -143,7 +143,7 @@ def test_money_dated_up_to_a_removal_and_posted_after_it_is_the_buyers(trust):
     before = Event.objects.count()
     for received_on in (date(2026, 2, 1), FEB15):
         with pytest.raises(PaymentRefused, match=re.escape(
-                f"payment received (loan L001) {received_on.isoformat()}: loan L001 left trust XYZ-2026-1 on "
+                f"loan L001: payment received {received_on.isoformat()}: loan L001 left trust XYZ-2026-1 on "
                 "2026-02-15 for its balance and accrued interest of that day; money received on or before "
                 "2026-02-15 is settled with the buyer")):
             payment_post(loan_number="L001", amount_cents=84_955, received_on=received_on,
