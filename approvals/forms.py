@@ -6,8 +6,8 @@ services' (`approvals.services`), which the admin calls.
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
 
+from ledger import business_time
 from approvals.subjects import payments_standing
 from ledger.money import dollars_grouped
 from remittance.models import PERIOD_FORMAT
@@ -24,7 +24,7 @@ class ReversalRequestForm(forms.Form):
     loan_number = forms.CharField(max_length=40, label="loan number")
     reference = forms.CharField(max_length=100, label="payment reference",
                                 help_text="the bank reference it was posted under")
-    returned_on = forms.DateField(initial=timezone.localdate, label="returned on",
+    returned_on = forms.DateField(initial=business_time.today, label="returned on",
                                   help_text="the day the bank returned it (YYYY-MM-DD)")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
                              help_text="the bank's reason (NSF, stopped payment, account closed, ...)")

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.utils import timezone
-
 from approvals.errors import RequestRefused
+from ledger import business_time
 from ledger.models import Event
 from remittance.calendar import Period
 from remittance.errors import CloseRefused
@@ -36,7 +35,7 @@ def closable_period(trust_code: str, period: str, today: date | None = None) -> 
     if PeriodResult.objects.filter(trust=trust, period=str(month)).exists():
         raise RequestRefused(f"{trust.code} {month} is already closed")
     try:
-        close_request_check(trust, month, today or timezone.localdate())
+        close_request_check(trust, month, today or business_time.today())
     except CloseRefused as refused:
         raise RequestRefused(str(refused)) from None
     return trust, month

@@ -22,10 +22,10 @@ from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from ledger import business_time
 from ledger.admin import ReadOnlyAdmin
 from ledger.money import dollars_grouped
 from remittance import dashboard
@@ -210,7 +210,7 @@ OPEN_LOAN_STATUSES = ",".join(s for s in LoanStatus.values if s not in CLOSED_ST
 
 def dashboard_context(request) -> dict:
     """The dashboard's figures, each section only for a login allowed to see the list behind it."""
-    today = timezone.localdate()
+    today = business_time.today()
     asked = request.GET.get("month")
     month = _month(asked, today)
     user, context = request.user, {"today": today, "month": month}

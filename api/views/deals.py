@@ -9,7 +9,6 @@ from datetime import date
 
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -17,6 +16,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ledger import business_time
 from api.access import visible_trusts
 from api.errors import ApiError
 from api.filters import FactorFilter
@@ -172,7 +172,7 @@ class PaymentDatesView(_TrustChildList):
         statuses = dict(TrustPeriod.objects.filter(trust=trust).values_list("period", "status"))
         return [{"period": str(p), "record_date": record_date(p), "payment_date": payment_date(
                     p, payment_day=trust.payment_day), "status": statuses.get(str(p), PeriodStatus.OPEN)}
-                for p in _periods(first_period(trust), timezone.localdate())]
+                for p in _periods(first_period(trust), business_time.today())]
 
 
 def _periods(first: Period, today: date) -> list[Period]:

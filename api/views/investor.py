@@ -5,7 +5,6 @@ endpoint takes a holder from the request, so no id can reach another
 investor's rows: they are simply not in the queryset, and answer 404.
 """
 from django.db.models import F, OuterRef, Subquery, Sum
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, viewsets
@@ -13,6 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ledger import business_time
 from api.access import holder_of, is_operations
 from api.authentication import INVESTOR_AUTHENTICATION
 from api.filters import DistributionFilter, HoldingFilter, RegisterFilter
@@ -74,7 +74,7 @@ class HoldingsView(generics.ListAPIView):
     def _as_of(self):
         query = AsOfQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return query.validated_data.get("as_of") or timezone.localdate()
+        return query.validated_data.get("as_of") or business_time.today()
 
 
 class RegisterViewSet(viewsets.ReadOnlyModelViewSet):

@@ -6,7 +6,6 @@ with the caller as the acting user, and honour Idempotency-Key.
 """
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import filters as drf_filters
 from rest_framework import generics, status, viewsets
@@ -14,6 +13,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ledger import business_time
 from api.filters import EventFilter, LoanFilter
 from api.idempotency import idempotent
 from api.parsers import StrictJSONParser
@@ -142,7 +142,7 @@ class TapeView(_UploadView):
         if preview:
             rows, problems = tape_preview(raw=upload.raw())
             return Response(TapePreviewSerializer({"rows": rows, "problems": problems}).data)
-        boarded_on = upload.validated_data.get("boarded_on") or timezone.localdate()
+        boarded_on = upload.validated_data.get("boarded_on") or business_time.today()
         result = tape_board(raw=upload.raw(), boarded_on=boarded_on, acting_user=request.user)
         return Response(BoardingResultSerializer(result).data, status=status.HTTP_201_CREATED)
 
