@@ -86,3 +86,22 @@ def test_registered_rules_are_applied_to_every_dated_fact(monkeypatch):
             dated_fact_check(DatedFact("payment received", date(2026, 3, 1), loan_number="L1"))
         with pytest.raises(BusinessDateError, match=r"^trust T1: removal 2026-04-01 is in the future"):
             dated_fact_check(DatedFact("removal", date(2026, 4, 1), trust_code="T1"))
+
+
+def test_no_code_but_the_clock_asks_the_wall_clock_for_today():
+    """One authority for business time: the apps ask ledger.business_time, never the wall clock directly.
+
+    (The benchmark's report may stamp the real date of the run: it records when it was measured.)
+    """
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    asks = re.compile(r"timezone\.localdate\b|\bdate\.today\(\)")
+    allowed = {root / "ledger" / "business_time.py", root / "benchmarks" / "run.py"}
+    found = [f"{path.relative_to(root)}:{number}"
+             for app in ("config", "ledger", "servicing", "trusts", "remittance", "api", "analytics", "approvals",
+                         "benchmarks")
+             for path in sorted((root / app).rglob("*.py")) if path not in allowed
+             for number, line in enumerate(path.read_text().splitlines(), 1) if asks.search(line)]
+    assert found == []
