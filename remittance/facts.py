@@ -12,6 +12,7 @@ trust that received it takes the return back, not the loan's next owner.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -24,9 +25,11 @@ from remittance.closing import Carried, LoanFacts
 from remittance.models import ClassPeriod, PeriodResult
 from remittance.waterfall import ClassState
 from servicing import accounts
-from servicing.models import CLOSED_STATUSES, CollectionLine, Loan, LoanPosition
+from servicing.models import CLOSED_STATUSES, CollectionLine, Loan, LoanPosition, loan_stream
 from trusts.models import PoolLoan, SecurityClass, Trust, trust_stream
 
+# The events that close a loan: once one is recorded, the loan is not advanced on.
+CLOSING_EVENTS = ("LoanPaidOff", "LoanLiquidated", "LoanChargedOff")
 AMOUNTS = ("interest_cents", "scheduled_principal_cents", "curtailment_cents", "payoff_principal_cents",
            "liquidation_principal_cents", "realized_loss_cents")
 
@@ -63,19 +66,52 @@ def window_for(trust: Trust, period: Period, through_position: int) -> Window:
     return Window(period.last_day, through_position, period.previous().last_day, previous.through_position)
 
 
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A loan's membership of the pool as a close reading the log up to a position sees it.
+
+    (transferred_on, removed_on] is the interval it belongs to the trust (PoolLoan's convention); a
+    removal recorded after the position is not there yet, so a close checked again later sees the
+    pool it closed on.
+    """
+
+    loan_id: str
+    transferred_on: date
+    removed_on: date | None
+
+
+def members_as_of(trust: Trust, through_position: int) -> tuple[list[Member], list[str]]:
+    """The pool's members as the log stood at `through_position`, and the loans removed only later."""
+    recorded = dict(Event.objects.filter(stream=trust_stream(trust.code), event_type="PoolLoanRemoved")
+                    .values_list("payload__loan_number", "position"))
+    members, late = [], []
+    for loan_id, transferred_on, removed_on in PoolLoan.objects.filter(trust=trust).values_list(
+            "loan_id", "transferred_on", "removed_on"):
+        if removed_on is not None and recorded.get(loan_id, 0) > through_position:
+            late.append(loan_id)
+            removed_on = None
+        members.append(Member(loan_id, transferred_on, removed_on))
+    return members, late
+
+
 def loan_facts(trust: Trust, period: Period, window: Window, *, scheduled: bool) -> list[LoanFacts]:
-    """Each pool loan's terms, balances and collections in the window."""
+    """Each pool loan's terms, balances and collections in the window, as the log stood at its end.
+
+    The close calls it on the log's head; verify_ledger calls it again later on the position a
+    close read up to, and must get the same facts: so every read here is bounded by that position.
+    """
     start = period.first_day
-    sums = window_sums(trust, window)
+    members, late = members_as_of(trust, window.through_position)
+    sums = window_sums(trust, window, late_removed=late)
     removals = removal_proceeds(trust, window)
     # Loans removed before the period only matter if late money of theirs is in the window.
-    pool = [m for m in PoolLoan.objects.filter(trust=trust, transferred_on__lte=period.last_day)
-            if m.removed_on is None or m.removed_on >= start or m.loan_id in sums or m.loan_id in removals]
-    numbers = [p.loan_id for p in pool]
+    pool = [m for m in members if m.transferred_on <= period.last_day
+            and (m.removed_on is None or m.removed_on >= start or m.loan_id in sums or m.loan_id in removals)]
+    numbers = [m.loan_id for m in pool]
     terms = {loan.pk: loan for loan in Loan.objects.filter(pk__in=numbers)}
     begin = _balances(numbers, start - timedelta(days=1), window.through_position)
     end = _balances(numbers, period.last_day, window.through_position)
-    statuses = dict(LoanPosition.objects.filter(loan_id__in=numbers).values_list("loan_id", "status"))
+    closed = _closed_by(numbers, window.through_position) if scheduled else set()
     facts = []
     for member in pool:
         number, loan = member.loan_id, terms[member.loan_id]
@@ -90,7 +126,7 @@ def loan_facts(trust: Trust, period: Period, window: Window, *, scheduled: bool)
             end_balance_cents=end.get(number, 0) if _in_pool_at_end(member, period) else 0,
             note_rate=loan.note_rate, servicing_fee_rate=loan.servicing_fee_rate,
             payment_pi_cents=loan.payment_pi_cents, in_pool_at_start=in_pool_at_start,
-            advancing=scheduled and statuses.get(number) not in CLOSED_STATUSES,
+            advancing=scheduled and number not in closed,
             repurchase_principal_cents=amounts.get("repurchase_principal_cents", 0),
             repurchase_interest_cents=amounts.get("repurchase_interest_cents", 0),
             prior_period_cents=amounts.get("prior_period_cents", 0),
@@ -99,8 +135,18 @@ def loan_facts(trust: Trust, period: Period, window: Window, *, scheduled: bool)
     return facts
 
 
-def _in_pool_at_end(member: PoolLoan, period: Period) -> bool:
+def _in_pool_at_end(member: Member, period: Period) -> bool:
     return member.removed_on is None or member.removed_on > period.last_day
+
+
+def _closed_by(numbers: list[str], through_position: int) -> set[str]:
+    """Loans (of these) paid off, liquidated or charged off by an event at or before `through_position`:
+    a closed loan is not advanced on."""
+    closed_now = list(LoanPosition.objects.filter(loan_id__in=numbers, status__in=CLOSED_STATUSES)
+                      .values_list("loan_id", flat=True))
+    streams = Event.objects.filter(stream__in=[loan_stream(n) for n in closed_now], event_type__in=CLOSING_EVENTS,
+                                   position__lte=through_position).values_list("stream", flat=True)
+    return {stream.split(":", 1)[1] for stream in streams}
 
 
 def _balances(numbers: list[str], as_of: date, through_position: int) -> dict[str, int]:
@@ -114,20 +160,21 @@ def _balances(numbers: list[str], as_of: date, through_position: int) -> dict[st
     return {by_account[account]: total for account, total in rows}
 
 
-def window_sums(trust: Trust, window: Window) -> dict[str, dict[str, int]]:
+def window_sums(trust: Trust, window: Window, *, late_removed: Sequence[str] = ()) -> dict[str, dict[str, int]]:
     """Each pool loan's collections in the window, by kind, with the part that is a prior-period item.
 
     A line belongs to the trust whose membership range (transferred_on, removed_on] contains the
     date of the money (PoolLoan's convention): its effective date, except for a returned payment,
     which belongs to the trust that received the payment (the original's received_on), whoever
     owns the loan when the bank returns it. That trust nets the return in its next open period.
+    `late_removed`: loans whose removal was recorded after the window's end, still in the pool for it.
     """
     returns = _returns_in_window(window)
     # One filter() so the pool join, its dates and the window apply to the same membership row.
     lines = CollectionLine.objects.filter(
         window.lines(),
         Q(loan__pool_memberships__removed_on__isnull=True)
-        | Q(effective_date__lte=F("loan__pool_memberships__removed_on")),
+        | Q(effective_date__lte=F("loan__pool_memberships__removed_on")) | Q(loan_id__in=list(late_removed)),
         loan__pool_memberships__trust=trust,
         effective_date__gt=F("loan__pool_memberships__transferred_on"),
     ).exclude(event_position__in=list(returns))

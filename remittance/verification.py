@@ -23,27 +23,23 @@ loan) and keeping at most MAX_PROBLEMS problems, the earliest first:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from types import SimpleNamespace
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Sum
 
 from ledger.models import Event
 from remittance.calendar import Period, payment_date, record_date
 from remittance.close_events import CloseContext, period_figures
-from remittance.closing import CloseFigures, LoanFacts, close_figures
-from remittance.facts import (
-    AMOUNTS, Window, _balances, carried_into, coupon_text, pool_original_cents, removal_proceeds,
-)
+from remittance.closing import CloseFigures, close_figures
+from remittance.facts import Window, carried_into, coupon_text, loan_facts, pool_original_cents
 from remittance.models import ClassPeriod, Distribution, PeriodResult
 from remittance.projections import _result
-from servicing.models import CLOSED_STATUSES, CollectionLine, Loan, LoanPosition, loan_stream
+from servicing.models import CollectionLine
 from servicing.verification import earliest_first, keep_earliest
-from trusts.models import HoldingMovement, PoolLoan, SecurityClass, Trust, trust_stream
+from trusts.models import HoldingMovement, PoolLoan, SecurityClass, Trust
 
 MAX_PROBLEMS = 20
-CLOSING_EVENTS = ("LoanPaidOff", "LoanLiquidated", "LoanChargedOff")
 RESULT_COLUMNS = ("record_date", "payment_date", "through_position", "interest_collected_cents",
                   "principal_collected_cents", "realized_loss_cents", "servicing_fee_cents", "issuer_spread_cents",
                   "paid_to_holders_cents", "excess_cents", "retained_cents", "prior_period_cents",
@@ -71,10 +67,9 @@ def closed_periods_rederived() -> list[str]:
 
 def _first_bad_period(trust: Trust) -> tuple[int, str] | None:
     """A trust's first period whose figures differ (later ones start from what it recorded, so stand alone)."""
-    removals = _removals(trust)
     for result in PeriodResult.objects.filter(trust=trust).order_by("period"):
         try:
-            _check_period(trust, result, removals)
+            _check_period(trust, result)
         except Bad as bad:
             return result.event_position, f"{trust.code} {result.period} (PeriodClosed #{result.event_position}): {bad}"
         except (ValueError, KeyError, ArithmeticError) as error:
@@ -83,21 +78,14 @@ def _first_bad_period(trust: Trust) -> tuple[int, str] | None:
     return None
 
 
-def _removals(trust: Trust) -> dict[str, tuple[int, date]]:
-    """Loan -> (position, date) of its removal from the trust's pool."""
-    rows = Event.objects.filter(stream=trust_stream(trust.code), event_type="PoolLoanRemoved")
-    return {payload["loan_number"]: (position, day) for position, day, payload in
-            rows.values_list("position", "effective_date", "payload")}
-
-
-def _check_period(trust: Trust, result: PeriodResult, removals: dict[str, tuple[int, date]]) -> None:
+def _check_period(trust: Trust, result: PeriodResult) -> None:
     period = Period.parse(result.period)
     recorded = Event.objects.filter(position=result.event_position).values_list("payload", flat=True).first()
     if recorded is None or recorded.get("period") != result.period or recorded.get("trust") != trust.code:
         raise Bad(f"its PeriodResult row points at event #{result.event_position}, which is not its PeriodClosed")
     window = _window(trust, period, recorded)
     classes = list(SecurityClass.objects.filter(trust=trust).order_by("priority", "name"))
-    figures = _figures_again(trust, period, window, classes, removals)
+    figures = _figures_again(trust, period, window, classes)
     expected = period_figures(_context(trust, period, window, classes, recorded), figures)
     _require_same("its PeriodClosed says", recorded, expected)
     _require_result_row(result, expected)
@@ -123,10 +111,10 @@ def _context(trust, period, window, classes, recorded: dict) -> CloseContext:
     )
 
 
-def _figures_again(trust, period, window, classes, removals) -> CloseFigures:
+def _figures_again(trust, period, window, classes) -> CloseFigures:
     scheduled = trust.remittance_type == Trust.RemittanceType.SCHEDULED_SCHEDULED
     return close_figures(
-        loans=_facts_as_of(trust, period, window, scheduled, removals), carried=carried_into(trust, period),
+        loans=loan_facts(trust, period, window, scheduled=scheduled), carried=carried_into(trust, period),
         issuer_spread_rate=trust.issuer_spread_rate, scheduled=scheduled,
         original_faces={c.name: c.original_face_cents for c in classes},
         holders=_holders_as_of(classes, record_date(period), window.through_position),
@@ -201,88 +189,6 @@ def _require_classes_paid_out(classes: list[SecurityClass], result: PeriodResult
 
 
 # --- The facts as the close saw them ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Member:
-    loan_id: str
-    transferred_on: date
-    removed_on: date | None  # as the close saw it: a removal recorded later is not yet there
-
-
-def _members_as_of(trust: Trust, through: int, removals: dict[str, tuple[int, date]]) -> list[_Member]:
-    members = []
-    for loan_id, transferred_on, removed_on in PoolLoan.objects.filter(trust=trust).values_list(
-            "loan_id", "transferred_on", "removed_on"):
-        late = loan_id in removals and removals[loan_id][0] > through
-        members.append(_Member(loan_id, transferred_on, None if late else removed_on))
-    return members
-
-
-def _facts_as_of(trust, period: Period, window: Window, scheduled: bool, removals) -> list[LoanFacts]:
-    """`remittance.facts.loan_facts`, with the pool and statuses as they stood at the close's position."""
-    start = period.first_day
-    late = [n for n, (position, _) in removals.items() if position > window.through_position]
-    sums = _window_sums(trust, window, late)
-    proceeds = removal_proceeds(trust, window)
-    pool = [m for m in _members_as_of(trust, window.through_position, removals)
-            if m.transferred_on <= period.last_day
-            and (m.removed_on is None or m.removed_on >= start or m.loan_id in sums or m.loan_id in proceeds)]
-    numbers = [m.loan_id for m in pool]
-    terms = {loan.pk: loan for loan in Loan.objects.filter(pk__in=numbers)}
-    begin = _balances(numbers, start - timedelta(days=1), window.through_position)
-    end = _balances(numbers, period.last_day, window.through_position)
-    closed = _closed_at(numbers, window.through_position) if scheduled else set()
-    return [_loan_facts(m, terms[m.loan_id], period, begin, end, sums, proceeds, scheduled and m.loan_id not in closed)
-            for m in pool]
-
-
-def _loan_facts(member: _Member, loan, period: Period, begin, end, sums, proceeds, advancing: bool) -> LoanFacts:
-    number, start = member.loan_id, period.first_day
-    in_pool_at_start = member.transferred_on < start and (member.removed_on is None or member.removed_on >= start)
-    amounts = dict(sums.get(number, {}))
-    for key, cents in proceeds.get(number, {}).items():
-        amounts[key] = amounts.get(key, 0) + cents
-    return LoanFacts(
-        loan_number=number, begin_balance_cents=begin.get(number, 0) if in_pool_at_start else 0,
-        end_balance_cents=end.get(number, 0) if member.removed_on is None or member.removed_on > period.last_day else 0,
-        note_rate=loan.note_rate, servicing_fee_rate=loan.servicing_fee_rate, payment_pi_cents=loan.payment_pi_cents,
-        in_pool_at_start=in_pool_at_start, advancing=advancing,
-        repurchase_principal_cents=amounts.get("repurchase_principal_cents", 0),
-        repurchase_interest_cents=amounts.get("repurchase_interest_cents", 0),
-        prior_period_cents=amounts.get("prior_period_cents", 0), **{k: amounts.get(k, 0) for k in AMOUNTS},
-    )
-
-
-def _window_sums(trust: Trust, window: Window, late_removed: list[str]) -> dict[str, dict[str, int]]:
-    """`remittance.facts.window_sums`, counting loans whose removal was recorded after the close as still in."""
-    lines = CollectionLine.objects.filter(
-        window.lines(),
-        Q(loan__pool_memberships__removed_on__isnull=True)
-        | Q(effective_date__lte=F("loan__pool_memberships__removed_on")) | Q(loan_id__in=late_removed),
-        loan__pool_memberships__trust=trust,
-        effective_date__gt=F("loan__pool_memberships__transferred_on"),
-    )
-    prior = Q(effective_date__lte=window.previous_last_day)
-    rows = lines.values("loan_id").annotate(
-        **{f"s_{k}": Sum(k) for k in AMOUNTS},
-        **{f"p_{k}": Sum(k, filter=prior) for k in AMOUNTS if k != "realized_loss_cents"},
-    )
-    sums = {}
-    for row in rows:
-        amounts = {k: row[f"s_{k}"] or 0 for k in AMOUNTS}
-        amounts["prior_period_cents"] = sum(row[f"p_{k}"] or 0 for k in AMOUNTS if k != "realized_loss_cents")
-        sums[row["loan_id"]] = amounts
-    return sums
-
-
-def _closed_at(numbers: list[str], through: int) -> set[str]:
-    """Loans (of these) paid off, liquidated or charged off by an event at or before `through`."""
-    closed_now = list(LoanPosition.objects.filter(loan_id__in=numbers, status__in=CLOSED_STATUSES)
-                      .values_list("loan_id", flat=True))
-    streams = Event.objects.filter(stream__in=[loan_stream(n) for n in closed_now], event_type__in=CLOSING_EVENTS,
-                                   position__lte=through).values_list("stream", flat=True)
-    return {stream.split(":", 1)[1] for stream in streams}
 
 
 def _holders_as_of(classes: list[SecurityClass], record_day: date, through: int) -> dict[str, dict[str, int]]:

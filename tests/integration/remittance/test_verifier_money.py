@@ -48,6 +48,20 @@ def superuser(sql: str, params=()) -> None:
         cursor.execute(sql, params)
 
 
+@pytest.fixture
+def rules_as_before(monkeypatch):
+    """The services as the independent trial found them, before the date rules: no registered dated-fact
+    rule (closed periods, cut-offs, removals), and forming blind to a loan's last removal. The books they
+    make are the defects the verifier must name however they got in (a superuser, an old release)."""
+    from ledger import business_time
+    from trusts.services import forming
+
+    monkeypatch.setattr(business_time, "_rules", [])
+    monkeypatch.setattr(forming, "_last_removals", lambda numbers: {})
+    if connection.vendor == "postgresql":
+        superuser("ALTER TABLE trusts_poolloan DROP CONSTRAINT IF EXISTS pool_loan_membership_no_overlap")
+
+
 def problems_naming(*words: str) -> list[str]:
     return [p for p in verify().problems if all(w in p for w in words)]
 
@@ -135,7 +149,7 @@ def test_a_distribution_altered_is_named_with_its_holder(book):
 # --- 3. Every cent in one period of one trust --------------------------------------------------------------
 
 
-def test_a_second_membership_makes_a_payment_count_in_two_trusts(book):
+def test_a_second_membership_makes_a_payment_count_in_two_trusts(book, rules_as_before):
     form(seed_deal(code="XYZ-2026-2", loans=["L011"], cutoff_date="2026-01-15", closing_date="2026-01-15",
                    classes=[{"name": "A", "face": "100000.00", "coupon": "net-wac", "principal": "pro-rata",
                              "denomination": "1000.00"}],
@@ -150,7 +164,7 @@ def test_a_second_membership_makes_a_payment_count_in_two_trusts(book):
                                          f"is in the pools of {TRUST}")
 
 
-def test_a_removal_dated_in_a_closed_period_is_named_with_the_line_it_pays_again(book):
+def test_a_removal_dated_in_a_closed_period_is_named_with_the_line_it_pays_again(book, rules_as_before):
     pool_loan_remove(trust_code=TRUST, loan_number="L010", removed_on=date(2026, 1, 20), kind="repurchase",
                      reason="breach found late")
     line = CollectionLine.objects.filter(loan_id="L010").order_by("event_position").first()
@@ -160,7 +174,7 @@ def test_a_removal_dated_in_a_closed_period_is_named_with_the_line_it_pays_again
     assert "its proceeds pay that principal again" in found[0]
 
 
-def test_one_payment_remitted_by_two_trusts_through_the_services(book):
+def test_one_payment_remitted_by_two_trusts_through_the_services(book, rules_as_before):
     # L001 leaves the first trust on Feb 10, after its Feb 1 payment was counted there, and joins a
     # second trust whose cut-off (Jan 20) is before that payment: both trusts own it.
     pool_loan_remove(trust_code=TRUST, loan_number="L001", removed_on=date(2026, 2, 10), kind="repurchase",
@@ -173,7 +187,7 @@ def test_one_payment_remitted_by_two_trusts_through_the_services(book):
     assert problems_naming(f"collection line #{line.event_position} of loan L001", "XYZ-2026-3", "both trusts")
 
 
-def test_a_curtailment_before_the_cutoff_recorded_later_is_never_remitted(book):
+def test_a_curtailment_before_the_cutoff_recorded_later_is_never_remitted(book, rules_as_before):
     event = payment_post(loan_number="L005", amount_cents=1_000_000, received_on=date(2026, 1, 15),
                          reference="LATE-CURTAILMENT", principal_only=True).event
     pay_everyone("2026-03")

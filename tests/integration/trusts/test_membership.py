@@ -69,7 +69,7 @@ def test_a_removal_dated_in_the_future_is_refused(trust):
 
 
 def test_a_removal_date_must_be_a_date(trust):
-    with pytest.raises(TrustError, match="removal .* must be a date"):
+    with pytest.raises(TrustError, match=r"^loan L001 in trust XYZ-2026-1: removal must be a date"):
         remove(removed_on="2026-02-15")
     assert not Event.objects.filter(event_type="PoolLoanRemoved").exists()
 

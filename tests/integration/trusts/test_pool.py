@@ -66,8 +66,8 @@ def test_a_buyout_takes_the_balance_on_the_removal_date_from_the_ledger(trust):
     ({"kind": "sale"}, "removal kind 'sale' must be repurchase or buyout"),
     ({"reason": "  "}, "a removal needs a reason"),
     ({"reason": "x" * 201}, "the reason is 201 characters; keep it to 200"),
-    ({"removed_on": date(2026, 1, 14)}, (f"trust {TRUST}'s cut-off date is 2026-01-15; a loan cannot leave its "
-                                         "pool before it, on 2026-01-14")),
+    ({"removed_on": date(2026, 1, 14)}, (f"loan L001 in trust {TRUST}: removal 2026-01-14: is before the loan was "
+                                         "boarded on 2026-01-15")),
 ])
 def test_refused_removals_record_nothing(trust, changes, message):
     with pytest.raises(TrustError, match=re.escape(message)):
