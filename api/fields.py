@@ -53,7 +53,8 @@ class MoneyField(serializers.Field):
                       "description": "balance over original face, 8 decimals"})
 class FactorField(serializers.Field):
     def to_representation(self, value) -> str:
-        return str(Decimal(str(value)).quantize(FACTOR_PLACES))
+        # Fixed point: str() of a zero quantized to 8 places is "0E-8", which a portal cannot read.
+        return format(Decimal(str(value)).quantize(FACTOR_PLACES), "f")
 
 
 @extend_schema_field({"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "6.125",

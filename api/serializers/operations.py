@@ -131,7 +131,7 @@ class CloseRequestSerializer(StrictSerializer):
 class CloseAcceptedSerializer(serializers.Serializer):
     trust = serializers.CharField()
     period = serializers.CharField()
-    status = serializers.CharField(help_text="requested: the close runs in the background")
+    status = serializers.CharField(help_text="requested: the close runs once another staff member approves the request")
     status_url = serializers.URLField()
 
 

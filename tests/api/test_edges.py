@@ -192,3 +192,12 @@ def test_projection_parameters_are_bounded_in_length(alice):
         answer = alice.get(PROJECTIONS, {name: value, **({"severity": "30", "lag": "6"} if name == "cdr" else {})})
         assert_one_shape(answer, 400, "invalid")
         assert name in answer.json()["error"]["fields"]
+
+
+def test_the_factor_field_writes_fixed_point_too():
+    from decimal import Decimal
+
+    from api.fields import FactorField
+
+    assert FactorField().to_representation(Decimal(0)) == "0.00000000"
+    assert FactorField().to_representation(Decimal("0.99900450")) == "0.99900450"

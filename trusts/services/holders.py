@@ -11,6 +11,7 @@ from django.db import transaction
 from ledger import business_time
 from ledger.records import NewEvent
 from ledger.services import append
+from servicing.csv_files import free_text_problem
 from trusts.errors import TrustError
 from trusts.models import Holder
 
@@ -24,6 +25,9 @@ def holder_details_change(*, code: str, name: str, contact: str = "", user=None,
     name, contact = (name or "").strip(), (contact or "").strip()
     if not name:
         raise TrustError(f"holder {code} needs a name")
+    for problem in (free_text_problem("name", name), contact and free_text_problem("contact", contact, limit=300)):
+        if problem:
+            raise TrustError(f"holder {code}: {problem}")
     details = {"name": name, "contact": contact, "user": user.get_username() if user else None}
     if details == {"name": holder.name, "contact": holder.contact,
                    "user": holder.user.get_username() if holder.user else None}:
