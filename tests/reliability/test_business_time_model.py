@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection, transaction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import initialize, invariant, rule, run_state_machine_as_test
 
 from ledger.business_time import business_day
 from ledger.models import Event
@@ -37,6 +36,7 @@ from servicing.services.collections import PaymentRefused, payment_post
 from tests.actors import period_close
 from tests.integration.servicing.tapes import board, seed_rows
 from tests.integration.trusts.deals import TRUST, form, seed_deal
+from tests.reliability.savepoint import RolledBackMachine
 from tests.soak import SOAK, trials
 from trusts.errors import TrustError
 from trusts.models import Trust
@@ -103,7 +103,7 @@ def _events() -> int:
     return Event.objects.count()
 
 
-class BusinessClock(RuleBasedStateMachine):
+class BusinessClock(RolledBackMachine):
     """The services on a moving business clock; `self.books` is what the rules say must happen."""
 
     def __init__(self):
@@ -111,16 +111,7 @@ class BusinessClock(RuleBasedStateMachine):
         RUN["examples"] += 1
         self.references = 0
         self.seen_position = 0
-        self._atomic = transaction.atomic()
-        self._atomic.__enter__()
 
-    def teardown(self):
-        try:
-            if not connection.needs_rollback:
-                connection.check_constraints()
-        finally:
-            transaction.set_rollback(True)
-            self._atomic.__exit__(None, None, None)
 
     def _step(self, name: str) -> None:
         RUN["steps"] += 1

@@ -30,11 +30,10 @@ from decimal import Decimal
 from math import floor
 
 import pytest
-from django.db import connection, transaction
 from django.db.models import Sum
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import initialize, invariant, precondition, rule, run_state_machine_as_test
 
 from ledger import business_time
 from ledger.models import AccountBalance, Event, Posting
@@ -53,6 +52,7 @@ from tests.actors import payment_return, period_close
 from tests.integration.servicing.tapes import SEED_ROW, tape
 from tests.integration.trusts.deals import TRUST, form, seed_deal
 from tests.reliability.model import Book, LoanModel, PaymentModel, Register, months_before
+from tests.reliability.savepoint import RolledBackMachine
 from tests.soak import SOAK, trials
 from trusts.errors import TrustError
 from trusts.models import HoldingMovement, SecurityClass
@@ -90,7 +90,7 @@ def _events() -> int:
     return Event.objects.count()
 
 
-class BackOffice(RuleBasedStateMachine):
+class BackOffice(RolledBackMachine):
     """The back office's services driven at random; `self.book` is what they must have done."""
 
     def __init__(self):
@@ -98,17 +98,7 @@ class BackOffice(RuleBasedStateMachine):
         RUN["examples"] += 1
         self.book: Book | None = None
         self.references = 0
-        # Every example in its own savepoint: rolled back at teardown, so the next one starts empty.
-        self._atomic = transaction.atomic()
-        self._atomic.__enter__()
 
-    def teardown(self):
-        try:
-            if not connection.needs_rollback:
-                connection.check_constraints()  # the deferred foreign keys, as a commit would check them
-        finally:
-            transaction.set_rollback(True)
-            self._atomic.__exit__(None, None, None)
 
     def _step(self, name: str) -> None:
         RUN["steps"] += 1
