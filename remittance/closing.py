@@ -18,9 +18,21 @@ Rules, in the business's words:
 - Each class's interest and principal are split among the holders of
   record pro rata by original face held. Bonds not placed with any holder
   keep their share in the trust ("retained"), never given to the others.
-- Reconciliation: collected + advanced - recovered = fee + spread + paid to
-  holders + excess + retained, to the cent; checked before anything is
-  returned.
+- Returned payments: a payment the bank returns after its period was paid
+  out is netted against the next close of the trust that received it, so a
+  period's net interest or principal can be negative. The servicer recovers
+  that returned-item shortfall from the next collections before it remits
+  anything (`recover_returns`), so a close is never refused for it: the part
+  the period's collections cannot cover is carried to the next close
+  (`returns_outstanding`, interest and principal apart) and recovered there
+  first, before the servicer's fee, the issuer's spread or any class is paid.
+  Order: returned interest from the period's interest; returned principal
+  from its principal, then from the interest left. Returned interest is never
+  taken from principal: principal held back from the classes while the pool
+  still paid down would leave the classes owing more than the pool holds.
+- Reconciliation: collected + advanced - recovered - returns carried in +
+  returns carried out = fee + spread + paid to holders + excess + retained,
+  to the cent; checked before anything is returned.
 """
 from __future__ import annotations
 
@@ -84,6 +96,58 @@ class Carried:
     spread_shortfall_cents: int = 0
     # loan number -> (interest advanced, principal advanced), not yet recovered
     advances_outstanding: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    # Returned payments the previous closes could not recover yet: (interest, principal).
+    returns_outstanding: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReturnsRecovery:
+    """A period's cash after the returned-item shortfall is recovered from it (`recover_returns`).
+
+    new_cents: the period's own returns its collections did not absorb (its net negative interest
+    and principal); recovered_cents: what the period's collections paid back of that and of the
+    carried-in shortfall; outstanding: what is still owed, (interest, principal), carried on.
+    recovered + outstanding == carried in + new; interest + principal + recovered == the period's
+    positive interest and principal.
+    """
+
+    interest_cents: int
+    principal_cents: int
+    carried_in: tuple[int, int] = (0, 0)
+    new_cents: int = 0
+    recovered_cents: int = 0
+    outstanding: tuple[int, int] = (0, 0)
+
+    @property
+    def carried_in_cents(self) -> int:
+        return sum(self.carried_in)
+
+    @property
+    def outstanding_cents(self) -> int:
+        return sum(self.outstanding)
+
+
+def recover_returns(*, interest_cents: int, principal_cents: int,
+                    carried_in: tuple[int, int] = (0, 0)) -> ReturnsRecovery:
+    """Recover returned payments (carried in, and this period's net negatives) from the period's cash.
+
+    Returned interest comes from interest; returned principal from principal, then from the
+    interest left (see the module docstring for why never the reverse). What cannot be recovered
+    is carried out; what is left goes to the waterfall.
+    """
+    if min(carried_in) < 0:
+        raise CloseRefused(f"returns carried in cannot be negative: {carried_in}")
+    owed_i = carried_in[0] + max(0, -interest_cents)
+    owed_p = carried_in[1] + max(0, -principal_cents)
+    cash_i, cash_p = max(0, interest_cents), max(0, principal_cents)
+    from_i = min(owed_i, cash_i)
+    from_p = min(owed_p, cash_p)
+    cross = min(owed_p - from_p, cash_i - from_i)
+    return ReturnsRecovery(
+        interest_cents=cash_i - from_i - cross, principal_cents=cash_p - from_p, carried_in=tuple(carried_in),
+        new_cents=max(0, -interest_cents) + max(0, -principal_cents), recovered_cents=from_i + from_p + cross,
+        outstanding=(owed_i - from_i, owed_p - from_p - cross),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,6 +175,15 @@ class CloseFigures:
     waterfall: WaterfallResult
     payments: tuple[HolderPayment, ...]
     retained_cents: int                 # the unplaced bonds' share, kept in the trust
+    returns: ReturnsRecovery | None = None  # returned payments recovered and carried (None: none at all)
+
+    @property
+    def returns_carried_in_cents(self) -> int:
+        return self.returns.carried_in_cents if self.returns else 0
+
+    @property
+    def returns_outstanding_cents(self) -> int:
+        return self.returns.outstanding_cents if self.returns else 0
 
     @property
     def cash_in_cents(self) -> int:
@@ -119,8 +192,15 @@ class CloseFigures:
 
     @property
     def servicer_remits_cents(self) -> int:
-        """The cash the servicer moves from its custodial account: collections less repurchase proceeds."""
-        return sum(v for k, v in self.collected.items() if k not in (*REPURCHASE_KINDS, "realized_loss"))
+        """The cash the servicer moves from its custodial account: collections less repurchase proceeds,
+        less the returned-item shortfall it recovers (carried in), plus what it leaves short (carried out).
+
+        A shortfall carried out stays in the custodial account (the bank took the money back from it);
+        recovering it later is keeping that much of the later collections there. Negative when the
+        trust pays the custodial account back from repurchase proceeds it holds.
+        """
+        collections = sum(v for k, v in self.collected.items() if k not in (*REPURCHASE_KINDS, "realized_loss"))
+        return collections - self.returns_carried_in_cents + self.returns_outstanding_cents
 
     @property
     def paid_to_holders_cents(self) -> int:
@@ -140,8 +220,10 @@ class CloseFigures:
             problems.append(f"cash in {self.cash_in_cents} != fee + spread + holders + excess + retained "
                             f"{out + self.retained_cents}")
         cash_collected = sum(v for k, v in self.collected.items() if k != "realized_loss")
-        if cash_collected + self.advanced_cents - self.recovered_cents != self.cash_in_cents:
-            problems.append("collected + advanced - recovered != cash distributed")
+        returns = self.returns_outstanding_cents - self.returns_carried_in_cents
+        if cash_collected + self.advanced_cents - self.recovered_cents + returns != self.cash_in_cents:
+            problems.append("collected + advanced - recovered - returns carried in + returns carried out "
+                            "!= cash distributed")
         for result in w.classes:
             paid = [p for p in self.payments if p.class_name == result.name]
             held = sum(p.interest_cents for p in paid), sum(p.principal_cents for p in paid)
@@ -169,7 +251,10 @@ def close_figures(*, loans: Sequence[LoanFacts], carried: Carried, issuer_spread
         interest = sum(collected[k] for k in INTEREST_KINDS)
         principal, loss = _principal(collected), collected["realized_loss"]
         advancing = None
-    _require_not_negative(interest=interest, principal=principal, loss=loss)
+    _require_not_negative(loss=loss)
+    returns = recover_returns(interest_cents=interest, principal_cents=principal,
+                              carried_in=carried.returns_outstanding)
+    interest, principal = returns.interest_cents, returns.principal_cents
     interest_by_loan = _interest_by_loan(loans, advancing)
     fee = sum(monthly_rate_amount(f.begin_balance_cents, f.servicing_fee_rate)
               for f in loans if f.in_pool_at_start and interest_by_loan.get(f.loan_number, 0) > 0)
@@ -190,7 +275,7 @@ def close_figures(*, loans: Sequence[LoanFacts], carried: Carried, issuer_spread
         advances_outstanding=_outstanding(advancing),
         servicing_fee_due_cents=fee, issuer_spread_due_cents=spread, pool_balance_begin_cents=begin,
         pool_balance_end_cents=sum(f.end_balance_cents for f in loans),
-        waterfall=result, payments=payments, retained_cents=retained,
+        waterfall=result, payments=payments, retained_cents=retained, returns=returns,
     )
     figures.check_reconciliation()
     return figures
@@ -213,10 +298,8 @@ def _principal(collected: Mapping[str, int]) -> int:
 def _require_not_negative(**amounts: int) -> None:
     for name, cents in amounts.items():
         if cents < 0:
-            # Only reversals of money already distributed can make a period's net negative.
-            raise CloseRefused(
-                f"the period's net {name} is {cents / 100:,.2f}: reversals of money already distributed exceed "
-                "its collections; recover it from the servicer before closing")
+            # Returned payments only reverse cash (recover_returns carries those); a negative loss is not cash.
+            raise CloseRefused(f"the period's net {name} is {cents / 100:,.2f}: it cannot be negative")
 
 
 def _interest_by_loan(loans: Sequence[LoanFacts], advancing) -> dict[str, int]:
