@@ -26,10 +26,15 @@ Rules, in the business's words:
   the period's collections cannot cover is carried to the next close
   (`returns_outstanding`, interest and principal apart) and recovered there
   first, before the servicer's fee, the issuer's spread or any class is paid.
-  Order: returned interest from the period's interest; returned principal
-  from its principal, then from the interest left. Returned interest is never
-  taken from principal: principal held back from the classes while the pool
-  still paid down would leave the classes owing more than the pool holds.
+  Order: returned interest from the period's interest, before the fee, the
+  spread or any class interest; returned principal from its principal,
+  before any class principal. Like everything else here, neither pot covers
+  the other: returned interest taken from principal would hold principal back
+  from the classes while the pool paid down (classes owing more than the
+  pool); returned principal taken from interest would have the holders'
+  interest pay for principal they keep (classes for good below the pool, the
+  residual holder gaining it). So the classes stand at the pool less the
+  returned principal still carried, and meet it again once it is recovered.
 - Reconciliation: collected + advanced - recovered - returns carried in +
   returns carried out = fee + spread + paid to holders + excess + retained,
   to the cent; checked before anything is returned.
@@ -131,23 +136,26 @@ def recover_returns(*, interest_cents: int, principal_cents: int,
                     carried_in: tuple[int, int] = (0, 0)) -> ReturnsRecovery:
     """Recover returned payments (carried in, and this period's net negatives) from the period's cash.
 
-    Returned interest comes from interest; returned principal from principal, then from the
-    interest left (see the module docstring for why never the reverse). What cannot be recovered
-    is carried out; what is left goes to the waterfall.
+    Returned interest comes from interest, returned principal from principal (never one from the
+    other: see the module docstring). What cannot be recovered is carried out; what is left goes
+    to the waterfall.
     """
     if min(carried_in) < 0:
         raise CloseRefused(f"returns carried in cannot be negative: {carried_in}")
-    owed_i = carried_in[0] + max(0, -interest_cents)
-    owed_p = carried_in[1] + max(0, -principal_cents)
-    cash_i, cash_p = max(0, interest_cents), max(0, principal_cents)
-    from_i = min(owed_i, cash_i)
-    from_p = min(owed_p, cash_p)
-    cross = min(owed_p - from_p, cash_i - from_i)
+    interest = _recover_from_pot(interest_cents, carried_in[0])
+    principal = _recover_from_pot(principal_cents, carried_in[1])
     return ReturnsRecovery(
-        interest_cents=cash_i - from_i - cross, principal_cents=cash_p - from_p, carried_in=tuple(carried_in),
-        new_cents=max(0, -interest_cents) + max(0, -principal_cents), recovered_cents=from_i + from_p + cross,
-        outstanding=(owed_i - from_i, owed_p - from_p - cross),
+        interest_cents=interest[0], principal_cents=principal[0], carried_in=tuple(carried_in),
+        new_cents=max(0, -interest_cents) + max(0, -principal_cents), recovered_cents=interest[1] + principal[1],
+        outstanding=(interest[2], principal[2]),
     )
+
+
+def _recover_from_pot(net_cents: int, carried_cents: int) -> tuple[int, int, int]:
+    """(left to pay out, recovered from the pot's cash, still owed) for one pot (interest or principal)."""
+    cash, owed = max(0, net_cents), carried_cents + max(0, -net_cents)
+    recovered = min(cash, owed)
+    return cash - recovered, recovered, owed - recovered
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,10 +14,15 @@ from ledger.models import Posting
 from ledger.verification import verify
 from remittance.calendar import Period
 from remittance.checks import closed_periods_reconcile
+from remittance.models import PeriodResult
+from remittance.report_page import reconciliation_lines
+from remittance.reports import remittance_report
+from trusts.models import Trust
 from remittance.verification import closed_periods_rederived
 from servicing.accounts import CUSTODIAL_CASH
 from tests.actors import payment_return
 from tests.integration.remittance.months import INSTALLMENT_CENTS, close, pay, seed_trust
+from tests.integration.trusts.deals import TRUST
 
 pytestmark = pytest.mark.django_db
 CURTAILMENT = 1_000_000  # L002's extra $10,000 of principal with its February installment
@@ -32,6 +37,14 @@ def small_trust():
                                 "denomination": "1000.00"}],
                       holders=[{"code": f"INV-0{i}", "name": f"Investor {i}", "class": "A", "face": "100000.00"}
                                for i in (1, 2)])
+
+
+def report_reconciles(period: str) -> bool:
+    """The period's remittance report and its page's reconciliation lines all read OK."""
+    report = remittance_report(TRUST, period)
+    trust = Trust.objects.get(code=TRUST)
+    lines = reconciliation_lines(report, trust, PeriodResult.objects.get(trust=trust, period=period))
+    return report["reconciliation"]["reconciled"] and all(line.ok for line in lines)
 
 
 def custodial_cents() -> int:
@@ -65,27 +78,31 @@ def test_a_return_larger_than_the_next_collections_is_carried_and_recovered_firs
     assert custodial_cents() == 2 * ESCROW - owed
     assert closed_periods_reconcile() == [] and closed_periods_rederived() == []
 
-    # April: both pay, L002 the same amount again (its February, March and April installments and
-    # 8,300.90 of curtailment): the carried shortfall comes off first, the returned principal from
-    # April's principal and then from its interest, and only the rest reaches the fee, the spread and
-    # the holders.
+    # The classes stand at the pool less the returned principal still carried; the report reconciles.
+    assert sum(c["balance_end_cents"] for c in mar["classes"]) == mar["pool_balance_end_cents"] - (owed - 50)
+    assert report_reconciles("2026-03")
+
+    # April: both pay, L002 its February, March and April installments and the curtailment again:
+    # the carried shortfall comes off first (interest from interest, principal from principal),
+    # and only the rest reaches the fee, the spread and the holders.
     pay("L001", APR)
-    pay("L002", APR, INSTALLMENT_CENTS + CURTAILMENT)
+    pay("L002", APR, 3 * INSTALLMENT_CENTS + CURTAILMENT)
     apr = close("2026-04").result.figures
-    cash = apr["collected"]["interest"] + apr["collected"]["scheduled_principal"] + apr["collected"]["curtailment"]
+    interest = apr["collected"]["interest"]
+    cash = interest + apr["collected"]["scheduled_principal"] + apr["collected"]["curtailment"]
     assert apr["returns_carried_in_cents"] == owed and apr["returns_new_cents"] == 0
     assert apr["returns_recovered_cents"] == owed and apr["returns_outstanding_cents"] == 0
     assert apr["returns_outstanding"] == [0, 0]
-    assert apr["interest_available_cents"] + apr["principal_available_cents"] == cash - owed
-    principal = cash - apr["collected"]["interest"]
-    assert principal < owed - 50 and apr["principal_available_cents"] == 0
-    assert apr["interest_available_cents"] == apr["collected"]["interest"] - 50 - (owed - 50 - principal)
+    assert apr["interest_available_cents"] == interest - 50
+    assert apr["principal_available_cents"] == cash - interest - (owed - 50)
     paid_out = (apr["fee_paid_cents"] + apr["spread_paid_cents"] + apr["paid_to_holders_cents"]
                 + apr["excess_interest_cents"] + apr["excess_principal_cents"] + apr["retained_cents"])
     assert paid_out == cash - owed
-    # The servicer kept back what it was short and remitted the rest: only the escrow remains (L001's
-    # three installments' and the three L002's April payment covered).
+    # The servicer kept back what it was short and remitted the rest: only the escrow remains (of
+    # L001's three installments and the three L002's April payment covered).
     assert custodial_cents() == 6 * ESCROW
+    assert sum(c["balance_end_cents"] for c in apr["classes"]) == apr["pool_balance_end_cents"]
     assert closed_periods_reconcile() == []
+    assert report_reconciles("2026-04")
     report = verify()
     assert report.ok, report.problems

@@ -1,7 +1,7 @@
 """Returned payments larger than a period's collections: recovered from later collections, never refusing a close.
 
 `recover_returns` is the pure rule (remittance.closing): returned interest from interest, returned
-principal from principal then from the interest left; the rest carried to the next close, which
+principal from principal, never one from the other; the rest carried to the next close, which
 recovers it first, before the fee, the spread or any class.
 """
 from __future__ import annotations
@@ -32,18 +32,21 @@ def test_what_is_recovered_and_carried_accounts_for_every_cent(interest, princip
     assert r.interest_cents + r.principal_cents + r.recovered_cents == cash
     # The net: what the period nets, less carried in, plus carried out, is what is paid on.
     assert r.interest_cents + r.principal_cents == interest + principal - (carried_i + carried_p) + r.outstanding_cents
-    # Nothing is paid on while anything is still owed, from the pot that owes it.
+    # Nothing is paid out of a pot while it still owes anything.
     assert r.outstanding[0] == 0 or r.interest_cents == 0
-    assert r.outstanding[1] == 0 or (r.principal_cents == 0 and r.interest_cents == 0)
-    # Returned interest is never taken from principal.
-    assert r.principal_cents == max(0, max(0, principal) - carried_p - max(0, -principal))
+    assert r.outstanding[1] == 0 or r.principal_cents == 0
+    # Neither pot covers the other.
+    assert r.interest_cents - r.outstanding[0] == interest - carried_i
+    assert r.principal_cents - r.outstanding[1] == principal - carried_p
 
 
-def test_the_order_interest_from_interest_principal_from_principal_then_from_interest():
+def test_interest_from_interest_principal_from_principal_and_never_one_from_the_other():
     r = recover_returns(interest_cents=10_000, principal_cents=3_000, carried_in=(4_000, 5_000))
-    assert (r.interest_cents, r.principal_cents, r.outstanding, r.recovered_cents) == (4_000, 0, (0, 0), 9_000)
+    assert (r.interest_cents, r.principal_cents, r.outstanding, r.recovered_cents) == (6_000, 0, (0, 2_000), 7_000)
     r = recover_returns(interest_cents=1_000, principal_cents=9_000, carried_in=(4_000, 0))
     assert (r.interest_cents, r.principal_cents, r.outstanding) == (0, 9_000, (3_000, 0))
+    r = recover_returns(interest_cents=-700, principal_cents=2_000, carried_in=(0, 500))
+    assert (r.interest_cents, r.principal_cents, r.outstanding, r.new_cents) == (0, 1_500, (700, 0), 700)
 
 
 def _close(loans, carried_in=(0, 0)):
