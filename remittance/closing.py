@@ -317,23 +317,37 @@ def _interest_by_loan(loans: Sequence[LoanFacts], advancing) -> dict[str, int]:
 
 
 def _scheduled_amounts(loans: Sequence[LoanFacts], carried: Carried):
+    """Scheduled/scheduled: what the advancing rules pass to investors, less returned payments.
+
+    A loan's collection netted negative by a return goes to the advancing rules as nothing
+    collected (the returned installment is due again, and the payment the borrower made since paid
+    it, so the period's own installment is advanced as unpaid); the negative part is the period's
+    returns, recovered like an actual/actual trust's (recover_returns).
+    """
     from remittance.advancing import LoanPeriod, advance_period
 
+    paid, returned_interest, returned_principal = [], 0, 0
+    for f in loans:
+        kept = {k: max(0, getattr(f, f"{k}_cents")) for k in COLLECTION_KINDS if k != "realized_loss"}
+        returned_interest += sum(kept[k] - getattr(f, f"{k}_cents") for k in INTEREST_KINDS)
+        returned_principal += sum(kept[k] - getattr(f, f"{k}_cents") for k in kept if k not in INTEREST_KINDS)
+        paid.append((f, kept))
     advancing = advance_period([
         LoanPeriod(
             loan_number=f.loan_number, begin_balance_cents=f.begin_balance_cents, note_rate=f.note_rate,
             payment_pi_cents=f.payment_pi_cents, advancing=f.advancing and f.in_pool_at_start,
-            interest_collected_cents=f.interest_cents + f.repurchase_interest_cents,
-            scheduled_principal_collected_cents=f.scheduled_principal_cents,
-            curtailment_cents=f.curtailment_cents,
-            payoff_principal_cents=f.payoff_principal_cents + f.repurchase_principal_cents,
-            liquidation_principal_cents=f.liquidation_principal_cents, realized_loss_cents=f.realized_loss_cents,
+            interest_collected_cents=kept["interest"] + kept["repurchase_interest"],
+            scheduled_principal_collected_cents=kept["scheduled_principal"],
+            curtailment_cents=kept["curtailment"],
+            payoff_principal_cents=kept["payoff_principal"] + kept["repurchase_principal"],
+            liquidation_principal_cents=kept["liquidation_principal"], realized_loss_cents=f.realized_loss_cents,
             advances_outstanding_interest_cents=carried.advances_outstanding.get(f.loan_number, (0, 0))[0],
             advances_outstanding_principal_cents=carried.advances_outstanding.get(f.loan_number, (0, 0))[1],
         )
-        for f in loans
+        for f, kept in paid
     ])
-    return (advancing.interest_to_investors_cents, advancing.principal_to_investors_cents,
+    return (advancing.interest_to_investors_cents - returned_interest,
+            advancing.principal_to_investors_cents - returned_principal,
             advancing.loss_to_investors_cents, advancing)
 
 

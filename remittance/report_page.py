@@ -76,14 +76,17 @@ def reconciliation_lines(report: dict, trust: Trust, result: PeriodResult) -> li
                            "paid to holders + retained", result.paid_to_holders_cents + result.retained_cents),
     ]
     if not trust.overcollateralized:
-        # Without overcollateralization the bonds' faces add up to the pool, and stay so; returned principal
-        # not yet recovered was paid down on the classes but is back on the loans until it is.
+        # Without overcollateralization the bonds' faces add up to the pool, and stay so; principal advanced
+        # (scheduled/scheduled) and returned principal not yet recovered were paid down on the classes but
+        # are still on the loans until they are recovered.
         returned = returns_carried(result.figures)[1]
+        advanced = report["advances"]["outstanding_principal_cents"]
+        less = " less ".join(label for label, cents in (("principal advanced", advanced),
+                                                        ("returned principal carried", returned)) if cents)
         lines.append(ReconciliationLine(
             "Class balances = pool balance", "classes' ending balances",
-            sum(c["balance_end_cents"] for c in classes),
-            "pool ending balance less returned principal carried" if returned else "pool ending balance",
-            report["pool"]["balance_end_cents"] - returned))
+            sum(c["balance_end_cents"] for c in classes), "pool ending balance" + (f" less {less}" if less else ""),
+            report["pool"]["balance_end_cents"] - advanced - returned))
     return lines
 
 

@@ -30,9 +30,9 @@ ESCROW = 25_000  # of each installment
 FEB, MAR, APR = (Period.parse(p) for p in ("2026-02", "2026-03", "2026-04"))
 
 
-def small_trust():
+def small_trust(**changes):
     """Two $100,000 loans, one class of $200,000 held by two investors."""
-    return seed_trust(loans=["L001", "L002"],
+    return seed_trust(loans=["L001", "L002"], **changes,
                       classes=[{"name": "A", "face": "200000.00", "coupon": "net-wac", "principal": "pro-rata",
                                 "denomination": "1000.00"}],
                       holders=[{"code": f"INV-0{i}", "name": f"Investor {i}", "class": "A", "face": "100000.00"}
@@ -44,7 +44,9 @@ def report_reconciles(period: str) -> bool:
     report = remittance_report(TRUST, period)
     trust = Trust.objects.get(code=TRUST)
     lines = reconciliation_lines(report, trust, PeriodResult.objects.get(trust=trust, period=period))
-    return report["reconciliation"]["reconciled"] and all(line.ok for line in lines)
+    assert report["reconciliation"]["reconciled"], report["reconciliation"]
+    assert [line for line in lines if not line.ok] == []
+    return True
 
 
 def custodial_cents() -> int:
@@ -104,5 +106,33 @@ def test_a_return_larger_than_the_next_collections_is_carried_and_recovered_firs
     assert sum(c["balance_end_cents"] for c in apr["classes"]) == apr["pool_balance_end_cents"]
     assert closed_periods_reconcile() == []
     assert report_reconciles("2026-04")
+    report = verify()
+    assert report.ok, report.problems
+
+
+def test_a_scheduled_trust_advances_the_unpaid_installment_and_carries_the_rest_of_the_return(loans):
+    # Scheduled/scheduled: refused before too (the advancing rules took the negative collection as bad input).
+    small_trust(remittance_type="scheduled/scheduled")
+    pay("L001", FEB)
+    pay("L002", FEB, INSTALLMENT_CENTS + CURTAILMENT)
+    close("2026-02")
+    payment_return(loan_number="L002", reference="T-2026-02-L002", returned_on=date(2026, 3, 3), reason="NSF",
+                   fee_cents=0)
+    pay("L001", MAR)
+    mar = close("2026-03").result.figures
+    # L002's March installment is advanced; the returned curtailment is more than March's principal.
+    assert mar["advanced_cents"] > 0 and mar["advances_outstanding"].keys() == {"L002"}
+    assert mar["returns_outstanding"][0] == 0 and mar["returns_outstanding"][1] > 0
+    assert mar["principal_available_cents"] == 0 and mar["interest_available_cents"] > 0
+    assert closed_periods_reconcile() == [] and closed_periods_rederived() == []
+
+    pay("L001", APR)
+    pay("L002", APR, 3 * INSTALLMENT_CENTS + CURTAILMENT)
+    apr = close("2026-04").result.figures
+    assert apr["returns_carried_in_cents"] == mar["returns_outstanding_cents"]
+    assert apr["returns_recovered_cents"] == apr["returns_carried_in_cents"] and apr["returns_outstanding_cents"] == 0
+    assert apr["recovered_cents"] > 0 and apr["advances_outstanding"] == {}
+    assert sum(c["balance_end_cents"] for c in apr["classes"]) == apr["pool_balance_end_cents"]
+    assert report_reconciles("2026-03") and report_reconciles("2026-04")
     report = verify()
     assert report.ok, report.problems
