@@ -25,7 +25,7 @@ Rules, in the business's words:
   anything (`recover_returns`), so a close is never refused for it: the part
   the period's collections cannot cover is carried to the next close
   (`returns_outstanding`, interest and principal apart) and recovered there
-  first, before the servicer's fee, the issuer's spread or any class is paid.
+  first, each part from its own pot before anything is paid out of that pot.
   Order: returned interest from the period's interest, before the fee, the
   spread or any class interest; returned principal from its principal,
   before any class principal. Like everything else here, neither pot covers
@@ -35,6 +35,9 @@ Rules, in the business's words:
   interest pay for principal they keep (classes for good below the pool, the
   residual holder gaining it). So the classes stand at the pool less the
   returned principal still carried, and meet it again once it is recovered.
+  Scheduled/scheduled: the installment a return leaves unpaid is advanced by
+  the advancing rules like any other; the returned amount is recovered from
+  what they pass to investors, the same way (`_scheduled_amounts`).
 - Reconciliation: collected + advanced - recovered - returns carried in +
   returns carried out = fee + spread + paid to holders + excess + retained,
   to the cent; checked before anything is returned.
