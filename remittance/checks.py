@@ -1,6 +1,7 @@
 """The reconciliation `verify_ledger` runs for every closed period of every trust.
 
-For each period: cash in (collections + advances - recoveries) equals the
+For each period: cash in (collections + advances - recoveries - returned
+payments recovered from earlier periods + those carried to the next) equals the
 servicer's fee + the issuer's spread + paid to holders + excess + retained,
 to the cent; the holders' payments add up to what the period says it paid;
 the collections it closed on are still what its window of the log holds;
@@ -37,8 +38,11 @@ def _period_problems(result: PeriodResult, paid: dict) -> list[str]:
     if cash_in != out:
         problems.append(f"cash in {cash_in} != fee + spread + paid to holders + excess + retained {out}")
     collected = sum(v for k, v in f["collected"].items() if k != "realized_loss")
-    if collected + f["advanced_cents"] - f["recovered_cents"] != cash_in:
-        problems.append("collections + advances - recoveries differ from the cash distributed")
+    # Returned payments a close could not recover are carried out, and recovered by the next first.
+    returns = f.get("returns_outstanding_cents", 0) - f.get("returns_carried_in_cents", 0)
+    if collected + f["advanced_cents"] - f["recovered_cents"] + returns != cash_in:
+        problems.append("collections + advances - recoveries - returns carried in + returns carried out differ "
+                        "from the cash distributed")
     if paid.get((result.trust.code, result.period), 0) != f["paid_to_holders_cents"]:
         problems.append(f"holders' payments add up to {paid.get((result.trust.code, result.period), 0)}, "
                         f"not the {f['paid_to_holders_cents']} the period paid")

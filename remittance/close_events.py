@@ -99,6 +99,8 @@ def _collections_remitted(ctx: CloseContext, f: CloseFigures) -> NewEvent:
     )
     payload = {**_base(ctx), "collected": f.collected, "prior_period_cents": f.prior_period_cents,
                "advanced_cents": f.advanced_cents, "recovered_cents": f.recovered_cents,
+               "returns_carried_in_cents": f.returns_carried_in_cents,
+               "returns_outstanding_cents": f.returns_outstanding_cents,
                "servicer_remits_cents": f.servicer_remits_cents}
     return NewEvent("CollectionsRemitted", payload, ctx.payment_date, postings)
 
@@ -156,6 +158,30 @@ def _distribution_paid(ctx: CloseContext, p) -> NewEvent:
     return NewEvent("DistributionPaid", payload, ctx.payment_date, postings)
 
 
+# The PeriodClosed keys of returned payments recovered and carried (remittance.closing.recover_returns).
+# Closes recorded before they existed lack them: read a missing key as 0 (see `returns_carried`).
+RETURNS_KEYS = ("returns_carried_in_cents", "returns_new_cents", "returns_recovered_cents",
+                "returns_outstanding_cents", "returns_outstanding")
+
+
+def returns_figures(f: CloseFigures) -> dict:
+    """Returned payments in a close: carried in, the period's new ones, recovered, and carried out
+    (total, and [interest, principal] for the next close to recover from each pot)."""
+    r = f.returns
+    return {
+        "returns_carried_in_cents": f.returns_carried_in_cents, "returns_new_cents": r.new_cents if r else 0,
+        "returns_recovered_cents": r.recovered_cents if r else 0,
+        "returns_outstanding_cents": f.returns_outstanding_cents,
+        "returns_outstanding": list(r.outstanding) if r else [0, 0],
+    }
+
+
+def returns_carried(figures: dict) -> tuple[int, int]:
+    """The (interest, principal) of returns a recorded close carried out; 0 for a close recorded before the key."""
+    interest, principal = figures.get("returns_outstanding", (0, 0))
+    return int(interest), int(principal)
+
+
 def period_figures(ctx: CloseContext, f: CloseFigures) -> dict:
     """The PeriodClosed payload: everything the period closed on, for reports and checks.
 
@@ -169,6 +195,7 @@ def period_figures(ctx: CloseContext, f: CloseFigures) -> dict:
         "collected": f.collected, "prior_period_cents": f.prior_period_cents,
         "advanced_cents": f.advanced_cents, "recovered_cents": f.recovered_cents,
         "advances_outstanding": {n: list(v) for n, v in sorted(f.advances_outstanding.items())},
+        **returns_figures(f),
         "interest_available_cents": w.interest_collected_cents,
         "principal_available_cents": w.principal_collected_cents, "realized_loss_cents": w.realized_loss_cents,
         "servicing_fee_cents": f.servicing_fee_due_cents, "issuer_spread_cents": f.issuer_spread_due_cents,

@@ -18,9 +18,29 @@ Rules, in the business's words:
 - Each class's interest and principal are split among the holders of
   record pro rata by original face held. Bonds not placed with any holder
   keep their share in the trust ("retained"), never given to the others.
-- Reconciliation: collected + advanced - recovered = fee + spread + paid to
-  holders + excess + retained, to the cent; checked before anything is
-  returned.
+- Returned payments: a payment the bank returns after its period was paid
+  out is netted against the next close of the trust that received it, so a
+  period's net interest or principal can be negative. The servicer recovers
+  that returned-item shortfall from the next collections before it remits
+  anything (`recover_returns`), so a close is never refused for it: the part
+  the period's collections cannot cover is carried to the next close
+  (`returns_outstanding`, interest and principal apart) and recovered there
+  first, each part from its own pot before anything is paid out of that pot.
+  Order: returned interest from the period's interest, before the fee, the
+  spread or any class interest; returned principal from its principal,
+  before any class principal. Like everything else here, neither pot covers
+  the other: returned interest taken from principal would hold principal back
+  from the classes while the pool paid down (classes owing more than the
+  pool); returned principal taken from interest would have the holders'
+  interest pay for principal they keep (classes for good below the pool, the
+  residual holder gaining it). So the classes stand at the pool less the
+  returned principal still carried, and meet it again once it is recovered.
+  Scheduled/scheduled: the installment a return leaves unpaid is advanced by
+  the advancing rules like any other; the returned amount is recovered from
+  what they pass to investors, the same way (`_scheduled_amounts`).
+- Reconciliation: collected + advanced - recovered - returns carried in +
+  returns carried out = fee + spread + paid to holders + excess + retained,
+  to the cent; checked before anything is returned.
 """
 from __future__ import annotations
 
@@ -84,6 +104,61 @@ class Carried:
     spread_shortfall_cents: int = 0
     # loan number -> (interest advanced, principal advanced), not yet recovered
     advances_outstanding: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    # Returned payments the previous closes could not recover yet: (interest, principal).
+    returns_outstanding: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReturnsRecovery:
+    """A period's cash after the returned-item shortfall is recovered from it (`recover_returns`).
+
+    new_cents: the period's own returns its collections did not absorb (its net negative interest
+    and principal); recovered_cents: what the period's collections paid back of that and of the
+    carried-in shortfall; outstanding: what is still owed, (interest, principal), carried on.
+    recovered + outstanding == carried in + new; interest + principal + recovered == the period's
+    positive interest and principal.
+    """
+
+    interest_cents: int
+    principal_cents: int
+    carried_in: tuple[int, int] = (0, 0)
+    new_cents: int = 0
+    recovered_cents: int = 0
+    outstanding: tuple[int, int] = (0, 0)
+
+    @property
+    def carried_in_cents(self) -> int:
+        return sum(self.carried_in)
+
+    @property
+    def outstanding_cents(self) -> int:
+        return sum(self.outstanding)
+
+
+def recover_returns(*, interest_cents: int, principal_cents: int,
+                    carried_in: tuple[int, int] = (0, 0)) -> ReturnsRecovery:
+    """Recover returned payments (carried in, and this period's net negatives) from the period's cash.
+
+    Returned interest comes from interest, returned principal from principal (never one from the
+    other: see the module docstring). What cannot be recovered is carried out; what is left goes
+    to the waterfall.
+    """
+    if min(carried_in) < 0:
+        raise CloseRefused(f"returns carried in cannot be negative: {carried_in}")
+    interest = _recover_from_pot(interest_cents, carried_in[0])
+    principal = _recover_from_pot(principal_cents, carried_in[1])
+    return ReturnsRecovery(
+        interest_cents=interest[0], principal_cents=principal[0], carried_in=tuple(carried_in),
+        new_cents=max(0, -interest_cents) + max(0, -principal_cents), recovered_cents=interest[1] + principal[1],
+        outstanding=(interest[2], principal[2]),
+    )
+
+
+def _recover_from_pot(net_cents: int, carried_cents: int) -> tuple[int, int, int]:
+    """(left to pay out, recovered from the pot's cash, still owed) for one pot (interest or principal)."""
+    cash, owed = max(0, net_cents), carried_cents + max(0, -net_cents)
+    recovered = min(cash, owed)
+    return cash - recovered, recovered, owed - recovered
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,6 +186,15 @@ class CloseFigures:
     waterfall: WaterfallResult
     payments: tuple[HolderPayment, ...]
     retained_cents: int                 # the unplaced bonds' share, kept in the trust
+    returns: ReturnsRecovery | None = None  # returned payments recovered and carried (None: none at all)
+
+    @property
+    def returns_carried_in_cents(self) -> int:
+        return self.returns.carried_in_cents if self.returns else 0
+
+    @property
+    def returns_outstanding_cents(self) -> int:
+        return self.returns.outstanding_cents if self.returns else 0
 
     @property
     def cash_in_cents(self) -> int:
@@ -119,8 +203,15 @@ class CloseFigures:
 
     @property
     def servicer_remits_cents(self) -> int:
-        """The cash the servicer moves from its custodial account: collections less repurchase proceeds."""
-        return sum(v for k, v in self.collected.items() if k not in (*REPURCHASE_KINDS, "realized_loss"))
+        """The cash the servicer moves from its custodial account: collections less repurchase proceeds,
+        less the returned-item shortfall it recovers (carried in), plus what it leaves short (carried out).
+
+        A shortfall carried out stays in the custodial account (the bank took the money back from it);
+        recovering it later is keeping that much of the later collections there. Negative when the
+        trust pays the custodial account back from repurchase proceeds it holds.
+        """
+        collections = sum(v for k, v in self.collected.items() if k not in (*REPURCHASE_KINDS, "realized_loss"))
+        return collections - self.returns_carried_in_cents + self.returns_outstanding_cents
 
     @property
     def paid_to_holders_cents(self) -> int:
@@ -140,8 +231,10 @@ class CloseFigures:
             problems.append(f"cash in {self.cash_in_cents} != fee + spread + holders + excess + retained "
                             f"{out + self.retained_cents}")
         cash_collected = sum(v for k, v in self.collected.items() if k != "realized_loss")
-        if cash_collected + self.advanced_cents - self.recovered_cents != self.cash_in_cents:
-            problems.append("collected + advanced - recovered != cash distributed")
+        returns = self.returns_outstanding_cents - self.returns_carried_in_cents
+        if cash_collected + self.advanced_cents - self.recovered_cents + returns != self.cash_in_cents:
+            problems.append("collected + advanced - recovered - returns carried in + returns carried out "
+                            "!= cash distributed")
         for result in w.classes:
             paid = [p for p in self.payments if p.class_name == result.name]
             held = sum(p.interest_cents for p in paid), sum(p.principal_cents for p in paid)
@@ -169,7 +262,10 @@ def close_figures(*, loans: Sequence[LoanFacts], carried: Carried, issuer_spread
         interest = sum(collected[k] for k in INTEREST_KINDS)
         principal, loss = _principal(collected), collected["realized_loss"]
         advancing = None
-    _require_not_negative(interest=interest, principal=principal, loss=loss)
+    _require_not_negative(loss=loss)
+    returns = recover_returns(interest_cents=interest, principal_cents=principal,
+                              carried_in=carried.returns_outstanding)
+    interest, principal = returns.interest_cents, returns.principal_cents
     interest_by_loan = _interest_by_loan(loans, advancing)
     fee = sum(monthly_rate_amount(f.begin_balance_cents, f.servicing_fee_rate)
               for f in loans if f.in_pool_at_start and interest_by_loan.get(f.loan_number, 0) > 0)
@@ -190,7 +286,7 @@ def close_figures(*, loans: Sequence[LoanFacts], carried: Carried, issuer_spread
         advances_outstanding=_outstanding(advancing),
         servicing_fee_due_cents=fee, issuer_spread_due_cents=spread, pool_balance_begin_cents=begin,
         pool_balance_end_cents=sum(f.end_balance_cents for f in loans),
-        waterfall=result, payments=payments, retained_cents=retained,
+        waterfall=result, payments=payments, retained_cents=retained, returns=returns,
     )
     figures.check_reconciliation()
     return figures
@@ -213,10 +309,8 @@ def _principal(collected: Mapping[str, int]) -> int:
 def _require_not_negative(**amounts: int) -> None:
     for name, cents in amounts.items():
         if cents < 0:
-            # Only reversals of money already distributed can make a period's net negative.
-            raise CloseRefused(
-                f"the period's net {name} is {cents / 100:,.2f}: reversals of money already distributed exceed "
-                "its collections; recover it from the servicer before closing")
+            # Returned payments only reverse cash (recover_returns carries those); a negative loss is not cash.
+            raise CloseRefused(f"the period's net {name} is {cents / 100:,.2f}: it cannot be negative")
 
 
 def _interest_by_loan(loans: Sequence[LoanFacts], advancing) -> dict[str, int]:
@@ -226,23 +320,37 @@ def _interest_by_loan(loans: Sequence[LoanFacts], advancing) -> dict[str, int]:
 
 
 def _scheduled_amounts(loans: Sequence[LoanFacts], carried: Carried):
+    """Scheduled/scheduled: what the advancing rules pass to investors, less returned payments.
+
+    A loan's collection netted negative by a return goes to the advancing rules as nothing
+    collected (the returned installment is due again, and the payment the borrower made since paid
+    it, so the period's own installment is advanced as unpaid); the negative part is the period's
+    returns, recovered like an actual/actual trust's (recover_returns).
+    """
     from remittance.advancing import LoanPeriod, advance_period
 
+    paid, returned_interest, returned_principal = [], 0, 0
+    for f in loans:
+        kept = {k: max(0, getattr(f, f"{k}_cents")) for k in COLLECTION_KINDS if k != "realized_loss"}
+        returned_interest += sum(kept[k] - getattr(f, f"{k}_cents") for k in INTEREST_KINDS)
+        returned_principal += sum(kept[k] - getattr(f, f"{k}_cents") for k in kept if k not in INTEREST_KINDS)
+        paid.append((f, kept))
     advancing = advance_period([
         LoanPeriod(
             loan_number=f.loan_number, begin_balance_cents=f.begin_balance_cents, note_rate=f.note_rate,
             payment_pi_cents=f.payment_pi_cents, advancing=f.advancing and f.in_pool_at_start,
-            interest_collected_cents=f.interest_cents + f.repurchase_interest_cents,
-            scheduled_principal_collected_cents=f.scheduled_principal_cents,
-            curtailment_cents=f.curtailment_cents,
-            payoff_principal_cents=f.payoff_principal_cents + f.repurchase_principal_cents,
-            liquidation_principal_cents=f.liquidation_principal_cents, realized_loss_cents=f.realized_loss_cents,
+            interest_collected_cents=kept["interest"] + kept["repurchase_interest"],
+            scheduled_principal_collected_cents=kept["scheduled_principal"],
+            curtailment_cents=kept["curtailment"],
+            payoff_principal_cents=kept["payoff_principal"] + kept["repurchase_principal"],
+            liquidation_principal_cents=kept["liquidation_principal"], realized_loss_cents=f.realized_loss_cents,
             advances_outstanding_interest_cents=carried.advances_outstanding.get(f.loan_number, (0, 0))[0],
             advances_outstanding_principal_cents=carried.advances_outstanding.get(f.loan_number, (0, 0))[1],
         )
-        for f in loans
+        for f, kept in paid
     ])
-    return (advancing.interest_to_investors_cents, advancing.principal_to_investors_cents,
+    return (advancing.interest_to_investors_cents - returned_interest,
+            advancing.principal_to_investors_cents - returned_principal,
             advancing.loss_to_investors_cents, advancing)
 
 

@@ -21,6 +21,7 @@ from django.db.models import F, Q, Sum
 
 from ledger.models import Event, LogPosition, Posting
 from remittance.calendar import Period
+from remittance.close_events import returns_carried
 from remittance.closing import Carried, LoanFacts
 from remittance.models import ClassPeriod, PeriodResult
 from remittance.waterfall import ClassState
@@ -251,7 +252,7 @@ def removal_proceeds(trust: Trust, window: Window) -> dict[str, dict[str, int]]:
 
 
 def carried_into(trust: Trust, period: Period) -> Carried:
-    """The classes, unpaid fees and outstanding advances the previous close left."""
+    """The classes, unpaid fees, outstanding advances and unrecovered returns the previous close left."""
     classes = list(SecurityClass.objects.filter(trust=trust).order_by("priority", "name"))
     previous = PeriodResult.objects.filter(trust=trust, period=str(period.previous())).first()
     rows = {} if previous is None else {
@@ -268,7 +269,8 @@ def carried_into(trust: Trust, period: Period) -> Carried:
     f = previous.figures
     return Carried(classes=states, fee_shortfall_cents=f["fee_shortfall_cents"],
                    spread_shortfall_cents=f["spread_shortfall_cents"],
-                   advances_outstanding={n: tuple(v) for n, v in f["advances_outstanding"].items()})
+                   advances_outstanding={n: tuple(v) for n, v in f["advances_outstanding"].items()},
+                   returns_outstanding=returns_carried(f))
 
 
 def pool_original_cents(trust: Trust) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from remittance.calendar import Period
+from remittance.close_events import returns_carried
 from remittance.charts import Series
 from remittance.models import ClassPeriod, Distribution, PeriodResult, PeriodStatus, TrustPeriod
 from trusts.models import SecurityClass, Trust
@@ -64,7 +65,9 @@ def reconciliation_lines(report: dict, trust: Trust, result: PeriodResult) -> li
     """The period's money checked four ways; every line should read OK."""
     r, classes = report["reconciliation"], report["classes"]
     lines = [
-        ReconciliationLine("Cash in = cash out", "collections + advances - recoveries", r["cash_in_cents"],
+        ReconciliationLine("Cash in = cash out",
+                           "collections + advances - recoveries - returns carried in + returns carried out",
+                           r["cash_in_cents"],
                            "fee + spread + holders + excess + retained", r["out_cents"]),
         ReconciliationLine("Holders' payments = paid to holders at the close", "sum of the holders' distributions",
                            report["holders"]["paid_cents"], "paid to holders (close)", result.paid_to_holders_cents),
@@ -73,10 +76,17 @@ def reconciliation_lines(report: dict, trust: Trust, result: PeriodResult) -> li
                            "paid to holders + retained", result.paid_to_holders_cents + result.retained_cents),
     ]
     if not trust.overcollateralized:
-        # Without overcollateralization the bonds' faces add up to the pool, and stay so.
+        # Without overcollateralization the bonds' faces add up to the pool, and stay so; principal advanced
+        # (scheduled/scheduled) and returned principal not yet recovered were paid down on the classes but
+        # are still on the loans until they are recovered.
+        returned = returns_carried(result.figures)[1]
+        advanced = report["advances"]["outstanding_principal_cents"]
+        less = " less ".join(label for label, cents in (("principal advanced", advanced),
+                                                        ("returned principal carried", returned)) if cents)
         lines.append(ReconciliationLine(
             "Class balances = pool balance", "classes' ending balances",
-            sum(c["balance_end_cents"] for c in classes), "pool ending balance", report["pool"]["balance_end_cents"]))
+            sum(c["balance_end_cents"] for c in classes), "pool ending balance" + (f" less {less}" if less else ""),
+            report["pool"]["balance_end_cents"] - advanced - returned))
     return lines
 
 

@@ -59,7 +59,8 @@ def remittance_report(trust_code: str, period: str | Period) -> dict:
         "header": {"trust": trust.code, "name": trust.name, "period": str(month), "record_date": result.record_date,
                    "payment_date": result.payment_date, "remittance_type": trust.remittance_type},
         "collections": {"by_kind": {f"{kind}_cents": f["collected"][kind] for kind in COLLECTION_KINDS},
-                        "cash_cents": _cash_collected(f), "prior_period_cents": f["prior_period_cents"]},
+                        "cash_cents": _cash_collected(f), "prior_period_cents": f["prior_period_cents"],
+                        **_returns_carried(f)},
         "advances": _advances(f),
         "servicing_fee": _deduction(f, "fee", f["servicing_fee_cents"]),
         "issuer_spread": _deduction(f, "spread", f["issuer_spread_cents"]),
@@ -107,6 +108,13 @@ def _cash_collected(f: dict) -> int:
     return sum(cents for kind, cents in f["collected"].items() if kind != "realized_loss")
 
 
+def _returns_carried(f: dict) -> dict:
+    """Returned payments an earlier close could not recover, recovered here first; and what this close could
+    not recover, carried to the next (remittance.closing.recover_returns). 0 for closes recorded before."""
+    return {"returns_carried_in_cents": f.get("returns_carried_in_cents", 0),
+            "returns_carried_out_cents": f.get("returns_outstanding_cents", 0)}
+
+
 def _advances(f: dict) -> dict:
     outstanding = f["advances_outstanding"].values()
     return {"advanced_cents": f["advanced_cents"], "recovered_cents": f["recovered_cents"],
@@ -139,8 +147,11 @@ def _holders_paid(trust: Trust, period: str) -> dict:
 
 
 def _reconciliation(f: dict, paid_to_holders_cents: int) -> dict:
-    """Cash in (collected + advanced - recovered) against fee + spread + holders + excess + retained."""
-    cash_in = _cash_collected(f) + f["advanced_cents"] - f["recovered_cents"]
+    """Cash in (collected + advanced - recovered - returns carried in + returns carried out) against
+    fee + spread + holders + excess + retained."""
+    returns = _returns_carried(f)
+    cash_in = (_cash_collected(f) + f["advanced_cents"] - f["recovered_cents"]
+               - returns["returns_carried_in_cents"] + returns["returns_carried_out_cents"])
     parts = {"servicing_fee_cents": f["fee_paid_cents"], "issuer_spread_cents": f["spread_paid_cents"],
              "paid_to_holders_cents": paid_to_holders_cents,
              "excess_cents": f["excess_interest_cents"] + f["excess_principal_cents"],
@@ -387,7 +398,9 @@ def report_table(report: dict) -> str:
              f"{h['payment_date']:%Y-%m-%d}  {h['remittance_type']}", "", "Collections"]
     lines += _table(("kind", "amount"), _amounts(
         [(k.removesuffix(CENTS_SUFFIX).replace("_", " "), v) for k, v in c["by_kind"].items()]
-        + [("cash collected", c["cash_cents"]), ("of which prior-period items", c["prior_period_cents"])]))
+        + [("cash collected", c["cash_cents"]), ("of which prior-period items", c["prior_period_cents"]),
+           ("returns recovered from earlier closes", c["returns_carried_in_cents"]),
+           ("returns carried to the next close", c["returns_carried_out_cents"])]))
     lines += ["", "Advances"] + _table(("", "amount"), _amounts([
         ("advanced", a["advanced_cents"]), ("recovered", a["recovered_cents"]),
         ("outstanding interest", a["outstanding_interest_cents"]),

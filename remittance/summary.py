@@ -29,6 +29,10 @@ def summary_lines(result: PeriodResult) -> list[str]:
         f"  servicing fee {money(f['fee_paid_cents'])}  issuer spread {money(f['spread_paid_cents'])}"
         f"  excess {money(f['excess_interest_cents'] + f['excess_principal_cents'])}",
     ]
+    if f.get("returns_carried_in_cents") or f.get("returns_outstanding_cents"):
+        lines.append(f"  returned payments recovered {money(f.get('returns_recovered_cents', 0))}"
+                     f" (carried in {money(f['returns_carried_in_cents'])}),"
+                     f" carried to the next close {money(f['returns_outstanding_cents'])}")
     for c in f["classes"]:
         lines.append(
             f"  class {c['class']:<6} interest {money(c['interest_paid_cents']):>12} of {money(c['interest_due_cents'])}"

@@ -49,9 +49,16 @@ def test_unplaced_bonds_keep_their_share_in_the_trust():
     assert f.paid_to_holders_cents == 299_730 and f.retained_cents == 199_820
 
 
-def test_negative_net_collections_are_refused_with_the_reason():
-    with pytest.raises(CloseRefused, match="net interest is -500.00"):
-        seed_close([seed_loan("L001", interest_cents=-50_000, scheduled_principal_cents=0)])
+def test_negative_net_collections_are_carried_not_refused():
+    # A return larger than the period's collections: nothing to distribute, the rest carried (it was refused).
+    f = seed_close([seed_loan("L001", interest_cents=-50_000, scheduled_principal_cents=0)])
+    assert f.cash_in_cents == 0 and f.paid_to_holders_cents == 0
+    assert f.returns.outstanding == (50_000, 0) and f.servicer_remits_cents == 0
+
+
+def test_a_negative_realized_loss_is_refused_with_the_reason():
+    with pytest.raises(CloseRefused, match="net loss is -1.00"):
+        seed_close([seed_loan("L001", realized_loss_cents=-100)])
 
 
 def test_holders_over_the_face_are_refused():
