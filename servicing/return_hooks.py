@@ -31,3 +31,8 @@ def payment_returned(returned: RecordedEvent, original: RecordedEvent, acting_us
     """Run every registered hook, in registration order, for a return just appended."""
     for hook in list(_HOOKS.values()):
         hook(returned, original, acting_user)
+
+
+def unregister_return_hook(name: str) -> None:
+    """Stop calling the hook registered under `name` (for tests that register one of their own)."""
+    _HOOKS.pop(name, None)
