@@ -157,6 +157,49 @@ def test_a_payment_returned_after_a_repurchase_before_any_close_counted_it_nets_
     assert report.ok, report.problems
 
 
+def test_two_payments_returned_after_a_repurchase_true_up_to_proceeds_as_if_neither_was_made(loans):
+    """Each true-up owes what the proceeds would have been without every payment returned so far, less
+    what the buyer paid: the proceeds and the earlier true-ups."""
+    seed_trust()
+    pay_everyone("2026-02")
+    close("2026-02")
+    pay("L001", Period.parse("2026-03"), day=5)
+    remove("L001", MAR10)  # par on 99,800.40 and 149.70 of interest
+    for reference, day in (("T-2026-03-L001", 12), ("T-2026-02-L001", 13)):
+        payment_return(loan_number="L001", reference=reference, returned_on=date(2026, 3, day), reason="NSF",
+                       fee_cents=0)
+    trued = [(e.payload["reference"], e.payload["principal_cents"], e.payload["interest_cents"])
+             for e in Event.objects.filter(event_type="RemovalProceedsTrued").order_by("position")]
+    assert trued == [("T-2026-03-L001", 10_005, 64_935 - 14_970), ("T-2026-02-L001", 9_955, 115_000 - 64_935)]
+    pay_everyone("2026-03", loans=SEED_LOANS[1:])
+    f = close("2026-03").result.figures
+    assert f["prior_period_cents"] == -59_955
+    assert (f["collected"]["repurchase_principal"], f["collected"]["repurchase_interest"]) == (10_000_000, 115_000)
+    assert f["classes"][0]["balance_end_cents"] == f["pool_balance_end_cents"]
+    report = verify()
+    assert report.ok, report.problems
+
+
+def test_a_return_after_the_removals_period_closed_is_trued_up_in_the_next_close(loans):
+    """Removed in March, March closed with the proceeds, the February payment returned in April: April's
+    close takes the return back and counts the true-up, for a loan no longer in its pool."""
+    seed_trust()
+    pay_everyone("2026-02")
+    close("2026-02")
+    remove("L001", MAR10)
+    pay_everyone("2026-03", loans=SEED_LOANS[1:])
+    close("2026-03")
+    payment_return(loan_number="L001", reference="T-2026-02-L001", returned_on=date(2026, 4, 3), reason="NSF",
+                   fee_cents=0)
+    pay_everyone("2026-04", loans=SEED_LOANS[1:])
+    f = close("2026-04").result.figures
+    assert f["prior_period_cents"] == -59_955
+    assert (f["collected"]["repurchase_principal"], f["collected"]["repurchase_interest"]) == (9_955, 50_065)
+    assert f["classes"][0]["balance_end_cents"] == f["pool_balance_end_cents"]
+    report = verify()
+    assert report.ok, report.problems
+
+
 def test_a_payment_returned_before_the_repurchase_needs_no_true_up(loans):
     """Returned first, removed after: the buyer paid par on the restored balance, so nothing is owed."""
     seed_trust()
