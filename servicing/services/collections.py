@@ -21,7 +21,9 @@ Rules kept here:
 - A returned payment (PaymentReturned) negates the original's postings and
   collections exactly and reverses the deltas it made to the position (see
   `_position_without`); a payoff is never returned automatically. Its payload
-  names who asked for it and, under four-eyes, who approved it.
+  names who asked for it and, under four-eyes, who approved it. The hooks of
+  `servicing.return_hooks` run in the same transaction (trusts registers the
+  true-up of a repurchase that priced the payment in).
 """
 from __future__ import annotations
 
