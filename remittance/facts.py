@@ -238,16 +238,26 @@ def _add_returns(sums: dict[str, dict[str, int]], trust: Trust, window: Window,
 
 
 def removal_proceeds(trust: Trust, window: Window) -> dict[str, dict[str, int]]:
-    """Repurchase and buyout proceeds paid into the trust in the window, by loan."""
-    removed = {}
-    rows = Event.objects.filter(window.events(), stream=trust_stream(trust.code), event_type="PoolLoanRemoved")
-    for effective_date, payload in rows.values_list("effective_date", "payload"):
-        cash = payload["proceeds_principal_cents"] + payload["proceeds_interest_cents"]
-        removed[payload["loan_number"]] = {
-            "repurchase_principal_cents": payload["proceeds_principal_cents"],
-            "repurchase_interest_cents": payload["proceeds_interest_cents"],
-            "prior_period_cents": cash if effective_date <= window.previous_last_day else 0,
-        }
+    """Repurchase and buyout proceeds paid into the trust in the window, by loan.
+
+    The removal's proceeds (PoolLoanRemoved) and what its buyer paid on top when a payment the
+    trust received before the removal was returned after it (RemovalProceedsTrued, trusts.services.pool),
+    each in the window it is recorded in: the true-up nets with the return it was recorded with.
+    """
+    removed: dict[str, dict[str, int]] = {}
+    rows = Event.objects.filter(window.events(), stream=trust_stream(trust.code),
+                                event_type__in=("PoolLoanRemoved", "RemovalProceedsTrued"))
+    for event_type, effective_date, payload in rows.values_list("event_type", "effective_date", "payload"):
+        if event_type == "PoolLoanRemoved":
+            principal, interest = payload["proceeds_principal_cents"], payload["proceeds_interest_cents"]
+        else:
+            principal, interest = payload["principal_cents"], payload["interest_cents"]
+        amounts = removed.setdefault(payload["loan_number"], {
+            "repurchase_principal_cents": 0, "repurchase_interest_cents": 0, "prior_period_cents": 0})
+        amounts["repurchase_principal_cents"] += principal
+        amounts["repurchase_interest_cents"] += interest
+        if effective_date <= window.previous_last_day:
+            amounts["prior_period_cents"] += principal + interest
     return removed
 
 

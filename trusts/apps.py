@@ -1,5 +1,5 @@
 """App configuration for trusts: the pool and register projections, the cut-off rule for loan facts,
-the cut-off balance check and the holder-login guard."""
+the cut-off balance check, the holder-login guard and the removal true-up on a payment's return."""
 from django.apps import AppConfig
 from django.conf import settings
 from django.db.models.signals import pre_delete
@@ -13,8 +13,10 @@ class TrustsConfig(AppConfig):
         from ledger.business_time import register_dated_fact_rule
         from ledger.projections import registry
         from ledger.verification import register_check
+        from servicing.return_hooks import register_return_hook
         from trusts.dated_rules import before_current_cutoff
         from trusts.projections import PoolProjection, RegisterProjection
+        from trusts.services.pool import removal_proceeds_true_up
         from trusts.signals import refuse_deleting_a_holders_login
         from trusts.verification import cutoff_balances_hold
 
@@ -23,6 +25,8 @@ class TrustsConfig(AppConfig):
         register_check("pool cut-off balances still equal the ledger at the cut-off", cutoff_balances_hold)
         register_dated_fact_rule("money on or before the loan's trust's cut-off is the seller's",
                                  before_current_cutoff)
+        # A payment returned after its loan was repurchased: the buyer owes the trust the difference.
+        register_return_hook("trusts.removal_proceeds_true_up", removal_proceeds_true_up)
         # A login linked to a holder is not deleted (which would unlink the holder unrecorded).
         pre_delete.connect(refuse_deleting_a_holders_login, sender=settings.AUTH_USER_MODEL,
                            dispatch_uid="trusts.refuse_deleting_a_holders_login")

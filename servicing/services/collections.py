@@ -21,7 +21,9 @@ Rules kept here:
 - A returned payment (PaymentReturned) negates the original's postings and
   collections exactly and reverses the deltas it made to the position (see
   `_position_without`); a payoff is never returned automatically. Its payload
-  names who asked for it and, under four-eyes, who approved it.
+  names who asked for it and, under four-eyes, who approved it. The hooks of
+  `servicing.return_hooks` run in the same transaction (trusts registers the
+  true-up of a repurchase that priced the payment in).
 """
 from __future__ import annotations
 
@@ -49,6 +51,7 @@ from servicing.models import LoanPosition, LoanStatus, loan_stream
 from servicing.payment_application import PaymentApplication, apply_payment, is_payoff
 from servicing.payment_file import PaymentFileProblem, PaymentRow, parse_payment_file_bytes, reference_problem
 from servicing.payoff import PayoffSettlement, payoff_quote
+from servicing.return_hooks import payment_returned
 from servicing.services.loan_events import (
     collections, negated_collections, open_position, position_after, require_open, with_retries,
 )
@@ -431,6 +434,8 @@ def _return_once(original: RecordedEvent, position: LoanPosition, returned_on: d
     }
     event = NewEvent("PaymentReturned", payload, returned_on, tuple(lines), idempotency_key=f"return:{reference}")
     recorded = _append(position, [event], acting_user)
+    # In this attempt's savepoint: what the hooks record (a trust's true-up) commits with the return or not at all.
+    payment_returned(recorded[0], original, acting_user)
     return ReturnResult(loan_number=loan, reference=reference, event=recorded[0], fee_cents=fee)
 
 

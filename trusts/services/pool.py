@@ -12,21 +12,35 @@ not in the future (the proceeds are the interest accrued up to that day, which
 cannot be known ahead), and not inside a period the trust has already closed
 and paid (the rule remittance registers): a removal there would pass the loan's
 principal to the holders a second time.
+
+A payment the trust received before the removal and the bank returns after it
+leaves the buyer having paid par on a balance the loan no longer has: the trust
+nets the return in its next close, so the buyer owes it the difference. On every
+return (servicing.return_hooks, registered in trusts.apps) `removal_proceeds_true_up`
+records RemovalProceedsTrued on the trust's stream, in the return's transaction:
+the principal returned, and the interest a payoff quote on the removal date would
+have added (accrued from an earlier due date, on the higher balance). The close
+counts it as repurchase proceeds of the window it is recorded in.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
+
 from ledger.business_time import BusinessDateError, DatedFact, dated_fact_check
-from ledger.models import Stream
+from ledger.models import Event, Stream
 from ledger.records import NewEvent, PostingLine, RecordedEvent
-from ledger.selectors import account_balance
+from ledger.selectors import account_balance, recorded_events
 from ledger.services import append
 from servicing import accounts as loan_accounts
-from servicing.models import CLOSED_STATUSES, LoanPosition
+from servicing.models import CLOSED_STATUSES, LoanPosition, loan_stream
+from servicing.payment_application import LoanPosition as MoneyPosition
+from servicing.payoff import payoff_quote
+from servicing.projections import HANDLERS
 from servicing.services.loan_events import status_words, with_retries
-from servicing.services.payoff import payoff_quote_get
+from servicing.services.payoff import money_position, payoff_quote_get
 from trusts.errors import TrustError
 from trusts.models import PoolLoan, Trust, trust_stream
 
@@ -34,6 +48,8 @@ REMOVAL_KINDS = ("repurchase", "buyout")
 # PoolLoan.removal_reason holds the reason; a longer one would not fit the projection.
 REASON_MAX_LENGTH = 200
 REPURCHASE_CLEARING = "clearing:repurchases"  # the buyer's side of the proceeds
+REMOVED = "PoolLoanRemoved"
+TRUED = "RemovalProceedsTrued"  # more proceeds owed by the buyer after a payment it priced in was returned
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,4 +133,123 @@ def _removal_event(trust: Trust, loan_number: str, removed_on: date, kind: str, 
     total = proceeds.total_cents
     # The ledger refuses zero-cent lines (they record nothing): a loan with nothing to pay posts nothing.
     postings = (PostingLine(f"{trust.stream}:cash", total), PostingLine(REPURCHASE_CLEARING, -total)) if total else ()
-    return NewEvent("PoolLoanRemoved", payload, removed_on, postings)
+    return NewEvent(REMOVED, payload, removed_on, postings)
+
+
+# --- A payment returned after the removal: the buyer owes the difference ------------------------------
+
+
+def removal_proceeds_true_up(returned: RecordedEvent, original: RecordedEvent,
+                             acting_user=None) -> RecordedEvent | None:
+    """After a payment return (servicing.return_hooks): record what the loan's buyer still owes, if anything.
+
+    Owed only when a trust's removal of the loan was recorded after the payment (so its proceeds
+    were priced on the balance the payment left) and that trust received it (its membership covers
+    the received_on, so its close takes the return back). The buyer then owes what it would have paid
+    had every such returned payment never been made, less what it paid (the proceeds and earlier
+    true-ups). A payment recorded after the removal, or returned before it, was never priced in.
+    Runs inside the return's transaction, which holds the log's lock: nothing can move in between.
+    """
+    loan = original.payload["loan_number"]
+    found = _removal_pricing(loan, original)
+    if found is None:
+        return None
+    removal, member = found
+    principal, interest = _owed(removal, member)
+    if principal <= 0 and interest <= 0:
+        return None  # e.g. an escrow-only payment: the proceeds did not depend on it
+    event = _true_up_event(removal, returned, original, max(principal, 0), max(interest, 0))
+    return append(stream=removal.stream, expected_version=None, events=[event], acting_user=acting_user)[0]
+
+
+def _removal_pricing(loan: str, original: RecordedEvent) -> tuple[RecordedEvent, PoolLoan] | None:
+    """The removal (and its membership) whose proceeds were priced after `original` and whose trust received it."""
+    received_on = date.fromisoformat(original.payload["received_on"])
+    removals = recorded_events(Event.objects.filter(stream__startswith="trust:", event_type=REMOVED,
+                                                    payload__loan_number=loan, position__gt=original.position))
+    for removal in removals:
+        member = PoolLoan.objects.filter(trust__code=removal.stream.split(":", 1)[1], loan_id=loan,
+                                         removed_on=removal.effective_date).first()
+        if member is not None and member.covers(received_on):
+            return removal, member
+    return None
+
+
+def _owed(removal: RecordedEvent, member: PoolLoan) -> tuple[int, int]:
+    """(principal, interest) the buyer owes beyond what it paid for this removal so far."""
+    loan, removed_on = removal.payload["loan_number"], removal.effective_date
+    priced_in = _returned_since(loan, removal, member)
+    at_removal = money_position(_position_at(loan, removal.position), for_payoff=True)
+    would = _without(at_removal, priced_in)
+    # The principal a payoff quote would have used: the recorded balance plus what the returns restore.
+    would_principal = removal.payload["balance_cents"] + sum(_principal_paid(p) for p in priced_in)
+    # The interest exactly as _proceeds prices it: the payoff quote's accrual on that day, never below zero.
+    would_interest = max(0, payoff_quote(position=would, as_of=removed_on).interest_cents)
+    paid_principal, paid_interest = _paid_for(removal)
+    return would_principal - paid_principal, would_interest - paid_interest
+
+
+def _returned_since(loan: str, removal: RecordedEvent, member: PoolLoan) -> list[RecordedEvent]:
+    """The loan's payments the removal priced in (recorded before it, received by this membership)
+    and returned after it, this one included: the originals, oldest first."""
+    originals = [p for p in Event.objects.filter(stream=loan_stream(loan), event_type="PaymentReturned",
+                                                 position__gt=removal.position)
+                 .values_list("payload__returned_event_position", flat=True)]
+    rows = recorded_events(Event.objects.filter(position__in=originals, position__lt=removal.position))
+    return [e for e in rows if member.covers(date.fromisoformat(e.payload["received_on"]))]
+
+
+def _position_at(loan: str, before_position: int) -> LoanPosition:
+    """The loan's position as the removal read it: its stream replayed up to the removal, unsaved."""
+    position = None
+    for event in recorded_events(Event.objects.filter(stream=loan_stream(loan), position__lt=before_position)):
+        handler = HANDLERS.get(event.event_type)
+        if handler is not None:
+            position = handler(position, event)
+    if position is None:
+        raise TrustError(f"loan {loan} has no position before its removal (event #{before_position})")
+    return position
+
+
+def _without(position: MoneyPosition, payments: list[RecordedEvent]) -> MoneyPosition:
+    """The position had these payments never been made: their principal back, the due date moved back
+    by as many months as each moved it (the only fields the payoff quote's interest reads)."""
+    principal, due = position.principal_balance_cents, position.next_due_date
+    for payment in payments:
+        principal += _principal_paid(payment)
+        before = date.fromisoformat(payment.payload["position_before"]["next_due_date"])
+        after = date.fromisoformat(payment.payload["position_after"]["next_due_date"])
+        due -= relativedelta(months=(after.year - before.year) * 12 + after.month - before.month)
+    return replace(position, principal_balance_cents=principal, next_due_date=due)
+
+
+def _principal_paid(payment: RecordedEvent) -> int:
+    return (payment.payload["position_before"]["principal_balance_cents"]
+            - payment.payload["position_after"]["principal_balance_cents"])
+
+
+def _paid_for(removal: RecordedEvent) -> tuple[int, int]:
+    """What the buyer paid for this removal so far: its proceeds and the true-ups recorded since."""
+    principal = removal.payload["proceeds_principal_cents"]
+    interest = removal.payload["proceeds_interest_cents"]
+    for payload in Event.objects.filter(stream=removal.stream, event_type=TRUED,
+                                        payload__removal_position=removal.position).values_list("payload", flat=True):
+        principal += payload["principal_cents"]
+        interest += payload["interest_cents"]
+    return principal, interest
+
+
+def _true_up_event(removal: RecordedEvent, returned: RecordedEvent, original: RecordedEvent,
+                   principal: int, interest: int) -> NewEvent:
+    reference = original.payload["reference"]
+    payload = {
+        "loan_number": removal.payload["loan_number"], "kind": removal.payload["kind"],
+        "removal_position": removal.position, "removed_on": removal.effective_date.isoformat(),
+        "reference": reference, "returned_event_position": original.position,
+        "return_position": returned.position, "returned_on": returned.effective_date.isoformat(),
+        "principal_cents": principal, "interest_cents": interest,
+    }
+    total = principal + interest
+    postings = (PostingLine(f"{removal.stream}:cash", total), PostingLine(REPURCHASE_CLEARING, -total))
+    # Dated with the return: the same close nets both (they commit together, one position apart).
+    return NewEvent(TRUED, payload, returned.effective_date, postings, idempotency_key=f"trued:{reference}")

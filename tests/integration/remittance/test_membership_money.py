@@ -3,7 +3,8 @@
 Regressions of an independent trial: a removal dated inside a closed period was accepted (principal
 passed twice, verify_ledger failing for good); a payment returned after its loan was repurchased
 was charged to the loan's new trust, whose close it then blocked; a loan's money was remitted by
-a second trust as well as the first.
+a second trust as well as the first. And a payment returned after its loan was repurchased left
+the trust short: the buyer had paid par on the balance after it (now trued up).
 """
 import re
 from datetime import date
@@ -15,6 +16,7 @@ from ledger.projections import differences
 from ledger.verification import verify
 from remittance.calendar import Period
 from tests.actors import payment_return, period_close
+from servicing.return_hooks import register_return_hook, unregister_return_hook
 from tests.integration.remittance.months import SEED_LOANS, close, pay, pay_everyone, seed_trust
 from tests.integration.trusts.deals import TRUST, form, seed_deal
 from trusts.errors import TrustError
@@ -88,10 +90,24 @@ def test_a_payment_returned_after_a_repurchase_is_charged_to_the_trust_that_rece
     seed_trust()
     pay_everyone("2026-02")
     close("2026-02")  # L001's February installment passed to the holders on Mar 25
-    remove("L001", MAR10)
+    removal = remove("L001", MAR10)
     second_trust()
-    payment_return(loan_number="L001", reference="T-2026-02-L001", returned_on=date(2026, 3, 12), reason="NSF",
-                   fee_cents=0)
+    returned = payment_return(loan_number="L001", reference="T-2026-02-L001", returned_on=date(2026, 3, 12),
+                              reason="NSF", fee_cents=0).event
+    # The buyer paid par on 99,900.45 and 39 days' interest from Feb 1 (649.35); had the payment never
+    # been made it would have paid 100,000.00 and 69 days from Jan 1 (1,150.00): it owes the difference,
+    # recorded with the return, on the first trust's stream.
+    assert removal.payload["proceeds_interest_cents"] == 64_935
+    trued = Event.objects.get(event_type="RemovalProceedsTrued")
+    assert trued.stream == f"trust:{TRUST}" and trued.position == returned.position + 1
+    assert trued.payload == {
+        "loan_number": "L001", "kind": "repurchase", "removal_position": removal.position,
+        "removed_on": "2026-03-10", "reference": "T-2026-02-L001",
+        "returned_event_position": returned.payload["returned_event_position"],
+        "return_position": returned.position, "returned_on": "2026-03-12",
+        "principal_cents": 9_955, "interest_cents": 115_000 - 64_935}
+    assert sorted((p.account, p.amount_cents) for p in trued.postings.all()) == [
+        ("clearing:repurchases", -(9_955 + 50_065)), (f"trust:{TRUST}:cash", 9_955 + 50_065)]
     pay_everyone("2026-03", loans=SEED_LOANS[1:])
     first = close("2026-03").result.figures
     # Netted against the first trust's next remittance, as a negative prior-period item:
@@ -99,16 +115,132 @@ def test_a_payment_returned_after_a_repurchase_is_charged_to_the_trust_that_rece
     assert first["prior_period_cents"] == -59_955
     assert first["collected"]["interest"] == 9 * 49_950 - 50_000
     assert first["collected"]["scheduled_principal"] == 9 * 10_005 - 9_955
+    # ...and the true-up counted as repurchase proceeds of the same close: the trust collected what it
+    # would have had the payment never been made (par on 100,000.00 and 69 days' interest).
+    assert first["collected"]["repurchase_principal"] == L001_AFTER_FEB + 9_955 == 10_000_000
+    assert first["collected"]["repurchase_interest"] == 64_935 + 50_065 == 115_000
+    a = first["classes"][0]
+    assert a["balance_end_cents"] == first["pool_balance_end_cents"]
     # The new owner is not charged: its close is not blocked and remits nothing of L001's February.
     other = close_other("2026-03").result.figures
     assert sum(other["collected"].values()) == 0 and other["prior_period_cents"] == 0
     assert differences() == []
-    # Known limit (README): the buyer paid par on the balance after the returned payment, and no
-    # true-up of the proceeds is recorded yet, so the first trust is short the returned principal
-    # (99.55) and its classes stand that much above its pool. The verifier says so, naming the close.
     report = verify()
-    assert [p for p in report.problems if "more than the pool's end balance" in p] == report.problems
-    assert len(report.problems) == 1 and "XYZ-2026-1 2026-03" in report.problems[0]
+    assert report.ok, report.problems
+
+
+def test_a_payment_returned_after_a_repurchase_before_any_close_counted_it_nets_to_nothing(loans):
+    """The March installment is paid, the loan removed and the payment returned, all in the open period:
+    the close sees no payment, and proceeds as if the loan had been removed still owing March."""
+    seed_trust()
+    pay_everyone("2026-02")
+    close("2026-02")
+    pay("L001", Period.parse("2026-03"), day=5)
+    removal = remove("L001", MAR10)
+    # Par on 99,800.40 and 9 days' interest from Mar 1 (149.70).
+    assert (removal.payload["balance_cents"], removal.payload["proceeds_interest_cents"]) == (
+        L001_AFTER_FEB - 10_005, 14_970)
+    payment_return(loan_number="L001", reference="T-2026-03-L001", returned_on=date(2026, 3, 12), reason="NSF",
+                   fee_cents=0)
+    trued = Event.objects.get(event_type="RemovalProceedsTrued").payload
+    # Had it not been paid: par on 99,900.45 and 39 days from Feb 1 (649.35).
+    assert (trued["principal_cents"], trued["interest_cents"]) == (10_005, 64_935 - 14_970)
+    pay_everyone("2026-03", loans=SEED_LOANS[1:])
+    f = close("2026-03").result.figures
+    assert f["prior_period_cents"] == 0
+    assert f["collected"]["interest"] == 9 * 49_950
+    assert f["collected"]["scheduled_principal"] == 9 * 10_005
+    assert f["collected"]["repurchase_principal"] == L001_AFTER_FEB
+    assert f["collected"]["repurchase_interest"] == 64_935
+    assert f["classes"][0]["balance_end_cents"] == f["pool_balance_end_cents"]
+    report = verify()
+    assert report.ok, report.problems
+
+
+def test_two_payments_returned_after_a_repurchase_true_up_to_proceeds_as_if_neither_was_made(loans):
+    """Each true-up owes what the proceeds would have been without every payment returned so far, less
+    what the buyer paid: the proceeds and the earlier true-ups."""
+    seed_trust()
+    pay_everyone("2026-02")
+    close("2026-02")
+    pay("L001", Period.parse("2026-03"), day=5)
+    remove("L001", MAR10)  # par on 99,800.40 and 149.70 of interest
+    for reference, day in (("T-2026-03-L001", 12), ("T-2026-02-L001", 13)):
+        payment_return(loan_number="L001", reference=reference, returned_on=date(2026, 3, day), reason="NSF",
+                       fee_cents=0)
+    trued = [(e.payload["reference"], e.payload["principal_cents"], e.payload["interest_cents"])
+             for e in Event.objects.filter(event_type="RemovalProceedsTrued").order_by("position")]
+    assert trued == [("T-2026-03-L001", 10_005, 64_935 - 14_970), ("T-2026-02-L001", 9_955, 115_000 - 64_935)]
+    pay_everyone("2026-03", loans=SEED_LOANS[1:])
+    f = close("2026-03").result.figures
+    assert f["prior_period_cents"] == -59_955
+    assert (f["collected"]["repurchase_principal"], f["collected"]["repurchase_interest"]) == (10_000_000, 115_000)
+    assert f["classes"][0]["balance_end_cents"] == f["pool_balance_end_cents"]
+    report = verify()
+    assert report.ok, report.problems
+
+
+def test_a_return_after_the_removals_period_closed_is_trued_up_in_the_next_close(loans):
+    """Removed in March, March closed with the proceeds, the February payment returned in April: April's
+    close takes the return back and counts the true-up, for a loan no longer in its pool."""
+    seed_trust()
+    pay_everyone("2026-02")
+    close("2026-02")
+    remove("L001", MAR10)
+    pay_everyone("2026-03", loans=SEED_LOANS[1:])
+    close("2026-03")
+    payment_return(loan_number="L001", reference="T-2026-02-L001", returned_on=date(2026, 4, 3), reason="NSF",
+                   fee_cents=0)
+    pay_everyone("2026-04", loans=SEED_LOANS[1:])
+    f = close("2026-04").result.figures
+    assert f["prior_period_cents"] == -59_955
+    assert (f["collected"]["repurchase_principal"], f["collected"]["repurchase_interest"]) == (9_955, 50_065)
+    assert f["classes"][0]["balance_end_cents"] == f["pool_balance_end_cents"]
+    report = verify()
+    assert report.ok, report.problems
+
+
+def test_a_payment_returned_before_the_repurchase_needs_no_true_up(loans):
+    """Returned first, removed after: the buyer paid par on the restored balance, so nothing is owed."""
+    seed_trust()
+    pay_everyone("2026-02")
+    close("2026-02")
+    payment_return(loan_number="L001", reference="T-2026-02-L001", returned_on=date(2026, 3, 5), reason="NSF",
+                   fee_cents=0)
+    removal = remove("L001", MAR10)
+    assert (removal.payload["balance_cents"], removal.payload["proceeds_interest_cents"]) == (10_000_000, 115_000)
+    assert not Event.objects.filter(event_type="RemovalProceedsTrued").exists()
+    pay_everyone("2026-03", loans=SEED_LOANS[1:])
+    f = close("2026-03").result.figures
+    assert f["prior_period_cents"] == -59_955
+    assert (f["collected"]["repurchase_principal"], f["collected"]["repurchase_interest"]) == (10_000_000, 115_000)
+    assert f["classes"][0]["balance_end_cents"] == f["pool_balance_end_cents"]
+    report = verify()
+    assert report.ok, report.problems
+
+
+def test_a_true_up_that_cannot_be_recorded_leaves_the_return_unrecorded(loans):
+    """The return and its true-up commit together or not at all."""
+    seed_trust()
+    pay_everyone("2026-02")
+    close("2026-02")
+    remove("L001", MAR10)
+    before = Event.objects.count()
+
+    def refuse(returned, original, acting_user):
+        raise TrustError("the true-up failed")
+
+    register_return_hook("tests.refuse", refuse)
+    try:
+        with pytest.raises(TrustError, match="the true-up failed"):
+            payment_return(loan_number="L001", reference="T-2026-02-L001", returned_on=date(2026, 3, 12),
+                           reason="NSF", fee_cents=0)
+    finally:
+        unregister_return_hook("tests.refuse")
+    assert Event.objects.count() == before
+    payment_return(loan_number="L001", reference="T-2026-02-L001", returned_on=date(2026, 3, 12), reason="NSF",
+                   fee_cents=0)
+    assert Event.objects.filter(event_type__in=("PaymentReturned", "RemovalProceedsTrued")).count() == 2
 
 
 def test_a_return_after_its_period_was_paid_out_is_a_negative_prior_period_item_of_the_next_close(loans):
