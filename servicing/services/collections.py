@@ -226,10 +226,9 @@ class _Computed:
 def _computed(position: LoanPosition, request: dict) -> _Computed:
     """The events that record `request` on the loan's open position; refuses what cannot be posted."""
     loan = request["loan_number"]
+    # Dates were checked by the one business-time rule (_payment_request): not ahead of today, not before
+    # boarding, not the seller's or the buyer's money.
     received_on = date.fromisoformat(request["received_on"])
-    if received_on < position.loan.boarded_on:
-        raise PaymentRefused(f"loan {loan}: received_on {received_on.isoformat()} is before the loan was "
-                             f"boarded on {position.loan.boarded_on.isoformat()}")
     amount = request["amount_cents"]
     if is_payoff(position=money_position(position, for_payoff=True), amount_cents=amount, received_on=received_on):
         events, settlement = payoff_events(position=position, amount_cents=amount, received_on=received_on,
