@@ -2,8 +2,9 @@
 
 Four trusts, as a month-end gone wrong would leave them, each with months
 due and never closed: one plain, one whose close will be killed mid-way (left
-CLOSING), one whose close is refused (a returned payment of money already
-distributed: nothing to pay from), one with nothing due yet. The reconciler
+CLOSING), one whose February payment comes back in March with nothing
+collected (its closes carry the return and recover it later: a return never
+blocks a close, where it used to be refused), one with nothing due yet. The reconciler
 runs on real Celery workers on the real Redis broker: the first, a worker
 process, is SIGKILLed in its first close; its message comes back after the
 visibility timeout to a second worker, which resumes that close and does the
@@ -36,7 +37,7 @@ from tests.soak import trials
 
 FEBRUARY = Period(2026, 2)
 # The reconciler goes through the trusts by code: the one killed mid-close is the first.
-KILLED, NEVER_CLOSED, REFUSED, NOT_YET = "XYZ-2026-1", "XYZ-2026-2", "XYZ-2026-3", "XYZ-2026-4"
+KILLED, NEVER_CLOSED, RETURNED, NOT_YET = "XYZ-2026-1", "XYZ-2026-2", "XYZ-2026-3", "XYZ-2026-4"
 
 
 def _loans(trust_number: int) -> list[str]:
@@ -66,16 +67,16 @@ def _closes(code: str) -> list[tuple[str, int]]:
 
 
 def _seed(last_due: Period, today: date) -> None:
-    """The four trusts and their months up to `last_due`; the refused trust's February closed."""
+    """The four trusts and their months up to `last_due`; the returned payment's trust's February closed."""
     board(*seed_rows(40))
     _trust(KILLED, 1, FEBRUARY.next())
     _trust(NEVER_CLOSED, 2, FEBRUARY)
-    _trust(REFUSED, 3, FEBRUARY)
+    _trust(RETURNED, 3, FEBRUARY)
     _trust(NOT_YET, 4, Period.containing(today))
     for month in _months(FEBRUARY, last_due):
         pay_everyone(str(month), loans=_loans(2) + (_loans(1) if month > FEBRUARY else []))
     pay_everyone(str(FEBRUARY), loans=_loans(3))
-    close(str(FEBRUARY), trust=REFUSED)
+    close(str(FEBRUARY), trust=RETURNED)
     # March: February's L021 payment comes back, nothing is collected; the net is negative.
     payment_return(loan_number="L021", reference=f"T-{FEBRUARY}-L021", returned_on=date(2026, 3, 5), reason="NSF")
 
@@ -131,34 +132,36 @@ def test_the_reconciler_closes_every_overdue_period_in_order_once(figures):
 
     killed_rest = [f"{KILLED} {m}" for m in _months(FEBRUARY.next().next(), last_due)]
     never_closed = [f"{NEVER_CLOSED} {m}" for m in _months(FEBRUARY, last_due)]
-    assert first["closed"] == killed_rest + never_closed
+    carried = [f"{RETURNED} {m}" for m in _months(FEBRUARY.next(), last_due)]
+    assert first["closed"] == killed_rest + never_closed + carried
     assert first["resumed"] == [f"{KILLED} 2026-03"]
-    assert len(first["held"]) == 1 and first["held"][0].startswith(f"{REFUSED} 2026-03: the period's net")
+    assert first["held"] == []
     # In order and once each: one PeriodClosed per period, in the log in the periods' order.
     for code, months in ((NEVER_CLOSED, _months(FEBRUARY, last_due)), (KILLED, _months(FEBRUARY.next(), last_due)),
-                         (REFUSED, [FEBRUARY])):
+                         (RETURNED, _months(FEBRUARY, last_due))):
         closes = _closes(code)
         assert [p for p, _ in closes] == [str(m) for m in months], code
         assert [pos for _, pos in closes] == sorted(pos for _, pos in closes)
     assert Event.objects.filter(event_type="DistributionPaid", payload__period="2026-03",
                                 stream__startswith="holder:H1-").count() == 10
     assert TrustPeriod.objects.get(trust__code=KILLED, period="2026-03").attempts == 2
-    # Refused: reported, its reason kept for the staff, its later periods not attempted.
-    refused = TrustPeriod.objects.get(trust__code=REFUSED, period="2026-03")
-    assert refused.status == PeriodStatus.OPEN and "net" in refused.last_error
-    assert not TrustPeriod.objects.filter(trust__code=REFUSED, period__gt="2026-03").exists()
+    # The returned payment: nothing collected since, so each close carries it to the next.
+    for month in _months(FEBRUARY.next(), last_due):
+        result = PeriodResult.objects.get(trust__code=RETURNED, period=str(month))
+        assert result.figures["returns_outstanding_cents"] > 0 and result.paid_to_holders_cents == 0, month
     # Not due: the month after the last due one, and the trust whose first period is still running.
     assert not TrustPeriod.objects.filter(period__gt=str(last_due)).exists()
     assert not PeriodResult.objects.filter(trust__code=NOT_YET).exists()
-    # The second run, on the same worker: nothing left to do but report the refused trust again.
-    assert (second["closed"], second["resumed"]) == ([], []) and second["held"] == first["held"]
+    # The second run, on the same worker: nothing left to do.
+    assert (second["closed"], second["resumed"], second["held"]) == ([], [], [])
     assert Event.objects.count() == events + closed_events, "a second run recorded something"
     report = verify()
     assert report.ok, report.problems
     figures.record("reconciler: overdue periods closed by real workers, the first killed mid-close",
                    months_due=months_due, trusts=4,
                    closed=len(first["closed"]), resumed_from_closing=len(first["resumed"]),
-                   refused_and_reported=len(first["held"]), second_run_closed=len(second["closed"]),
+                   held=len(first["held"]), closed_carrying_a_return=len(carried),
+                   second_run_closed=len(second["closed"]),
                    second_run_events=Event.objects.count() - events - closed_events, seconds=seconds)
 
 
