@@ -36,7 +36,7 @@ from django.conf import settings
 from django.db import transaction
 
 from ledger.actors import four_eyes_problem
-from ledger.business_time import BusinessDateError, DatedFact, dated_fact_check, require_not_future
+from ledger.business_time import BusinessDateError, require_not_future
 from ledger.business_time import today as business_today
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
 from ledger.faults import checkpoint
@@ -53,7 +53,7 @@ from servicing.payment_file import PaymentFileProblem, PaymentRow, parse_payment
 from servicing.payoff import PayoffSettlement, payoff_quote
 from servicing.return_hooks import payment_returned
 from servicing.services.loan_events import (
-    collections, negated_collections, open_position, position_after, require_open, with_retries,
+    collections, dated_loan_fact, negated_collections, open_position, position_after, require_open, with_retries,
 )
 from servicing.services.payoff import money_position, payoff_events
 
@@ -160,10 +160,7 @@ def _check_received_on(loan_number: str, received_on: object) -> None:
     """
     if not isinstance(received_on, date) or hasattr(received_on, "hour"):
         raise PaymentRefused(f"loan {loan_number}: received_on must be a date, got {received_on!r}")
-    try:
-        dated_fact_check(DatedFact("payment received", received_on, loan_number=loan_number))
-    except BusinessDateError as error:
-        raise PaymentRefused(str(error)) from None
+    dated_loan_fact(loan_number, "payment received", received_on, refused=PaymentRefused)
 
 
 def _require_past_date(loan_number: str, name: str, value: object) -> None:

@@ -51,13 +51,15 @@ class WrongLoanStatus(ServicingError):
         super().__init__(f"loan {loan_number} is {status_words(status)}; cannot {action} unless it is {needed}")
 
 
-def dated_loan_fact(loan_number: str, what: str, on: object) -> date:
+def dated_loan_fact(loan_number: str, what: str, on: object,
+                    refused: type[ServicingError] = DateRefused) -> date:
     """`on` as the date of a fact on the loan, checked by the one business-time rule (ledger.business_time):
-    a date, not after today, and every registered rule (boarding, cut-offs, closed periods) holds."""
+    a date, not after today, and every registered rule (boarding, cut-offs, closed periods) holds.
+    A refusal is raised as `refused` (the caller's own error type), naming the loan and the date."""
     try:
         return dated_fact_check(DatedFact(what=what, on=on, loan_number=loan_number))  # type: ignore[arg-type]
-    except BusinessDateError as refused:
-        raise DateRefused(str(refused)) from None
+    except BusinessDateError as error:
+        raise refused(str(error)) from None
 
 
 def open_position(loan_number: str, *, action: str | None = None) -> LoanPosition:
