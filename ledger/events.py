@@ -1,0 +1,217 @@
+"""Typed, versioned events: the classes every app's `events.py` declares, and their upcasters.
+
+An event class is a frozen dataclass that names a fact in the past tense:
+
+    @event_class
+    @dataclass(frozen=True, slots=True)
+    class PaymentPosted(DomainEvent):
+        event_type: ClassVar[str] = "PaymentPosted"
+        schema_version: ClassVar[int] = 2
+        loan_number: str
+        received_on: date
+        amount_cents: int
+
+`to_payload()` gives the JSON the log stores: the fields (dates as ISO text,
+Decimals as text, nested dataclasses as objects, tuples as lists) and, from
+version 2 on, `schema_version`. `from_payload()` reads a stored payload of
+any version: it runs the registered upcasters from the stored version up to
+the class's own, then builds the object, so consumers import the class and
+never read a string key. A payload without `schema_version` is version 1:
+everything recorded before events were typed. The log is immutable, so an
+old event is never rewritten: it is upcast every time it is read.
+
+`decode(record)` picks the class by the record's event type. Classes register
+themselves with `@event_class`; an app's events are registered when its
+`events` module is imported (each AppConfig.ready() imports it).
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar, TypeVar
+
+from ledger.records import NewEvent, PostingLine, RecordedEvent
+
+VERSION_KEY = "schema_version"
+
+E = TypeVar("E", bound="DomainEvent")
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class EventSchemaError(ValueError):
+    """A stored payload that its event class cannot read: the message names the event and the field."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DomainEvent:
+    """Base of every typed event. Subclasses set `event_type` and `schema_version` and declare fields."""
+
+    event_type: ClassVar[str] = ""
+    schema_version: ClassVar[int] = 1
+    # Upcasters by the version they read: {1: v1 -> v2, 2: v2 -> v3, ...}, per class.
+    upcasters: ClassVar[dict[int, Upcaster]]
+
+    def to_payload(self) -> dict[str, Any]:
+        payload = {f.name: _dump(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        if self.schema_version > 1:
+            payload[VERSION_KEY] = self.schema_version
+        return payload
+
+    @classmethod
+    def from_payload(cls: type[E], payload: Mapping[str, Any]) -> E:
+        data = upcast(cls, payload)
+        hints = typing.get_type_hints(cls)
+        values = {}
+        for f in dataclasses.fields(cls):
+            if f.name not in data:
+                if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING:
+                    continue
+                raise EventSchemaError(f"{cls.event_type} v{cls.schema_version}: the payload has no {f.name!r}")
+            try:
+                values[f.name] = _load(hints[f.name], data[f.name])
+            except (TypeError, ValueError, KeyError) as error:
+                raise EventSchemaError(f"{cls.event_type}: field {f.name!r} cannot be read: {error}") from error
+        return cls(**values)
+
+    def new_event(
+        self, *, effective_date: date, postings: tuple[PostingLine, ...] | list = (),
+        idempotency_key: str | None = None,
+    ) -> NewEvent:
+        """This fact as an event to append, with its business date and double entry."""
+        return NewEvent(
+            event_type=self.event_type, payload=self.to_payload(), effective_date=effective_date,
+            postings=tuple(postings), idempotency_key=idempotency_key,
+        )
+
+
+_CLASSES: dict[str, type[DomainEvent]] = {}
+
+
+def event_class(cls: type[E]) -> type[E]:
+    """Register a DomainEvent subclass under its event type (once; a second class for a type is refused)."""
+    if not cls.event_type:
+        raise TypeError(f"{cls.__name__} sets no event_type")
+    known = _CLASSES.get(cls.event_type)
+    if known is not None and known.__qualname__ != cls.__qualname__:
+        raise TypeError(f"{cls.event_type} is already declared by {known.__module__}.{known.__qualname__}")
+    if "upcasters" not in cls.__dict__:
+        cls.upcasters = {}
+    _CLASSES[cls.event_type] = cls
+    return cls
+
+
+def upcaster(cls: type[DomainEvent], *, from_version: int) -> Callable[[Upcaster], Upcaster]:
+    """Register fn(payload of from_version) -> payload of from_version + 1 for an event class."""
+
+    def register(fn: Upcaster) -> Upcaster:
+        if from_version in cls.upcasters:
+            raise TypeError(f"{cls.event_type} already has an upcaster from version {from_version}")
+        cls.upcasters[from_version] = fn
+        return fn
+
+    return register
+
+
+def upcast(cls: type[DomainEvent], payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The payload brought up to the class's own schema version, without its version key."""
+    data = dict(payload)
+    version = int(data.pop(VERSION_KEY, 1))
+    if version > cls.schema_version:
+        raise EventSchemaError(
+            f"{cls.event_type} was stored at schema version {version}, newer than this code's "
+            f"{cls.schema_version}: deploy the newer code before reading it"
+        )
+    while version < cls.schema_version:
+        step = cls.upcasters.get(version)
+        if step is None:
+            raise EventSchemaError(f"{cls.event_type} has no upcaster from schema version {version}")
+        data = dict(step(data))
+        data.pop(VERSION_KEY, None)
+        version += 1
+    return data
+
+
+def class_for(event_type: str) -> type[DomainEvent]:
+    try:
+        return _CLASSES[event_type]
+    except KeyError:
+        raise EventSchemaError(f"no event class is declared for {event_type!r}") from None
+
+
+def is_declared(event_type: str) -> bool:
+    return event_type in _CLASSES
+
+
+def declared_types() -> dict[str, type[DomainEvent]]:
+    return dict(_CLASSES)
+
+
+def decode(record: RecordedEvent) -> DomainEvent:
+    """The typed fact a recorded event holds, upcast to the current schema."""
+    return class_for(record.event_type).from_payload(record.payload)
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, DomainEvent) or dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (tuple, list)):
+        return [_dump(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _dump(v) for k, v in value.items()}
+    return value
+
+
+def _load(hint: Any, value: Any) -> Any:
+    """Build a value of the annotated type from its JSON form."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        if value is None:
+            return None
+        return _load(options[0], value) if len(options) == 1 else value
+    if origin is tuple:
+        args = typing.get_args(hint)
+        item = args[0] if args else Any
+        return tuple(_load(item, v) for v in value)
+    if origin is list:
+        (item,) = typing.get_args(hint) or (Any,)
+        return [_load(item, v) for v in value]
+    if origin in (dict, Mapping, typing.Mapping):
+        args = typing.get_args(hint)
+        item = args[1] if len(args) == 2 else Any
+        return {k: _load(item, v) for k, v in value.items()}
+    if hint is Any or hint is object:
+        return value
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        nested = typing.get_type_hints(hint)
+        return hint(**{f.name: _load(nested[f.name], value[f.name])
+                       for f in dataclasses.fields(hint) if f.name in value})
+    if hint is datetime:
+        return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if hint is date:
+        return value if isinstance(value, date) else date.fromisoformat(value)
+    if hint is Decimal:
+        return Decimal(str(value))
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"expected whole cents or a count, got {value!r}")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise TypeError(f"expected true or false, got {value!r}")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected text, got {value!r}")
+        return value
+    return value
