@@ -32,42 +32,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
-from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
 from servicing.amortization import scheduled_split
-from servicing.payoff import payoff_quote
 from servicing.checks import require_cents as _require_cents, require_date as _require_date
-
-
-@dataclass(frozen=True, slots=True)
-class LoanPosition:
-    """What a loan owes and holds on a day: the input and output of payment application."""
-
-    principal_balance_cents: int
-    annual_rate_percent: Decimal
-    payment_pi_cents: int
-    escrow_monthly_cents: int
-    next_due_date: date
-    suspense_cents: int = 0
-    late_charges_due_cents: int = 0
-    fees_due_cents: int = 0
-    escrow_balance_cents: int = 0
-
-    def __post_init__(self) -> None:
-        for name in (
-            "principal_balance_cents", "payment_pi_cents", "escrow_monthly_cents", "suspense_cents",
-            "late_charges_due_cents", "fees_due_cents", "escrow_balance_cents",
-        ):
-            _require_cents(name, getattr(self, name))
-        _require_date("next_due_date", self.next_due_date)
-        # scheduled_split checks the rate and refuses a payment that does not cover the interest.
-        scheduled_split(
-            balance_cents=self.principal_balance_cents,
-            annual_rate_percent=self.annual_rate_percent,
-            payment_cents=self.payment_pi_cents,
-        )
+from servicing.loan_position import LoanPosition
+from servicing.payoff import payoff_quote
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Payoff: what it takes to pay a loan off on a given day, and how the cash is split.
 
-Pure functions over a `servicing.payment_application.LoanPosition`.
+Pure functions over a `servicing.loan_position.LoanPosition`.
 
 Interest is paid in arrears: the installment due on the 1st pays the
 previous month's interest. So the unpaid accrual period starts one month
@@ -24,15 +24,12 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
-from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
 
 from ledger.money import round_half_up
 from servicing.checks import require_date as _require_date
-
-if TYPE_CHECKING:  # payment_application imports this module; the position is only an annotation here.
-    from servicing.payment_application import LoanPosition
+from servicing.loan_position import LoanPosition
 
 
 @dataclass(frozen=True, slots=True)
