@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from analytics.prepayment import cpr_to_smm
+from remittance.speeds import cpr_to_smm
 
 DefaultKind = Literal["mdr", "cdr", "sda"]
 DEFAULT_KINDS: tuple[str, ...] = ("mdr", "cdr", "sda")

@@ -19,13 +19,13 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _sorted_postings(postings: Iterable[PostingLine]) -> list[list]:
+def _sorted_postings(postings: Iterable[PostingLine]) -> list[list[Any]]:
     return sorted([p.account, p.amount_cents] for p in postings)
 
 
 def content_of(
-    *, stream: str, event_type: str, payload: dict, effective_date: date, postings: Iterable[PostingLine]
-) -> dict:
+    *, stream: str, event_type: str, payload: dict[str, Any], effective_date: date, postings: Iterable[PostingLine]
+) -> dict[str, Any]:
     """What an event says, without where and when it was recorded: the idempotency comparison."""
     return {
         "stream": stream,
@@ -41,7 +41,7 @@ def event_hash(
     previous_hash: str,
     position: int,
     version: int,
-    content: dict,
+    content: dict[str, Any],
     recorded_at: datetime,
     acting_user_id: int | None,
     idempotency_key: str | None,

@@ -132,7 +132,7 @@ def _cents_from_decimal(amount: Decimal, *, negative: bool) -> int:
     return int(cents)
 
 
-def _shown(text) -> str:
+def _shown(text: object) -> str:
     """The text as an error message quotes it: a 400-digit number is named, not copied out."""
     shown = repr(text)
     return shown if len(shown) <= 60 else f"{shown[:40]}... ({len(str(text))} characters)"

@@ -33,7 +33,7 @@ class NewEvent:
     postings: tuple[PostingLine, ...] = ()
     idempotency_key: str | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # Accept (account, cents) pairs and lists for convenience; store a tuple of PostingLine.
         lines = tuple(p if isinstance(p, PostingLine) else PostingLine(*p) for p in self.postings)
         object.__setattr__(self, "postings", lines)
@@ -47,7 +47,7 @@ class StreamAppend:
     expected_version: int | None
     events: tuple[NewEvent, ...]
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "events", tuple(self.events))
 
 

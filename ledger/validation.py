@@ -19,7 +19,7 @@ def check_payload(value: Any, path: str = "payload") -> None:
     A walk with a stack rather than recursion, and the path of a node built
     only when it is wrong: every event of a million-loan month passes here.
     """
-    stack: list[tuple[Any, tuple]] = [(value, ())]
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
     while stack:
         node, where = stack.pop()
         kind = type(node)
@@ -46,7 +46,7 @@ def check_payload(value: Any, path: str = "payload") -> None:
             raise InvalidEvent(f"{_path(path, where)} is a {kind.__name__}; use a string (dates ISO, decimals as text)")
 
 
-def _path(root: str, where: tuple) -> str:
+def _path(root: str, where: tuple[str | int, ...]) -> str:
     return root + "".join(f"[{step}]" if type(step) is int else f".{step}" for step in where)
 
 
