@@ -120,7 +120,7 @@ def money_and_dates(value, key=""):
 
 
 MONEY_KEYS = {"original_face", "current_face", "face", "face_held", "interest", "principal", "total", "balance",
-              "original_face", "denomination", "pool_balance", "balance_begin", "balance_end", "interest_due",
+              "denomination", "pool_balance", "balance_begin", "balance_end", "interest_due",
               "interest_paid", "interest_shortfall", "principal_paid", "loss_written_off", "amount"}
 
 
