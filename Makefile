@@ -8,7 +8,7 @@ TEST_CACHE_URL ?= redis://127.0.0.1:6379/13
 DEMO_DATABASE_URL ?= sqlite:///$(CURDIR)/demo.sqlite3
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-postgres test-sqlite venv clean bench soak audit
+.PHONY: demo test lint test-postgres test-sqlite venv clean bench soak audit
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,12 +23,20 @@ demo: venv
 	env -u CELERY_BROKER_URL DATABASE_URL=$(DEMO_DATABASE_URL) $(BIN)/python manage.py migrate --noinput -v0
 	env -u CELERY_BROKER_URL DATABASE_URL=$(DEMO_DATABASE_URL) $(BIN)/python manage.py demo
 
-# The whole suite against the real PostgreSQL and Redis, then again on SQLite
-# for everything that does not depend on PostgreSQL. pytest's exit code 5
-# (nothing collected) is a failure: a suite that runs no test proves nothing.
+# The static checks first (see lint), then the whole suite against the real PostgreSQL
+# and Redis, then again on SQLite for everything that does not depend on PostgreSQL.
+# pytest's exit code 5 (nothing collected) is a failure: a suite that runs no test proves nothing.
 test: test-postgres test-sqlite
 
-test-postgres: venv
+# The contracts of pyproject.toml, a few seconds: ruff (a bug-finding rule set, no formatting),
+# import-linter (the apps import downward only; the pure money modules import no Django) and
+# mypy (strict on the pure money modules).
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+test-postgres: venv lint
 	$(BIN)/python scripts/check_services.py $(TEST_DATABASE_URL) $(TEST_BROKER_URL)
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) CACHE_URL=$(TEST_CACHE_URL) $(BIN)/python -m pytest $(PYTEST_ARGS); \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; exit $$rc
@@ -71,4 +79,5 @@ audit: venv
 	$(BIN)/pip-audit --strict --no-deps --disable-pip --progress-spinner off -r requirements.txt -r requirements-dev.txt
 
 clean:
-	rm -rf $(VENV) demo.sqlite3* test-run.sqlite3* soak-figures.jsonl staticfiles .pytest_cache .hypothesis
+	rm -rf $(VENV) demo.sqlite3* test-run.sqlite3* soak-figures.jsonl staticfiles .pytest_cache .hypothesis \
+		.ruff_cache .mypy_cache .import_linter_cache .grimp_cache
