@@ -107,7 +107,8 @@ def class_measures(months: Sequence[StructuredMonth], name: str, times: Sequence
     )
 
 
-def _price_and_yield(flows, times, balance, pricing: Pricing) -> tuple[float, float]:
+def _price_and_yield(flows: Sequence[float], times: Sequence[float], balance: float,
+                     pricing: Pricing) -> tuple[float, float]:
     if pricing.yield_percent is not None:
         return measures.price_from_yield(flows, times, pricing.yield_percent, balance), pricing.yield_percent
     price = PAR if pricing.price is None else pricing.price

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from analytics.cents import PaidMonth
 from remittance.closing import Carried, LoanFacts, close_figures
@@ -96,7 +97,7 @@ def run_structure(paid: Mapping[str, Sequence[PaidMonth]], structure: Structure)
 
 def _facts(month: PaidMonth, structure: Structure) -> list[LoanFacts]:
     name = month.name
-    rates = {"note_rate": structure.gross_rates[name], "servicing_fee_rate": structure.fee_rates[name]}
+    rates: dict[str, Any] = {"note_rate": structure.gross_rates[name], "servicing_fee_rate": structure.fee_rates[name]}
     paying = LoanFacts(
         loan_number=name, begin_balance_cents=month.interest_bearing_cents,
         end_balance_cents=month.balance_end_cents, payment_pi_cents=month.payment_cents,

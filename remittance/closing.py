@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ledger.money import monthly_rate_amount
+from remittance.advancing import AdvancingResult
 from remittance.waterfall import ClassState, Collections, Fees, WaterfallResult, run_waterfall, split_among_holders
 
 UNPLACED = "(unplaced)"  # the split's key for bonds no holder holds; sorts before holder codes
@@ -148,7 +149,7 @@ def recover_returns(*, interest_cents: int, principal_cents: int,
     interest = _recover_from_pot(interest_cents, carried_in[0])
     principal = _recover_from_pot(principal_cents, carried_in[1])
     return ReturnsRecovery(
-        interest_cents=interest[0], principal_cents=principal[0], carried_in=tuple(carried_in),
+        interest_cents=interest[0], principal_cents=principal[0], carried_in=(carried_in[0], carried_in[1]),
         new_cents=max(0, -interest_cents) + max(0, -principal_cents), recovered_cents=interest[1] + principal[1],
         outstanding=(interest[2], principal[2]),
     )
@@ -313,13 +314,13 @@ def _require_not_negative(**amounts: int) -> None:
             raise CloseRefused(f"the period's net {name} is {cents / 100:,.2f}: it cannot be negative")
 
 
-def _interest_by_loan(loans: Sequence[LoanFacts], advancing) -> dict[str, int]:
+def _interest_by_loan(loans: Sequence[LoanFacts], advancing: AdvancingResult | None) -> dict[str, int]:
     if advancing is None:
         return {f.loan_number: f.interest_cents + f.repurchase_interest_cents for f in loans}
     return {a.loan_number: a.interest_to_investors_cents for a in advancing.loans}
 
 
-def _scheduled_amounts(loans: Sequence[LoanFacts], carried: Carried):
+def _scheduled_amounts(loans: Sequence[LoanFacts], carried: Carried) -> tuple[int, int, int, AdvancingResult]:
     """Scheduled/scheduled: what the advancing rules pass to investors, less returned payments.
 
     A loan's collection netted negative by a return goes to the advancing rules as nothing
@@ -354,7 +355,7 @@ def _scheduled_amounts(loans: Sequence[LoanFacts], carried: Carried):
             advancing.loss_to_investors_cents, advancing)
 
 
-def _outstanding(advancing) -> dict[str, tuple[int, int]]:
+def _outstanding(advancing: AdvancingResult | None) -> dict[str, tuple[int, int]]:
     if advancing is None:
         return {}
     return {a.loan_number: (a.outstanding_interest_after_cents, a.outstanding_principal_after_cents)

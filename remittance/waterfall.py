@@ -20,11 +20,11 @@ Conventions:
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from itertools import groupby
-from typing import Literal
+from typing import Any, Literal, cast
 
 from ledger.money import allocate, monthly_rate_amount
 
@@ -340,7 +340,7 @@ def _pay_interest(flow: _Flow) -> _Flow:
     fixed = [s for s in flow.states if s.coupon is not None]
     for group in _priority_groups(fixed):
         dues = [
-            monthly_rate_amount(s.balance_cents, s.coupon) + s.interest_shortfall_carried_cents
+            monthly_rate_amount(s.balance_cents, cast(Decimal, s.coupon)) + s.interest_shortfall_carried_cents
             for s in group
         ]
         # A short group is paid pro rata by amount due; a part never exceeds its due.
@@ -368,7 +368,7 @@ def _interest_change(*, due: int, paid: int) -> dict[str, int]:
     }
 
 
-def _reduce_balances(flow: _Flow, amount: int, groups, field: str) -> tuple[WaterfallResult, int]:
+def _reduce_balances(flow: _Flow, amount: int, groups: Sequence[Sequence[ClassState]], field: str) -> tuple[WaterfallResult, int]:
     """Take `amount` off class balances group by group, pro rata inside a group.
 
     Returns the result with `field` and the end balances updated, and what
@@ -421,7 +421,7 @@ def _priority_groups(states: Sequence[ClassState]) -> list[list[ClassState]]:
     return [list(group) for _, group in groupby(ordered, key=lambda s: s.priority)]
 
 
-def _with_class_changes(result: WaterfallResult, changes: dict[str, dict[str, int]]) -> WaterfallResult:
+def _with_class_changes(result: WaterfallResult, changes: Mapping[str, Mapping[str, Any]]) -> WaterfallResult:
     classes = tuple(replace(c, **changes[c.name]) if c.name in changes else c for c in result.classes)
     return replace(result, classes=classes)
 
@@ -438,8 +438,8 @@ def _validate_inputs(*, collections: Collections, fees: Fees, classes: Sequence[
         raise WaterfallError(f"class names must be unique: {names}")
     for state in classes:
         _validate_class(state)
-    for priority, group in groupby(sorted(classes, key=lambda s: s.priority), key=lambda s: s.priority):
-        group = list(group)
+    for priority, grouped in groupby(sorted(classes, key=lambda s: s.priority), key=lambda s: s.priority):
+        group = list(grouped)
         # Two sequential classes at one priority would have no defined order.
         if len(group) > 1 and any(s.principal_rule == "sequential" for s in group):
             raise WaterfallError(f"priority {priority}: a sequential class must have a priority of its own")
