@@ -368,7 +368,9 @@ def _interest_change(*, due: int, paid: int) -> dict[str, int]:
     }
 
 
-def _reduce_balances(flow: _Flow, amount: int, groups: Sequence[Sequence[ClassState]], field: str) -> tuple[WaterfallResult, int]:
+def _reduce_balances(
+    flow: _Flow, amount: int, groups: Sequence[Sequence[ClassState]], field: str
+) -> tuple[WaterfallResult, int]:
     """Take `amount` off class balances group by group, pro rata inside a group.
 
     Returns the result with `field` and the end balances updated, and what
