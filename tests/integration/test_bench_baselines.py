@@ -1,4 +1,4 @@
-"""The benchmark's two baselines: the COPY limit and the naive ORM month, measured without a trace.
+"""The benchmark's two baselines: the COPY limit and the naive month, measured without a trace.
 
 Both must leave the database as they found it: copy_limit drops its scratch
 schema, naive_month rolls back every row it wrote. The naive month must also
