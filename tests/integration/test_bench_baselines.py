@@ -123,3 +123,17 @@ def test_naive_month_without_a_trust_only_posts_the_payments():
     assert _snapshot() == before
     assert result["loans"] == 3 and result["payments"] == 1 and result["holders"] == 0
     assert result["events"] == 1 and result["close_seconds"] == 0
+
+
+def test_the_benchmark_seals_nothing_and_imports_nothing_private():
+    """Only ledger.services seals events: the benchmark writes through the public services, as a user would."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    private = re.compile(r"^\s*from\s+\S+\s+import\s+.*\b_[a-z]\w*|ledger\.hashing|event_hash|"
+                         r"(Event|Posting|Stream|LogPosition|AccountBalance)\.objects\.(create|bulk_create)")
+    found = [f"{path.relative_to(root)}:{number}: {line.strip()}"
+             for path in sorted((root / "benchmarks").glob("*.py"))
+             for number, line in enumerate(path.read_text().splitlines(), 1) if private.search(line)]
+    assert found == []
