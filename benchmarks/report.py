@@ -26,7 +26,7 @@ def print_report(r: dict) -> None:
     lim, naive = r["copy_limit"], r["naive"]
     print(_row("4. COPY limit, same rows", f"{lim['seconds']:.1f}", "", f"{lim['rows_per_second']:,.0f}",
                f"{lim['peak_mb']:.0f}"))
-    print(_row(f"   naive ORM, {naive['loans']} loans scaled", f"{naive['scaled_seconds']:.1f}",
+    print(_row(f"   naive, {naive['loans']} loans scaled", f"{naive['scaled_seconds']:.1f}",
                f"{1 / naive['seconds_per_loan']:,.0f} loans", f"{naive['rows_per_second']:,.0f}",
                f"{naive['peak_mb']:.0f}"))
     q = r["ratios"]

@@ -11,8 +11,8 @@ one) it runs, through the same services and tasks operations staff use:
 3. the month-end close of every trust through real Celery workers on Redis:
    half the trusts with one worker, the other half with two;
 4. in the same run, the limit (PostgreSQL COPY of as many event and posting
-   rows into plain tables) and the naive way (one trust's month done with one
-   ORM save per row, scaled to N);
+   rows into plain tables) and the naive way (one trust's month done through
+   the same public services one call per payment and per holder, scaled to N);
 5. the investor API under load (wrk on loopback) at 1, 10 and 50 connections.
 
 It prints each step's throughput, the ratios to the COPY limit and to the

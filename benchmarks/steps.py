@@ -148,7 +148,7 @@ def limit(collections: dict, close: dict) -> dict:
 
 
 def naive(shape: Shape, calendar: BenchCalendar) -> dict:
-    """One trust's month the naive way (an ORM save per row, rolled back), scaled to the portfolio."""
+    """One trust's month the naive way (a service call per payment and per holder, rolled back), scaled."""
     from benchmarks.naive import naive_month
     from benchmarks.portfolio import payment_amount_cents
     from servicing.models import LoanPosition

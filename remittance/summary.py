@@ -11,6 +11,7 @@ def outcome_summary(result: PeriodResult) -> dict:
     return {
         "trust": f["trust"], "period": f["period"], "payment_date": f["payment_date"],
         "interest_cents": f["interest_available_cents"], "principal_cents": f["principal_available_cents"],
+        "realized_loss_cents": f["realized_loss_cents"],
         "servicing_fee_cents": f["fee_paid_cents"], "issuer_spread_cents": f["spread_paid_cents"],
         "paid_to_holders_cents": f["paid_to_holders_cents"], "holder_payments": f["holder_payments"],
         "excess_cents": f["excess_interest_cents"] + f["excess_principal_cents"],

@@ -21,7 +21,7 @@ from django.db import InterfaceError, OperationalError, transaction
 
 from ledger.actors import SCHEDULER
 from ledger.business_time import BusinessDateError, parse_as_of, require_not_future, today
-from ledger.faults import checkpoint
+from ledger.hooks import reached
 from remittance.calendar import Period
 from remittance.errors import CloseInProgress, CloseRefused, PeriodAlreadyClosed
 from remittance.services.closing import month_end_prepare, overdue_periods_close, period_close, periods_due
@@ -51,7 +51,7 @@ def close_period_task(self, trust_code: str, period: str, as_of: str | None = No
         raise self.retry(exc=busy, countdown=15) from None
     except CloseRefused as refused:
         return {"trust": trust_code, "period": period, "status": "refused", "message": str(refused)}
-    checkpoint("close:committed")  # tests kill the worker here: the close committed, its message not yet acked
+    reached("close:committed")  # tests kill the worker here: the close committed, its message not yet acked
     return {"status": "closed", **outcome_summary(outcome.result)}
 
 
@@ -78,7 +78,7 @@ def close_trusts_task(period: str, as_of: str | None = None) -> dict:
     codes = periods_due(period=Period.parse(period))
     for code in codes:
         transaction.on_commit(lambda code=code: close_period_task.delay(code, period, as_of))
-    checkpoint("month-end:enqueued")  # tests kill the worker here: the closes enqueued, the fan-out not yet acked
+    reached("month-end:enqueued")  # tests kill the worker here: the closes enqueued, the fan-out not yet acked
     return {"period": period, "enqueued": codes}
 
 

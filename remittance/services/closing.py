@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from ledger import business_time
 from ledger.actors import RECONCILER, database_user, four_eyes_problem
-from ledger.faults import checkpoint
+from ledger.hooks import reached
 from ledger.services import append_batch
 from remittance.calendar import Period, payment_date, record_date
 from remittance.close_events import CloseContext, close_appends
@@ -66,7 +66,7 @@ def period_close(*, trust_code: str, period: str | Period, as_of: date | None = 
     period = period if isinstance(period, Period) else _parse(period)
     close_request_check(trust, period, _as_of(trust, period, as_of))
     _start(trust, period, database_user(acting_user))
-    checkpoint("close:started")
+    reached("close:started")
     try:
         return _complete(trust, period, _Signatories(requested_by=database_user(acting_user),
                                                      approved_by=database_user(approved_by)))
@@ -191,7 +191,7 @@ def _complete(trust: Trust, period: Period, signatories: _Signatories) -> CloseO
             **signatories.names(),
         )
         append_batch(appends=close_appends(context, figures), acting_user=signatories.recorder)
-        checkpoint("close:appended")  # tests kill the worker here: everything appended, nothing committed
+        reached("close:appended")  # tests kill the worker here: everything appended, nothing committed
         row.status, row.through_position, row.closed_at = PeriodStatus.CLOSED, through, timezone.now()
         row.save(update_fields=["status", "through_position", "closed_at"])
         return CloseOutcome(trust.code, str(period), PeriodResult.objects.get(trust=trust, period=str(period)))
@@ -310,5 +310,5 @@ def _reconciled(code: str, period: Period, today: date, report: ReconcilerReport
         report.held.append(f"{name}: {type(error).__name__}: {error}")
         return False
     (report.resumed if stuck else report.closed).append(name)
-    checkpoint("reconciler:closed")  # tests kill the worker here: one close committed, the run unfinished
+    reached("reconciler:closed")  # tests kill the worker here: one close committed, the run unfinished
     return True

@@ -39,7 +39,7 @@ from ledger.actors import four_eyes_problem
 from ledger.business_time import BusinessDateError, require_not_future
 from ledger.business_time import today as business_today
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
-from ledger.faults import checkpoint
+from ledger.hooks import reached
 from ledger.models import Event
 from ledger.money import dollars
 from ledger.records import NewEvent, PostingLine, RecordedEvent, StreamAppend
@@ -571,7 +571,7 @@ def _post_file(preview: PaymentFilePreview, acting_user) -> PaymentFileResult:
         posted, refused = _post_chunk(rows, acting_user)
         result.posted.extend(posted)
         problems.extend(refused)
-        checkpoint("import:chunk")  # tests kill or pause the import here: a chunk appended, the file not committed
+        reached("import:chunk")  # tests kill or pause the import here: a chunk appended, the file not committed
     if problems:
         # Raising inside the atomic block rolls back the rows already posted: all or nothing.
         raise FileRejected("payment file", sorted(problems, key=lambda p: p.line))

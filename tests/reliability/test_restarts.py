@@ -3,7 +3,8 @@
 The shared services are never touched: these tests run the application, as
 subprocesses (`manage.py import_payments`, a real `celery worker`), against a
 private PostgreSQL and Redis (tests/reliability/private_services.py) and
-restart those. A fault checkpoint pauses the process at a chosen point
+restart those. The process is started through the fault launcher
+(tests/faults.py), which pauses it at a named point of ledger.hooks
 (MBS_FAULT_PAUSE_AT) so the restart lands exactly there: between two chunks
 of the import (a chunk appended, the file not committed), or inside the close
 (begun; every event appended but not committed; committed but its message not
@@ -27,7 +28,7 @@ import pytest
 from celery import Celery
 from kombu import Connection
 
-from ledger.faults import LOG_VARIABLE, PAUSE_DIRECTORY_VARIABLE, PAUSE_VARIABLE
+from tests.faults import LOG_VARIABLE, PAUSE_DIRECTORY_VARIABLE, PAUSE_VARIABLE, launcher, without_faults
 from tests.figures import FIGURES
 from tests.reliability.private_services import private_services  # noqa: F401  (the fixture)
 from tests.reliability.scenario import AS_OF, PERIOD, TRUST, file_references, paid_exactly_once_problems, payment_file_text
@@ -141,8 +142,7 @@ _WORKER = ["-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurren
 
 
 def _environment(services, database_url: str, redis_db: int) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MBS_FAULT")}
-    return {**env, "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": database_url,
+    return {**without_faults(os.environ), "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": database_url,
             "CELERY_BROKER_URL": services.redis_url(redis_db), "CACHE_URL": services.redis_url(15)}
 
 
@@ -163,7 +163,8 @@ def _run(args: list[str], env: dict, timeout: float = 300) -> subprocess.Complet
 
 
 def _start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=open(log, "ab"),
+    """`python args...` in the background, through the fault launcher: it pauses where `env` says."""
+    return subprocess.Popen(launcher(*args), cwd=ROOT, env=env, stdout=open(log, "ab"),
                             stderr=subprocess.STDOUT)
 
 
@@ -189,11 +190,11 @@ def _facts(env: dict, path: Path | None = None) -> dict:
 
 
 def _restart_when_paused(services, service: str, mode: str, process: subprocess.Popen, marker: Path) -> None:
-    """Wait until `process` pauses at its checkpoint, restart `service` under it, and let it go on."""
+    """Wait until `process` pauses at its point, restart `service` under it, and let it go on."""
     deadline = time.monotonic() + 180
     while not marker.with_suffix(".reached").exists():
-        assert process.poll() is None, f"the process ended (rc {process.returncode}) before its checkpoint"
-        assert time.monotonic() < deadline, "the process never reached its checkpoint"
+        assert process.poll() is None, f"the process ended (rc {process.returncode}) before its point"
+        assert time.monotonic() < deadline, "the process never reached its point"
         time.sleep(0.1)
     if service == "postgres":
         services.restart_postgres(mode)

@@ -1,8 +1,9 @@
 """A real Celery worker SIGKILLed at random points of the month-end close, and a payment import killed mid-file.
 
 Each close trial seeds the trust with February paid, starts a real
-`celery -A config worker` told (MBS_FAULT_KILL_AT) to SIGKILL itself at one
-checkpoint chosen by a seeded random generator, sends the month-end, and
+`celery -A config worker` through the fault launcher (tests/faults.py),
+told (MBS_FAULT_KILL_AT) to SIGKILL itself at the one named point
+(ledger.hooks) chosen by a seeded random generator, sends the month-end, and
 waits for the kill. Then a clean worker is started with a short visibility
 timeout: the Redis transport hands the dead worker's unacknowledged message
 to it, as it would in production an hour later. After that every holder
@@ -15,7 +16,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -25,10 +25,10 @@ from django.conf import settings
 from django.db import connection
 
 from config.celery import app
-from ledger.faults import ENVIRONMENT_VARIABLE, LOG_VARIABLE, SEED_VARIABLE
 from ledger.models import Event
 from remittance.models import PeriodResult, TrustPeriod
 from remittance.tasks import month_end_close_task
+from tests.faults import KILL_VARIABLE, LOG_VARIABLE, SEED_VARIABLE, launcher, without_faults
 from tests.figures import FIGURES
 from tests.integration.servicing.tapes import board, seed_rows
 from tests.reliability.scenario import AS_OF, PERIOD, facts, file_references, paid_exactly_once_problems, \
@@ -49,7 +49,7 @@ TALLY = {"close": Counter(), "close_ok": 0, "close_seconds": [], "import": Count
 
 
 def _kill_point(trial: int) -> str:
-    """The checkpoint trial `trial` dies at: every point once per round, in a seeded random order."""
+    """The point trial `trial` dies at: every point once per round, in a seeded random order."""
     round_, place = divmod(trial, len(CLOSE_KILL_POINTS))
     order = list(CLOSE_KILL_POINTS)
     random.Random(SEED * 1000 + round_).shuffle(order)
@@ -76,7 +76,7 @@ def test_a_worker_killed_anywhere_in_the_month_end_leaves_every_holder_paid_once
     point = _kill_point(trial)
     print(f"trial {trial}: kill at {point}")
     _seed_february()
-    doomed = _worker(tmp_path, {ENVIRONMENT_VARIABLE: point})
+    doomed = _worker(tmp_path, {KILL_VARIABLE: point})
     try:
         month_end_close_task.delay(PERIOD, AS_OF)
         assert doomed.wait(timeout=180) == -signal.SIGKILL, f"the worker did not die at {point}"
@@ -106,7 +106,7 @@ def test_an_import_killed_between_chunks_posts_nothing_and_its_rerun_posts_each_
     text = payment_file_text(payments_per_loan=2 + trial % 3)  # each repeat of a loan is a new chunk
     path = tmp_path / "payments.csv"
     path.write_text(text)
-    killed = _manage(["import_payments", str(path)], {ENVIRONMENT_VARIABLE: "import:chunk", **_log(tmp_path)})
+    killed = _manage(["import_payments", str(path)], {KILL_VARIABLE: "import:chunk", **_log(tmp_path)})
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert not Event.objects.filter(event_type="PaymentPosted").exists(), "a killed import left payments behind"
     done = _manage(["import_payments", str(path)], {})  # operations run the same file again
@@ -129,8 +129,8 @@ def _seed_february():
 
 def _environment(extra: dict) -> dict:
     db = connection.settings_dict
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MBS_FAULT")}
-    return {**env, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    return {**without_faults(os.environ),
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, **extra}
 
 
@@ -139,16 +139,16 @@ def _log(directory: Path) -> dict:
 
 
 def _worker(directory: Path, extra: dict) -> subprocess.Popen:
-    """A real `celery worker` process on the test database and the test broker."""
+    """A real `celery worker` process on the test database and the test broker, faults installed as `extra` says."""
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
+        [*launcher("-m", "celery"), "-A", "config", "worker", "--pool=solo", "--concurrency=1",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-Q", "celery", "--loglevel=WARNING"],
         cwd=ROOT, env=_environment({**_log(directory), **extra}),
         stdout=subprocess.DEVNULL, stderr=open(directory / "worker.log", "ab"))
 
 
 def _manage(args: list[str], extra: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=_environment(extra),
+    return subprocess.run([*launcher("manage.py"), *args], cwd=ROOT, env=_environment(extra),
                           capture_output=True, text=True, timeout=180)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.celery import app
-from ledger.faults import ENVIRONMENT_VARIABLE
+from tests.faults import KILL_VARIABLE, launcher, without_faults
 
 ROOT = Path(__file__).resolve().parents[2]
 VISIBILITY_TIMEOUT = 5  # seconds before the transport hands out again a message taken and never acknowledged
@@ -39,13 +38,14 @@ app.worker_main(sys.argv[1:])
 def worker(*, kill_at: str | None = None, name: str = "w") -> subprocess.Popen:
     """A `celery -A config worker` process on the test database; SIGKILLs itself at `kill_at` if given."""
     db = connection.settings_dict
-    env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    env = {**without_faults(os.environ),
+           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT)}
-    env.pop(ENVIRONMENT_VARIABLE, None)
     if kill_at:
-        env[ENVIRONMENT_VARIABLE] = kill_at
+        env[KILL_VARIABLE] = kill_at
+    # Through the fault launcher (tests/faults.py), which installs the kill in the worker before it starts.
     return subprocess.Popen(
-        [sys.executable, "-c", _WORKER_MAIN, "worker", "--pool=solo", "--concurrency=1",
+        [*launcher("-c", _WORKER_MAIN), "worker", "--pool=solo", "--concurrency=1",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-Q", QUEUE, "--loglevel=WARNING",
          "-n", f"{name}-{os.getpid()}-{time.monotonic_ns()}@%h"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

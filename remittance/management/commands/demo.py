@@ -13,9 +13,15 @@ a loss; and after each month it closes that month for both trusts. It
 prints each trust's periods, the sequential classes' balances, what the
 investor INV-01 was paid, and verifies the ledger.
 
+Every figure after the year is printed through the report code, so the demo
+shows what a user gets: the close's summary (remittance.summary, as
+`close_period` prints it), the remittance report and the investor statement
+(remittance.reports, as `remittance_report` and `investor_statement` print them).
+
 The demo keeps its own calendar: while it works on a day, the business clock
-(`ledger.business_time.business_day`) is fixed at that day, so the year can run
-ahead of the wall clock and the output never depends on when it is run.
+(`ledger.business_time.business_day`) is fixed at that day, and the books are
+read on the day the year's last period closes, so the year can run ahead of the
+wall clock and the output never depends on when it is run.
 """
 import json
 from datetime import date
@@ -31,8 +37,16 @@ from ledger.business_time import business_day
 from ledger.money import dollars
 from ledger.money import dollars_grouped as money
 from remittance.calendar import Period
-from remittance.models import ClassPeriod, Distribution, PeriodResult, PeriodStatus, TrustPeriod
+from remittance.models import PeriodResult, PeriodStatus, TrustPeriod
+from remittance.reports import (
+    ReportUnavailable,
+    investor_statement,
+    remittance_report,
+    report_table,
+    statement_table,
+)
 from remittance.services.closing import period_close
+from remittance.summary import outcome_summary, summary_lines
 from servicing.models import Loan, LoanPosition
 from servicing.services.boarding import tape_board
 from servicing.services.collections import payment_file_import, payment_return
@@ -47,6 +61,7 @@ from trusts.services.forming import deal_file_form
 
 BOARDED_ON = date(2026, 1, 15)
 FIRST_MONTH, LAST_MONTH = date(2026, 2, 1), date(2027, 1, 1)
+YEAR_END = Period.containing(LAST_MONTH).next().first_day  # the day the last period closes; the books are read then
 
 # The seed: ten $100,000 loans at 6%, the pass-through trust XYZ-2026-1.
 SEED = "XYZ-2026-1"
@@ -85,6 +100,17 @@ SEQ_CURTAILMENTS = {("L013", date(2026, 4, 1)): 2_000_000, ("L016", date(2026, 6
                     ("L011", date(2026, 8, 1)): 1_000_000}
 SEQ_PAYER_OFF, SEQ_PAYOFF_MONTH = "L020", date(2026, 10, 1)
 INVESTOR = "INV-01"
+# A trust's period table: the close summary's figures (remittance.summary.outcome_summary), column widths.
+TRUST_COLUMNS = {"interest_cents": 12, "principal_cents": 13, "servicing_fee_cents": 11, "issuer_spread_cents": 10,
+                 "paid_to_holders_cents": 14, "excess_cents": 10, "realized_loss_cents": 11}
+
+
+def demo_periods() -> list[Period]:
+    """The year's periods, February 2026 to January 2027."""
+    periods = [Period.containing(FIRST_MONTH)]
+    while periods[-1] < Period.containing(LAST_MONTH):
+        periods.append(periods[-1].next())
+    return periods
 
 
 def month_end(month: date) -> date:
@@ -187,6 +213,12 @@ class Command(BaseCommand):
                     period_close(trust_code=code, period=period, as_of=period.next().first_day, acting_user=DEMO)
             self.line(f"{str(period):<9}{posted:>8}  {'; '.join(notes) or '-'}")
             month += relativedelta(months=1)
+        # Everything after the year is read on its last day, when the last period closed.
+        with business_day(YEAR_END):
+            self.print_books()
+
+    def print_books(self) -> None:
+        self.reports: dict[tuple[str, str], dict] = {}
         self.print_closed()
 
         self.heading("4. Where every loan stands")
@@ -194,7 +226,7 @@ class Command(BaseCommand):
 
         self.heading(f"5. {SEED}: the seed's pass-through trust, period by period")
         self.print_trust(SEED)
-        self.print_seed_month_one()
+        self.print_seed_first_period_and_loss()
 
         self.heading(f"6. {SEQ}: the sequential deal, period by period")
         self.print_trust(SEQ)
@@ -273,19 +305,21 @@ class Command(BaseCommand):
         loans_age(as_of=month_end(month))
         return posted, notes
 
-    # ---- printing ----------------------------------------------------------------------------------
+    # ---- printing: through the report code, the figures a user gets from the report commands -----------
+
+    def report(self, code: str, period: str) -> dict:
+        """The period's remittance report (`manage.py remittance_report`), built once for every section."""
+        key = (code, period)
+        if key not in self.reports:
+            self.reports[key] = remittance_report(code, period)
+        return self.reports[key]
 
     def print_closed(self) -> None:
-        expected = []
-        period = Period.containing(FIRST_MONTH)
-        while period <= Period.containing(LAST_MONTH):
-            expected.append(str(period))
-            period = period.next()
+        expected = [str(p) for p in demo_periods()]
         for code in (SEED, SEQ):
             closed = list(TrustPeriod.objects.filter(trust__code=code, status=PeriodStatus.CLOSED)
                           .order_by("period").values_list("period", flat=True))
-            reconciled = sum(1 for f in PeriodResult.objects.filter(trust__code=code).values_list("figures", flat=True)
-                             if f["reconciliation"]["cash_in_cents"] == f["reconciliation"]["out_cents"])
+            reconciled = sum(1 for period in closed if self.report(code, period)["reconciliation"]["reconciled"])
             verdict = "every period closed" if closed == expected else f"MISSING {sorted(set(expected) - set(closed))}"
             self.line(f"{code}: closed {len(closed)} of {len(expected)} periods, {expected[0]} to {expected[-1]} "
                       f"({verdict}); {reconciled} reconciled to the cent")
@@ -300,90 +334,95 @@ class Command(BaseCommand):
                       f"{money(p.realized_loss_cents):>12}")
 
     def print_trust(self, code: str) -> None:
+        """Each closed period's headline figures, as the close sums them up (remittance.summary)."""
         self.line(f"{'period':<8}{'paid on':>11}{'interest':>12}{'principal':>13}{'serv. fee':>11}{'spread':>10}"
                   f"{'to holders':>14}{'excess':>10}{'loss':>11}{'pool factor':>12}")
-        totals = [0] * 8
-        for r in PeriodResult.objects.filter(trust__code=code).order_by("period"):
-            f = r.figures
-            amounts = [f["interest_available_cents"], f["principal_available_cents"], f["fee_paid_cents"],
-                       f["spread_paid_cents"], f["paid_to_holders_cents"],
-                       f["excess_interest_cents"] + f["excess_principal_cents"], f["realized_loss_cents"]]
-            totals = [t + a for t, a in zip(totals, amounts)]
-            self.line(f"{r.period:<8}{f['payment_date']:>11}" + self.amounts(amounts)
-                      + f"{Decimal(f['pool_factor']):>12.8f}")
-        self.line(f"{'total':<8}{'':>11}" + self.amounts(totals[:7]))
+        totals = dict.fromkeys(TRUST_COLUMNS, 0)
+        for result in PeriodResult.objects.filter(trust__code=code).order_by("period"):
+            summary = outcome_summary(result)
+            for column in TRUST_COLUMNS:
+                totals[column] += summary[column]
+            self.line(f"{summary['period']:<8}{summary['payment_date']:>11}" + self.amounts(summary)
+                      + f"{summary['pool_factor']:>12}")
+        self.line(f"{'total':<8}{'':>11}" + self.amounts(totals))
 
     @staticmethod
-    def amounts(values: list[int]) -> str:
-        return "".join(f"{money(v):>{w}}" for v, w in zip(values, (12, 13, 11, 10, 14, 10, 11)))
+    def amounts(figures: dict) -> str:
+        return "".join(f"{money(figures[column]):>{width}}" for column, width in TRUST_COLUMNS.items())
 
-    def print_seed_month_one(self) -> None:
-        f = PeriodResult.objects.get(trust__code=SEED, period=str(Period.containing(FIRST_MONTH))).figures
-        a = f["classes"][0]
-        payments = Distribution.objects.filter(security_class__trust__code=SEED, period=f["period"])
-        each = {p.interest_cents + p.principal_cents for p in payments}
-        self.line(f"month 1 ({f['period']}): interest {money(f['interest_available_cents'])} - servicing fee "
-                  f"{money(f['fee_paid_cents'])} - spread {money(f['spread_paid_cents'])} = "
-                  f"{money(a['interest_paid_cents'])} interest to holders")
-        self.line(f"  + principal {money(a['principal_paid_cents'])} = paid to holders "
-                  f"{money(f['paid_to_holders_cents'])}: {len(payments)} investors receive "
-                  f"{' / '.join(money(c) for c in sorted(each))} each")
-        loss = PeriodResult.objects.filter(trust__code=SEED, realized_loss_cents__gt=0).first()
+    def print_seed_first_period_and_loss(self) -> None:
+        first = str(Period.containing(FIRST_MONTH))
+        self.line(f"its first period, as `manage.py remittance_report --trust {SEED} --period {first}` prints it:")
+        self.block(report_table(self.report(SEED, first)))
+        loss = PeriodResult.objects.filter(trust__code=SEED, realized_loss_cents__gt=0).order_by("period").first()
         if loss is not None:
-            c = loss.figures["classes"][0]
-            self.line(f"{loss.period}: {DEFAULTER}'s liquidation lost {money(loss.realized_loss_cents)}, written off "
-                      f"class A, whose balance is {money(c['balance_end_cents'])} (factor {Decimal(c['factor']):.8f})")
+            self.line(f"{loss.period}, when {DEFAULTER}'s liquidation lost {money(loss.realized_loss_cents)}, "
+                      "as the close summed it up (`manage.py close_period`):")
+            self.block("\n".join(summary_lines(loss)))
 
     def print_classes(self, code: str) -> None:
+        """Each class's balance and factor after each period, from the periods' remittance reports."""
         classes = list(SecurityClass.objects.filter(trust__code=code).order_by("priority"))
         self.line("each class's balance and factor after the period's distribution:")
         self.line(f"{'period':<8}" + "".join(f"{c.name + ' balance':>15}{'factor':>11}" for c in classes))
-        rows: dict[str, dict[str, ClassPeriod]] = {}
-        for row in ClassPeriod.objects.filter(security_class__in=classes).select_related("security_class"):
-            rows.setdefault(row.period, {})[row.security_class.name] = row
+        periods = list(PeriodResult.objects.filter(trust__code=code).order_by("period")
+                       .values_list("period", flat=True))
+        rows = {period: {line["class"]: line for line in self.report(code, period)["classes"]} for period in periods}
         self.line(f"{'face':<8}" + "".join(f"{money(c.original_face_cents):>15}{1:>11.8f}" for c in classes))
-        for period in sorted(rows):
+        for period in periods:
             self.line(f"{period:<8}" + "".join(
-                f"{money(rows[period][c.name].balance_end_cents):>15}{rows[period][c.name].factor:>11.8f}"
+                f"{money(rows[period][c.name]['balance_end_cents']):>15}{rows[period][c.name]['factor']:>11}"
                 for c in classes))
         first, second = classes[0].name, classes[1].name
-        for period in sorted(rows):
+        for period in periods:
             one, two = rows[period][first], rows[period][second]
-            if one.balance_end_cents == 0 and one.principal_paid_cents and two.principal_paid_cents:
-                self.line(f"{period}: principal {money(one.principal_paid_cents + two.principal_paid_cents)} "
-                          f"(with {SEQ_PAYER_OFF}'s payoff) paid {first} off with {money(one.principal_paid_cents)} "
-                          f"and crossed into {second} with {money(two.principal_paid_cents)} in the same month")
-        paid_down = [p for p in sorted(rows) if rows[p][first].balance_end_cents == 0]
+            if one["balance_end_cents"] == 0 and one["principal_paid_cents"] and two["principal_paid_cents"]:
+                self.line(f"{period}: principal {money(one['principal_paid_cents'] + two['principal_paid_cents'])} "
+                          f"(with {SEQ_PAYER_OFF}'s payoff) paid {first} off with "
+                          f"{money(one['principal_paid_cents'])} and crossed into {second} with "
+                          f"{money(two['principal_paid_cents'])} in the same month")
+        paid_down = [p for p in periods if rows[p][first]["balance_end_cents"] == 0]
         if paid_down:
             self.line(f"class {first} paid down: balance 0.00 from {paid_down[0]}; "
-                      f"{second} balance {money(rows[max(rows)][second].balance_end_cents)} after {max(rows)}")
+                      f"{second} balance {money(rows[periods[-1]][second]['balance_end_cents'])} after {periods[-1]}")
 
     def print_investor(self, holder: str) -> None:
-        paid = list(Distribution.objects.filter(holder__code=holder).select_related("security_class__trust")
-                    .order_by("period", "security_class__trust__code", "security_class__name"))
+        """The holder's statements (`manage.py investor_statement`): the first in full, then every period's."""
+        statements = []
+        for period in demo_periods():
+            try:
+                statements.append(investor_statement(holder, period))
+            except ReportUnavailable:
+                continue  # nothing paid to the holder that period
+        if not statements:
+            self.line(f"{holder} was paid nothing")
+            return
+        first = statements[0]["period"]["period"]
+        self.line(f"its first statement, as `manage.py investor_statement --holder {holder} --period {first}` "
+                  "prints it:")
+        self.block(statement_table(statements[0]))
         # The seed's trust first, then the others by code.
-        columns = sorted({(d.security_class.trust.code, d.security_class.name) for d in paid},
+        columns = sorted({(d["trust"], d["class"]) for s in statements for d in s["distributions"]},
                          key=lambda k: (k[0] != SEED, k))
-        for trust, name in columns:
-            d = next(d for d in paid if (d.security_class.trust.code, d.security_class.name) == (trust, name))
-            self.line(f"{holder}'s first payment from {trust} class {name}: {money(d.total_cents)} for {d.period}, "
-                      f"paid {d.payment_date} ({money(d.interest_cents)} interest + {money(d.principal_cents)} "
-                      f"principal)")
+        self.line("every period's statement in one line:")
         self.line(f"{'period':<8}{'paid on':>11}" + "".join(f"{f'{t} {c}':>17}" for t, c in columns)
                   + f"{'total':>13}")
-        by_period: dict[str, dict[tuple[str, str], Distribution]] = {}
-        for d in paid:
-            by_period.setdefault(d.period, {})[(d.security_class.trust.code, d.security_class.name)] = d
         totals = dict.fromkeys(columns, 0)
-        for period, cells in sorted(by_period.items()):
-            paid_on = next(iter(cells.values())).payment_date
+        for statement in statements:
+            cells = {(d["trust"], d["class"]): d for d in statement["distributions"]}
             for key, d in cells.items():
-                totals[key] += d.total_cents
-            self.line(f"{period:<8}{str(paid_on):>11}"
-                      + "".join(f"{money(cells[k].total_cents) if k in cells else '-':>17}" for k in columns)
-                      + f"{money(sum(d.total_cents for d in cells.values())):>13}")
+                totals[key] += d["total_cents"]
+            paid_on = statement["distributions"][0]["payment_date"]
+            self.line(f"{statement['period']['period']:<8}{str(paid_on):>11}"
+                      + "".join(f"{money(cells[k]['total_cents']) if k in cells else '-':>17}" for k in columns)
+                      + f"{money(statement['totals']['total_cents']):>13}")
         self.line(f"{'total':<8}{'':>11}" + "".join(f"{money(totals[k]):>17}" for k in columns)
                   + f"{money(sum(totals.values())):>13}")
+
+    def block(self, text: str) -> None:
+        """A report's text, indented like the demo's own lines."""
+        for line in text.splitlines():
+            self.line(line) if line else self.stdout.write("")
 
     def heading(self, text: str) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING(text))

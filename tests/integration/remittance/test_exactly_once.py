@@ -2,7 +2,6 @@
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,12 +13,12 @@ from django.conf import settings
 from django.db import connection, connections
 
 from config.celery import app
-from ledger.faults import ENVIRONMENT_VARIABLE
 from ledger.models import Event
 from ledger.verification import verify
 from remittance.errors import CloseRefused
 from remittance.models import Distribution, PeriodResult, PeriodStatus, TrustPeriod
 from remittance.tasks import close_period_task, month_end_close_task
+from tests.faults import KILL_VARIABLE, launcher, without_faults
 from tests.integration.remittance.months import close, pay_everyone, seed_trust
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -104,13 +103,14 @@ def _wait_for(condition, timeout=90):
 
 
 def _worker_process(*, kill_at: str) -> subprocess.Popen:
-    """A real `celery worker` process on the test database, set to SIGKILL itself at `kill_at`."""
+    """A real `celery worker` process on the test database, set (through the fault launcher) to SIGKILL itself
+    at the point `kill_at`."""
     db = connection.settings_dict
-    env = {**os.environ, ENVIRONMENT_VARIABLE: kill_at,
+    env = {**without_faults(os.environ), KILL_VARIABLE: kill_at,
            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1",
+        [*launcher("-m", "celery"), "-A", "config", "worker", "--pool=solo", "--concurrency=1",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-Q", "celery", "--loglevel=WARNING"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
