@@ -36,9 +36,10 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
-from servicing.amortization import scheduled_split
+from servicing.amortization import refuse_negative_amortization, scheduled_split
 from servicing.payoff import payoff_quote
-from servicing.checks import require_cents as _require_cents, require_date as _require_date
+from ledger.money import require_cents
+from servicing.checks import require_date as _require_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +61,10 @@ class LoanPosition:
             "principal_balance_cents", "payment_pi_cents", "escrow_monthly_cents", "suspense_cents",
             "late_charges_due_cents", "fees_due_cents", "escrow_balance_cents",
         ):
-            _require_cents(name, getattr(self, name))
+            require_cents(getattr(self, name), name)
         _require_date("next_due_date", self.next_due_date)
-        # scheduled_split checks the rate and refuses a payment that does not cover the interest.
-        scheduled_split(
+        # Checks the rate too; a loan's terms are checked here, so every split of its installments can clamp.
+        refuse_negative_amortization(
             balance_cents=self.principal_balance_cents,
             annual_rate_percent=self.annual_rate_percent,
             payment_cents=self.payment_pi_cents,
@@ -115,7 +116,7 @@ def is_payoff(*, position: LoanPosition, amount_cents: int, received_on: date) -
     A quote at or below zero (escrow and suspense exceed the debt) makes any
     amount a payoff.
     """
-    _require_cents("amount_cents", amount_cents)
+    require_cents(amount_cents, "amount_cents")
     return amount_cents >= payoff_quote(position=position, as_of=received_on).total_cents
 
 
@@ -123,7 +124,7 @@ def apply_payment(
     *, position: LoanPosition, amount_cents: int, received_on: date, principal_only: bool = False
 ) -> PaymentApplication:
     """Split money received into installments, late charges, fees, curtailment and suspense."""
-    _require_cents("amount_cents", amount_cents, positive=True)
+    require_cents(amount_cents, "amount_cents", zero=False)
     _require_date("received_on", received_on)
     if position.principal_balance_cents == 0:
         raise ValueError("the loan is paid off; there is nothing to apply a payment to")

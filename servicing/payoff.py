@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
 
-from ledger.money import round_half_up
+from ledger.money import require_cents, round_half_up
 from servicing.checks import require_date as _require_date
 
 if TYPE_CHECKING:  # payment_application imports this module; the position is only an annotation here.
@@ -146,8 +146,7 @@ def settle_payoff(*, position: LoanPosition, amount_cents: int, as_of: date) -> 
 
     Cash short of the quote is refused: it is a payment, not a payoff.
     """
-    if type(amount_cents) is not int or amount_cents < 0:
-        raise ValueError(f"amount_cents must be integer cents of zero or more, got {amount_cents!r}")
+    require_cents(amount_cents, "amount_cents")
     quote = payoff_quote(position=position, as_of=as_of)
     if amount_cents < quote.total_cents:
         raise ValueError(

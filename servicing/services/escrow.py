@@ -37,7 +37,7 @@ from django.db import transaction
 
 from ledger.business_time import require_not_future, today
 from ledger.models import Event
-from ledger.money import allocate
+from ledger.money import CentsError, allocate, require_cents
 from ledger.records import NewEvent, PostingLine
 from ledger.services import append
 from servicing import accounts
@@ -110,8 +110,10 @@ def _checked_item(loan_number, kind, payee, annual_amount_cents, due_dates) -> l
         raise EscrowItemRefused(loan_number, f"kind {kind!r} is not one of {', '.join(EscrowItem.Kind.values)}")
     if not isinstance(payee, str) or not payee.strip() or len(payee.strip()) > 200:
         raise EscrowItemRefused(loan_number, "the payee needs a name of 1 to 200 characters")
-    if type(annual_amount_cents) is not int or annual_amount_cents <= 0:
-        raise EscrowItemRefused(loan_number, f"annual amount {annual_amount_cents!r} must be integer cents above zero")
+    try:
+        require_cents(annual_amount_cents, "annual amount", zero=False)
+    except CentsError as error:
+        raise EscrowItemRefused(loan_number, str(error)) from None
     if isinstance(due_dates, (str, bytes)) or not due_dates:
         raise EscrowItemRefused(loan_number, "give at least one due date")
     dates = []
