@@ -26,7 +26,9 @@ from dateutil.relativedelta import relativedelta
 from ledger.money import require_cents, round_half_up
 from servicing.checks import require_date as _require_date
 
+# The one definition of the buckets, in order; the API's filter, the dashboard and the loans' column use them.
 MBA_BUCKETS: tuple[str, ...] = ("current", "30", "60", "90+")
+CURRENT = MBA_BUCKETS[0]
 
 
 def days_delinquent(*, next_due_date: date, as_of: date) -> int:

@@ -41,7 +41,7 @@ from ledger.money import CentsError, allocate, require_cents
 from ledger.records import NewEvent, PostingLine
 from ledger.services import append
 from servicing import accounts
-from servicing.delinquency import mba_bucket
+from servicing.delinquency import CURRENT, mba_bucket
 from servicing.errors import ServicingError, UnknownLoan
 from servicing.escrow_analysis import EscrowItem as AnalysisItem
 from servicing.escrow_analysis import analyze_escrow
@@ -300,7 +300,7 @@ def _analysis_payload(position: LoanPosition, start: date, analyzed_on: date) ->
                if k not in ("computation_year_start", "projection", "monthly_escrow_payments_cents")}
     return {
         "computation_year_start": start.isoformat(), "analyzed_on": analyzed_on.isoformat(),
-        "delinquency_bucket": bucket, "borrower_current": bucket == "current",
+        "delinquency_bucket": bucket, "borrower_current": bucket == CURRENT,
         "escrow_balance_cents": position.escrow_balance_cents, "escrow_advance_cents": position.escrow_advance_cents,
         "previous_monthly_escrow_cents": position.escrow_monthly_cents,
         "items": [{"kind": i.kind, "payee": i.payee, "annual_amount_cents": i.annual_amount_cents,
