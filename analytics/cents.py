@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from analytics.collateral import StandardMonth
-from ledger.money import round_half_up
+from ledger.money import round_ratio_half_up
 from servicing.amortization import scheduled_split
 
 HALF_CENT = 0.005  # dollars: a full-precision balance below it is gone
@@ -61,11 +61,12 @@ class PaidMonth:
 def to_cents(dollars: float) -> int:
     """Dollars in full precision to whole cents, half up.
 
-    Decimal(float) is the float's exact binary value and multiplying it by
-    100 is exact too, so the only rounding is the one to the cent (round()
-    would round half to even, after a float multiplication that rounds first).
+    float.as_integer_ratio() is the float's exact binary value, so the only
+    rounding is the one to the cent (round() would round half to even, after
+    a float multiplication that rounds first).
     """
-    return round_half_up(Decimal(dollars) * 100)
+    numerator, denominator = float(dollars).as_integer_ratio()
+    return round_ratio_half_up(numerator * 100, denominator)
 
 
 def paid_months(months: Sequence[StandardMonth], *, balance_cents: int, gross_rate: Decimal,

@@ -102,10 +102,25 @@ def round_half_up(value: Decimal | Fraction | int) -> int:
     if isinstance(value, Decimal):
         return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
     if isinstance(value, (Fraction, int)) and not isinstance(value, bool):
-        whole, rest = divmod(abs(value.numerator), value.denominator)
-        rounded = whole + (2 * rest >= value.denominator)
-        return -rounded if value < 0 else rounded
+        return round_ratio_half_up(value.numerator, value.denominator)
     raise TypeError(f"round_half_up takes an exact Decimal or Fraction of cents, not {type(value).__name__}")
+
+
+def round_ratio_half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator cents to a whole cent, halves away from zero, in integers only.
+
+    The same rounding as `round_half_up`, for a ratio of amounts (a share of a
+    balance, a float's exact value as float.as_integer_ratio() gives it)
+    without building a Fraction.
+    """
+    if type(numerator) is not int or type(denominator) is not int or denominator == 0:
+        raise TypeError(f"round_ratio_half_up takes two ints and a denominator other than zero, "
+                        f"not {numerator!r} / {denominator!r}")
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    whole, rest = divmod(abs(numerator), denominator)
+    rounded = whole + (2 * rest >= denominator)
+    return -rounded if numerator < 0 else rounded
 
 
 def cents_from_dollars(text: str | Decimal | int, *, negative: bool = False) -> int:

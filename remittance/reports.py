@@ -20,11 +20,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from fractions import Fraction
 
 from django.db.models import Count, Sum
 
-from ledger.money import dollars, dollars_grouped, round_half_up
+from ledger.money import dollars, dollars_grouped, round_ratio_half_up
 from ledger.selectors import account_balances
 from remittance.calendar import Period, record_date
 from remittance.closing import COLLECTION_KINDS
@@ -199,7 +198,7 @@ def period_speeds(trust: Trust, result: PeriodResult) -> RealizedSpeeds:
     scheduled = sum(_scheduled_end(loans[n], begin, period) for n, begin in begins.items())
     # The published balances are the factors'; the loans' own schedules give the scheduled ratio.
     # Exact, half up (the one rounding of money): round() on the float quotient rounded twice, the second half-even.
-    scheduled_end = (round_half_up(Fraction(result.pool_balance_begin_cents * scheduled, begin_total))
+    scheduled_end = (round_ratio_half_up(result.pool_balance_begin_cents * scheduled, begin_total)
                      if begin_total else 0)
     joined = [m.loan_id for m in members if m.transferred_on >= period.first_day and m.removed_on is None]
     actual_end = result.pool_balance_end_cents - sum(_principal_balances(joined, as_of=period.last_day).values())

@@ -36,9 +36,9 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
+from ledger.money import require_cents
 from servicing.amortization import refuse_negative_amortization, scheduled_split
 from servicing.payoff import payoff_quote
-from ledger.money import require_cents
 from servicing.checks import require_date as _require_date
 
 

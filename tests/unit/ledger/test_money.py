@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from ledger.money import (
     MAX_ABS_CENTS, CentsError, MoneyFormatError, NumberFormatError, TooManyDecimals, allocate, cents_from_dollars,
     decimal_from_text, dollars, dollars_grouped, monthly_rate_amount, require_cents, round_half_up,
+    round_ratio_half_up,
 )
 
 # A comma is in a right thousands place when it follows 1-3 leading digits (no leading zero) or another
@@ -195,9 +196,10 @@ def test_round_half_up_of_an_exact_ratio(numerator, denominator):
     assert abs(exact - rounded) <= Fraction(1, 2)
     if abs(exact - rounded) == Fraction(1, 2):
         assert abs(rounded) > abs(exact)  # a half goes away from zero, never to the even neighbour
-    # The Decimal path gives the same cent when the Decimal is exact.
+    # The Decimal path gives the same cent when the Decimal is exact, and so does the ratio of ints.
     if denominator in (1, 2, 4, 5, 8, 10, 100, 1000):
         assert round_half_up(Decimal(numerator) / Decimal(denominator)) == rounded
+    assert round_ratio_half_up(numerator, denominator) == rounded == round_ratio_half_up(-numerator, -denominator)
 
 
 @pytest.mark.parametrize("value, cents", [
@@ -212,3 +214,7 @@ def test_halves_go_away_from_zero_where_round_would_go_to_even(value, cents):
 def test_round_half_up_refuses_inexact_or_non_numbers(value):
     with pytest.raises(TypeError):
         round_half_up(value)
+    with pytest.raises(TypeError):
+        round_ratio_half_up(value, 1)
+    with pytest.raises(TypeError):
+        round_ratio_half_up(1, 0)
