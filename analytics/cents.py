@@ -6,9 +6,14 @@ paid, as a servicer would collect it:
   by `ledger.money.monthly_rate_amount`, the very function the servicing
   uses on a loan's balance;
 - scheduled principal is the month's scheduled P&I payment rounded to the
-  cent, less that interest, so a loan paying its contractual installment
-  splits it exactly as the servicing's `scheduled_split` does;
-- prepayments, recoveries, losses and defaults are rounded half up;
+  cent, less that interest, split by the servicing's own `scheduled_split`,
+  so a loan paying its contractual installment splits it exactly as the
+  servicing does;
+- prepayments, recoveries, losses and defaults are rounded half up, by
+  `to_cents`: the one place the projection's floats become cents, rounding
+  the float's exact value with ledger.money's one rounding of money (half
+  up, as the close rounds), so a balance projected from cents comes back to
+  the same cents;
 - the balance rolls forward in cents, every part is capped by what is left,
   and the month in which the projection's balance is gone clears whatever
   cents remain as scheduled principal.
@@ -23,7 +28,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from analytics.collateral import StandardMonth
-from ledger.money import monthly_rate_amount, round_half_up
+from ledger.money import round_ratio_half_up
+from servicing.amortization import scheduled_split
 
 HALF_CENT = 0.005  # dollars: a full-precision balance below it is gone
 
@@ -53,8 +59,14 @@ class PaidMonth:
 
 
 def to_cents(dollars: float) -> int:
-    """Dollars in full precision to whole cents, half up."""
-    return round_half_up(Decimal(dollars) * 100)
+    """Dollars in full precision to whole cents, half up.
+
+    float.as_integer_ratio() is the float's exact binary value, so the only
+    rounding is the one to the cent (round() would round half to even, after
+    a float multiplication that rounds first).
+    """
+    numerator, denominator = float(dollars).as_integer_ratio()
+    return round_ratio_half_up(numerator * 100, denominator)
 
 
 def paid_months(months: Sequence[StandardMonth], *, balance_cents: int, gross_rate: Decimal,
@@ -71,10 +83,10 @@ def paid_months(months: Sequence[StandardMonth], *, balance_cents: int, gross_ra
 def _paid(name: str, month: StandardMonth, balance: int, gross_rate: Decimal) -> PaidMonth:
     not_bearing = _capped(to_cents(month.balance_begin - month.interest_bearing_balance), balance)
     bearing = balance - not_bearing
-    # Idle months (before a loan's first installment) and 0% loans collect no interest.
-    interest = monthly_rate_amount(bearing, gross_rate) if month.gross_interest > 0 else 0
     payment = to_cents(month.scheduled_principal + month.gross_interest)
-    scheduled = _capped(payment - interest, bearing)
+    # Idle months (before a loan's first installment) and 0% loans collect no interest.
+    rate = gross_rate if month.gross_interest > 0 else Decimal(0)
+    interest, scheduled = scheduled_split(balance_cents=bearing, annual_rate_percent=rate, payment_cents=payment)
     prepaid = _capped(to_cents(month.voluntary_prepayments), bearing - scheduled)
     left = balance - scheduled - prepaid
     recovered = _capped(to_cents(month.principal_recovery), left)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analytics import measures
-from analytics.cents import paid_months
+from analytics.cents import paid_months, to_cents
 from analytics.collateral import Repline, project_repline
 from analytics.defaults import NO_DEFAULTS, DefaultScenario
 from analytics.prepayment import PrepaymentScenario
@@ -65,7 +65,7 @@ def project(deal: Deal, prepayment: PrepaymentScenario, defaults: DefaultScenari
             pricing: Pricing = Pricing()) -> Projection:
     """Project the deal month by month to the end of its collateral and measure every class."""
     paid = {
-        r.name: paid_months(project_repline(r, prepayment, defaults), balance_cents=_cents(r.balance),
+        r.name: paid_months(project_repline(r, prepayment, defaults), balance_cents=to_cents(r.balance),
                             gross_rate=r.gross_rate, name=r.name)
         for r in deal.replines
     }
@@ -120,7 +120,3 @@ def _trimmed(months: list[StructuredMonth]) -> list[StructuredMonth]:
     while months and months[-1].total("balance_begin_cents") == 0:
         months.pop()
     return months
-
-
-def _cents(dollars: float) -> int:
-    return round(dollars * 100)

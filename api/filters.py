@@ -7,6 +7,7 @@ from django_filters import rest_framework as filters
 
 from ledger.models import Event
 from remittance.models import ClassPeriod, Distribution
+from servicing.delinquency import MBA_BUCKETS
 from servicing.models import Loan, LoanStatus
 from trusts.models import HoldingMovement
 
@@ -60,7 +61,7 @@ class LoanFilter(filters.FilterSet):
     status = filters.ChoiceFilter(field_name="position__status", choices=LoanStatus.choices)
     delinquency_bucket = filters.ChoiceFilter(
         field_name="position__delinquency_bucket",
-        choices=[(b, b) for b in ("current", "30", "60", "90+")], help_text="MBA delinquency bucket")
+        choices=[(b, b) for b in MBA_BUCKETS], help_text="MBA delinquency bucket")
     autopay = filters.BooleanFilter()
 
     class Meta:

@@ -2,14 +2,20 @@
 
 Amounts are integer cents everywhere; `cents_from_dollars` is the one strict
 parser of amounts written by people or files, `decimal_from_text` its
-counterpart for rates kept with a fixed number of places. Rounding happens once, at a stated
-place, half-up to the cent; splits use the largest-remainder method so the
-parts always add up to the whole.
+counterpart for rates kept with a fixed number of places, and `require_cents`
+the one check of an amount handed over by code. `dollars` and
+`dollars_grouped` are the one way to show cents (for files and the API, and
+for people). Rounding happens once, at a stated place, half-up (halves away
+from zero) to the cent, as the close's interest and fees are rounded and
+docs/DOMAIN.md asks ("round money to the cent where it is paid"); never on
+floats, never half-even. Splits use the largest-remainder method so the parts
+always add up to the whole.
 """
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 CENT = Decimal("0.01")
 # Beyond this an amount is a typo or an attack, not a mortgage (10 trillion dollars).
@@ -58,9 +64,63 @@ def _split_number(text: str, *, grouped: bool) -> tuple[bool, str, str] | None:
     return (sign, whole, part) if _digits(whole) else None
 
 
-def round_half_up(value: Decimal) -> int:
-    """Round a Decimal number of cents to a whole cent, halves away from zero."""
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+class CentsError(ValueError):
+    """A value that code hands over as integer cents is not: a float, a string, a bool, or out of range."""
+
+
+def require_cents(value: object, what: str, *, negative: bool = False, zero: bool = True) -> int:
+    """`value` if it is integer cents that the caller takes, else CentsError naming `what`.
+
+    The one check of an amount passed between functions (text from people and
+    files goes through `cents_from_dollars` instead). Exactly the ints within
+    MAX_ABS_CENTS pass: a bool is refused although Python counts it an int
+    (True is not a cent), and so are floats, Decimals and strings, because an
+    amount that arrives as anything but an int was converted somewhere
+    without saying how it was rounded. Zero or more by default; `negative=True`
+    takes either sign, `zero=False` refuses zero. The message reads
+    "<what> <value> must be integer cents of zero or more" (or "above zero",
+    "other than zero", nothing for any sign); callers that refuse with their
+    own error type wrap it.
+    """
+    if negative:
+        rule = "" if zero else " other than zero"
+    else:
+        rule = " of zero or more" if zero else " above zero"
+    if type(value) is not int or (value < 0 and not negative) or (value == 0 and not zero):
+        raise CentsError(f"{what} {_shown(value)} must be integer cents{rule}")
+    if abs(value) > MAX_ABS_CENTS:
+        raise CentsError(f"{what} {_shown(value)} is out of range (at most {MAX_ABS_CENTS} cents)")
+    return value
+
+
+def round_half_up(value: Decimal | Fraction | int) -> int:
+    """Round an exact number of cents to a whole cent, halves away from zero: the one rounding of money.
+
+    Exact values only (a Decimal, or a Fraction such as a ratio of two
+    amounts): a float has already been rounded once, to binary, so it is refused.
+    """
+    if isinstance(value, Decimal):
+        return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if isinstance(value, (Fraction, int)) and not isinstance(value, bool):
+        return round_ratio_half_up(value.numerator, value.denominator)
+    raise TypeError(f"round_half_up takes an exact Decimal or Fraction of cents, not {type(value).__name__}")
+
+
+def round_ratio_half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator cents to a whole cent, halves away from zero, in integers only.
+
+    The same rounding as `round_half_up`, for a ratio of amounts (a share of a
+    balance, a float's exact value as float.as_integer_ratio() gives it)
+    without building a Fraction.
+    """
+    if type(numerator) is not int or type(denominator) is not int or denominator == 0:
+        raise TypeError(f"round_ratio_half_up takes two ints and a denominator other than zero, "
+                        f"not {numerator!r} / {denominator!r}")
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    whole, rest = divmod(abs(numerator), denominator)
+    rounded = whole + (2 * rest >= denominator)
+    return -rounded if numerator < 0 else rounded
 
 
 def cents_from_dollars(text: str | Decimal | int, *, negative: bool = False) -> int:

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from ledger.errors import IdempotencyConflict, InvalidEvent, UnbalancedEvent
-from ledger.money import MAX_ABS_CENTS
+from ledger.money import CentsError, require_cents
 from ledger.records import ACCOUNT_PATTERN, EVENT_TYPE_PATTERN, STREAM_PATTERN, NewEvent, StreamAppend
 
 
@@ -68,12 +68,12 @@ def check_postings(where: str, event: NewEvent) -> None:
     for line in event.postings:
         if not isinstance(line.account, str) or not ACCOUNT_PATTERN.match(line.account) or len(line.account) > 200:
             raise InvalidEvent(f"{where}: {line.account!r} is not an account name like loan:L1:principal")
-        if type(line.amount_cents) is not int:
-            raise InvalidEvent(f"{where}: amount on {line.account} must be integer cents")
+        try:
+            require_cents(line.amount_cents, f"{where}: amount on {line.account}", negative=True)
+        except CentsError as error:
+            raise InvalidEvent(str(error)) from None
         if line.amount_cents == 0:
             raise InvalidEvent(f"{where}: a posting of zero cents on {line.account} records nothing")
-        if abs(line.amount_cents) > MAX_ABS_CENTS:
-            raise InvalidEvent(f"{where}: amount on {line.account} is out of range")
     total = sum(line.amount_cents for line in event.postings)
     if total != 0:
         raise UnbalancedEvent(f"{where}: postings sum to {total} cents, not zero")

@@ -26,7 +26,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from ledger import business_time
-from ledger.admin import ReadOnlyAdmin
+from ledger.admin import ReadOnlyAdmin, money_column
 from ledger.money import dollars_grouped
 from remittance import dashboard
 from remittance.calendar import Period
@@ -39,15 +39,6 @@ from trusts.models import Trust
 
 CHART_ID = "balance-chart"
 DOWNLOADS = {"csv": (report_csv, "text/csv"), "json": (json_text, "application/json")}
-
-
-def _money(field: str, description: str):
-    """A list column showing a *_cents field in dollars, sortable by the field."""
-    @admin.display(description=description, ordering=field)
-    def column(self, row):
-        return dollars_grouped(getattr(row, field))
-
-    return column
 
 
 def report_url(trust_code: str, period: str) -> str:
@@ -78,14 +69,14 @@ class PeriodResultAdmin(ReadOnlyAdmin):
     list_filter = ("trust",)
     search_fields = ("trust__code", "period")
     list_select_related = ("trust",)
-    interest = _money("interest_collected_cents", "interest")
-    principal = _money("principal_collected_cents", "principal")
-    fee = _money("servicing_fee_cents", "servicing fee")
-    spread = _money("issuer_spread_cents", "issuer spread")
-    to_holders = _money("paid_to_holders_cents", "paid to holders")
-    excess = _money("excess_cents", "excess")
-    loss = _money("realized_loss_cents", "loss")
-    prior_period = _money("prior_period_cents", "prior-period items")
+    interest = money_column("interest_collected_cents", "interest")
+    principal = money_column("principal_collected_cents", "principal")
+    fee = money_column("servicing_fee_cents", "servicing fee")
+    spread = money_column("issuer_spread_cents", "issuer spread")
+    to_holders = money_column("paid_to_holders_cents", "paid to holders")
+    excess = money_column("excess_cents", "excess")
+    loss = money_column("realized_loss_cents", "loss")
+    prior_period = money_column("prior_period_cents", "prior-period items")
 
     def get_queryset(self, request):
         # The period's status from its TrustPeriod row, in the same query as the list.
@@ -179,12 +170,12 @@ class ClassPeriodAdmin(ReadOnlyAdmin):
     list_filter = ("security_class__trust",)
     search_fields = ("security_class__trust__code", "security_class__name", "period")
     list_select_related = ("security_class__trust",)
-    interest_due = _money("interest_due_cents", "interest due")
-    interest_paid = _money("interest_paid_cents", "interest paid")
-    shortfall = _money("interest_shortfall_cents", "shortfall carried")
-    principal_paid = _money("principal_paid_cents", "principal paid")
-    loss = _money("loss_written_off_cents", "loss written off")
-    balance_end = _money("balance_end_cents", "balance")
+    interest_due = money_column("interest_due_cents", "interest due")
+    interest_paid = money_column("interest_paid_cents", "interest paid")
+    shortfall = money_column("interest_shortfall_cents", "shortfall carried")
+    principal_paid = money_column("principal_paid_cents", "principal paid")
+    loss = money_column("loss_written_off_cents", "loss written off")
+    balance_end = money_column("balance_end_cents", "balance")
 
 
 @admin.register(Distribution)
@@ -194,9 +185,9 @@ class DistributionAdmin(ReadOnlyAdmin):
     list_filter = ("security_class__trust", "period")
     search_fields = ("holder__code", "holder__name", "security_class__trust__code")
     list_select_related = ("holder", "security_class__trust")
-    face_held = _money("face_held_cents", "face held")
-    interest = _money("interest_cents", "interest")
-    principal = _money("principal_cents", "principal")
+    face_held = money_column("face_held_cents", "face held")
+    interest = money_column("interest_cents", "interest")
+    principal = money_column("principal_cents", "principal")
 
     @admin.display(description="paid")
     def total(self, distribution):

@@ -32,7 +32,8 @@ Words used below, per loan:
 
 Rules:
 1. Schedule. scheduled interest S_I = monthly_rate_amount(B, note_rate);
-   scheduled principal S_P = min(B, max(0, payment_pi - S_I)). They are
+   scheduled principal S_P = min(B, max(0, payment_pi - S_I)), the
+   servicing's own split (`servicing.amortization.scheduled_split`). They are
    computed on the scheduled balance B, not on the ledger balance: a loan
    that missed January is still owed February's installment on the
    balance after January's installment, and that is also the balance the
@@ -116,7 +117,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ledger.money import monthly_rate_amount
+from ledger.money import CentsError, require_cents
+from servicing.amortization import scheduled_split
 
 
 class AdvancingError(ValueError):
@@ -358,18 +360,6 @@ def _negative_amounts(record: LoanAdvancing | AdvancingResult) -> list[str]:
 # ------------------------------------------------------------ the period
 
 
-def scheduled_installment(*, balance_cents: int, note_rate: Decimal, payment_pi_cents: int) -> tuple[int, int]:
-    """(scheduled interest, scheduled principal) of one level installment on balance_cents.
-
-    Interest is one month of the note rate (30/360, half-up to the cent);
-    principal is the rest of the payment, never below zero and never more
-    than the balance.
-    """
-    interest = monthly_rate_amount(balance_cents, note_rate)
-    principal = min(balance_cents, max(0, payment_pi_cents - interest))
-    return interest, principal
-
-
 def advance_period(loans: Sequence[LoanPeriod]) -> AdvancingResult:
     """Advance, recover and pay out one scheduled/scheduled period for a trust's loans.
 
@@ -396,8 +386,8 @@ def _advance_loan(loan: LoanPeriod) -> LoanAdvancing:
     owed_interest = loan.advances_outstanding_interest_cents
     owed_principal = loan.advances_outstanding_principal_cents
     scheduled_balance = loan.begin_balance_cents - owed_principal
-    scheduled_interest, scheduled_principal = scheduled_installment(
-        balance_cents=scheduled_balance, note_rate=loan.note_rate, payment_pi_cents=loan.payment_pi_cents
+    scheduled_interest, scheduled_principal = scheduled_split(
+        balance_cents=scheduled_balance, annual_rate_percent=loan.note_rate, payment_cents=loan.payment_pi_cents
     )
     interest_cash = loan.interest_collected_cents + loan.liquidation_interest_cents
     principal_cash = (
@@ -504,10 +494,10 @@ def _validate_loan(loan: LoanPeriod) -> None:
         raise AdvancingError(f"loan {number!r}: loan_number must be a non-empty string")
     for name in _CENTS_FIELDS:
         value = getattr(loan, name)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise AdvancingError(f"loan {number}: {name} must be integer cents, not {value!r}")
-        if value < 0:
-            raise AdvancingError(f"loan {number}: {name} must not be negative, not {value}")
+        try:
+            require_cents(value, f"loan {number}: {name}")
+        except CentsError as error:
+            raise AdvancingError(str(error)) from None
     rate = loan.note_rate
     if not isinstance(rate, Decimal) or not rate.is_finite() or rate < 0:
         raise AdvancingError(f"loan {number}: note_rate must be a non-negative Decimal, not {rate!r}")

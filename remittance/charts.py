@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from xml.sax.saxutils import escape as _xml_escape  # escape writes XML, it parses none # nosec B406
 
-from ledger.money import dollars_grouped
+from ledger.money import dollars_grouped, require_cents
 
 # Okabe-Ito colours (distinguishable with the common colour-vision deficiencies), the pool's near-black
 # first; past the palette lines repeat the colours dashed, so no two series look the same.
@@ -106,8 +106,8 @@ def _check(labels: Sequence[str], series: Sequence[Series]) -> None:
     for s in series:
         if len(s.values) != len(labels):
             raise ValueError(f"series {s.name!r} has {len(s.values)} values for {len(labels)} labels")
-        if any(type(v) is not int for v in s.values):
-            raise ValueError(f"series {s.name!r} must hold integer cents")
+        for value in s.values:
+            require_cents(value, f"series {s.name!r}: value", negative=True)
 
 
 def y_scale(values: Sequence[int]) -> tuple[int, int, int]:

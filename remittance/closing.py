@@ -48,7 +48,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ledger.money import monthly_rate_amount
+from ledger.money import dollars_grouped, monthly_rate_amount
 from remittance.advancing import AdvancingResult
 from remittance.waterfall import ClassState, Collections, Fees, WaterfallResult, run_waterfall, split_among_holders
 
@@ -311,7 +311,7 @@ def _require_not_negative(**amounts: int) -> None:
     for name, cents in amounts.items():
         if cents < 0:
             # Returned payments only reverse cash (recover_returns carries those); a negative loss is not cash.
-            raise CloseRefused(f"the period's net {name} is {cents / 100:,.2f}: it cannot be negative")
+            raise CloseRefused(f"the period's net {name} is {dollars_grouped(cents)}: it cannot be negative")
 
 
 def _interest_by_loan(loans: Sequence[LoanFacts], advancing: AdvancingResult | None) -> dict[str, int]:

@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 
-from ledger.money import dollars, dollars_grouped
+from ledger.money import dollars, dollars_grouped, round_ratio_half_up
 from ledger.selectors import account_balances
 from remittance.calendar import Period, record_date
 from remittance.closing import COLLECTION_KINDS
@@ -197,7 +197,9 @@ def period_speeds(trust: Trust, result: PeriodResult) -> RealizedSpeeds:
     begin_total = sum(begins.values())
     scheduled = sum(_scheduled_end(loans[n], begin, period) for n, begin in begins.items())
     # The published balances are the factors'; the loans' own schedules give the scheduled ratio.
-    scheduled_end = round(result.pool_balance_begin_cents * scheduled / begin_total) if begin_total else 0
+    # Exact, half up (the one rounding of money): round() on the float quotient rounded twice, the second half-even.
+    scheduled_end = (round_ratio_half_up(result.pool_balance_begin_cents * scheduled, begin_total)
+                     if begin_total else 0)
     joined = [m.loan_id for m in members if m.transferred_on >= period.first_day and m.removed_on is None]
     actual_end = result.pool_balance_end_cents - sum(_principal_balances(joined, as_of=period.last_day).values())
     loan_month = max(1, _average_age(loans, begins, period))

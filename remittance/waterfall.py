@@ -26,7 +26,7 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any, Literal, cast
 
-from ledger.money import allocate, monthly_rate_amount
+from ledger.money import CentsError, allocate, monthly_rate_amount, require_cents
 
 PrincipalRule = Literal["pro-rata", "sequential"]
 PRINCIPAL_RULES: tuple[str, ...] = ("pro-rata", "sequential")
@@ -480,10 +480,11 @@ def _validate_steps(steps: Sequence[Step]) -> None:
 
 
 def _require_cents(label: str, value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise WaterfallError(f"{label} must be integer cents, not {value!r}")
-    if value < 0:
-        raise WaterfallError(f"{label} must not be negative")
+    """ledger.money's check of an amount, refused as the waterfall's own error."""
+    try:
+        require_cents(value, label)
+    except CentsError as error:
+        raise WaterfallError(str(error)) from None
 
 
 def carried_forward(*, classes: Sequence[ClassState], result: WaterfallResult) -> tuple[ClassState, ...]:

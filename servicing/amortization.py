@@ -7,7 +7,11 @@ Conventions (DESIGN.md section 3):
 - payment = P * r / (1 - (1 + r)^-n), r = rate / 1200, rounded half-up to
   the cent once; a zero rate pays P / n, rounded half-up.
 - each month interest = balance * r rounded half-up
-  (`ledger.money.monthly_rate_amount`), principal = payment - interest.
+  (`ledger.money.monthly_rate_amount`), principal = payment - interest,
+  never below zero and never above the balance (`scheduled_split`, the one
+  split of a scheduled installment: payment application, the schedule, the
+  advancing of a scheduled/scheduled deal, the realized speeds and the
+  projection's cents all take it from here).
 - the last installment clears the balance exactly: its payment is that
   month's interest plus whatever balance remains. Rounding the level payment
   can leave a tiny loan (a few cents over many months) paid off before the
@@ -21,8 +25,8 @@ from decimal import Decimal, localcontext
 
 from dateutil.relativedelta import relativedelta
 
-from ledger.money import monthly_rate_amount, round_half_up
-from servicing.checks import require_cents as _require_cents, require_date as _require_date
+from ledger.money import monthly_rate_amount, require_cents, round_half_up
+from servicing.checks import require_date as _require_date
 
 # Forty significant digits keep (1 + r)^-n exact far beyond the cent for any
 # rate and term a mortgage can have; the default 28 would also do, but the
@@ -44,7 +48,7 @@ class Installment:
 
 def level_payment_cents(*, principal_cents: int, annual_rate_percent: Decimal, term_months: int) -> int:
     """The level monthly principal-and-interest payment that amortizes the loan over its term."""
-    _require_cents("principal_cents", principal_cents, positive=True)
+    require_cents(principal_cents, "principal_cents", zero=False)
     _require_rate(annual_rate_percent)
     _require_term(term_months)
     if annual_rate_percent == 0:
@@ -58,21 +62,45 @@ def level_payment_cents(*, principal_cents: int, annual_rate_percent: Decimal, t
 
 
 def scheduled_split(*, balance_cents: int, annual_rate_percent: Decimal, payment_cents: int) -> tuple[int, int]:
-    """One month's (interest, principal) of a payment on a balance; principal is capped at the balance.
+    """One month's scheduled (interest, principal) on a balance: the month's interest, and the rest of the payment.
 
-    A payment below the month's interest would grow the balance (negative
-    amortization); no fixed-rate level-pay loan does that, so it is refused.
+    Interest is always the whole month's interest on the balance: it accrues
+    whatever is paid. Principal is the rest of the payment, clamped to what
+    can be scheduled rather than refused:
+    - never more than the balance: a loan whose balance is below a scheduled
+      principal (its last installment, or one curtailed ahead of schedule)
+      is scheduled to pay exactly its balance, so it ends at zero and no
+      installment schedules a payment of principal that is not owed;
+    - never below zero: a balance other than the loan's own can earn more
+      interest than the payment covers (the investors' scheduled balance in
+      advancing, a projection's cents after rounding), and then nothing of
+      principal is scheduled; principal below zero would capitalize interest
+      (negative amortization), which no loan here has. A loan's own terms
+      are checked once, where they are accepted (`refuse_negative_amortization`),
+      so a split is the same pure function wherever it is used.
     """
-    _require_cents("balance_cents", balance_cents)
+    require_cents(balance_cents, "balance_cents")
     _require_rate(annual_rate_percent)
-    _require_cents("payment_cents", payment_cents)
+    require_cents(payment_cents, "payment_cents")
     interest = monthly_rate_amount(balance_cents, annual_rate_percent)
+    return interest, min(max(payment_cents - interest, 0), balance_cents)
+
+
+def refuse_negative_amortization(*, balance_cents: int, annual_rate_percent: Decimal, payment_cents: int) -> None:
+    """Refuse a loan whose payment does not cover a month's interest on its balance.
+
+    Such a loan would grow (negative amortization); no fixed-rate level-pay
+    loan does that, and servicing one would schedule installments larger
+    than the borrower's payment. A loan's balance only falls, so a payment
+    that covers the interest once covers it every month after.
+    """
+    interest, _principal = scheduled_split(balance_cents=balance_cents, annual_rate_percent=annual_rate_percent,
+                                           payment_cents=payment_cents)
     if payment_cents < interest:
         raise ValueError(
             f"a payment of {payment_cents} cents does not cover the month's interest of {interest} cents; "
             "negative amortization is not supported"
         )
-    return interest, min(payment_cents - interest, balance_cents)
 
 
 def maturity_date(*, first_payment_date: date, term_months: int) -> date:
@@ -93,9 +121,10 @@ def schedule(
     installments: list[Installment] = []
     balance = principal_cents
     for number in range(1, term_months + 1):
-        interest = monthly_rate_amount(balance, annual_rate_percent)
-        # The last installment takes whatever is left, so the loan ends at exactly zero.
-        principal = balance if number == term_months else min(payment - interest, balance)
+        interest, principal = scheduled_split(balance_cents=balance, annual_rate_percent=annual_rate_percent,
+                                              payment_cents=payment)
+        if number == term_months:
+            principal = balance  # the last installment takes whatever is left, so the loan ends at exactly zero
         balance -= principal
         installments.append(
             Installment(

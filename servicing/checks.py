@@ -1,12 +1,5 @@
-"""Argument checks shared by the pure servicing modules."""
+"""Argument checks shared by the pure servicing modules (amounts: `ledger.money.require_cents`)."""
 from datetime import date
-
-
-def require_cents(name: str, value: object, *, positive: bool = False) -> None:
-    if type(value) is not int:
-        raise ValueError(f"{name} must be integer cents, not {type(value).__name__}")
-    if value < 0 or (positive and value == 0):
-        raise ValueError(f"{name} must be {'positive' if positive else 'zero or more'}, got {value}")
 
 
 def require_date(name: str, value: object) -> None:

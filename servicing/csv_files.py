@@ -1,15 +1,27 @@
-"""What the input files share: UTF-8 text, a header with exactly the known columns, and safe free text.
+"""What the input files share: UTF-8 text, a header with exactly the known columns, the row loop, and safe text.
 
-Each returns the problem as text (reported as line 1 of the file, or the row's
-line) instead of raising, so the parsers list it with the rows' problems.
+`read_rows` is the one loop over a file's rows (the loan tape's and the
+payment file's): it reads the header, hands each row's stripped cells to the
+file's own parser, lists every bad row with its line, refuses a key seen on
+an earlier line, and names an empty file. The helpers return a problem as
+text (reported as line 1 of the file, or the row's line) instead of raising,
+so the parsers list it with the rows' problems; a row's parser raises
+`RowRefused` with its reason.
 """
 from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from typing import TypeVar
+
+from ledger.money import MoneyFormatError, cents_from_dollars
+from servicing.errors import RowProblem
+
+Row = TypeVar("Row")
 
 # A cell starting with one of these is run as a formula when an export is opened in a spreadsheet.
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -82,6 +94,83 @@ def records(reader: csv.DictReader) -> Iterator[tuple[int, dict | None, str | No
             yield reader.line_num + 1, None, f"not readable CSV ({error}); the rest of the file was not read"
             return
         yield reader.line_num, record, None
+
+
+class RowRefused(ValueError):
+    """Why one row cannot be read; `read_rows` lists it with the row's line and goes on to the next row."""
+
+
+def read_rows(source: str | bytes, columns: Sequence[str], parse_row: Callable[[int, dict[str, str]], Row], *,
+              key: Callable[[Row], Hashable], twice: Callable[[Row, int], str],
+              empty: str) -> tuple[list[Row], list[RowProblem]]:
+    """Every good row of a CSV file and every problem, each problem with its line (the header is line 1).
+
+    `source` is the file's text, or its bytes as uploaded (UTF-8, with or
+    without a BOM). `parse_row(line, cells)` turns one row's stripped cells
+    into a row or raises RowRefused. A row whose `key` an earlier good row
+    already has is refused with `twice(row, earlier line)`; a file with
+    neither rows nor problems is refused with `empty`.
+    """
+    if isinstance(source, bytes):
+        source, unreadable = decoded(source)
+        if unreadable:
+            return [], [RowProblem(*unreadable)]
+    reader, wrong_header = column_reader(source, columns)
+    if wrong_header:
+        return [], [RowProblem(1, wrong_header)]
+    rows: list[Row] = []
+    problems: list[RowProblem] = []
+    seen: dict[Hashable, int] = {}
+    for line, record, unreadable in records(reader):
+        if unreadable:
+            problems.append(RowProblem(line, unreadable))
+            continue
+        try:
+            row = parse_row(line, _cells(record))
+        except RowRefused as refused:
+            problems.append(RowProblem(line, str(refused)))
+            continue
+        if key(row) in seen:
+            problems.append(RowProblem(line, twice(row, seen[key(row)])))
+            continue
+        seen[key(row)] = line
+        rows.append(row)
+    if not rows and not problems:
+        problems.append(RowProblem(1, empty))
+    return rows, problems
+
+
+def _cells(record: dict) -> dict[str, str]:
+    """The row's cells, stripped; refused when it has more or fewer fields than the header has columns."""
+    if None in record:
+        raise RowRefused("more fields than columns")
+    if None in record.values():
+        # A row cut short (a truncated last line) would otherwise read as empty optional columns.
+        raise RowRefused(f"fewer fields than columns (no {', '.join(k for k, v in record.items() if v is None)})")
+    return {k: (v or "").strip() for k, v in record.items()}
+
+
+# The loan number every file and form takes: it becomes a stream name (loan:<number>) and a URL part.
+LOAN_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
+
+
+def loan_number_cell(cells: dict[str, str]) -> str:
+    """The row's loan_number, refused unless it is 1-40 letters, digits, '-', '_' or '.'."""
+    number = cells["loan_number"]
+    if not LOAN_NUMBER.match(number):
+        raise RowRefused(f"loan_number {number[:40]!r} must be 1-40 letters, digits, '-', '_' or '.'")
+    return number
+
+
+def money_cell(cells: dict[str, str], name: str, *, positive: bool = False) -> int:
+    """A column of dollars as integer cents, by ledger.money's one parser; zero refused where `positive`."""
+    try:
+        cents = cents_from_dollars(cells[name])
+    except MoneyFormatError as error:
+        raise RowRefused(f"{name}: {error}") from None
+    if positive and cents == 0:
+        raise RowRefused(f"{name} {cells[name]} must be more than zero")
+    return cents
 
 
 # Characters that do not show when printed: controls, formatting marks (zero width space U+200B, the

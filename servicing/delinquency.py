@@ -23,10 +23,12 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
-from ledger.money import round_half_up
+from ledger.money import require_cents, round_half_up
 from servicing.checks import require_date as _require_date
 
+# The one definition of the buckets, in order; the API's filter, the dashboard and the loans' column use them.
 MBA_BUCKETS: tuple[str, ...] = ("current", "30", "60", "90+")
+CURRENT = MBA_BUCKETS[0]
 
 
 def days_delinquent(*, next_due_date: date, as_of: date) -> int:
@@ -45,8 +47,7 @@ def mba_bucket(*, next_due_date: date, as_of: date) -> str:
 
 def late_charge_cents(*, payment_pi_cents: int, rate_percent: Decimal = Decimal("5")) -> int:
     """The late charge on one installment: a percentage of its principal and interest, half-up."""
-    if type(payment_pi_cents) is not int or payment_pi_cents < 0:
-        raise ValueError(f"payment_pi_cents must be integer cents of zero or more, got {payment_pi_cents!r}")
+    require_cents(payment_pi_cents, "payment_pi_cents")
     if not isinstance(rate_percent, Decimal) or not rate_percent.is_finite() or rate_percent < 0:
         raise ValueError(f"rate_percent must be a Decimal percentage of zero or more, got {rate_percent!r}")
     return round_half_up(Decimal(payment_pi_cents) * rate_percent / Decimal(100))

@@ -43,7 +43,8 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 
 from ledger.money import allocate
-from servicing.checks import require_date as _require_date, require_cents as _require_cents
+from ledger.money import require_cents
+from servicing.checks import require_date as _require_date
 
 MONTHS_IN_YEAR = 12
 SURPLUS_REFUND_THRESHOLD_CENTS = 5000  # $50.00, 12 CFR 1024.17(f)(2)(i)
@@ -60,7 +61,7 @@ class EscrowItem:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
             raise ValueError("an escrow item needs a name")
-        _require_cents(f"{self.name}: annual_amount_cents", self.annual_amount_cents)
+        require_cents(self.annual_amount_cents, f"{self.name}: annual_amount_cents")
         if not isinstance(self.disbursement_dates, tuple) or not self.disbursement_dates:
             raise ValueError(f"{self.name}: give the disbursement dates as a non-empty tuple")
         for day in self.disbursement_dates:
@@ -114,8 +115,7 @@ def analyze_escrow(
     the account is already in deficiency. `cushion_cents` None means the
     largest cushion allowed, one sixth of the annual disbursements.
     """
-    if type(escrow_balance_cents) is not int:
-        raise ValueError("escrow_balance_cents must be integer cents")
+    require_cents(escrow_balance_cents, "escrow_balance_cents", negative=True)
     _require_date("computation_year_start", computation_year_start)
     if not isinstance(borrower_current, bool):
         raise ValueError("borrower_current must be True or False")
@@ -186,7 +186,7 @@ def _cushion(*, annual_disbursements_cents: int, cushion_cents: int | None) -> i
     largest = annual_disbursements_cents // 6
     if cushion_cents is None:
         return largest
-    _require_cents("cushion_cents", cushion_cents)
+    require_cents(cushion_cents, "cushion_cents")
     if cushion_cents > largest:
         raise ValueError(
             f"a cushion of {cushion_cents} cents exceeds one sixth of the annual disbursements ({largest} cents)"

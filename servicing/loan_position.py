@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from servicing.amortization import scheduled_split
-from servicing.checks import require_cents as _require_cents, require_date as _require_date
+from ledger.money import require_cents
+from servicing.amortization import refuse_negative_amortization
+from servicing.checks import require_date as _require_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +35,10 @@ class LoanPosition:
             "principal_balance_cents", "payment_pi_cents", "escrow_monthly_cents", "suspense_cents",
             "late_charges_due_cents", "fees_due_cents", "escrow_balance_cents",
         ):
-            _require_cents(name, getattr(self, name))
+            require_cents(getattr(self, name), name)
         _require_date("next_due_date", self.next_due_date)
-        # scheduled_split checks the rate and refuses a payment that does not cover the interest.
-        scheduled_split(
+        # Checks the rate too; a loan's terms are checked here, so every split of its installments can clamp.
+        refuse_negative_amortization(
             balance_cents=self.principal_balance_cents,
             annual_rate_percent=self.annual_rate_percent,
             payment_cents=self.payment_pi_cents,

@@ -10,6 +10,8 @@ import builtins
 from django.db import models
 from django.db.models import Q
 
+from servicing.delinquency import CURRENT
+
 
 class Borrower(models.Model):
     name = models.CharField(max_length=200, db_index=True)
@@ -127,7 +129,7 @@ class LoanPosition(models.Model):
     suspense_cents = models.BigIntegerField(default=0)
     late_charges_due_cents = models.BigIntegerField(default=0)
     fees_due_cents = models.BigIntegerField(default=0)
-    delinquency_bucket = models.CharField(max_length=10, default="current", db_index=True)
+    delinquency_bucket = models.CharField(max_length=10, default=CURRENT, db_index=True)
     realized_loss_cents = models.BigIntegerField(default=0)
     stream_version = models.PositiveIntegerField()
     last_position = models.BigIntegerField()

@@ -35,8 +35,9 @@ from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
+from ledger.money import require_cents
 from servicing.amortization import scheduled_split
-from servicing.checks import require_cents as _require_cents, require_date as _require_date
+from servicing.checks import require_date as _require_date
 from servicing.loan_position import LoanPosition
 from servicing.payoff import payoff_quote
 
@@ -86,7 +87,7 @@ def is_payoff(*, position: LoanPosition, amount_cents: int, received_on: date) -
     A quote at or below zero (escrow and suspense exceed the debt) makes any
     amount a payoff.
     """
-    _require_cents("amount_cents", amount_cents)
+    require_cents(amount_cents, "amount_cents")
     return amount_cents >= payoff_quote(position=position, as_of=received_on).total_cents
 
 
@@ -94,7 +95,7 @@ def apply_payment(
     *, position: LoanPosition, amount_cents: int, received_on: date, principal_only: bool = False
 ) -> PaymentApplication:
     """Split money received into installments, late charges, fees, curtailment and suspense."""
-    _require_cents("amount_cents", amount_cents, positive=True)
+    require_cents(amount_cents, "amount_cents", zero=False)
     _require_date("received_on", received_on)
     if position.principal_balance_cents == 0:
         raise ValueError("the loan is paid off; there is nothing to apply a payment to")

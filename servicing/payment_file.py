@@ -17,12 +17,11 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from ledger.money import MoneyFormatError, cents_from_dollars, dollars
-from servicing.csv_files import FORMULA_STARTS, column_reader, decoded, records, unseen_character
+from ledger.money import dollars
+from servicing.csv_files import FORMULA_STARTS, RowRefused, loan_number_cell, money_cell, read_rows, unseen_character
 from servicing.errors import RowProblem
 
 PAYMENT_COLUMNS = ("loan_number", "received_on", "amount", "reference")
-LOAN_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 # Bank references become idempotency keys ("payment:<reference>", at most 200 characters in the ledger).
 MAX_REFERENCE = 120
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -41,10 +40,6 @@ class PaymentRow:
 
     def describe(self) -> str:
         return f"{dollars(self.amount_cents)} to loan {self.loan_number} received on {self.received_on.isoformat()}"
-
-
-class _Bad(ValueError):
-    pass
 
 
 def reference_problem(reference: object) -> str | None:
@@ -76,63 +71,29 @@ def _odd_space(reference: str) -> str | None:
 
 def parse_payment_file_bytes(raw: bytes, *, today: date) -> tuple[list[PaymentRow], list[PaymentFileProblem]]:
     """A payment file as uploaded or read from disk: UTF-8 (with or without a BOM)."""
-    text, unreadable = decoded(raw)
-    if unreadable:
-        return [], [PaymentFileProblem(*unreadable)]
-    return parse_payment_file(text, today=today)
+    return parse_payment_file(raw, today=today)
 
 
-def parse_payment_file(text: str, *, today: date) -> tuple[list[PaymentRow], list[PaymentFileProblem]]:
-    reader, wrong_header = column_reader(text, PAYMENT_COLUMNS)
-    if wrong_header:
-        return [], [PaymentFileProblem(1, wrong_header)]
-    rows, problems, seen = [], [], {}
-    for line, record, unreadable in records(reader):
-        if unreadable:
-            problems.append(PaymentFileProblem(line, unreadable))
-            continue
-        try:
-            row = _row(line, record, today)
-        except _Bad as bad:
-            problems.append(PaymentFileProblem(line, str(bad)))
-            continue
-        if row.reference in seen:
-            problems.append(PaymentFileProblem(
-                line, f"reference {row.reference} is in the file twice (also line {seen[row.reference]})"))
-            continue
-        seen[row.reference] = line
-        rows.append(row)
-    if not rows and not problems:
-        problems.append(PaymentFileProblem(1, "the file has no payments"))
-    return rows, problems
+def parse_payment_file(source: str | bytes, *, today: date) -> tuple[list[PaymentRow], list[PaymentFileProblem]]:
+    return read_rows(source, PAYMENT_COLUMNS, lambda line, cells: _row(line, cells, today),
+                     key=lambda row: row.reference,
+                     twice=lambda row, line: f"reference {row.reference} is in the file twice (also line {line})",
+                     empty="the file has no payments")
 
 
-def _row(line: int, record: dict, today: date) -> PaymentRow:
-    if None in record:
-        raise _Bad("more fields than columns")
-    if None in record.values():
-        # A row cut short (a truncated last line) would otherwise read as empty optional columns.
-        raise _Bad(f"fewer fields than columns (no {', '.join(k for k, v in record.items() if v is None)})")
-    get = {k: (v or "").strip() for k, v in record.items()}
-    number = get["loan_number"]
-    if not LOAN_NUMBER.match(number):
-        raise _Bad(f"loan_number {number[:40]!r} must be 1-40 letters, digits, '-', '_' or '.'")
+def _row(line: int, get: dict[str, str], today: date) -> PaymentRow:
+    number = loan_number_cell(get)
     problem = reference_problem(get["reference"])
     if problem:
-        raise _Bad(problem)
+        raise RowRefused(problem)
     try:
         received_on = date.fromisoformat(get["received_on"])
     except ValueError:
-        raise _Bad(f"received_on {get['received_on'][:40]!r} is not an ISO date (YYYY-MM-DD)") from None
+        raise RowRefused(f"received_on {get['received_on'][:40]!r} is not an ISO date (YYYY-MM-DD)") from None
     if received_on > today:
-        raise _Bad(f"received_on {received_on.isoformat()} is in the future (today is {today.isoformat()})")
-    try:
-        amount = cents_from_dollars(get["amount"]) if get["amount"] else None
-    except MoneyFormatError as error:
-        raise _Bad(f"amount: {error}") from None
-    if amount is None:
-        raise _Bad("amount is required (dollars with cents, like 849.55)")
-    if amount == 0:  # (a negative amount was refused by the parser, naming the column)
-        raise _Bad(f"amount {get['amount']} must be more than zero")
+        raise RowRefused(f"received_on {received_on.isoformat()} is in the future (today is {today.isoformat()})")
+    if not get["amount"]:
+        raise RowRefused("amount is required (dollars with cents, like 849.55)")
+    amount = money_cell(get, "amount", positive=True)  # (a negative amount is refused by the parser)
     return PaymentRow(line=line, loan_number=number, received_on=received_on, amount_cents=amount,
                       reference=get["reference"])

@@ -27,7 +27,7 @@ from decimal import Decimal, localcontext
 
 from dateutil.relativedelta import relativedelta
 
-from ledger.money import round_half_up
+from ledger.money import require_cents, round_half_up
 from servicing.checks import require_date as _require_date
 from servicing.loan_position import LoanPosition
 
@@ -143,8 +143,7 @@ def settle_payoff(*, position: LoanPosition, amount_cents: int, as_of: date) -> 
 
     Cash short of the quote is refused: it is a payment, not a payoff.
     """
-    if type(amount_cents) is not int or amount_cents < 0:
-        raise ValueError(f"amount_cents must be integer cents of zero or more, got {amount_cents!r}")
+    require_cents(amount_cents, "amount_cents")
     quote = payoff_quote(position=position, as_of=as_of)
     if amount_cents < quote.total_cents:
         raise ValueError(

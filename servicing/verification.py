@@ -31,7 +31,7 @@ from dateutil.relativedelta import relativedelta
 
 from ledger.models import AccountBalance, Event, Posting
 from servicing import accounts
-from servicing.delinquency import mba_bucket
+from servicing.delinquency import CURRENT, mba_bucket
 from servicing.models import CollectionLine, Loan, LoanPosition, LoanStatus, loan_stream
 from servicing.payment_application import apply_payment, is_payoff
 from servicing.payoff import settle_payoff
@@ -72,7 +72,7 @@ class Derived:
     fees_due_cents: int = 0
     realized_loss_cents: int = 0
     last_payment_date: date | None = None
-    delinquency_bucket: str = "current"
+    delinquency_bucket: str = CURRENT
     # reference -> (received_on, deltas, installments paid, next due before, next due after) of payments standing
     payments: dict = field(default_factory=dict)
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.money import MoneyFormatError, NumberFormatError, TooManyDecimals, cents_from_dollars, decimal_from_text
-from servicing.csv_files import free_text_problem
+from servicing.csv_files import LOAN_NUMBER, free_text_problem
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 REMITTANCE_TYPES = ("actual/actual", "scheduled/scheduled")
@@ -193,7 +193,7 @@ def _loans(raw, problems) -> tuple[str, ...]:
     seen: set[str] = set()
     for i, number in enumerate(raw):
         # The tape's format: a NUL or a lone surrogate here would fail in the database, not here.
-        if not CODE.match(number):
+        if not LOAN_NUMBER.match(number):
             problems.field(f"loans[{i}]", f"{_shown(number)} is not a loan number (1-40 letters, digits, '-', '_' or '.')")
         elif number in seen:
             problems.field("loans", f"loan {number} is listed twice")

@@ -1,7 +1,7 @@
 """Template filters for the remittance admin pages: integer cents shown as dollars for people."""
 from django import template
 
-from ledger.money import dollars_grouped
+from ledger.admin import money
 
 register = template.Library()
 
@@ -9,9 +9,7 @@ register = template.Library()
 @register.filter
 def dollars(cents):
     """Integer cents as dollars with thousands separators and two decimals ("1,000,000.00"); blank as a dash."""
-    if cents is None or cents == "":
-        return "—"
-    return dollars_grouped(int(cents))
+    return money(None if cents is None or cents == "" else int(cents))
 
 
 @register.filter

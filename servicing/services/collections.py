@@ -41,7 +41,7 @@ from ledger.business_time import today as business_today
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
 from ledger.hooks import reached
 from ledger.models import Event
-from ledger.money import dollars
+from ledger.money import CentsError, dollars, require_cents
 from ledger.records import NewEvent, PostingLine, RecordedEvent, StreamAppend
 from ledger.selectors import recorded_events
 from ledger.services import append, append_batch
@@ -141,9 +141,10 @@ def _payment_request(loan_number, amount_cents, received_on, reference, principa
     problem = reference_problem(reference)
     if problem:
         raise PaymentRefused(f"loan {loan_number}: {problem}")
-    if type(amount_cents) is not int or amount_cents <= 0:
-        shown = dollars(amount_cents) if type(amount_cents) is int else repr(amount_cents)
-        raise PaymentRefused(f"loan {loan_number}: a payment must be more than zero integer cents, got {shown}")
+    try:
+        require_cents(amount_cents, "a payment's amount_cents", zero=False)
+    except CentsError as error:
+        raise PaymentRefused(f"loan {loan_number}: {error}") from None
     _check_received_on(loan_number, received_on)
     return {"loan_number": loan_number, "reference": reference.strip(), "amount_cents": amount_cents,
             "received_on": received_on.isoformat(), "principal_only": bool(principal_only)}
@@ -378,9 +379,10 @@ def _return_terms(loan_number: str, reference: str, returned_on: date, reason: s
     if not isinstance(reason, str) or not reason.strip():
         raise PaymentRefused(f"loan {loan_number}: give the bank's reason for returning payment {reference}")
     fee = getattr(settings, "SERVICING_NSF_FEE_CENTS", 0) if fee_cents is None else fee_cents
-    if type(fee) is not int or fee < 0:
-        raise PaymentRefused(f"loan {loan_number}: the returned-payment fee must be zero or more integer cents, "
-                             f"got {fee!r}")
+    try:
+        require_cents(fee, "the returned-payment fee")
+    except CentsError as error:
+        raise PaymentRefused(f"loan {loan_number}: {error}") from None
     _require_past_date(loan_number, "returned_on", returned_on)
     return reference, reason.strip(), fee
 

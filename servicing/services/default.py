@@ -38,7 +38,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import transaction
 
 from ledger.models import Event
-from ledger.money import round_half_up
+from ledger.money import CentsError, require_cents, round_half_up
 from ledger.records import NewEvent, PostingLine, RecordedEvent
 from ledger.services import append
 from servicing import accounts
@@ -186,8 +186,10 @@ def loan_liquidate(*, loan_number: str, liquidated_on: date, gross_proceeds_cent
     """Record the sale of the property: proceeds split, the loss realized, status liquidated."""
     dated_loan_fact(loan_number, "liquidation", liquidated_on)
     for name, value in (("gross proceeds", gross_proceeds_cents), ("costs", costs_cents)):
-        if type(value) is not int or value < 0:
-            raise DefaultActionRefused(loan_number, f"{name} {value!r} must be integer cents of zero or more")
+        try:
+            require_cents(value, name)
+        except CentsError as error:
+            raise DefaultActionRefused(loan_number, str(error)) from None
 
     def attempt():
         position = open_position(loan_number, action="liquidate")

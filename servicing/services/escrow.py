@@ -37,11 +37,11 @@ from django.db import transaction
 
 from ledger.business_time import require_not_future, today
 from ledger.models import Event
-from ledger.money import allocate
+from ledger.money import CentsError, allocate, require_cents
 from ledger.records import NewEvent, PostingLine
 from ledger.services import append
 from servicing import accounts
-from servicing.delinquency import mba_bucket
+from servicing.delinquency import CURRENT, mba_bucket
 from servicing.errors import ServicingError, UnknownLoan
 from servicing.escrow_analysis import EscrowItem as AnalysisItem
 from servicing.escrow_analysis import analyze_escrow
@@ -110,8 +110,10 @@ def _checked_item(loan_number, kind, payee, annual_amount_cents, due_dates) -> l
         raise EscrowItemRefused(loan_number, f"kind {kind!r} is not one of {', '.join(EscrowItem.Kind.values)}")
     if not isinstance(payee, str) or not payee.strip() or len(payee.strip()) > 200:
         raise EscrowItemRefused(loan_number, "the payee needs a name of 1 to 200 characters")
-    if type(annual_amount_cents) is not int or annual_amount_cents <= 0:
-        raise EscrowItemRefused(loan_number, f"annual amount {annual_amount_cents!r} must be integer cents above zero")
+    try:
+        require_cents(annual_amount_cents, "annual amount", zero=False)
+    except CentsError as error:
+        raise EscrowItemRefused(loan_number, str(error)) from None
     if isinstance(due_dates, (str, bytes)) or not due_dates:
         raise EscrowItemRefused(loan_number, "give at least one due date")
     dates = []
@@ -298,7 +300,7 @@ def _analysis_payload(position: LoanPosition, start: date, analyzed_on: date) ->
                if k not in ("computation_year_start", "projection", "monthly_escrow_payments_cents")}
     return {
         "computation_year_start": start.isoformat(), "analyzed_on": analyzed_on.isoformat(),
-        "delinquency_bucket": bucket, "borrower_current": bucket == "current",
+        "delinquency_bucket": bucket, "borrower_current": bucket == CURRENT,
         "escrow_balance_cents": position.escrow_balance_cents, "escrow_advance_cents": position.escrow_advance_cents,
         "previous_monthly_escrow_cents": position.escrow_monthly_cents,
         "items": [{"kind": i.kind, "payee": i.payee, "annual_amount_cents": i.annual_amount_cents,

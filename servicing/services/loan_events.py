@@ -17,6 +17,7 @@ from django.db import transaction
 
 from ledger.business_time import BusinessDateError, DatedFact, dated_fact_check
 from ledger.errors import ConcurrencyConflict
+from ledger.money import require_cents
 from ledger.models import Event
 from servicing.errors import DateRefused, LoanClosed, ServicingError, UnknownLoan
 from servicing.models import LoanPosition, LoanStatus
@@ -106,8 +107,7 @@ def collections(**amounts: int) -> dict:
     if unknown:
         raise ValueError(f"not collection figures: {sorted(unknown)}")
     for name, value in amounts.items():
-        if type(value) is not int:
-            raise ValueError(f"{name} must be integer cents, not {type(value).__name__}")
+        require_cents(value, name, negative=True)
     return {key: amounts.get(key.removesuffix("_cents"), 0) for key in COLLECTION_KEYS}
 
 

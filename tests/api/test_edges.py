@@ -201,3 +201,11 @@ def test_the_factor_field_writes_fixed_point_too():
 
     assert FactorField().to_representation(Decimal(0)) == "0.00000000"
     assert FactorField().to_representation(Decimal("0.99900450")) == "0.99900450"
+
+
+def test_the_loan_filter_offers_exactly_the_mba_buckets_of_the_servicing():
+    from api.filters import LoanFilter
+    from servicing.delinquency import MBA_BUCKETS
+
+    choices = LoanFilter.base_filters["delinquency_bucket"].extra["choices"]
+    assert [value for value, _label in choices] == list(MBA_BUCKETS) == ["current", "30", "60", "90+"]

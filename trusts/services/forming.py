@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db import transaction
 
+from ledger.money import dollars_grouped, round_half_up
 from ledger.records import NewEvent, PostingLine, StreamAppend
 from ledger.selectors import account_balances
 from ledger.services import append_batch
@@ -79,7 +80,7 @@ def _check_against_books(spec: DealSpec) -> dict[str, int]:
     pool = sum(cutoff.values())
     if len(cutoff) == len(spec.loans) and faces != pool and not (spec.overcollateralized and faces < pool):
         problems.append(
-            f"classes: faces add up to {faces / 100:,.2f} but the pool's cut-off balance is {pool / 100:,.2f}"
+            f"classes: faces add up to {dollars_grouped(faces)} but the pool's cut-off balance is {dollars_grouped(pool)}"
             + ("" if spec.overcollateralized else " (declare \"overcollateralized\": true if that is intended)")
         )
     if problems:
@@ -167,8 +168,7 @@ def _register_holders(spec: DealSpec) -> list[StreamAppend]:
 
 
 def _deal_events(spec: DealSpec, cutoff: dict[str, int]) -> list[StreamAppend]:
-    prices = {n: int((Decimal(b) * spec.purchase_price_percent / 100).quantize(Decimal(1), ROUND_HALF_UP))
-              for n, b in cutoff.items()}
+    prices = {n: round_half_up(Decimal(b) * spec.purchase_price_percent / 100) for n, b in cutoff.items()}
     pool, paid = sum(cutoff.values()), sum(prices.values())
     postings = [PostingLine(f"trust:{spec.code}:pool", pool), PostingLine(f"trust:{spec.code}:seller_payable", -paid)]
     if pool != paid:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from ledger.models import Stream
-from ledger.money import dollars_grouped
+from ledger.money import CentsError, dollars_grouped, require_cents
 from ledger.records import NewEvent, RecordedEvent
 from ledger.services import append
 from servicing.services.loan_events import with_retries
@@ -52,7 +52,11 @@ def _check(security_class, from_holder, to_holder, face_cents, trade_date, settl
                                              .values_list("code", flat=True))
     if missing:
         raise TrustError(f"unknown holder {', '.join(sorted(missing))}")
-    if type(face_cents) is not int or face_cents <= 0 or face_cents % security_class.denomination_cents:
+    try:
+        whole = require_cents(face_cents, "face", zero=False) % security_class.denomination_cents == 0
+    except CentsError:
+        whole = False
+    if not whole:
         denomination = dollars_grouped(security_class.denomination_cents)
         raise TrustError(f"face must be a positive multiple of the {denomination} denomination")
     if settlement_date < trade_date:

@@ -103,8 +103,8 @@ def test_the_same_reference_posts_once(seed_loan):
 
 @pytest.mark.parametrize("call, error, message", [
     (dict(loan="NOPE"), UnknownLoan, "loan NOPE is not boarded"),
-    (dict(amount_cents=-500), PaymentRefused, "loan L001: a payment must be more than zero integer cents, got -5.00"),
-    (dict(amount_cents=0), PaymentRefused, "loan L001: a payment must be more than zero integer cents, got 0.00"),
+    (dict(amount_cents=-500), PaymentRefused, "loan L001: a payment's amount_cents -500 must be integer cents above zero"),
+    (dict(amount_cents=0), PaymentRefused, "loan L001: a payment's amount_cents 0 must be integer cents above zero"),
     (dict(reference="  "), PaymentRefused, "loan L001: the reference is empty"),
     (dict(received_on=date(2026, 1, 1)), PaymentRefused, "before the loan was boarded on 2026-01-15"),
 ])

@@ -1,14 +1,17 @@
 """From full precision to cents: the servicing's own split, exact conservation, the last cent cleared."""
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.cents import paid_months
+from analytics.cents import paid_months, to_cents
 from analytics.collateral import Repline, project_repline
 from analytics.defaults import NO_DEFAULTS, default_scenario
 from analytics.prepayment import constant
+from analytics.projection import project
+from analytics.scenarios import POOL, PoolTerms, pool_deal
 from servicing.amortization import level_payment_cents, schedule, scheduled_split
 
 
@@ -64,3 +67,18 @@ def test_months_before_the_first_installment_collect_nothing():
     for idle in paid[:2]:
         assert (idle.interest_cents, idle.principal_cents, idle.balance_end_cents) == (0, 0, 10_000_000)
     assert (paid[2].interest_cents, paid[2].scheduled_principal_cents) == (50_000, 9_955)
+
+
+def test_a_projection_rounds_its_dollars_to_cents_half_up_on_the_exact_value():
+    # 0.125 and 0.375 dollars are exact in binary: half a cent each, which round() would send to the even cent.
+    assert (to_cents(0.125), to_cents(0.375), to_cents(-0.125)) == (13, 38, -13)
+    assert (round(0.125 * 100), round(0.375 * 100)) == (12, 38)  # what the projection used to do
+    # A balance that came from cents goes back to the same cents.
+    assert all(to_cents(cents / 100) == cents for cents in (1, 10, 99_999_999, 123_456_789_01))
+
+
+def test_the_projection_starts_each_repline_from_its_cents():
+    repline = Repline(name=POOL, balance=1_000.125, gross_rate=Decimal(6), net_rate=Decimal(5), term=360, age=0)
+    deal = pool_deal(PoolTerms(balance_cents=100_013, gross_rate=Decimal(6), net_rate=Decimal(5), term=360, age=0), ())
+    projected = project(replace(deal, replines=(repline,)), constant("cpr", 0))
+    assert projected.months[0].total("balance_begin_cents") == 100_013  # half up, not round()'s 100_012

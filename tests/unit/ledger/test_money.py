@@ -1,5 +1,6 @@
 """Money primitives: parsing, formatting, rounding and exact splits."""
 from decimal import Decimal
+from fractions import Fraction
 
 import re
 
@@ -8,8 +9,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ledger.money import (
-    MAX_ABS_CENTS, MoneyFormatError, NumberFormatError, TooManyDecimals, allocate, cents_from_dollars,
-    decimal_from_text, dollars, dollars_grouped, monthly_rate_amount, round_half_up,
+    MAX_ABS_CENTS, CentsError, MoneyFormatError, NumberFormatError, TooManyDecimals, allocate, cents_from_dollars,
+    decimal_from_text, dollars, dollars_grouped, monthly_rate_amount, require_cents, round_half_up,
+    round_ratio_half_up,
 )
 
 # A comma is in a right thousands place when it follows 1-3 leading digits (no leading zero) or another
@@ -134,3 +136,85 @@ def test_allocation_sums_to_the_whole_and_is_within_a_cent(total, weights):
     assert sum(parts) == total
     for part, weight in zip(parts, weights):
         assert abs(part - total * weight / sum(weights)) < 1
+
+
+# ------------------------------------------------- the one check of integer cents handed over by code
+
+NOT_INTS = st.one_of(st.booleans(), st.floats(allow_nan=True), st.text(max_size=12),
+                     st.decimals(allow_nan=False, allow_infinity=False), st.none(), st.just(b"5"),
+                     st.fractions())
+
+
+@PROPERTY
+@given(value=st.integers(-2 * MAX_ABS_CENTS, 2 * MAX_ABS_CENTS), negative=st.booleans(), zero=st.booleans())
+@example(value=MAX_ABS_CENTS, negative=False, zero=True)
+@example(value=MAX_ABS_CENTS + 1, negative=False, zero=True)
+@example(value=-MAX_ABS_CENTS, negative=True, zero=True)
+@example(value=-MAX_ABS_CENTS - 1, negative=True, zero=True)
+@example(value=0, negative=True, zero=False)
+@example(value=0, negative=False, zero=False)
+@example(value=-1, negative=False, zero=True)
+def test_require_cents_accepts_exactly_the_ints_in_range(value, negative, zero):
+    taken = abs(value) <= MAX_ABS_CENTS and (negative or value >= 0) and (zero or value != 0)
+    if taken:
+        assert require_cents(value, "x", negative=negative, zero=zero) == value
+    else:
+        with pytest.raises(CentsError, match=r"^x "):
+            require_cents(value, "x", negative=negative, zero=zero)
+
+
+@PROPERTY
+@given(value=NOT_INTS, negative=st.booleans(), zero=st.booleans())
+def test_require_cents_refuses_bools_floats_strings_and_decimals(value, negative, zero):
+    with pytest.raises(CentsError, match="must be integer cents"):
+        require_cents(value, "amount", negative=negative, zero=zero)
+
+
+@pytest.mark.parametrize("value, kwargs, message", [
+    (-1, {}, "gross proceeds -1 must be integer cents of zero or more"),
+    (0, {"zero": False}, "gross proceeds 0 must be integer cents above zero"),
+    (0, {"zero": False, "negative": True}, "gross proceeds 0 must be integer cents other than zero"),
+    (10.5, {}, "gross proceeds 10.5 must be integer cents of zero or more"),
+    (True, {"negative": True}, "gross proceeds True must be integer cents"),
+    ("5.00", {"zero": False}, "gross proceeds '5.00' must be integer cents above zero"),
+    (MAX_ABS_CENTS + 1, {}, f"gross proceeds {MAX_ABS_CENTS + 1} is out of range"),
+])
+def test_require_cents_names_the_amount_and_the_rule(value, kwargs, message):
+    with pytest.raises(CentsError) as refused:
+        require_cents(value, "gross proceeds", **kwargs)
+    assert str(refused.value).startswith(message)
+    assert isinstance(refused.value, ValueError)
+
+
+# ------------------------------------------------- the one rounding of money: half up, on exact values
+
+@PROPERTY
+@given(numerator=st.integers(-10**20, 10**20), denominator=st.integers(1, 10**9))
+def test_round_half_up_of_an_exact_ratio(numerator, denominator):
+    exact = Fraction(numerator, denominator)
+    rounded = round_half_up(exact)
+    assert abs(exact - rounded) <= Fraction(1, 2)
+    if abs(exact - rounded) == Fraction(1, 2):
+        assert abs(rounded) > abs(exact)  # a half goes away from zero, never to the even neighbour
+    # The Decimal path gives the same cent when the Decimal is exact, and so does the ratio of ints.
+    if denominator in (1, 2, 4, 5, 8, 10, 100, 1000):
+        assert round_half_up(Decimal(numerator) / Decimal(denominator)) == rounded
+    assert round_ratio_half_up(numerator, denominator) == rounded == round_ratio_half_up(-numerator, -denominator)
+
+
+@pytest.mark.parametrize("value, cents", [
+    (Fraction(5, 2), 3), (Fraction(-5, 2), -3), (Fraction(7, 2), 4), (Decimal("12.5"), 13), (Decimal("-0.5"), -1),
+    (Fraction(249, 100), 2), (7, 7), (Fraction(1, 3), 0),
+])
+def test_halves_go_away_from_zero_where_round_would_go_to_even(value, cents):
+    assert round_half_up(value) == cents
+
+
+@pytest.mark.parametrize("value", [0.5, 2.5, True, "1.5", None])
+def test_round_half_up_refuses_inexact_or_non_numbers(value):
+    with pytest.raises(TypeError):
+        round_half_up(value)
+    with pytest.raises(TypeError):
+        round_ratio_half_up(value, 1)
+    with pytest.raises(TypeError):
+        round_ratio_half_up(1, 0)

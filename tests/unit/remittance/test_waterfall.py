@@ -318,7 +318,7 @@ def test_loss_beyond_every_class_balance_is_reported_not_hidden():
     [
         ([sequential("A", 1, 10), sequential("B", 1, 10)], "priority of its own"),
         ([sequential("A", 1, 10), sequential("A", 2, 10)], "unique"),
-        ([sequential("A", 1, -1)], "negative"),
+        ([sequential("A", 1, -1)], "balance_cents -1 must be integer cents of zero or more"),
         ([sequential("A", 1, 10, coupon=0.05)], "Decimal"),
         ([ClassState(name="X", balance_cents=10, coupon=None, interest_shortfall_carried_cents=1)], "net-WAC"),
         ([ClassState(name="X", balance_cents=10, coupon=None, principal_rule="turbo")], "principal_rule"),

@@ -10,7 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.money import monthly_rate_amount
-from servicing.amortization import Installment, level_payment_cents, schedule, scheduled_split
+from servicing.amortization import (
+    Installment, level_payment_cents, refuse_negative_amortization, schedule, scheduled_split,
+)
 
 
 def reference_payment_cents(principal_cents: int, rate_percent: Decimal, term_months: int) -> int:
@@ -133,9 +135,25 @@ def test_scheduled_split_on_a_balance():
     assert scheduled_split(balance_cents=0, annual_rate_percent=Decimal("6"), payment_cents=59_955) == (0, 0)
 
 
-def test_scheduled_split_refuses_negative_amortization():
+def test_scheduled_split_schedules_no_principal_when_the_payment_is_below_the_interest():
+    # The whole month's interest is scheduled; principal is clamped at zero rather than going negative.
+    assert scheduled_split(balance_cents=10_000_000, annual_rate_percent=Decimal("6"), payment_cents=49_999) == (
+        50_000, 0)
+
+
+def test_a_loan_whose_payment_does_not_cover_the_interest_is_refused():
     with pytest.raises(ValueError, match="does not cover the month's interest"):
-        scheduled_split(balance_cents=10_000_000, annual_rate_percent=Decimal("6"), payment_cents=49_999)
+        refuse_negative_amortization(balance_cents=10_000_000, annual_rate_percent=Decimal("6"), payment_cents=49_999)
+    refuse_negative_amortization(balance_cents=10_000_000, annual_rate_percent=Decimal("6"), payment_cents=50_000)
+
+
+@given(balance=st.integers(0, 10**12), rate=st.decimals(min_value=0, max_value=20, places=4),
+       payment=st.integers(0, 10**10))
+def test_scheduled_split_principal_is_between_zero_and_the_balance(balance, rate, payment):
+    interest, principal = scheduled_split(balance_cents=balance, annual_rate_percent=rate, payment_cents=payment)
+    assert interest == monthly_rate_amount(balance, rate)
+    assert 0 <= principal <= balance
+    assert principal == min(max(payment - interest, 0), balance)
 
 
 @pytest.mark.parametrize(
