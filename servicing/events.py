@@ -692,9 +692,16 @@ def loan_fact(event: RecordedEvent | Any) -> LoanFact:
 
 
 def collections_of(event: RecordedEvent | Any) -> Collections:
-    """What a loan-stream event collected; an event type servicing does not declare (e.g. a test's) is read
-    by its payload's `collections`, if any."""
+    """What a loan-stream event collected: its typed fact's `collections`.
+
+    A payload without `collections` collected nothing (as v1 read it: e.g. an event on a loan stream
+    written by the ledger's own tests); an event type servicing does not declare is read by its
+    payload's `collections`, if any.
+    """
+    payload = event.payload or {}
+    if "collections" not in payload:
+        return Collections()
     if event.event_type in _BY_TYPE:
         return loan_fact(event).collections
-    raw = (event.payload or {}).get("collections") or {}
+    raw = payload["collections"] or {}
     return Collections(**{k: raw[k] for k in COLLECTION_KEYS if k in raw})
