@@ -29,6 +29,7 @@ from servicing.admin_forms import EscrowAnalysisForm, PaymentFileForm, PendingUp
 from servicing.amortization import schedule
 from servicing.delinquency import days_delinquent
 from servicing.errors import FileRejected, ServicingError
+from servicing.events import loan_fact
 from servicing.models import Borrower, EscrowItem, Loan, Property
 from servicing.services.boarding import tape_board, tape_preview
 from servicing.services.collections import payment_file_import, payment_file_preview
@@ -266,7 +267,7 @@ class LoanAdmin(ReadOnlyAdmin):
             return TemplateResponse(request, "admin/servicing/loan/import_payments.html", context)
         paid_off = sum(1 for r in result.posted if r.paid_off)
         messages.success(request, f"Posted {len(result.posted)} payment(s) of "
-                                  f"{money(sum(r.event.payload['amount_cents'] for r in result.posted))} "
+                                  f"{money(sum(loan_fact(r.event).amount_cents for r in result.posted))} "
                                   f"({paid_off} payoff(s)); {len(result.already_posted)} were already posted.")
         return redirect("admin:servicing_loan_changelist")
 
