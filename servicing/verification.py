@@ -26,6 +26,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import date
 from decimal import Decimal
 
@@ -92,7 +93,7 @@ class LoanEvent:
     effective_date: date
     principal_cents: int  # this event's postings to the loan's principal account
 
-    @property
+    @cached_property  # read once per event: the steps and the fold check all use it
     def fact(self) -> LoanFact:
         """The typed fact (v1 payloads upcast); raises ValueError for a payload its class cannot read."""
         return loan_fact(self)
