@@ -226,9 +226,14 @@ class EscrowAnalysisRecord:
     """An analysis as its EscrowAnalyzed event records it (or would, for a preview)."""
 
     loan_number: str
-    payload: dict
+    analysis: EscrowAnalyzed
     recorded: bool  # False for a preview
     already_recorded: bool = False
+
+    @property
+    def payload(self) -> dict:
+        """The analysis as its event's payload holds it (for JSON answers)."""
+        return self.analysis.to_payload()
 
 
 def analysis_key(loan_number: str, computation_year_start: date) -> str:
@@ -240,7 +245,7 @@ def escrow_analysis_preview(*, loan_number: str, computation_year_start: date,
     """What escrow_analysis_run would record today, without recording anything."""
     position = open_position(loan_number, action="analyse the escrow of")
     analyzed = _analysis(position, computation_year_start, analyzed_on or today())
-    return EscrowAnalysisRecord(loan_number=loan_number, payload=analyzed.to_payload(), recorded=False)
+    return EscrowAnalysisRecord(loan_number=loan_number, analysis=analyzed, recorded=False)
 
 
 @transaction.atomic
@@ -254,8 +259,8 @@ def escrow_analysis_run(*, loan_number: str, computation_year_start: date, analy
         before = Event.objects.filter(idempotency_key=key).values_list("payload", flat=True).first()
         if before is not None:
             # As the current class reads it (an analysis recorded at version 1 comes upcast).
-            payload = EscrowAnalyzed.from_payload(before).to_payload()
-            return EscrowAnalysisRecord(loan_number, payload, recorded=True, already_recorded=True)
+            return EscrowAnalysisRecord(loan_number, EscrowAnalyzed.from_payload(before), recorded=True,
+                                        already_recorded=True)
         position = open_position(loan_number, action="analyse the escrow of")
         analyzed = _analysis(position, computation_year_start, analyzed_on)
         refund = analyzed.surplus_refund_cents
@@ -263,7 +268,7 @@ def escrow_analysis_run(*, loan_number: str, computation_year_start: date, analy
                      PostingLine(accounts.CUSTODIAL_CASH, -refund)) if refund else ())
         append(stream=loan_stream(loan_number), expected_version=position.stream_version, acting_user=acting_user,
                events=[analyzed.new_event(effective_date=analyzed_on, idempotency_key=key, postings=postings)])
-        return EscrowAnalysisRecord(loan_number, analyzed.to_payload(), recorded=True)
+        return EscrowAnalysisRecord(loan_number, analyzed, recorded=True)
 
     return with_retries(attempt)
 
