@@ -28,6 +28,7 @@ from approvals.errors import ActFailed, DecisionRefused, DuplicateRequest, Reque
 from approvals.models import ApprovalRequest, Kind, State
 from approvals.subjects import closable_period, returnable_payment
 from ledger.money import dollars_grouped
+from servicing.events import loan_fact
 
 APPROVE_PERMISSION = "approvals.approve_request"
 
@@ -98,10 +99,11 @@ def request_approve(*, request_id: int, approver) -> ApprovalRequest:
                        f"approved; the close of {request.subject} is enqueued and runs in the background")
     returned = reversal_record(request, approver)  # refused: ActFailed, this transaction rolls back
     event = returned.event
+    fact = loan_fact(event)
     fee = f", returned-payment fee {dollars_grouped(returned.fee_cents)}" if returned.fee_cents else ""
     return _decide(request, approver, State.DONE,
-                   f"returned {dollars_grouped(event.payload['amount_cents'])} received on "
-                   f"{event.payload['received_on']}{fee} (PaymentReturned, event {event.position})")
+                   f"returned {dollars_grouped(fact.amount_cents)} received on "
+                   f"{fact.received_on.isoformat()}{fee} (PaymentReturned, event {event.position})")
 
 
 def _still_closable(request: ApprovalRequest) -> None:

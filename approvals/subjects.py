@@ -12,12 +12,14 @@ from datetime import date
 
 from approvals.errors import RequestRefused
 from ledger import business_time
+from ledger.events import class_for
 from ledger.models import Event
 from remittance.calendar import Period
 from remittance.errors import CloseRefused
 from remittance.models import PeriodResult
 from remittance.services.closing import close_request_check
 from servicing.errors import ServicingError
+from servicing.events import PaymentReturned, loan_fact
 from servicing.models import loan_stream
 from servicing.services.collections import payment_return_check
 from trusts.models import Trust
@@ -48,7 +50,7 @@ def returnable_payment(*, loan_number: str, reference: str, returned_on: date, r
                                         reason=reason)
     except ServicingError as refused:
         raise RequestRefused(str(refused)) from None
-    return original.payload["reference"]
+    return loan_fact(original).reference
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +65,9 @@ def payments_standing(loan_number: str) -> list[PostedPayment]:
     rows = Event.objects.filter(stream=loan_stream(loan_number), event_type__in=("PaymentPosted", "PaymentReturned"))
     posted, returned = [], set()
     for event_type, payload in rows.order_by("-version").values_list("event_type", "payload"):
-        if event_type == "PaymentReturned":
-            returned.add(payload["reference"])
+        fact = class_for(event_type).from_payload(payload)
+        if isinstance(fact, PaymentReturned):
+            returned.add(fact.reference)
         else:
-            posted.append(PostedPayment(payload["reference"], payload["received_on"], payload["amount_cents"]))
+            posted.append(PostedPayment(fact.reference, fact.received_on.isoformat(), fact.amount_cents))
     return [p for p in posted if p.reference not in returned]

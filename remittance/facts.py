@@ -26,6 +26,7 @@ from remittance.closing import Carried, LoanFacts
 from remittance.models import ClassPeriod, PeriodResult
 from remittance.waterfall import ClassState
 from servicing import accounts
+from servicing.events import PaymentReturned
 from servicing.models import CLOSED_STATUSES, CollectionLine, Loan, LoanPosition, loan_stream
 from trusts.models import PoolLoan, SecurityClass, Trust, trust_stream
 
@@ -206,10 +207,12 @@ class _Return:
 def _returns_in_window(window: Window) -> dict[int, _Return]:
     """Every returned payment in the window (any trust's), by log position; returns are few."""
     rows = Event.objects.filter(window.events(), event_type="PaymentReturned").values_list(
-        "position", "effective_date", "payload__loan_number", "payload__received_on",
-        "payload__returned_event_position")
-    return {position: _Return(loan, returned_on, date.fromisoformat(received), original)
-            for position, returned_on, loan, received, original in rows}
+        "position", "effective_date", "payload")
+    returns = {}
+    for position, returned_on, payload in rows:
+        fact = PaymentReturned.from_payload(payload)
+        returns[position] = _Return(fact.loan_number, returned_on, fact.received_on, fact.returned_event_position)
+    return returns
 
 
 def _add_returns(sums: dict[str, dict[str, int]], trust: Trust, window: Window,

@@ -29,6 +29,7 @@ from servicing.admin_forms import EscrowAnalysisForm, PaymentFileForm, PendingUp
 from servicing.amortization import schedule
 from servicing.delinquency import days_delinquent
 from servicing.errors import FileRejected, ServicingError
+from servicing.events import loan_fact
 from servicing.models import Borrower, EscrowItem, Loan, Property
 from servicing.services.boarding import tape_board, tape_preview
 from servicing.services.collections import payment_file_import, payment_file_preview
@@ -266,7 +267,7 @@ class LoanAdmin(ReadOnlyAdmin):
             return TemplateResponse(request, "admin/servicing/loan/import_payments.html", context)
         paid_off = sum(1 for r in result.posted if r.paid_off)
         messages.success(request, f"Posted {len(result.posted)} payment(s) of "
-                                  f"{money(sum(r.event.payload['amount_cents'] for r in result.posted))} "
+                                  f"{money(sum(loan_fact(r.event).amount_cents for r in result.posted))} "
                                   f"({paid_off} payoff(s)); {len(result.already_posted)} were already posted.")
         return redirect("admin:servicing_loan_changelist")
 
@@ -294,35 +295,36 @@ class LoanAdmin(ReadOnlyAdmin):
                 form.add_error(None, str(refused))
             else:
                 recorded_before = Event.objects.filter(idempotency_key=analysis_key(loan.pk, start)).exists()
-                context.update(self._analysis_tables(record.payload), start=start, recorded_before=recorded_before)
+                context.update(self._analysis_tables(record), start=start, recorded_before=recorded_before)
         context["form"] = form
         return TemplateResponse(request, "admin/servicing/loan/escrow_analysis.html", context)
 
     @staticmethod
-    def _analysis_tables(p):
+    def _analysis_tables(record):
+        a = record.analysis
         return {
-            "analysis": p,
+            "analysis": record.payload,  # the page shows its dates as recorded (ISO)
             "figures_table": html_table(("figure", "amount"),
-                                        ((label, money(p[key])) for label, key in ESCROW_FIGURES)),
+                                        ((label, money(getattr(a, key))) for label, key in ESCROW_FIGURES)),
             "items_table": html_table(("item", "payee", "annual amount", "paid on"), (
-                (i["kind"].replace("_", " "), i["payee"], money(i["annual_amount_cents"]),
-                 ", ".join(i["disbursement_dates"])) for i in p["items"])),
+                (i.kind.replace("_", " "), i.payee, money(i.annual_amount_cents),
+                 ", ".join(d.isoformat() for d in i.disbursement_dates)) for i in a.items)),
             "projection_table": html_table(("month", "deposit", "disbursed", "balance at month end"), (
-                (m["month_start"][:7], money(m["deposit_cents"]), money(m["disbursements_cents"]),
-                 money(m["balance_cents_closing"])) for m in p["projection"])),
-            "payments": ", ".join(money(c) for c in p["monthly_escrow_payments_cents"]),
+                (m.month_start.isoformat()[:7], money(m.deposit_cents), money(m.disbursements_cents),
+                 money(m.balance_cents_closing)) for m in a.projection)),
+            "payments": ", ".join(money(c) for c in a.monthly_escrow_payments_cents),
         }
 
     @staticmethod
     def _analysis_message(record):
-        p = record.payload
+        a = record.analysis
         if record.already_recorded:
             return (f"The escrow analysis of loan {record.loan_number} for the year from "
-                    f"{p['computation_year_start']} was recorded before; nothing was recorded now.")
+                    f"{a.computation_year_start.isoformat()} was recorded before; nothing was recorded now.")
         return (f"Escrow analysis of loan {record.loan_number} recorded for the year from "
-                f"{p['computation_year_start']}: monthly escrow {money(p['new_monthly_escrow_cents'])} (was "
-                f"{money(p['previous_monthly_escrow_cents'])}), shortage {money(p['shortage_cents'])}, surplus "
-                f"refunded {money(p['surplus_refund_cents'])}, credited {money(p['surplus_credit_cents'])}.")
+                f"{a.computation_year_start.isoformat()}: monthly escrow {money(a.new_monthly_escrow_cents)} (was "
+                f"{money(a.previous_monthly_escrow_cents)}), shortage {money(a.shortage_cents)}, surplus "
+                f"refunded {money(a.surplus_refund_cents)}, credited {money(a.surplus_credit_cents)}.")
 
 
 @admin.register(Borrower)

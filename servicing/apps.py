@@ -1,4 +1,4 @@
-"""App configuration for servicing; registers the LoanPosition and CollectionLine projections."""
+"""App configuration for servicing; registers its events and its projections (loans, positions, collection lines)."""
 from django.apps import AppConfig
 
 
@@ -7,16 +7,20 @@ class ServicingConfig(AppConfig):
     verbose_name = "Servicing"
 
     def ready(self):
+        import servicing.events  # noqa: F401  (registers the loan-stream event classes)
         from ledger.business_time import register_dated_fact_rule
         from ledger.projections import registry
         from ledger.verification import register_check
         from servicing.dated_facts import not_before_boarding
         from servicing.projections import LoanPositionProjection, load_handlers
         from servicing.projections.collection_lines import CollectionLineProjection
+        from servicing.projections.loans import LoanReferenceProjection
         from servicing.selectors import loan_positions_match_ledger
         from servicing.verification import loan_money_rederived
 
         load_handlers()
+        # The reference rows first: a replay writes each loan before the position that points at it.
+        registry.register(LoanReferenceProjection())
         registry.register(LoanPositionProjection())
         registry.register(CollectionLineProjection())
         register_check("loan balances equal their ledger accounts", loan_positions_match_ledger)

@@ -1,9 +1,10 @@
 """Servicing's tables: who borrowed, against what, on which terms, and where each loan stands.
 
-`Borrower`, `Property`, `Loan` and `EscrowItem` are reference rows written by
-the services in the same transaction as the event that records them (the
-event carries every term, so history never depends on these rows).
-`LoanPosition` is a projection of the loan's stream: rebuilt by replay.
+`Borrower`, `Property`, `Loan` and `EscrowItem` are read models: the
+projection `servicing.projections.loans` writes them from `LoanBoarded` and
+`EscrowItemAdded` (which carry every term) in the append's transaction, and a
+rebuild writes them again. `LoanPosition` is the fold of the loan's stream and
+`CollectionLine` a copy of each event's collections: rebuilt by replay too.
 """
 import builtins
 

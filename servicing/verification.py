@@ -1,17 +1,19 @@
 """Loan money re-derived from the facts, for `verify_ledger` (registered in ServicingConfig.ready).
 
-The projection copies each event's `position_after`; this check does not
-trust those snapshots. For every loan it replays the facts (the amount
-received, the day, the note rate, the disbursement, the sale proceeds) through
-the pure money functions (payment application, payoff, disposition) and checks:
+The projection folds each event's recorded decision (or, for a version 1
+event, copies its `position_after` snapshot); this check trusts neither. For
+every loan it replays the facts (the amount received, the day, the note rate,
+the disbursement, the sale proceeds) through the pure money functions
+(payment application, payoff, disposition) and checks:
 
 - each payment's application split sums to the amount received and is what
   applying that amount to the position before it gives; its `collections`
   and its principal posting say the same;
 - each payoff, liquidation and charge-off clears the principal the facts
   left, and each return reverses exactly what its payment did;
-- the snapshot each event carries, the LoanPosition row and the loan's
-  principal account all equal the re-derived position;
+- the position each event's fold gives (its decision applied, or its v1
+  snapshot copied), the LoanPosition row and the loan's principal account
+  all equal the re-derived position;
 - each CollectionLine row (what the month-end close sums) holds what its
   event collected, and no line is without its event.
 
@@ -23,7 +25,8 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import date
 from decimal import Decimal
 
@@ -35,7 +38,7 @@ from servicing.delinquency import CURRENT, mba_bucket
 from servicing.models import CollectionLine, Loan, LoanPosition, LoanStatus, loan_stream
 from servicing.payment_application import apply_payment, is_payoff
 from servicing.payoff import settle_payoff
-from servicing.projections import COLLECTION_KEYS
+from servicing.events import COLLECTION_KEYS, LOAN_EVENT_TYPES, LoanFact, collections_of, loan_fact
 from servicing.services.default import disposition_split
 from servicing.services.payoff import money_position
 
@@ -89,6 +92,11 @@ class LoanEvent:
     payload: dict
     effective_date: date
     principal_cents: int  # this event's postings to the loan's principal account
+
+    @cached_property  # read once per event: the steps and the fold check all use it
+    def fact(self) -> LoanFact:
+        """The typed fact (v1 payloads upcast); raises ValueError for a payload its class cannot read."""
+        return loan_fact(self)
 
     def name(self, loan: str) -> str:
         return f"event #{self.position} ({loan_stream(loan)} v{self.version} {self.event_type})"
@@ -163,8 +171,9 @@ def _loan_problem(number: str, events: list[LoanEvent], row, ledger_cents: int) 
     state = None
     for event in events:
         try:
+            before = None if state is None else replace(state, payments=dict(state.payments))
             state = _step(state, event)
-            _check_snapshot(state, event)
+            _check_fold(before, state, event)
         except Bad as bad:
             return event.position, f"{event.name(number)}: {bad}"
         except (ValueError, KeyError, TypeError) as error:
@@ -185,9 +194,12 @@ def _line_problem(number: str, events: list[LoanEvent], lines: dict[int, dict[st
     """The loan's first collection line that is not what its event collected (or has no event)."""
     expected = {}
     for event in events:
-        amounts = event.payload.get("collections") or {}
-        if any(amounts.get(k) for k in COLLECTION_KEYS):
-            expected[event.position] = {k: amounts.get(k, 0) for k in COLLECTION_KEYS}
+        try:
+            amounts = collections_of(event)
+        except (ValueError, KeyError, TypeError):
+            continue  # its own problem is named by the position check
+        if amounts.any:
+            expected[event.position] = amounts.as_dict()
     for position in sorted(set(expected) | set(lines)):
         had, want = lines.get(position), expected.get(position)
         if had != want:
@@ -213,13 +225,18 @@ def _final_problem(number: str, state: Derived | None, last: LoanEvent, row, led
     return None
 
 
-def _check_snapshot(state: Derived, event: LoanEvent) -> None:
-    after = event.payload.get("position_after")
-    if not after:
-        return
+def _check_fold(before: Derived | None, state: Derived, event: LoanEvent) -> None:
+    """The position the projection makes of this event (its fold) must be the one its facts re-derive."""
+    if before is None or event.event_type not in LOAN_EVENT_TYPES:
+        return  # boarding starts the position; a type servicing does not declare was taken as its snapshot
+    fact = event.fact
+    legacy = getattr(fact, "legacy_position_after", None)
+    made = fact.fold_into(before)
     for name in COMPARED:
-        if name in after and after[name] != state.value(name):
-            raise Bad(f"its position_after says {name} {after[name]}, its facts re-derive {state.value(name)}")
+        if made.value(name) != state.value(name):
+            says = f"its position_after says {name} {legacy[name]}" if legacy and name in legacy else (
+                f"its recorded decision gives {name} {made.value(name)}")
+            raise Bad(f"{says}, its facts re-derive {state.value(name)}")
 
 
 # --- One event at a time ----------------------------------------------------------------------------
@@ -237,11 +254,11 @@ def _step(state: Derived | None, event: LoanEvent) -> Derived:
 def _boarded(state: Derived | None, event: LoanEvent) -> Derived:
     if state is not None:
         raise Bad("a second LoanBoarded on the stream")
-    p = event.payload
-    _require_principal(event, p["current_balance_cents"])
-    return Derived(loan_id=p["loan_number"], principal_balance_cents=p["current_balance_cents"],
-                   note_rate=Decimal(p["note_rate"]), payment_pi_cents=p["payment_pi_cents"],
-                   escrow_monthly_cents=p["escrow_monthly_cents"], next_due_date=date.fromisoformat(p["next_due_date"]))
+    p = event.fact
+    _require_principal(event, p.current_balance_cents)
+    return Derived(loan_id=p.loan_number, principal_balance_cents=p.current_balance_cents,
+                   note_rate=p.note_rate, payment_pi_cents=p.payment_pi_cents,
+                   escrow_monthly_cents=p.escrow_monthly_cents, next_due_date=p.next_due_date)
 
 
 def _require_principal(event: LoanEvent, expected: int) -> None:
@@ -250,20 +267,20 @@ def _require_principal(event: LoanEvent, expected: int) -> None:
 
 
 def _require_collections(event: LoanEvent, **amounts: int) -> None:
-    recorded = event.payload.get("collections") or {}
+    recorded = event.fact.collections
     for key in COLLECTION_KEYS:
         expected = amounts.get(key.removesuffix("_cents"), 0)
-        if recorded.get(key, 0) != expected:
-            raise Bad(f"its collections say {key} {recorded.get(key, 0)}, its facts give {expected}")
+        if getattr(recorded, key) != expected:
+            raise Bad(f"its collections say {key} {getattr(recorded, key)}, its facts give {expected}")
 
 
 def _payment(state: Derived, event: LoanEvent) -> None:
-    p = event.payload
-    received_on, amount = date.fromisoformat(p["received_on"]), p["amount_cents"]
+    p = event.fact
+    received_on, amount = p.received_on, p.amount_cents
     if is_payoff(position=money_position(state, for_payoff=True), amount_cents=amount, received_on=received_on):
         raise Bad(f"{amount} cents covers the payoff on {received_on.isoformat()}: it should have paid the loan off")
     app = apply_payment(position=money_position(state), amount_cents=amount, received_on=received_on,
-                        principal_only=bool(p.get("principal_only")))
+                        principal_only=p.principal_only)
     _require_split(p, app)
     _require_collections(event, interest=app.interest_cents, scheduled_principal=app.principal_cents,
                          curtailment=app.curtailment_cents)
@@ -279,36 +296,36 @@ def _payment(state: Derived, event: LoanEvent) -> None:
     state.escrow_advance_cents -= repaid
     state.last_payment_date = max(received_on, state.last_payment_date or received_on)
     deltas = {name: before[name] - getattr(state, name) for name in _DELTAS}
-    state.payments[p["reference"]] = (received_on, deltas, app.installments_paid, due_before, state.next_due_date,
-                                      app.principal_cents + app.curtailment_cents, dict(p.get("collections") or {}))
+    state.payments[p.reference] = (received_on, deltas, app.installments_paid, due_before, state.next_due_date,
+                                   app.principal_cents + app.curtailment_cents, p.collections)
 
 
-def _require_split(p: dict, app) -> None:
-    recorded = p.get("application") or {}
+def _require_split(p, app) -> None:
+    recorded = p.application
     parts = ("interest_cents", "principal_cents", "curtailment_cents", "escrow_cents", "late_charges_cents",
              "fees_cents")
-    total = sum(recorded.get(k, 0) for k in parts) + recorded.get("to_suspense_cents", 0) - recorded.get(
-        "from_suspense_cents", 0)
-    if total != p["amount_cents"]:
-        raise Bad(f"its application splits {total} cents, not the {p['amount_cents']} received")
+    total = sum(getattr(recorded, k) for k in parts) + recorded.to_suspense_cents - recorded.from_suspense_cents
+    if total != p.amount_cents:
+        raise Bad(f"its application splits {total} cents, not the {p.amount_cents} received")
     for name in (*parts, "to_suspense_cents", "from_suspense_cents", "installments_paid"):
         expected = getattr(app, name)
-        if recorded.get(name) != expected:
-            raise Bad(f"its application says {name} {recorded.get(name)}; applying {p['amount_cents']} cents to "
+        if getattr(recorded, name) != expected:
+            raise Bad(f"its application says {name} {getattr(recorded, name)}; applying {p.amount_cents} cents to "
                       f"the position before it gives {expected}")
 
 
 def _returned(state: Derived, event: LoanEvent) -> None:
-    p = event.payload
-    original = state.payments.pop(p["reference"], None)
+    p = event.fact
+    original = state.payments.pop(p.reference, None)
     if original is None:
-        raise Bad(f"returns payment {p['reference']}, which is not a payment standing on the loan")
+        raise Bad(f"returns payment {p.reference}, which is not a payment standing on the loan")
     _, deltas, months, due_before, due_after, principal, collected = original
-    _require_collections(event, **{k.removesuffix("_cents"): -collected.get(k, 0) for k in COLLECTION_KEYS})
+    negated = collected.negated()
+    _require_collections(event, **{k.removesuffix("_cents"): getattr(negated, k) for k in COLLECTION_KEYS})
     _require_principal(event, principal)
     for name in _DELTAS:
         setattr(state, name, getattr(state, name) + deltas[name])
-    state.fees_due_cents += p.get("fee_cents", 0)
+    state.fees_due_cents += p.fee_cents
     state.next_due_date = due_before if state.next_due_date == due_after else (
         state.next_due_date - relativedelta(months=months))
     standing = [day for day, *_ in state.payments.values()]
@@ -318,31 +335,29 @@ def _returned(state: Derived, event: LoanEvent) -> None:
 
 
 def _paid_off(state: Derived, event: LoanEvent) -> None:
-    p = event.payload
-    received_on = date.fromisoformat(p["received_on"])
-    settlement = settle_payoff(position=money_position(state, for_payoff=True), amount_cents=p["amount_cents"],
-                               as_of=received_on)
-    recorded = p.get("payoff") or {}
+    p = event.fact
+    settlement = settle_payoff(position=money_position(state, for_payoff=True), amount_cents=p.amount_cents,
+                               as_of=p.received_on)
     expected = {"principal_cents": state.principal_balance_cents, "interest_cents": settlement.interest_cents,
                 "refund_to_borrower_cents": settlement.refund_to_borrower_cents}
     for name, cents in expected.items():
-        if recorded.get(name) != cents:
-            raise Bad(f"its payoff says {name} {recorded.get(name)}; settling {p['amount_cents']} cents on the "
+        if getattr(p.payoff, name) != cents:
+            raise Bad(f"its payoff says {name} {getattr(p.payoff, name)}; settling {p.amount_cents} cents on the "
                       f"position before it gives {cents}")
     _require_collections(event, interest=settlement.interest_cents, payoff_principal=state.principal_balance_cents)
     _require_principal(event, -state.principal_balance_cents)
     _closed(state, LoanStatus.PAID_OFF)
-    state.last_payment_date = received_on
+    state.last_payment_date = p.received_on
     state.payments.clear()
 
 
 def _disposed(state: Derived, event: LoanEvent) -> None:
-    p = event.payload
-    split = disposition_split(state, on=date.fromisoformat(p["on"]), gross_proceeds_cents=p["gross_proceeds_cents"],
-                              costs_cents=p["costs_cents"])
+    p = event.fact
+    split = disposition_split(state, on=p.on, gross_proceeds_cents=p.gross_proceeds_cents,
+                              costs_cents=p.costs_cents)
     for name in ("principal_recovered_cents", "realized_loss_cents", "interest_cents"):
-        if p.get(name) != getattr(split, name):
-            raise Bad(f"it says {name} {p.get(name)}; splitting the proceeds over the position before it gives "
+        if getattr(p, name) != getattr(split, name):
+            raise Bad(f"it says {name} {getattr(p, name)}; splitting the proceeds over the position before it gives "
                       f"{getattr(split, name)}")
     _require_collections(event, interest=split.interest_cents, liquidation_principal=split.principal_recovered_cents,
                          realized_loss=split.realized_loss_cents)
@@ -359,36 +374,37 @@ def _closed(state: Derived, status: LoanStatus) -> None:
 
 
 def _disbursed(state: Derived, event: LoanEvent) -> None:
-    p = event.payload
-    from_escrow = min(state.escrow_balance_cents, p["amount_cents"])
-    if p.get("from_escrow_cents") != from_escrow or p.get("advanced_cents") != p["amount_cents"] - from_escrow:
-        raise Bad(f"pays {p.get('from_escrow_cents')} cents from an escrow balance of {state.escrow_balance_cents} "
-                  f"for a bill of {p['amount_cents']}")
+    p = event.fact
+    from_escrow = min(state.escrow_balance_cents, p.amount_cents)
+    if p.from_escrow_cents != from_escrow or p.advanced_cents != p.amount_cents - from_escrow:
+        raise Bad(f"pays {p.from_escrow_cents} cents from an escrow balance of {state.escrow_balance_cents} "
+                  f"for a bill of {p.amount_cents}")
     _require_principal(event, 0)
     state.escrow_balance_cents -= from_escrow
-    state.escrow_advance_cents += p["amount_cents"] - from_escrow
+    state.escrow_advance_cents += p.amount_cents - from_escrow
 
 
 def _analyzed(state: Derived, event: LoanEvent) -> None:
-    p = event.payload
-    if p.get("escrow_balance_cents") != state.escrow_balance_cents:
-        raise Bad(f"analyses an escrow balance of {p.get('escrow_balance_cents')}; the facts hold "
+    p = event.fact
+    if p.escrow_balance_cents != state.escrow_balance_cents:
+        raise Bad(f"analyses an escrow balance of {p.escrow_balance_cents}; the facts hold "
                   f"{state.escrow_balance_cents}")
-    refund = p["surplus_refund_cents"]
+    refund = p.surplus_refund_cents
     if refund > state.escrow_balance_cents:
         raise Bad(f"refunds {refund} cents of an escrow balance of {state.escrow_balance_cents}")
     state.escrow_balance_cents -= refund
-    state.escrow_monthly_cents = p["new_monthly_escrow_cents"]
+    state.escrow_monthly_cents = p.new_monthly_escrow_cents
 
 
 def _late_charge(state: Derived, event: LoanEvent) -> None:
-    state.late_charges_due_cents += event.payload["amount_cents"]
+    state.late_charges_due_cents += event.fact.amount_cents
 
 
 def _aged(state: Derived, event: LoanEvent) -> None:
     bucket = mba_bucket(next_due_date=state.next_due_date, as_of=event.effective_date)
-    if event.payload.get("to_bucket") != bucket:
-        raise Bad(f"moves the loan to bucket {event.payload.get('to_bucket')}; due {state.next_due_date.isoformat()} "
+    to_bucket = event.fact.to_bucket
+    if to_bucket != bucket:
+        raise Bad(f"moves the loan to bucket {to_bucket}; due {state.next_due_date.isoformat()} "
                   f"it is {bucket} on {event.effective_date.isoformat()}")
     state.delinquency_bucket = bucket
 
@@ -406,6 +422,7 @@ def _unknown(state: Derived, event: LoanEvent) -> None:
 
 def _no_money(state: Derived, event: LoanEvent) -> None:
     """An event that moves no loan figure (an escrow item added, a refund paid out of the refund account)."""
+    event.fact  # noqa: B018  (read, so a payload its class cannot read is named)
     _require_principal(event, 0)
 
 

@@ -4,31 +4,21 @@ Handlers live beside the services that record their events (boarding.py,
 collections.py, escrow.py, default.py here) and are merged below. A handler
 takes the loan's current position (None before boarding) and the event, and
 returns the position after it; the projection loads the batch's positions in
-one query and saves them in bulk.
+one query and saves them in bulk. Every handler but boarding's is `fold_event`:
+the event's typed fact applies its decision to the position (servicing.events).
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date
 
 from ledger.bulk import insert_rows, update_rows
 from ledger.projections import Projection
 from ledger.records import RecordedEvent
+from servicing.events import COLLECTION_KEYS, DATE_FIELDS, POSITION_FIELDS, copy_snapshot, loan_fact
 from servicing.models import LoanPosition
 
-# The payload contract of every money event on a loan stream: `collections`
-# holds these six amounts (what the month-end close sums for a period), and
-# `position_after` these LoanPosition fields, which the handlers copy.
-COLLECTION_KEYS = (
-    "interest_cents", "scheduled_principal_cents", "curtailment_cents", "payoff_principal_cents",
-    "liquidation_principal_cents", "realized_loss_cents",
-)
-POSITION_FIELDS = (
-    "principal_balance_cents", "next_due_date", "suspense_cents", "escrow_balance_cents", "escrow_advance_cents",
-    "late_charges_due_cents", "fees_due_cents", "status", "last_payment_date", "escrow_monthly_cents",
-    "delinquency_bucket", "realized_loss_cents",
-)
-DATE_FIELDS = frozenset({"next_due_date", "last_payment_date"})
+__all__ = ["COLLECTION_KEYS", "DATE_FIELDS", "POSITION_FIELDS", "HANDLERS", "handles", "fold_event",
+           "copy_position_after", "loan_number_of", "LoanPositionProjection", "load_handlers"]
 
 Handler = Callable[[LoanPosition | None, RecordedEvent], LoanPosition]
 
@@ -54,18 +44,13 @@ def handles(*event_types: str, creates: bool = False):
 
 
 def copy_position_after(position: LoanPosition, after: dict) -> LoanPosition:
-    """Set the fields named in a `position_after` (ISO dates parsed) on the position and return it.
+    """Set the fields a v1 `position_after` snapshot names on the position (the fold of a v1 event)."""
+    return copy_snapshot(position, after)
 
-    The arithmetic happened once, in the service, and is frozen in the log, so
-    a replay reproduces the read model without re-running any money math.
-    """
-    for name, value in after.items():
-        if name not in POSITION_FIELDS:
-            raise ValueError(f"position_after names {name!r}, which is not a LoanPosition field we copy")
-        if name in DATE_FIELDS and value is not None:
-            value = date.fromisoformat(value)
-        setattr(position, name, value)
-    return position
+
+def fold_event(position: LoanPosition, event: RecordedEvent) -> LoanPosition:
+    """The position after a loan event: its typed fact's decision applied to the position before it."""
+    return loan_fact(event).fold_into(position)
 
 
 def loan_number_of(event: RecordedEvent) -> str:

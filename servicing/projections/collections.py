@@ -1,7 +1,4 @@
-"""LoanPosition handler for collections events: it copies `position_after`."""
-from servicing.projections import copy_position_after, handles
+"""LoanPosition handler for collections events: each folds its decision (how the money was applied)."""
+from servicing.projections import fold_event, handles
 
-
-@handles("PaymentPosted", "LoanPaidOff", "BorrowerRefundPaid", "PaymentReturned")
-def on_collection_event(position, event):
-    return copy_position_after(position, event.payload["position_after"])
+handles("PaymentPosted", "LoanPaidOff", "BorrowerRefundPaid", "PaymentReturned")(fold_event)

@@ -1,8 +1,4 @@
-"""LoanPosition handlers for default events: foreclosure, REO, liquidation and charge-off."""
-from servicing.projections import handles
-from servicing.projections import copy_position_after
+"""LoanPosition handlers for default events: foreclosure, REO, liquidation and charge-off fold their decisions."""
+from servicing.projections import fold_event, handles
 
-
-@handles("ForeclosureStarted", "ReoAcquired", "LoanLiquidated", "LoanChargedOff")
-def on_default_event(position, event):
-    return copy_position_after(position, event.payload["position_after"])
+handles("ForeclosureStarted", "ReoAcquired", "LoanLiquidated", "LoanChargedOff")(fold_event)

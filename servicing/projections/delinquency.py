@@ -1,7 +1,4 @@
-"""LoanPosition handlers for delinquency aging and late charges: they copy `position_after`."""
-from servicing.projections import copy_position_after, handles
+"""LoanPosition handlers for delinquency aging and late charges: the new bucket, the charge added."""
+from servicing.projections import fold_event, handles
 
-
-@handles("DelinquencyChanged", "LateChargeAssessed")
-def on_position_changed(position, event):
-    return copy_position_after(position, event.payload["position_after"])
+handles("DelinquencyChanged", "LateChargeAssessed")(fold_event)

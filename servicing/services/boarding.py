@@ -4,6 +4,10 @@ Every row is checked first, then every loan against what is already boarded;
 any problem boards nothing and all problems are reported together. A loan
 already boarded on the same terms is skipped, so re-running a tape is safe,
 even at the same time as the first run: boardings take turns.
+
+Boarding only appends LoanBoarded events: the Loan, Borrower and Property
+rows are written by their projection (servicing.projections.loans) in the
+same transaction.
 """
 from __future__ import annotations
 
@@ -13,12 +17,12 @@ from datetime import date
 from django.db import connection, transaction
 
 from ledger.business_time import BusinessDateError, require_not_future
-from ledger.bulk import insert_rows
-from ledger.records import NewEvent, PostingLine, StreamAppend
+from ledger.records import PostingLine, StreamAppend
 from ledger.services import append_batch
 from servicing import accounts
 from servicing.errors import DateRefused, FileRejected
-from servicing.models import Borrower, Loan, Property, loan_stream
+from servicing.events import LoanBoarded
+from servicing.models import loan_stream
 from servicing.tape import LoanTapeRow, TapeProblem, parse_tape_bytes
 
 CHUNK = 2000
@@ -32,25 +36,17 @@ class BoardingResult:
     already_boarded: list[str] = field(default_factory=list)
 
 
-def boarding_payload(row: LoanTapeRow) -> dict:
-    """The terms in force at boarding, as the LoanBoarded event records them."""
-    return {
-        "loan_number": row.loan_number,
-        "borrower_name": row.borrower_name,
-        "property_address": row.property_address,
-        "property_type": row.property_type,
-        "property_value_cents": row.property_value_cents,
-        "original_balance_cents": row.original_balance_cents,
-        "current_balance_cents": row.current_balance_cents,
-        "note_rate": str(row.note_rate),
-        "term_months": row.term_months,
-        "first_payment_date": row.first_payment_date.isoformat(),
-        "next_due_date": row.next_due_date.isoformat(),
-        "servicing_fee_rate": str(row.servicing_fee_rate),
-        "escrow_monthly_cents": row.escrow_monthly_cents,
-        "autopay": row.autopay,
-        "payment_pi_cents": row.payment_pi_cents,
-    }
+def boarding_fact(row: LoanTapeRow) -> LoanBoarded:
+    """The terms in force at boarding, as the LoanBoarded event records them (the loan, borrower and property
+    rows are projections of it)."""
+    return LoanBoarded(
+        loan_number=row.loan_number, borrower_name=row.borrower_name, property_address=row.property_address,
+        property_type=row.property_type, property_value_cents=row.property_value_cents,
+        original_balance_cents=row.original_balance_cents, current_balance_cents=row.current_balance_cents,
+        note_rate=row.note_rate, term_months=row.term_months, first_payment_date=row.first_payment_date,
+        next_due_date=row.next_due_date, servicing_fee_rate=row.servicing_fee_rate,
+        escrow_monthly_cents=row.escrow_monthly_cents, autopay=row.autopay, payment_pi_cents=row.payment_pi_cents,
+    )
 
 
 def tape_board(*, raw: bytes, boarded_on: date, acting_user=None) -> BoardingResult:
@@ -117,15 +113,16 @@ def _split_new(rows: list[LoanTapeRow]) -> tuple[list[LoanTapeRow], list[TapePro
             before = boarded.get(loan_stream(row.loan_number))
             if before is None:
                 new.append(row)
-            elif before != boarding_payload(row):
+            elif LoanBoarded.from_payload(before) != boarding_fact(row):
                 clashes.append(TapeProblem(row.line, f"loan {row.loan_number} is already boarded on other terms"))
     return new, clashes
 
 
 def _record(rows: list[LoanTapeRow], boarded_on: date, acting_user) -> None:
+    """Append each loan's LoanBoarded; the loans projection writes the loan, borrower and property rows."""
     appends = [
-        StreamAppend(loan_stream(r.loan_number), 0, (NewEvent(
-            event_type="LoanBoarded", payload=boarding_payload(r), effective_date=boarded_on,
+        StreamAppend(loan_stream(r.loan_number), 0, (boarding_fact(r).new_event(
+            effective_date=boarded_on,
             postings=(
                 PostingLine(accounts.principal(r.loan_number), r.current_balance_cents),
                 PostingLine(accounts.BOARDING_CLEARING, -r.current_balance_cents),
@@ -133,19 +130,4 @@ def _record(rows: list[LoanTapeRow], boarded_on: date, acting_user) -> None:
         ),))
         for r in rows
     ]
-    borrowers = Borrower.objects.bulk_create([Borrower(name=r.borrower_name) for r in rows])
-    properties = Property.objects.bulk_create([
-        Property(address=r.property_address, property_type=r.property_type, value_cents=r.property_value_cents)
-        for r in rows
-    ])
-    insert_rows(Loan, [
-        Loan(
-            loan_number=r.loan_number, borrower=b, property=p, original_balance_cents=r.original_balance_cents,
-            boarded_balance_cents=r.current_balance_cents, note_rate=r.note_rate, term_months=r.term_months,
-            first_payment_date=r.first_payment_date, servicing_fee_rate=r.servicing_fee_rate,
-            payment_pi_cents=r.payment_pi_cents, autopay=r.autopay, boarded_on=boarded_on,
-        )
-        for r, b, p in zip(rows, borrowers, properties)
-    ])
-    # The loan rows exist before the events' projection runs inside append_batch.
     append_batch(appends=appends, acting_user=acting_user)

@@ -2,9 +2,9 @@
 
 The split of money is `servicing.payment_application` and `servicing.payoff`
 (pure); this module reads the loan's position, asks them, and records the
-result as one event on the loan's stream with balanced postings, the
-period's `collections` amounts and the `position_after` the LoanPosition
-projection copies.
+result as one event on the loan's stream (a class of `servicing.events`)
+with balanced postings, the period's `collections` amounts and the decision:
+how the money was applied, which the LoanPosition projection folds.
 
 Rules kept here:
 - A bank reference posts once: its event carries the idempotency key
@@ -19,8 +19,8 @@ Rules kept here:
   principal but not the accrued interest is refused rather than leaving a loan
   at zero principal still owing interest.
 - A returned payment (PaymentReturned) negates the original's postings and
-  collections exactly and reverses the deltas it made to the position (see
-  `_position_without`); a payoff is never returned automatically. Its payload
+  collections exactly and records the reversal of what the payment applied
+  (see `_reversal`); a payoff is never returned automatically. Its payload
   names who asked for it and, under four-eyes, who approved it. The hooks of
   `servicing.return_hooks` run in the same transaction (trusts registers the
   true-up of a repurchase that priced the payment in).
@@ -31,7 +31,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import transaction
 
@@ -47,14 +46,16 @@ from ledger.selectors import recorded_events
 from ledger.services import append, append_batch
 from servicing import accounts
 from servicing.errors import FileRejected, LoanClosed, ServicingError, UnknownLoan
+from servicing.events import (
+    BALANCE_FIELDS, Collections, PaymentApplied, PaymentPosted, PaymentReturned, PaymentReversed,
+    loan_fact, reversal_of,
+)
 from servicing.models import LoanPosition, LoanStatus, loan_stream
 from servicing.payment_application import PaymentApplication, apply_payment, is_payoff
 from servicing.payment_file import PaymentFileProblem, PaymentRow, parse_payment_file_bytes, reference_problem
 from servicing.payoff import PayoffSettlement, payoff_quote
 from servicing.return_hooks import payment_returned
-from servicing.services.loan_events import (
-    collections, dated_loan_fact, negated_collections, open_position, position_after, require_open, with_retries,
-)
+from servicing.services.loan_events import dated_loan_fact, open_position, require_open, with_retries
 from servicing.services.payoff import money_position, payoff_events
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,6 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20
 # Payments of a file computed and appended together: one read of positions, one append per chunk.
 FILE_CHUNK = 2000
-# Position fields a payment changes by an amount: a return adds back (before - after) of each.
-_DELTA_FIELDS = ("principal_balance_cents", "suspense_cents", "escrow_balance_cents", "escrow_advance_cents",
-                 "late_charges_due_cents", "fees_due_cents")
 
 
 class PaymentRefused(ServicingError):
@@ -74,10 +72,10 @@ class PaymentRefused(ServicingError):
 
 class DuplicateReference(PaymentRefused):
     def __init__(self, reference: str, original: RecordedEvent, asked: dict):
-        p = original.payload
+        p = loan_fact(original)
         super().__init__(
-            f"reference {reference} was already used for {dollars(p['amount_cents'])} to loan "
-            f"{p['loan_number']} received on {p['received_on']} ({original.event_type}, position "
+            f"reference {reference} was already used for {dollars(p.amount_cents)} to loan "
+            f"{p.loan_number} received on {p.received_on.isoformat()} ({original.event_type}, position "
             f"{original.position}); this request is {dollars(asked['amount_cents'])} to loan {asked['loan_number']} "
             f"received on {asked['received_on']}: a new payment needs a new reference"
         )
@@ -112,8 +110,8 @@ class PaymentResult:
 
     @property
     def parts(self) -> dict:
-        """The split as recorded in the event (also for a payment posted before)."""
-        return self.event.payload["payoff" if self.paid_off else "application"]
+        """The split as recorded in the event (also for a payment posted before), as payload values."""
+        return loan_fact(self.event).to_payload()["payoff" if self.paid_off else "application"]
 
 
 @dataclass(frozen=True)
@@ -177,8 +175,13 @@ def _recorded(key: str) -> RecordedEvent | None:
 
 
 def _same_request(original: RecordedEvent, request: dict) -> bool:
-    return original.stream == loan_stream(request["loan_number"]) and all(
-        original.payload.get(key) == value for key, value in request.items())
+    """Whether the payment recorded under a reference is this request (same loan, amount, date and kind)."""
+    if original.stream != loan_stream(request["loan_number"]):
+        return False
+    fact = loan_fact(original)
+    asked = (request["loan_number"], request["reference"], request["amount_cents"],
+             date.fromisoformat(request["received_on"]), request["principal_only"])
+    return (fact.loan_number, fact.reference, fact.amount_cents, fact.received_on, fact.principal_only) == asked
 
 
 def _already_posted(original: RecordedEvent, request: dict) -> PaymentResult:
@@ -254,20 +257,6 @@ def _payment_event(position: LoanPosition, app: PaymentApplication, request: dic
     loan = position.loan_id
     advance_repaid = min(position.escrow_advance_cents, app.escrow_cents)
     escrow_deposit = app.escrow_cents - advance_repaid
-    money_after = app.position_after
-    before = position_after(position)
-    last_paid = max(app.received_on, position.last_payment_date or app.received_on)
-    after = {
-        **before,
-        "principal_balance_cents": money_after.principal_balance_cents,
-        "next_due_date": money_after.next_due_date.isoformat(),
-        "suspense_cents": money_after.suspense_cents,
-        "escrow_balance_cents": position.escrow_balance_cents + escrow_deposit,
-        "escrow_advance_cents": position.escrow_advance_cents - advance_repaid,
-        "late_charges_due_cents": money_after.late_charges_due_cents,
-        "fees_due_cents": money_after.fees_due_cents,
-        "last_payment_date": last_paid.isoformat(),
-    }
     lines = [
         (accounts.CUSTODIAL_CASH, app.amount_cents),
         (accounts.interest(loan), -app.interest_cents),
@@ -278,34 +267,23 @@ def _payment_event(position: LoanPosition, app: PaymentApplication, request: dic
         (accounts.fees(loan), -app.fees_cents),
         (accounts.suspense(loan), app.from_suspense_cents - app.to_suspense_cents),
     ]
-    payload = {
-        **request,
-        "application": _application_part(app, advance_repaid, escrow_deposit),
-        "collections": collections(interest=app.interest_cents, scheduled_principal=app.principal_cents,
-                                   curtailment=app.curtailment_cents),
-        "position_before": before,
-        "position_after": after,
-    }
-    return NewEvent("PaymentPosted", payload, app.received_on,
-                    tuple(PostingLine(a, c) for a, c in lines if c),
-                    idempotency_key=f"payment:{request['reference']}")
-
-
-def _application_part(app: PaymentApplication, advance_repaid: int, escrow_deposit: int) -> dict:
-    return {
-        "interest_cents": app.interest_cents,
-        "principal_cents": app.principal_cents,
-        "curtailment_cents": app.curtailment_cents,
-        "escrow_cents": app.escrow_cents,
-        "escrow_advance_repaid_cents": advance_repaid,
-        "escrow_deposit_cents": escrow_deposit,
-        "late_charges_cents": app.late_charges_cents,
-        "fees_cents": app.fees_cents,
-        "to_suspense_cents": app.to_suspense_cents,
-        "from_suspense_cents": app.from_suspense_cents,
-        "installments_paid": app.installments_paid,
-        "due_dates_paid": [d.isoformat() for d in app.due_dates_paid],
-    }
+    fact = PaymentPosted(
+        loan_number=request["loan_number"], reference=request["reference"], amount_cents=request["amount_cents"],
+        received_on=app.received_on, principal_only=request["principal_only"],
+        application=PaymentApplied(
+            interest_cents=app.interest_cents, principal_cents=app.principal_cents,
+            curtailment_cents=app.curtailment_cents, escrow_cents=app.escrow_cents,
+            escrow_advance_repaid_cents=advance_repaid, escrow_deposit_cents=escrow_deposit,
+            late_charges_cents=app.late_charges_cents, fees_cents=app.fees_cents,
+            to_suspense_cents=app.to_suspense_cents, from_suspense_cents=app.from_suspense_cents,
+            installments_paid=app.installments_paid, due_dates_paid=app.due_dates_paid,
+            next_due_date_before=position.next_due_date, next_due_date_after=app.position_after.next_due_date,
+        ),
+        collections=Collections(interest_cents=app.interest_cents, scheduled_principal_cents=app.principal_cents,
+                                curtailment_cents=app.curtailment_cents),
+    )
+    return fact.new_event(effective_date=app.received_on, postings=tuple(PostingLine(a, c) for a, c in lines if c),
+                          idempotency_key=f"payment:{request['reference']}")
 
 
 # --- Returned payments -----------------------------------------------------------------------------------
@@ -365,7 +343,7 @@ def payment_return_check(*, loan_number: str, reference: str, returned_on: date,
         raise UnknownLoan(loan_number)
     reference, _, fee = _return_terms(loan_number, reference, returned_on, reason, fee_cents)
     original = _returnable(loan_number, reference, returned_on)
-    _position_without(_returnable_position(original), original, fee)
+    _reversal(_returnable_position(original), loan_fact(original), fee)
     return original
 
 
@@ -417,29 +395,29 @@ def _returnable(loan_number: str, reference: str, returned_on: date) -> Recorded
 
 def _return_once(original: RecordedEvent, position: LoanPosition, returned_on: date, reason: str, fee: int,
                  acting_user, names: dict[str, str | None]) -> ReturnResult:
-    loan = original.payload["loan_number"]
-    reference = original.payload["reference"]
-    after = _position_without(position, original, fee)
+    payment = loan_fact(original)
     lines = [PostingLine(p.account, -p.amount_cents) for p in original.postings]
     if fee:
-        lines += [PostingLine(accounts.fees(loan), fee), PostingLine(accounts.FEE_INCOME, -fee)]
-    payload = {
-        "loan_number": loan, "reference": reference, "returned_on": returned_on.isoformat(), "reason": reason,
-        "amount_cents": original.payload["amount_cents"], "received_on": original.payload["received_on"],
-        "returned_event_position": original.position, "fee_cents": fee,
-        "collections": negated_collections(original.payload["collections"]),
-        "position_before": position_after(position), "position_after": after, **names,
-    }
-    event = NewEvent("PaymentReturned", payload, returned_on, tuple(lines), idempotency_key=f"return:{reference}")
+        lines += [PostingLine(accounts.fees(payment.loan_number), fee), PostingLine(accounts.FEE_INCOME, -fee)]
+    fact = PaymentReturned(
+        loan_number=payment.loan_number, reference=payment.reference, returned_on=returned_on, reason=reason,
+        amount_cents=payment.amount_cents, received_on=payment.received_on,
+        returned_event_position=original.position, fee_cents=fee, collections=payment.collections.negated(),
+        reversal=_reversal(position, payment, fee), **names,
+    )
+    event = fact.new_event(effective_date=returned_on, postings=tuple(lines),
+                           idempotency_key=f"return:{payment.reference}")
     recorded = _append(position, [event], acting_user)
     # In this attempt's savepoint: what the hooks record (a trust's true-up) commits with the return or not at all.
     payment_returned(recorded[0], original, acting_user)
-    return ReturnResult(loan_number=loan, reference=reference, event=recorded[0], fee_cents=fee)
+    return ReturnResult(loan_number=payment.loan_number, reference=payment.reference, event=recorded[0],
+                        fee_cents=fee)
 
 
 def _returnable_position(original: RecordedEvent, position: LoanPosition | None = None) -> LoanPosition:
     """The loan's position (as read by the caller, or now), if the loan is still open to have a payment returned."""
-    loan, reference = original.payload["loan_number"], original.payload["reference"]
+    payment = loan_fact(original)
+    loan, reference = payment.loan_number, payment.reference
     position = position or LoanPosition.objects.filter(loan_id=loan).first()
     if position is None:
         raise UnknownLoan(loan)
@@ -449,47 +427,38 @@ def _returnable_position(original: RecordedEvent, position: LoanPosition | None 
     return position
 
 
-def _position_without(position: LoanPosition, original: RecordedEvent, fee: int) -> dict:
-    """The position with the returned payment taken out: the rule is to reverse that payment's deltas.
+def _reversal(position: LoanPosition, payment: PaymentPosted, fee: int) -> PaymentReversed:
+    """What returning the payment gives back (`servicing.events.reversal_of`), refused when it cannot stand alone.
 
-    Each amount gets back (before - after) of the payment; the due date moves
-    back by the installments it paid (exactly to its old value when nothing
-    moved it since); the last payment date becomes the latest payment still
-    standing. Later events keep their effects. If a later event spent money
-    this payment provided (suspense or escrow would go below zero), the return
-    is refused: return the later payments first, newest first.
+    Later events keep their effects. If a later event spent money this payment
+    provided (suspense or escrow would go below zero), the return is refused:
+    return the later payments first, newest first.
     """
-    loan = position.loan_id
-    before, paid_after = original.payload["position_before"], original.payload["position_after"]
-    snapshot = position_after(position)
-    for name in _DELTA_FIELDS:
-        snapshot[name] += before[name] - paid_after[name]
-    snapshot["fees_due_cents"] += fee
-    negative = [name for name in _DELTA_FIELDS if snapshot[name] < 0]
+    reversal = reversal_of(payment, next_due_date_now=position.next_due_date,
+                           last_payment_standing=_last_payment_standing(payment.loan_number, payment.reference))
+    fees = {"fees_due_cents": fee}  # the return's own fee is owed too
+    negative = [name for name in BALANCE_FIELDS
+                if getattr(position, name) + getattr(reversal, name) + fees.get(name, 0) < 0]
     if negative:
         raise PaymentRefused(
-            f"loan {loan}: payment {original.payload['reference']} cannot be returned on its own: later activity "
+            f"loan {payment.loan_number}: payment {payment.reference} cannot be returned on its own: later activity "
             f"used money it provided ({', '.join(negative)} would go below zero); return the later payments "
             "first, newest first, or reverse by hand"
         )
-    if snapshot["next_due_date"] == paid_after["next_due_date"]:
-        snapshot["next_due_date"] = before["next_due_date"]
-    else:
-        months = original.payload["application"]["installments_paid"]
-        snapshot["next_due_date"] = (position.next_due_date - relativedelta(months=months)).isoformat()
-    snapshot["last_payment_date"] = _last_payment_standing(loan, original.payload["reference"])
-    return snapshot
+    return reversal
 
 
-def _last_payment_standing(loan_number: str, returning: str) -> str | None:
-    """The latest received_on of the loan's payments not returned (ISO), None when none stand."""
-    rows = Event.objects.filter(stream=loan_stream(loan_number), event_type__in=("PaymentPosted", "PaymentReturned"))
+def _last_payment_standing(loan_number: str, returning: str) -> date | None:
+    """The latest received_on of the loan's payments not returned, None when none stand."""
+    rows = recorded_events(Event.objects.filter(stream=loan_stream(loan_number),
+                                                event_type__in=("PaymentPosted", "PaymentReturned")))
     posted, returned = {}, {returning}
-    for event_type, payload in rows.values_list("event_type", "payload"):
-        if event_type == "PaymentReturned":
-            returned.add(payload["reference"])
+    for event in rows:
+        fact = loan_fact(event)
+        if isinstance(fact, PaymentReturned):
+            returned.add(fact.reference)
         else:
-            posted[payload["reference"]] = payload["received_on"]
+            posted[fact.reference] = fact.received_on
     standing = [day for ref, day in posted.items() if ref not in returned]
     return max(standing) if standing else None
 

@@ -46,9 +46,8 @@ from servicing.errors import ServicingError
 from servicing.models import LoanPosition, LoanStatus, loan_stream
 from servicing.payoff import days_30_360
 from servicing.services.delinquency import loan_days_delinquent
-from servicing.services.loan_events import (
-    dated_loan_fact, collections, open_position, position_after, require_status, with_retries,
-)
+from servicing.events import Collections, ForeclosureStarted, LoanChargedOff, LoanLiquidated, ReoAcquired
+from servicing.services.loan_events import dated_loan_fact, open_position, require_status, with_retries
 
 FORECLOSURE_MIN_DAYS = 120  # Regulation X: no first filing until MORE than this many days delinquent
 CHARGE_OFF_MIN_DAYS = 180
@@ -76,10 +75,8 @@ def foreclosure_start(*, loan_number: str, started_on: date, acting_user=None) -
                 loan_number, f"is {days} days delinquent on {started_on.isoformat()}; Regulation X forbids "
                 f"starting foreclosure before it is more than {FORECLOSURE_MIN_DAYS} days delinquent "
                 f"(earliest {earliest.isoformat()} if still unpaid)")
-        payload = {"started_on": started_on.isoformat(), "days_delinquent": days,
-                   "next_due_date": position.next_due_date.isoformat(), "collections": collections(),
-                   "position_after": position_after(position, status=LoanStatus.FORECLOSURE.value)}
-        return _append_one(position, "ForeclosureStarted", started_on, payload, (), None, acting_user)
+        fact = ForeclosureStarted(started_on=started_on, days_delinquent=days, next_due_date=position.next_due_date)
+        return _append_one(position, fact.new_event(effective_date=started_on), acting_user)
 
     return with_retries(attempt)
 
@@ -96,11 +93,8 @@ def reo_acquire(*, loan_number: str, acquired_on: date, acting_user=None) -> Rec
         if started and acquired_on < started:
             raise DefaultActionRefused(loan_number, f"REO acquisition on {acquired_on.isoformat()} is before "
                                        f"foreclosure started on {started.isoformat()}")
-        payload = {"acquired_on": acquired_on.isoformat(),
-                   "foreclosure_started_on": started.isoformat() if started else None,
-                   "collections": collections(),
-                   "position_after": position_after(position, status=LoanStatus.REO.value)}
-        return _append_one(position, "ReoAcquired", acquired_on, payload, (), None, acting_user)
+        fact = ReoAcquired(acquired_on=acquired_on, foreclosure_started_on=started)
+        return _append_one(position, fact.new_event(effective_date=acquired_on), acting_user)
 
     return with_retries(attempt)
 
@@ -194,8 +188,8 @@ def loan_liquidate(*, loan_number: str, liquidated_on: date, gross_proceeds_cent
     def attempt():
         position = open_position(loan_number, action="liquidate")
         require_status(position, action="liquidate it", allowed=(LoanStatus.FORECLOSURE, LoanStatus.REO))
-        return _dispose(position, "LoanLiquidated", liquidated_on, f"liquidation:{loan_number}",
-                        LoanStatus.LIQUIDATED, gross_proceeds_cents, costs_cents, acting_user)
+        return _dispose(position, LoanLiquidated, liquidated_on, f"liquidation:{loan_number}",
+                        gross_proceeds_cents, costs_cents, acting_user)
 
     return with_retries(attempt)
 
@@ -213,32 +207,27 @@ def loan_charge_off(*, loan_number: str, charged_off_on: date, acting_user=None)
             raise DefaultActionRefused(
                 loan_number, f"is {days} days delinquent on {charged_off_on.isoformat()}; an active loan is "
                 f"charged off only at {CHARGE_OFF_MIN_DAYS} days or more")
-        return _dispose(position, "LoanChargedOff", charged_off_on, f"charge-off:{loan_number}",
-                        LoanStatus.CHARGED_OFF, 0, 0, acting_user)
+        return _dispose(position, LoanChargedOff, charged_off_on, f"charge-off:{loan_number}", 0, 0, acting_user)
 
     return with_retries(attempt)
 
 
-def _dispose(position, event_type, on, key, status, gross, costs, acting_user) -> RecordedEvent:
+def _dispose(position, event_class, on, key, gross, costs, acting_user) -> RecordedEvent:
+    """Record the disposition: the split is the decision; the fold clears the loan and books the loss."""
     split = disposition_split(position, on=on, gross_proceeds_cents=gross, costs_cents=costs)
-    after = position_after(
-        position, principal_balance_cents=0, escrow_balance_cents=0, escrow_advance_cents=0, suspense_cents=0,
-        late_charges_due_cents=0, fees_due_cents=0, status=status.value,
-        realized_loss_cents=position.realized_loss_cents + split.realized_loss_cents,
+    figures = asdict(split)
+    figures["accrual_start"] = date.fromisoformat(split.accrual_start)
+    fact = event_class(
+        on=on, status_before=str(position.status), **figures,
+        collections=Collections(interest_cents=split.interest_cents,
+                                liquidation_principal_cents=split.principal_recovered_cents,
+                                realized_loss_cents=split.realized_loss_cents),
     )
-    payload = {
-        "on": on.isoformat(), "status_before": str(position.status), **asdict(split),
-        "collections": collections(interest=split.interest_cents,
-                                   liquidation_principal=split.principal_recovered_cents,
-                                   realized_loss=split.realized_loss_cents),
-        "position_after": after,
-    }
     postings = disposition_postings(position.loan_id, split)
-    return _append_one(position, event_type, on, payload, postings, key, acting_user)
+    return _append_one(position, fact.new_event(effective_date=on, postings=postings, idempotency_key=key),
+                       acting_user)
 
 
-def _append_one(position, event_type, on, payload, postings, key, acting_user) -> RecordedEvent:
-    event = NewEvent(event_type=event_type, effective_date=on, payload=payload, postings=postings,
-                     idempotency_key=key)
+def _append_one(position, event: NewEvent, acting_user) -> RecordedEvent:
     return append(stream=loan_stream(position.loan_id), expected_version=position.stream_version,
                   events=[event], acting_user=acting_user)[0]

@@ -41,7 +41,8 @@ from servicing.amortization import maturity_date
 from servicing.delinquency import days_delinquent, late_charge_cents, late_charge_due, mba_bucket
 from servicing.errors import UnknownLoan
 from servicing.models import Loan, LoanPosition, LoanStatus, loan_stream
-from servicing.services.loan_events import apply_after, collections, existing_keys, position_after, with_retries
+from servicing.events import DelinquencyChanged, LateChargeAssessed, loan_fact
+from servicing.services.loan_events import existing_keys, folded, with_retries
 
 # ---- reads -----------------------------------------------------------------------------------------
 
@@ -121,11 +122,12 @@ def loan_age(*, loan_number: str, as_of: date, acting_user=None, result: AgingRe
     recorded = with_retries(attempt)
     if result is not None:
         for event in recorded:
-            if event.event_type == "DelinquencyChanged":
-                result.bucket_changes[loan_number] = event.payload["to_bucket"]
-            else:
+            fact = loan_fact(event)
+            if isinstance(fact, DelinquencyChanged):
+                result.bucket_changes[loan_number] = fact.to_bucket
+            elif isinstance(fact, LateChargeAssessed):
                 result.late_charges += 1
-                result.late_charges_cents += event.payload["amount_cents"]
+                result.late_charges_cents += fact.amount_cents
     return recorded
 
 
@@ -133,17 +135,11 @@ def _aging_events(position: LoanPosition, as_of: date) -> list[NewEvent]:
     events = []
     bucket = mba_bucket(next_due_date=position.next_due_date, as_of=as_of)
     if bucket != position.delinquency_bucket:
-        after = position_after(position, delinquency_bucket=bucket)
-        events.append(NewEvent(
-            event_type="DelinquencyChanged", effective_date=as_of,
-            payload={
-                "from_bucket": position.delinquency_bucket, "to_bucket": bucket,
-                "next_due_date": position.next_due_date.isoformat(),
-                "days_delinquent": loan_days_delinquent(position, as_of),
-                "collections": collections(), "position_after": after,
-            },
-        ))
-        position = apply_after(position, after)
+        changed = DelinquencyChanged(from_bucket=position.delinquency_bucket, to_bucket=bucket,
+                                     next_due_date=position.next_due_date,
+                                     days_delinquent=loan_days_delinquent(position, as_of))
+        events.append(changed.new_event(effective_date=as_of))
+        position = folded(position, changed)
     return events + _late_charge_events(position, as_of)
 
 
@@ -164,16 +160,12 @@ def _late_charge_events(position: LoanPosition, as_of: date) -> list[NewEvent]:
     for due in owed:
         if keys[due] in done or amount == 0:
             continue
-        after = position_after(position, late_charges_due_cents=position.late_charges_due_cents + amount)
-        events.append(NewEvent(
-            event_type="LateChargeAssessed", effective_date=as_of, idempotency_key=keys[due],
-            payload={
-                "due_date": due.isoformat(), "amount_cents": amount, "rate_percent": str(percent),
-                "grace_days": grace, "payment_pi_cents": position.payment_pi_cents,
-                "collections": collections(), "position_after": after,
-            },
+        charge = LateChargeAssessed(due_date=due, amount_cents=amount, rate_percent=percent, grace_days=grace,
+                                    payment_pi_cents=position.payment_pi_cents)
+        events.append(charge.new_event(
+            effective_date=as_of, idempotency_key=keys[due],
             postings=(PostingLine(accounts.late_charges(position.loan_id), amount),
                       PostingLine(accounts.LATE_CHARGE_INCOME, -amount)),
         ))
-        position = apply_after(position, after)
+        position = folded(position, charge)
     return events

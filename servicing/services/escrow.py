@@ -46,9 +46,11 @@ from servicing.errors import ServicingError, UnknownLoan
 from servicing.escrow_analysis import EscrowItem as AnalysisItem
 from servicing.escrow_analysis import analyze_escrow
 from servicing.models import EscrowItem, Loan, LoanPosition, LoanStatus, loan_stream
+from servicing.events import (
+    AnalyzedItem, EscrowAnalyzed, EscrowDisbursed, EscrowInstallment, EscrowItemAdded, ProjectedMonth, loan_fact,
+)
 from servicing.services.loan_events import (
-    apply_after, collections, dated_loan_fact, existing_keys, open_position, position_after, require_status,
-    with_retries,
+    dated_loan_fact, existing_keys, folded, open_position, require_status, with_retries,
 )
 
 
@@ -72,9 +74,9 @@ class EscrowAnalysisRefused(ServicingError):
 @transaction.atomic
 def escrow_item_add(*, loan_number: str, kind: str, payee: str, annual_amount_cents: int, due_dates,
                     added_on: date | None = None, acting_user=None) -> EscrowItem:
-    """Add a bill to the loan's escrow account: an EscrowItem row and an EscrowItemAdded event.
+    """Add a bill to the loan's escrow account: an EscrowItemAdded event, whose projection writes the EscrowItem.
 
-    `due_dates` are dates or ISO strings within one year; they recur every year.
+    `due_dates` are dates or ISO strings within one year; they recur every year. Returns the item's row.
     """
     dates = _checked_item(loan_number, kind, payee, annual_amount_cents, due_dates)
     added_on = dated_loan_fact(loan_number, "escrow item added on", added_on or today())
@@ -87,20 +89,14 @@ def escrow_item_add(*, loan_number: str, kind: str, payee: str, annual_amount_ce
         if dates[0] < boarded_on:
             raise EscrowItemRefused(loan_number, f"due date {dates[0].isoformat()} is before the loan was "
                                     f"boarded on {boarded_on.isoformat()}")
-        item = EscrowItem.objects.create(loan_id=loan_number, kind=kind, payee=payee.strip(),
-                                         annual_amount_cents=annual_amount_cents,
-                                         due_dates=[d.isoformat() for d in dates])
+        added = EscrowItemAdded(
+            kind=kind, payee=payee.strip(), annual_amount_cents=annual_amount_cents, due_dates=tuple(dates),
+            installments=tuple(EscrowInstallment(d, a)
+                               for d, a in zip(dates, allocate(annual_amount_cents, [1] * len(dates)))),
+        )
         append(stream=loan_stream(loan_number), expected_version=position.stream_version, acting_user=acting_user,
-               events=[NewEvent(
-                   event_type="EscrowItemAdded", effective_date=added_on,
-                   idempotency_key=f"escrow-item:{loan_number}:{kind}",
-                   payload={"kind": kind, "payee": item.payee, "annual_amount_cents": annual_amount_cents,
-                            "due_dates": item.due_dates,
-                            "installments": [{"due_date": d.isoformat(), "amount_cents": a}
-                                             for d, a in zip(dates, allocate(annual_amount_cents, [1] * len(dates)))],
-                            "collections": collections(), "position_after": position_after(position)},
-               )])
-        return item
+               events=[added.new_event(effective_date=added_on, idempotency_key=f"escrow-item:{loan_number}:{kind}")])
+        return EscrowItem.objects.get(loan_id=loan_number, kind=kind)
 
     return with_retries(attempt)
 
@@ -171,9 +167,10 @@ def escrow_disburse_due(*, as_of: date, acting_user=None) -> DisbursementResult:
     for loan_number in loan_numbers:
         recorded = loan_escrow_disburse_due(loan_number=loan_number, as_of=as_of, acting_user=acting_user)
         for event in recorded:
+            paid = loan_fact(event)
             result.disbursed += 1
-            result.amount_cents += event.payload["amount_cents"]
-            result.advanced_cents += event.payload["advanced_cents"]
+            result.amount_cents += paid.amount_cents
+            result.advanced_cents += paid.advanced_cents
         if recorded:
             result.loans.append(loan_number)
     return result
@@ -213,18 +210,13 @@ def _disbursement_events(position: LoanPosition, as_of: date) -> list[NewEvent]:
             continue
         from_escrow = min(position.escrow_balance_cents, amount)
         advanced = amount - from_escrow
-        after = position_after(position, escrow_balance_cents=position.escrow_balance_cents - from_escrow,
-                               escrow_advance_cents=position.escrow_advance_cents + advanced)
+        disbursed = EscrowDisbursed(kind=kind, payee=payee, due_date=day, amount_cents=amount,
+                               from_escrow_cents=from_escrow, advanced_cents=advanced)
         lines = [(accounts.escrow(loan_number), from_escrow), (accounts.CUSTODIAL_CASH, -from_escrow),
                  (accounts.escrow_advance(loan_number), advanced), (accounts.CORPORATE_CASH, -advanced)]
-        events.append(NewEvent(
-            event_type="EscrowDisbursed", effective_date=as_of, idempotency_key=key,
-            payload={"kind": kind, "payee": payee, "due_date": day.isoformat(), "amount_cents": amount,
-                     "from_escrow_cents": from_escrow, "advanced_cents": advanced,
-                     "collections": collections(), "position_after": after},
-            postings=tuple(PostingLine(a, c) for a, c in lines if c),
-        ))
-        position = apply_after(position, after)
+        events.append(disbursed.new_event(effective_date=as_of, idempotency_key=key,
+                                          postings=tuple(PostingLine(a, c) for a, c in lines if c)))
+        position = folded(position, disbursed)
     return events
 
 
@@ -236,9 +228,14 @@ class EscrowAnalysisRecord:
     """An analysis as its EscrowAnalyzed event records it (or would, for a preview)."""
 
     loan_number: str
-    payload: dict
+    analysis: EscrowAnalyzed
     recorded: bool  # False for a preview
     already_recorded: bool = False
+
+    @property
+    def payload(self) -> dict:
+        """The analysis as its event's payload holds it (for JSON answers)."""
+        return self.analysis.to_payload()
 
 
 def analysis_key(loan_number: str, computation_year_start: date) -> str:
@@ -249,8 +246,8 @@ def escrow_analysis_preview(*, loan_number: str, computation_year_start: date,
                             analyzed_on: date | None = None) -> EscrowAnalysisRecord:
     """What escrow_analysis_run would record today, without recording anything."""
     position = open_position(loan_number, action="analyse the escrow of")
-    payload = _analysis_payload(position, computation_year_start, analyzed_on or today())
-    return EscrowAnalysisRecord(loan_number=loan_number, payload=payload, recorded=False)
+    analyzed = _analysis(position, computation_year_start, analyzed_on or today())
+    return EscrowAnalysisRecord(loan_number=loan_number, analysis=analyzed, recorded=False)
 
 
 @transaction.atomic
@@ -263,21 +260,22 @@ def escrow_analysis_run(*, loan_number: str, computation_year_start: date, analy
     def attempt():
         before = Event.objects.filter(idempotency_key=key).values_list("payload", flat=True).first()
         if before is not None:
-            return EscrowAnalysisRecord(loan_number, before, recorded=True, already_recorded=True)
+            # As the current class reads it (an analysis recorded at version 1 comes upcast).
+            return EscrowAnalysisRecord(loan_number, EscrowAnalyzed.from_payload(before), recorded=True,
+                                        already_recorded=True)
         position = open_position(loan_number, action="analyse the escrow of")
-        payload = _analysis_payload(position, computation_year_start, analyzed_on)
-        refund = payload["surplus_refund_cents"]
+        analyzed = _analysis(position, computation_year_start, analyzed_on)
+        refund = analyzed.surplus_refund_cents
         postings = ((PostingLine(accounts.escrow(loan_number), refund),
                      PostingLine(accounts.CUSTODIAL_CASH, -refund)) if refund else ())
         append(stream=loan_stream(loan_number), expected_version=position.stream_version, acting_user=acting_user,
-               events=[NewEvent(event_type="EscrowAnalyzed", effective_date=analyzed_on, idempotency_key=key,
-                                payload=payload, postings=postings)])
-        return EscrowAnalysisRecord(loan_number, payload, recorded=True)
+               events=[analyzed.new_event(effective_date=analyzed_on, idempotency_key=key, postings=postings)])
+        return EscrowAnalysisRecord(loan_number, analyzed, recorded=True)
 
     return with_retries(attempt)
 
 
-def _analysis_payload(position: LoanPosition, start: date, analyzed_on: date) -> dict:
+def _analysis(position: LoanPosition, start: date, analyzed_on: date) -> EscrowAnalyzed:
     loan_number = position.loan_id
     require_status(position, action="analyse the escrow of", allowed=(LoanStatus.ACTIVE, LoanStatus.FORECLOSURE))
     _check_year_start(position, start)
@@ -294,24 +292,21 @@ def _analysis_payload(position: LoanPosition, start: date, analyzed_on: date) ->
     refund = analysis.surplus_refund_cents
     if refund > position.escrow_balance_cents:  # only possible with a cushion under 12 cents
         raise EscrowAnalysisRefused(loan_number, f"a refund of {refund} cents exceeds the escrow held")
-    after = position_after(position, escrow_balance_cents=position.escrow_balance_cents - refund,
-                           escrow_monthly_cents=analysis.new_monthly_escrow_cents)
     figures = {k: v for k, v in asdict(analysis).items()
                if k not in ("computation_year_start", "projection", "monthly_escrow_payments_cents")}
-    return {
-        "computation_year_start": start.isoformat(), "analyzed_on": analyzed_on.isoformat(),
-        "delinquency_bucket": bucket, "borrower_current": bucket == CURRENT,
-        "escrow_balance_cents": position.escrow_balance_cents, "escrow_advance_cents": position.escrow_advance_cents,
-        "previous_monthly_escrow_cents": position.escrow_monthly_cents,
-        "items": [{"kind": i.kind, "payee": i.payee, "annual_amount_cents": i.annual_amount_cents,
-                   "disbursement_dates": [d.isoformat() for d in _dates_in_year(i, start)]} for i in items],
+    return EscrowAnalyzed(
+        computation_year_start=start, analyzed_on=analyzed_on, delinquency_bucket=bucket,
+        borrower_current=bucket == CURRENT, escrow_balance_cents=position.escrow_balance_cents,
+        escrow_advance_cents=position.escrow_advance_cents,
+        previous_monthly_escrow_cents=position.escrow_monthly_cents,
+        items=tuple(AnalyzedItem(kind=i.kind, payee=i.payee, annual_amount_cents=i.annual_amount_cents,
+                                 disbursement_dates=_dates_in_year(i, start)) for i in items),
         **figures,
-        "monthly_escrow_payments_cents": list(analysis.monthly_escrow_payments_cents),
-        "projection": [{"month_start": m.month_start.isoformat(), "deposit_cents": m.deposit_cents,
-                        "disbursements_cents": m.disbursements_cents,
-                        "balance_cents_closing": m.balance_cents_closing} for m in analysis.projection],
-        "collections": collections(), "position_after": after,
-    }
+        monthly_escrow_payments_cents=tuple(analysis.monthly_escrow_payments_cents),
+        projection=tuple(ProjectedMonth(month_start=m.month_start, deposit_cents=m.deposit_cents,
+                                        disbursements_cents=m.disbursements_cents,
+                                        balance_cents_closing=m.balance_cents_closing) for m in analysis.projection),
+    )
 
 
 def _check_year_start(position: LoanPosition, start: date) -> None:

@@ -1,9 +1,10 @@
 """What every service that records loan events shares.
 
-How a service reads a loan (refusing unknown and closed ones), describes the
-loan's position after its event (`position_after`, which the projection
-copies), fills the event's `collections` amounts, and appends with
-optimistic concurrency, reading again when another writer got there first.
+How a service reads a loan (refusing unknown and closed ones), works out the
+position an event leaves (`folded`: the event's decision applied to an unsaved
+copy, exactly as the projection will), and appends with optimistic
+concurrency, reading again when another writer got there first. Events are
+built from the classes of `servicing.events`.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from ledger.money import require_cents
 from ledger.models import Event
 from servicing.errors import DateRefused, LoanClosed, ServicingError, UnknownLoan
 from servicing.models import LoanPosition, LoanStatus
-from servicing.projections import COLLECTION_KEYS, POSITION_FIELDS, copy_position_after
+from servicing.events import COLLECTION_KEYS, POSITION_FIELDS, LoanFact
 
 T = TypeVar("T")
 RETRIES = 5
@@ -85,7 +86,10 @@ def require_status(position: LoanPosition, *, action: str, allowed: tuple[str, .
 
 
 def position_after(position: LoanPosition, **changes) -> dict:
-    """Every LoanPosition field an event may change, after it, as payload values (dates ISO)."""
+    """The v1 `position_after` snapshot of a position (dates ISO), as events recorded before version 2 held it.
+
+    No service writes one any more; tests use it to build v1 payloads that must keep replaying.
+    """
     unknown = set(changes) - set(POSITION_FIELDS)
     if unknown:
         raise ValueError(f"not position fields: {sorted(unknown)}")
@@ -95,25 +99,24 @@ def position_after(position: LoanPosition, **changes) -> dict:
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in fields.items()}
 
 
-def apply_after(position: LoanPosition, after: dict) -> LoanPosition:
-    """An unsaved copy of the position with `after` applied, for computing the next event of a batch."""
+def folded(position: LoanPosition, fact: LoanFact) -> LoanPosition:
+    """An unsaved copy of the position with the fact's decision applied: the position before the next event of
+    a batch, worked out by the same fold the projection runs."""
     copy = LoanPosition(**{f.attname: getattr(position, f.attname) for f in LoanPosition._meta.concrete_fields})
-    return copy_position_after(copy, after)
+    return fact.fold_into(copy)
 
 
 def collections(**amounts: int) -> dict:
-    """The six collection figures the month-end close sums (e.g. interest=, realized_loss=), zero where not given."""
+    """The six collection figures as a v1 payload held them (e.g. interest=, realized_loss=), zero where not given.
+
+    Services build `servicing.events.Collections`; tests use this to write payloads by hand.
+    """
     unknown = set(amounts) - {k.removesuffix("_cents") for k in COLLECTION_KEYS}
     if unknown:
         raise ValueError(f"not collection figures: {sorted(unknown)}")
     for name, value in amounts.items():
         require_cents(value, name, negative=True)
     return {key: amounts.get(key.removesuffix("_cents"), 0) for key in COLLECTION_KEYS}
-
-
-def negated_collections(figures: dict) -> dict:
-    """The collections of an event being reversed: every amount with its sign flipped."""
-    return {key: -figures[key] for key in COLLECTION_KEYS}
 
 
 def with_retries(attempt: Callable[[], T], *, attempts: int = RETRIES,

@@ -22,10 +22,11 @@ from datetime import date
 
 from ledger.records import NewEvent, PostingLine
 from servicing import accounts
-from servicing.models import LoanPosition, LoanStatus
+from servicing.events import BorrowerRefundPaid, Collections, LoanPaidOff, PayoffSettled
+from servicing.models import LoanPosition
 from servicing.payment_application import LoanPosition as MoneyPosition
 from servicing.payoff import PayoffQuote, PayoffSettlement, payoff_quote, settle_payoff
-from servicing.services.loan_events import collections, open_position, position_after
+from servicing.services.loan_events import open_position
 
 
 def money_position(position: LoanPosition, *, for_payoff: bool = False) -> MoneyPosition:
@@ -81,15 +82,11 @@ def payoff_events(*, position: LoanPosition, amount_cents: int, received_on: dat
                   request: dict) -> tuple[list[NewEvent], PayoffSettlement]:
     """The events recording `amount_cents` received as a payoff (the caller checked is_payoff).
 
-    `request` holds the facts of the request (loan, reference, amount, date) copied into the payload.
+    `request` holds the facts of the request (loan, reference, amount, date, kind) the event records.
     """
     loan = position.loan_id
     settlement = settle_payoff(position=money_position(position, for_payoff=True), amount_cents=amount_cents,
                                as_of=received_on)
-    before = position_after(position)
-    after = {**before, "principal_balance_cents": 0, "suspense_cents": 0, "escrow_balance_cents": 0,
-             "escrow_advance_cents": 0, "late_charges_due_cents": 0, "fees_due_cents": 0,
-             "status": str(LoanStatus.PAID_OFF), "last_payment_date": received_on.isoformat()}
     refund = settlement.refund_to_borrower_cents
     lines = _postings([
         (accounts.CUSTODIAL_CASH, amount_cents),
@@ -102,42 +99,41 @@ def payoff_events(*, position: LoanPosition, amount_cents: int, received_on: dat
         (accounts.suspense(loan), position.suspense_cents),
         (accounts.borrower_refund(loan), -refund),
     ])
-    payload = {
-        **request,
-        "payoff": _payoff_part(position, settlement),
-        "collections": collections(interest=settlement.interest_cents, payoff_principal=position.principal_balance_cents),
-        "position_before": before,
-        "position_after": after,
-    }
-    events = [NewEvent("LoanPaidOff", payload, received_on, lines, idempotency_key=f"payment:{reference}")]
+    paid_off = LoanPaidOff(
+        loan_number=request["loan_number"], reference=request["reference"], amount_cents=amount_cents,
+        received_on=received_on, principal_only=request["principal_only"],
+        payoff=_settled(position, settlement),
+        collections=Collections(interest_cents=settlement.interest_cents,
+                                payoff_principal_cents=position.principal_balance_cents),
+    )
+    events = [paid_off.new_event(effective_date=received_on, postings=lines, idempotency_key=f"payment:{reference}")]
     if refund:
-        events.append(NewEvent(
-            "BorrowerRefundPaid",
-            {"loan_number": loan, "reference": reference, "refund_cents": refund, "paid_on": received_on.isoformat(),
-             "collections": collections(), "position_after": after},
-            received_on,
-            _postings([(accounts.borrower_refund(loan), refund), (accounts.CUSTODIAL_CASH, -refund)]),
+        refunded = BorrowerRefundPaid(loan_number=loan, reference=reference, refund_cents=refund, paid_on=received_on)
+        events.append(refunded.new_event(
+            effective_date=received_on,
+            postings=_postings([(accounts.borrower_refund(loan), refund), (accounts.CUSTODIAL_CASH, -refund)]),
             idempotency_key=f"refund:{reference}",
         ))
     return events, settlement
 
 
-def _payoff_part(position: LoanPosition, settlement: PayoffSettlement) -> dict:
+def _settled(position: LoanPosition, settlement: PayoffSettlement) -> PayoffSettled:
+    """The payoff's decision: every balance of the position cleared, the interest and refund as settled."""
     quote = settlement.quote
-    return {
-        "principal_cents": position.principal_balance_cents,
-        "interest_cents": settlement.interest_cents,
-        "interest_days": quote.interest_days,
-        "accrual_start": quote.accrual_start.isoformat(),
-        "per_diem_interest": str(quote.per_diem_interest),
-        "late_charges_cents": position.late_charges_due_cents,
-        "fees_cents": position.fees_due_cents,
-        "escrow_advance_cents": position.escrow_advance_cents,
-        "escrow_applied_cents": position.escrow_balance_cents,
-        "suspense_applied_cents": position.suspense_cents,
-        "quote_total_cents": quote.total_cents,
-        "refund_to_borrower_cents": settlement.refund_to_borrower_cents,
-    }
+    return PayoffSettled(
+        principal_cents=position.principal_balance_cents,
+        interest_cents=settlement.interest_cents,
+        interest_days=quote.interest_days,
+        accrual_start=quote.accrual_start,
+        per_diem_interest=quote.per_diem_interest,
+        late_charges_cents=position.late_charges_due_cents,
+        fees_cents=position.fees_due_cents,
+        escrow_advance_cents=position.escrow_advance_cents,
+        escrow_applied_cents=position.escrow_balance_cents,
+        suspense_applied_cents=position.suspense_cents,
+        quote_total_cents=quote.total_cents,
+        refund_to_borrower_cents=settlement.refund_to_borrower_cents,
+    )
 
 
 def _postings(lines: list[tuple[str, int]]) -> tuple[PostingLine, ...]:

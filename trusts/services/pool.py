@@ -38,6 +38,7 @@ from servicing import accounts as loan_accounts
 from servicing.models import CLOSED_STATUSES, LoanPosition, loan_stream
 from servicing.payment_application import LoanPosition as MoneyPosition
 from servicing.payoff import payoff_quote
+from servicing.events import PaymentPosted
 from servicing.projections import HANDLERS
 from servicing.services.loan_events import status_words, with_retries
 from servicing.services.payoff import money_position, payoff_quote_get
@@ -217,15 +218,14 @@ def _without(position: MoneyPosition, payments: list[RecordedEvent]) -> MoneyPos
     principal, due = position.principal_balance_cents, position.next_due_date
     for payment in payments:
         principal += _principal_paid(payment)
-        before = date.fromisoformat(payment.payload["position_before"]["next_due_date"])
-        after = date.fromisoformat(payment.payload["position_after"]["next_due_date"])
+        applied = PaymentPosted.from_payload(payment.payload).application
+        before, after = applied.next_due_date_before, applied.next_due_date_after
         due -= relativedelta(months=(after.year - before.year) * 12 + after.month - before.month)
     return replace(position, principal_balance_cents=principal, next_due_date=due)
 
 
 def _principal_paid(payment: RecordedEvent) -> int:
-    return (payment.payload["position_before"]["principal_balance_cents"]
-            - payment.payload["position_after"]["principal_balance_cents"])
+    return PaymentPosted.from_payload(payment.payload).principal_paid_cents
 
 
 def _paid_for(removal: RecordedEvent) -> tuple[int, int]:

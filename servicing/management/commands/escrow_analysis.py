@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ledger.money import dollars
 from servicing.errors import ServicingError
+from servicing.events import EscrowAnalyzed
 from servicing.management.commands._common import acting_user, iso_date, past_date
 from servicing.services.escrow import escrow_analysis_preview, escrow_analysis_run
 
@@ -38,24 +39,25 @@ class Command(BaseCommand):
             raise CommandError(str(refused)) from None
         state = "preview, nothing recorded" if not record.recorded else (
             "recorded before" if record.already_recorded else "recorded")
-        self.stdout.write("\n".join(render(record.loan_number, record.payload, state)))
+        self.stdout.write("\n".join(render(record.loan_number, record.analysis, state)))
 
 
-def render(loan_number: str, p: dict, state: str) -> list[str]:
+def render(loan_number: str, a: EscrowAnalyzed, state: str) -> list[str]:
     lines = [
-        f"Escrow analysis of loan {loan_number}, computation year from {p['computation_year_start']} ({state})",
-        f"  analyzed on {p['analyzed_on']}; borrower {'current' if p['borrower_current'] else 'not current'} "
-        f"(bucket {p['delinquency_bucket']})",
-        f"  escrow held {dollars(p['escrow_balance_cents'])}, advanced {dollars(p['escrow_advance_cents'])}, "
-        f"starting balance {dollars(p['escrow_balance_cents_opening'])}",
+        f"Escrow analysis of loan {loan_number}, computation year from {a.computation_year_start.isoformat()} "
+        f"({state})",
+        f"  analyzed on {a.analyzed_on.isoformat()}; borrower {'current' if a.borrower_current else 'not current'} "
+        f"(bucket {a.delinquency_bucket})",
+        f"  escrow held {dollars(a.escrow_balance_cents)}, advanced {dollars(a.escrow_advance_cents)}, "
+        f"starting balance {dollars(a.escrow_balance_cents_opening)}",
     ]
-    for item in p["items"]:
-        lines.append(f"  item {item['kind']} ({item['payee']}): {dollars(item['annual_amount_cents'])} a year "
-                     f"on {', '.join(item['disbursement_dates'])}")
-    lines += [f"  {label:<26}{dollars(p[key]):>12}" for label, key in FIGURES]
+    for item in a.items:
+        lines.append(f"  item {item.kind} ({item.payee}): {dollars(item.annual_amount_cents)} a year "
+                     f"on {', '.join(d.isoformat() for d in item.disbursement_dates)}")
+    lines += [f"  {label:<26}{dollars(getattr(a, key)):>12}" for label, key in FIGURES]
     lines.append(f"  {'month':<12}{'deposit':>12}{'disbursed':>12}{'balance':>12}")
-    for month in p["projection"]:
-        lines.append(f"  {month['month_start'][:7]:<12}{dollars(month['deposit_cents']):>12}"
-                     f"{dollars(month['disbursements_cents']):>12}{dollars(month['balance_cents_closing']):>12}")
-    lines.append("  payments of the year: " + ", ".join(dollars(c) for c in p["monthly_escrow_payments_cents"]))
+    for month in a.projection:
+        lines.append(f"  {month.month_start.isoformat()[:7]:<12}{dollars(month.deposit_cents):>12}"
+                     f"{dollars(month.disbursements_cents):>12}{dollars(month.balance_cents_closing):>12}")
+    lines.append("  payments of the year: " + ", ".join(dollars(c) for c in a.monthly_escrow_payments_cents))
     return lines

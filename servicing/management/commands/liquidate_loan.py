@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ledger.money import dollars
 from servicing.errors import ServicingError
+from servicing.events import loan_fact
 from servicing.management.commands._common import acting_user, dollars_option, past_date
 from servicing.services.default import loan_liquidate
 
@@ -38,8 +39,8 @@ class Command(BaseCommand):
             )
         except ServicingError as refused:
             raise CommandError(str(refused)) from None
-        p = event.payload
-        self.stdout.write(f"loan {options['loan']} liquidated on {p['on']} ({p['interest_days']} days of interest "
-                          f"from {p['accrual_start']})")
+        p = loan_fact(event)
+        self.stdout.write(f"loan {options['loan']} liquidated on {p.on.isoformat()} ({p.interest_days} days of "
+                          f"interest from {p.accrual_start.isoformat()})")
         for label, key in SHOWN:
-            self.stdout.write(f"  {label:<26}{dollars(p[key]):>14}")
+            self.stdout.write(f"  {label:<26}{dollars(getattr(p, key)):>14}")

@@ -14,7 +14,9 @@ from ledger.verification import verify
 from servicing import accounts
 from servicing.models import LoanPosition
 from servicing.payment_application import apply_payment
+from servicing.events import PaymentPosted
 from servicing.projections import COLLECTION_KEYS
+from servicing.services.loan_events import folded
 from servicing.services.collections import (
     DuplicateReference, PaymentRefused, UnknownPayment, _payment_event, payment_post,
 )
@@ -60,7 +62,9 @@ def test_a_full_installment_pays_interest_principal_and_escrow(seed_loan):
     assert account_balance(accounts.interest("L001")) == -50_000
     assert account_balance(accounts.principal("L001")) == 9_990_045
     assert account_balance(accounts.escrow("L001")) == -25_000
-    assert p.stream_version == 2 and result.event.payload["position_after"]["next_due_date"] == "2026-03-01"
+    fact = PaymentPosted.from_payload(result.event.payload)
+    assert p.stream_version == 2 and fact.application.next_due_date_after == date(2026, 3, 1)
+    assert fact.application.next_due_date_before == FEB1 and "position_after" not in result.event.payload
     assert verify().ok
 
 
@@ -158,8 +162,8 @@ def test_the_escrow_part_repays_an_escrow_advance_first(seed_loan):
     lines = dict((p.account, p.amount_cents) for p in event.postings)
     assert lines[accounts.escrow_advance("L001")] == -10_000 and lines[accounts.escrow("L001")] == -15_000
     assert sum(lines.values()) == 0
-    after = event.payload["position_after"]
-    assert after["escrow_advance_cents"] == 0 and after["escrow_balance_cents"] == 15_000
+    after = folded(stored, PaymentPosted.from_payload(event.payload))
+    assert after.escrow_advance_cents == 0 and after.escrow_balance_cents == 15_000
 
 
 # --- Returned payments -----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from servicing.escrow_analysis import EscrowItem as AnalysisItem
 from servicing.escrow_analysis import analyze_escrow
 from servicing.models import EscrowItem, LoanPosition
 from servicing.projections import HANDLERS, handles
+from servicing.events import EscrowAnalyzed
 from servicing.projections import copy_position_after
 from servicing.services.loan_events import collections, position_after
 from servicing.services.escrow import (
@@ -173,7 +174,7 @@ def test_an_outstanding_advance_is_a_negative_start_and_makes_a_shortage():
                                   AnalysisItem("property_tax", 240_000, (date(2026, 9, 1), date(2027, 3, 1)))])
     assert p["projected_low_point_cents"] == expected.projected_low_point_cents
     event = Event.objects.get(event_type="EscrowAnalyzed")
-    assert not event.postings.exists() and event.payload["position_after"]["escrow_monthly_cents"] == 50_000
+    assert not event.postings.exists() and EscrowAnalyzed.from_payload(event.payload).new_monthly_escrow_cents == 50_000
     assert position().escrow_monthly_cents == 50_000 and differences() == []
 
 
