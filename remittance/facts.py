@@ -21,7 +21,6 @@ from django.db.models import F, Q, Sum
 
 from ledger.models import Event, LogPosition, Posting
 from remittance.calendar import Period
-from remittance.close_events import returns_carried
 from remittance.closing import Carried, LoanFacts
 from remittance.models import ClassPeriod, PeriodResult
 from remittance.waterfall import ClassState
@@ -276,11 +275,11 @@ def carried_into(trust: Trust, period: Period) -> Carried:
     )
     if previous is None:
         return Carried(classes=states)
-    f = previous.figures
-    return Carried(classes=states, fee_shortfall_cents=f["fee_shortfall_cents"],
-                   spread_shortfall_cents=f["spread_shortfall_cents"],
-                   advances_outstanding={n: tuple(v) for n, v in f["advances_outstanding"].items()},
-                   returns_outstanding=returns_carried(f))
+    closed = previous.period_closed
+    return Carried(classes=states, fee_shortfall_cents=closed.fee_shortfall_cents,
+                   spread_shortfall_cents=closed.spread_shortfall_cents,
+                   advances_outstanding=dict(closed.advances_outstanding),
+                   returns_outstanding=closed.returns_outstanding)
 
 
 def pool_original_cents(trust: Trust) -> int:
