@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ledger.money import monthly_rate_amount
-from remittance.reconciliation import REALIZED_LOSS, Reconciliation, cash_collected_cents, reconcile
+from remittance.reconciliation import REALIZED_LOSS, Reconciliation, cash_collected_cents, is_cash, reconcile
 from remittance.waterfall import ClassState, Collections, Fees, WaterfallResult, run_waterfall, split_among_holders
 
 UNPLACED = "(unplaced)"  # the split's key for bonds no holder holds; sorts before holder codes
@@ -342,7 +342,7 @@ def _scheduled_amounts(loans: Sequence[LoanFacts], carried: Carried):
 
     paid, returned_interest, returned_principal = [], 0, 0
     for f in loans:
-        kept = {k: max(0, getattr(f, f"{k}_cents")) for k in COLLECTION_KINDS if k != REALIZED_LOSS}
+        kept = {k: max(0, getattr(f, f"{k}_cents")) for k in COLLECTION_KINDS if is_cash(k)}
         returned_interest += sum(kept[k] - getattr(f, f"{k}_cents") for k in INTEREST_KINDS)
         returned_principal += sum(kept[k] - getattr(f, f"{k}_cents") for k in kept if k not in INTEREST_KINDS)
         paid.append((f, kept))

@@ -27,9 +27,14 @@ from remittance.events import CloseReconciliation, PeriodClosed
 REALIZED_LOSS = "realized_loss"  # the collected kind that is a loss, not cash
 
 
+def is_cash(kind: str) -> bool:
+    """Whether a collected kind ("interest", or its column "interest_cents") is cash: all but the realized loss."""
+    return kind.removesuffix("_cents") != REALIZED_LOSS
+
+
 def cash_collected_cents(collected: Mapping[str, int]) -> int:
     """Every collected kind except the realized loss: the cash a period's collections brought."""
-    return sum(cents for kind, cents in collected.items() if kind != REALIZED_LOSS)
+    return sum(cents for kind, cents in collected.items() if is_cash(kind))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,22 +15,10 @@ from ledger.verification import verify
 from remittance import close_events
 from remittance.calendar import Period
 from remittance.events import PeriodClosed
-from remittance.models import (
-    ClassPeriod,
-    Distribution,
-    PeriodResult,
-    PeriodStatus,
-    TrustPeriod,
-)
+from remittance.models import ClassPeriod, Distribution, PeriodResult, PeriodStatus, TrustPeriod
 from remittance.services import closing as closing_service
 from tests.actors import payment_return
-from tests.integration.remittance.months import (
-    SEED_LOANS,
-    close,
-    pay,
-    pay_everyone,
-    seed_trust,
-)
+from tests.integration.remittance.months import SEED_LOANS, close, pay, pay_everyone, seed_trust
 
 pytestmark = pytest.mark.django_db
 REMITTANCE = "remittance.results"

@@ -8,11 +8,8 @@ from hypothesis import strategies as st
 
 from remittance.close_events import CloseContext, period_closed
 from remittance.closing import COLLECTION_KINDS, principal_collected_cents
-from remittance.reconciliation import (
-    cash_collected_cents,
-    closed_period_reconciliation,
-    reconcile,
-)
+from remittance.facts import AMOUNTS, CASH_AMOUNTS
+from remittance.reconciliation import cash_collected_cents, closed_period_reconciliation, is_cash, reconcile
 from tests.unit.remittance.test_closing import periods, seed_close
 
 cents = st.integers(min_value=0, max_value=10**11)
@@ -69,6 +66,11 @@ def test_cash_collected_is_every_kind_but_the_realized_loss(collected):
     assert cash_collected_cents(collected) == sum(collected.values()) - collected["realized_loss"]
     assert principal_collected_cents(collected) == (cash_collected_cents(collected) - collected["interest"]
                                                     - collected["repurchase_interest"])
+
+
+def test_the_same_rule_for_kinds_and_their_columns():
+    assert [k for k in COLLECTION_KINDS if not is_cash(k)] == ["realized_loss"]
+    assert set(AMOUNTS) - set(CASH_AMOUNTS) == {"realized_loss_cents"}
 
 
 @settings(max_examples=150, deadline=None)
