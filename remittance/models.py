@@ -82,7 +82,7 @@ class PeriodResult(models.Model):
     pool_balance_begin_cents = models.BigIntegerField()
     pool_balance_end_cents = models.BigIntegerField()
     pool_factor = models.DecimalField(max_digits=11, decimal_places=8)
-    # The PeriodClosed payload at the current schema version; read it through `period_closed`.
+    # The PeriodClosed payload as recorded (any schema version); read it through `period_closed`.
     figures = models.JSONField(help_text="the whole report the period closed on")
     event_position = models.BigIntegerField()
 

@@ -35,7 +35,8 @@ class RemittanceProjection(Projection):
         results, class_rows, payments = [], [], []
         for e, fact in typed:
             if isinstance(fact, PeriodClosed):
-                results.append(period_result(fact, trust_id=trusts[fact.trust], event_position=e.position))
+                results.append(period_result(fact, trust_id=trusts[fact.trust], event_position=e.position,
+                                             recorded_payload=e.payload))
             elif isinstance(fact, ClassDistributed):
                 class_rows.append(_class_period(fact, classes[(fact.trust, fact.class_name)], e.position))
             else:
@@ -57,8 +58,14 @@ def _holder_code(e: RecordedEvent) -> str:
     return e.stream.split(":", 1)[1]  # a DistributionPaid is on its holder's stream, holder:CODE
 
 
-def period_result(closed: PeriodClosed, *, trust_id: int, event_position: int) -> PeriodResult:
-    """The PeriodResult row a PeriodClosed projects to (the verifier builds it too, to compare)."""
+def period_result(closed: PeriodClosed, *, trust_id: int, event_position: int,
+                  recorded_payload: dict | None = None) -> PeriodResult:
+    """The PeriodResult row a PeriodClosed projects to (the verifier builds it too, to compare).
+
+    `figures` keeps the payload as recorded, at whatever schema version it was recorded in (so a
+    database written before events were typed needs no rebuild to agree with a replay): read it
+    through `PeriodResult.period_closed`, which upcasts it, never by key.
+    """
     return PeriodResult(
         trust_id=trust_id, period=closed.period, record_date=closed.record_date,
         payment_date=closed.payment_date, through_position=closed.window.through_position,
@@ -69,7 +76,8 @@ def period_result(closed: PeriodClosed, *, trust_id: int, event_position: int) -
         excess_cents=closed.excess_cents, retained_cents=closed.retained_cents,
         prior_period_cents=closed.prior_period_cents, pool_balance_begin_cents=closed.pool_balance_begin_cents,
         pool_balance_end_cents=closed.pool_balance_end_cents, pool_factor=Decimal(closed.pool_factor),
-        figures=closed.to_payload(), event_position=event_position,
+        figures=closed.to_payload() if recorded_payload is None else recorded_payload,
+        event_position=event_position,
     )
 
 
