@@ -19,7 +19,8 @@ delinquency buckets and trusts, which are few.
   the servicer advanced and has not recovered yet);
 - `servicer_advances`: the servicer's P&I advances outstanding per trust
   (its `servicer:advances:CODE` ledger accounts).
-  (The month-end schedule it links to is remittance.month_end_schedule's.)
+
+The month-end schedule the dashboard links to is read by remittance.month_end_schedule.
 """
 from __future__ import annotations
 
