@@ -32,6 +32,7 @@ from remittance import dashboard
 from remittance.calendar import Period
 from remittance.charts import line_chart
 from remittance.models import ClassPeriod, Distribution, PeriodResult, PeriodStatus, TrustPeriod
+from remittance.month_end_schedule import month_end_schedule
 from remittance.report_page import balance_history, holder_payments, reconciliation_lines, unavailable_reason
 from remittance.reports import ReportUnavailable, json_text, remittance_report, report_csv
 from servicing.models import CLOSED_STATUSES, LoanStatus
@@ -217,7 +218,7 @@ def dashboard_context(request) -> dict:
                        advances=dashboard.servicer_advances(),
                        advances_url=_accounts_url(account__startswith=dashboard.SERVICER_ADVANCES))
     if user.has_perm("django_celery_beat.view_periodictask"):
-        context.update(schedule=dashboard.month_end_schedule(),
+        context.update(schedule=month_end_schedule(),
                        schedules_url=reverse("admin:django_celery_beat_periodictask_changelist"))
     return {"dashboard": context}
 

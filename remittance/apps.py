@@ -1,4 +1,4 @@
-"""App configuration for remittance; registers its projection, the period reconciliation check and the closed-period rule."""
+"""App configuration for remittance: registers its event classes, projection, reconciliation checks and closed-period rule."""
 from django.apps import AppConfig
 
 
@@ -7,6 +7,7 @@ class RemittanceConfig(AppConfig):
     verbose_name = "Remittance"
 
     def ready(self):
+        import remittance.events  # noqa: F401  (registers the close's event classes with ledger.events)
         from ledger.business_time import register_dated_fact_rule
         from ledger.projections import registry
         from ledger.verification import register_check

@@ -13,8 +13,10 @@ from django.db.models import Sum
 
 from ledger.models import Posting
 from remittance.calendar import Period
+from remittance.events import PeriodClosed
 from remittance.facts import AMOUNTS, Window, removal_proceeds, window_sums
 from remittance.models import Distribution, PeriodResult, PeriodStatus, TrustPeriod
+from remittance.reconciliation import closed_period_reconciliation
 
 
 def closed_periods_reconcile() -> list[str]:
@@ -30,34 +32,24 @@ def closed_periods_reconcile() -> list[str]:
 
 
 def _period_problems(result: PeriodResult, paid: dict) -> list[str]:
-    f = result.figures
-    cash_in = f["interest_available_cents"] + f["principal_available_cents"]
-    out = (f["fee_paid_cents"] + f["spread_paid_cents"] + f["paid_to_holders_cents"] + f["excess_interest_cents"]
-           + f["excess_principal_cents"] + f["retained_cents"])
-    problems = []
-    if cash_in != out:
-        problems.append(f"cash in {cash_in} != fee + spread + paid to holders + excess + retained {out}")
-    collected = sum(v for k, v in f["collected"].items() if k != "realized_loss")
-    # Returned payments a close could not recover are carried out, and recovered by the next first.
-    returns = f.get("returns_outstanding_cents", 0) - f.get("returns_carried_in_cents", 0)
-    if collected + f["advanced_cents"] - f["recovered_cents"] + returns != cash_in:
-        problems.append("collections + advances - recoveries - returns carried in + returns carried out differ "
-                        "from the cash distributed")
-    if paid.get((result.trust.code, result.period), 0) != f["paid_to_holders_cents"]:
+    closed = result.period_closed
+    # Both sides of the identity, on the figures the period closed on (remittance.reconciliation).
+    problems = list(closed_period_reconciliation(closed).problems)
+    if paid.get((result.trust.code, result.period), 0) != closed.paid_to_holders_cents:
         problems.append(f"holders' payments add up to {paid.get((result.trust.code, result.period), 0)}, "
-                        f"not the {f['paid_to_holders_cents']} the period paid")
-    recomputed = _collected_again(result)
-    if recomputed != f["collected"]:
-        problems.append(f"its window of the log now holds {recomputed}, not the {f['collected']} it closed on")
+                        f"not the {closed.paid_to_holders_cents} the period paid")
+    recomputed = _collected_again(result, closed)
+    if recomputed != closed.collected:
+        problems.append(f"its window of the log now holds {recomputed}, not the {closed.collected} it closed on")
     return problems
 
 
-def _collected_again(result: PeriodResult) -> dict[str, int]:
+def _collected_again(result: PeriodResult, closed: PeriodClosed) -> dict[str, int]:
     period = Period.parse(result.period)
     previous = PeriodResult.objects.filter(trust=result.trust, period=str(period.previous())).exists()
     window = Window(period.last_day, result.through_position,
                     period.previous().last_day if previous else result.trust.cutoff_date,
-                    result.figures["window"]["after_position"])
+                    closed.window.after_position)
     totals = {k.removesuffix("_cents"): 0 for k in AMOUNTS}
     for amounts in window_sums(result.trust, window).values():
         for k in AMOUNTS:

@@ -6,7 +6,9 @@ recoveries), ServicingFeePaid, IssuerSpreadPaid, one ClassDistributed per
 class, ExcessPaid, and last PeriodClosed with every figure the period
 closed on. On each holder's own stream (`holder:CODE`): DistributionPaid.
 Cash runs trust cash -> class accounts -> holder cash, so a class's
-accounts come back to zero once its holders are paid.
+accounts come back to zero once its holders are paid. The events are the
+typed classes of `remittance.events`; `period_closed` is the PeriodClosed a
+close records, and the verifier builds it again from the log to compare.
 """
 from __future__ import annotations
 
@@ -14,7 +16,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from ledger.records import NewEvent, PostingLine, StreamAppend
-from remittance.closing import CloseFigures
+from remittance.closing import CloseFigures, HolderPayment
+from remittance.events import (
+    ClassDistributed, ClassLine, CloseWindow, CollectionsRemitted, DistributionPaid, ExcessPaid, IssuerSpreadPaid,
+    PeriodClosed, ServicingFeePaid,
+)
 from servicing.accounts import CORPORATE_CASH, CUSTODIAL_CASH
 from trusts.selectors import factor
 
@@ -68,8 +74,8 @@ def close_appends(ctx: CloseContext, figures: CloseFigures) -> list[StreamAppend
         *_fee_and_spread(ctx, figures),
         *(_class_distributed(ctx, figures, c) for c in figures.waterfall.classes),
         *_excess(ctx, figures),
-        NewEvent("PeriodClosed", period_figures(ctx, figures), ctx.payment_date,
-                 idempotency_key=close_key(ctx.trust_code, ctx.period)),
+        period_closed(ctx, figures).new_event(effective_date=ctx.payment_date,
+                                              idempotency_key=close_key(ctx.trust_code, ctx.period)),
     ]
     # One append per holder stream: a holder of several classes gets all its payments together.
     by_holder: dict[str, list[NewEvent]] = {}
@@ -83,10 +89,6 @@ def _lines(*pairs: tuple[str, int]) -> tuple[PostingLine, ...]:
     return tuple(PostingLine(account, cents) for account, cents in pairs if cents)
 
 
-def _base(ctx: CloseContext) -> dict:
-    return {"trust": ctx.trust_code, "period": ctx.period}
-
-
 def _collections_remitted(ctx: CloseContext, f: CloseFigures) -> NewEvent:
     trust, advances_due = trust_cash(ctx.trust_code), f"trust:{ctx.trust_code}:advances_due"
     # Advances net of recoveries: the servicer pays from its own cash into the trust's, and the
@@ -97,131 +99,111 @@ def _collections_remitted(ctx: CloseContext, f: CloseFigures) -> NewEvent:
         (CORPORATE_CASH, -net_advance), (f"servicer:advances:{ctx.trust_code}", net_advance),
         (advances_due, -net_advance),
     )
-    payload = {**_base(ctx), "collected": f.collected, "prior_period_cents": f.prior_period_cents,
-               "advanced_cents": f.advanced_cents, "recovered_cents": f.recovered_cents,
-               "returns_carried_in_cents": f.returns_carried_in_cents,
-               "returns_outstanding_cents": f.returns_outstanding_cents,
-               "servicer_remits_cents": f.servicer_remits_cents}
-    return NewEvent("CollectionsRemitted", payload, ctx.payment_date, postings)
+    event = CollectionsRemitted(
+        trust=ctx.trust_code, period=ctx.period, collected=dict(f.collected), prior_period_cents=f.prior_period_cents,
+        advanced_cents=f.advanced_cents, recovered_cents=f.recovered_cents,
+        returns_carried_in_cents=f.returns_carried_in_cents, returns_outstanding_cents=f.returns_outstanding_cents,
+        servicer_remits_cents=f.servicer_remits_cents,
+    )
+    return event.new_event(effective_date=ctx.payment_date, postings=postings)
 
 
 def _fee_and_spread(ctx: CloseContext, f: CloseFigures) -> list[NewEvent]:
     w, trust = f.waterfall, trust_cash(ctx.trust_code)
+    fee = ServicingFeePaid(trust=ctx.trust_code, period=ctx.period, due_cents=w.fee_due_cents,
+                           paid_cents=w.fee_paid_cents, shortfall_cents=w.fee_shortfall_cents)
+    spread = IssuerSpreadPaid(trust=ctx.trust_code, period=ctx.period, due_cents=w.spread_due_cents,
+                              paid_cents=w.spread_paid_cents, shortfall_cents=w.spread_shortfall_cents)
     return [
-        NewEvent("ServicingFeePaid", {**_base(ctx), "due_cents": w.fee_due_cents, "paid_cents": w.fee_paid_cents,
-                                      "shortfall_cents": w.fee_shortfall_cents},
-                 ctx.payment_date, _lines((trust, -w.fee_paid_cents),
-                                          (f"servicer:servicing_fees:{ctx.trust_code}", w.fee_paid_cents))),
-        NewEvent("IssuerSpreadPaid", {**_base(ctx), "due_cents": w.spread_due_cents,
-                                      "paid_cents": w.spread_paid_cents, "shortfall_cents": w.spread_shortfall_cents},
-                 ctx.payment_date, _lines((trust, -w.spread_paid_cents),
-                                          (f"issuer:{ctx.trust_code}:spread", w.spread_paid_cents))),
+        fee.new_event(effective_date=ctx.payment_date, postings=_lines(
+            (trust, -w.fee_paid_cents), (f"servicer:servicing_fees:{ctx.trust_code}", w.fee_paid_cents))),
+        spread.new_event(effective_date=ctx.payment_date, postings=_lines(
+            (trust, -w.spread_paid_cents), (f"issuer:{ctx.trust_code}:spread", w.spread_paid_cents))),
     ]
+
+
+def _class_line(ctx: CloseContext, c) -> ClassLine:
+    """A class's result in the waterfall as PeriodClosed and ClassDistributed record it."""
+    return ClassLine(
+        class_name=c.name, coupon=ctx.coupons[c.name], balance_begin_cents=c.balance_begin_cents,
+        interest_due_cents=c.interest_due_cents, interest_paid_cents=c.interest_paid_cents,
+        interest_shortfall_cents=c.interest_shortfall_carried_cents, principal_paid_cents=c.principal_paid_cents,
+        loss_written_off_cents=c.loss_written_off_cents, balance_end_cents=c.balance_end_cents,
+        factor=factor_text(c.balance_end_cents, ctx.original_faces[c.name]),
+    )
 
 
 def _class_distributed(ctx: CloseContext, f: CloseFigures, c) -> NewEvent:
     paid = [p for p in f.payments if p.class_name == c.name]
     interest, principal = sum(p.interest_cents for p in paid), sum(p.principal_cents for p in paid)
-    payload = {
-        **_base(ctx), "class": c.name, "coupon": ctx.coupons[c.name],
-        "balance_begin_cents": c.balance_begin_cents, "interest_due_cents": c.interest_due_cents,
-        "interest_paid_cents": c.interest_paid_cents,
-        "interest_shortfall_cents": c.interest_shortfall_carried_cents,
-        "principal_paid_cents": c.principal_paid_cents, "loss_written_off_cents": c.loss_written_off_cents,
-        "balance_end_cents": c.balance_end_cents,
-        "factor": factor_text(c.balance_end_cents, ctx.original_faces[c.name]),
-        "paid_to_holders_cents": interest + principal, "payment_date": ctx.payment_date.isoformat(),
-    }
+    line = _class_line(ctx, c)
+    event = ClassDistributed(
+        trust=ctx.trust_code, period=ctx.period, class_name=line.class_name, coupon=line.coupon,
+        balance_begin_cents=line.balance_begin_cents, interest_due_cents=line.interest_due_cents,
+        interest_paid_cents=line.interest_paid_cents, interest_shortfall_cents=line.interest_shortfall_cents,
+        principal_paid_cents=line.principal_paid_cents, loss_written_off_cents=line.loss_written_off_cents,
+        balance_end_cents=line.balance_end_cents, factor=line.factor, paid_to_holders_cents=interest + principal,
+        payment_date=ctx.payment_date,
+    )
     postings = _lines((trust_cash(ctx.trust_code), -(interest + principal)),
                       (class_account(ctx.trust_code, c.name, "interest"), interest),
                       (class_account(ctx.trust_code, c.name, "principal"), principal))
-    return NewEvent("ClassDistributed", payload, ctx.payment_date, postings)
+    return event.new_event(effective_date=ctx.payment_date, postings=postings)
 
 
 def _excess(ctx: CloseContext, f: CloseFigures) -> list[NewEvent]:
     if not f.excess_cents:
         return []
     w = f.waterfall
-    payload = {**_base(ctx), "interest_cents": w.excess_interest_cents, "principal_cents": w.excess_principal_cents}
-    return [NewEvent("ExcessPaid", payload, ctx.payment_date,
-                     _lines((trust_cash(ctx.trust_code), -f.excess_cents),
-                            (f"issuer:{ctx.trust_code}:residual", f.excess_cents)))]
+    event = ExcessPaid(trust=ctx.trust_code, period=ctx.period, interest_cents=w.excess_interest_cents,
+                       principal_cents=w.excess_principal_cents)
+    return [event.new_event(effective_date=ctx.payment_date,
+                            postings=_lines((trust_cash(ctx.trust_code), -f.excess_cents),
+                                            (f"issuer:{ctx.trust_code}:residual", f.excess_cents)))]
 
 
-def _distribution_paid(ctx: CloseContext, p) -> NewEvent:
-    payload = {**_base(ctx), "class": p.class_name, "face_held_cents": p.face_held_cents,
-               "interest_cents": p.interest_cents, "principal_cents": p.principal_cents,
-               "record_date": ctx.record_date.isoformat(), "payment_date": ctx.payment_date.isoformat()}
+def _distribution_paid(ctx: CloseContext, p: HolderPayment) -> NewEvent:
+    event = DistributionPaid(
+        trust=ctx.trust_code, period=ctx.period, class_name=p.class_name, face_held_cents=p.face_held_cents,
+        interest_cents=p.interest_cents, principal_cents=p.principal_cents, record_date=ctx.record_date,
+        payment_date=ctx.payment_date,
+    )
     postings = _lines((class_account(ctx.trust_code, p.class_name, "interest"), -p.interest_cents),
                       (class_account(ctx.trust_code, p.class_name, "principal"), -p.principal_cents),
                       (f"holder:{p.holder_code}:cash", p.interest_cents + p.principal_cents))
-    return NewEvent("DistributionPaid", payload, ctx.payment_date, postings)
+    return event.new_event(effective_date=ctx.payment_date, postings=postings)
 
 
-# The PeriodClosed keys of returned payments recovered and carried (remittance.closing.recover_returns).
-# Closes recorded before they existed lack them: read a missing key as 0 (see `returns_carried`).
-RETURNS_KEYS = ("returns_carried_in_cents", "returns_new_cents", "returns_recovered_cents",
-                "returns_outstanding_cents", "returns_outstanding")
+def period_closed(ctx: CloseContext, f: CloseFigures) -> PeriodClosed:
+    """The PeriodClosed a close records: everything the period closed on, for reports and checks.
 
-
-def returns_figures(f: CloseFigures) -> dict:
-    """Returned payments in a close: carried in, the period's new ones, recovered, and carried out
-    (total, and [interest, principal] for the next close to recover from each pot)."""
-    r = f.returns
-    return {
-        "returns_carried_in_cents": f.returns_carried_in_cents, "returns_new_cents": r.new_cents if r else 0,
-        "returns_recovered_cents": r.recovered_cents if r else 0,
-        "returns_outstanding_cents": f.returns_outstanding_cents,
-        "returns_outstanding": list(r.outstanding) if r else [0, 0],
-    }
-
-
-def returns_carried(figures: dict) -> tuple[int, int]:
-    """The (interest, principal) of returns a recorded close carried out; 0 for a close recorded before the key."""
-    interest, principal = figures.get("returns_outstanding", (0, 0))
-    return int(interest), int(principal)
-
-
-def period_figures(ctx: CloseContext, f: CloseFigures) -> dict:
-    """The PeriodClosed payload: everything the period closed on, for reports and checks.
-
-    It ends with who asked for the close and who approved it (four-eyes): usernames, or null
+    It ends with who asked for the close and who approved it (four-eyes): usernames, or None
     when nobody did (a scheduled close names neither; one nobody approved, only its requester).
     """
-    w = f.waterfall
-    return {
-        **_base(ctx), "record_date": ctx.record_date.isoformat(), "payment_date": ctx.payment_date.isoformat(),
-        "window": {"after_position": ctx.previous_through, "through_position": ctx.through_position},
-        "collected": f.collected, "prior_period_cents": f.prior_period_cents,
-        "advanced_cents": f.advanced_cents, "recovered_cents": f.recovered_cents,
-        "advances_outstanding": {n: list(v) for n, v in sorted(f.advances_outstanding.items())},
-        **returns_figures(f),
-        "interest_available_cents": w.interest_collected_cents,
-        "principal_available_cents": w.principal_collected_cents, "realized_loss_cents": w.realized_loss_cents,
-        "servicing_fee_cents": f.servicing_fee_due_cents, "issuer_spread_cents": f.issuer_spread_due_cents,
-        "fee_due_cents": w.fee_due_cents, "fee_paid_cents": w.fee_paid_cents,
-        "fee_shortfall_cents": w.fee_shortfall_cents, "spread_due_cents": w.spread_due_cents,
-        "spread_paid_cents": w.spread_paid_cents, "spread_shortfall_cents": w.spread_shortfall_cents,
-        "classes": [
-            {"class": c.name, "coupon": ctx.coupons[c.name], "balance_begin_cents": c.balance_begin_cents,
-             "interest_due_cents": c.interest_due_cents, "interest_paid_cents": c.interest_paid_cents,
-             "interest_shortfall_cents": c.interest_shortfall_carried_cents,
-             "principal_paid_cents": c.principal_paid_cents, "loss_written_off_cents": c.loss_written_off_cents,
-             "balance_end_cents": c.balance_end_cents,
-             "factor": factor_text(c.balance_end_cents, ctx.original_faces[c.name])}
-            for c in w.classes
-        ],
-        "excess_interest_cents": w.excess_interest_cents, "excess_principal_cents": w.excess_principal_cents,
-        "unabsorbed_loss_cents": w.unabsorbed_loss_cents,
-        "paid_to_holders_cents": f.paid_to_holders_cents, "holder_payments": len(f.payments),
-        "retained_cents": f.retained_cents,
-        "pool_balance_begin_cents": f.pool_balance_begin_cents, "pool_balance_end_cents": f.pool_balance_end_cents,
-        "pool_original_cents": ctx.pool_original_cents,
-        "pool_factor": factor_text(f.pool_balance_end_cents, ctx.pool_original_cents),
-        "reconciliation": {
-            "cash_in_cents": f.cash_in_cents,
-            "out_cents": w.fee_paid_cents + w.spread_paid_cents + f.paid_to_holders_cents + f.excess_cents
-            + f.retained_cents,
-        },
-        "requested_by": ctx.requested_by, "approved_by": ctx.approved_by,
-    }
+    w, r = f.waterfall, f.returns
+    return PeriodClosed(
+        trust=ctx.trust_code, period=ctx.period, record_date=ctx.record_date, payment_date=ctx.payment_date,
+        window=CloseWindow(after_position=ctx.previous_through, through_position=ctx.through_position),
+        collected=dict(f.collected), prior_period_cents=f.prior_period_cents,
+        advanced_cents=f.advanced_cents, recovered_cents=f.recovered_cents,
+        advances_outstanding={n: tuple(v) for n, v in sorted(f.advances_outstanding.items())},
+        returns_carried_in_cents=f.returns_carried_in_cents, returns_new_cents=r.new_cents if r else 0,
+        returns_recovered_cents=r.recovered_cents if r else 0,
+        returns_outstanding_cents=f.returns_outstanding_cents,
+        returns_outstanding=tuple(r.outstanding) if r else (0, 0),
+        interest_available_cents=w.interest_collected_cents, principal_available_cents=w.principal_collected_cents,
+        realized_loss_cents=w.realized_loss_cents, servicing_fee_cents=f.servicing_fee_due_cents,
+        issuer_spread_cents=f.issuer_spread_due_cents,
+        fee_due_cents=w.fee_due_cents, fee_paid_cents=w.fee_paid_cents, fee_shortfall_cents=w.fee_shortfall_cents,
+        spread_due_cents=w.spread_due_cents, spread_paid_cents=w.spread_paid_cents,
+        spread_shortfall_cents=w.spread_shortfall_cents,
+        classes=tuple(_class_line(ctx, c) for c in w.classes),
+        excess_interest_cents=w.excess_interest_cents, excess_principal_cents=w.excess_principal_cents,
+        unabsorbed_loss_cents=w.unabsorbed_loss_cents, paid_to_holders_cents=f.paid_to_holders_cents,
+        holder_payments=len(f.payments), retained_cents=f.retained_cents,
+        pool_balance_begin_cents=f.pool_balance_begin_cents, pool_balance_end_cents=f.pool_balance_end_cents,
+        pool_original_cents=ctx.pool_original_cents,
+        pool_factor=factor_text(f.pool_balance_end_cents, ctx.pool_original_cents),
+        reconciliation=f.reconciliation().recorded(),
+        requested_by=ctx.requested_by, approved_by=ctx.approved_by,
+    )

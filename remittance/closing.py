@@ -40,7 +40,8 @@ Rules, in the business's words:
   what they pass to investors, the same way (`_scheduled_amounts`).
 - Reconciliation: collected + advanced - recovered - returns carried in +
   returns carried out = fee + spread + paid to holders + excess + retained,
-  to the cent; checked before anything is returned.
+  to the cent (remittance.reconciliation.reconcile, the identity's one home);
+  checked before anything is returned.
 """
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ from decimal import Decimal
 
 from ledger.money import dollars_grouped, monthly_rate_amount
 from remittance.advancing import AdvancingResult
+from remittance.reconciliation import REALIZED_LOSS, Reconciliation, cash_collected_cents, is_cash, reconcile
 from remittance.waterfall import ClassState, Collections, Fees, WaterfallResult, run_waterfall, split_among_holders
 
 UNPLACED = "(unplaced)"  # the split's key for bonds no holder holds; sorts before holder codes
@@ -211,7 +213,7 @@ class CloseFigures:
         recovering it later is keeping that much of the later collections there. Negative when the
         trust pays the custodial account back from repurchase proceeds it holds.
         """
-        collections = sum(v for k, v in self.collected.items() if k not in (*REPURCHASE_KINDS, "realized_loss"))
+        collections = cash_collected_cents(self.collected) - sum(self.collected[k] for k in REPURCHASE_KINDS)
         return collections - self.returns_carried_in_cents + self.returns_outstanding_cents
 
     @property
@@ -222,20 +224,23 @@ class CloseFigures:
     def excess_cents(self) -> int:
         return self.waterfall.excess_interest_cents + self.waterfall.excess_principal_cents
 
+    def reconciliation(self) -> Reconciliation:
+        """The period's identity (remittance.reconciliation.reconcile) on these figures."""
+        w = self.waterfall
+        return reconcile(
+            collected=self.collected, advanced_cents=self.advanced_cents, recovered_cents=self.recovered_cents,
+            returns_carried_in_cents=self.returns_carried_in_cents,
+            returns_carried_out_cents=self.returns_outstanding_cents, distributed_cents=self.cash_in_cents,
+            fee_paid_cents=w.fee_paid_cents, spread_paid_cents=w.spread_paid_cents,
+            paid_to_holders_cents=self.paid_to_holders_cents, excess_cents=self.excess_cents,
+            retained_cents=self.retained_cents,
+        )
+
     def check_reconciliation(self) -> None:
         """Raise ReconciliationError unless every cent in is accounted for out."""
         w = self.waterfall
         w.check_conservation()
-        out = w.fee_paid_cents + w.spread_paid_cents + self.paid_to_holders_cents + self.excess_cents
-        problems = []
-        if self.cash_in_cents != out + self.retained_cents:
-            problems.append(f"cash in {self.cash_in_cents} != fee + spread + holders + excess + retained "
-                            f"{out + self.retained_cents}")
-        cash_collected = sum(v for k, v in self.collected.items() if k != "realized_loss")
-        returns = self.returns_outstanding_cents - self.returns_carried_in_cents
-        if cash_collected + self.advanced_cents - self.recovered_cents + returns != self.cash_in_cents:
-            problems.append("collected + advanced - recovered - returns carried in + returns carried out "
-                            "!= cash distributed")
+        problems = list(self.reconciliation().problems)
         for result in w.classes:
             paid = [p for p in self.payments if p.class_name == result.name]
             held = sum(p.interest_cents for p in paid), sum(p.principal_cents for p in paid)
@@ -260,8 +265,8 @@ def close_figures(*, loans: Sequence[LoanFacts], carried: Carried, issuer_spread
     if scheduled:
         interest, principal, loss, advancing = _scheduled_amounts(loans, carried)
     else:
-        interest = sum(collected[k] for k in INTEREST_KINDS)
-        principal, loss = _principal(collected), collected["realized_loss"]
+        interest = interest_collected_cents(collected)
+        principal, loss = principal_collected_cents(collected), collected[REALIZED_LOSS]
         advancing = None
     _require_not_negative(loss=loss)
     returns = recover_returns(interest_cents=interest, principal_cents=principal,
@@ -303,8 +308,14 @@ def _collected(loans: Sequence[LoanFacts]) -> dict[str, int]:
     return {kind: sum(getattr(f, f"{kind}_cents") for f in loans) for kind in COLLECTION_KINDS}
 
 
-def _principal(collected: Mapping[str, int]) -> int:
-    return sum(v for k, v in collected.items() if k not in (*INTEREST_KINDS, "realized_loss"))
+def interest_collected_cents(collected: Mapping[str, int]) -> int:
+    """The interest kinds of a period's collections (the borrowers' and the repurchasers')."""
+    return sum(collected[k] for k in INTEREST_KINDS)
+
+
+def principal_collected_cents(collected: Mapping[str, int]) -> int:
+    """Cash collected (everything but the realized loss) that is not interest."""
+    return cash_collected_cents(collected) - interest_collected_cents(collected)
 
 
 def _require_not_negative(**amounts: int) -> None:
@@ -332,7 +343,7 @@ def _scheduled_amounts(loans: Sequence[LoanFacts], carried: Carried) -> tuple[in
 
     paid, returned_interest, returned_principal = [], 0, 0
     for f in loans:
-        kept = {k: max(0, getattr(f, f"{k}_cents")) for k in COLLECTION_KINDS if k != "realized_loss"}
+        kept = {k: max(0, getattr(f, f"{k}_cents")) for k in COLLECTION_KINDS if is_cash(k)}
         returned_interest += sum(kept[k] - getattr(f, f"{k}_cents") for k in INTEREST_KINDS)
         returned_principal += sum(kept[k] - getattr(f, f"{k}_cents") for k in kept if k not in INTEREST_KINDS)
         paid.append((f, kept))

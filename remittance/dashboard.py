@@ -19,7 +19,8 @@ delinquency buckets and trusts, which are few.
   the servicer advanced and has not recovered yet);
 - `servicer_advances`: the servicer's P&I advances outstanding per trust
   (its `servicer:advances:CODE` ledger accounts).
-- `month_end_schedule`: the django-celery-beat task that runs the close.
+
+The month-end schedule the dashboard links to is read by remittance.month_end_schedule.
 """
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ from datetime import date
 
 from django.db.models import Count, F, Max, Q, Sum, Window
 from django.db.models.functions import RowNumber
-from django_celery_beat.models import PeriodicTask
 
 from ledger.selectors import balances_under
 from remittance.calendar import Period
@@ -38,7 +38,6 @@ from servicing.delinquency import MBA_BUCKETS
 from servicing.models import CLOSED_STATUSES, CollectionLine, LoanPosition
 from trusts.models import Trust
 
-MONTH_END_TASK = "remittance.month_end_close"
 SERVICER_ADVANCES = "servicer:advances:"
 LATEST_PERIODS = 3
 TOP_LOANS = 10
@@ -195,11 +194,3 @@ def servicer_advances() -> list[tuple[str, int]]:
     """(trust code, cents) the servicer has advanced to each trust and not recovered, from the ledger."""
     return [(account.removeprefix(SERVICER_ADVANCES), cents)
             for account, cents in balances_under(SERVICER_ADVANCES).items()]
-
-
-# ------------------------------------------------------------------ schedule
-
-
-def month_end_schedule() -> PeriodicTask | None:
-    """The periodic task that runs the month-end close (None if somebody deleted it)."""
-    return PeriodicTask.objects.filter(task=MONTH_END_TASK).select_related("crontab").order_by("pk").first()

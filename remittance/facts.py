@@ -21,9 +21,9 @@ from django.db.models import F, Q, Sum
 
 from ledger.models import Event, LogPosition, Posting
 from remittance.calendar import Period
-from remittance.close_events import returns_carried
 from remittance.closing import Carried, LoanFacts
 from remittance.models import ClassPeriod, PeriodResult
+from remittance.reconciliation import is_cash
 from remittance.waterfall import ClassState
 from servicing import accounts
 from servicing.events import PaymentReturned
@@ -34,6 +34,7 @@ from trusts.models import PoolLoan, SecurityClass, Trust, trust_stream
 CLOSING_EVENTS = ("LoanPaidOff", "LoanLiquidated", "LoanChargedOff")
 AMOUNTS = ("interest_cents", "scheduled_principal_cents", "curtailment_cents", "payoff_principal_cents",
            "liquidation_principal_cents", "realized_loss_cents")
+CASH_AMOUNTS = tuple(k for k in AMOUNTS if is_cash(k))  # a prior-period item is cash: never the realized loss
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,12 +184,12 @@ def window_sums(trust: Trust, window: Window, *, late_removed: Sequence[str] = (
     prior = Q(effective_date__lte=window.previous_last_day)
     rows = lines.values("loan_id").annotate(
         **{f"s_{k}": Sum(k) for k in AMOUNTS},
-        **{f"p_{k}": Sum(k, filter=prior) for k in AMOUNTS if k != "realized_loss_cents"},
+        **{f"p_{k}": Sum(k, filter=prior) for k in CASH_AMOUNTS},
     )
     sums = {}
     for row in rows:
         amounts = {k: row[f"s_{k}"] or 0 for k in AMOUNTS}
-        amounts["prior_period_cents"] = sum(row[f"p_{k}"] or 0 for k in AMOUNTS if k != "realized_loss_cents")
+        amounts["prior_period_cents"] = sum(row[f"p_{k}"] or 0 for k in CASH_AMOUNTS)
         sums[row["loan_id"]] = amounts
     _add_returns(sums, trust, window, returns)
     return sums
@@ -237,7 +238,7 @@ def _add_returns(sums: dict[str, dict[str, int]], trust: Trust, window: Window,
         taken_before = (returned.received_on <= window.previous_last_day
                         and returned.original_position <= window.previous_through)
         if taken_before or returned.returned_on <= window.previous_last_day:
-            amounts["prior_period_cents"] += sum(getattr(line, k) for k in AMOUNTS if k != "realized_loss_cents")
+            amounts["prior_period_cents"] += sum(getattr(line, k) for k in CASH_AMOUNTS)
 
 
 def removal_proceeds(trust: Trust, window: Window) -> dict[str, dict[str, int]]:
@@ -279,11 +280,11 @@ def carried_into(trust: Trust, period: Period) -> Carried:
     )
     if previous is None:
         return Carried(classes=states)
-    f = previous.figures
-    return Carried(classes=states, fee_shortfall_cents=f["fee_shortfall_cents"],
-                   spread_shortfall_cents=f["spread_shortfall_cents"],
-                   advances_outstanding={n: tuple(v) for n, v in f["advances_outstanding"].items()},
-                   returns_outstanding=returns_carried(f))
+    closed = previous.period_closed
+    return Carried(classes=states, fee_shortfall_cents=closed.fee_shortfall_cents,
+                   spread_shortfall_cents=closed.spread_shortfall_cents,
+                   advances_outstanding=dict(closed.advances_outstanding),
+                   returns_outstanding=closed.returns_outstanding)
 
 
 def pool_original_cents(trust: Trust) -> int:

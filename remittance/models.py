@@ -1,16 +1,24 @@
 """Remittance tables: the periods of each trust and what their closes paid.
 
-`TrustPeriod` is the close's own record, written by the closing service:
-its status moves OPEN, CLOSING, CLOSED, and (trust, period) is unique, so
-there is one close per trust and period in the database itself. The other
-tables are projections of the close's events, rebuilt by replay:
-`PeriodResult` (the figures a period closed on), `ClassPeriod` (each
-class's distribution, balance and factor), `Distribution` (each holder's
-payment).
+`TrustPeriod` is workflow state, not a read model: the close's own record,
+written by the closing service. Its status moves OPEN, CLOSING, CLOSED, and
+(trust, period) is unique, so there is one close per trust and period in the
+database itself. What it holds besides "closed" (a close begun and not
+finished, the attempts, who asked, the last error) is in no event, so the
+log cannot rebuild it and `rebuild_projections` leaves it alone; where the
+log does describe it (a CLOSED row has its PeriodClosed, and the reverse),
+`verify_ledger` checks the two agree (remittance.checks).
+
+The other tables are projections of the close's events, emptied and rebuilt
+by replay (remittance.projections): `PeriodResult` (the figures a period
+closed on), `ClassPeriod` (each class's distribution, balance and factor),
+`Distribution` (each holder's payment).
 """
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from remittance.events import PeriodClosed
 
 PERIOD_FORMAT = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -22,7 +30,7 @@ class PeriodStatus(models.TextChoices):
 
 
 class TrustPeriod(models.Model):
-    """One collection period (calendar month) of a trust and where its close stands."""
+    """One collection period (calendar month) of a trust and where its close stands (workflow state: see above)."""
 
     trust = models.ForeignKey("trusts.Trust", on_delete=models.PROTECT, related_name="periods")
     period = models.CharField(max_length=7, help_text="YYYY-MM")
@@ -74,12 +82,18 @@ class PeriodResult(models.Model):
     pool_balance_begin_cents = models.BigIntegerField()
     pool_balance_end_cents = models.BigIntegerField()
     pool_factor = models.DecimalField(max_digits=11, decimal_places=8)
+    # The PeriodClosed payload as recorded (any schema version); read it through `period_closed`.
     figures = models.JSONField(help_text="the whole report the period closed on")
     event_position = models.BigIntegerField()
 
     class Meta:
         ordering = ["trust", "period"]
         constraints = [models.UniqueConstraint(fields=["trust", "period"], name="one_result_per_trust_period")]
+
+    @property
+    def period_closed(self) -> PeriodClosed:
+        """The PeriodClosed this row projects, typed (a row written before the current schema is upcast)."""
+        return PeriodClosed.from_payload(self.figures)
 
     def __str__(self):
         return f"{self.trust_id} {self.period}"

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from remittance.calendar import Period
-from remittance.close_events import returns_carried
 from remittance.charts import Series
 from remittance.models import ClassPeriod, Distribution, PeriodResult, PeriodStatus, TrustPeriod
 from trusts.models import SecurityClass, Trust
@@ -79,7 +78,7 @@ def reconciliation_lines(report: dict, trust: Trust, result: PeriodResult) -> li
         # Without overcollateralization the bonds' faces add up to the pool, and stay so; principal advanced
         # (scheduled/scheduled) and returned principal not yet recovered were paid down on the classes but
         # are still on the loans until they are recovered.
-        returned = returns_carried(result.figures)[1]
+        returned = result.period_closed.returns_outstanding[1]
         advanced = report["advances"]["outstanding_principal_cents"]
         less = " less ".join(label for label, cents in (("principal advanced", advanced),
                                                         ("returned principal carried", returned)) if cents)

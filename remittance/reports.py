@@ -28,7 +28,9 @@ from ledger.selectors import account_balances
 from remittance.calendar import Period, record_date
 from remittance.closing import COLLECTION_KINDS
 from remittance.loan_calendar import installments_due, scheduled_balance_cents
+from remittance.events import ClassLine, PeriodClosed
 from remittance.models import ClassPeriod, Distribution, PeriodResult
+from remittance.reconciliation import cash_collected_cents, closed_period_reconciliation
 from remittance.speeds import Speeds, percent_text, speeds_from_balances
 from servicing import accounts
 from servicing.models import Loan
@@ -53,24 +55,25 @@ def remittance_report(trust_code: str, period: str | Period) -> dict:
     result = PeriodResult.objects.filter(trust=trust, period=str(month)).first()
     if result is None:
         raise ReportUnavailable(f"{trust.code} {month} is not closed")
-    f = result.figures
+    f = result.period_closed
     holders = _holders_paid(trust, str(month))
     return {
         "header": {"trust": trust.code, "name": trust.name, "period": str(month), "record_date": result.record_date,
                    "payment_date": result.payment_date, "remittance_type": trust.remittance_type},
-        "collections": {"by_kind": {f"{kind}_cents": f["collected"][kind] for kind in COLLECTION_KINDS},
-                        "cash_cents": _cash_collected(f), "prior_period_cents": f["prior_period_cents"],
+        "collections": {"by_kind": {f"{kind}_cents": f.collected[kind] for kind in COLLECTION_KINDS},
+                        "cash_cents": cash_collected_cents(f.collected), "prior_period_cents": f.prior_period_cents,
                         **_returns_carried(f)},
         "advances": _advances(f),
-        "servicing_fee": _deduction(f, "fee", f["servicing_fee_cents"]),
-        "issuer_spread": _deduction(f, "spread", f["issuer_spread_cents"]),
-        "classes": [_class_line(c) for c in f["classes"]],
-        "excess": {"residual_holder": trust.residual_holder, "interest_cents": f["excess_interest_cents"],
-                   "principal_cents": f["excess_principal_cents"],
-                   "total_cents": f["excess_interest_cents"] + f["excess_principal_cents"]},
-        "retained": {"unplaced_share_cents": f["retained_cents"]},
-        "pool": {"original_cents": f["pool_original_cents"], "balance_begin_cents": f["pool_balance_begin_cents"],
-                 "balance_end_cents": f["pool_balance_end_cents"], "factor": _factor_text(f["pool_factor"])},
+        "servicing_fee": _deduction(f.servicing_fee_cents, due=f.fee_due_cents, paid=f.fee_paid_cents,
+                                    shortfall=f.fee_shortfall_cents),
+        "issuer_spread": _deduction(f.issuer_spread_cents, due=f.spread_due_cents, paid=f.spread_paid_cents,
+                                    shortfall=f.spread_shortfall_cents),
+        "classes": [_class_line(c) for c in f.classes],
+        "excess": {"residual_holder": trust.residual_holder, "interest_cents": f.excess_interest_cents,
+                   "principal_cents": f.excess_principal_cents, "total_cents": f.excess_cents},
+        "retained": {"unplaced_share_cents": f.retained_cents},
+        "pool": {"original_cents": f.pool_original_cents, "balance_begin_cents": f.pool_balance_begin_cents,
+                 "balance_end_cents": f.pool_balance_end_cents, "factor": _factor_text(f.pool_factor)},
         "speeds": speeds_section(period_speeds(trust, result)),
         "holders": holders,
         "reconciliation": _reconciliation(f, holders["paid_cents"]),
@@ -104,37 +107,33 @@ def _factor_text(value) -> str:
     return f"{Decimal(str(value)).quantize(FACTOR_PLACES):f}"  # "0.00000000", never "0E-8"
 
 
-def _cash_collected(f: dict) -> int:
-    return sum(cents for kind, cents in f["collected"].items() if kind != "realized_loss")
-
-
-def _returns_carried(f: dict) -> dict:
+def _returns_carried(f: PeriodClosed) -> dict:
     """Returned payments an earlier close could not recover, recovered here first; and what this close could
     not recover, carried to the next (remittance.closing.recover_returns). 0 for closes recorded before."""
-    return {"returns_carried_in_cents": f.get("returns_carried_in_cents", 0),
-            "returns_carried_out_cents": f.get("returns_outstanding_cents", 0)}
+    return {"returns_carried_in_cents": f.returns_carried_in_cents,
+            "returns_carried_out_cents": f.returns_outstanding_cents}
 
 
-def _advances(f: dict) -> dict:
-    outstanding = f["advances_outstanding"].values()
-    return {"advanced_cents": f["advanced_cents"], "recovered_cents": f["recovered_cents"],
+def _advances(f: PeriodClosed) -> dict:
+    outstanding = f.advances_outstanding.values()
+    return {"advanced_cents": f.advanced_cents, "recovered_cents": f.recovered_cents,
             "outstanding_interest_cents": sum(pair[0] for pair in outstanding),
             "outstanding_principal_cents": sum(pair[1] for pair in outstanding)}
 
 
-def _deduction(f: dict, name: str, this_period_cents: int) -> dict:
-    due = f[f"{name}_due_cents"]
+def _deduction(this_period_cents: int, *, due: int, paid: int, shortfall: int) -> dict:
     return {"this_period_cents": this_period_cents, "carried_cents": due - this_period_cents, "due_cents": due,
-            "paid_cents": f[f"{name}_paid_cents"], "shortfall_cents": f[f"{name}_shortfall_cents"]}
+            "paid_cents": paid, "shortfall_cents": shortfall}
 
 
 CLASS_FIELDS = ("balance_begin", "interest_due", "interest_paid", "interest_shortfall", "principal_paid",
                 "loss_written_off", "balance_end")
 
 
-def _class_line(c: dict) -> dict:
-    return {"class": c["class"], "coupon": c["coupon"],
-            **{f"{name}_cents": c[f"{name}_cents"] for name in CLASS_FIELDS}, "factor": _factor_text(c["factor"])}
+def _class_line(c: ClassLine) -> dict:
+    return {"class": c.class_name, "coupon": c.coupon,
+            **{f"{name}_cents": getattr(c, f"{name}_cents") for name in CLASS_FIELDS},
+            "factor": _factor_text(c.factor)}
 
 
 def _holders_paid(trust: Trust, period: str) -> dict:
@@ -146,19 +145,15 @@ def _holders_paid(trust: Trust, period: str) -> dict:
             "paid_cents": (totals["interest"] or 0) + (totals["principal"] or 0)}
 
 
-def _reconciliation(f: dict, paid_to_holders_cents: int) -> dict:
+def _reconciliation(f: PeriodClosed, paid_to_holders_cents: int) -> dict:
     """Cash in (collected + advanced - recovered - returns carried in + returns carried out) against
-    fee + spread + holders + excess + retained."""
-    returns = _returns_carried(f)
-    cash_in = (_cash_collected(f) + f["advanced_cents"] - f["recovered_cents"]
-               - returns["returns_carried_in_cents"] + returns["returns_carried_out_cents"])
-    parts = {"servicing_fee_cents": f["fee_paid_cents"], "issuer_spread_cents": f["spread_paid_cents"],
-             "paid_to_holders_cents": paid_to_holders_cents,
-             "excess_cents": f["excess_interest_cents"] + f["excess_principal_cents"],
-             "retained_cents": f["retained_cents"]}
-    out = sum(parts.values())
-    return {"cash_in_cents": cash_in, **parts, "out_cents": out, "difference_cents": cash_in - out,
-            "reconciled": cash_in == out}
+    fee + spread + holders (their own distributions) + excess + retained: remittance.reconciliation."""
+    r = closed_period_reconciliation(f, paid_to_holders_cents=paid_to_holders_cents)
+    parts = {"servicing_fee_cents": r.fee_paid_cents, "issuer_spread_cents": r.spread_paid_cents,
+             "paid_to_holders_cents": r.paid_to_holders_cents, "excess_cents": r.excess_cents,
+             "retained_cents": r.retained_cents}
+    return {"cash_in_cents": r.cash_in_cents, **parts, "out_cents": r.out_cents,
+            "difference_cents": r.difference_cents, "reconciled": r.reconciled}
 
 
 # ------------------------------------------------------------------ realized speeds
@@ -302,7 +297,7 @@ def factor_file(period: str | Period) -> list[dict]:
 
 def _factor_row(result: PeriodResult, security_class: SecurityClass | None, value, balance_cents: int) -> dict:
     original = (security_class.original_face_cents if security_class
-                else result.figures["pool_original_cents"])
+                else result.period_closed.pool_original_cents)
     return {"trust": result.trust.code, "class": security_class.name if security_class else POOL_ROW,
             "period": result.period, "payment_date": result.payment_date, "factor": _factor_text(value),
             "balance_cents": balance_cents, "original_face_cents": original}

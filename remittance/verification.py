@@ -24,17 +24,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from types import SimpleNamespace
 
 from django.db.models import Count, F, Sum
 
 from ledger.models import Event
 from remittance.calendar import Period, payment_date, record_date
-from remittance.close_events import RETURNS_KEYS, CloseContext, period_figures
+from remittance.close_events import CloseContext, period_closed
 from remittance.closing import CloseFigures, close_figures
+from remittance.events import CloseWindow, PeriodClosed
 from remittance.facts import Window, carried_into, coupon_text, loan_facts, pool_original_cents
 from remittance.models import ClassPeriod, Distribution, PeriodResult
-from remittance.projections import _result
+from remittance.projections import period_result
 from servicing.models import CollectionLine
 from servicing.verification import earliest_first, keep_earliest
 from trusts.models import HoldingMovement, PoolLoan, SecurityClass, Trust
@@ -80,42 +80,43 @@ def _first_bad_period(trust: Trust) -> tuple[int, str] | None:
 
 def _check_period(trust: Trust, result: PeriodResult) -> None:
     period = Period.parse(result.period)
-    recorded = Event.objects.filter(position=result.event_position).values_list("payload", flat=True).first()
-    if recorded is None or recorded.get("period") != result.period or recorded.get("trust") != trust.code:
-        raise Bad(f"its PeriodResult row points at event #{result.event_position}, which is not its PeriodClosed")
+    recorded = _recorded_close(trust, result)
     window = _window(trust, period, recorded)
     classes = list(SecurityClass.objects.filter(trust=trust).order_by("priority", "name"))
     figures = _figures_again(trust, period, window, classes)
-    expected = _without_keys_it_predates(recorded, period_figures(_context(trust, period, window, classes,
-                                                                           recorded), figures))
-    _require_same("its PeriodClosed says", recorded, expected)
+    expected = period_closed(_context(trust, period, window, classes, recorded), figures)
+    # Compared at the current schema: an older record is upcast first (returns it predates read as zero,
+    # and a nonzero one re-derived is named as a difference).
+    _require_same("its PeriodClosed says", recorded.to_payload(), expected.to_payload())
     _require_result_row(result, expected)
     _require_class_rows(classes, result.period, expected)
     _require_distributions(classes, result, figures)
 
 
-def _without_keys_it_predates(recorded: dict, expected: dict) -> dict:
-    """A close recorded before the returns keys existed lacks them; it re-derives them as zero, so drop
-    them then (a nonzero one stays, and is named as a difference)."""
-    return {k: v for k, v in expected.items()
-            if not (k in RETURNS_KEYS and k not in recorded and v in (0, [0, 0]))}
+def _recorded_close(trust: Trust, result: PeriodResult) -> PeriodClosed:
+    """The PeriodClosed event the row points at, typed; refuses a row that points elsewhere."""
+    row = Event.objects.filter(position=result.event_position).values_list("event_type", "payload").first()
+    recorded = PeriodClosed.from_payload(row[1]) if row is not None and row[0] == PeriodClosed.event_type else None
+    if recorded is None or recorded.period != result.period or recorded.trust != trust.code:
+        raise Bad(f"its PeriodResult row points at event #{result.event_position}, which is not its PeriodClosed")
+    return recorded
 
 
-def _window(trust: Trust, period: Period, recorded: dict) -> Window:
-    through = recorded["window"]["through_position"]
+def _window(trust: Trust, period: Period, recorded: PeriodClosed) -> Window:
+    through = recorded.window.through_position
     previous = PeriodResult.objects.filter(trust=trust, period=str(period.previous())).first()
     if previous is None:
         return Window(period.last_day, through, trust.cutoff_date, through)
     return Window(period.last_day, through, period.previous().last_day, previous.through_position)
 
 
-def _context(trust, period, window, classes, recorded: dict) -> CloseContext:
+def _context(trust, period, window, classes, recorded: PeriodClosed) -> CloseContext:
     return CloseContext(
         trust_code=trust.code, period=str(period), record_date=record_date(period),
         payment_date=payment_date(period, payment_day=trust.payment_day), through_position=window.through_position,
         previous_through=window.previous_through, original_faces={c.name: c.original_face_cents for c in classes},
         coupons={c.name: coupon_text(c.coupon) for c in classes}, pool_original_cents=pool_original_cents(trust),
-        requested_by=recorded.get("requested_by"), approved_by=recorded.get("approved_by"),
+        requested_by=recorded.requested_by, approved_by=recorded.approved_by,
     )
 
 
@@ -136,34 +137,34 @@ def _require_same(what: str, recorded, expected, path: str = "") -> None:
             _require_same(what, recorded.get(key), expected.get(key), f"{path}.{key}" if path else key)
     elif isinstance(expected, list) and isinstance(recorded, list) and len(expected) == len(recorded):
         for index, (had, want) in enumerate(zip(recorded, expected)):
-            label = want.get("class", index) if isinstance(want, dict) else index
+            label = want.get("class_name", index) if isinstance(want, dict) else index
             _require_same(what, had, want, f"{path}[{label}]")
     elif recorded != expected:
         raise Bad(f"{what} {path} {recorded}; the log re-derives {expected}")
 
 
-def _require_result_row(result: PeriodResult, expected: dict) -> None:
-    want = _result(SimpleNamespace(payload=expected, position=result.event_position), result.trust_id)
+def _require_result_row(result: PeriodResult, expected: PeriodClosed) -> None:
+    want = period_result(expected, trust_id=result.trust_id, event_position=result.event_position)
     for column in RESULT_COLUMNS:
         if getattr(result, column) != getattr(want, column):
             raise Bad(f"its PeriodResult row says {column} {getattr(result, column)}; the log re-derives "
                       f"{getattr(want, column)}")
-    if result.figures != expected:
-        _require_same("its PeriodResult figures say", result.figures, expected)
+    stored = result.period_closed
+    if stored != expected:
+        _require_same("its PeriodResult figures say", stored.to_payload(), expected.to_payload())
 
 
-def _require_class_rows(classes: list[SecurityClass], period: str, expected: dict) -> None:
+def _require_class_rows(classes: list[SecurityClass], period: str, expected: PeriodClosed) -> None:
     rows = {r.security_class_id: r for r in ClassPeriod.objects.filter(security_class__in=classes, period=period)}
-    by_name = {c["class"]: c for c in expected["classes"]}
     for c in classes:
-        row, want = rows.get(c.pk), by_name.get(c.name)
+        row, want = rows.get(c.pk), expected.class_line(c.name)
         if row is None or want is None:
             raise Bad(f"class {c.name} has {'no' if row is None else 'a'} ClassPeriod row; the log re-derives "
                       f"{'one' if want else 'none'}")
         for column in CLASS_COLUMNS:
-            if getattr(row, column) != want[column]:
+            if getattr(row, column) != getattr(want, column):
                 raise Bad(f"class {c.name}'s ClassPeriod row says {column} {getattr(row, column)}; the log "
-                          f"re-derives {want[column]}")
+                          f"re-derives {getattr(want, column)}")
 
 
 def _require_distributions(classes: list[SecurityClass], result: PeriodResult, figures: CloseFigures) -> None:
@@ -226,26 +227,27 @@ def every_cent_in_one_period() -> list[str]:
 
 def _window_chain_problems() -> Iterator[tuple[int, str]]:
     """Each trust's closes: consecutive periods, each window starting where the previous close read up to."""
-    previous = None
+    previous: tuple[PeriodResult, CloseWindow] | None = None
     for result in PeriodResult.objects.select_related("trust").order_by("trust__code", "period"):
-        window = result.figures.get("window", {})
-        if previous is not None and previous.trust_id == result.trust_id:
-            found = _chain_problem(previous, result, window)
+        window = result.period_closed.window
+        if previous is not None and previous[0].trust_id == result.trust_id:
+            found = _chain_problem(*previous, result, window)
             if found:
                 name = f"{result.trust.code} {result.period} (PeriodClosed #{result.event_position})"
                 yield result.event_position, f"{name}: {found}"
-        previous = result
+        previous = result, window
 
 
-def _chain_problem(previous: PeriodResult, result: PeriodResult, window: dict) -> str | None:
-    read_up_to = previous.figures.get("window", {}).get("through_position")
+def _chain_problem(previous: PeriodResult, previous_window: CloseWindow, result: PeriodResult,
+                   window: CloseWindow) -> str | None:
+    read_up_to = previous_window.through_position
     if str(Period.parse(previous.period).next()) != result.period:
         return f"closed after {previous.period}, skipping a period whose collections no window counts"
-    if window.get("after_position") != read_up_to:
-        return (f"its window starts after #{window.get('after_position')} but {previous.period} read up to "
+    if window.after_position != read_up_to:
+        return (f"its window starts after #{window.after_position} but {previous.period} read up to "
                 f"#{read_up_to}: lines between are counted twice or never")
-    if window.get("through_position", 0) < read_up_to:
-        return f"reads up to #{window.get('through_position')}, before {previous.period}'s #{read_up_to}"
+    if window.through_position < read_up_to:
+        return f"reads up to #{window.through_position}, before {previous.period}'s #{read_up_to}"
     return None
 
 

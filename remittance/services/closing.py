@@ -31,6 +31,7 @@ from remittance.closing import close_figures
 from remittance.errors import CloseInProgress, CloseNotApproved, CloseRefused, PeriodAlreadyClosed
 from remittance.facts import carried_into, coupon_text, loan_facts, log_head, pool_original_cents, window_for
 from remittance.models import PeriodResult, PeriodStatus, TrustPeriod
+from remittance.month_end_schedule import month_end_day as schedule_day
 from trusts.models import SecurityClass, Trust
 from trusts.selectors import holders_of_record_by_class
 
@@ -222,14 +223,16 @@ def periods_due(*, period: Period) -> list[str]:
 
 # --- The reconciler: closes that fell due and did not happen ---------------------------------------
 
-# The day of the month the month-end schedule (remittance migration 0002) closes the month before:
-# a period's close is due from that day, and overdue once it has passed without one.
-MONTH_END_DAY = 2
+def close_due_on(period: Period, month_end_day: int | None = None) -> date:
+    """The day a period's close falls due: the month-end schedule's day in the month after it.
 
-
-def close_due_on(period: Period) -> date:
-    """The day a period's close falls due: the month-end schedule's day in the month after it."""
-    return period.next().first_day.replace(day=MONTH_END_DAY)
+    The day is the schedule's (remittance.month_end_schedule, the only source of it); a caller
+    asking for many periods reads it once and passes it. A day the month lacks (the 30th in
+    February) falls on the month's last day.
+    """
+    day = month_end_day if month_end_day is not None else schedule_day()
+    following = period.next()
+    return following.first_day.replace(day=min(day, following.last_day.day))
 
 
 def periods_overdue(today: date) -> list[tuple[str, Period]]:
@@ -246,12 +249,13 @@ def periods_overdue(today: date) -> list[tuple[str, Period]]:
         closed.setdefault(trust_id, set()).add(period)
         left_after_last_close[trust_id] = pool_end + retained  # ordered by period: the last one stays
     wound_down = {trust_id for trust_id, left in left_after_last_close.items() if left == 0}
+    day = schedule_day()
     overdue = []
     for trust in Trust.objects.order_by("code"):
         if trust.pk in wound_down:
             continue
         period = first_period(trust)
-        while close_due_on(period) <= today:
+        while close_due_on(period, day) <= today:
             if str(period) not in closed.get(trust.pk, ()):
                 overdue.append((trust.code, period))
             period = period.next()

@@ -27,15 +27,15 @@ def test_the_seeds_first_month_to_the_cent(loans):
     seed_trust()
     pay_everyone("2026-02")
     outcome = close("2026-02")
-    f = outcome.result.figures
-    assert f["collected"]["interest"] == 500_000
-    assert f["fee_paid_cents"] == 50_000 and f["spread_paid_cents"] == 50_000
-    a = f["classes"][0]
-    assert a["interest_paid_cents"] == 400_000 and a["principal_paid_cents"] == 99_550
+    f = outcome.result.period_closed
+    assert f.collected["interest"] == 500_000
+    assert f.fee_paid_cents == 50_000 and f.spread_paid_cents == 50_000
+    a = f.classes[0]
+    assert a.interest_paid_cents == 400_000 and a.principal_paid_cents == 99_550
     payments = Distribution.objects.filter(period="2026-02")
     assert payments.count() == 10
     assert {p.interest_cents + p.principal_cents for p in payments} == {49_955}
-    assert a["balance_end_cents"] == 100_000_000 - 99_550 and a["factor"] == "0.99900450"
+    assert a.balance_end_cents == 100_000_000 - 99_550 and a.factor == "0.99900450"
     assert account_balance("holder:INV-01:cash") == 49_955
     assert TrustPeriod.objects.get(period="2026-02").status == PeriodStatus.CLOSED
     report = verify()
@@ -47,9 +47,9 @@ def test_a_five_percent_coupon_carries_its_shortfall(loans):
     seed_trust(classes=[{"name": "A", "face": "1000000.00", "coupon": "5", "principal": "pro-rata",
                          "denomination": "1000.00"}])
     pay_everyone("2026-02")
-    a = close("2026-02").result.figures["classes"][0]
-    assert a["interest_due_cents"] == 416_667 and a["interest_paid_cents"] == 400_000
-    assert a["interest_shortfall_cents"] == 16_667
+    a = close("2026-02").result.period_closed.classes[0]
+    assert a.interest_due_cents == 416_667 and a.interest_paid_cents == 400_000
+    assert a.interest_shortfall_cents == 16_667
     row = ClassPeriod.objects.get(period="2026-02")
     assert row.interest_shortfall_cents == 16_667 and row.factor == Decimal("0.99900450")
 
@@ -84,9 +84,9 @@ def test_money_recorded_after_the_close_belongs_to_the_next_period(loans):
     close("2026-02")
     pay_everyone("2026-02", loans=["L003"], day=27, tag="-late")  # dated February, recorded after its close
     pay_everyone("2026-03", loans=["L001"])
-    f = close("2026-03").result.figures
-    assert f["prior_period_cents"] == 59_955
-    assert f["collected"]["interest"] == 99_950  # 500.00 late for February + 499.50 for March
+    f = close("2026-03").result.period_closed
+    assert f.prior_period_cents == 59_955
+    assert f.collected["interest"] == 99_950  # 500.00 late for February + 499.50 for March
     assert PeriodResult.objects.count() == 2
     assert verify().ok
 
@@ -96,10 +96,10 @@ def test_a_repurchased_loans_proceeds_are_the_periods_principal_and_interest(loa
     pay_everyone("2026-02")
     pool_loan_remove(trust_code="XYZ-2026-1", loan_number="L010", removed_on=date(2026, 2, 20), kind="repurchase",
                      reason="breach of representations")
-    f = close("2026-02").result.figures
-    assert f["collected"]["repurchase_principal"] == 10_000_000 - 9_955
-    assert f["principal_available_cents"] == 99_550 + 10_000_000 - 9_955
-    assert f["pool_balance_end_cents"] == 9 * (10_000_000 - 9_955)
+    f = close("2026-02").result.period_closed
+    assert f.collected["repurchase_principal"] == 10_000_000 - 9_955
+    assert f.principal_available_cents == 99_550 + 10_000_000 - 9_955
+    assert f.pool_balance_end_cents == 9 * (10_000_000 - 9_955)
     assert account_balance("trust:XYZ-2026-1:cash") == 0
     report = verify()
     assert report.ok, report.problems

@@ -87,7 +87,7 @@ def _close_queries(deal: Deal) -> list[str]:
     pay(deal.loan_numbers[0], period, cents=500_000, day=10, tag="-extra")
     with CaptureQueriesContext(connection) as captured:
         outcome = period_close(trust_code=deal.code, period=FIRST_PERIOD, as_of=date(2026, 3, 1))
-    assert outcome.result.figures["holder_payments"] == deal.holders
+    assert outcome.result.period_closed.holder_payments == deal.holders
     return [q["sql"] for q in captured.captured_queries]
 
 

@@ -60,11 +60,11 @@ def test_a_removal_inside_a_closed_period_is_refused_and_one_in_the_open_period_
     assert Event.objects.count() == before
     remove("L010", date(2026, 3, 5))
     pay_everyone("2026-03", loans=SEED_LOANS[:9])
-    f = close("2026-03").result.figures
-    assert f["collected"]["repurchase_principal"] == L001_AFTER_FEB and f["prior_period_cents"] == 0
+    f = close("2026-03").result.period_closed
+    assert f.collected["repurchase_principal"] == L001_AFTER_FEB and f.prior_period_cents == 0
     # Pass-through: the class stands at the pool after each close, so no principal was paid twice.
-    a = f["classes"][0]
-    assert a["balance_end_cents"] == f["pool_balance_end_cents"] == 9 * (L001_AFTER_FEB - 10_005)
+    a = f.classes[0]
+    assert a.balance_end_cents == f.pool_balance_end_cents == 9 * (L001_AFTER_FEB - 10_005)
     report = verify()
     assert report.ok, report.problems
 
@@ -77,11 +77,11 @@ def test_a_second_trust_does_not_remit_money_that_belongs_to_the_first(loans):
     remove("L001", MAR10)
     second_trust(L001_AFTER_FEB - 10_005)  # its March installment paid
     pay_everyone("2026-03", loans=SEED_LOANS[1:])
-    first = close("2026-03").result.figures
-    other = close_other("2026-03").result.figures
+    first = close("2026-03").result.period_closed
+    other = close_other("2026-03").result.period_closed
     # The first trust remits L001's March installment (interest 499.50 on 99,900.45) with the others'.
-    assert first["collected"]["interest"] == 10 * 49_950
-    assert sum(other["collected"].values()) == 0 and other["paid_to_holders_cents"] == 0
+    assert first.collected["interest"] == 10 * 49_950
+    assert sum(other.collected.values()) == 0 and other.paid_to_holders_cents == 0
     report = verify()
     assert report.ok, report.problems
 
@@ -109,21 +109,21 @@ def test_a_payment_returned_after_a_repurchase_is_charged_to_the_trust_that_rece
     assert sorted((p.account, p.amount_cents) for p in trued.postings.all()) == [
         ("clearing:repurchases", -(9_955 + 50_065)), (f"trust:{TRUST}:cash", 9_955 + 50_065)]
     pay_everyone("2026-03", loans=SEED_LOANS[1:])
-    first = close("2026-03").result.figures
+    first = close("2026-03").result.period_closed
     # Netted against the first trust's next remittance, as a negative prior-period item:
     # 500.00 of interest and 99.55 of principal taken back from what its holders get.
-    assert first["prior_period_cents"] == -59_955
-    assert first["collected"]["interest"] == 9 * 49_950 - 50_000
-    assert first["collected"]["scheduled_principal"] == 9 * 10_005 - 9_955
+    assert first.prior_period_cents == -59_955
+    assert first.collected["interest"] == 9 * 49_950 - 50_000
+    assert first.collected["scheduled_principal"] == 9 * 10_005 - 9_955
     # ...and the true-up counted as repurchase proceeds of the same close: the trust collected what it
     # would have had the payment never been made (par on 100,000.00 and 69 days' interest).
-    assert first["collected"]["repurchase_principal"] == L001_AFTER_FEB + 9_955 == 10_000_000
-    assert first["collected"]["repurchase_interest"] == 64_935 + 50_065 == 115_000
-    a = first["classes"][0]
-    assert a["balance_end_cents"] == first["pool_balance_end_cents"]
+    assert first.collected["repurchase_principal"] == L001_AFTER_FEB + 9_955 == 10_000_000
+    assert first.collected["repurchase_interest"] == 64_935 + 50_065 == 115_000
+    a = first.classes[0]
+    assert a.balance_end_cents == first.pool_balance_end_cents
     # The new owner is not charged: its close is not blocked and remits nothing of L001's February.
-    other = close_other("2026-03").result.figures
-    assert sum(other["collected"].values()) == 0 and other["prior_period_cents"] == 0
+    other = close_other("2026-03").result.period_closed
+    assert sum(other.collected.values()) == 0 and other.prior_period_cents == 0
     assert differences() == []
     report = verify()
     assert report.ok, report.problems
@@ -146,13 +146,13 @@ def test_a_payment_returned_after_a_repurchase_before_any_close_counted_it_nets_
     # Had it not been paid: par on 99,900.45 and 39 days from Feb 1 (649.35).
     assert (trued["principal_cents"], trued["interest_cents"]) == (10_005, 64_935 - 14_970)
     pay_everyone("2026-03", loans=SEED_LOANS[1:])
-    f = close("2026-03").result.figures
-    assert f["prior_period_cents"] == 0
-    assert f["collected"]["interest"] == 9 * 49_950
-    assert f["collected"]["scheduled_principal"] == 9 * 10_005
-    assert f["collected"]["repurchase_principal"] == L001_AFTER_FEB
-    assert f["collected"]["repurchase_interest"] == 64_935
-    assert f["classes"][0]["balance_end_cents"] == f["pool_balance_end_cents"]
+    f = close("2026-03").result.period_closed
+    assert f.prior_period_cents == 0
+    assert f.collected["interest"] == 9 * 49_950
+    assert f.collected["scheduled_principal"] == 9 * 10_005
+    assert f.collected["repurchase_principal"] == L001_AFTER_FEB
+    assert f.collected["repurchase_interest"] == 64_935
+    assert f.classes[0].balance_end_cents == f.pool_balance_end_cents
     report = verify()
     assert report.ok, report.problems
 
@@ -172,10 +172,10 @@ def test_two_payments_returned_after_a_repurchase_true_up_to_proceeds_as_if_neit
              for e in Event.objects.filter(event_type="RemovalProceedsTrued").order_by("position")]
     assert trued == [("T-2026-03-L001", 10_005, 64_935 - 14_970), ("T-2026-02-L001", 9_955, 115_000 - 64_935)]
     pay_everyone("2026-03", loans=SEED_LOANS[1:])
-    f = close("2026-03").result.figures
-    assert f["prior_period_cents"] == -59_955
-    assert (f["collected"]["repurchase_principal"], f["collected"]["repurchase_interest"]) == (10_000_000, 115_000)
-    assert f["classes"][0]["balance_end_cents"] == f["pool_balance_end_cents"]
+    f = close("2026-03").result.period_closed
+    assert f.prior_period_cents == -59_955
+    assert (f.collected["repurchase_principal"], f.collected["repurchase_interest"]) == (10_000_000, 115_000)
+    assert f.classes[0].balance_end_cents == f.pool_balance_end_cents
     report = verify()
     assert report.ok, report.problems
 
@@ -192,10 +192,10 @@ def test_a_return_after_the_removals_period_closed_is_trued_up_in_the_next_close
     payment_return(loan_number="L001", reference="T-2026-02-L001", returned_on=date(2026, 4, 3), reason="NSF",
                    fee_cents=0)
     pay_everyone("2026-04", loans=SEED_LOANS[1:])
-    f = close("2026-04").result.figures
-    assert f["prior_period_cents"] == -59_955
-    assert (f["collected"]["repurchase_principal"], f["collected"]["repurchase_interest"]) == (9_955, 50_065)
-    assert f["classes"][0]["balance_end_cents"] == f["pool_balance_end_cents"]
+    f = close("2026-04").result.period_closed
+    assert f.prior_period_cents == -59_955
+    assert (f.collected["repurchase_principal"], f.collected["repurchase_interest"]) == (9_955, 50_065)
+    assert f.classes[0].balance_end_cents == f.pool_balance_end_cents
     report = verify()
     assert report.ok, report.problems
 
@@ -211,10 +211,10 @@ def test_a_payment_returned_before_the_repurchase_needs_no_true_up(loans):
     assert (removal.payload["balance_cents"], removal.payload["proceeds_interest_cents"]) == (10_000_000, 115_000)
     assert not Event.objects.filter(event_type="RemovalProceedsTrued").exists()
     pay_everyone("2026-03", loans=SEED_LOANS[1:])
-    f = close("2026-03").result.figures
-    assert f["prior_period_cents"] == -59_955
-    assert (f["collected"]["repurchase_principal"], f["collected"]["repurchase_interest"]) == (10_000_000, 115_000)
-    assert f["classes"][0]["balance_end_cents"] == f["pool_balance_end_cents"]
+    f = close("2026-03").result.period_closed
+    assert f.prior_period_cents == -59_955
+    assert (f.collected["repurchase_principal"], f.collected["repurchase_interest"]) == (10_000_000, 115_000)
+    assert f.classes[0].balance_end_cents == f.pool_balance_end_cents
     report = verify()
     assert report.ok, report.problems
 
@@ -250,8 +250,8 @@ def test_a_return_after_its_period_was_paid_out_is_a_negative_prior_period_item_
     payment_return(loan_number="L002", reference="T-2026-02-L002", returned_on=date(2026, 3, 3), reason="NSF",
                    fee_cents=0)
     pay_everyone("2026-03", loans=[n for n in SEED_LOANS if n != "L002"])
-    f = close("2026-03").result.figures
-    assert f["prior_period_cents"] == -59_955
-    assert f["collected"]["interest"] == 9 * 49_950 - 50_000
+    f = close("2026-03").result.period_closed
+    assert f.prior_period_cents == -59_955
+    assert f.collected["interest"] == 9 * 49_950 - 50_000
     report = verify()
     assert report.ok, report.problems

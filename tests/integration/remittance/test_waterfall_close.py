@@ -46,11 +46,11 @@ def test_principal_crosses_from_a1_into_a2_within_one_month(loans):
 def test_excess_interest_goes_to_the_residual_holder(loans):
     sequential_trust()
     pay_everyone("2026-02")
-    f = close("2026-02").result.figures
-    due = sum(c["interest_due_cents"] for c in f["classes"])
+    f = close("2026-02").result.period_closed
+    due = sum(c.interest_due_cents for c in f.classes)
     assert due == 5_000 + 140_000 + 100_000 + 75_000  # 3%, 3.5%, 4%, 4.5% of each face over 12
-    assert f["excess_interest_cents"] == 500_000 - 100_000 - due == 80_000
-    assert account_balance("issuer:XYZ-2026-1:residual") == f["excess_interest_cents"]
+    assert f.excess_interest_cents == 500_000 - 100_000 - due == 80_000
+    assert account_balance("issuer:XYZ-2026-1:residual") == f.excess_interest_cents
 
 
 def test_a_shortfall_is_carried_and_paid_back_the_next_month(loans):
@@ -79,13 +79,13 @@ def test_a_liquidation_loss_is_written_off_the_most_junior_class(loans):
     loan_liquidate(loan_number="L004", liquidated_on=date(2026, 6, 15), gross_proceeds_cents=8_000_000,
                    costs_cents=600_000)
     pay_everyone("2026-06", loans=[n for n in SEED_LOANS if n != "L004"])
-    f = close("2026-06").result.figures
-    loss = f["collected"]["realized_loss"]
+    f = close("2026-06").result.period_closed
+    loss = f.collected["realized_loss"]
     assert loss > 0
     rows = classes("2026-06")
     assert rows["B"].loss_written_off_cents == loss
     assert rows["M"].loss_written_off_cents == rows["A2"].loss_written_off_cents == 0
-    assert f["collected"]["liquidation_principal"] == 10_000_000 - loss
+    assert f.collected["liquidation_principal"] == 10_000_000 - loss
     report = verify()
     assert report.ok, report.problems
 
@@ -95,8 +95,8 @@ def test_a_holder_of_two_classes_is_paid_on_each_and_a_paid_off_class_has_factor
                                             for h in HOLDERS])
     pay_everyone("2026-02", loans=SEED_LOANS[1:])
     pay("L001", Period.parse("2026-02"), INSTALLMENT_CENTS + 2_500_000)
-    f = close("2026-02").result.figures
-    assert [c["factor"] for c in f["classes"]][:2] == ["0.00000000", "0.98750938"]  # A2: 474,004.50 of 480,000
+    f = close("2026-02").result.period_closed
+    assert [c.factor for c in f.classes][:2] == ["0.00000000", "0.98750938"]  # A2: 474,004.50 of 480,000
     rows = classes("2026-02")
     assert account_balance("holder:INV-BOTH:cash") == sum(
         rows[n].interest_paid_cents + rows[n].principal_paid_cents for n in ("A1", "A2"))

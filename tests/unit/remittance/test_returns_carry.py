@@ -68,20 +68,3 @@ def test_a_close_with_returns_reconciles_and_pays_out_only_what_is_left(interest
     assert paid == r.interest_cents + r.principal_cents == f.cash_in_cents
     assert paid + r.recovered_cents == max(0, interest) + max(0, principal)
     assert f.servicer_remits_cents == interest + principal - r.carried_in_cents + r.outstanding_cents
-
-
-def test_a_close_recorded_before_the_returns_keys_reads_as_nothing_carried():
-    from remittance.close_events import RETURNS_KEYS, returns_carried
-    from remittance.verification import _without_keys_it_predates
-
-    assert returns_carried({"advances_outstanding": {}}) == (0, 0)
-    assert returns_carried({"returns_outstanding": [50, 7]}) == (50, 7)
-    expected = {"period": "2026-02", "returns_carried_in_cents": 0, "returns_new_cents": 0,
-                "returns_recovered_cents": 0, "returns_outstanding_cents": 0, "returns_outstanding": [0, 0]}
-    assert set(expected) - set(RETURNS_KEYS) == {"period"}
-    # An old payload lacks them: re-derived as zero, they are not a difference...
-    assert _without_keys_it_predates({"period": "2026-02"}, expected) == {"period": "2026-02"}
-    # ...but a nonzero one the old payload lacks still is, and a new payload keeps them all.
-    assert "returns_new_cents" in _without_keys_it_predates({"period": "2026-02"},
-                                                            {**expected, "returns_new_cents": 5})
-    assert _without_keys_it_predates(expected, expected) == expected
