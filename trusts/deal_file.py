@@ -33,6 +33,8 @@ HOLDER_KEYS = frozenset(("code", "name", "class", "face"))
 # trusts.models keeps issuer_spread_rate, purchase_price_percent and coupon with 4 decimal places: a
 # value with more would be rounded by the row while the deal's event kept it exact.
 PERCENT_PLACES = 4
+# A class's id is its trust's id times 1000 plus its place in the deal (trusts.projections.class_id).
+MAX_CLASSES = 999
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +206,9 @@ def _loans(raw, problems) -> tuple[str, ...]:
 def _classes(raw, problems) -> tuple[ClassSpec, ...]:
     if not isinstance(raw, list) or not raw:
         problems.field("classes", "must be a non-empty list")
+        return ()
+    if len(raw) > MAX_CLASSES:
+        problems.field("classes", f"{len(raw)} classes; a deal has at most {MAX_CLASSES}")
         return ()
     classes, priorities = [], defaultdict(list)
     for i, item in enumerate(raw):

@@ -1,8 +1,10 @@
 """Trusts' tables: the SPV trust, its classes, its pool and its bondholder register.
 
-`Trust`, `SecurityClass` and `Holder` are reference rows written by the
-services with the events that record them. `PoolLoan` and `HoldingMovement`
-are projections of the trust's and the register's streams, rebuilt by replay.
+Every table here is a projection of trusts.events (trusts.projections), rebuilt
+by replay: `Trust` and `SecurityClass` from TrustFormed, `Holder` from
+HolderRegistered and HolderDetailsChanged, `PoolLoan` from the trust's stream,
+`HoldingMovement` from the register's. Their ids are deterministic (taken from
+log positions, see trusts.projections), so a rebuild gives every row its id back.
 """
 from django.conf import settings
 from django.db import models
@@ -57,6 +59,10 @@ def trust_stream(code: str) -> str:
 
 def register_stream(code: str) -> str:
     return f"register:{code}"
+
+
+def holder_stream(code: str) -> str:
+    return f"holder:{code}"
 
 
 class SecurityClass(models.Model):
