@@ -15,8 +15,9 @@ from tests.integration.trusts.deals import TRUST, transfer
 from tests.integration.trusts.races import race
 from trusts.errors import TrustError
 from trusts.events import HoldingTransferred
+from trusts.factors import factor
 from trusts.models import HoldingMovement, SecurityClass
-from trusts.selectors import factor, holders_of_record, holdings_as_of
+from trusts.selectors import holders_of_record, holdings_as_of
 
 pytestmark = pytest.mark.django_db
 CLOSING = date(2026, 1, 15)
