@@ -61,6 +61,8 @@ class Extensions:
 
     class_figures: Callable | None = None
     trust_figures: Callable | None = None
+    # fn(trust) -> (text, url): links under the trust page's classes (analytics: the PSA scenarios page).
+    class_links: dict[str, Callable] = field(default_factory=dict)
     trust_panels: list[Panel] = field(default_factory=list)
     holder_panels: list[Panel] = field(default_factory=list)
 
@@ -210,7 +212,9 @@ class TrustAdmin(_Panels, ReadOnlyAdmin):
         rows = [{"c": c, "original_face": money(c.original_face_cents), "balance": money(_class_balance(c)),
                  "coupon": _coupon(c), "factor": _class_factor(c),
                  "after": getattr(c, "latest_period", None) or "no close yet"} for c in classes]
-        return render_to_string("admin/trusts/panels/trust_classes.html", {"trust": trust, "rows": rows})
+        links = [link(trust) for link in extensions.class_links.values()]
+        return render_to_string("admin/trusts/panels/trust_classes.html", {"trust": trust, "rows": rows,
+                                                                            "links": links})
 
     @admin.display(description="pool")
     def pool_panel(self, trust):
@@ -228,9 +232,10 @@ class TrustAdmin(_Panels, ReadOnlyAdmin):
         today = business_time.today()
         held = sorted(map(ValuedHolding.from_row, holdings_valued_as_of(trust=trust, as_of=today)),
                       key=lambda h: (h.class_priority, h.class_name, h.holder_code))
-        ids = dict(Holder.objects.filter(code__in={h.holder_code for h in held[:HOLDER_ROWS]}).values_list("code", "pk"))
+        shown = held[:HOLDER_ROWS]
+        ids = dict(Holder.objects.filter(code__in={h.holder_code for h in shown}).values_list("code", "pk"))
         return render_to_string("admin/trusts/panels/trust_holders.html", {
-            "trust": trust, "today": today, "rows": _holding_rows(held[:HOLDER_ROWS], ids),
+            "trust": trust, "today": today, "rows": _holding_rows(shown, ids),
             "shown": HOLDER_ROWS, "count": len(held), "more": len(held) > HOLDER_ROWS})
 
 

@@ -1,5 +1,6 @@
-"""App configuration for trusts: its event classes, the reference, pool and register projections,
-the cut-off rule for loan facts, the cut-off balance check, the holder-login guard and the removal true-up on a payment's return."""
+"""App configuration for trusts: its event classes, the reference, pool and register projections, the
+cut-off rule for loan facts, the cut-off balance check, the holder-login guard and the removal true-up
+on a payment's return."""
 from django.apps import AppConfig
 from django.conf import settings
 from django.db.models.signals import pre_delete

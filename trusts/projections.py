@@ -62,15 +62,22 @@ class ReferenceProjection(Projection):
     unstable_fields = frozenset()  # the ids are deterministic, so a replay must reproduce them too
 
     def apply(self, events: Sequence[RecordedEvent]) -> None:
+        # A deal registers its new holders together: they are inserted in one statement, in log order
+        # with what comes after them (a details change of one of them).
+        registered: list[Holder] = []
         for event in events:
             fact = decode(event)
+            if isinstance(fact, HolderRegistered):
+                registered.append(Holder(pk=event.position, code=fact.code, name=fact.name))
+                continue
+            Holder.objects.bulk_create(registered, batch_size=2000)
+            registered = []
             if isinstance(fact, TrustFormed):
                 _trust_formed(event.position, fact)
-            elif isinstance(fact, HolderRegistered):
-                Holder.objects.create(pk=event.position, code=fact.code, name=fact.name)
             elif isinstance(fact, HolderDetailsChanged):
                 Holder.objects.filter(code=fact.code).update(name=fact.name, contact=fact.contact,
                                                              user=_login(fact))
+        Holder.objects.bulk_create(registered, batch_size=2000)
 
     def clear(self) -> None:
         # Not through the ORM's delete: periods and approval requests PROTECT their trust, and keep pointing
