@@ -9,7 +9,10 @@ at them still do.
 """
 from datetime import date
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -107,3 +110,22 @@ def test_a_renamed_login_stays_linked_through_a_rebuild(book):
     book.save()
     call_command("rebuild_projections", "--projection", "trusts.reference", verbosity=0)
     assert Holder.objects.get(code="INV-01").user == book
+
+
+def test_rows_numbered_before_their_events_drove_them_take_the_logs_ids_once(book):
+    """A database whose rows got the sequence's ids (before the rows were projections): migration 0003."""
+    migration = importlib.import_module("trusts.migrations.0003_reference_ids_from_the_log")
+    before = snapshot()
+    pointing = sorted(TrustPeriod.objects.values_list("trust_id", flat=True))
+    sequence = {label: {pk: n for n, pk in enumerate(sorted(model.objects.values_list("pk", flat=True)), start=1)}
+                for label, model in (("trusts.Trust", Trust), ("trusts.SecurityClass", SecurityClass),
+                                     ("trusts.Holder", Holder))}
+    with transaction.atomic():
+        migration.renumber(apps, sequence)  # as the database's sequences had numbered them
+    assert sorted(Trust.objects.values_list("pk", flat=True)) == [1, 2]
+    assert differences()  # a replay would give other ids than these
+    with transaction.atomic():
+        migration.reference_ids_from_the_log(apps, None)
+    assert snapshot() == before and differences() == []
+    assert sorted(TrustPeriod.objects.values_list("trust_id", flat=True)) == pointing
+    connection.check_constraints()
