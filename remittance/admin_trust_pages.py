@@ -37,6 +37,7 @@ def holder_payments(holder) -> dict:
 
 extensions.class_figures = with_latest_close
 extensions.trust_figures = with_last_closed_period
-if not extensions.trust_panels:  # the admin may load twice in tests; one panel each
-    extensions.trust_panels.append(Panel("Periods", "admin/remittance/panels/trust_periods.html", trust_periods))
-    extensions.holder_panels.append(Panel("Payments", "admin/remittance/panels/holder_payments.html", holder_payments))
+extensions.trust_panels["remittance.periods"] = Panel(
+    "Periods", "admin/remittance/panels/trust_periods.html", trust_periods)
+extensions.holder_panels["remittance.payments"] = Panel(
+    "Payments", "admin/remittance/panels/holder_payments.html", holder_payments)

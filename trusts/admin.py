@@ -63,8 +63,9 @@ class Extensions:
     trust_figures: Callable | None = None
     # fn(trust) -> (text, url): links under the trust page's classes (analytics: the PSA scenarios page).
     class_links: dict[str, Callable] = field(default_factory=dict)
-    trust_panels: list[Panel] = field(default_factory=list)
-    holder_panels: list[Panel] = field(default_factory=list)
+    # Panels by a name of the app's choosing (registering a name again replaces its panel), in order.
+    trust_panels: dict[str, Panel] = field(default_factory=dict)
+    holder_panels: dict[str, Panel] = field(default_factory=dict)
 
     def classes(self, queryset):
         return self.class_figures(queryset) if self.class_figures else queryset
@@ -193,7 +194,7 @@ class TrustAdmin(_Panels, ReadOnlyAdmin):
     pool_balance = money_column("pool_balance_cents", "unpaid balance now")
 
     def _registered(self):
-        return extensions.trust_panels
+        return list(extensions.trust_panels.values())
 
     def get_queryset(self, request):
         return extensions.trusts(with_pool_totals(super().get_queryset(request)))
@@ -329,7 +330,7 @@ class HolderAdmin(_Panels, admin.ModelAdmin):
                               acting_user=request.user)
 
     def _registered(self):
-        return extensions.holder_panels
+        return list(extensions.holder_panels.values())
 
     @admin.display(description="holdings")
     def holdings_panel(self, holder):
