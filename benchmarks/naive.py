@@ -2,7 +2,7 @@
 
 What an implementation without the ledger's set-based, batched paths would do
 with the very same services: post every payment on its own through the public
-post-payment service (`servicing.services.collections.payment_post`: one
+post-payment service (`servicing.services.payments.payment_post`: one
 append, one transaction each, the way a loop over a payment file or a web form
 would), and pay every holder of record of a trust with its own append of one
 DistributionPaid on the holder's stream (`ledger.services.append`, one event a
@@ -44,7 +44,7 @@ from ledger.services import append
 from remittance.calendar import Period, payment_date, record_date
 from remittance.close_events import class_account, holder_stream
 from remittance.models import Distribution
-from servicing.services.collections import payment_post
+from servicing.services.payments import payment_post
 from trusts.models import SecurityClass, Trust
 from trusts.selectors import holders_of_record
 

@@ -22,7 +22,7 @@ from remittance.calendar import Period, record_date
 from remittance.models import Distribution
 from servicing.models import CollectionLine, LoanPosition
 from servicing.services.boarding import tape_board
-from servicing.services.collections import payment_post
+from servicing.services.payments import payment_post
 from trusts.models import SecurityClass
 from trusts.selectors import holders_of_record
 from trusts.services.forming import deal_file_form
