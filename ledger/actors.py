@@ -11,6 +11,9 @@ ledger alone. So the services that do them are told explicitly who acts:
   scheduler (its `pk` is None), so the log's format does not change.
 Passing nobody (None) is not the system: a service that needs to know who
 acts refuses it, so that a forgotten argument can never pass as the schedule.
+Every writer of events names its actor: `acting_user: Actor` is a required
+keyword argument of the ledger's append and of every service above it, and
+the append checks it (`require_actor`), so no caller can drop it silently.
 
 Which permission lets a person approve belongs to the approvals app, above
 the ledger: it registers it here (`register_approve_permission`) from its
@@ -19,7 +22,10 @@ AppConfig.ready(). Until one is registered nobody's approval counts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeAlias
+
+if TYPE_CHECKING:  # a type only: this module imports no Django model, so it loads before the apps do
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +55,39 @@ class SystemActor:
 SCHEDULER = SystemActor("scheduler")  # the month-end schedule and the close tasks it fans out
 RECONCILER = SystemActor("reconciler")  # the daily close of every period due and not closed
 DEMO = SystemActor("demo")  # the demo command's year of servicing
-OPERATOR_COMMAND = SystemActor("operator command")  # manage.py close_period, run by whoever runs the server
+OPERATOR_COMMAND = SystemActor("operator command")  # manage.py commands (close_period; others without --user)
+# The scheduler's daily servicing jobs, each named for what it does (Celery beat runs them).
+AGING = SystemActor("aging")  # the daily delinquency aging and late charges
+AUTOPAY = SystemActor("autopay")  # the daily autopay drafts
+ESCROW_DISBURSEMENT = SystemActor("escrow disbursement")  # the daily escrow disbursements due
+
+# Who records an event: a login (a user row) or the system by name. Never None.
+Actor: TypeAlias = "AbstractBaseUser | SystemActor"
+
+
+class ActorRequired(TypeError):
+    """An event was to be recorded without saying who acts (None, or something that is no actor)."""
+
+
+def require_actor(actor: object) -> Actor:
+    """The actor, checked: a SystemActor or a user row; refuses None and anything else, naming it.
+
+    A login that has no database row (an anonymous request, an unsaved user) is refused too: the
+    ledger would record it as nobody (acting_user_id NULL), indistinguishable from the system.
+    """
+    if isinstance(actor, SystemActor):
+        return actor
+    from django.contrib.auth.base_user import AbstractBaseUser  # here: the apps are loaded by any call
+
+    if actor is None:
+        raise ActorRequired("no acting_user was given (None): name who acts, a staff login or a "
+                            "ledger.actors.SystemActor such as SCHEDULER or OPERATOR_COMMAND")
+    if not isinstance(actor, AbstractBaseUser):
+        raise ActorRequired(f"acting_user must be a user or a ledger.actors.SystemActor, got "
+                            f"{type(actor).__name__} {str(actor)!r}")
+    if actor.pk is None:
+        raise ActorRequired(f"acting_user {str(actor)!r} has no database row: it would be recorded as nobody")
+    return actor
 
 
 def is_system(actor) -> bool:

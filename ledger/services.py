@@ -14,6 +14,7 @@ from datetime import date
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from ledger.actors import Actor, require_actor
 from ledger.bulk import copy_rows, is_postgres, upsert_sums
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
 from ledger.hashing import content_of, event_hash
@@ -33,7 +34,7 @@ def append(
     stream: str,
     expected_version: int | None,
     events: Sequence[NewEvent],
-    acting_user=None,
+    acting_user: Actor,
 ) -> list[RecordedEvent]:
     """Append events to one stream at the expected version (None: at its head)."""
     return append_batch(
@@ -42,13 +43,15 @@ def append(
     )
 
 
-def append_batch(*, appends: Sequence[StreamAppend], acting_user=None) -> list[RecordedEvent]:
+def append_batch(*, appends: Sequence[StreamAppend], acting_user: Actor) -> list[RecordedEvent]:
     """Append events to several streams in one transaction: all are recorded, or none.
 
     Returns the recorded events in position order. If every event carries an
     idempotency key that was recorded before with the same content, returns
-    those original events and writes nothing.
+    those original events and writes nothing. acting_user is who acts (ledger.actors): a user
+    or a named SystemActor, never None.
     """
+    require_actor(acting_user)
     check_batch(appends)
     try:
         with transaction.atomic():
@@ -139,7 +142,7 @@ def _check_versions(appends: Sequence[StreamAppend], heads: dict[str, tuple[int,
             raise ConcurrencyConflict(a.stream, a.expected_version, actual)
 
 
-def _write(appends, heads, last_position: int, acting_user) -> list[RecordedEvent]:
+def _write(appends, heads, last_position: int, acting_user: Actor) -> list[RecordedEvent]:
     recorded_at = timezone.now()
     acting_user_id = getattr(acting_user, "pk", None)
     position = last_position
@@ -208,7 +211,7 @@ def _event_row(r: RecordedEvent) -> Event:
 
 def transfer(
     *, stream: str, event_type: str, debit: str, credit: str, amount_cents: int, effective_date: date,
-    payload: dict | None = None, idempotency_key: str | None = None, acting_user=None,
+    payload: dict | None = None, idempotency_key: str | None = None, acting_user: Actor,
 ) -> RecordedEvent:
     """A one-line convenience: move an amount from one account to another as one event."""
     event = NewEvent(

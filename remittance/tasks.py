@@ -19,7 +19,7 @@ from celery import chain, shared_task, signature
 from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError, transaction
 
-from ledger.actors import SCHEDULER
+from ledger.actors import SCHEDULER, Actor
 from ledger.business_time import BusinessDateError, parse_as_of, require_not_future, today
 from ledger.hooks import reached
 from remittance.calendar import Period
@@ -55,7 +55,7 @@ def close_period_task(self, trust_code: str, period: str, as_of: str | None = No
     return {"status": "closed", **outcome_summary(outcome.result)}
 
 
-def _actor(requested_by: int | None, approved_by: int | None):
+def _actor(requested_by: int | None, approved_by: int | None) -> Actor | None:
     """The schedule when the message names nobody; else the requester's login, for the service to check."""
     if requested_by is None and approved_by is None:
         return SCHEDULER

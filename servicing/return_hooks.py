@@ -11,13 +11,13 @@ retries the whole return from a fresh read.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from ledger.actors import Actor
 from ledger.records import RecordedEvent
 
 # hook(returned, original, acting_user): the PaymentReturned as recorded, the payment's own event
 # (PaymentPosted), and who records the return. A hook raises to refuse the return as a whole.
-ReturnHook = Callable[[RecordedEvent, RecordedEvent, Any], None]
+ReturnHook = Callable[[RecordedEvent, RecordedEvent, Actor], None]
 
 _HOOKS: dict[str, ReturnHook] = {}
 
@@ -27,7 +27,7 @@ def register_return_hook(name: str, hook: ReturnHook) -> None:
     _HOOKS[name] = hook
 
 
-def payment_returned(returned: RecordedEvent, original: RecordedEvent, acting_user) -> None:
+def payment_returned(returned: RecordedEvent, original: RecordedEvent, acting_user: Actor) -> None:
     """Run every registered hook, in registration order, for a return just appended."""
     for hook in list(_HOOKS.values()):
         hook(returned, original, acting_user)

@@ -5,6 +5,9 @@ that stands in for the schedule imports `period_close` and `payment_return`
 from here: the services themselves, called by the TESTS system actor unless
 the call names its own acting_user. A test of four eyes calls the services
 with a requester and an approver instead.
+
+Every writer of events requires its actor (ledger.actors.Actor), so a test that
+calls one directly (the ledger's append, a service) passes acting_user=TESTS.
 """
 from ledger.actors import SystemActor
 from remittance.services import closing

@@ -22,7 +22,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from ledger import business_time
-from ledger.actors import RECONCILER, database_user, four_eyes_problem
+from ledger.actors import Actor, database_user, four_eyes_problem, RECONCILER
 from ledger.hooks import reached
 from ledger.services import append_batch
 from remittance.calendar import Period, payment_date, record_date
@@ -51,7 +51,7 @@ def first_period(trust: Trust) -> Period:
 
 
 def period_close(*, trust_code: str, period: str | Period, as_of: date | None = None,
-                 acting_user=None, approved_by=None) -> CloseOutcome:
+                 acting_user: Actor, approved_by=None) -> CloseOutcome:
     """Close one trust's period now; see the module docstring for the exactly-once rules.
 
     Four eyes: acting_user is either the system (a `ledger.actors.SystemActor`: the schedule,
@@ -70,7 +70,7 @@ def period_close(*, trust_code: str, period: str | Period, as_of: date | None = 
     reached("close:started")
     try:
         return _complete(trust, period, _Signatories(requested_by=database_user(acting_user),
-                                                     approved_by=database_user(approved_by)))
+                                                     approved_by=database_user(approved_by), acting=acting_user))
     except (PeriodAlreadyClosed, CloseInProgress):
         raise
     except Exception as error:
@@ -78,7 +78,7 @@ def period_close(*, trust_code: str, period: str | Period, as_of: date | None = 
         raise
 
 
-def _require_four_eyes(trust_code, period, acting_user, approved_by) -> None:
+def _require_four_eyes(trust_code, period, acting_user: Actor, approved_by) -> None:
     problem = four_eyes_problem(act=f"the close of {trust_code} {period}", acting=acting_user,
                                 approved_by=approved_by)
     if problem:
@@ -157,11 +157,12 @@ class _Signatories:
 
     requested_by: object = None
     approved_by: object = None
+    acting: Actor | None = None  # who carries the close out: the requester, or the system by name
 
     @property
-    def recorder(self):
-        """The login the close's events are recorded by: the approver's act made it happen."""
-        return self.approved_by or self.requested_by
+    def recorder(self) -> Actor:
+        """Who the close's events are recorded by: the approver's act made it happen; else the system acting."""
+        return self.approved_by or self.requested_by or self.acting
 
     @staticmethod
     def _name(user) -> str | None:

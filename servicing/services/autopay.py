@@ -12,6 +12,7 @@ from datetime import date
 
 from ledger.business_time import require_not_future
 from ledger.models import Event
+from ledger.actors import Actor
 from servicing.errors import ServicingError
 from servicing.models import LoanPosition, LoanStatus, loan_stream
 from servicing.services.payments import payment_post
@@ -27,7 +28,7 @@ class AutopayResult:
     failed: list[str] = field(default_factory=list)  # "loan: reason"
 
 
-def autopay_drafts_post(*, as_of: date, acting_user=None) -> AutopayResult:
+def autopay_drafts_post(*, as_of: date, acting_user: Actor) -> AutopayResult:
     """Draft one installment (P&I plus escrow) from each active autopay loan due on or before `as_of`.
 
     The reference is "autopay:<loan>:<due date>", so a draft posts once; a

@@ -16,6 +16,7 @@ from datetime import date
 
 from django.db import connection, transaction
 
+from ledger.actors import Actor
 from ledger.business_time import BusinessDateError, require_not_future
 from ledger.records import PostingLine, StreamAppend
 from ledger.services import append_batch
@@ -49,7 +50,7 @@ def boarding_fact(row: LoanTapeRow) -> LoanBoarded:
     )
 
 
-def tape_board(*, raw: bytes, boarded_on: date, acting_user=None) -> BoardingResult:
+def tape_board(*, raw: bytes, boarded_on: date, acting_user: Actor) -> BoardingResult:
     """Board every loan of a tape file, or none; raises FileRejected listing every bad row."""
     rows, problems = parse_tape_bytes(raw)
     return loans_board(rows=rows, problems=problems, boarded_on=boarded_on, acting_user=acting_user)
@@ -64,7 +65,7 @@ def tape_preview(*, raw: bytes) -> tuple[list[LoanTapeRow], list[TapeProblem]]:
 
 @transaction.atomic
 def loans_board(*, rows: list[LoanTapeRow], problems: list[TapeProblem] = (), boarded_on: date,
-                acting_user=None) -> BoardingResult:
+                acting_user: Actor) -> BoardingResult:
     try:
         require_not_future("boarding date", boarded_on)
     except BusinessDateError as refused:
@@ -118,7 +119,7 @@ def _split_new(rows: list[LoanTapeRow]) -> tuple[list[LoanTapeRow], list[TapePro
     return new, clashes
 
 
-def _record(rows: list[LoanTapeRow], boarded_on: date, acting_user) -> None:
+def _record(rows: list[LoanTapeRow], boarded_on: date, acting_user: Actor) -> None:
     """Append each loan's LoanBoarded; the loans projection writes the loan, borrower and property rows."""
     appends = [
         StreamAppend(loan_stream(r.loan_number), 0, (boarding_fact(r).new_event(

@@ -37,6 +37,7 @@ from decimal import Decimal, localcontext
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
 
+from ledger.actors import Actor
 from ledger.models import Event
 from ledger.money import CentsError, require_cents, round_half_up
 from ledger.records import NewEvent, PostingLine, RecordedEvent
@@ -62,7 +63,7 @@ class DefaultActionRefused(ServicingError):
 
 
 @transaction.atomic
-def foreclosure_start(*, loan_number: str, started_on: date, acting_user=None) -> RecordedEvent:
+def foreclosure_start(*, loan_number: str, started_on: date, acting_user: Actor) -> RecordedEvent:
     """Refer the loan to foreclosure (status foreclosure); refused until more than 120 days delinquent."""
     dated_loan_fact(loan_number, "foreclosure start", started_on)
     def attempt():
@@ -82,7 +83,7 @@ def foreclosure_start(*, loan_number: str, started_on: date, acting_user=None) -
 
 
 @transaction.atomic
-def reo_acquire(*, loan_number: str, acquired_on: date, acting_user=None) -> RecordedEvent:
+def reo_acquire(*, loan_number: str, acquired_on: date, acting_user: Actor) -> RecordedEvent:
     """Record the property acquired by foreclosure (status reo); only from foreclosure."""
     dated_loan_fact(loan_number, "REO acquisition", acquired_on)
     def attempt():
@@ -176,7 +177,7 @@ def disposition_postings(loan_number: str, split: DispositionSplit) -> tuple[Pos
 
 @transaction.atomic
 def loan_liquidate(*, loan_number: str, liquidated_on: date, gross_proceeds_cents: int, costs_cents: int,
-                   acting_user=None) -> RecordedEvent:
+                   acting_user: Actor) -> RecordedEvent:
     """Record the sale of the property: proceeds split, the loss realized, status liquidated."""
     dated_loan_fact(loan_number, "liquidation", liquidated_on)
     for name, value in (("gross proceeds", gross_proceeds_cents), ("costs", costs_cents)):
@@ -195,7 +196,7 @@ def loan_liquidate(*, loan_number: str, liquidated_on: date, gross_proceeds_cent
 
 
 @transaction.atomic
-def loan_charge_off(*, loan_number: str, charged_off_on: date, acting_user=None) -> RecordedEvent:
+def loan_charge_off(*, loan_number: str, charged_off_on: date, acting_user: Actor) -> RecordedEvent:
     """Write the loan off without a sale: funds held apply, the rest of the principal is a realized loss."""
     dated_loan_fact(loan_number, "charge-off", charged_off_on)
     def attempt():
@@ -212,7 +213,7 @@ def loan_charge_off(*, loan_number: str, charged_off_on: date, acting_user=None)
     return with_retries(attempt)
 
 
-def _dispose(position, event_class, on, key, gross, costs, acting_user) -> RecordedEvent:
+def _dispose(position, event_class, on, key, gross, costs, acting_user: Actor) -> RecordedEvent:
     """Record the disposition: the split is the decision; the fold clears the loan and books the loss."""
     split = disposition_split(position, on=on, gross_proceeds_cents=gross, costs_cents=costs)
     figures = asdict(split)
@@ -228,6 +229,6 @@ def _dispose(position, event_class, on, key, gross, costs, acting_user) -> Recor
                        acting_user)
 
 
-def _append_one(position, event: NewEvent, acting_user) -> RecordedEvent:
+def _append_one(position, event: NewEvent, acting_user: Actor) -> RecordedEvent:
     return append(stream=loan_stream(position.loan_id), expected_version=position.stream_version,
                   events=[event], acting_user=acting_user)[0]

@@ -33,6 +33,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import transaction
 
+from ledger.actors import Actor
 from ledger.records import NewEvent, PostingLine
 from ledger.services import append
 from ledger.business_time import require_not_future
@@ -87,7 +88,7 @@ class AgingResult:
         return {**asdict(self), "as_of": self.as_of.isoformat()}
 
 
-def loans_age(*, as_of: date, acting_user=None) -> AgingResult:
+def loans_age(*, as_of: date, acting_user: Actor) -> AgingResult:
     """Age every active loan on `as_of`: bucket changes and late charges, each recorded once.
 
     Each loan commits on its own (a daily job over thousands of loans should
@@ -104,7 +105,7 @@ def loans_age(*, as_of: date, acting_user=None) -> AgingResult:
 
 
 @transaction.atomic
-def loan_age(*, loan_number: str, as_of: date, acting_user=None, result: AgingResult | None = None) -> list:
+def loan_age(*, loan_number: str, as_of: date, acting_user: Actor, result: AgingResult | None = None) -> list:
     """Age one loan on `as_of`; returns the events recorded (none when nothing changed)."""
     require_not_future(f"aging of loan {loan_number} as of", as_of)
     def attempt():

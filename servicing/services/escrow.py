@@ -35,6 +35,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
 
+from ledger.actors import Actor
 from ledger.business_time import require_not_future, today
 from ledger.models import Event
 from ledger.money import CentsError, allocate, require_cents
@@ -73,7 +74,7 @@ class EscrowAnalysisRefused(ServicingError):
 
 @transaction.atomic
 def escrow_item_add(*, loan_number: str, kind: str, payee: str, annual_amount_cents: int, due_dates,
-                    added_on: date | None = None, acting_user=None) -> EscrowItem:
+                    added_on: date | None = None, acting_user: Actor) -> EscrowItem:
     """Add a bill to the loan's escrow account: an EscrowItemAdded event, whose projection writes the EscrowItem.
 
     `due_dates` are dates or ISO strings within one year; they recur every year. Returns the item's row.
@@ -156,7 +157,7 @@ class DisbursementResult:
         return {**asdict(self), "as_of": self.as_of.isoformat()}
 
 
-def escrow_disburse_due(*, as_of: date, acting_user=None) -> DisbursementResult:
+def escrow_disburse_due(*, as_of: date, acting_user: Actor) -> DisbursementResult:
     """Pay every escrow installment due on or before `as_of` and not yet paid, loan by loan.
 
     Each loan commits on its own; the idempotency keys make a rerun pay only what is left.
@@ -177,7 +178,7 @@ def escrow_disburse_due(*, as_of: date, acting_user=None) -> DisbursementResult:
 
 
 @transaction.atomic
-def loan_escrow_disburse_due(*, loan_number: str, as_of: date, acting_user=None) -> list:
+def loan_escrow_disburse_due(*, loan_number: str, as_of: date, acting_user: Actor) -> list:
     """Pay one loan's escrow installments due on or before `as_of` not paid before; returns the events."""
     require_not_future(f"escrow disbursement of loan {loan_number} as of", as_of)
     def attempt():
@@ -252,7 +253,7 @@ def escrow_analysis_preview(*, loan_number: str, computation_year_start: date,
 
 @transaction.atomic
 def escrow_analysis_run(*, loan_number: str, computation_year_start: date, analyzed_on: date | None = None,
-                        acting_user=None) -> EscrowAnalysisRecord:
+                        acting_user: Actor) -> EscrowAnalysisRecord:
     """Run and record the annual escrow analysis (EscrowAnalyzed), paying any refund; once per year."""
     analyzed_on = dated_loan_fact(loan_number, "escrow analysis on", analyzed_on or today())
     key = analysis_key(loan_number, computation_year_start)

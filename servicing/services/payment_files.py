@@ -14,6 +14,7 @@ from datetime import date
 
 from django.db import transaction
 
+from ledger.actors import Actor
 from ledger.business_time import today as business_today
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
 from ledger.hooks import reached
@@ -89,7 +90,7 @@ def _row_problem(row: PaymentRow, position: LoanPosition | None, original: Recor
     return None
 
 
-def payment_file_import(*, raw: bytes, acting_user=None, today: date | None = None) -> PaymentFileResult:
+def payment_file_import(*, raw: bytes, acting_user: Actor, today: date | None = None) -> PaymentFileResult:
     """Post every payment of a file in file order in one transaction, or none; never a reference twice.
 
     Raises FileRejected listing every bad row (with its line) when any row is
@@ -103,7 +104,7 @@ def payment_file_import(*, raw: bytes, acting_user=None, today: date | None = No
 
 
 @transaction.atomic
-def _post_file(preview: PaymentFilePreview, acting_user) -> PaymentFileResult:
+def _post_file(preview: PaymentFilePreview, acting_user: Actor) -> PaymentFileResult:
     result = PaymentFileResult(already_posted=preview.already_posted)
     problems: list[PaymentFileProblem] = []
     for rows in _file_chunks(preview.to_post):
@@ -138,7 +139,7 @@ def _file_chunks(rows: list[PaymentRow]) -> list[list[PaymentRow]]:
     return chunks
 
 
-def _post_chunk(rows: list[PaymentRow], acting_user) -> tuple[list[PaymentResult], list[PaymentFileProblem]]:
+def _post_chunk(rows: list[PaymentRow], acting_user: Actor) -> tuple[list[PaymentResult], list[PaymentFileProblem]]:
     """Post a chunk's payments in one append: positions read in one query, events written in one batch.
 
     If another writer moved one of these loans (or posted one of these
@@ -171,7 +172,7 @@ def _post_chunk(rows: list[PaymentRow], acting_user) -> tuple[list[PaymentResult
     return [w.result(by_stream[loan_stream(w.position.loan_id)]) for w in worked_out], problems
 
 
-def _post_rows(rows: list[PaymentRow], acting_user,
+def _post_rows(rows: list[PaymentRow], acting_user: Actor,
                problems: list[PaymentFileProblem]) -> tuple[list[PaymentResult], list[PaymentFileProblem]]:
     """The slow, always-right way for a chunk another writer got in the way of: one payment at a time."""
     refused_lines = {p.line for p in problems}

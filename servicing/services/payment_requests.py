@@ -21,6 +21,7 @@ from ledger.models import Event
 from ledger.records import NewEvent, RecordedEvent
 from ledger.selectors import recorded_events
 from ledger.services import append
+from ledger.actors import Actor
 from servicing.errors import ServicingError
 from servicing.events import loan_fact
 from servicing.models import LoanPosition, loan_stream
@@ -111,7 +112,7 @@ def recorded(key: str) -> RecordedEvent | None:
     return found[0] if found else None
 
 
-def append_at(position: LoanPosition, events: list[NewEvent], acting_user) -> list[RecordedEvent]:
+def append_at(position: LoanPosition, events: list[NewEvent], acting_user: Actor) -> list[RecordedEvent]:
     """Append to the loan's stream at the version the position was read at: a writer who got there first
     makes this a ConcurrencyConflict, which `with_retries` answers by reading again."""
     return append(stream=loan_stream(position.loan_id), expected_version=position.stream_version, events=events,

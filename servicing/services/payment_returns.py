@@ -16,7 +16,7 @@ from datetime import date
 from django.conf import settings
 from django.db import transaction
 
-from ledger.actors import four_eyes_problem
+from ledger.actors import Actor, four_eyes_problem
 from ledger.business_time import BusinessDateError, require_not_future
 from ledger.errors import IdempotencyConflict
 from ledger.models import Event
@@ -67,7 +67,7 @@ class Signatories:
 
 @transaction.atomic
 def payment_return(*, loan_number: str, reference: str, returned_on: date, reason: str,
-                   fee_cents: int | None = None, acting_user=None, requested_by=None) -> ReturnResult:
+                   fee_cents: int | None = None, acting_user: Actor, requested_by=None) -> ReturnResult:
     """Record a payment the bank returned (NSF, stopped, closed account), plus a returned-payment fee.
 
     The fee defaults to settings.SERVICING_NSF_FEE_CENTS (0 when unset). Four eyes: either
@@ -97,7 +97,7 @@ def payment_return(*, loan_number: str, reference: str, returned_on: date, reaso
         raise
 
 
-def _require_four_eyes(loan_number: str, reference: str, *, requested_by, acting_user) -> None:
+def _require_four_eyes(loan_number: str, reference: str, *, requested_by, acting_user: Actor) -> None:
     # The system records on its own; a person only as the approver of another's request.
     asking, approving = (acting_user, None) if requested_by is None else (requested_by, acting_user)
     problem = four_eyes_problem(act=f"the return of payment {reference}", acting=asking,
@@ -144,7 +144,7 @@ def _return_terms(loan_number: str, reference: str, returned_on: date, reason: s
                        reason=reason.strip(), fee_cents=fee)
 
 
-def _signatories(*, requested_by, acting_user) -> Signatories:
+def _signatories(*, requested_by, acting_user: Actor) -> Signatories:
     """Who asked for a return and who approved it, by username, for the event's payload."""
     def name(user):
         return user.get_username() if getattr(user, "pk", None) else None
@@ -173,7 +173,7 @@ def _returnable(terms: ReturnTerms) -> RecordedEvent:
     return original
 
 
-def _return_once(original: RecordedEvent, position: LoanPosition, terms: ReturnTerms, acting_user,
+def _return_once(original: RecordedEvent, position: LoanPosition, terms: ReturnTerms, acting_user: Actor,
                  names: Signatories) -> ReturnResult:
     payment = loan_fact(original)
     fee = terms.fee_cents

@@ -29,6 +29,7 @@ from django.db import transaction
 from ledger.errors import IdempotencyConflict
 from ledger.money import dollars
 from ledger.records import NewEvent, PostingLine, RecordedEvent
+from ledger.actors import Actor
 from servicing import accounts
 from servicing.events import Collections, PaymentApplied, PaymentPosted, loan_fact
 from servicing.models import LoanPosition
@@ -65,7 +66,7 @@ class PaymentResult:
 
 @transaction.atomic
 def payment_post(*, loan_number: str, amount_cents: int, received_on: date, reference: str,
-                 principal_only: bool = False, acting_user=None) -> PaymentResult:
+                 principal_only: bool = False, acting_user: Actor) -> PaymentResult:
     """Record money received on a loan: a payment split by the application order, or a payoff."""
     request = payment_request(loan_number, amount_cents, received_on, reference, principal_only)
     try:
@@ -83,7 +84,7 @@ def _already_posted(original: RecordedEvent, request: PaymentRequest) -> Payment
                          already_posted=True, refund_event=recorded(f"refund:{request.reference}"))
 
 
-def _post_once(request: PaymentRequest, acting_user) -> PaymentResult:
+def _post_once(request: PaymentRequest, acting_user: Actor) -> PaymentResult:
     # Checked on every attempt: a concurrent writer may have posted this very reference meanwhile.
     original = recorded(request.idempotency_key)
     if original is not None:

@@ -6,6 +6,7 @@ has no second effect. Scheduled in the database by servicing migration 0002.
 """
 from celery import shared_task
 
+from ledger.actors import AUTOPAY
 from ledger.business_time import parse_as_of
 from servicing.services.autopay import autopay_drafts_post
 
@@ -14,6 +15,6 @@ from servicing.services.autopay import autopay_drafts_post
 def post_autopay_drafts(as_of: str | None = None) -> dict:
     """Post the autopay drafts due on `as_of` (an ISO date; default today in the servicer's time zone)."""
     day = parse_as_of(as_of, what="as_of")
-    result = autopay_drafts_post(as_of=day)
+    result = autopay_drafts_post(as_of=day, acting_user=AUTOPAY)
     return {"as_of": day.isoformat(), "posted": result.posted, "already_drafted": result.already_drafted,
             "failed": result.failed}

@@ -17,6 +17,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from api.access import OPERATIONS_GROUP
 from approvals.staff_groups import APPROVERS
+from tests.actors import TESTS
 from tests.integration.remittance.months import close, pay_everyone, seed_trust
 from tests.integration.trusts.conftest import loans  # noqa: F401
 from tests.integration.trusts.deals import form, seed_deal
@@ -133,5 +134,6 @@ def arthur(db):
 def carol(bob):
     """INV-03, who bought 50,000.00 of Bob's ABC-2026-2 class A (settled 2 March): a deal Alice never held."""
     holding_transfer(trust_code=SECOND_TRUST, class_name="A", from_holder="INV-02", to_holder="INV-03",
-                     face_cents=5_000_000, trade_date=date(2026, 2, 26), settlement_date=date(2026, 3, 2))
+                     face_cents=5_000_000, trade_date=date(2026, 2, 26), settlement_date=date(2026, 3, 2),
+                     acting_user=TESTS)
     return login("carol", holder="INV-03")

@@ -22,6 +22,7 @@ from remittance.calendar import Period, record_date
 from remittance.models import Distribution
 from servicing.models import CollectionLine, LoanPosition
 from servicing.services.boarding import tape_board
+from tests.actors import TESTS
 from servicing.services.payments import payment_post
 from trusts.models import SecurityClass
 from trusts.selectors import holders_of_record
@@ -48,8 +49,8 @@ def _board_month() -> tuple[BenchCalendar, list[str], dict[str, int]]:
     calendar = BenchCalendar.before(business_time.today())
     shape = Shape(loans=len(KINDS), trusts=1, holdings=10)
     for raw in tape_chunks(range(shape.loans), calendar, chunk=100):
-        tape_board(raw=raw, boarded_on=calendar.boarded_on)
-    deal_file_form(raw=deal_file(shape, 0, calendar))
+        tape_board(raw=raw, boarded_on=calendar.boarded_on, acting_user=TESTS)
+    deal_file_form(raw=deal_file(shape, 0, calendar), acting_user=TESTS)
     loans = [loan_number(i) for i in range(shape.loans)]
     amounts = {loan_number(i): payment_amount_cents(synthetic_loan(i), kind) for i, kind in enumerate(KINDS)}
     return calendar, loans, amounts
@@ -67,7 +68,7 @@ def _real_counts(loans: list[str], amounts: dict[str, int], calendar: BenchCalen
         with transaction.atomic():
             for loan in loans:
                 payment_post(loan_number=loan, amount_cents=amounts[loan], received_on=_received_on(calendar),
-                             reference=f"REAL-{loan}")
+                             reference=f"REAL-{loan}", acting_user=TESTS)
             counts = (Event.objects.count() - before_events, Posting.objects.count() - before_postings)
             raise _Undo
     except _Undo:

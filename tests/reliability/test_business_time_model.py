@@ -34,7 +34,7 @@ from remittance.errors import CloseRefused
 from remittance.services.closing import first_period
 from servicing.services.payment_requests import PaymentRefused
 from servicing.services.payments import payment_post
-from tests.actors import period_close
+from tests.actors import period_close, TESTS
 from tests.integration.servicing.tapes import board, seed_rows
 from tests.integration.trusts.deals import TRUST, form, seed_deal
 from tests.reliability.savepoint import RolledBackMachine
@@ -147,7 +147,7 @@ class BusinessClock(RolledBackMachine):
         with business_day(self.books.today):
             try:
                 payment_post(loan_number=which, amount_cents=INSTALLMENT_CENTS, received_on=day,
-                             reference=f"BT-{self.references:05d}")
+                             reference=f"BT-{self.references:05d}", acting_user=TESTS)
             except PaymentRefused as refused:
                 assert expected is not None, f"payment on {which} dated {day} refused: {refused}"
                 assert expected in str(refused) and which in str(refused), str(refused)
@@ -168,7 +168,7 @@ class BusinessClock(RolledBackMachine):
         with business_day(self.books.today):
             try:
                 pool_loan_remove(trust_code=TRUST, loan_number=which, removed_on=day, kind="repurchase",
-                                 reason="breach of the eligibility representation")
+                                 reason="breach of the eligibility representation", acting_user=TESTS)
             except TrustError as refused:
                 assert expected is not None, f"removal of {which} on {day} refused: {refused}"
                 assert expected in str(refused), f"expected {expected!r}: {refused}"

@@ -40,7 +40,7 @@ from servicing.services import payment_returns
 from servicing.services.payment_requests import DuplicateReference, PaymentRefused
 from servicing.services.payments import payment_post
 from servicing.services.payoff import payoff_quote_get
-from tests.actors import payment_return, period_close
+from tests.actors import TESTS, payment_return, period_close
 from tests.integration.servicing.tapes import board
 from tests.integration.trusts.deals import TRUST, form, seed_deal
 from tests.reliability.racing import race
@@ -107,7 +107,7 @@ def _pay_or_return(step: dict):
         return payment_return(loan_number=step["loan"], reference=step["reference"], returned_on=date(2026, 2, 28),
                               reason=step["reason"], fee_cents=step["fee"])
     return payment_post(loan_number=step["loan"], amount_cents=step["amount"], received_on=step["received_on"],
-                        reference=step["reference"])
+                        reference=step["reference"], acting_user=TESTS)
 
 
 def _refusal_is_clear(step: dict, refusal: Exception, paid_off: bool) -> bool:
@@ -205,7 +205,7 @@ def test_payments_payoffs_and_a_return_racing_on_one_loan(figures):
     for round_no, loan in enumerate(loans):
         # The payment the racing return takes back: posted (and committed) before the race.
         payment_post(loan_number=loan, amount_cents=INSTALLMENT_CENTS, received_on=date(2026, 2, 1),
-                     reference=f"R{round_no}-0")
+                     reference=f"R{round_no}-0", acting_user=TESTS)
         plan = _payment_plan(rng, loan, threads, round_no)
         outcomes = race(_pay_or_return, plan, refusals=(ServicingError,), jitter_seconds=0.02, seed=round_no)
         _check_loan_after_race(loan, plan, outcomes, tally)
@@ -213,7 +213,7 @@ def test_payments_payoffs_and_a_return_racing_on_one_loan(figures):
             tally["loans paid off"] += 1
             with pytest.raises(LoanClosed, match=f"^loan {loan} is paid off; it takes no more payments$"):
                 payment_post(loan_number=loan, amount_cents=INSTALLMENT_CENTS, received_on=date(2026, 3, 1),
-                             reference=f"R{round_no}-after")
+                             reference=f"R{round_no}-after", acting_user=TESTS)
     _verified()
     figures.record("concurrent payments to one loan", rounds=rounds, threads=threads,
                    attempted=sum(v for k, v in tally.items() if k.endswith("attempted")),
@@ -301,7 +301,7 @@ def _close_by_task(trust: str, period: Period) -> str:
 def _close_or_pay(step: dict):
     if step["kind"] == "payment":
         return payment_post(loan_number=step["loan"], amount_cents=step["amount"], received_on=step["received_on"],
-                            reference=step["reference"])
+                            reference=step["reference"], acting_user=TESTS)
     return _close_by(step)
 
 
@@ -375,7 +375,7 @@ def _pay_pools(trusts, period: Period, tag: str) -> None:
     for pool in trusts.values():
         for loan in pool:
             payment_post(loan_number=loan, amount_cents=INSTALLMENT_CENTS, received_on=period.first_day,
-                         reference=f"{tag}-{loan}")
+                         reference=f"{tag}-{loan}", acting_user=TESTS)
 
 
 def _check_closed_once_and_nothing_lost(trusts, periods: list[Period]) -> None:
@@ -462,7 +462,7 @@ def test_a_payment_committed_in_the_middle_of_a_close_is_outside_all_of_its_figu
 
     def loan_facts_after_a_payment_commits(*args, **kwargs):
         [outcome] = race(lambda _: payment_post(loan_number=deal["loans"][0], amount_cents=150_000,
-                                               received_on=date(2026, 2, 27), reference="gap-late"),
+                                               received_on=date(2026, 2, 27), reference="gap-late", acting_user=TESTS),
                          [None], refusals=())
         late["position"], late["cash"] = outcome.value.event.position, _cash_collected(outcome.value.event.payload)
         return real_loan_facts(*args, **kwargs)
@@ -543,7 +543,7 @@ def _transfer_plan(rng: random.Random, holders: list[str], threads: int) -> list
 
 
 def _transfer(t: dict):
-    return holding_transfer(trust_code=TRUST, **t)
+    return holding_transfer(trust_code=TRUST, **t, acting_user=TESTS)
 
 
 def _as_recorded(payload: dict) -> tuple:

@@ -43,6 +43,7 @@ from ledger.verification import verify
 from servicing.errors import FileRejected
 from servicing.models import Loan
 from servicing.services.boarding import tape_board
+from tests.actors import TESTS
 from servicing.services.payment_files import payment_file_import
 from tests.integration.servicing.tapes import board, seed_rows
 from tests.reliability import malformed
@@ -103,10 +104,10 @@ def _meets(claim, problem) -> bool:
 
 def _refusal(case: Case):
     if case.kind == "loan tape":
-        return FileRejected, lambda: tape_board(raw=case.raw, boarded_on=BOARDED_ON)
+        return FileRejected, lambda: tape_board(raw=case.raw, boarded_on=BOARDED_ON, acting_user=TESTS)
     if case.kind == "payment file":
-        return FileRejected, lambda: payment_file_import(raw=case.raw, today=TODAY)
-    return DealRejected, lambda: deal_file_form(raw=case.raw)
+        return FileRejected, lambda: payment_file_import(raw=case.raw, today=TODAY, acting_user=TESTS)
+    return DealRejected, lambda: deal_file_form(raw=case.raw, acting_user=TESTS)
 
 
 def check(case: Case, tally: Tally) -> None:

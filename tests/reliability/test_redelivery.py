@@ -30,6 +30,7 @@ from servicing.services.escrow import escrow_item_add
 from servicing.tasks.autopay import post_autopay_drafts
 from servicing.tasks.delinquency import age_loans_task
 from servicing.tasks.escrow import disburse_escrow_task
+from tests.actors import TESTS
 from tests.integration.remittance.months import pay_everyone, seed_trust
 from tests.integration.servicing.tapes import SEED_ROW, board, seed_rows
 from tests.integration.trusts.deals import TRUST, form, seed_deal
@@ -204,7 +205,7 @@ def test_the_daily_tasks_delivered_twice_record_one_effect(two_workers, figures)
     rounds = trials(1, 3)
     months = _months(rounds)
     escrow_item_add(loan_number="A1", kind="property_tax", payee="County", annual_amount_cents=120_000,
-                    due_dates=[m.next().first_day for m in months])
+                    due_dates=[m.next().first_day for m in months], acting_user=TESTS)
     # One run of each, per month: A1 and A2 drafted on the 1st; on the next 1st A1's tax bill paid,
     # and M1 (never paying) one bucket further behind with one more late charge.
     one_run = {"autopay drafts": 2, "escrow disbursements": 1, "bucket changes": 1, "late charges": 1}

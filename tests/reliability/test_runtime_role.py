@@ -297,6 +297,7 @@ def _runtime_step() -> dict:
     from remittance.models import Distribution, PeriodResult
     from remittance.services.closing import month_end_prepare
     from remittance.tasks import month_end_close_task
+    from tests.actors import TESTS
     from tests.integration.ledger.helpers import cash_event
     from tests.integration.remittance.months import pay_everyone, seed_trust
     from tests.integration.servicing.tapes import board, seed_rows
@@ -310,7 +311,7 @@ def _runtime_step() -> dict:
     pay_everyone("2026-02")
     month_end_close_task("2026-02", "2026-03-01")  # eager: aging, autopay, ANALYZE, the fan-out, the close
     transfer(trade_date=date(2026, 3, 2), settlement_date=date(2026, 3, 4))
-    appended = append(stream="ops:runtime-role", expected_version=0, events=[cash_event(1_234)])
+    appended = append(stream="ops:runtime-role", expected_version=0, events=[cash_event(1_234)], acting_user=TESTS)
     report = verify()
     month_end_prepare()  # ANALYZE through the owner's function: the runtime role owns no table
     with connection.cursor() as cursor:

@@ -49,7 +49,7 @@ from servicing.services.boarding import tape_board
 from servicing.services.payment_requests import DuplicateReference, PaymentRefused
 from servicing.services.payments import payment_post
 from servicing.services.payoff import payoff_quote_get
-from tests.actors import payment_return, period_close
+from tests.actors import TESTS, payment_return, period_close
 from tests.integration.servicing.tapes import SEED_ROW, tape
 from tests.integration.trusts.deals import TRUST, form, seed_deal
 from tests.reliability.model import Book, LoanModel, PaymentModel, Register, months_before
@@ -114,7 +114,7 @@ class BackOffice(RolledBackMachine):
         first = months_before(Period.containing(today), PERIODS_OPEN)
         boarded_on = first.previous().first_day + timedelta(days=14)
         rows = [{**SEED_ROW, "loan_number": n, "first_payment_date": first.first_day.isoformat()} for n in SEED_LOANS]
-        tape_board(raw=tape(*rows), boarded_on=boarded_on)
+        tape_board(raw=tape(*rows), boarded_on=boarded_on, acting_user=TESTS)
         changes = SHAPES[shape]
         form(seed_deal(cutoff_date=boarded_on.isoformat(), closing_date=boarded_on.isoformat(),
                        first_payment_date=first.next().first_day.replace(day=25).isoformat(), **changes))
@@ -165,11 +165,11 @@ class BackOffice(RolledBackMachine):
         before = _events()
         if "clash" in kind:
             with pytest.raises(FileRejected, match="already boarded on other terms"):
-                tape_board(raw=tape(*rows), boarded_on=boarded_on)
+                tape_board(raw=tape(*rows), boarded_on=boarded_on, acting_user=TESTS)
             assert _events() == before and not Loan.objects.filter(pk=fresh["loan_number"]).exists()
             RUN["boardings refused"] += 1
             return
-        result = tape_board(raw=tape(*rows), boarded_on=boarded_on)
+        result = tape_board(raw=tape(*rows), boarded_on=boarded_on, acting_user=TESTS)
         new = [r["loan_number"] for r in rows if r is fresh]
         assert result.boarded == new and result.already_boarded == [r["loan_number"] for r in rows if r is known]
         assert _events() == before + len(new)
@@ -214,12 +214,12 @@ class BackOffice(RolledBackMachine):
         if loan.paid_off:
             with pytest.raises(LoanClosed):
                 payment_post(loan_number=loan.number, amount_cents=loan.installment_cents, received_on=received_on,
-                             reference=reference)
+                             reference=reference, acting_user=TESTS)
             return self._refused_changed_nothing(before, "payments refused: loan paid off")
         if received_on < loan.boarded_on:
             with pytest.raises(PaymentRefused, match="before the loan was boarded"):
                 payment_post(loan_number=loan.number, amount_cents=loan.installment_cents, received_on=received_on,
-                             reference=reference)
+                             reference=reference, acting_user=TESTS)
             return self._refused_changed_nothing(before, "payments refused: before boarding")
         quote = payoff_quote_get(loan_number=loan.number, as_of=received_on).total_cents
         amount = {
@@ -234,7 +234,7 @@ class BackOffice(RolledBackMachine):
         request = {"loan_number": loan.number, "amount_cents": amount, "received_on": received_on,
                    "reference": reference, "principal_only": kind == "principal_only"}
         try:
-            result = payment_post(**request)
+            result = payment_post(**request, acting_user=TESTS)
         except PaymentRefused as refused:
             # Only a payment that could reach the principal yet not the payoff may be refused, and it says so.
             assert amount >= loan.balance_cents and amount < quote, f"{kind} {amount} refused: {refused}"
@@ -284,11 +284,11 @@ class BackOffice(RolledBackMachine):
                    "principal_only": payment.principal_only}
         before = _events()
         if same:
-            result = payment_post(**request)
+            result = payment_post(**request, acting_user=TESTS)
             assert result.already_posted and result.event.position == payment.position
             return self._refused_changed_nothing(before, "references reused: answered the original")
         with pytest.raises(DuplicateReference, match=payment.reference):
-            payment_post(**request)
+            payment_post(**request, acting_user=TESTS)
         self._refused_changed_nothing(before, "references reused: other payment refused")
 
     # --- returned payments --------------------------------------------------------------------------
@@ -348,10 +348,11 @@ class BackOffice(RolledBackMachine):
         if why_not:
             with pytest.raises(TrustError):
                 holding_transfer(trust_code=book.trust_code, class_name=class_name, from_holder=seller,
-                                 to_holder=buyer, face_cents=face, trade_date=trade, settlement_date=settlement)
+                                 to_holder=buyer, face_cents=face, trade_date=trade, settlement_date=settlement,
+                                 acting_user=TESTS)
             return self._refused_changed_nothing(before, f"transfers refused: {why_not}")
         holding_transfer(trust_code=book.trust_code, class_name=class_name, from_holder=seller, to_holder=buyer,
-                         face_cents=face, trade_date=trade, settlement_date=settlement)
+                         face_cents=face, trade_date=trade, settlement_date=settlement, acting_user=TESTS)
         assert _events() == before + 1
         book.register.move(class_name, seller, settlement, -face)
         book.register.move(class_name, buyer, settlement, face)

@@ -44,6 +44,7 @@ from ledger.hashing import content_of, event_hash
 from ledger.records import NewEvent, PostingLine, StreamAppend
 from ledger.services import append, append_batch
 from ledger.verification import verify
+from tests.actors import TESTS
 from tests.soak import SOAK, trials
 
 pytestmark = [pytest.mark.soak, pytest.mark.django_db(transaction=True)]  # tampering is of committed history
@@ -112,9 +113,9 @@ def _commit(transactions: list[list[StreamAppend]]) -> None:
                                        idempotency_key=f"key-{key}" if key % 3 == 0 else None))
             keyed.append(StreamAppend(a.stream, a.expected_version, tuple(events)))
         if len(keyed) == 1:
-            append(stream=keyed[0].stream, expected_version=None, events=keyed[0].events)
+            append(stream=keyed[0].stream, expected_version=None, events=keyed[0].events, acting_user=TESTS)
         else:
-            append_batch(appends=keyed)
+            append_batch(appends=keyed, acting_user=TESTS)
 
 
 # --- As a superuser, past the guard ------------------------------------------------------------------

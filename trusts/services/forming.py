@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from ledger.actors import Actor
 from ledger.money import dollars_grouped, round_half_up
 from ledger.records import PostingLine, StreamAppend
 from ledger.selectors import account_balances
@@ -28,7 +29,7 @@ from trusts.events import (
 from trusts.models import Holder, PoolLoan, Trust, holder_stream, register_stream, trust_stream
 
 
-def deal_file_form(*, raw: bytes, acting_user=None) -> Trust:
+def deal_file_form(*, raw: bytes, acting_user: Actor) -> Trust:
     """Form the trust a deal file describes; raises DealRejected listing every problem."""
     try:
         data = json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_object_once)
@@ -53,7 +54,7 @@ def _object_once(pairs: list[tuple]) -> dict:
 
 
 @transaction.atomic
-def trust_form(*, spec: DealSpec, acting_user=None) -> Trust:
+def trust_form(*, spec: DealSpec, acting_user: Actor) -> Trust:
     """Record the deal's events; the trust, its classes, new holders, pool and register are their projections."""
     cutoff = _check_against_books(spec)
     append_batch(appends=[*_register_holders(spec), *_deal_events(spec, cutoff)], acting_user=acting_user)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from ledger import business_time
+from ledger.actors import Actor
 from ledger.services import append
 from servicing.csv_files import free_text_problem
 from trusts.errors import TrustError
@@ -18,7 +19,7 @@ from trusts.models import Holder, holder_stream
 
 
 @transaction.atomic
-def holder_details_change(*, code: str, name: str, contact: str = "", user=None, acting_user=None) -> Holder:
+def holder_details_change(*, code: str, name: str, contact: str = "", user=None, acting_user: Actor) -> Holder:
     """Set a holder's name, contact and linked login; records nothing when nothing changed."""
     holder = Holder.objects.select_for_update().filter(code=code).first()
     if holder is None:

@@ -29,6 +29,7 @@ from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
+from ledger.actors import Actor
 from ledger.business_time import BusinessDateError, DatedFact, dated_fact_check
 from ledger.models import Event, Stream
 from ledger.records import NewEvent, PostingLine, RecordedEvent
@@ -66,7 +67,7 @@ class Proceeds:
 
 
 def pool_loan_remove(*, trust_code: str, loan_number: str, removed_on: date, kind: str, reason: str,
-                     acting_user=None) -> RecordedEvent:
+                     acting_user: Actor) -> RecordedEvent:
     """Record a loan leaving the trust's pool on `removed_on`, bought out by the seller or the servicer."""
     reason = _checked_reason(kind, reason)
     trust = Trust.objects.filter(code=trust_code).first()
@@ -140,7 +141,7 @@ def _removal_event(trust: Trust, loan_number: str, removed_on: date, kind: str, 
 
 
 def removal_proceeds_true_up(returned: RecordedEvent, original: RecordedEvent,
-                             acting_user=None) -> RecordedEvent | None:
+                             acting_user: Actor) -> RecordedEvent | None:
     """After a payment return (servicing.return_hooks): record what the loan's buyer still owes, if anything.
 
     Owed only when a trust's removal of the loan was recorded after the payment (so its proceeds

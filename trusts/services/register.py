@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from ledger.actors import Actor
 from ledger.models import Stream
 from ledger.money import CentsError, dollars_grouped, require_cents
 from ledger.records import RecordedEvent
@@ -19,7 +20,7 @@ MAX_ATTEMPTS = 20
 
 
 def holding_transfer(*, trust_code: str, class_name: str, from_holder: str, to_holder: str, face_cents: int,
-                     trade_date: date, settlement_date: date, acting_user=None) -> RecordedEvent:
+                     trade_date: date, settlement_date: date, acting_user: Actor) -> RecordedEvent:
     """Move face from one holder to another, effective on the settlement date."""
     security_class = _class(trust_code, class_name)
     _check(security_class, from_holder, to_holder, face_cents, trade_date, settlement_date)

@@ -243,17 +243,19 @@ class Command(BaseCommand):
 
     def board_and_form(self) -> None:
         self.heading("1. Boarding the loans from tapes")
-        result = tape_board(raw=seed_tape(), boarded_on=BOARDED_ON)
+        result = tape_board(raw=seed_tape(), boarded_on=BOARDED_ON, acting_user=DEMO)
         loan = Loan.objects.get(loan_number="L001")
         self.line(f"boarded {len(result.boarded)} loans; level payment {money(loan.payment_pi_cents)} "
                   f"+ escrow 250.00; re-running the tape boards "
-                  f"{len(tape_board(raw=seed_tape(), boarded_on=BOARDED_ON).boarded)} more")
+                  f"{len(tape_board(raw=seed_tape(), boarded_on=BOARDED_ON, acting_user=DEMO).boarded)} more")
         for number in SEED_LOANS:
             escrow_item_add(loan_number=number, kind="property_tax", payee="Springfield County Treasurer",
-                            annual_amount_cents=180_000, due_dates=["2026-04-01"], added_on=BOARDED_ON)
+                            annual_amount_cents=180_000, due_dates=["2026-04-01"], added_on=BOARDED_ON,
+                            acting_user=DEMO)
             escrow_item_add(loan_number=number, kind="hazard_insurance", payee="Acme Home Insurance",
-                            annual_amount_cents=120_000, due_dates=["2026-07-01"], added_on=BOARDED_ON)
-        result = tape_board(raw=tape(SEQ_TAPE), boarded_on=BOARDED_ON)
+                            annual_amount_cents=120_000, due_dates=["2026-07-01"], added_on=BOARDED_ON,
+                            acting_user=DEMO)
+        result = tape_board(raw=tape(SEQ_TAPE), boarded_on=BOARDED_ON, acting_user=DEMO)
         boarded = Loan.objects.filter(loan_number__in=SEQ_LOANS)
         pool = boarded.aggregate(total=Sum("boarded_balance_cents"))["total"]
         self.line(f"boarded {len(result.boarded)} more loans ({SEQ_LOANS[0]}-{SEQ_LOANS[-1]}), "
@@ -264,16 +266,16 @@ class Command(BaseCommand):
         for number, *_, escrow in SEQ_TAPE:
             escrow_item_add(loan_number=number, kind="property_tax", payee="Springfield County Treasurer",
                             annual_amount_cents=12 * int(Decimal(escrow) * 100), due_dates=["2026-12-01"],
-                            added_on=BOARDED_ON)
+                            added_on=BOARDED_ON, acting_user=DEMO)
 
         self.heading("2. Forming the trusts from deal files")
-        trust = deal_file_form(raw=seed_deal())
+        trust = deal_file_form(raw=seed_deal(), acting_user=DEMO)
         a = SecurityClass.objects.get(trust=trust, name="A")
         held = holdings_as_of(security_class=a, as_of=BOARDED_ON)
         self.line(f"{trust.code}: {trust.pool.count()} loans bought at 98.5%, class A {money(a.original_face_cents)} "
                   f"net-WAC, {len(held)} holders of {money(next(iter(held.values())))} each; "
                   f"fee 0.6%, spread {trust.issuer_spread_rate.normalize()}%")
-        trust = deal_file_form(raw=seq_deal(pool))
+        trust = deal_file_form(raw=seq_deal(pool), acting_user=DEMO)
         self.line(f"{trust.code}: {trust.pool.count()} loans bought at 100.25%, spread "
                   f"{trust.issuer_spread_rate.normalize()}%, four sequential classes adding up to the pool:")
         for c in SecurityClass.objects.filter(trust=trust).order_by("priority"):
@@ -285,8 +287,8 @@ class Command(BaseCommand):
     def run_month(self, month: date) -> tuple[int, list[str]]:
         """One month: the 1st's payment file, escrow bills, exceptions, aging at month end."""
         raw, notes = payment_file(month)
-        posted = len(payment_file_import(raw=raw, today=month).posted)
-        disbursed = escrow_disburse_due(as_of=month)
+        posted = len(payment_file_import(raw=raw, today=month, acting_user=DEMO).posted)
+        disbursed = escrow_disburse_due(as_of=month, acting_user=DEMO)
         if disbursed.disbursed:
             notes.append(f"escrow pays {disbursed.disbursed} bills, {money(disbursed.amount_cents)} "
                          f"({money(disbursed.advanced_cents)} advanced)")
@@ -297,13 +299,13 @@ class Command(BaseCommand):
                            reason="NSF: insufficient funds", fee_cents=2_500, acting_user=DEMO)
             notes.append(f"{BOUNCER}'s payment returned NSF on 05-06")
         if month == date(2026, 8, 1):
-            foreclosure_start(loan_number=DEFAULTER, started_on=month)
+            foreclosure_start(loan_number=DEFAULTER, started_on=month, acting_user=DEMO)
             notes.append(f"{DEFAULTER} foreclosure started")
         if month == date(2026, 9, 1):
             loan_liquidate(loan_number=DEFAULTER, liquidated_on=date(2026, 9, 15), gross_proceeds_cents=8_000_000,
-                           costs_cents=600_000)
+                           costs_cents=600_000, acting_user=DEMO)
             notes.append(f"{DEFAULTER} liquidated on 09-15 for 80,000.00 less 6,000.00 costs")
-        loans_age(as_of=month_end(month))
+        loans_age(as_of=month_end(month), acting_user=DEMO)
         return posted, notes
 
     # ---- printing: through the report code, the figures a user gets from the report commands -----------

@@ -4,13 +4,15 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
+from ledger.actors import OPERATOR_COMMAND, Actor
 from ledger.business_time import BusinessDateError, require_not_future, today
 from ledger.money import MoneyFormatError, cents_from_dollars
 
 
-def acting_user(username: str | None):
+def acting_user(username: str | None) -> Actor:
+    """Who the command acts as: the login named by --user, or the operator's command (the system) without one."""
     if not username:
-        return None
+        return OPERATOR_COMMAND
     try:
         return get_user_model().objects.get(username=username)
     except get_user_model().DoesNotExist:

@@ -5,6 +5,7 @@ from django.urls import reverse
 from ledger.models import Event
 from servicing.models import LoanPosition
 from servicing.services.escrow import escrow_item_add
+from tests.actors import TESTS
 from tests.integration.servicing.tapes import board
 
 pytestmark = pytest.mark.django_db
@@ -16,9 +17,9 @@ def loan():
     """L001 with 2,400.00 of taxes (March and September) and 1,200.00 of hazard insurance (May) a year."""
     board()
     escrow_item_add(loan_number="L001", kind="property_tax", payee="Springfield County", annual_amount_cents=240_000,
-                    due_dates=["2026-03-01", "2026-09-01"])
+                    due_dates=["2026-03-01", "2026-09-01"], acting_user=TESTS)
     escrow_item_add(loan_number="L001", kind="hazard_insurance", payee="Acme Mutual", annual_amount_cents=120_000,
-                    due_dates=["2026-05-01"])
+                    due_dates=["2026-05-01"], acting_user=TESTS)
 
 
 def analyses():

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from ledger.models import Event
+from tests.actors import TESTS
 from trusts.models import Holder
 from trusts.services.holders import holder_details_change
 
@@ -17,7 +18,7 @@ def linked(closed_month):
     """Login "ivy" linked to holder INV-01 through the holder service; "sam" linked to nobody."""
     ivy = User.objects.create_user("ivy", password="ivy-password-1")
     holder = Holder.objects.get(code="INV-01")
-    holder_details_change(code="INV-01", name=holder.name, contact=holder.contact, user=ivy)
+    holder_details_change(code="INV-01", name=holder.name, contact=holder.contact, user=ivy, acting_user=TESTS)
     User.objects.create_user("sam", password="sam-password-1")
     return ivy
 
@@ -60,7 +61,7 @@ def test_the_admin_bulk_delete_is_refused_too(admin_client, linked):
 def test_after_unlinking_through_the_holder_service_the_login_can_go(admin_client, linked):
     before = changes()
     holder = Holder.objects.get(code="INV-01")
-    holder_details_change(code="INV-01", name=holder.name, contact=holder.contact, user=None)
+    holder_details_change(code="INV-01", name=holder.name, contact=holder.contact, user=None, acting_user=TESTS)
     assert changes() == before + 1  # the unlinking is on the holder's stream
     assert "Yes, I’m sure" in admin_client.get(f"/admin/auth/user/{linked.pk}/delete/").content.decode()
     answer = admin_client.post(f"/admin/auth/user/{linked.pk}/delete/", {"post": "yes"})

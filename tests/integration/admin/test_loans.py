@@ -10,6 +10,7 @@ from django.urls import reverse
 from ledger import business_time
 from servicing.services.payments import payment_post
 from servicing.services.escrow import escrow_item_add
+from tests.actors import TESTS
 from tests.integration.servicing.tapes import board, seed_rows, tape
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +27,8 @@ def page(client, url, **query) -> str:
 def loans():
     """L001 to L003 boarded 2026-01-15; L001 paid February's installment, L003 on autopay."""
     board(*seed_rows(2), {"loan_number": "L003", "borrower_name": "Cy Autopay", "autopay": "true"})
-    payment_post(loan_number="L001", amount_cents=84_955, received_on=date(2026, 2, 1), reference="BANK-1")
+    payment_post(loan_number="L001", amount_cents=84_955, received_on=date(2026, 2, 1), reference="BANK-1",
+                 acting_user=TESTS)
 
 
 def test_the_list_shows_balance_status_days_delinquent_next_due_escrow_and_suspense(admin_client, loans):
@@ -70,7 +72,7 @@ def test_sorting_by_days_delinquent_puts_the_longest_late_first(admin_client, lo
 
 def test_the_loan_page_shows_terms_escrow_items_position_schedule_and_history_with_postings(admin_client, loans):
     escrow_item_add(loan_number="L001", kind="property_tax", payee="Springfield County", annual_amount_cents=240_000,
-                    due_dates=["2026-09-01"], added_on=date(2026, 1, 20))
+                    due_dates=["2026-09-01"], added_on=date(2026, 1, 20), acting_user=TESTS)
     loan = page(admin_client, reverse("admin:servicing_loan_change", args=["L001"]))
     for text in ("Terms at boarding", "100,000.00", "599.55", "Springfield County", "2,400.00",  # terms
                  "Unpaid principal", "99,900.45", "Days delinquent", "Payoff amount on",  # position

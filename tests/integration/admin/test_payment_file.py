@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from ledger.models import Event
+from tests.actors import TESTS
 from servicing.services.payments import payment_post
 from tests.integration.servicing.tapes import board, seed_rows
 
@@ -71,7 +72,8 @@ def test_a_good_file_previews_its_payments_then_the_confirm_posts_them_all_as_th
 
 
 def test_rows_posted_before_are_reported_and_not_posted_twice(admin_client):
-    payment_post(loan_number="L001", amount_cents=84_955, received_on=date(2026, 2, 1), reference="BANK-1")
+    payment_post(loan_number="L001", amount_cents=84_955, received_on=date(2026, 2, 1), reference="BANK-1",
+                 acting_user=TESTS)
     page = preview(admin_client, GOOD).content.decode()
     assert "1 payment of 1,849.55 ready to post" in page and "1 already posted" in page
     everything_posted = preview(admin_client, payment_file(("L001", "2026-02-01", "849.55", "BANK-1")))
@@ -88,7 +90,8 @@ def test_the_confirm_posts_the_previewed_file_not_one_previewed_later_in_another
 
 def test_a_row_that_went_bad_after_the_preview_rejects_the_whole_file_at_the_confirm(admin_client):
     digest = preview(admin_client, GOOD).context["digest"]
-    payment_post(loan_number="L001", amount_cents=100, received_on=date(2026, 2, 1), reference="BANK-1")
+    payment_post(loan_number="L001", amount_cents=100, received_on=date(2026, 2, 1), reference="BANK-1",
+                 acting_user=TESTS)
     page = admin_client.post(IMPORT, {"confirm": "1", "digest": digest}).content.decode()
     assert "Nothing posted: 1 bad row" in page and "line 2: reference BANK-1 was already used" in page
     assert list(payments().values_list("payload__reference", flat=True)) == ["BANK-1"]

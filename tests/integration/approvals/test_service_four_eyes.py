@@ -62,16 +62,16 @@ def written() -> tuple[int, int, int]:
 
 
 @pytest.mark.parametrize("who, reason", [
-    ({}, "it was given neither"),
+    ({"acting_user": None}, "it was given neither"),
     ({"acting_user": "clara"}, "asked for by clara without an approval"),
     ({"acting_user": "clara", "approved_by": "clara"}, "asked for and approved by the same login, clara"),
     ({"acting_user": "clara", "approved_by": "jo"}, "approved by jo, who does not hold the approval permission"),
     ({"acting_user": "clara", "approved_by": "scheduler"}, "must be approved by an active staff login"),
     ({"acting_user": "scheduler", "approved_by": "chen"}, "by the system \\(scheduler\\) takes no approval"),
-    ({"approved_by": "chen"}, "needs the active staff login that asks for it, got nobody"),
+    ({"acting_user": None, "approved_by": "chen"}, "needs the active staff login that asks for it, got nobody"),
 ])
 def test_a_close_without_a_valid_approval_is_refused_and_writes_nothing(february, clara, chen, jo, who, reason):
-    people = {"clara": clara, "chen": chen, "jo": jo, "scheduler": SCHEDULER}
+    people = {"clara": clara, "chen": chen, "jo": jo, "scheduler": SCHEDULER, None: None}
     before = written()
     with pytest.raises(CloseNotApproved, match=reason):
         close(**{role: people[name] for role, name in who.items()})
@@ -131,14 +131,14 @@ def paid(loans):
 
 
 @pytest.mark.parametrize("who, reason", [
-    ({}, "it was given neither"),
+    ({"acting_user": None}, "it was given neither"),
     ({"acting_user": "clara"}, "asked for by clara without an approval"),
     ({"acting_user": "clara", "requested_by": "clara"}, "asked for and approved by the same login, clara"),
     ({"acting_user": "jo", "requested_by": "clara"}, "approved by jo, who does not hold the approval permission"),
     ({"acting_user": "scheduler", "requested_by": "clara"}, "must be approved by an active staff login"),
 ])
 def test_a_return_without_a_valid_approval_is_refused_and_writes_nothing(paid, clara, chen, jo, who, reason):
-    people = {"clara": clara, "chen": chen, "jo": jo, "scheduler": SCHEDULER}
+    people = {"clara": clara, "chen": chen, "jo": jo, "scheduler": SCHEDULER, None: None}
     events, position = Event.objects.count(), LoanPosition.objects.values().get(loan_id="L001")
     with pytest.raises(PaymentRefused, match=f"loan L001: .*{reason}"):
         give_back(**{role: people[name] for role, name in who.items()})

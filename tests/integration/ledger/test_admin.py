@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from ledger.models import Event, Posting
 from ledger.services import append
+from tests.actors import TESTS
 from tests.integration.ledger.helpers import cash_event
 
 pytestmark = pytest.mark.django_db
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def event(admin_client):
-    append(stream="loan:L1", expected_version=0, events=[cash_event(12_345)])
+    append(stream="loan:L1", expected_version=0, events=[cash_event(12_345)], acting_user=TESTS)
     return Event.objects.get()
 
 

@@ -9,6 +9,7 @@ from ledger.errors import ConcurrencyConflict
 from ledger.models import Event
 from ledger.services import append
 from ledger.verification import verify
+from tests.actors import TESTS
 from tests.integration.ledger.helpers import cash_event
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
@@ -25,14 +26,14 @@ def _in_own_connection(fn):
 
 
 def test_two_appends_at_the_same_expected_version_exactly_one_wins():
-    append(stream="loan:L1", expected_version=0, events=[cash_event()])
+    append(stream="loan:L1", expected_version=0, events=[cash_event()], acting_user=TESTS)
     barrier = threading.Barrier(2)
 
     @_in_own_connection
     def contender(amount):
         barrier.wait()
         try:
-            append(stream="loan:L1", expected_version=1, events=[cash_event(amount)])
+            append(stream="loan:L1", expected_version=1, events=[cash_event(amount)], acting_user=TESTS)
             return "won"
         except ConcurrencyConflict:
             return "conflict"
@@ -50,7 +51,7 @@ def test_many_threads_appending_to_one_stream_leave_gapless_versions_and_a_valid
     def writer(n):
         done = 0
         while done < per_thread:
-            append(stream="loan:L1", expected_version=None, events=[cash_event(n * 1000 + done + 1)])
+            append(stream="loan:L1", expected_version=None, events=[cash_event(n * 1000 + done + 1)], acting_user=TESTS)
             done += 1
         return done
 
@@ -74,7 +75,7 @@ def test_optimistic_writers_retrying_on_conflict_all_land_once():
                 version = Event.objects.filter(stream="loan:L9").count()
                 try:
                     append(stream="loan:L9", expected_version=version,
-                           events=[cash_event(1, account="loan:L9:principal", key=f"w{n}-{i}")])
+                           events=[cash_event(1, account="loan:L9:principal", key=f"w{n}-{i}")], acting_user=TESTS)
                     break
                 except ConcurrencyConflict:
                     continue

@@ -5,6 +5,7 @@ from django.db.models import ProtectedError
 
 from ledger.models import Event, ImmutableRecordError, Posting
 from ledger.services import append
+from tests.actors import TESTS
 from tests.integration.ledger.helpers import cash_event
 
 pytestmark = pytest.mark.django_db
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def recorded():
-    append(stream="loan:L1", expected_version=0, events=[cash_event(10_000)])
+    append(stream="loan:L1", expected_version=0, events=[cash_event(10_000)], acting_user=TESTS)
     return Event.objects.get(), list(Posting.objects.all())
 
 

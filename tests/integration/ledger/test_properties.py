@@ -10,6 +10,7 @@ from ledger.models import AccountBalance, Posting
 from ledger.projections import differences
 from ledger.records import NewEvent, PostingLine, StreamAppend
 from ledger.services import append_batch
+from tests.actors import TESTS
 
 ACCOUNTS = ["loan:L1:principal", "loan:L2:interest", "trust:T:custodial", "servicer:fee_income", "holder:H1:cash"]
 
@@ -38,7 +39,8 @@ batches = st.lists(
 def test_balanced_batches_keep_the_global_sum_at_zero(batch_list):
     with transaction.atomic():
         for batch in batch_list:
-            append_batch(appends=[StreamAppend(stream, None, tuple(events)) for stream, events in batch])
+            append_batch(appends=[StreamAppend(stream, None, tuple(events)) for stream, events in batch],
+                         acting_user=TESTS)
         assert Posting.objects.aggregate(total=Sum("amount_cents"))["total"] == 0
         assert AccountBalance.objects.aggregate(total=Sum("balance_cents"))["total"] == 0
         assert differences() == []

@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from ledger.models import AccountBalance
 from ledger.projections import differences
 from ledger.services import append
+from tests.actors import TESTS
 from tests.integration.ledger.helpers import cash_event
 
 pytestmark = pytest.mark.django_db
@@ -14,9 +15,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def log():
-    append(stream="loan:L1", expected_version=0, events=[cash_event(100), cash_event(200)])
-    append(stream="loan:L2", expected_version=0, events=[cash_event(300, account="loan:L2:principal")])
-    append(stream="loan:L1", expected_version=2, events=[cash_event(400)])
+    append(stream="loan:L1", expected_version=0, events=[cash_event(100), cash_event(200)], acting_user=TESTS)
+    append(stream="loan:L2", expected_version=0, events=[cash_event(300, account="loan:L2:principal")],
+           acting_user=TESTS)
+    append(stream="loan:L1", expected_version=2, events=[cash_event(400)], acting_user=TESTS)
 
 
 def _as_superuser_without_guard(sql, params=()):

@@ -3,7 +3,7 @@ from datetime import date
 
 from remittance.calendar import Period
 from servicing.services.payments import payment_post
-from tests.actors import period_close
+from tests.actors import period_close, TESTS
 from tests.integration.trusts.deals import TRUST, form, seed_deal
 
 INSTALLMENT_CENTS = 84_955  # 599.55 principal and interest + 250.00 escrow
@@ -17,7 +17,7 @@ def seed_trust(**changes):
 
 def pay(loan: str, month: Period, cents: int = INSTALLMENT_CENTS, day: int = 1, tag: str = ""):
     return payment_post(loan_number=loan, amount_cents=cents, received_on=date(month.year, month.month, day),
-                        reference=f"T-{month}-{loan}{tag}")
+                        reference=f"T-{month}-{loan}{tag}", acting_user=TESTS)
 
 
 def pay_everyone(month: str, loans=SEED_LOANS, **kwargs):

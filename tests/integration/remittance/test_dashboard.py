@@ -21,6 +21,7 @@ from remittance import dashboard
 from remittance.calendar import Period
 from servicing.services.delinquency import loans_age
 from servicing.services.escrow import escrow_disburse_due, escrow_item_add
+from tests.actors import TESTS
 from tests.integration.remittance.months import close, pay, seed_trust
 from tests.integration.servicing.tapes import board
 from tests.integration.trusts.deals import TRUST
@@ -47,11 +48,11 @@ def seeded():
     portfolio(12)
     seed_trust(remittance_type="scheduled/scheduled")
     pay("L003", FEBRUARY, cents=40_000, day=20, tag="-toward-march")
-    loans_age(as_of=date(2026, 2, 28))
+    loans_age(as_of=date(2026, 2, 28), acting_user=TESTS)
     close("2026-02")
     escrow_item_add(loan_number="L004", kind="property_tax", payee="Springfield County Treasurer",
-                    annual_amount_cents=240_000, due_dates=["2026-03-01", "2026-09-01"])
-    escrow_disburse_due(as_of=date(2026, 3, 1))
+                    annual_amount_cents=240_000, due_dates=["2026-03-01", "2026-09-01"], acting_user=TESTS)
+    escrow_disburse_due(as_of=date(2026, 3, 1), acting_user=TESTS)
     assert verify().ok
 
 

@@ -15,7 +15,7 @@ from ledger.models import Event
 from ledger.projections import differences
 from ledger.verification import verify
 from remittance.calendar import Period
-from tests.actors import payment_return, period_close
+from tests.actors import TESTS, payment_return, period_close
 from servicing.return_hooks import register_return_hook, unregister_return_hook
 from tests.integration.remittance.months import SEED_LOANS, close, pay, pay_everyone, seed_trust
 from tests.integration.trusts.deals import TRUST, form, seed_deal
@@ -31,7 +31,7 @@ L001_AFTER_FEB = 10_000_000 - 9_955
 
 def remove(loan_number: str, removed_on: date):
     return pool_loan_remove(trust_code=TRUST, loan_number=loan_number, removed_on=removed_on, kind="repurchase",
-                            reason="breach of representations")
+                            reason="breach of representations", acting_user=TESTS)
 
 
 def second_trust(l001_cents: int = L001_AFTER_FEB):

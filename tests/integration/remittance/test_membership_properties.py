@@ -16,7 +16,7 @@ from servicing import accounts
 from servicing.models import CollectionLine
 from servicing.services.payment_requests import PaymentRefused
 from servicing.services.payments import payment_post
-from tests.actors import payment_return
+from tests.actors import payment_return, TESTS
 from tests.integration.servicing.tapes import board, seed_rows
 from tests.integration.trusts.deals import TRUST, form, seed_deal
 from trusts.errors import DealRejected
@@ -42,13 +42,15 @@ def test_each_collection_is_counted_by_the_one_trust_that_held_the_loan(removal,
                        classes=[{"name": "A", "face": "200000.00", "coupon": "net-wac"}]))
         removed_on = _day(removal)
         for n, offset in enumerate(sorted(o for o in before if o <= removal)):
-            payment_post(loan_number="L001", amount_cents=84_955, received_on=_day(offset), reference=f"B{n}")
+            payment_post(loan_number="L001", amount_cents=84_955, received_on=_day(offset), reference=f"B{n}",
+                         acting_user=TESTS)
         pool_loan_remove(trust_code=TRUST, loan_number="L001", removed_on=removed_on, kind="repurchase",
-                         reason="breach")
+                         reason="breach", acting_user=TESTS)
         other = _second_trust(removed_on + timedelta(days=cutoff), removed_on)
         for n, offset in enumerate(sorted(after)):
             try:
-                payment_post(loan_number="L001", amount_cents=84_955, received_on=_day(offset), reference=f"A{n}")
+                payment_post(loan_number="L001", amount_cents=84_955, received_on=_day(offset), reference=f"A{n}",
+                             acting_user=TESTS)
             except PaymentRefused as refused:
                 assert _day(offset) <= other.cutoff_date and "settled with the seller" in str(refused)
         if Event.objects.filter(idempotency_key="payment:B0").exists():  # returned after the move

@@ -13,7 +13,7 @@ import pytest
 from ledger.business_time import business_day
 from ledger.verification import verify
 from remittance.models import PeriodResult
-from tests.actors import period_close
+from tests.actors import TESTS, period_close
 from tests.integration.remittance.months import pay_everyone, seed_trust
 from trusts.services.pool import pool_loan_remove
 
@@ -25,7 +25,7 @@ def test_a_removal_in_the_open_period_leaves_the_loan_in_the_closed_periods_pool
     with business_day(date(2026, 3, 10)):
         pay_everyone("2026-02")
         pool_loan_remove(trust_code="XYZ-2026-1", loan_number="L001", removed_on=date(2026, 3, 10),
-                         kind="repurchase", reason="breach of the eligibility representation")
+                         kind="repurchase", reason="breach of the eligibility representation", acting_user=TESTS)
         period_close(trust_code="XYZ-2026-1", period="2026-02")
     february = PeriodResult.objects.get(period="2026-02")
     # Ten loans of 100,000.00 less each one's scheduled principal (99.55): L001 still counts at February's end.

@@ -23,6 +23,7 @@ from servicing.models import CollectionLine, LoanPosition, loan_stream
 from servicing.services.payments import payment_post
 from servicing.verification import loan_money_rederived
 from remittance.verification import classes_within_pool, closed_periods_rederived, every_cent_in_one_period
+from tests.actors import TESTS
 from tests.integration.remittance.months import close, pay_everyone, seed_trust
 from tests.integration.trusts.deals import TRUST, form, seed_deal
 from trusts.services.pool import pool_loan_remove
@@ -105,7 +106,7 @@ def test_a_forged_payment_with_a_wrong_split_and_a_valid_chain_is_named(book):
     }, date(2026, 3, 2), (PostingLine(accounts.CUSTODIAL_CASH, amount),
                           PostingLine(accounts.principal("L002"), -principal),
                           PostingLine(accounts.escrow("L002"), -escrow)))
-    event = append(stream=loan_stream("L002"), expected_version=None, events=[forged])[0]
+    event = append(stream=loan_stream("L002"), expected_version=None, events=[forged], acting_user=TESTS)[0]
     report = verify()
     assert not report.ok
     mine = [p for p in report.problems if p.startswith(f"event #{event.position} ")]
@@ -166,7 +167,7 @@ def test_a_second_membership_makes_a_payment_count_in_two_trusts(book, rules_as_
 
 def test_a_removal_dated_in_a_closed_period_is_named_with_the_line_it_pays_again(book, rules_as_before):
     pool_loan_remove(trust_code=TRUST, loan_number="L010", removed_on=date(2026, 1, 20), kind="repurchase",
-                     reason="breach found late")
+                     reason="breach found late", acting_user=TESTS)
     line = CollectionLine.objects.filter(loan_id="L010").order_by("event_position").first()
     found = every_cent_in_one_period()
     assert found and found[0].startswith(f"collection line #{line.event_position} of loan L010 dated 2026-02-01 "
@@ -178,7 +179,7 @@ def test_one_payment_remitted_by_two_trusts_through_the_services(book, rules_as_
     # L001 leaves the first trust on Feb 10, after its Feb 1 payment was counted there, and joins a
     # second trust whose cut-off (Jan 20) is before that payment: both trusts own it.
     pool_loan_remove(trust_code=TRUST, loan_number="L001", removed_on=date(2026, 2, 10), kind="repurchase",
-                     reason="breach")
+                     reason="breach", acting_user=TESTS)
     form(seed_deal(code="XYZ-2026-3", loans=["L001"], cutoff_date="2026-01-20", closing_date="2026-01-20",
                    classes=[{"name": "A", "face": "100000.00", "coupon": "net-wac", "principal": "pro-rata",
                              "denomination": "1000.00"}],
@@ -189,7 +190,7 @@ def test_one_payment_remitted_by_two_trusts_through_the_services(book, rules_as_
 
 def test_a_curtailment_before_the_cutoff_recorded_later_is_never_remitted(book, rules_as_before):
     event = payment_post(loan_number="L005", amount_cents=1_000_000, received_on=date(2026, 1, 15),
-                         reference="LATE-CURTAILMENT", principal_only=True).event
+                         reference="LATE-CURTAILMENT", principal_only=True, acting_user=TESTS).event
     pay_everyone("2026-03")
     close("2026-03")
     found = every_cent_in_one_period()
@@ -242,7 +243,7 @@ def test_a_forged_snapshot_with_a_valid_chain_is_named_before_the_row_it_made(bo
     event = append(stream=loan_stream("L006"), expected_version=None, events=[NewEvent(
         "EscrowItemAdded", {"kind": "hazard_insurance", "payee": "Insurer", "annual_amount_cents": 1200,
                             "due_dates": ["2026-06-01"], "collections": {}, "position_after": after},
-        date(2026, 3, 2))])[0]
+        date(2026, 3, 2))], acting_user=TESTS)[0]
     found = loan_money_rederived()
     assert found == [f"event #{event.position} (loan:L006 v3 EscrowItemAdded): its position_after says "
                      f"principal_balance_cents {position.principal_balance_cents - 1_000}, its facts re-derive "

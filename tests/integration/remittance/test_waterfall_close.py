@@ -8,6 +8,7 @@ from ledger.verification import verify
 from remittance.calendar import Period
 from remittance.models import ClassPeriod
 from servicing.services.default import foreclosure_start, loan_liquidate
+from tests.actors import TESTS
 from tests.integration.remittance.months import INSTALLMENT_CENTS, SEED_LOANS, close, pay, pay_everyone, seed_trust
 
 pytestmark = pytest.mark.django_db
@@ -75,9 +76,9 @@ def test_a_liquidation_loss_is_written_off_the_most_junior_class(loans):
     for month in ("2026-02", "2026-03", "2026-04", "2026-05"):
         pay_everyone(month, loans=[n for n in SEED_LOANS if n != "L004"])
         close(month)
-    foreclosure_start(loan_number="L004", started_on=date(2026, 6, 5))
+    foreclosure_start(loan_number="L004", started_on=date(2026, 6, 5), acting_user=TESTS)
     loan_liquidate(loan_number="L004", liquidated_on=date(2026, 6, 15), gross_proceeds_cents=8_000_000,
-                   costs_cents=600_000)
+                   costs_cents=600_000, acting_user=TESTS)
     pay_everyone("2026-06", loans=[n for n in SEED_LOANS if n != "L004"])
     f = close("2026-06").result.period_closed
     loss = f.collected["realized_loss"]

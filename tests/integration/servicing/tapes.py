@@ -3,6 +3,7 @@ from datetime import date
 
 from servicing.services.boarding import tape_board
 from servicing.tape import TAPE_COLUMNS
+from tests.actors import TESTS
 
 SEED_ROW = {
     "loan_number": "L001", "borrower_name": "Ada Borrower", "property_address": "1 Main St, Springfield",
@@ -25,4 +26,4 @@ def seed_rows(count: int = 10, **changes) -> list[dict]:
 
 
 def board(*rows: dict, boarded_on=date(2026, 1, 15)):
-    return tape_board(raw=tape(*(rows or (SEED_ROW,))), boarded_on=boarded_on)
+    return tape_board(raw=tape(*(rows or (SEED_ROW,))), boarded_on=boarded_on, acting_user=TESTS)

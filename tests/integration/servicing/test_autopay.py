@@ -10,6 +10,7 @@ from ledger.models import Event
 from servicing.models import LoanPosition
 from servicing.services.autopay import autopay_drafts_post
 from servicing.tasks.autopay import post_autopay_drafts
+from tests.actors import TESTS
 from tests.integration.servicing.tapes import SEED_ROW, board
 
 FEB1 = date(2026, 2, 1)
@@ -28,12 +29,12 @@ def drafts():
 @pytest.mark.django_db
 def test_drafts_one_installment_from_each_due_autopay_loan_once():
     board_autopay_loans()
-    assert autopay_drafts_post(as_of=date(2026, 1, 31)).posted == []
-    result = autopay_drafts_post(as_of=FEB1)
+    assert autopay_drafts_post(as_of=date(2026, 1, 31), acting_user=TESTS).posted == []
+    result = autopay_drafts_post(as_of=FEB1, acting_user=TESTS)
     assert result.posted == ["autopay:A1:2026-02-01", "autopay:A2:2026-02-01"] and result.failed == []
     event = Event.objects.get(idempotency_key="payment:autopay:A1:2026-02-01")
     assert event.payload["amount_cents"] == 84_955 and event.payload["application"]["installments_paid"] == 1
-    again = autopay_drafts_post(as_of=FEB1)
+    again = autopay_drafts_post(as_of=FEB1, acting_user=TESTS)
     assert again.posted == [] and drafts() == ["payment:autopay:A1:2026-02-01", "payment:autopay:A2:2026-02-01"]
     assert LoanPosition.objects.get(loan_id="M1").stream_version == 1
 
@@ -42,9 +43,11 @@ def test_drafts_one_installment_from_each_due_autopay_loan_once():
 def test_a_loan_behind_is_drafted_one_installment_a_day():
     board_autopay_loans()
     april = date(2026, 4, 1)
-    assert autopay_drafts_post(as_of=april).posted == ["autopay:A1:2026-02-01", "autopay:A2:2026-02-01"]
-    assert autopay_drafts_post(as_of=april).posted == []  # same day: nothing twice
-    assert autopay_drafts_post(as_of=date(2026, 4, 2)).posted == ["autopay:A1:2026-03-01", "autopay:A2:2026-03-01"]
+    assert autopay_drafts_post(as_of=april,
+                               acting_user=TESTS).posted == ["autopay:A1:2026-02-01", "autopay:A2:2026-02-01"]
+    assert autopay_drafts_post(as_of=april, acting_user=TESTS).posted == []  # same day: nothing twice
+    assert autopay_drafts_post(as_of=date(2026, 4, 2),
+                               acting_user=TESTS).posted == ["autopay:A1:2026-03-01", "autopay:A2:2026-03-01"]
 
 
 @pytest.mark.django_db

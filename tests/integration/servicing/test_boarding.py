@@ -11,6 +11,7 @@ from ledger.selectors import account_balance
 from ledger.verification import verify
 from servicing.errors import FileRejected
 from servicing.models import Loan, LoanPosition
+from tests.actors import TESTS
 from tests.integration.servicing.tapes import SEED_ROW, board, seed_rows, tape
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +83,7 @@ def test_wrong_columns_and_bad_encoding_are_refused():
 def board_raw(raw):
     from servicing.services.boarding import tape_board
 
-    return tape_board(raw=raw, boarded_on=date(2026, 1, 15))
+    return tape_board(raw=raw, boarded_on=date(2026, 1, 15), acting_user=TESTS)
 
 
 def test_board_loans_command(tmp_path, capsys):
@@ -111,7 +112,7 @@ def test_any_event_on_a_loan_stream_moves_the_position_version():
 
     board(SEED_ROW)
     append(stream="loan:L001", expected_version=1,
-           events=[NewEvent("BorrowerContacted", {"channel": "phone"}, date(2026, 2, 20))])
+           events=[NewEvent("BorrowerContacted", {"channel": "phone"}, date(2026, 2, 20))], acting_user=TESTS)
     assert LoanPosition.objects.get(loan_id="L001").stream_version == 2
 
 

@@ -22,7 +22,7 @@ from servicing.services.payment_returns import UnknownPayment
 from servicing.services.payments import _payment_event, payment_post
 from servicing.services.payoff import money_position
 from servicing.errors import LoanClosed, UnknownLoan
-from tests.actors import payment_return
+from tests.actors import TESTS, payment_return
 from tests.integration.servicing.tapes import SEED_ROW, board
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,7 @@ def seed_loan():
 
 def pay(amount_cents, reference, received_on=FEB1, loan="L001", **kw):
     return payment_post(loan_number=loan, amount_cents=amount_cents, received_on=received_on, reference=reference,
-                        **kw)
+                        acting_user=TESTS, **kw)
 
 
 def position(loan="L001"):

@@ -11,6 +11,7 @@ from ledger.selectors import account_balance
 from ledger.verification import verify
 from servicing import accounts
 from servicing.models import LoanPosition
+from tests.actors import TESTS
 from servicing.services.payments import payment_post
 from tests.integration.servicing.tapes import SEED_ROW, board
 
@@ -28,7 +29,7 @@ def test_eight_threads_posting_to_one_loan_each_land_exactly_once():
             for i in range(PER_THREAD):
                 # Different amounts, so the splits depend on the order the payments land in.
                 payment_post(loan_number="L001", amount_cents=50_000 + 1_000 * n + i, received_on=date(2026, 2, 1),
-                             reference=f"T{n}-{i}")
+                             reference=f"T{n}-{i}", acting_user=TESTS)
             return PER_THREAD
         finally:
             connections.close_all()
@@ -55,7 +56,7 @@ def test_the_same_bank_reference_posted_by_eight_threads_at_once_lands_once():
         try:
             barrier.wait()
             result = payment_post(loan_number="L001", amount_cents=84_955, received_on=date(2026, 2, 1),
-                                  reference="SAME")
+                                  reference="SAME", acting_user=TESTS)
             return result.event.position
         finally:
             connections.close_all()

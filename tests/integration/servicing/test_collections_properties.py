@@ -14,7 +14,7 @@ from servicing import accounts
 from servicing.errors import ServicingError
 from servicing.models import LoanPosition
 from servicing.services.payments import payment_post
-from tests.actors import payment_return
+from tests.actors import payment_return, TESTS
 from tests.integration.servicing.tapes import SEED_ROW, board
 
 POSITION_AMOUNTS = ("principal_balance_cents", "suspense_cents", "escrow_balance_cents", "escrow_advance_cents",
@@ -47,7 +47,8 @@ def test_random_payment_sequences_keep_money_whole_and_replayable(sequence):
                     _, amount, days, principal_only = step
                     day += timedelta(days=days)
                     result = payment_post(loan_number="L001", amount_cents=amount, received_on=day,
-                                          reference=f"P{n}", principal_only=principal_only and amount < 50_000)
+                                          reference=f"P{n}", principal_only=principal_only and amount < 50_000,
+                                          acting_user=TESTS)
                     event(result.event.event_type)
                     _assert_parts_sum_to_cash(result.event.payload, amount)
                     cash += amount - (result.refund_event.payload["refund_cents"] if result.refund_event else 0)

@@ -11,6 +11,7 @@ import pytest
 
 from ledger.models import Event
 from servicing.errors import FileRejected
+from tests.actors import TESTS
 from servicing.services.payment_files import payment_file_import, payment_file_preview
 from servicing.services.payment_requests import PaymentRefused
 from servicing.services.payments import payment_post
@@ -33,7 +34,7 @@ def test_a_late_posted_curtailment_from_before_the_cut_off_is_refused():
     before = Event.objects.count()
     with pytest.raises(PaymentRefused, match=re.escape(f"loan L001: payment received 2026-01-18: {SELLERS}")):
         payment_post(loan_number="L001", amount_cents=1_000_000, received_on=date(2026, 1, 18), reference="CURT",
-                     principal_only=True)
+                     principal_only=True, acting_user=TESTS)
     assert Event.objects.count() == before
 
 
@@ -44,5 +45,5 @@ def test_a_payment_file_row_from_before_the_cut_off_is_reported_and_nothing_post
         (3, f"loan L001: payment received 2026-01-20: {SELLERS}")]
     before = Event.objects.count()
     with pytest.raises(FileRejected, match="line 3"):
-        payment_file_import(raw=raw)
+        payment_file_import(raw=raw, acting_user=TESTS)
     assert Event.objects.count() == before

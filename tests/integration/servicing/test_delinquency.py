@@ -12,6 +12,7 @@ from servicing import accounts
 from servicing.models import LoanPosition
 from servicing.services.delinquency import loan_days_delinquent, loans_age
 from servicing.tasks.delinquency import age_loans_task
+from tests.actors import TESTS
 from tests.integration.servicing.tapes import board
 
 pytestmark = pytest.mark.django_db
@@ -28,8 +29,8 @@ def events(event_type: str) -> list[Event]:
 
 
 def age_twice(day: date):
-    first = loans_age(as_of=day)
-    second = loans_age(as_of=day)
+    first = loans_age(as_of=day, acting_user=TESTS)
+    second = loans_age(as_of=day, acting_user=TESTS)
     assert second.bucket_changes == {} and second.late_charges == 0, f"second run on {day} changed something"
     return first
 
@@ -65,7 +66,7 @@ def test_aging_across_months_with_one_late_charge_per_installment():
 
 def test_a_first_run_after_months_catches_up_in_one_go():
     board()
-    result = loans_age(as_of=date(2026, 4, 30))
+    result = loans_age(as_of=date(2026, 4, 30), acting_user=TESTS)
     assert result.bucket_changes == {L: "90+"} and result.late_charges == 3
     assert [e.event_type for e in Event.objects.filter(stream="loan:L001").order_by("version")] == [
         "LoanBoarded", "DelinquencyChanged", "LateChargeAssessed", "LateChargeAssessed", "LateChargeAssessed"]
@@ -86,14 +87,14 @@ def test_late_charge_percent_and_grace_come_from_settings(settings):
     settings.SERVICING_LATE_CHARGE_PERCENT = "4"
     settings.SERVICING_GRACE_DAYS = 10
     board()
-    assert loans_age(as_of=date(2026, 2, 11)).late_charges == 0
-    assert loans_age(as_of=date(2026, 2, 12)).late_charges_cents == 2_398  # 4% of 599.55 = 23.982
+    assert loans_age(as_of=date(2026, 2, 11), acting_user=TESTS).late_charges == 0
+    assert loans_age(as_of=date(2026, 2, 12), acting_user=TESTS).late_charges_cents == 2_398  # 4% of 599.55 = 23.982
     assert events("LateChargeAssessed")[0].payload["rate_percent"] == "4"
 
 
 def test_a_loan_boarded_delinquent_is_charged_only_for_grace_periods_ending_after_boarding():
     board({"first_payment_date": "2025-06-01", "next_due_date": "2025-11-01"})
-    result = loans_age(as_of=date(2026, 1, 20))
+    result = loans_age(as_of=date(2026, 1, 20), acting_user=TESTS)
     assert result.bucket_changes == {L: "60"}
     assert [e.payload["due_date"] for e in events("LateChargeAssessed")] == ["2026-01-01"]
 
@@ -111,9 +112,9 @@ def test_only_active_loans_are_aged():
     from servicing.services.default import foreclosure_start
 
     board({"loan_number": "L001"}, {"loan_number": "L002"})
-    loans_age(as_of=date(2026, 6, 2))
-    foreclosure_start(loan_number="L002", started_on=date(2026, 6, 2))
-    result = loans_age(as_of=date(2026, 8, 1))
+    loans_age(as_of=date(2026, 6, 2), acting_user=TESTS)
+    foreclosure_start(loan_number="L002", started_on=date(2026, 6, 2), acting_user=TESTS)
+    result = loans_age(as_of=date(2026, 8, 1), acting_user=TESTS)
     assert result.loans_aged == 1 and result.late_charges == 2  # L001's June and July; L002 is in foreclosure
     assert LoanPosition.objects.get(loan_id="L002").late_charges_due_cents == 4 * LATE
 
@@ -138,5 +139,5 @@ def test_a_writer_that_got_there_first_makes_aging_read_again_and_retry(monkeypa
         return real_append(**kwargs)
 
     monkeypatch.setattr(service, "append", append_after_a_rival)
-    assert loans_age(as_of=date(2026, 2, 17)).late_charges == 1
+    assert loans_age(as_of=date(2026, 2, 17), acting_user=TESTS).late_charges == 1
     assert calls == [1, 1] and position().late_charges_due_cents == LATE

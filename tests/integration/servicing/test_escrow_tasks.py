@@ -10,6 +10,7 @@ from servicing.models import LoanPosition
 from servicing.services.escrow import escrow_item_add
 from servicing.tasks.delinquency import age_loans_task
 from servicing.tasks.escrow import disburse_escrow_task
+from tests.actors import TESTS
 from tests.integration.servicing.tapes import board
 
 
@@ -26,7 +27,7 @@ def test_escrow_and_aging_tasks_run_on_a_real_worker_once_each():
     assert not settings.CELERY_TASK_ALWAYS_EAGER, "make test runs against the real Redis broker"
     board()
     escrow_item_add(loan_number="L001", kind="property_tax", payee="County", annual_amount_cents=240_000,
-                    due_dates=["2026-03-01", "2026-09-01"])
+                    due_dates=["2026-03-01", "2026-09-01"], acting_user=TESTS)
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
         paid = disburse_escrow_task.delay(as_of="2026-03-01").get(timeout=60)
         again = disburse_escrow_task.delay(as_of="2026-03-01").get(timeout=60)

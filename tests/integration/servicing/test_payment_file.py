@@ -10,6 +10,7 @@ from ledger.models import Event
 from ledger.verification import verify
 from servicing.errors import FileRejected
 from servicing.models import LoanPosition
+from tests.actors import TESTS
 from servicing.services.payment_files import payment_file_import, payment_file_preview
 from servicing.services.payments import payment_post
 from tests.integration.servicing.tapes import board, seed_rows
@@ -39,22 +40,24 @@ def payments():
 
 
 def test_a_good_file_posts_every_row_in_order_and_a_reimport_posts_nothing_twice():
-    result = payment_file_import(raw=GOOD)
+    result = payment_file_import(raw=GOOD, acting_user=TESTS)
     assert [r.reference for r in result.posted] == ["BANK-1", "BANK-2", "BANK-3"]
     assert [r.event.position for r in result.posted] == sorted(r.event.position for r in result.posted)
     assert LoanPosition.objects.get(loan_id="L002").suspense_cents == 40_000
     assert LoanPosition.objects.get(loan_id="L003").principal_balance_cents == 10_000_000 - 9_955 - 100_000
-    again = payment_file_import(raw=GOOD)
+    again = payment_file_import(raw=GOOD, acting_user=TESTS)
     assert again.posted == [] and [r.reference for r in again.already_posted] == ["BANK-1", "BANK-2", "BANK-3"]
     assert payments() == 3
-    bigger = payment_file_import(raw=GOOD[:-1] + b"\nL001,2026-02-03,10.00,BANK-4\n")
+    bigger = payment_file_import(raw=GOOD[:-1] + b"\nL001,2026-02-03,10.00,BANK-4\n", acting_user=TESTS)
     assert [r.reference for r in bigger.posted] == ["BANK-4"] and len(bigger.already_posted) == 3
     assert payments() == 4 and verify().ok
 
 
 def test_a_file_with_bad_rows_posts_nothing_and_reports_every_one():
-    payment_post(loan_number="L003", amount_cents=20_000_000, received_on=date(2026, 2, 1), reference="GONE")
-    payment_post(loan_number="L001", amount_cents=84_955, received_on=date(2026, 2, 1), reference="USED")
+    payment_post(loan_number="L003", amount_cents=20_000_000, received_on=date(2026, 2, 1), reference="GONE",
+                 acting_user=TESTS)
+    payment_post(loan_number="L001", amount_cents=84_955, received_on=date(2026, 2, 1), reference="USED",
+                 acting_user=TESTS)
     tomorrow = (business_time.today() + timedelta(days=1)).isoformat()
     raw = payment_file(
         ("L001", "2026-02-01", "849.55", "OK-1"),
@@ -70,7 +73,7 @@ def test_a_file_with_bad_rows_posts_nothing_and_reports_every_one():
     )
     before = Event.objects.count()
     with pytest.raises(FileRejected) as rejected:
-        payment_file_import(raw=raw)
+        payment_file_import(raw=raw, acting_user=TESTS)
     assert [str(p) for p in rejected.value.problems] == [
         "line 3: amount: '84.555' has fractions of a cent",
         "line 4: amount: '-1.00' is negative; the amount must be zero or more",
@@ -96,13 +99,13 @@ def test_a_row_refused_while_posting_rolls_back_the_whole_file():
     )
     before = Event.objects.count()
     with pytest.raises(FileRejected, match="line 4: loan L001 is paid off; it takes no more payments"):
-        payment_file_import(raw=raw)
+        payment_file_import(raw=raw, acting_user=TESTS)
     assert Event.objects.count() == before
     assert LoanPosition.objects.get(loan_id="L002").stream_version == 1
 
 
 def test_preview_shows_rows_and_problems_without_posting():
-    payment_file_import(raw=payment_file(("L001", "2026-02-01", "849.55", "BANK-1")))
+    payment_file_import(raw=payment_file(("L001", "2026-02-01", "849.55", "BANK-1")), acting_user=TESTS)
     preview = payment_file_preview(raw=GOOD + b"NOPE,2026-02-01,1.00,X\n")
     assert [r.reference for r in preview.to_post] == ["BANK-2", "BANK-3"]
     assert [r.reference for r in preview.already_posted] == ["BANK-1"]
@@ -152,11 +155,11 @@ def test_a_file_posted_in_chunks_records_what_posting_one_payment_at_a_time_reco
     monkeypatch.setattr(payment_files, "FILE_CHUNK", 2)
     chunks = payment_files._file_chunks(payment_file_preview(raw=payment_file(*ROWS)).to_post)
     assert [[r.reference for r in chunk] for chunk in chunks] == [["C-1", "C-2"], ["C-3", "C-4"], ["C-5"]]
-    result = payment_file_import(raw=payment_file(*ROWS))
+    result = payment_file_import(raw=payment_file(*ROWS), acting_user=TESTS)
     assert [r.reference for r in result.posted] == ["C-1", "C-2", "C-3", "C-4", "C-5"]
     for loan, day, amount, reference in ROWS:
         payment_post(loan_number=_twin(loan), amount_cents=int(amount.replace(".", "")),
-                     received_on=date.fromisoformat(day), reference=f"T{reference}")
+                     received_on=date.fromisoformat(day), reference=f"T{reference}", acting_user=TESTS)
     originals = ["L001", "L002", "L003"]
     assert _state(originals) == _state([_twin(n) for n in originals])
     assert verify().ok
@@ -173,7 +176,8 @@ def test_a_chunk_another_writer_moved_posts_row_by_row_and_still_all_of_it(monke
         result = computed(position, request)
         if not interloped:  # a real write to L002, moving its version past what the chunk read
             interloped.append("TELLER-1")
-            payment_post(loan_number="L002", amount_cents=10_000, received_on=date(2026, 2, 1), reference="TELLER-1")
+            payment_post(loan_number="L002", amount_cents=10_000, received_on=date(2026, 2, 1), reference="TELLER-1",
+                         acting_user=TESTS)
         return result
 
     row_by_row, fell_back = payment_files._post_rows, []
@@ -197,7 +201,7 @@ def test_amounts_a_lenient_parser_took_are_refused_naming_line_and_column():
         ("L003", "2026-02-01", '"1,234.50"', "OK-2"),  # correctly grouped thousands are fine
     )
     with pytest.raises(FileRejected) as rejected:
-        payment_file_import(raw=raw)
+        payment_file_import(raw=raw, acting_user=TESTS)
     assert [str(p) for p in rejected.value.problems] == [
         "line 3: amount: '599,55' looks like a decimal comma; write dollars with a '.' before the cents and commas "
         "only between thousands, like 1,234.56",

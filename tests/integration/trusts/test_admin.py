@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from ledger.models import Event
+from tests.actors import TESTS
 from tests.integration.trusts.deals import TRUST, transfer
 from trusts.events import HolderDetailsChanged
 from trusts.models import Holder, HoldingMovement, PoolLoan, SecurityClass, Trust
@@ -18,7 +19,7 @@ MODELS = (Trust, SecurityClass, Holder, PoolLoan, HoldingMovement)
 def deal(trust):
     transfer()
     pool_loan_remove(trust_code=TRUST, loan_number="L001", removed_on=date(2026, 2, 15), kind="repurchase",
-                     reason="breach of representations")
+                     reason="breach of representations", acting_user=TESTS)
     return trust
 
 

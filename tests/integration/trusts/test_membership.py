@@ -16,6 +16,7 @@ from ledger.business_time import business_day
 from ledger.models import Event
 from ledger.selectors import account_balance
 from servicing import accounts
+from tests.actors import TESTS
 from servicing.services.payment_requests import PaymentRefused
 from servicing.services.payments import payment_post
 from tests.integration.servicing.tapes import board, seed_rows
@@ -31,7 +32,7 @@ OTHER = "ABC-2026-2"
 
 def remove(loan_number="L001", removed_on=FEB15):
     return pool_loan_remove(trust_code=TRUST, loan_number=loan_number, removed_on=removed_on, kind="repurchase",
-                            reason="breach of representations")
+                            reason="breach of representations", acting_user=TESTS)
 
 
 def other_deal(cutoff: str, loans=("L001", "L011")):
@@ -86,18 +87,19 @@ def test_money_received_on_or_before_the_cut_off_is_the_sellers():
                 f"loan L001: payment received {received_on.isoformat()}: loan L001 went into trust XYZ-2026-1 "
                 "at its cut-off 2026-01-15; money received on or before 2026-01-15 is settled with the seller")):
             payment_post(loan_number="L001", amount_cents=500_000, received_on=received_on, reference=f"C{received_on}",
-                         principal_only=True)
+                         principal_only=True, acting_user=TESTS)
     assert Event.objects.count() == before
     # The pool still stands at the classes' face: the cut-off balance did not move.
     assert account_balance(accounts.principal("L001"), as_of=date(2026, 1, 15)) == pool_before == 10_000_000
     # The day after the cut-off the money is the trust's.
     payment_post(loan_number="L001", amount_cents=500_000, received_on=date(2026, 1, 16), reference="C-16",
-                 principal_only=True)
+                 principal_only=True, acting_user=TESTS)
     assert Event.objects.count() == before + 1
 
 
 def test_a_loan_in_no_trust_takes_money_of_any_past_date(loans):
-    payment_post(loan_number="L011", amount_cents=84_955, received_on=date(2026, 1, 15), reference="FREE")
+    payment_post(loan_number="L011", amount_cents=84_955, received_on=date(2026, 1, 15), reference="FREE",
+                 acting_user=TESTS)
     assert Event.objects.filter(idempotency_key="payment:FREE").exists()
 
 
@@ -148,7 +150,8 @@ def test_money_dated_up_to_a_removal_and_posted_after_it_is_the_buyers(trust):
                 "2026-02-15 for its balance and accrued interest of that day; money received on or before "
                 "2026-02-15 is settled with the buyer")):
             payment_post(loan_number="L001", amount_cents=84_955, received_on=received_on,
-                         reference=f"LATE{received_on}")
+                         reference=f"LATE{received_on}", acting_user=TESTS)
     assert Event.objects.count() == before
-    payment_post(loan_number="L001", amount_cents=84_955, received_on=date(2026, 2, 16), reference="BUYERS")
+    payment_post(loan_number="L001", amount_cents=84_955, received_on=date(2026, 2, 16), reference="BUYERS",
+                 acting_user=TESTS)
     assert Event.objects.count() == before + 1

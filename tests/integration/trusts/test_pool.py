@@ -10,6 +10,7 @@ from ledger.models import Event
 from ledger.projections import differences
 from ledger.selectors import account_balance
 from ledger.verification import verify
+from tests.actors import TESTS
 from servicing.services.payments import payment_post
 from tests.integration.trusts.deals import TRUST, form, seed_deal, transfer
 from tests.integration.trusts.races import race
@@ -26,7 +27,7 @@ PAR, ACCRUED = 10_000_000, 73_333
 def remove(loan_number="L001", removed_on=FEB15, kind="repurchase", reason="breach of representations",
            trust_code=TRUST):
     return pool_loan_remove(trust_code=trust_code, loan_number=loan_number, removed_on=removed_on, kind=kind,
-                            reason=reason)
+                            reason=reason, acting_user=TESTS)
 
 
 def removals() -> int:
@@ -50,7 +51,8 @@ def test_a_repurchase_pays_par_plus_accrued_interest_into_the_trust(trust):
 
 
 def test_a_buyout_takes_the_balance_on_the_removal_date_from_the_ledger(trust):
-    payment_post(loan_number="L002", amount_cents=84_955, received_on=date(2026, 2, 1), reference="I1")
+    payment_post(loan_number="L002", amount_cents=84_955, received_on=date(2026, 2, 1), reference="I1",
+                 acting_user=TESTS)
     event = remove(loan_number="L002", removed_on=date(2026, 2, 20), kind="buyout", reason="  120 days delinquent ")
     p = event.payload
     assert (p["kind"], p["reason"]) == ("buyout", "120 days delinquent")
@@ -83,7 +85,7 @@ def test_a_loan_is_removed_once(trust):
 
 
 def test_a_paid_off_loan_cannot_be_bought_out(trust):
-    payment_post(loan_number="L001", amount_cents=PAR + ACCRUED, received_on=FEB15, reference="PO")
+    payment_post(loan_number="L001", amount_cents=PAR + ACCRUED, received_on=FEB15, reference="PO", acting_user=TESTS)
     with pytest.raises(TrustError, match="loan L001 is paid off"):
         remove(removed_on=date(2026, 2, 16))
     assert removals() == 0
