@@ -7,7 +7,7 @@ from ledger.actors import AGING, ActorRequired
 from ledger.models import Event
 from servicing.models import Loan, LoanPosition
 from servicing.services.boarding import tape_board
-from servicing.services.collections import payment_post
+from servicing.services.payments import payment_post
 from servicing.services.delinquency import loans_age
 from servicing.services.escrow import escrow_item_add
 from tests.integration.servicing.tapes import SEED_ROW, board, tape

@@ -21,7 +21,8 @@ from ledger.actors import (
 from ledger.records import StreamAppend
 from ledger.services import append, append_batch, transfer
 from servicing.services.boarding import tape_board
-from servicing.services.collections import autopay_drafts_post, payment_file_import
+from servicing.services.autopay import autopay_drafts_post
+from servicing.services.payment_files import payment_file_import
 from servicing.services.delinquency import loans_age
 from servicing.services.escrow import escrow_disburse_due
 from tests.actors import TESTS
@@ -34,8 +35,10 @@ DAY = date(2026, 1, 31)
 WRITERS = {
     "ledger.services": ["append", "append_batch", "transfer"],
     "servicing.services.boarding": ["tape_board", "loans_board"],
-    "servicing.services.collections": ["payment_post", "payment_return", "payment_file_import",
-                                       "autopay_drafts_post"],
+    "servicing.services.payments": ["payment_post"],
+    "servicing.services.payment_returns": ["payment_return"],
+    "servicing.services.payment_files": ["payment_file_import"],
+    "servicing.services.autopay": ["autopay_drafts_post"],
     "servicing.services.default": ["foreclosure_start", "reo_acquire", "loan_liquidate", "loan_charge_off"],
     "servicing.services.delinquency": ["loans_age", "loan_age"],
     "servicing.services.escrow": ["escrow_item_add", "escrow_disburse_due", "loan_escrow_disburse_due",
