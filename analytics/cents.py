@@ -86,7 +86,7 @@ def _paid(name: str, month: StandardMonth, balance: int, gross_rate: Decimal) ->
     payment = to_cents(month.scheduled_principal + month.gross_interest)
     # Idle months (before a loan's first installment) and 0% loans collect no interest.
     rate = gross_rate if month.gross_interest > 0 else Decimal(0)
-    interest, scheduled = scheduled_split(balance_cents=bearing, annual_rate_percent=rate, payment_cents=payment)
+    interest, scheduled = scheduled_split(balance_cents=bearing, note_rate=rate, payment_cents=payment)
     prepaid = _capped(to_cents(month.voluntary_prepayments), bearing - scheduled)
     left = balance - scheduled - prepaid
     recovered = _capped(to_cents(month.principal_recovery), left)

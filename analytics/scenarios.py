@@ -47,7 +47,7 @@ class PoolTerms:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ClassSpec:
+class ClassTerms:
     name: str
     face_cents: int
     coupon: Decimal
@@ -58,7 +58,7 @@ class Request:
     """What to project (a pool and classes, or a trust) under which scenario, and how to show it."""
 
     pool: PoolTerms | None
-    classes: tuple[ClassSpec, ...]
+    classes: tuple[ClassTerms, ...]
     trust_code: str | None
     prepayment: PrepaymentScenario
     defaults: DefaultScenario
@@ -102,7 +102,7 @@ def parse_pool(options: Mapping[str, object]) -> PoolTerms:
                      term=term, age=age)
 
 
-def parse_classes(texts: Sequence[str], *, pool_cents: int) -> tuple[ClassSpec, ...]:
+def parse_classes(texts: Sequence[str], *, pool_cents: int) -> tuple[ClassTerms, ...]:
     """Sequential classes in the order given; their faces may not add up to more than the pool."""
     classes = tuple(_class(text) for text in texts)
     names = [c.name for c in classes]
@@ -116,12 +116,12 @@ def parse_classes(texts: Sequence[str], *, pool_cents: int) -> tuple[ClassSpec, 
     return classes
 
 
-def _class(text: str) -> ClassSpec:
+def _class(text: str) -> ClassTerms:
     parts = str(text).split(":")
     if len(parts) != 3 or not _CLASS_NAME.fullmatch(parts[0]):
         raise ScenarioError(f"--class {text!r} is not NAME:FACE_DOLLARS:COUPON_PCT (e.g. A1:600000:5.5)")
     name, face, coupon = parts
-    return ClassSpec(name=name, face_cents=_dollars(f"class {name} face", face, flag=False),
+    return ClassTerms(name=name, face_cents=_dollars(f"class {name} face", face, flag=False),
                      coupon=_rate(f"class {name} coupon", coupon, flag=False))
 
 
@@ -223,7 +223,7 @@ def parse_pricing(options: Mapping[str, object]) -> Pricing:
 # ------------------------------------------------------------------ deal
 
 
-def pool_deal(pool: PoolTerms, classes: Sequence[ClassSpec]) -> Deal:
+def pool_deal(pool: PoolTerms, classes: Sequence[ClassTerms]) -> Deal:
     """The deal the pool options describe: one repline, and the classes (or one pass-through class PT).
 
     Sequential classes are paid in the order given, each with a priority of

@@ -387,7 +387,7 @@ def _advance_loan(loan: LoanPeriod) -> LoanAdvancing:
     owed_principal = loan.advances_outstanding_principal_cents
     scheduled_balance = loan.begin_balance_cents - owed_principal
     scheduled_interest, scheduled_principal = scheduled_split(
-        balance_cents=scheduled_balance, annual_rate_percent=loan.note_rate, payment_cents=loan.payment_pi_cents
+        balance_cents=scheduled_balance, note_rate=loan.note_rate, payment_cents=loan.payment_pi_cents
     )
     interest_cash = loan.interest_collected_cents + loan.liquidation_interest_cents
     principal_cash = (

@@ -52,7 +52,9 @@ from decimal import Decimal
 from ledger.money import dollars_grouped, monthly_rate_amount
 from remittance.advancing import AdvancingResult
 from remittance.reconciliation import REALIZED_LOSS, Reconciliation, cash_collected_cents, is_cash, reconcile
-from remittance.waterfall import ClassState, Collections, Fees, WaterfallResult, run_waterfall, split_among_holders
+from remittance.waterfall import (
+    ClassState, Fees, PeriodCollections, WaterfallResult, run_waterfall, split_among_holders,
+)
 
 UNPLACED = "(unplaced)"  # the split's key for bonds no holder holds; sorts before holder codes
 COLLECTION_KINDS = ("interest", "repurchase_interest", "scheduled_principal", "curtailment", "payoff_principal",
@@ -277,8 +279,8 @@ def close_figures(*, loans: Sequence[LoanFacts], carried: Carried, issuer_spread
               for f in loans if f.in_pool_at_start and interest_by_loan.get(f.loan_number, 0) > 0)
     spread = monthly_rate_amount(begin, issuer_spread_rate)
     result = run_waterfall(
-        collections=Collections(interest_collected_cents=interest, principal_collected_cents=principal,
-                                realized_loss_cents=loss),
+        collections=PeriodCollections(interest_collected_cents=interest, principal_collected_cents=principal,
+                                      realized_loss_cents=loss),
         fees=Fees(servicing_fee_cents=fee, issuer_spread_cents=spread,
                   fee_shortfall_carried_cents=carried.fee_shortfall_cents,
                   spread_shortfall_carried_cents=carried.spread_shortfall_cents),

@@ -21,7 +21,7 @@ def loan(balance_cents, rate, payment_cents, term=360, age=0):
 
 
 def test_with_no_prepayments_a_loan_pays_exactly_the_servicing_schedule():
-    installments = schedule(principal_cents=10_000_000, annual_rate_percent=Decimal(6), term_months=360,
+    installments = schedule(principal_cents=10_000_000, note_rate=Decimal(6), term_months=360,
                             first_payment_date=date(2026, 2, 1))
     repline = loan(10_000_000, 6, installments[0].payment_cents)
     paid = paid_months(project_repline(repline, constant("cpr", 0)), balance_cents=10_000_000,
@@ -32,10 +32,10 @@ def test_with_no_prepayments_a_loan_pays_exactly_the_servicing_schedule():
 
 def test_the_first_installment_splits_as_the_servicing_splits_it_even_on_a_half_cent():
     balance = 10_000_100  # 100,001.00 at 6%: a month's interest is exactly 500.005
-    payment = level_payment_cents(principal_cents=balance, annual_rate_percent=Decimal(6), term_months=360)
+    payment = level_payment_cents(principal_cents=balance, note_rate=Decimal(6), term_months=360)
     first = paid_months(project_repline(loan(balance, 6, payment), constant("psa", 300)), balance_cents=balance,
                         gross_rate=Decimal(6))[0]
-    interest, principal = scheduled_split(balance_cents=balance, annual_rate_percent=Decimal(6),
+    interest, principal = scheduled_split(balance_cents=balance, note_rate=Decimal(6),
                                           payment_cents=payment)
     assert (first.interest_cents, first.scheduled_principal_cents) == (interest, principal)
     assert interest == 50_001  # the half cent rounds up, as monthly_rate_amount rounds it

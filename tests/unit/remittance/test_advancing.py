@@ -341,7 +341,7 @@ def pools(draw) -> list[tuple[str, int, Decimal, int]]:
 def _draw_period(data, number: str, rate: Decimal, payment: int, state: dict) -> LoanPeriod:
     balance, owed_interest, owed_principal = state["balance"], state["owed_interest"], state["owed_principal"]
     scheduled_balance = balance - owed_principal
-    s_i, s_p = scheduled_split(balance_cents=scheduled_balance, annual_rate_percent=rate, payment_cents=payment)
+    s_i, s_p = scheduled_split(balance_cents=scheduled_balance, note_rate=rate, payment_cents=payment)
     kind = data.draw(st.sampled_from(KINDS))
     interest, principal = {
         "miss": (0, 0),
