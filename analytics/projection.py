@@ -68,7 +68,7 @@ def project(deal: Deal, prepayment: PrepaymentScenario, defaults: DefaultScenari
     """Project the deal month by month to the end of its collateral and measure every class."""
     paid = {
         r.name: paid_months(project_repline(r, prepayment, defaults), balance_cents=to_cents(r.balance),
-                            gross_rate=r.gross_rate, name=r.name)
+                            gross_wac=r.gross_wac, name=r.name)
         for r in deal.replines
     }
     months = tuple(_trimmed(run_structure(paid, deal.structure)))

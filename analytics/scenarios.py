@@ -25,6 +25,7 @@ from remittance.waterfall import ClassState
 
 PREPAYMENT_OPTIONS = ("psa", "cpr", "smm")
 DEFAULT_OPTIONS = ("cdr", "mdr", "sda")
+# The command's options (--gross-rate, --net-rate: its published flags), read into PoolTerms' gross and net WAC.
 POOL_OPTIONS = ("balance", "gross_rate", "net_rate", "term", "age")
 FORMATS = ("json", "csv", "table")
 PASS_THROUGH = "PT"  # a class kind's code, not a password # nosec B105
@@ -39,15 +40,23 @@ class ScenarioError(ValueError):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PoolTerms:
+    """A pool given on the command line: its balance, gross and net WAC (annual percents), term and age (months).
+
+    The gross WAC is the loans' weighted average note rate; the net WAC is what the investors earn, the
+    gross less the servicing fee.
+    """
+
     balance_cents: int
-    gross_rate: Decimal
-    net_rate: Decimal
+    gross_wac: Decimal
+    net_wac: Decimal
     term: int
     age: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClassTerms:
+    """A class given on the command line (`--class NAME:FACE:COUPON`): its name, face and coupon."""
+
     name: str
     face_cents: int
     coupon: Decimal
@@ -98,7 +107,7 @@ def parse_pool(options: Mapping[str, object]) -> PoolTerms:
     age = _whole("age", options.get("age") or "0", low=0, high=MAX_TERM)
     if age >= term:
         raise ScenarioError(f"--age {age} must be less than --term {term}: the loans would be paid off")
-    return PoolTerms(balance_cents=_dollars("balance", options["balance"]), gross_rate=gross, net_rate=net,
+    return PoolTerms(balance_cents=_dollars("balance", options["balance"]), gross_wac=gross, net_wac=net,
                      term=term, age=age)
 
 
@@ -230,8 +239,8 @@ def pool_deal(pool: PoolTerms, classes: Sequence[ClassTerms]) -> Deal:
     its own. With no class, PT's face is the pool and it is net WAC: it takes
     all interest left after the fee, which is the net rate on the pool.
     """
-    repline = Repline(name=POOL, balance=pool.balance_cents / 100, gross_rate=pool.gross_rate,
-                      net_rate=pool.net_rate, term=pool.term, age=pool.age)
+    repline = Repline(name=POOL, balance=pool.balance_cents / 100, gross_wac=pool.gross_wac,
+                      net_wac=pool.net_wac, term=pool.term, age=pool.age)
     if classes:
         states = tuple(ClassState(name=c.name, balance_cents=c.face_cents, coupon=c.coupon,
                                   principal_rule="sequential", priority=k)
@@ -240,7 +249,7 @@ def pool_deal(pool: PoolTerms, classes: Sequence[ClassTerms]) -> Deal:
         states = (ClassState(name=PASS_THROUGH, balance_cents=pool.balance_cents, coupon=None),)
     structure = Structure(
         classes=states, original_faces={s.name: max(s.balance_cents, 1) for s in states},
-        fee_rates={POOL: pool.gross_rate - pool.net_rate}, gross_rates={POOL: pool.gross_rate},
+        fee_rates={POOL: pool.gross_wac - pool.net_wac}, note_rates={POOL: pool.gross_wac},
     )
     return Deal(replines=(repline,), structure=structure)
 

@@ -39,12 +39,13 @@ class Structure:
     original_faces: each class's original face in cents (the close splits
     payments among holders by it; the projection has no holders, so it only
     has to be positive). fee rates are per repline (loan), in `fee_rates`.
+    note_rates: each repline's gross WAC, the note rate of the one loan it is in the close.
     """
 
     classes: tuple[ClassState, ...]
     original_faces: Mapping[str, int]
     fee_rates: Mapping[str, Decimal]
-    gross_rates: Mapping[str, Decimal]
+    note_rates: Mapping[str, Decimal]
     issuer_spread_rate: Decimal = Decimal(0)
     fee_shortfall_cents: int = 0
     spread_shortfall_cents: int = 0
@@ -97,7 +98,7 @@ def run_structure(paid: Mapping[str, Sequence[PaidMonth]], structure: Structure)
 
 def _facts(month: PaidMonth, structure: Structure) -> list[LoanFacts]:
     name = month.name
-    rates: dict[str, Any] = {"note_rate": structure.gross_rates[name], "servicing_fee_rate": structure.fee_rates[name]}
+    rates: dict[str, Any] = {"note_rate": structure.note_rates[name], "servicing_fee_rate": structure.fee_rates[name]}
     paying = LoanFacts(
         loan_number=name, balance_begin_cents=month.interest_bearing_cents,
         balance_end_cents=month.balance_end_cents, payment_pi_cents=month.payment_cents,

@@ -11,7 +11,7 @@ from analytics.projection import Pricing, project
 from analytics.scenarios import ClassTerms, PoolTerms, pool_deal
 from ledger.money import monthly_rate_amount
 
-POOL = PoolTerms(balance_cents=100_000_000, gross_rate=Decimal("6.5"), net_rate=Decimal(6), term=360, age=0)
+POOL = PoolTerms(balance_cents=100_000_000, gross_wac=Decimal("6.5"), net_wac=Decimal(6), term=360, age=0)
 
 
 def classes(*specs):
@@ -83,7 +83,7 @@ def test_a_par_priced_class_with_no_delay_yields_its_coupon_compounded_semiannua
 
 
 def test_a_seasoned_pool_projects_from_loan_age_plus_one():
-    seasoned = PoolTerms(balance_cents=100_000_000, gross_rate=Decimal("6.5"), net_rate=Decimal(6), term=360,
+    seasoned = PoolTerms(balance_cents=100_000_000, gross_wac=Decimal("6.5"), net_wac=Decimal(6), term=360,
                          age=20)
     p = project(pool_deal(seasoned, ()), constant("psa", 100))
     assert len(p.months) == 340
@@ -94,7 +94,7 @@ specs = st.lists(st.tuples(st.integers(1, 40), st.decimals(min_value=0, max_valu
                  max_size=4)
 
 
-SHORT_POOL = PoolTerms(balance_cents=100_000_000, gross_rate=Decimal("6.5"), net_rate=Decimal(6), term=120, age=0)
+SHORT_POOL = PoolTerms(balance_cents=100_000_000, gross_wac=Decimal("6.5"), net_wac=Decimal(6), term=120, age=0)
 
 
 @settings(max_examples=30, deadline=None)
