@@ -227,10 +227,10 @@ def _average_age(loans: dict[str, Loan], begins: dict[str, int], period: Period)
     return round(weighted / total)
 
 
-def _scheduled_end(loan: Loan, begin_cents: int, period: Period) -> int:
+def _scheduled_end(loan: Loan, balance_begin_cents: int, period: Period) -> int:
     due = installments_due(loan.first_payment_date, loan.term_months, through=period.last_day,
                            after=period.first_day - timedelta(days=1))
-    return scheduled_balance_cents(begin_cents, Decimal(loan.note_rate), loan.payment_pi_cents, due)
+    return scheduled_balance_cents(balance_begin_cents, Decimal(loan.note_rate), loan.payment_pi_cents, due)
 
 
 # ------------------------------------------------------------------ investor statement
