@@ -19,13 +19,14 @@ its URL, which config/urls.py hands to remittance.admin.operations_admin_urls (n
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import urlencode
 from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.safestring import mark_safe
 
 from analytics.defaults import DefaultScenario
@@ -44,6 +45,7 @@ from analytics.scenarios import (
 from analytics.selectors import trust_deal
 from remittance.calendar import Period
 from remittance.charts import Series, line_chart
+from trusts import admin as trusts_admin
 from trusts.models import Trust
 
 DEFAULT_SPEEDS = "100,200,300"
@@ -152,6 +154,15 @@ def scenarios_view(request, site: admin.AdminSite = admin.site):
         except MeasureError as error:
             form.add_error(None, f"the classes cannot be measured under this scenario: {error}")
     return TemplateResponse(request, "admin/analytics/scenarios.html", context)
+
+
+def _scenarios_link(trust: Trust) -> tuple[str, str]:
+    url = f"{reverse('admin:analytics_scenarios')}?{urlencode({'trust': trust.code})}"
+    return "Class balances under PSA scenarios", url
+
+
+# The trust page's classes link here (trusts.admin.extensions: trusts does not know analytics).
+trusts_admin.extensions.class_links["analytics.scenarios"] = _scenarios_link
 
 
 def analytics_admin_urls(site: admin.AdminSite = admin.site) -> list:

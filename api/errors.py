@@ -29,7 +29,7 @@ from ledger.money import MoneyFormatError
 from remittance.errors import CloseInProgress, CloseRefused, PeriodAlreadyClosed
 from remittance.reports import ReportUnavailable
 from servicing.errors import FileRejected, LoanClosed, ServicingError, UnknownLoan
-from servicing.services.collections import DuplicateReference, LoanBusy
+from servicing.services.payment_requests import DuplicateReference, LoanBusy
 from trusts.errors import DealRejected, TrustError
 
 log = logging.getLogger(__name__)

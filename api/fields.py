@@ -17,9 +17,9 @@ from rest_framework import serializers
 
 from ledger.money import MoneyFormatError, cents_from_dollars, dollars
 from remittance.reports import to_json
+from trusts.factors import factor_text
 
 MONEY_PATTERN = r"^-?\d+\.\d{2}$"
-FACTOR_PLACES = Decimal("0.00000001")
 
 
 @extend_schema_field({"type": "string", "pattern": MONEY_PATTERN, "example": "4995.50",
@@ -54,7 +54,7 @@ class MoneyField(serializers.Field):
 class FactorField(serializers.Field):
     def to_representation(self, value) -> str:
         # Fixed point: str() of a zero quantized to 8 places is "0E-8", which a portal cannot read.
-        return format(Decimal(str(value)).quantize(FACTOR_PLACES), "f")
+        return factor_text(value)
 
 
 @extend_schema_field({"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "6.125",

@@ -16,7 +16,7 @@ from approvals.outcomes import close_failure_record
 from approvals.tasks import record_close_failure, record_close_outcome
 from remittance.tasks import close_period_task
 from servicing.errors import ServicingError
-from servicing.services.collections import ReturnResult, payment_return
+from servicing.services.payment_returns import ReturnResult, payment_return
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from remittance.services.closing import close_request_check
 from servicing.errors import ServicingError
 from servicing.events import PaymentReturned, loan_fact
 from servicing.models import loan_stream
-from servicing.services.collections import payment_return_check
+from servicing.services.payment_returns import payment_return_check
 from trusts.models import Trust
 
 

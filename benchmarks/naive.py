@@ -2,7 +2,7 @@
 
 What an implementation without the ledger's set-based, batched paths would do
 with the very same services: post every payment on its own through the public
-post-payment service (`servicing.services.collections.payment_post`: one
+post-payment service (`servicing.services.payments.payment_post`: one
 append, one transaction each, the way a loop over a payment file or a web form
 would), and pay every holder of record of a trust with its own append of one
 DistributionPaid on the holder's stream (`ledger.services.append`, one event a
@@ -43,8 +43,9 @@ from ledger.records import NewEvent, PostingLine, RecordedEvent
 from ledger.services import append
 from remittance.calendar import Period, payment_date, record_date
 from remittance.close_events import class_account, holder_stream
+from remittance.events import DistributionPaid
 from remittance.models import Distribution
-from servicing.services.collections import payment_post
+from servicing.services.payments import payment_post
 from trusts.models import SecurityClass, Trust
 from trusts.selectors import holders_of_record
 
@@ -187,12 +188,13 @@ def _close(trust_code: str, period: Period, tally: _Tally) -> int:
 
 def _distribution_paid(trust_code: str, class_name: str, period: Period, face: int, *, interest: int,
                        principal: int, of_record: date, paying: date, holder_code: str) -> NewEvent:
-    """One holder's DistributionPaid as the close records it (remittance.close_events): the class's interest
-    and principal accounts to the holder's cash. The ledger's projection writes its Distribution row."""
-    payload = {"trust": trust_code, "period": str(period), "class": class_name, "face_held_cents": face,
-               "interest_cents": interest, "principal_cents": principal, "record_date": of_record.isoformat(),
-               "payment_date": paying.isoformat()}
+    """One holder's DistributionPaid as the close records it (remittance.close_events): the typed event, the
+    class's interest and principal accounts to the holder's cash. The ledger's projection writes its Distribution
+    row."""
+    paid = DistributionPaid(trust=trust_code, period=str(period), class_name=class_name, face_held_cents=face,
+                            interest_cents=interest, principal_cents=principal, record_date=of_record,
+                            payment_date=paying)
     lines = [(class_account(trust_code, class_name, "interest"), -interest),
              (class_account(trust_code, class_name, "principal"), -principal),
              (f"holder:{holder_code}:cash", interest + principal)]
-    return NewEvent("DistributionPaid", payload, paying, tuple(PostingLine(a, c) for a, c in lines if c))
+    return paid.new_event(effective_date=paying, postings=tuple(PostingLine(a, c) for a, c in lines if c))

@@ -61,7 +61,7 @@ def form(shape: Shape, calendar: BenchCalendar) -> dict:
 
 
 def collect(shape: Shape, calendar: BenchCalendar, file_rows: int) -> dict:
-    from servicing.services.collections import payment_file_import
+    from servicing.services.payment_files import payment_file_import
 
     before = log_rows()
     payments = 0

@@ -9,7 +9,7 @@ named point (a pulled plug, a database restarted under it).
 
 The points, by name (tests refer to them; keep them stable):
 - `import:chunk`        a payment file's chunk appended, the file not committed
-                        (servicing.services.collections)
+                        (servicing.services.payment_files)
 - `close:started`       a trust's close begun (remittance.services.closing)
 - `close:appended`      every event of the close appended, nothing committed
 - `reconciler:closed`   one period closed by the reconciler, its run unfinished

@@ -28,6 +28,7 @@ from django.utils.safestring import mark_safe
 from ledger import business_time
 from ledger.admin import ReadOnlyAdmin, money_column
 from ledger.money import dollars_grouped
+from remittance import admin_trust_pages  # noqa: F401  (the close's figures on the trusts pages)
 from remittance import dashboard
 from remittance.calendar import Period
 from remittance.charts import line_chart

@@ -13,8 +13,10 @@ class RemittanceConfig(AppConfig):
         from ledger.verification import register_check
         from remittance.checks import closed_periods_reconcile
         from remittance.dated_rules import inside_closed_period
+        from remittance.close_figures import class_factor_paid_by
         from remittance.projections import RemittanceProjection
         from remittance.verification import classes_within_pool, closed_periods_rederived, every_cent_in_one_period
+        from trusts.selectors import register_paid_factor
 
         registry.register(RemittanceProjection())
         register_check("every closed period reconciles to the cent", closed_periods_reconcile)
@@ -22,3 +24,5 @@ class RemittanceConfig(AppConfig):
         register_check("every collected cent in exactly one period of one trust", every_cent_in_one_period)
         register_check("class balances within the pool on deals not over-collateralised", classes_within_pool)
         register_dated_fact_rule("no trust fact inside a closed period", inside_closed_period)
+        # A holding's value on a date reads the factor its class was paid down to by then.
+        register_paid_factor(class_factor_paid_by)

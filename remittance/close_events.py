@@ -22,7 +22,8 @@ from remittance.events import (
     PeriodClosed, ServicingFeePaid,
 )
 from servicing.accounts import CORPORATE_CASH, CUSTODIAL_CASH
-from trusts.selectors import factor
+from trusts.factors import factor
+from trusts.factors import factor_text as published_factor
 
 
 def remittance_stream(trust_code: str) -> str:
@@ -42,8 +43,8 @@ def class_account(trust_code: str, class_name: str, part: str) -> str:
 
 
 def factor_text(balance_cents: int, original_cents: int) -> str:
-    """A factor as published: 8 decimals, never in exponent form ("0.00000000", not "0E-8")."""
-    return f"{factor(balance_cents, original_cents):f}"
+    """A factor as published: balance over original (trusts.factors), 8 decimals in fixed point."""
+    return published_factor(factor(balance_cents, original_cents))
 
 
 def close_key(trust_code: str, period: str) -> str:

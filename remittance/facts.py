@@ -28,7 +28,9 @@ from remittance.waterfall import ClassState
 from servicing import accounts
 from servicing.events import PaymentReturned
 from servicing.models import CLOSED_STATUSES, CollectionLine, Loan, LoanPosition, loan_stream
+from trusts.events import PoolLoanRemoved, RemovalProceedsTrued
 from trusts.models import PoolLoan, SecurityClass, Trust, trust_stream
+from trusts.selectors import pool_members
 
 # The events that close a loan: once one is recorded, the loan is not advanced on.
 CLOSING_EVENTS = ("LoanPaidOff", "LoanLiquidated", "LoanChargedOff")
@@ -69,34 +71,6 @@ def window_for(trust: Trust, period: Period, through_position: int) -> Window:
     return Window(period.last_day, through_position, period.previous().last_day, previous.through_position)
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
-    """A loan's membership of the pool as a close reading the log up to a position sees it.
-
-    (transferred_on, removed_on] is the interval it belongs to the trust (PoolLoan's convention); a
-    removal recorded after the position is not there yet, so a close checked again later sees the
-    pool it closed on.
-    """
-
-    loan_id: str
-    transferred_on: date
-    removed_on: date | None
-
-
-def members_as_of(trust: Trust, through_position: int) -> tuple[list[Member], list[str]]:
-    """The pool's members as the log stood at `through_position`, and the loans removed only later."""
-    recorded = dict(Event.objects.filter(stream=trust_stream(trust.code), event_type="PoolLoanRemoved")
-                    .values_list("payload__loan_number", "position"))
-    members, late = [], []
-    for loan_id, transferred_on, removed_on in PoolLoan.objects.filter(trust=trust).values_list(
-            "loan_id", "transferred_on", "removed_on"):
-        if removed_on is not None and recorded.get(loan_id, 0) > through_position:
-            late.append(loan_id)
-            removed_on = None
-        members.append(Member(loan_id, transferred_on, removed_on))
-    return members, late
-
-
 def loan_facts(trust: Trust, period: Period, window: Window, *, scheduled: bool) -> list[LoanFacts]:
     """Each pool loan's terms, balances and collections in the window, as the log stood at its end.
 
@@ -104,7 +78,7 @@ def loan_facts(trust: Trust, period: Period, window: Window, *, scheduled: bool)
     close read up to, and must get the same facts: so every read here is bounded by that position.
     """
     start = period.first_day
-    members, late = members_as_of(trust, window.through_position)
+    members, late = pool_members(trust, through_position=window.through_position)
     sums = window_sums(trust, window, late_removed=late)
     removals = removal_proceeds(trust, window)
     # Loans removed before the period only matter if late money of theirs is in the window.
@@ -118,7 +92,7 @@ def loan_facts(trust: Trust, period: Period, window: Window, *, scheduled: bool)
     facts = []
     for member in pool:
         number, loan = member.loan_id, terms[member.loan_id]
-        in_pool_at_start = member.transferred_on < start and (member.removed_on is None or member.removed_on >= start)
+        in_pool_at_start = member.covers(start)
         amounts = dict(sums.get(number, {}))
         for key, cents in removals.get(number, {}).items():
             amounts[key] = amounts.get(key, 0) + cents
@@ -126,7 +100,7 @@ def loan_facts(trust: Trust, period: Period, window: Window, *, scheduled: bool)
             loan_number=number, balance_begin_cents=begin.get(number, 0) if in_pool_at_start else 0,
             # A loan removed after the period's end was still in the pool at its end (removed, recorded
             # before this close, in the next open period): its balance counts, as its proceeds count next month.
-            balance_end_cents=end.get(number, 0) if _in_pool_at_end(member, period) else 0,
+            balance_end_cents=end.get(number, 0) if member.covers(period.last_day + timedelta(days=1)) else 0,
             note_rate=loan.note_rate, servicing_fee_rate=loan.servicing_fee_rate,
             payment_pi_cents=loan.payment_pi_cents, in_pool_at_start=in_pool_at_start,
             advancing=scheduled and number not in closed,
@@ -136,10 +110,6 @@ def loan_facts(trust: Trust, period: Period, window: Window, *, scheduled: bool)
             **{k: amounts.get(k, 0) for k in AMOUNTS},
         ))
     return facts
-
-
-def _in_pool_at_end(member: Member, period: Period) -> bool:
-    return member.removed_on is None or member.removed_on > period.last_day
 
 
 def _closed_by(numbers: list[str], through_position: int) -> set[str]:
@@ -250,13 +220,15 @@ def removal_proceeds(trust: Trust, window: Window) -> dict[str, dict[str, int]]:
     """
     removed: dict[str, dict[str, int]] = {}
     rows = Event.objects.filter(window.events(), stream=trust_stream(trust.code),
-                                event_type__in=("PoolLoanRemoved", "RemovalProceedsTrued"))
+                                event_type__in=(PoolLoanRemoved.event_type, RemovalProceedsTrued.event_type))
     for event_type, effective_date, payload in rows.values_list("event_type", "effective_date", "payload"):
-        if event_type == "PoolLoanRemoved":
-            principal, interest = payload["proceeds_principal_cents"], payload["proceeds_interest_cents"]
+        if event_type == PoolLoanRemoved.event_type:
+            fact = PoolLoanRemoved.from_payload(payload)
+            loan, principal, interest = fact.loan_number, fact.proceeds_principal_cents, fact.proceeds_interest_cents
         else:
-            principal, interest = payload["principal_cents"], payload["interest_cents"]
-        amounts = removed.setdefault(payload["loan_number"], {
+            trued = RemovalProceedsTrued.from_payload(payload)
+            loan, principal, interest = trued.loan_number, trued.principal_cents, trued.interest_cents
+        amounts = removed.setdefault(loan, {
             "repurchase_principal_cents": 0, "repurchase_interest_cents": 0, "prior_period_cents": 0})
         amounts["repurchase_principal_cents"] += principal
         amounts["repurchase_interest_cents"] += interest

@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 
 from remittance.events import PeriodClosed
+from trusts.factors import FACTOR_DECIMALS
 
 PERIOD_FORMAT = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -81,7 +82,7 @@ class PeriodResult(models.Model):
     prior_period_cents = models.BigIntegerField(help_text="collections dated in earlier, closed periods")
     pool_balance_begin_cents = models.BigIntegerField()
     pool_balance_end_cents = models.BigIntegerField()
-    pool_factor = models.DecimalField(max_digits=11, decimal_places=8)
+    pool_factor = models.DecimalField(max_digits=11, decimal_places=FACTOR_DECIMALS)
     # The PeriodClosed payload as recorded (any schema version); read it through `period_closed`.
     figures = models.JSONField(help_text="the whole report the period closed on")
     event_position = models.BigIntegerField()
@@ -113,7 +114,7 @@ class ClassPeriod(models.Model):
     principal_paid_cents = models.BigIntegerField()
     loss_written_off_cents = models.BigIntegerField()
     balance_end_cents = models.BigIntegerField()
-    factor = models.DecimalField(max_digits=11, decimal_places=8)
+    factor = models.DecimalField(max_digits=11, decimal_places=FACTOR_DECIMALS)
     event_position = models.BigIntegerField()
 
     class Meta:

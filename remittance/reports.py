@@ -34,10 +34,11 @@ from remittance.reconciliation import cash_collected_cents, closed_period_reconc
 from remittance.speeds import Speeds, percent_text, speeds_from_balances
 from servicing import accounts
 from servicing.models import Loan
-from trusts.models import Holder, HoldingMovement, PoolLoan, SecurityClass, Trust
+from trusts.factors import factor_text
+from trusts.models import Holder, SecurityClass, Trust
+from trusts.selectors import ValuedHolding, holdings_valued_as_of, pool_members
 
 POOL_ROW = "(pool)"  # the factor file's row for a trust's whole pool
-FACTOR_PLACES = Decimal("0.00000001")
 CENTS_SUFFIX = "_cents"
 
 
@@ -73,7 +74,7 @@ def remittance_report(trust_code: str, period: str | Period) -> dict:
                    "principal_cents": f.excess_principal_cents, "total_cents": f.excess_cents},
         "retained": {"unplaced_share_cents": f.retained_cents},
         "pool": {"original_cents": f.pool_original_cents, "balance_begin_cents": f.pool_balance_begin_cents,
-                 "balance_end_cents": f.pool_balance_end_cents, "factor": _factor_text(f.pool_factor)},
+                 "balance_end_cents": f.pool_balance_end_cents, "factor": factor_text(f.pool_factor)},
         "speeds": speeds_section(period_speeds(trust, result)),
         "holders": holders,
         "reconciliation": _reconciliation(f, holders["paid_cents"]),
@@ -108,10 +109,6 @@ def _period(period: str | Period) -> Period:
         raise ReportUnavailable(str(error)) from None
 
 
-def _factor_text(value) -> str:
-    return f"{Decimal(str(value)).quantize(FACTOR_PLACES):f}"  # "0.00000000", never "0E-8"
-
-
 def _returns_carried(f: PeriodClosed) -> dict:
     """Returned payments an earlier close could not recover, recovered here first; and what this close could
     not recover, carried to the next (remittance.closing.recover_returns). 0 for closes recorded before."""
@@ -138,7 +135,7 @@ CLASS_FIELDS = ("balance_begin", "interest_due", "interest_paid", "interest_shor
 def _class_line(c: ClassLine) -> dict:
     return {"class": c.class_name, "coupon": c.coupon,
             **{f"{name}_cents": getattr(c, f"{name}_cents") for name in CLASS_FIELDS},
-            "factor": _factor_text(c.factor)}
+            "factor": factor_text(c.factor)}
 
 
 def _holders_paid(trust: Trust, period: str) -> dict:
@@ -188,10 +185,9 @@ def period_speeds(trust: Trust, result: PeriodResult) -> RealizedSpeeds:
     to the month (D.2), so the PSA is comparable to a projection's.
     """
     period = Period.parse(result.period)
-    members = list(PoolLoan.objects.filter(trust=trust, transferred_on__lte=period.last_day))
+    members = [m for m in pool_members(trust)[0] if m.transferred_on <= period.last_day]
     loans = {loan.pk: loan for loan in Loan.objects.filter(pk__in=[m.loan_id for m in members])}
-    at_start = [m.loan_id for m in members if m.transferred_on < period.first_day
-                and (m.removed_on is None or m.removed_on >= period.first_day)]
+    at_start = [m.loan_id for m in members if m.covers(period.first_day)]
     eve = period.first_day - timedelta(days=1)
     begins = _principal_balances(at_start, as_of=eve)
     begin_total = sum(begins.values())
@@ -263,19 +259,15 @@ def investor_statement(holder_code: str, period: str | Period) -> dict:
 def _statement_line(row: Distribution, class_factor) -> dict:
     c = row.security_class
     return {"trust": c.trust.code, "class": c.name, "face_held_cents": row.face_held_cents,
-            "factor": _factor_text(class_factor) if class_factor is not None else "",
+            "factor": factor_text(class_factor) if class_factor is not None else "",
             "interest_cents": row.interest_cents, "principal_cents": row.principal_cents,
             "total_cents": row.total_cents, "payment_date": row.payment_date}
 
 
 def _holdings(holder: Holder, on: date) -> list[dict]:
     """The holder's original face in each class on the register as of `on` (transfers settled by then)."""
-    rows = (HoldingMovement.objects.filter(holder=holder, settlement_date__lte=on)
-            .values("security_class__trust__code", "security_class__name")
-            .annotate(face=Sum("face_cents"))
-            .order_by("security_class__trust__code", "security_class__name"))
-    return [{"trust": r["security_class__trust__code"], "class": r["security_class__name"],
-             "face_held_cents": r["face"]} for r in rows if r["face"]]
+    held = map(ValuedHolding.from_row, holdings_valued_as_of(holder=holder, as_of=on))
+    return [{"trust": h.trust_code, "class": h.class_name, "face_held_cents": h.original_face_cents} for h in held]
 
 
 # ------------------------------------------------------------------ factor file
@@ -305,7 +297,7 @@ def _factor_row(result: PeriodResult, security_class: SecurityClass | None, valu
     original = (security_class.original_face_cents if security_class
                 else result.period_closed.pool_original_cents)
     return {"trust": result.trust.code, "class": security_class.name if security_class else POOL_ROW,
-            "period": result.period, "payment_date": result.payment_date, "factor": _factor_text(value),
+            "period": result.period, "payment_date": result.payment_date, "factor": factor_text(value),
             "balance_cents": balance_cents, "original_face_cents": original}
 
 

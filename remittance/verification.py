@@ -37,6 +37,7 @@ from remittance.models import ClassPeriod, Distribution, PeriodResult
 from remittance.projections import period_result
 from servicing.models import CollectionLine
 from servicing.verification import earliest_first, keep_earliest
+from trusts.events import PoolLoanRemoved, PoolLoansTransferred
 from trusts.models import HoldingMovement, PoolLoan, SecurityClass, Trust
 
 MAX_PROBLEMS = 20
@@ -290,7 +291,8 @@ def _counted_after_removal() -> Iterator[tuple[int, str]]:
     for code, period, through in PeriodResult.objects.order_by("period").values_list(
             "trust__code", "period", "through_position"):
         closes.setdefault(code, []).append((through, Period.parse(period).last_day, period))
-    removals = Event.objects.filter(event_type="PoolLoanRemoved", stream__startswith="trust:").order_by("position")
+    removals = (Event.objects.filter(event_type=PoolLoanRemoved.event_type, stream__startswith="trust:")
+                .order_by("position"))
     for position, stream, removed_on, payload in removals.values_list("position", "stream", "effective_date",
                                                                       "payload").iterator(chunk_size=2000):
         code = stream.split(":", 1)[1]
@@ -298,12 +300,13 @@ def _counted_after_removal() -> Iterator[tuple[int, str]]:
         if not before:
             continue
         through, last_day, period = max(before)
-        line = (CollectionLine.objects.filter(loan_id=payload["loan_number"], effective_date__gt=removed_on,
+        loan = PoolLoanRemoved.from_payload(payload).loan_number
+        line = (CollectionLine.objects.filter(loan_id=loan, effective_date__gt=removed_on,
                                               effective_date__lte=last_day, event_position__lte=through)
                 .order_by("event_position").first())
         if line is not None:
             yield line.event_position, (
-                f"collection line #{line.event_position} of loan {payload['loan_number']} dated "
+                f"collection line #{line.event_position} of loan {loan} dated "
                 f"{line.effective_date.isoformat()} was counted by {code}'s closes up to {period}, but the loan's "
                 f"removal from {code} (event #{position}, recorded after them) is dated {removed_on.isoformat()}: "
                 "its proceeds pay that principal again")
@@ -316,7 +319,7 @@ def _before_cutoff_recorded_later() -> Iterator[tuple[int, str]]:
     sound book), then each trust's transfer position decides; the first line of each trust is named.
     """
     transfers = {stream.split(":", 1)[1]: position for stream, position in Event.objects.filter(
-        event_type="PoolLoansTransferred", stream__startswith="trust:").values_list("stream", "position")}
+        event_type=PoolLoansTransferred.event_type, stream__startswith="trust:").values_list("stream", "position")}
     if not transfers:
         return
     named: set[str] = set()

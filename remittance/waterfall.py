@@ -27,9 +27,8 @@ from itertools import groupby
 from typing import Any, Literal, cast
 
 from ledger.money import CentsError, allocate, monthly_rate_amount, require_cents
+from trusts.principal_rules import PRINCIPAL_RULES, PrincipalRule, priorities_shared_by_sequential
 
-PrincipalRule = Literal["pro-rata", "sequential"]
-PRINCIPAL_RULES: tuple[str, ...] = ("pro-rata", "sequential")
 FeeKind = Literal["servicing", "spread"]
 
 
@@ -440,11 +439,9 @@ def _validate_inputs(*, collections: PeriodCollections, fees: Fees, classes: Seq
         raise WaterfallError(f"class names must be unique: {names}")
     for state in classes:
         _validate_class(state)
-    for priority, grouped in groupby(sorted(classes, key=lambda s: s.priority), key=lambda s: s.priority):
-        group = list(grouped)
-        # Two sequential classes at one priority would have no defined order.
-        if len(group) > 1 and any(s.principal_rule == "sequential" for s in group):
-            raise WaterfallError(f"priority {priority}: a sequential class must have a priority of its own")
+    # Two sequential classes at one priority would have no defined order.
+    for priority in priorities_shared_by_sequential((s.priority, s.principal_rule) for s in classes)[:1]:
+        raise WaterfallError(f"priority {priority}: a sequential class must have a priority of its own")
 
 
 def _validate_class(state: ClassState) -> None:

@@ -2,7 +2,7 @@
 
 Nothing here writes except through the services, each behind a preview:
 boarding a tape (servicing.services.boarding), importing a payment file
-(servicing.services.collections) and the annual escrow analysis
+(servicing.services.payment_files) and the annual escrow analysis
 (servicing.services.escrow). Terms and positions are read-only because they
 are projections of the loan's events. Running an action needs the model
 permission "Can change loan" ("Can add loan" to board); looking needs
@@ -32,7 +32,7 @@ from servicing.errors import FileRejected, ServicingError
 from servicing.events import loan_fact
 from servicing.models import Borrower, EscrowItem, Loan, Property
 from servicing.services.boarding import tape_board, tape_preview
-from servicing.services.collections import payment_file_import, payment_file_preview
+from servicing.services.payment_files import payment_file_import, payment_file_preview
 from servicing.services.escrow import analysis_key, escrow_analysis_preview, escrow_analysis_run
 from servicing.services.payoff import payoff_quote_get
 

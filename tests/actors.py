@@ -8,7 +8,7 @@ with a requester and an approver instead.
 """
 from ledger.actors import SystemActor
 from remittance.services import closing
-from servicing.services import collections
+from servicing.services import payment_returns
 
 TESTS = SystemActor("tests")
 
@@ -19,5 +19,5 @@ def period_close(**kwargs):
 
 
 def payment_return(**kwargs):
-    """servicing.services.collections.payment_return, by the system unless acting_user is given."""
-    return collections.payment_return(**{"acting_user": TESTS, **kwargs})
+    """servicing.services.payment_returns.payment_return, by the system unless acting_user is given."""
+    return payment_returns.payment_return(**{"acting_user": TESTS, **kwargs})

@@ -1,66 +1,118 @@
-"""Trusts in the admin: trusts with their pool, classes, holders and periods; holders with holdings and payments.
+"""Trusts in the admin: trusts with their pool, classes and holders; holders with their holdings.
 
-Trusts and classes are written by the forming service alone, and the pool
-and the register are projections of the log, so all of them are read-only
-here. Two things are written, each through its service: a holder's name,
-contact and login (trusts.services.holders) and a transfer of holdings
-(trusts.services.register, "Can add holding movement" permission).
+Trusts, classes, holders, the pool and the register are projections of the
+log, so all of them are read-only here. Two things are written, each through
+its service: a holder's name, contact and login (trusts.services.holders) and
+a transfer of holdings (trusts.services.register, "Can add holding movement"
+permission).
 
-The close's figures (class balances and factors, periods, payments) are
-remittance's read models, reached through their reverse relations and
-apps.get_model: remittance imports trusts, never the other way round.
+The figures come from trusts.selectors (holdings valued on a date, the pool's
+totals) and the HTML from templates (templates/admin/trusts/panels/). What the
+close knows (class balances and factors, periods, payments) is remittance's:
+remittance adds it from its own side through `extensions` (remittance.admin),
+since trusts never imports the apps above it.
 """
-from datetime import date
-from decimal import Decimal
-from urllib.parse import urlencode
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.contrib import admin, messages
-from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 
 from ledger import business_time
-from ledger.admin import ReadOnlyAdmin, html_table, money, money_column
-from ledger.money import round_half_up
+from ledger.admin import ReadOnlyAdmin, money, money_column
 from trusts import admin_users  # noqa: F401  (the user pages: a holder's login is not deleted)
 from trusts.admin_forms import HoldingTransferForm
 from trusts.errors import TrustError
+from trusts.factors import factor_text
 from trusts.models import Holder, HoldingMovement, PoolLoan, SecurityClass, Trust
-from trusts.selectors import holdings_as_of
+from trusts.selectors import ValuedHolding, holdings_valued_as_of, pool_summary, with_pool_totals
 from trusts.services.holders import holder_details_change
 from trusts.services.register import holding_transfer
 
 POOL_ROWS = 50  # a pool can hold thousands of loans: the page shows the first ones and links to the rest
 HOLDER_ROWS = 100
-PERIOD_ROWS = 24
-PAYMENT_ROWS = 24
 
 
-def _remittance(model_name: str):
-    return apps.get_model("remittance", model_name)
+@dataclass(frozen=True)
+class Panel:
+    """A read-only section an app above trusts adds to a trust's or a holder's page: a title and a template
+    rendered with context(obj)."""
+
+    title: str
+    template: str
+    context: Callable[[object], dict]
+
+    def render(self, obj) -> str:
+        return render_to_string(self.template, self.context(obj))
 
 
-def _link(url_name: str, pk, text, query: str = "") -> str:
-    url = reverse(url_name, args=[quote(pk)] if pk is not None else None)
-    return format_html('<a href="{}{}">{}</a>', url, query, text)
+@dataclass
+class Extensions:
+    """What the apps above trusts add to its pages (remittance.admin fills it in when the admin loads).
+
+    class_figures annotates classes with `balance_cents`, `latest_factor` and `latest_period`;
+    trust_figures annotates trusts with `last_closed_period`. Without them a class is at its
+    original face and no trust has closed.
+    """
+
+    class_figures: Callable | None = None
+    trust_figures: Callable | None = None
+    # fn(trust) -> (text, url): links under the trust page's classes (analytics: the PSA scenarios page).
+    class_links: dict[str, Callable] = field(default_factory=dict)
+    # Panels by a name of the app's choosing (registering a name again replaces its panel), in order.
+    trust_panels: dict[str, Panel] = field(default_factory=dict)
+    holder_panels: dict[str, Panel] = field(default_factory=dict)
+
+    def classes(self, queryset):
+        return self.class_figures(queryset) if self.class_figures else queryset
+
+    def trusts(self, queryset):
+        return self.trust_figures(queryset) if self.trust_figures else queryset
 
 
-def _factor(value) -> str:
-    return f"{Decimal(value):.8f}"
+extensions = Extensions()
 
 
-def _coupon(security_class) -> str:
-    return "net-wac" if security_class.is_net_wac else f"{security_class.coupon}%"
+def _panel_field(panel: Panel):
+    """The panel as a read-only field of the change page (a callable the admin shows under its fieldset)."""
+    def shown(obj):
+        return panel.render(obj)
+
+    shown.short_description = panel.title.lower()
+    shown.__name__ = "panel_" + "".join(c if c.isalnum() else "_" for c in panel.title.lower())
+    return shown
 
 
-def _latest_factor(security_class) -> str:
-    return _factor(1 if security_class.latest_factor is None else security_class.latest_factor)
+class _Panels:
+    """A change page whose fieldsets end with the panels other apps registered for it."""
+
+    def _registered(self) -> list[Panel]:
+        raise NotImplementedError
+
+    def _fields(self):
+        # One callable per panel, made once, so the admin finds it again among the read-only fields.
+        cache = self.__dict__.setdefault("_panel_fields", {})
+        return [cache.setdefault(id(p), _panel_field(p)) for p in self._registered()]
+
+    def get_fieldsets(self, request, obj=None):
+        return [*super().get_fieldsets(request, obj), *((f.short_description.capitalize(), {"fields": (f,)})
+                                                        for f in self._fields())]
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), *self._fields())
+
+
+def _class_factor(security_class) -> str:
+    latest = getattr(security_class, "latest_factor", None)
+    return factor_text(1 if latest is None else latest)
+
+
+def _class_balance(security_class) -> int:
+    return getattr(security_class, "balance_cents", security_class.original_face_cents)
 
 
 def _unpaid_now(pool_loan) -> str:
@@ -73,52 +125,41 @@ def _loan_status(pool_loan) -> str:
     return position.get_status_display() if position else "—"
 
 
-def with_latest_close(classes):
-    """Classes with the balance, factor and period of their latest close; original face before any close."""
-    latest = _remittance("ClassPeriod").objects.filter(security_class=OuterRef("pk")).order_by("-period")
-    return classes.annotate(
-        balance_cents=Coalesce(Subquery(latest.values("balance_end_cents")[:1]), F("original_face_cents")),
-        latest_factor=Subquery(latest.values("factor")[:1]),
-        latest_period=Subquery(latest.values("period")[:1]),
-    )
+def _holding_rows(holdings: list[ValuedHolding], holder_ids: dict[str, int] | None = None) -> list[dict]:
+    return [{"holding": h, "original_face": money(h.original_face_cents), "factor": factor_text(h.factor),
+             "current_face": money(h.current_face_cents), "holder_id": (holder_ids or {}).get(h.holder_code)}
+            for h in holdings]
 
 
-def factors_paid_by(class_ids, day: date) -> dict[int, Decimal]:
-    """Each class's factor after the last payment made by `day` (1 before any): what the API's holdings use."""
-    factors = {}
-    for class_id, factor in (_remittance("ClassPeriod").objects.filter(security_class__in=class_ids,
-                                                                          payment_date__lte=day)
-                             .order_by("security_class", "-period").values_list("security_class", "factor")):
-        factors.setdefault(class_id, factor)
-    return {class_id: factors.get(class_id, Decimal(1)) for class_id in class_ids}
-
-
-def current_face(face_cents: int, factor: Decimal) -> int:
-    return round_half_up(Decimal(face_cents) * factor)
+def _coupon(security_class) -> str:
+    return "net-wac" if security_class.is_net_wac else f"{security_class.coupon}%"
 
 
 class _ClassMoney:
-    """The class columns shown on the class list and on the trust's page."""
+    """The class columns shown on the class list."""
 
     original_face = money_column("original_face_cents", "original face")
     denomination = money_column("denomination_cents", "denomination")
-    balance = money_column("balance_cents", "balance")
 
     @admin.display(description="coupon")
     def coupon_or_net_wac(self, security_class):
         return _coupon(security_class)
 
+    @admin.display(description="balance", ordering="balance_cents")
+    def balance(self, security_class):
+        return money(_class_balance(security_class))
+
     @admin.display(description="factor", ordering="latest_factor")
     def factor(self, security_class):
-        return _latest_factor(security_class)
+        return _class_factor(security_class)
 
     @admin.display(description="after the close of", ordering="latest_period")
     def after_period(self, security_class):
-        return security_class.latest_period or "no close yet"
+        return getattr(security_class, "latest_period", None) or "no close yet"
 
 
 class _PoolMoney:
-    """The pool columns shown on the pool list and on the trust's page."""
+    """The pool columns shown on the pool list."""
 
     cutoff_balance = money_column("cutoff_balance_cents", "cut-off balance")
     price = money_column("price_cents", "price")
@@ -137,7 +178,7 @@ DEAL_FIELDS = ("code", "name", "issuer", "servicer", "trustee", "closing_date", 
 
 
 @admin.register(Trust)
-class TrustAdmin(ReadOnlyAdmin):
+class TrustAdmin(_Panels, ReadOnlyAdmin):
     list_display = ("code", "name", "servicer", "closing_date", "remittance_type", "loans_in_pool", "pool_balance",
                     "last_closed")
     list_filter = ("remittance_type",)
@@ -148,21 +189,15 @@ class TrustAdmin(ReadOnlyAdmin):
         ("Classes", {"fields": ("classes_panel",)}),
         ("Pool", {"fields": ("pool_panel",)}),
         ("Holders", {"fields": ("holders_panel",)}),
-        ("Periods", {"fields": ("periods_panel",)}),
     )
-    readonly_fields = ("classes_panel", "pool_panel", "holders_panel", "periods_panel")
+    readonly_fields = ("classes_panel", "pool_panel", "holders_panel")
     pool_balance = money_column("pool_balance_cents", "unpaid balance now")
 
+    def _registered(self):
+        return list(extensions.trust_panels.values())
+
     def get_queryset(self, request):
-        in_pool = PoolLoan.objects.filter(trust=OuterRef("pk"), removed_on__isnull=True).order_by().values("trust")
-        closed = (_remittance("TrustPeriod").objects.filter(trust=OuterRef("pk"), status="closed")
-                  .order_by("-period").values("period")[:1])
-        return super().get_queryset(request).annotate(
-            pool_count=Subquery(in_pool.annotate(n=Count("pk")).values("n")),
-            pool_balance_cents=Subquery(in_pool.annotate(s=Sum("loan__position__principal_balance_cents"))
-                                        .values("s")),
-            last_closed_period=Subquery(closed),
-        )
+        return extensions.trusts(with_pool_totals(super().get_queryset(request)))
 
     @admin.display(description="loans in pool", ordering="pool_count")
     def loans_in_pool(self, trust):
@@ -170,74 +205,39 @@ class TrustAdmin(ReadOnlyAdmin):
 
     @admin.display(description="last closed period", ordering="last_closed_period")
     def last_closed(self, trust):
-        return trust.last_closed_period or "—"
+        return getattr(trust, "last_closed_period", None) or "—"
 
     @admin.display(description="classes")
     def classes_panel(self, trust):
-        classes = with_latest_close(trust.classes.order_by("priority", "name"))
-        return html_table(
-            ("class", "original face", "coupon", "principal", "priority", "balance", "factor", "after the close of"),
-            ((_link("admin:trusts_securityclass_change", c.pk, c.name), money(c.original_face_cents),
-              _coupon(c), c.get_principal_rule_display(), c.priority, money(c.balance_cents), _latest_factor(c),
-              c.latest_period or "no close yet")
-             for c in classes)) + format_html("<p>{}</p>", _link(
-                 "admin:analytics_scenarios", None, "Class balances under PSA scenarios",
-                 "?" + urlencode({"trust": trust.code})))
+        classes = extensions.classes(trust.classes.order_by("priority", "name"))
+        rows = [{"c": c, "original_face": money(c.original_face_cents), "balance": money(_class_balance(c)),
+                 "coupon": _coupon(c), "factor": _class_factor(c),
+                 "after": getattr(c, "latest_period", None) or "no close yet"} for c in classes]
+        links = [link(trust) for link in extensions.class_links.values()]
+        return render_to_string("admin/trusts/panels/trust_classes.html", {"trust": trust, "rows": rows,
+                                                                            "links": links})
 
     @admin.display(description="pool")
     def pool_panel(self, trust):
         pool = trust.pool.select_related("loan__position").order_by("loan_id")
-        totals = pool.aggregate(
-            loans=Count("pk"), active=Count("pk", filter=Q(removed_on__isnull=True)),
-            cutoff=Sum("cutoff_balance_cents"),
-            unpaid=Sum("loan__position__principal_balance_cents", filter=Q(removed_on__isnull=True)))
-        summary = format_html(
-            "<p>{} loans in the pool now ({} removed); cut-off balance {}, unpaid balance now {}. {}</p>",
-            totals["active"], totals["loans"] - totals["active"], money(totals["cutoff"] or 0),
-            money(totals["unpaid"] or 0),
-            _link("admin:trusts_poolloan_changelist", None, f"All {totals['loans']} pool loans",
-                  f"?trust__id__exact={trust.pk}"))
-        rows = ((_link("admin:servicing_loan_change", p.loan_id, p.loan_id), money(p.cutoff_balance_cents),
-                 money(p.price_cents), _unpaid_now(p), _loan_status(p),
-                 p.transferred_on, p.removed_on or "", p.removal_reason)
-                for p in pool[:POOL_ROWS])
-        table = html_table(("loan", "cut-off balance", "price", "unpaid balance now", "loan status", "transferred",
-                            "removed", "reason"), rows, empty="no loans")
-        if totals["loans"] > POOL_ROWS:
-            table += format_html("<p>The first {} shown.</p>", POOL_ROWS)
-        return summary + table
+        summary = pool_summary(trust)
+        rows = [{"p": p, "cutoff": money(p.cutoff_balance_cents), "price": money(p.price_cents),
+                 "unpaid": _unpaid_now(p), "status": _loan_status(p)} for p in pool[:POOL_ROWS]]
+        return render_to_string("admin/trusts/panels/trust_pool.html", {
+            "trust": trust, "summary": summary, "cutoff": money(summary.cutoff_balance_cents),
+            "unpaid": money(summary.unpaid_balance_cents), "rows": rows, "shown": POOL_ROWS,
+            "more": summary.loans > POOL_ROWS})
 
     @admin.display(description="holders today")
     def holders_panel(self, trust):
         today = business_time.today()
-        classes = list(trust.classes.order_by("priority", "name"))
-        factors = factors_paid_by([c.pk for c in classes], today)
-        held = [(c, code, face) for c in classes
-                for code, face in holdings_as_of(security_class=c, as_of=today).items()]
-        names = dict(Holder.objects.filter(code__in={code for _, code, _ in held}).values_list("code", "pk"))
-        rows = ((c.name, _link("admin:trusts_holder_change", names[code], code), money(face), _factor(factors[c.pk]),
-                 money(current_face(face, factors[c.pk])))
-                for c, code, face in held[:HOLDER_ROWS])
-        table = html_table(("class", "holder", "original face", "factor paid by today", "current face"), rows,
-                           empty="no holdings")
-        register = _link("admin:trusts_holdingmovement_changelist", None, "the register",
-                         f"?security_class__trust__id__exact={trust.pk}")
-        more = f"the first {HOLDER_ROWS} of {len(held)} holdings shown; " if len(held) > HOLDER_ROWS else ""
-        return table + format_html("<p>As of {}; {}every line is in {}.</p>", today, more, register)
-
-    @admin.display(description="periods")
-    def periods_panel(self, trust):
-        periods = list(trust.periods.order_by("-period")[:PERIOD_ROWS])
-        factors = dict(trust.period_results.filter(period__in=[p.period for p in periods])
-                       .values_list("period", "pool_factor"))
-        rows = ((_link("admin:remittance_trustperiod_change", p.pk, p.period), p.get_status_display(), p.record_date,
-                 p.payment_date if p.status == "closed" else f"{p.payment_date} (not paid yet)",
-                 _factor(factors[p.period]) if p.period in factors else "—", p.last_error[:120])
-                for p in periods)
-        table = html_table(("period", "status", "record date", "payment date", "pool factor", "last error"), rows,
-                           empty="no period closed or asked to close yet")
-        return table + format_html("<p>Newest first; {}.</p>", _link(
-            "admin:remittance_trustperiod_changelist", None, "every period", f"?trust__id__exact={trust.pk}"))
+        held = sorted(map(ValuedHolding.from_row, holdings_valued_as_of(trust=trust, as_of=today)),
+                      key=lambda h: (h.class_priority, h.class_name, h.holder_code))
+        shown = held[:HOLDER_ROWS]
+        ids = dict(Holder.objects.filter(code__in={h.holder_code for h in shown}).values_list("code", "pk"))
+        return render_to_string("admin/trusts/panels/trust_holders.html", {
+            "trust": trust, "today": today, "rows": _holding_rows(shown, ids),
+            "shown": HOLDER_ROWS, "count": len(held), "more": len(held) > HOLDER_ROWS})
 
 
 @admin.register(SecurityClass)
@@ -249,7 +249,7 @@ class SecurityClassAdmin(_ClassMoney, ReadOnlyAdmin):
     fields = readonly_fields = ("trust", *CLASS_COLUMNS, "balance", "factor", "after_period")
 
     def get_queryset(self, request):
-        return with_latest_close(super().get_queryset(request))
+        return extensions.classes(super().get_queryset(request))
 
 
 @admin.register(PoolLoan)
@@ -304,16 +304,15 @@ class HoldingMovementAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Holder)
-class HolderAdmin(admin.ModelAdmin):
+class HolderAdmin(_Panels, admin.ModelAdmin):
     list_display = ("code", "name", "contact", "user")
     search_fields = ("code", "name")
     list_select_related = ("user",)
     fieldsets = (
         ("Details", {"fields": ("code", "name", "contact", "user")}),
         ("Holdings today", {"fields": ("holdings_panel",)}),
-        ("Payments", {"fields": ("payments_panel",)}),
     )
-    readonly_fields = ("code", "holdings_panel", "payments_panel")
+    readonly_fields = ("code", "holdings_panel")
     raw_id_fields = ("user",)
 
     # Holders are registered with their holdings when a trust is formed; the register names them for good.
@@ -330,33 +329,13 @@ class HolderAdmin(admin.ModelAdmin):
         holder_details_change(code=obj.code, name=obj.name, contact=obj.contact, user=obj.user,
                               acting_user=request.user)
 
+    def _registered(self):
+        return list(extensions.holder_panels.values())
+
     @admin.display(description="holdings")
     def holdings_panel(self, holder):
         today = business_time.today()
-        faces = dict(HoldingMovement.objects.filter(holder=holder, settlement_date__lte=today)
-                     .values("security_class").annotate(face=Sum("face_cents")).filter(~Q(face=0))
-                     .values_list("security_class", "face"))
-        classes = SecurityClass.objects.select_related("trust").filter(pk__in=faces).order_by("trust__code", "priority")
-        factors = factors_paid_by(list(faces), today)
-        rows = ((c.trust.code, _link("admin:trusts_securityclass_change", c.pk, c.name), money(faces[c.pk]),
-                 _factor(factors[c.pk]), money(current_face(faces[c.pk], factors[c.pk])))
-                for c in classes)
-        table = html_table(("trust", "class", "original face", "factor paid by today", "current face"), rows,
-                           empty="no holdings today")
-        register = _link("admin:trusts_holdingmovement_changelist", None, "register lines",
-                         f"?holder__id__exact={holder.pk}")
-        return table + format_html("<p>As of {}; the holder's {}.</p>", today, register)
-
-    @admin.display(description="payments")
-    def payments_panel(self, holder):
-        payments = (holder.distributions.select_related("security_class__trust")
-                    .order_by("-period", "security_class__trust__code", "security_class__priority"))
-        count = payments.count()
-        rows = ((d.period, d.security_class.trust.code, d.security_class.name, d.payment_date, money(d.face_held_cents),
-                 money(d.interest_cents), money(d.principal_cents), money(d.total_cents))
-                for d in payments[:PAYMENT_ROWS])
-        table = html_table(("period", "trust", "class", "paid on", "face held", "interest", "principal", "total"),
-                           rows, empty="no payments yet")
-        every = _link("admin:remittance_distribution_changelist", None, f"all {count} payments",
-                      f"?holder__id__exact={holder.pk}")
-        return table + format_html("<p>Newest first; {}.</p>", every)
+        held = sorted(map(ValuedHolding.from_row, holdings_valued_as_of(holder=holder, as_of=today)),
+                      key=lambda h: (h.trust_code, h.class_priority, h.class_name))
+        return render_to_string("admin/trusts/panels/holder_holdings.html", {
+            "holder": holder, "today": today, "rows": _holding_rows(held)})

@@ -1,5 +1,6 @@
-"""App configuration for trusts: the pool and register projections, the cut-off rule for loan facts,
-the cut-off balance check, the holder-login guard and the removal true-up on a payment's return."""
+"""App configuration for trusts: its event classes, the reference, pool and register projections, the
+cut-off rule for loan facts, the cut-off balance check, the holder-login guard and the removal true-up
+on a payment's return."""
 from django.apps import AppConfig
 from django.conf import settings
 from django.db.models.signals import pre_delete
@@ -15,11 +16,14 @@ class TrustsConfig(AppConfig):
         from ledger.verification import register_check
         from servicing.return_hooks import register_return_hook
         from trusts.dated_rules import before_current_cutoff
-        from trusts.projections import PoolProjection, RegisterProjection
+        from trusts import events  # noqa: F401  (registers the trusts' event classes)
+        from trusts.projections import PoolProjection, ReferenceProjection, RegisterProjection
         from trusts.services.pool import removal_proceeds_true_up
         from trusts.signals import refuse_deleting_a_holders_login
         from trusts.verification import cutoff_balances_hold
 
+        # The reference rows first: the pool and the register name them (and are emptied before them).
+        registry.register(ReferenceProjection())
         registry.register(PoolProjection())
         registry.register(RegisterProjection())
         register_check("pool cut-off balances still equal the ledger at the cut-off", cutoff_balances_hold)

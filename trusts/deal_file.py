@@ -15,10 +15,10 @@ from typing import Any
 
 from ledger.money import MoneyFormatError, NumberFormatError, TooManyDecimals, cents_from_dollars, decimal_from_text
 from servicing.csv_files import LOAN_NUMBER, free_text_problem
+from trusts.principal_rules import PRINCIPAL_RULES, PRO_RATA, priorities_shared_by_sequential
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 REMITTANCE_TYPES = ("actual/actual", "scheduled/scheduled")
-PRINCIPAL_RULES = ("pro-rata", "sequential")
 NET_WAC = "net-wac"
 # The tape's range: a trust's periods are dated from these, and date arithmetic past 9999 overflows.
 EARLIEST, LATEST = date(1970, 1, 1), date(2100, 12, 31)
@@ -33,6 +33,8 @@ HOLDER_KEYS = frozenset(("code", "name", "class", "face"))
 # trusts.models keeps issuer_spread_rate, purchase_price_percent and coupon with 4 decimal places: a
 # value with more would be rounded by the row while the deal's event kept it exact.
 PERCENT_PLACES = 4
+# A class's id is its trust's id times 1000 plus its place in the deal (trusts.projections.class_id).
+MAX_CLASSES = 999
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +207,10 @@ def _classes(raw, problems) -> tuple[ClassSpec, ...]:
     if not isinstance(raw, list) or not raw:
         problems.field("classes", "must be a non-empty list")
         return ()
-    classes, priorities = [], defaultdict(list)
+    if len(raw) > MAX_CLASSES:
+        problems.field("classes", f"{len(raw)} classes; a deal has at most {MAX_CLASSES}")
+        return ()
+    classes = []
     for i, item in enumerate(raw):
         if isinstance(item, dict):
             _unknown_keys(item, CLASS_KEYS, f"classes[{i}]", problems)
@@ -214,10 +219,8 @@ def _classes(raw, problems) -> tuple[ClassSpec, ...]:
             if any(c.name == spec.name for c in classes):
                 problems.field(f"classes[{i}]", f"class {spec.name} is defined twice")
             classes.append(spec)
-            priorities[spec.priority].append(spec)
-    for priority, group in priorities.items():
-        if len(group) > 1 and any(c.principal_rule == "sequential" for c in group):
-            problems.field("classes", f"sequential classes need their own priority; {priority} is shared")
+    for priority in priorities_shared_by_sequential((c.priority, c.principal_rule) for c in classes):
+        problems.field("classes", f"sequential classes need their own priority; {priority} is shared")
     return tuple(classes)
 
 
@@ -231,9 +234,9 @@ def _class(item: dict, where: str, problems) -> ClassSpec | None:
     denomination = _money(item.get("denomination", "1000.00"), f"{where} denomination", problems)
     coupon_raw = item.get("coupon")
     coupon = None if coupon_raw == NET_WAC else _percent(coupon_raw, f"{where} coupon", problems)
-    rule = item.get("principal", "pro-rata")
+    rule = item.get("principal", PRO_RATA)
     if rule not in PRINCIPAL_RULES:
-        problems.field(where, f"principal {_shown(rule)} must be pro-rata or sequential")
+        problems.field(where, f"principal {_shown(rule)} must be {' or '.join(PRINCIPAL_RULES)}")
     priority = item.get("priority", 1)
     if type(priority) is not int or priority < 1:
         problems.field(where, f"priority {_shown(priority)} must be a whole number from 1 (paid first)")

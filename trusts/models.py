@@ -1,12 +1,16 @@
 """Trusts' tables: the SPV trust, its classes, its pool and its bondholder register.
 
-`Trust`, `SecurityClass` and `Holder` are reference rows written by the
-services with the events that record them. `PoolLoan` and `HoldingMovement`
-are projections of the trust's and the register's streams, rebuilt by replay.
+Every table here is a projection of trusts.events (trusts.projections), rebuilt
+by replay: `Trust` and `SecurityClass` from TrustFormed, `Holder` from
+HolderRegistered and HolderDetailsChanged, `PoolLoan` from the trust's stream,
+`HoldingMovement` from the register's. Their ids are deterministic (taken from
+log positions, see trusts.projections), so a rebuild gives every row its id back.
 """
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from trusts import principal_rules
 
 
 class Holder(models.Model):
@@ -59,12 +63,16 @@ def register_stream(code: str) -> str:
     return f"register:{code}"
 
 
+def holder_stream(code: str) -> str:
+    return f"holder:{code}"
+
+
 class SecurityClass(models.Model):
     """A class (tranche) of the trust's bonds."""
 
-    class PrincipalRule(models.TextChoices):
-        PRO_RATA = "pro-rata"
-        SEQUENTIAL = "sequential"
+    class PrincipalRule(models.TextChoices):  # trusts.principal_rules declares them
+        PRO_RATA = principal_rules.PRO_RATA
+        SEQUENTIAL = principal_rules.SEQUENTIAL
 
     trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="classes")
     name = models.CharField(max_length=40)
@@ -121,7 +129,17 @@ class PoolLoan(models.Model):
 
     def covers(self, day) -> bool:
         """Whether money dated `day` belongs to this membership: transferred_on < day <= removed_on."""
-        return self.transferred_on < day and (self.removed_on is None or day <= self.removed_on)
+        return membership_covers(self.transferred_on, self.removed_on, day)
+
+
+def membership_covers(transferred_on, removed_on, day) -> bool:
+    """The pool's interval rule, (transferred_on, removed_on]: whether money dated `day` is the trust's.
+
+    The one home of the rule: PoolLoan.covers, the close's and the reports' members
+    (trusts.selectors.PoolMember) all ask it. A loan is in the pool at the start of a period
+    when it covers the period's first day, and at its end when it covers the day after.
+    """
+    return transferred_on < day and (removed_on is None or day <= removed_on)
 
 
 class HoldingMovement(models.Model):

@@ -1,15 +1,29 @@
-"""Reads of the register and the pool: holdings as of a date, and factors."""
+"""Reads of the register and the pool: holdings as of a date and valued, and the pool's members.
+
+`holdings_valued_as_of` is the one home of a holding's value on a date (the
+API's holdings, the admin's pages, the statements): the original face held,
+its class's factor paid by that date and the face outstanding. The factor a
+class was paid down to is the close's (remittance's) to know: remittance lends
+it with `register_paid_factor` (in its AppConfig.ready), so trusts never
+reaches up to it; without it every class is still at its original face.
+
+`pool_members` is the one home of a trust's pool as the log stood at a
+position (the close, its re-derivation and the reports read it).
+"""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Count, Expression, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.fields import DecimalField
 
-from trusts.models import HoldingMovement, SecurityClass
-
-FACTOR_PLACES = Decimal("0.00000001")
+from ledger.models import Event
+from trusts.events import PoolLoanRemoved
+from trusts.factors import FACTOR_DECIMALS, current_face
+from trusts.models import Holder, HoldingMovement, PoolLoan, SecurityClass, Trust, membership_covers, trust_stream
 
 
 def holdings_as_of(*, security_class: SecurityClass, as_of: date) -> dict[str, int]:
@@ -63,8 +77,141 @@ def holders_of_record_by_class(*, classes: Sequence[SecurityClass], record_date:
     return by_class
 
 
-def factor(balance_cents: int, original_cents: int) -> Decimal:
-    """A pool or class factor to 8 decimals: balance over original."""
-    if original_cents <= 0:
-        raise ValueError("a factor needs a positive original balance")
-    return (Decimal(balance_cents) / Decimal(original_cents)).quantize(FACTOR_PLACES, rounding=ROUND_HALF_UP)
+# ------------------------------------------------------------------ holdings valued on a date
+
+# fn(the class, as an OuterRef to a security class id; the day) -> the factor of its last payment made by that
+# day, a subquery (NULL before any). One query values every holding, however many classes.
+PaidFactor = Callable[[OuterRef, date], Expression]
+_paid_factor: list[PaidFactor] = []
+
+
+def register_paid_factor(expression: PaidFactor) -> None:
+    """Where the factors a class was paid down to are read from (remittance registers it; once)."""
+    _paid_factor[:] = [expression]
+
+
+def _factor_paid_by(day: date) -> Expression:
+    if not _paid_factor:
+        return Value(None, output_field=DecimalField(max_digits=11, decimal_places=FACTOR_DECIMALS))
+    return _paid_factor[0](OuterRef("security_class"), day)
+
+
+@dataclass(frozen=True, slots=True)
+class ValuedHolding:
+    """One holder's holding of one class on a date: the original face, the factor paid by then, the face now."""
+
+    trust_code: str
+    class_id: int
+    class_name: str
+    class_priority: int
+    holder_code: str
+    original_face_cents: int
+    factor: Decimal  # 1 while the class has had no payment by the date
+
+    @property
+    def current_face_cents(self) -> int:
+        return current_face(self.original_face_cents, self.factor)
+
+    @classmethod
+    def from_row(cls, row: dict) -> ValuedHolding:
+        """A row of `holdings_valued_as_of`'s query, valued."""
+        return cls(
+            trust_code=row["security_class__trust__code"], class_id=row["security_class"],
+            class_name=row["security_class__name"], class_priority=row["security_class__priority"],
+            holder_code=row["holder__code"], original_face_cents=row["face"],
+            # No period paid yet: the class is still at its original face.
+            factor=Decimal(1) if row["factor"] is None else Decimal(str(row["factor"])),
+        )
+
+
+def holdings_valued_as_of(*, as_of: date, holder: Holder | None = None, trust: Trust | None = None):
+    """Every holding on the register on `as_of` (transfers settled by then), of one holder or one trust or all.
+
+    A query of rows (one per holder and class, none where the face nets to zero) that the caller
+    may filter further and page, each read with `ValuedHolding.from_row`: ordered by trust, class
+    name and holder. One query, however many classes.
+    """
+    lines = HoldingMovement.objects.filter(settlement_date__lte=as_of)
+    if holder is not None:
+        lines = lines.filter(holder=holder)
+    if trust is not None:
+        lines = lines.filter(security_class__trust=trust)
+    return (
+        lines.values("security_class", "security_class__name", "security_class__priority",
+                     "security_class__trust__code", "holder__code")
+        .annotate(face=Sum("face_cents"), factor=_factor_paid_by(as_of))
+        .exclude(face=0)
+        .order_by("security_class__trust__code", "security_class__name", "holder__code")
+    )
+
+
+# ------------------------------------------------------------------ the pool's members
+
+
+@dataclass(frozen=True, slots=True)
+class PoolMember:
+    """A loan's membership of a trust's pool as the log stood at a position (PoolLoan's interval convention).
+
+    A removal recorded after that position is not there yet, so a close checked again later sees the
+    pool it closed on.
+    """
+
+    loan_id: str
+    transferred_on: date
+    removed_on: date | None
+
+    def covers(self, day: date) -> bool:
+        """Whether money dated `day` is the trust's: transferred_on < day <= removed_on."""
+        return membership_covers(self.transferred_on, self.removed_on, day)
+
+
+def pool_members(trust: Trust, *, through_position: int | None = None) -> tuple[list[PoolMember], list[str]]:
+    """The trust's pool (every loan that was ever in it) as the log stood at `through_position` (None: now),
+    and the loans whose removal was recorded only after it (shown still in the pool)."""
+    recorded = {} if through_position is None else {
+        PoolLoanRemoved.from_payload(payload).loan_number: position for payload, position in
+        Event.objects.filter(stream=trust_stream(trust.code), event_type=PoolLoanRemoved.event_type,
+                             position__gt=through_position).values_list("payload", "position")}
+    members, late = [], []
+    for loan_id, transferred_on, removed_on in PoolLoan.objects.filter(trust=trust).values_list(
+            "loan_id", "transferred_on", "removed_on"):
+        if removed_on is not None and loan_id in recorded:
+            late.append(loan_id)
+            removed_on = None
+        members.append(PoolMember(loan_id, transferred_on, removed_on))
+    return members, late
+
+
+# ------------------------------------------------------------------ the pool's totals
+
+
+def with_pool_totals(trusts):
+    """Trusts annotated with the loans in their pool now (`pool_count`) and those loans' unpaid principal now
+    (`pool_balance_cents`, from the loans' positions): one query for a whole list."""
+    in_pool = PoolLoan.objects.filter(trust=OuterRef("pk"), removed_on__isnull=True).order_by().values("trust")
+    return trusts.annotate(
+        pool_count=Subquery(in_pool.annotate(n=Count("pk")).values("n")),
+        pool_balance_cents=Subquery(in_pool.annotate(s=Sum("loan__position__principal_balance_cents")).values("s")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSummary:
+    """A trust's pool in four figures: loans ever in it, still in it, their cut-off balance, unpaid principal now."""
+
+    loans: int
+    active: int
+    cutoff_balance_cents: int
+    unpaid_balance_cents: int
+
+    @property
+    def removed(self) -> int:
+        return self.loans - self.active
+
+
+def pool_summary(trust: Trust) -> PoolSummary:
+    totals = trust.pool.aggregate(
+        loans=Count("pk"), active=Count("pk", filter=Q(removed_on__isnull=True)), cutoff=Sum("cutoff_balance_cents"),
+        unpaid=Sum("loan__position__principal_balance_cents", filter=Q(removed_on__isnull=True)))
+    return PoolSummary(loans=totals["loans"], active=totals["active"], cutoff_balance_cents=totals["cutoff"] or 0,
+                       unpaid_balance_cents=totals["unpaid"] or 0)

@@ -21,6 +21,7 @@ from django.db.models import Max
 from ledger.models import Event, Posting
 from ledger.selectors import account_balance
 from servicing import accounts
+from trusts.events import PoolLoansTransferred
 from trusts.models import PoolLoan
 
 MAX_PROBLEMS = 20
@@ -28,7 +29,7 @@ MAX_PROBLEMS = 20
 
 def cutoff_balances_hold() -> list[str]:
     """Every pool loan's cut-off balance equals its principal account at the cut-off, as the log stands now."""
-    transfers = dict(Event.objects.filter(event_type="PoolLoansTransferred", stream__startswith="trust:")
+    transfers = dict(Event.objects.filter(event_type=PoolLoansTransferred.event_type, stream__startswith="trust:")
                      .values_list("stream", "position"))
     latest_cutoff = PoolLoan.objects.aggregate(day=Max("transferred_on"))["day"]
     if not transfers or latest_cutoff is None:

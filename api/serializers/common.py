@@ -1,18 +1,14 @@
 """Shapes shared by several endpoints: errors, file problems, uploads, events of the log, factors."""
-from decimal import Decimal
 
 from rest_framework import serializers
 
-from api.fields import FACTOR_PLACES, FactorField, MoneyField, ReportField, StrictSerializer
+from api.fields import FactorField, MoneyField, ReportField, StrictSerializer
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 class FactorText(FactorField):
-    """A factor to 8 decimals in fixed point: "0.00000000" for a paid-off class, never str(Decimal)'s "0E-8"."""
-
-    def to_representation(self, value) -> str:
-        return f"{Decimal(str(value)).quantize(FACTOR_PLACES):f}"
+    """A factor to 8 decimals in fixed point (trusts.factors.factor_text, as FactorField renders it)."""
 
 
 class ErrorBodySerializer(serializers.Serializer):

@@ -40,8 +40,7 @@ class SecurityClassSerializer(ClassKeyMixin, serializers.Serializer):
 
     @extend_schema_field(MoneyField)
     def get_balance(self, c) -> str:
-        cents = c.original_face_cents if c.latest_balance_cents is None else c.latest_balance_cents
-        return MoneyField().to_representation(cents)
+        return MoneyField().to_representation(c.balance_cents)  # remittance.close_figures.with_latest_close
 
     @extend_schema_field(FactorText)
     def get_factor(self, c) -> str:

@@ -1,11 +1,10 @@
 """What an investor reads: their holdings, register lines, distributions and statements."""
-from decimal import Decimal
 
 from rest_framework import serializers
 
 from api.fields import ClassKeyMixin, FlatRowSerializer, MoneyField
 from api.serializers.common import FactorText
-from ledger.money import round_half_up
+from trusts.selectors import ValuedHolding
 
 
 class MeSerializer(serializers.Serializer):
@@ -26,7 +25,8 @@ _FACTOR, _MONEY = FactorText(), MoneyField()
 class HoldingSerializer(ClassKeyMixin, FlatRowSerializer):
     """One class held on a date: original face, the class factor paid by then, and the face outstanding."""
 
-    # (Renders the rows HoldingsView's aggregate selects: dicts, see FlatRowSerializer.)
+    # (Renders the rows of trusts.selectors.holdings_valued_as_of, valued by its ValuedHolding: dicts,
+    # see FlatRowSerializer.)
 
     trust = serializers.CharField(source="security_class__trust__code")
     class_name = serializers.CharField(source="security_class__name")
@@ -35,15 +35,10 @@ class HoldingSerializer(ClassKeyMixin, FlatRowSerializer):
     current_face = serializers.SerializerMethodField()
 
     def get_factor(self, row) -> str:
-        return _FACTOR.to_representation(self._factor(row))
+        return _FACTOR.to_representation(ValuedHolding.from_row(row).factor)
 
     def get_current_face(self, row) -> str:
-        return _MONEY.to_representation(round_half_up(Decimal(row["face"]) * self._factor(row)))
-
-    @staticmethod
-    def _factor(row) -> Decimal:
-        # No period paid yet: the class is still at its original face.
-        return Decimal(str(row["factor"])) if row["factor"] is not None else Decimal(1)
+        return _MONEY.to_representation(ValuedHolding.from_row(row).current_face_cents)
 
 
 class RegisterEntrySerializer(ClassKeyMixin, serializers.Serializer):

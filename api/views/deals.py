@@ -32,6 +32,7 @@ from api.serializers.deals import (
 )
 from api.views.common import REPORT_RENDERERS, csv_or_json, is_schema_generation, parse_period, visible_trust
 from remittance.calendar import Period, payment_date, record_date
+from remittance.close_figures import with_latest_close
 from remittance.models import ClassPeriod, PeriodResult, PeriodStatus, TrustPeriod
 from remittance.reports import remittance_report, report_csv, report_json
 from remittance.services.closing import first_period
@@ -136,12 +137,7 @@ class ClassListView(_TrustChildList):
     def get_queryset(self):
         if is_schema_generation(self):
             return SecurityClass.objects.none()
-        latest = ClassPeriod.objects.filter(security_class=OuterRef("pk")).order_by("-period")
-        return SecurityClass.objects.filter(trust=self.trust()).annotate(
-            latest_period=Subquery(latest.values("period")[:1]),
-            latest_balance_cents=Subquery(latest.values("balance_end_cents")[:1]),
-            latest_factor=Subquery(latest.values("factor")[:1]),
-        ).order_by("priority", "name")
+        return with_latest_close(SecurityClass.objects.filter(trust=self.trust())).order_by("priority", "name")
 
 
 @extend_schema(parameters=[CODE])

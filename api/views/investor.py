@@ -4,7 +4,7 @@ The holder is always the caller's (request.holder, set by IsInvestor); no
 endpoint takes a holder from the request, so no id can reach another
 investor's rows: they are simply not in the queryset, and answer 404.
 """
-from django.db.models import F, OuterRef, Subquery, Sum
+from django.db.models import F
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, viewsets
@@ -27,9 +27,10 @@ from api.serializers.investor import (
 )
 from api.views.common import REPORT_RENDERERS, csv_or_json, is_schema_generation, parse_period
 from api.views.deals import PERIOD
-from remittance.models import ClassPeriod, Distribution
+from remittance.models import Distribution
 from remittance.reports import investor_statement, statement_csv, to_json
 from trusts.models import HoldingMovement
+from trusts.selectors import holdings_valued_as_of
 
 
 class MeView(APIView):
@@ -60,16 +61,8 @@ class HoldingsView(generics.ListAPIView):
     def get_queryset(self):
         if is_schema_generation(self):
             return HoldingMovement.objects.none()
-        as_of = self._as_of()
-        latest_factor = (ClassPeriod.objects.filter(security_class=OuterRef("security_class"),
-                                                    payment_date__lte=as_of).order_by("-period").values("factor")[:1])
-        return (
-            HoldingMovement.objects.filter(holder=self.request.holder, settlement_date__lte=as_of)
-            .values("security_class", "security_class__name", "security_class__trust__code")
-            .annotate(face=Sum("face_cents"), factor=Subquery(latest_factor))
-            .exclude(face=0)
-            .order_by("security_class__trust__code", "security_class__name")
-        )
+        # A query (the trust filter and the page apply to it); the serializer values each row.
+        return holdings_valued_as_of(holder=self.request.holder, as_of=self._as_of())
 
     def _as_of(self):
         query = AsOfQuerySerializer(data=self.request.query_params)

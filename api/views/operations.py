@@ -35,7 +35,8 @@ from api.views.common import is_schema_generation
 from ledger.models import Event, Posting
 from servicing.models import Loan, loan_stream
 from servicing.services.boarding import tape_board, tape_preview
-from servicing.services.collections import payment_file_import, payment_file_preview, payment_post
+from servicing.services.payment_files import payment_file_import, payment_file_preview
+from servicing.services.payments import payment_post
 
 LOAN = OpenApiParameter("loan_number", str, OpenApiParameter.PATH,
                         examples=[OpenApiExample("a seed loan", value="L001")])

@@ -27,6 +27,7 @@ from servicing.models import LoanPosition
 from servicing.loan_position import MoneyPosition
 from servicing.payoff import PayoffQuote, PayoffSettlement, payoff_quote, settle_payoff
 from servicing.services.loan_events import open_position
+from servicing.services.payment_requests import PaymentRequest
 
 
 def money_position(position: LoanPosition, *, for_payoff: bool = False) -> MoneyPosition:
@@ -78,13 +79,10 @@ def payoff_quote_lines(*, loan_number: str, as_of: date) -> tuple[PayoffQuote, l
     return quote, lines
 
 
-def payoff_events(*, position: LoanPosition, amount_cents: int, received_on: date, reference: str,
-                  request: dict) -> tuple[list[NewEvent], PayoffSettlement]:
-    """The events recording `amount_cents` received as a payoff (the caller checked is_payoff).
-
-    `request` holds the facts of the request (loan, reference, amount, date, kind) the event records.
-    """
+def payoff_events(*, position: LoanPosition, request: PaymentRequest) -> tuple[list[NewEvent], PayoffSettlement]:
+    """The events recording the payment `request` received as a payoff (the caller checked is_payoff)."""
     loan = position.loan_id
+    amount_cents, received_on, reference = request.amount_cents, request.received_on, request.reference
     settlement = settle_payoff(position=money_position(position, for_payoff=True), amount_cents=amount_cents,
                                as_of=received_on)
     refund = settlement.refund_to_borrower_cents
@@ -100,13 +98,13 @@ def payoff_events(*, position: LoanPosition, amount_cents: int, received_on: dat
         (accounts.borrower_refund(loan), -refund),
     ])
     paid_off = LoanPaidOff(
-        loan_number=request["loan_number"], reference=request["reference"], amount_cents=amount_cents,
-        received_on=received_on, principal_only=request["principal_only"],
+        loan_number=request.loan_number, reference=request.reference, amount_cents=amount_cents,
+        received_on=received_on, principal_only=request.principal_only,
         payoff=_settled(position, settlement),
         collections=Collections(interest_cents=settlement.interest_cents,
                                 payoff_principal_cents=position.principal_balance_cents),
     )
-    events = [paid_off.new_event(effective_date=received_on, postings=lines, idempotency_key=f"payment:{reference}")]
+    events = [paid_off.new_event(effective_date=received_on, postings=lines, idempotency_key=request.idempotency_key)]
     if refund:
         refunded = BorrowerRefundPaid(loan_number=loan, reference=reference, refund_cents=refund, paid_on=received_on)
         events.append(refunded.new_event(

@@ -7,7 +7,7 @@ has no second effect. Scheduled in the database by servicing migration 0002.
 from celery import shared_task
 
 from ledger.business_time import parse_as_of
-from servicing.services.collections import autopay_drafts_post
+from servicing.services.autopay import autopay_drafts_post
 
 
 @shared_task(name="servicing.post_autopay_drafts")

@@ -21,6 +21,7 @@ from tests.integration.remittance.months import close, pay_everyone, seed_trust
 from tests.integration.trusts.conftest import loans  # noqa: F401
 from tests.integration.trusts.deals import form, seed_deal
 from trusts.models import Holder
+from trusts.services.holders import holder_details_change
 from trusts.services.register import holding_transfer
 
 SECOND_TRUST = "ABC-2026-2"
@@ -57,7 +58,9 @@ def deals(loans):  # noqa: F811
 def login(username: str, *, holder: str | None = None, operations: bool = False) -> APIClient:
     user = User.objects.create_user(username, password=f"{username}-password-1")
     if holder:
-        Holder.objects.filter(code=holder).update(user=user)
+        # Through the holder service, as the admin links a login: recorded, so a rebuild keeps the link.
+        row = Holder.objects.get(code=holder)
+        holder_details_change(code=holder, name=row.name, contact=row.contact, user=user)
     if operations:
         # get_or_create: a transactional test before this one flushes the group its migration made.
         user.groups.add(Group.objects.get_or_create(name=OPERATIONS_GROUP)[0])

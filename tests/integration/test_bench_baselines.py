@@ -22,7 +22,7 @@ from remittance.calendar import Period, record_date
 from remittance.models import Distribution
 from servicing.models import CollectionLine, LoanPosition
 from servicing.services.boarding import tape_board
-from servicing.services.collections import payment_post
+from servicing.services.payments import payment_post
 from trusts.models import SecurityClass
 from trusts.selectors import holders_of_record
 from trusts.services.forming import deal_file_form
@@ -113,6 +113,28 @@ def test_naive_month_does_the_real_work_and_writes_nothing():
     assert result["queries"] > result["payments"] + result["holders"]
     assert result["seconds"] > 0 and result["seconds_per_loan"] > 0 and result["seconds_per_holder"] > 0
     assert result["rows_per_second"] == pytest.approx(result["rows"] / result["seconds"])
+
+
+def test_the_naive_holder_payment_is_the_event_the_real_close_records():
+    """The naive close appends, holder by holder, exactly the DistributionPaid the real close batches:
+    same typed payload and version, same postings in the same order, same date, no idempotency key."""
+    from datetime import date
+
+    from benchmarks import naive
+    from remittance import close_events
+    from remittance.closing import HolderPayment
+
+    period, of_record, paying = Period(2026, 3), date(2026, 3, 31), date(2026, 4, 25)
+    ctx = close_events.CloseContext(trust_code="BENCH-T", period=str(period), record_date=of_record,
+                                    payment_date=paying, through_position=0, previous_through=0, original_faces={},
+                                    coupons={}, pool_original_cents=0)
+    for interest, principal in ((123_456, 654_321), (0, 5_000), (7_000, 0)):
+        real = close_events._distribution_paid(ctx, HolderPayment(
+            holder_code="H-9", class_name="A", face_held_cents=25_000_000, interest_cents=interest,
+            principal_cents=principal))
+        ours = naive._distribution_paid("BENCH-T", "A", period, 25_000_000, interest=interest, principal=principal,
+                                        of_record=of_record, paying=paying, holder_code="H-9")
+        assert ours == real
 
 
 def test_naive_month_without_a_trust_only_posts_the_payments():

@@ -32,7 +32,8 @@ from ledger.verification import verify
 from remittance.calendar import Period
 from remittance.errors import CloseRefused
 from remittance.services.closing import first_period
-from servicing.services.collections import PaymentRefused, payment_post
+from servicing.services.payment_requests import PaymentRefused
+from servicing.services.payments import payment_post
 from tests.actors import period_close
 from tests.integration.servicing.tapes import board, seed_rows
 from tests.integration.trusts.deals import TRUST, form, seed_deal

@@ -36,8 +36,9 @@ from remittance.tasks import close_period_task
 from servicing import accounts
 from servicing.errors import LoanClosed, ServicingError
 from servicing.models import LoanPosition, LoanStatus, loan_stream
-from servicing.services import collections as collections_service
-from servicing.services.collections import DuplicateReference, PaymentRefused, payment_post
+from servicing.services import payment_returns
+from servicing.services.payment_requests import DuplicateReference, PaymentRefused
+from servicing.services.payments import payment_post
 from servicing.services.payoff import payoff_quote_get
 from tests.actors import payment_return, period_close
 from tests.integration.servicing.tapes import board
@@ -233,7 +234,7 @@ def test_a_payment_returned_by_another_writer_mid_return_is_refused_as_already_r
     """
     board({"loan_number": "Q0001"})
     payment_post(loan_number="Q0001", amount_cents=INSTALLMENT_CENTS, received_on=date(2026, 2, 1), reference="Q-1")
-    real_step, other = getattr(collections_service, gap), []
+    real_step, other = getattr(payment_returns, gap), []
 
     def step_after_another_return(*args, **kwargs):
         if not other:
@@ -242,7 +243,7 @@ def test_a_payment_returned_by_another_writer_mid_return_is_refused_as_already_r
                                           reason="stopped payment"), [None], refusals=())
         return real_step(*args, **kwargs)
 
-    monkeypatch.setattr(collections_service, gap, step_after_another_return)
+    monkeypatch.setattr(payment_returns, gap, step_after_another_return)
     with pytest.raises(PaymentRefused, match=r"^loan Q0001: payment Q-1 was already returned on 2026-02-20 "):
         payment_return(loan_number="Q0001", reference="Q-1", returned_on=date(2026, 2, 20), reason="NSF")
     returned = Event.objects.filter(stream=loan_stream("Q0001"), event_type="PaymentReturned")

@@ -43,7 +43,7 @@ from ledger.verification import verify
 from servicing.errors import FileRejected
 from servicing.models import Loan
 from servicing.services.boarding import tape_board
-from servicing.services.collections import payment_file_import
+from servicing.services.payment_files import payment_file_import
 from tests.integration.servicing.tapes import board, seed_rows
 from tests.reliability import malformed
 from tests.reliability.malformed import Case, malformed_deals, malformed_payment_files, malformed_tapes

@@ -46,7 +46,8 @@ from servicing import accounts
 from servicing.errors import FileRejected, LoanClosed
 from servicing.models import Loan, LoanPosition, LoanStatus
 from servicing.services.boarding import tape_board
-from servicing.services.collections import DuplicateReference, PaymentRefused, payment_post
+from servicing.services.payment_requests import DuplicateReference, PaymentRefused
+from servicing.services.payments import payment_post
 from servicing.services.payoff import payoff_quote_get
 from tests.actors import payment_return, period_close
 from tests.integration.servicing.tapes import SEED_ROW, tape

@@ -9,12 +9,10 @@ may read models.
 import ast
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_PACKAGES = ("config", "ledger", "servicing", "trusts", "remittance", "api", "approvals", "analytics")
 # The one known detour, removed on another branch of issue 18; its own test below is expected to fail until then.
-KNOWN_DETOUR = "trusts/admin.py"
 
 
 def get_model_detours(source: str, owner: str) -> list[str]:
@@ -71,12 +69,6 @@ def test_the_check_finds_a_detour_and_allows_an_app_its_own_models():
 
 
 def test_no_production_code_reaches_another_app_through_get_model():
-    paths = [p for p in _production_files() if p.relative_to(ROOT).as_posix() != KNOWN_DETOUR]
+    paths = list(_production_files())
     assert len(paths) > 100  # the walk found the code
     assert _detours(paths) == {}
-
-
-@pytest.mark.xfail(strict=False, reason="trusts/admin.py reaches remittance's models through apps.get_model; "
-                                        "removed on issue 18's trusts branch (h2trusts), then this mark goes")
-def test_the_trust_admin_does_not_reach_remittance_through_get_model():
-    assert _detours([ROOT / KNOWN_DETOUR]) == {}

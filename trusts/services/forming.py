@@ -2,7 +2,8 @@
 
 Every inconsistency (in the file, or against the loans on the books) is
 reported together and nothing is formed. The trust, pool, register and
-holder streams are appended in one transaction.
+holder streams are appended in one transaction; the trust's and holders'
+rows are the projections of those events (trusts.projections), not written here.
 """
 from __future__ import annotations
 
@@ -14,14 +15,17 @@ from decimal import Decimal
 from django.db import transaction
 
 from ledger.money import dollars_grouped, round_half_up
-from ledger.records import NewEvent, PostingLine, StreamAppend
+from ledger.records import PostingLine, StreamAppend
 from ledger.selectors import account_balances
 from ledger.services import append_batch
 from servicing import accounts as loan_accounts
 from servicing.models import CLOSED_STATUSES, Loan, LoanPosition
 from trusts.deal_file import CODE, DealSpec, parse_deal
 from trusts.errors import DealRejected
-from trusts.models import Holder, PoolLoan, SecurityClass, Trust, register_stream, trust_stream
+from trusts.events import (
+    CertificatesIssued, ClassTerms, HolderRegistered, IssuedHolding, PoolLoansTransferred, TransferredLoan, TrustFormed,
+)
+from trusts.models import Holder, PoolLoan, Trust, holder_stream, register_stream, trust_stream
 
 
 def deal_file_form(*, raw: bytes, acting_user=None) -> Trust:
@@ -50,22 +54,10 @@ def _object_once(pairs: list[tuple]) -> dict:
 
 @transaction.atomic
 def trust_form(*, spec: DealSpec, acting_user=None) -> Trust:
+    """Record the deal's events; the trust, its classes, new holders, pool and register are their projections."""
     cutoff = _check_against_books(spec)
-    trust = Trust.objects.create(
-        code=spec.code, name=spec.name, issuer=spec.issuer, servicer=spec.servicer, trustee=spec.trustee,
-        closing_date=spec.closing_date, cutoff_date=spec.cutoff_date, first_payment_date=spec.first_payment_date,
-        payment_day=spec.payment_day, issuer_spread_rate=spec.issuer_spread_rate,
-        remittance_type=spec.remittance_type, purchase_price_percent=spec.purchase_price_percent,
-        residual_holder=spec.residual_holder, overcollateralized=spec.overcollateralized,
-    )
-    SecurityClass.objects.bulk_create([
-        SecurityClass(trust=trust, name=c.name, original_face_cents=c.face_cents, coupon=c.coupon,
-                      principal_rule=c.principal_rule, priority=c.priority, denomination_cents=c.denomination_cents)
-        for c in spec.classes
-    ])
-    new_holders = _register_holders(spec)
-    append_batch(appends=[*new_holders, *_deal_events(spec, cutoff)], acting_user=acting_user)
-    return trust
+    append_batch(appends=[*_register_holders(spec), *_deal_events(spec, cutoff)], acting_user=acting_user)
+    return Trust.objects.get(code=spec.code)
 
 
 def _check_against_books(spec: DealSpec) -> dict[str, int]:
@@ -157,12 +149,12 @@ def _cutoff_balances(loans: list[Loan], cutoff_date: date) -> dict[str, int]:
 
 
 def _register_holders(spec: DealSpec) -> list[StreamAppend]:
+    """HolderRegistered for each holder the register does not know yet (each stream expected new)."""
     known = set(Holder.objects.filter(code__in=[h.holder_code for h in spec.holders]).values_list("code", flat=True))
     new = {h.holder_code: h.holder_name for h in spec.holders if h.holder_code not in known}
-    Holder.objects.bulk_create([Holder(code=code, name=name) for code, name in new.items()])
     return [
-        StreamAppend(f"holder:{code}", 0, (NewEvent("HolderRegistered", {"code": code, "name": name},
-                                                    spec.closing_date),))
+        StreamAppend(holder_stream(code), 0,
+                     (HolderRegistered(code=code, name=name).new_event(effective_date=spec.closing_date),))
         for code, name in new.items()
     ]
 
@@ -173,32 +165,27 @@ def _deal_events(spec: DealSpec, cutoff: dict[str, int]) -> list[StreamAppend]:
     postings = [PostingLine(f"trust:{spec.code}:pool", pool), PostingLine(f"trust:{spec.code}:seller_payable", -paid)]
     if pool != paid:
         postings.append(PostingLine(f"trust:{spec.code}:purchase_discount", paid - pool))
-    formed = NewEvent("TrustFormed", _spec_payload(spec), spec.closing_date)
-    transferred = NewEvent(
-        "PoolLoansTransferred",
-        {"loans": [{"loan_number": n, "cutoff_balance_cents": cutoff[n], "price_cents": prices[n]} for n in spec.loans]},
-        spec.cutoff_date, tuple(postings),
-    )
-    issued = NewEvent(
-        "CertificatesIssued",
-        {"holdings": [{"holder": h.holder_code, "class": h.class_name, "face_cents": h.face_cents} for h in spec.holders]},
-        spec.closing_date,
-    )
+    formed = _formed(spec).new_event(effective_date=spec.closing_date)
+    transferred = PoolLoansTransferred(loans=tuple(
+        TransferredLoan(loan_number=n, cutoff_balance_cents=cutoff[n], price_cents=prices[n]) for n in spec.loans
+    )).new_event(effective_date=spec.cutoff_date, postings=postings)
+    issued = CertificatesIssued(holdings=tuple(
+        IssuedHolding(holder=h.holder_code, class_name=h.class_name, face_cents=h.face_cents) for h in spec.holders
+    )).new_event(effective_date=spec.closing_date)
     return [StreamAppend(trust_stream(spec.code), 0, (formed, transferred)),
             StreamAppend(register_stream(spec.code), 0, (issued,))]
 
 
-def _spec_payload(spec: DealSpec) -> dict:
-    return {
-        "code": spec.code, "name": spec.name, "issuer": spec.issuer, "servicer": spec.servicer,
-        "trustee": spec.trustee, "closing_date": spec.closing_date.isoformat(),
-        "cutoff_date": spec.cutoff_date.isoformat(), "first_payment_date": spec.first_payment_date.isoformat(),
-        "payment_day": spec.payment_day, "issuer_spread_rate": str(spec.issuer_spread_rate),
-        "remittance_type": spec.remittance_type, "purchase_price_percent": str(spec.purchase_price_percent),
-        "residual_holder": spec.residual_holder, "overcollateralized": spec.overcollateralized,
-        "classes": [
-            {"name": c.name, "face_cents": c.face_cents, "coupon": None if c.coupon is None else str(c.coupon),
-             "principal_rule": c.principal_rule, "priority": c.priority, "denomination_cents": c.denomination_cents}
+def _formed(spec: DealSpec) -> TrustFormed:
+    return TrustFormed(
+        code=spec.code, name=spec.name, issuer=spec.issuer, servicer=spec.servicer, trustee=spec.trustee,
+        closing_date=spec.closing_date, cutoff_date=spec.cutoff_date, first_payment_date=spec.first_payment_date,
+        payment_day=spec.payment_day, issuer_spread_rate=spec.issuer_spread_rate,
+        remittance_type=spec.remittance_type, purchase_price_percent=spec.purchase_price_percent,
+        residual_holder=spec.residual_holder, overcollateralized=spec.overcollateralized,
+        classes=tuple(
+            ClassTerms(name=c.name, face_cents=c.face_cents, coupon=c.coupon, principal_rule=c.principal_rule,
+                       priority=c.priority, denomination_cents=c.denomination_cents)
             for c in spec.classes
-        ],
-    }
+        ),
+    )

@@ -2,18 +2,19 @@
 
 A holder's code never changes: the register's events name holders by it.
 Every change of the other details is recorded as HolderDetailsChanged on the
-holder's stream, so the log still explains the row.
+holder's stream, and the row is that event's projection: the log explains it,
+and a rebuild reproduces it, the login link included (the event records the login's id).
 """
 from __future__ import annotations
 
 from django.db import transaction
 
 from ledger import business_time
-from ledger.records import NewEvent
 from ledger.services import append
 from servicing.csv_files import free_text_problem
 from trusts.errors import TrustError
-from trusts.models import Holder
+from trusts.events import HolderDetailsChanged
+from trusts.models import Holder, holder_stream
 
 
 @transaction.atomic
@@ -28,12 +29,12 @@ def holder_details_change(*, code: str, name: str, contact: str = "", user=None,
     for problem in (free_text_problem("name", name), contact and free_text_problem("contact", contact, limit=300)):
         if problem:
             raise TrustError(f"holder {code}: {problem}")
-    details = {"name": name, "contact": contact, "user": user.get_username() if user else None}
-    if details == {"name": holder.name, "contact": holder.contact,
-                   "user": holder.user.get_username() if holder.user else None}:
+    login_id, login_name = (user.pk, user.get_username()) if user else (None, None)
+    if (name, contact, login_id) == (holder.name, holder.contact, holder.user_id):
         return holder
-    append(stream=f"holder:{code}", expected_version=None, acting_user=acting_user,
-           events=[NewEvent("HolderDetailsChanged", {"code": code, **details}, business_time.today())])
-    holder.name, holder.contact, holder.user = name, contact, user
-    holder.save(update_fields=["name", "contact", "user"])
+    changed = HolderDetailsChanged(code=code, name=name, contact=contact, login_id=login_id, login_name=login_name)
+    # The holder's row follows from the event (trusts.projections), in this transaction.
+    append(stream=holder_stream(code), expected_version=None, acting_user=acting_user,
+           events=[changed.new_event(effective_date=business_time.today())])
+    holder.refresh_from_db()
     return holder

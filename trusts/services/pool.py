@@ -43,14 +43,13 @@ from servicing.projections import HANDLERS
 from servicing.services.loan_events import status_words, with_retries
 from servicing.services.payoff import money_position, payoff_quote_get
 from trusts.errors import TrustError
+from trusts.events import PoolLoanRemoved, RemovalProceedsTrued
 from trusts.models import PoolLoan, Trust, trust_stream
 
 REMOVAL_KINDS = ("repurchase", "buyout")
 # PoolLoan.removal_reason holds the reason; a longer one would not fit the projection.
 REASON_MAX_LENGTH = 200
 REPURCHASE_CLEARING = "clearing:repurchases"  # the buyer's side of the proceeds
-REMOVED = "PoolLoanRemoved"
-TRUED = "RemovalProceedsTrued"  # more proceeds owed by the buyer after a payment it priced in was returned
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,14 +126,14 @@ def _proceeds(loan_number: str, removed_on: date) -> Proceeds:
 
 def _removal_event(trust: Trust, loan_number: str, removed_on: date, kind: str, reason: str,
                    proceeds: Proceeds) -> NewEvent:
-    payload = {
-        "loan_number": loan_number, "kind": kind, "reason": reason, "balance_cents": proceeds.balance_cents,
-        "proceeds_principal_cents": proceeds.principal_cents, "proceeds_interest_cents": proceeds.interest_cents,
-    }
-    total = proceeds.total_cents
+    removed = PoolLoanRemoved(
+        loan_number=loan_number, kind=kind, reason=reason, balance_cents=proceeds.balance_cents,
+        proceeds_principal_cents=proceeds.principal_cents, proceeds_interest_cents=proceeds.interest_cents,
+    )
+    total = removed.proceeds_cents
     # The ledger refuses zero-cent lines (they record nothing): a loan with nothing to pay posts nothing.
     postings = (PostingLine(f"{trust.stream}:cash", total), PostingLine(REPURCHASE_CLEARING, -total)) if total else ()
-    return NewEvent(REMOVED, payload, removed_on, postings)
+    return removed.new_event(effective_date=removed_on, postings=postings)
 
 
 # --- A payment returned after the removal: the buyer owes the difference ------------------------------
@@ -166,7 +165,7 @@ def removal_proceeds_true_up(returned: RecordedEvent, original: RecordedEvent,
 def _removal_pricing(loan: str, original: RecordedEvent) -> tuple[RecordedEvent, PoolLoan] | None:
     """The removal (and its membership) whose proceeds were priced after `original` and whose trust received it."""
     received_on = date.fromisoformat(original.payload["received_on"])
-    removals = recorded_events(Event.objects.filter(stream__startswith="trust:", event_type=REMOVED,
+    removals = recorded_events(Event.objects.filter(stream__startswith="trust:", event_type=PoolLoanRemoved.event_type,
                                                     payload__loan_number=loan, position__gt=original.position))
     for removal in removals:
         member = PoolLoan.objects.filter(trust__code=removal.stream.split(":", 1)[1], loan_id=loan,
@@ -178,12 +177,13 @@ def _removal_pricing(loan: str, original: RecordedEvent) -> tuple[RecordedEvent,
 
 def _owed(removal: RecordedEvent, member: PoolLoan) -> tuple[int, int]:
     """(principal, interest) the buyer owes beyond what it paid for this removal so far."""
-    loan, removed_on = removal.payload["loan_number"], removal.effective_date
+    loan, removed_on = PoolLoanRemoved.from_payload(removal.payload).loan_number, removal.effective_date
     priced_in = _returned_since(loan, removal, member)
     at_removal = money_position(_position_at(loan, removal.position), for_payoff=True)
     would = _without(at_removal, priced_in)
     # The principal a payoff quote would have used: the recorded balance plus what the returns restore.
-    would_principal = removal.payload["balance_cents"] + sum(_principal_paid(p) for p in priced_in)
+    recorded = PoolLoanRemoved.from_payload(removal.payload).balance_cents
+    would_principal = recorded + sum(_principal_paid(p) for p in priced_in)
     # The interest exactly as _proceeds prices it: the payoff quote's accrual on that day, never below zero.
     would_interest = max(0, payoff_quote(position=would, as_of=removed_on).interest_cents)
     paid_principal, paid_interest = _paid_for(removal)
@@ -230,26 +230,28 @@ def _principal_paid(payment: RecordedEvent) -> int:
 
 def _paid_for(removal: RecordedEvent) -> tuple[int, int]:
     """What the buyer paid for this removal so far: its proceeds and the true-ups recorded since."""
-    principal = removal.payload["proceeds_principal_cents"]
-    interest = removal.payload["proceeds_interest_cents"]
-    for payload in Event.objects.filter(stream=removal.stream, event_type=TRUED,
+    removed = PoolLoanRemoved.from_payload(removal.payload)
+    principal, interest = removed.proceeds_principal_cents, removed.proceeds_interest_cents
+    for payload in Event.objects.filter(stream=removal.stream, event_type=RemovalProceedsTrued.event_type,
                                         payload__removal_position=removal.position).values_list("payload", flat=True):
-        principal += payload["principal_cents"]
-        interest += payload["interest_cents"]
+        trued = RemovalProceedsTrued.from_payload(payload)
+        principal += trued.principal_cents
+        interest += trued.interest_cents
     return principal, interest
 
 
 def _true_up_event(removal: RecordedEvent, returned: RecordedEvent, original: RecordedEvent,
                    principal: int, interest: int) -> NewEvent:
     reference = original.payload["reference"]
-    payload = {
-        "loan_number": removal.payload["loan_number"], "kind": removal.payload["kind"],
-        "removal_position": removal.position, "removed_on": removal.effective_date.isoformat(),
-        "reference": reference, "returned_event_position": original.position,
-        "return_position": returned.position, "returned_on": returned.effective_date.isoformat(),
-        "principal_cents": principal, "interest_cents": interest,
-    }
+    removed = PoolLoanRemoved.from_payload(removal.payload)
+    trued = RemovalProceedsTrued(
+        loan_number=removed.loan_number, kind=removed.kind, removal_position=removal.position,
+        removed_on=removal.effective_date, reference=reference, returned_event_position=original.position,
+        return_position=returned.position, returned_on=returned.effective_date,
+        principal_cents=principal, interest_cents=interest,
+    )
     total = principal + interest
     postings = (PostingLine(f"{removal.stream}:cash", total), PostingLine(REPURCHASE_CLEARING, -total))
     # Dated with the return: the same close nets both (they commit together, one position apart).
-    return NewEvent(TRUED, payload, returned.effective_date, postings, idempotency_key=f"trued:{reference}")
+    return trued.new_event(effective_date=returned.effective_date, postings=postings,
+                           idempotency_key=f"trued:{reference}")

@@ -5,10 +5,11 @@ from datetime import date
 
 from ledger.models import Stream
 from ledger.money import CentsError, dollars_grouped, require_cents
-from ledger.records import NewEvent, RecordedEvent
+from ledger.records import RecordedEvent
 from ledger.services import append
 from servicing.services.loan_events import with_retries
 from trusts.errors import TrustError
+from trusts.events import HoldingTransferred
 from trusts.models import Holder, SecurityClass, register_stream
 from trusts.selectors import holding_low
 
@@ -22,10 +23,10 @@ def holding_transfer(*, trust_code: str, class_name: str, from_holder: str, to_h
     """Move face from one holder to another, effective on the settlement date."""
     security_class = _class(trust_code, class_name)
     _check(security_class, from_holder, to_holder, face_cents, trade_date, settlement_date)
-    event = NewEvent("HoldingTransferred", {
-        "class": class_name, "from_holder": from_holder, "to_holder": to_holder, "face_cents": face_cents,
-        "trade_date": trade_date.isoformat(), "settlement_date": settlement_date.isoformat(),
-    }, settlement_date)
+    event = HoldingTransferred(
+        class_name=class_name, from_holder=from_holder, to_holder=to_holder, face_cents=face_cents,
+        trade_date=trade_date, settlement_date=settlement_date,
+    ).new_event(effective_date=settlement_date)
     stream = register_stream(trust_code)
 
     def attempt():

@@ -49,7 +49,8 @@ from remittance.services.closing import period_close
 from remittance.summary import outcome_summary, summary_lines
 from servicing.models import Loan, LoanPosition
 from servicing.services.boarding import tape_board
-from servicing.services.collections import payment_file_import, payment_return
+from servicing.services.payment_files import payment_file_import
+from servicing.services.payment_returns import payment_return
 from servicing.services.default import foreclosure_start, loan_liquidate
 from servicing.services.delinquency import loans_age
 from servicing.services.escrow import escrow_disburse_due, escrow_item_add

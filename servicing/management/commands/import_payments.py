@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from servicing.errors import FileRejected
 from servicing.management.commands._common import acting_user, read_file
-from servicing.services.collections import payment_file_import, payment_file_preview
+from servicing.services.payment_files import payment_file_import, payment_file_preview
 
 
 class Command(BaseCommand):

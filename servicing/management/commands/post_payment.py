@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from ledger.money import dollars
 from servicing.errors import ServicingError
 from servicing.management.commands._common import acting_user, dollars_option, past_date
-from servicing.services.collections import payment_post
+from servicing.services.payments import payment_post
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from ledger import business_time
-from servicing.services.collections import payment_post
+from servicing.services.payments import payment_post
 from servicing.services.escrow import escrow_item_add
 from tests.integration.servicing.tapes import board, seed_rows, tape
 

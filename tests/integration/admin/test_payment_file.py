@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from ledger.models import Event
-from servicing.services.collections import payment_post
+from servicing.services.payments import payment_post
 from tests.integration.servicing.tapes import board, seed_rows
 
 pytestmark = pytest.mark.django_db

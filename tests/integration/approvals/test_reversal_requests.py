@@ -11,7 +11,8 @@ from ledger.models import Event
 from ledger.verification import verify
 from remittance.calendar import Period
 from servicing.models import LoanPosition
-from servicing.services.collections import PaymentRefused, payment_return
+from servicing.services.payment_requests import PaymentRefused
+from servicing.services.payment_returns import payment_return
 from tests.actors import TESTS
 from tests.integration.remittance.months import pay
 

@@ -27,7 +27,8 @@ from remittance.models import PeriodResult, TrustPeriod
 from remittance.services.closing import overdue_periods_close, period_close
 from remittance.tasks import close_period_task
 from servicing.models import LoanPosition
-from servicing.services.collections import PaymentRefused, payment_return
+from servicing.services.payment_requests import PaymentRefused
+from servicing.services.payment_returns import payment_return
 from tests.integration.remittance.months import pay, pay_everyone, seed_trust
 from tests.integration.trusts.deals import TRUST
 

@@ -2,7 +2,7 @@
 from datetime import date
 
 from remittance.calendar import Period
-from servicing.services.collections import payment_post
+from servicing.services.payments import payment_post
 from tests.actors import period_close
 from tests.integration.trusts.deals import TRUST, form, seed_deal
 

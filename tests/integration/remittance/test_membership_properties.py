@@ -14,7 +14,8 @@ from ledger.selectors import account_balance
 from remittance.facts import Window, log_head, window_sums
 from servicing import accounts
 from servicing.models import CollectionLine
-from servicing.services.collections import PaymentRefused, payment_post
+from servicing.services.payment_requests import PaymentRefused
+from servicing.services.payments import payment_post
 from tests.actors import payment_return
 from tests.integration.servicing.tapes import board, seed_rows
 from tests.integration.trusts.deals import TRUST, form, seed_deal

@@ -20,7 +20,7 @@ from ledger.verification import verify
 from remittance.models import ClassPeriod, PeriodResult
 from servicing import accounts
 from servicing.models import CollectionLine, LoanPosition, loan_stream
-from servicing.services.collections import payment_post
+from servicing.services.payments import payment_post
 from servicing.verification import loan_money_rederived
 from remittance.verification import classes_within_pool, closed_periods_rederived, every_cent_in_one_period
 from tests.integration.remittance.months import close, pay_everyone, seed_trust

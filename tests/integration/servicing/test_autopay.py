@@ -8,7 +8,7 @@ from django.conf import settings
 from config.celery import app
 from ledger.models import Event
 from servicing.models import LoanPosition
-from servicing.services.collections import autopay_drafts_post
+from servicing.services.autopay import autopay_drafts_post
 from servicing.tasks.autopay import post_autopay_drafts
 from tests.integration.servicing.tapes import SEED_ROW, board
 

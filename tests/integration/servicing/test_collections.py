@@ -17,9 +17,9 @@ from servicing.payment_application import apply_payment
 from servicing.events import PaymentPosted
 from servicing.projections import COLLECTION_KEYS
 from servicing.services.loan_events import folded
-from servicing.services.collections import (
-    DuplicateReference, PaymentRefused, UnknownPayment, _payment_event, payment_post,
-)
+from servicing.services.payment_requests import DuplicateReference, PaymentRefused, PaymentRequest
+from servicing.services.payment_returns import UnknownPayment
+from servicing.services.payments import _payment_event, payment_post
 from servicing.services.payoff import money_position
 from servicing.errors import LoanClosed, UnknownLoan
 from tests.actors import payment_return
@@ -157,8 +157,8 @@ def test_the_escrow_part_repays_an_escrow_advance_first(seed_loan):
     stored = position()
     stored.escrow_advance_cents = 10_000  # as if escrow had advanced a tax bill of 100.00
     app = apply_payment(position=money_position(stored), amount_cents=INSTALLMENT, received_on=FEB1)
-    event = _payment_event(stored, app, {"loan_number": "L001", "reference": "E1", "amount_cents": INSTALLMENT,
-                                         "received_on": "2026-02-01", "principal_only": False})
+    event = _payment_event(stored, app, PaymentRequest(loan_number="L001", reference="E1", amount_cents=INSTALLMENT,
+                                                       received_on=FEB1))
     lines = dict((p.account, p.amount_cents) for p in event.postings)
     assert lines[accounts.escrow_advance("L001")] == -10_000 and lines[accounts.escrow("L001")] == -15_000
     assert sum(lines.values()) == 0

@@ -11,7 +11,7 @@ from ledger.selectors import account_balance
 from ledger.verification import verify
 from servicing import accounts
 from servicing.models import LoanPosition
-from servicing.services.collections import payment_post
+from servicing.services.payments import payment_post
 from tests.integration.servicing.tapes import SEED_ROW, board
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]

@@ -13,7 +13,7 @@ from ledger.verification import verify
 from servicing import accounts
 from servicing.errors import ServicingError
 from servicing.models import LoanPosition
-from servicing.services.collections import payment_post
+from servicing.services.payments import payment_post
 from tests.actors import payment_return
 from tests.integration.servicing.tapes import SEED_ROW, board
 

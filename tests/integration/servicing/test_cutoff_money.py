@@ -11,7 +11,9 @@ import pytest
 
 from ledger.models import Event
 from servicing.errors import FileRejected
-from servicing.services.collections import PaymentRefused, payment_file_import, payment_file_preview, payment_post
+from servicing.services.payment_files import payment_file_import, payment_file_preview
+from servicing.services.payment_requests import PaymentRefused
+from servicing.services.payments import payment_post
 from tests.integration.servicing.tapes import board, seed_rows
 from tests.integration.trusts.deals import form, seed_deal
 

@@ -10,7 +10,8 @@ from ledger.models import Event
 from ledger.verification import verify
 from servicing.errors import FileRejected
 from servicing.models import LoanPosition
-from servicing.services.collections import payment_file_import, payment_file_preview, payment_post
+from servicing.services.payment_files import payment_file_import, payment_file_preview
+from servicing.services.payments import payment_post
 from tests.integration.servicing.tapes import board, seed_rows
 
 pytestmark = pytest.mark.django_db
@@ -145,11 +146,11 @@ def _state(loans):
 
 def test_a_file_posted_in_chunks_records_what_posting_one_payment_at_a_time_records(monkeypatch):
     """Chunks of two rows, a loan twice in the file: the same splits and positions as payment_post row by row."""
-    from servicing.services import collections
+    from servicing.services import payment_files
 
     board(*[{"loan_number": _twin(n)} for n in ("L001", "L002", "L003")])
-    monkeypatch.setattr(collections, "FILE_CHUNK", 2)
-    chunks = collections._file_chunks(payment_file_preview(raw=payment_file(*ROWS)).to_post)
+    monkeypatch.setattr(payment_files, "FILE_CHUNK", 2)
+    chunks = payment_files._file_chunks(payment_file_preview(raw=payment_file(*ROWS)).to_post)
     assert [[r.reference for r in chunk] for chunk in chunks] == [["C-1", "C-2"], ["C-3", "C-4"], ["C-5"]]
     result = payment_file_import(raw=payment_file(*ROWS))
     assert [r.reference for r in result.posted] == ["C-1", "C-2", "C-3", "C-4", "C-5"]
@@ -163,9 +164,9 @@ def test_a_file_posted_in_chunks_records_what_posting_one_payment_at_a_time_reco
 
 def test_a_chunk_another_writer_moved_posts_row_by_row_and_still_all_of_it(monkeypatch):
     """Another payment lands on a loan between the chunk's read and its append: the chunk falls back."""
-    from servicing.services import collections
+    from servicing.services import payment_files
 
-    computed = collections._computed
+    computed = payment_files.payment_worked_out
     interloped = []
 
     def computed_then_interloper(position, request):
@@ -175,9 +176,9 @@ def test_a_chunk_another_writer_moved_posts_row_by_row_and_still_all_of_it(monke
             payment_post(loan_number="L002", amount_cents=10_000, received_on=date(2026, 2, 1), reference="TELLER-1")
         return result
 
-    row_by_row, fell_back = collections._post_rows, []
-    monkeypatch.setattr(collections, "_computed", computed_then_interloper)
-    monkeypatch.setattr(collections, "_post_rows", lambda *a: fell_back.append(1) or row_by_row(*a))
+    row_by_row, fell_back = payment_files._post_rows, []
+    monkeypatch.setattr(payment_files, "payment_worked_out", computed_then_interloper)
+    monkeypatch.setattr(payment_files, "_post_rows", lambda *a: fell_back.append(1) or row_by_row(*a))
     result = payment_file_import(raw=GOOD)
     assert fell_back == [1]
     assert [r.reference for r in result.posted] == ["BANK-1", "BANK-2", "BANK-3"]

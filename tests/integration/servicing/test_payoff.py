@@ -12,7 +12,7 @@ from ledger.verification import verify
 from servicing import accounts
 from servicing.errors import LoanClosed, UnknownLoan
 from servicing.models import LoanPosition
-from servicing.services.collections import payment_post
+from servicing.services.payments import payment_post
 from servicing.services.payoff import payoff_quote_get
 from tests.integration.servicing.tapes import SEED_ROW, board
 

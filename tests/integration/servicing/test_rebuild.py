@@ -16,7 +16,7 @@ from ledger.records import NewEvent, StreamAppend
 from ledger.verification import verify
 from servicing.events import LoanFact, PaymentPosted, PaymentReturned, loan_fact
 from servicing.models import Borrower, CollectionLine, EscrowItem, Loan, LoanPosition, Property
-from servicing.services.collections import payment_post
+from servicing.services.payments import payment_post
 from servicing.services.default import foreclosure_start, loan_liquidate
 from servicing.services.delinquency import loans_age
 from servicing.services.escrow import escrow_analysis_run, escrow_disburse_due, escrow_item_add

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from ledger.models import Event
 from tests.integration.trusts.deals import TRUST, transfer
+from trusts.events import HolderDetailsChanged
 from trusts.models import Holder, HoldingMovement, PoolLoan, SecurityClass, Trust
 from trusts.services.pool import pool_loan_remove
 
@@ -60,7 +61,7 @@ def test_a_holders_details_are_edited_through_the_service(admin_client, admin_us
     assert response.status_code == 302
     holder.refresh_from_db()
     assert (holder.code, holder.name, holder.contact) == ("INV-01", "First Investor LLC", "ops@first.example")
-    event = Event.objects.get(stream="holder:INV-01", event_type="HolderDetailsChanged")
-    assert event.payload == {"code": "INV-01", "name": "First Investor LLC", "contact": "ops@first.example",
-                             "user": None}
+    event = Event.objects.get(stream="holder:INV-01", event_type=HolderDetailsChanged.event_type)
+    assert HolderDetailsChanged.from_payload(event.payload) == HolderDetailsChanged(
+        code="INV-01", name="First Investor LLC", contact="ops@first.example", login_id=None, login_name=None)
     assert event.acting_user_id == admin_user.pk

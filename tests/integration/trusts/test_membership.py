@@ -16,7 +16,8 @@ from ledger.business_time import business_day
 from ledger.models import Event
 from ledger.selectors import account_balance
 from servicing import accounts
-from servicing.services.collections import PaymentRefused, payment_post
+from servicing.services.payment_requests import PaymentRefused
+from servicing.services.payments import payment_post
 from tests.integration.servicing.tapes import board, seed_rows
 from tests.integration.trusts.deals import TRUST, form, seed_deal
 from trusts.errors import DealRejected, TrustError

@@ -10,7 +10,7 @@ from ledger.models import Event
 from ledger.projections import differences
 from ledger.selectors import account_balance
 from ledger.verification import verify
-from servicing.services.collections import payment_post
+from servicing.services.payments import payment_post
 from tests.integration.trusts.deals import TRUST, form, seed_deal, transfer
 from tests.integration.trusts.races import race
 from trusts.errors import TrustError

@@ -14,8 +14,10 @@ from remittance.calendar import Period, next_business_day, record_date
 from tests.integration.trusts.deals import TRUST, transfer
 from tests.integration.trusts.races import race
 from trusts.errors import TrustError
+from trusts.events import HoldingTransferred
+from trusts.factors import factor
 from trusts.models import HoldingMovement, SecurityClass
-from trusts.selectors import factor, holders_of_record, holdings_as_of
+from trusts.selectors import holders_of_record, holdings_as_of
 
 pytestmark = pytest.mark.django_db
 CLOSING = date(2026, 1, 15)
@@ -27,14 +29,16 @@ def register(as_of: date) -> dict[str, int]:
 
 
 def transfers_recorded() -> int:
-    return Event.objects.filter(stream=f"register:{TRUST}", event_type="HoldingTransferred").count()
+    return Event.objects.filter(stream=f"register:{TRUST}", event_type=HoldingTransferred.event_type).count()
 
 
 def test_a_transfer_moves_face_on_its_settlement_date(trust):
     event = transfer()
     assert (event.stream, event.effective_date) == (f"register:{TRUST}", date(2026, 2, 2))
-    assert event.payload == {"class": "A", "from_holder": "INV-01", "to_holder": "INV-02", "face_cents": 5_000_000,
-                             "trade_date": "2026-01-28", "settlement_date": "2026-02-02"}
+    assert HoldingTransferred.from_payload(event.payload) == HoldingTransferred(
+        class_name="A", from_holder="INV-01", to_holder="INV-02", face_cents=5_000_000,
+        trade_date=date(2026, 1, 28), settlement_date=date(2026, 2, 2))
+    assert event.payload["schema_version"] == HoldingTransferred.schema_version == 2
     before, after = register(date(2026, 2, 1)), register(date(2026, 2, 2))
     assert (before["INV-01"], before["INV-02"]) == (WHOLE, WHOLE)
     assert (after["INV-01"], after["INV-02"]) == (5_000_000, 15_000_000)

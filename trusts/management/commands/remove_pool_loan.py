@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from ledger.money import dollars_grouped
 from servicing.management.commands._common import acting_user, past_date
 from trusts.errors import TrustError
+from trusts.events import PoolLoanRemoved
 from trusts.services.pool import REMOVAL_KINDS, pool_loan_remove
 
 
@@ -26,13 +27,12 @@ class Command(BaseCommand):
             )
         except TrustError as refused:
             raise CommandError(str(refused)) from None
-        p = event.payload
-        total = p["proceeds_principal_cents"] + p["proceeds_interest_cents"]
+        removed = PoolLoanRemoved.from_payload(event.payload)
         self.stdout.write(self.style.SUCCESS(
-            f"removed loan {p['loan_number']} from {options['trust']} on {event.effective_date.isoformat()} "
-            f"({p['kind']}: {p['reason']}; position {event.position})"
+            f"removed loan {removed.loan_number} from {options['trust']} on {event.effective_date.isoformat()} "
+            f"({removed.kind}: {removed.reason}; position {event.position})"
         ))
-        self.stdout.write(f"  unpaid principal {dollars_grouped(p['balance_cents']):>16}\n"
-                          f"  proceeds: principal {dollars_grouped(p['proceeds_principal_cents']):>12}\n"
-                          f"            interest {dollars_grouped(p['proceeds_interest_cents']):>13}\n"
-                          f"            total {dollars_grouped(total):>16}")
+        self.stdout.write(f"  unpaid principal {dollars_grouped(removed.balance_cents):>16}\n"
+                          f"  proceeds: principal {dollars_grouped(removed.proceeds_principal_cents):>12}\n"
+                          f"            interest {dollars_grouped(removed.proceeds_interest_cents):>13}\n"
+                          f"            total {dollars_grouped(removed.proceeds_cents):>16}")

@@ -1,0 +1,118 @@
+"""What a payment request is, and why one is refused: shared by posting, returns and payment files.
+
+A `PaymentRequest` is the facts of money received as the event will record
+them (loan, bank reference, amount, date, kind), checked once when it is made
+(`payment_request`). A bank reference posts once: its event carries the
+idempotency key "payment:<reference>", and a request under a reference
+already used is either the same payment (`PaymentRequest.matches`: answered
+as already posted) or a different one (`DuplicateReference`, naming both).
+
+The refusals of this module are `PaymentRefused` (a `ServicingError` whose
+message names the loan and why) and `LoanBusy`, when a loan kept changing
+under a writer for `MAX_ATTEMPTS` rounds of `with_retries`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from ledger.money import CentsError, dollars, require_cents
+from ledger.models import Event
+from ledger.records import NewEvent, RecordedEvent
+from ledger.selectors import recorded_events
+from ledger.services import append
+from servicing.errors import ServicingError
+from servicing.events import loan_fact
+from servicing.models import LoanPosition, loan_stream
+from servicing.payment_file import reference_problem
+from servicing.services.loan_events import dated_loan_fact
+
+# Eight writers on one loan lose at most seven rounds each; the margin covers a burst of more.
+MAX_ATTEMPTS = 20
+
+
+class PaymentRefused(ServicingError):
+    """A payment or return that cannot be recorded as asked; the message names the loan and why."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentRequest:
+    """Money received on a loan, as asked: the facts its event records (reference stripped, a real date)."""
+
+    loan_number: str
+    reference: str
+    amount_cents: int
+    received_on: date
+    principal_only: bool = False
+
+    @property
+    def idempotency_key(self) -> str:
+        """The key of the event that records this payment: a bank reference posts once."""
+        return f"payment:{self.reference}"
+
+    def matches(self, original: RecordedEvent) -> bool:
+        """Whether the payment recorded under this reference is this request (same loan, amount, date and kind)."""
+        if original.stream != loan_stream(self.loan_number):
+            return False
+        fact = loan_fact(original)
+        asked = (self.loan_number, self.reference, self.amount_cents, self.received_on, self.principal_only)
+        return (fact.loan_number, fact.reference, fact.amount_cents, fact.received_on, fact.principal_only) == asked
+
+
+class DuplicateReference(PaymentRefused):
+    def __init__(self, reference: str, original: RecordedEvent, asked: PaymentRequest):
+        p = loan_fact(original)
+        super().__init__(
+            f"reference {reference} was already used for {dollars(p.amount_cents)} to loan "
+            f"{p.loan_number} received on {p.received_on.isoformat()} ({original.event_type}, position "
+            f"{original.position}); this request is {dollars(asked.amount_cents)} to loan {asked.loan_number} "
+            f"received on {asked.received_on.isoformat()}: a new payment needs a new reference"
+        )
+
+
+class LoanBusy(ServicingError):
+    def __init__(self, loan_number: str):
+        super().__init__(f"loan {loan_number} kept changing while this was computed ({MAX_ATTEMPTS} attempts); "
+                         "nothing was recorded, try again")
+
+
+def payment_request(loan_number: str, amount_cents: int, received_on: date, reference: str,
+                    principal_only: bool) -> PaymentRequest:
+    """The facts of the request as the event records them; refuses malformed input."""
+    problem = reference_problem(reference)
+    if problem:
+        raise PaymentRefused(f"loan {loan_number}: {problem}")
+    try:
+        require_cents(amount_cents, "a payment's amount_cents", zero=False)
+    except CentsError as error:
+        raise PaymentRefused(f"loan {loan_number}: {error}") from None
+    check_received_on(loan_number, received_on)
+    return PaymentRequest(loan_number=loan_number, reference=reference.strip(), amount_cents=amount_cents,
+                          received_on=received_on, principal_only=bool(principal_only))
+
+
+def check_received_on(loan_number: str, received_on: object) -> None:
+    """The one rule for dated facts (ledger.business_time), refused as a PaymentRefused.
+
+    A date, not in the future, and whatever the upper apps registered: the trusts' rule
+    refuses money dated on or before the cut-off of the trust the loan is in now (it is
+    the seller's: a payment or curtailment posted late would lower the pool unremitted),
+    or on or before the loan's removal from a pool (the buyer's: the removal's proceeds
+    already paid that day's balance).
+    """
+    if not isinstance(received_on, date) or hasattr(received_on, "hour"):
+        raise PaymentRefused(f"loan {loan_number}: received_on must be a date, got {received_on!r}")
+    dated_loan_fact(loan_number, "payment received", received_on, refused=PaymentRefused)
+
+
+def recorded(key: str) -> RecordedEvent | None:
+    """The event recorded under an idempotency key, None when there is none."""
+    found = recorded_events(Event.objects.filter(idempotency_key=key))
+    return found[0] if found else None
+
+
+def append_at(position: LoanPosition, events: list[NewEvent], acting_user) -> list[RecordedEvent]:
+    """Append to the loan's stream at the version the position was read at: a writer who got there first
+    makes this a ConcurrencyConflict, which `with_retries` answers by reading again."""
+    return append(stream=loan_stream(position.loan_id), expected_version=position.stream_version, events=events,
+                  acting_user=acting_user)
