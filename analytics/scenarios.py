@@ -54,8 +54,8 @@ class PoolTerms:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ClassTerms:
-    """A class given on the command line (`--class NAME:FACE:COUPON`): its name, face and coupon."""
+class ScenarioClass:
+    """A class of the scenario, given on the command line (`--class NAME:FACE:COUPON`): its name, face and coupon."""
 
     name: str
     face_cents: int
@@ -67,7 +67,7 @@ class Request:
     """What to project (a pool and classes, or a trust) under which scenario, and how to show it."""
 
     pool: PoolTerms | None
-    classes: tuple[ClassTerms, ...]
+    classes: tuple[ScenarioClass, ...]
     trust_code: str | None
     prepayment: PrepaymentScenario
     defaults: DefaultScenario
@@ -111,7 +111,7 @@ def parse_pool(options: Mapping[str, object]) -> PoolTerms:
                      term=term, age=age)
 
 
-def parse_classes(texts: Sequence[str], *, pool_cents: int) -> tuple[ClassTerms, ...]:
+def parse_classes(texts: Sequence[str], *, pool_cents: int) -> tuple[ScenarioClass, ...]:
     """Sequential classes in the order given; their faces may not add up to more than the pool."""
     classes = tuple(_class(text) for text in texts)
     names = [c.name for c in classes]
@@ -125,12 +125,12 @@ def parse_classes(texts: Sequence[str], *, pool_cents: int) -> tuple[ClassTerms,
     return classes
 
 
-def _class(text: str) -> ClassTerms:
+def _class(text: str) -> ScenarioClass:
     parts = str(text).split(":")
     if len(parts) != 3 or not _CLASS_NAME.fullmatch(parts[0]):
         raise ScenarioError(f"--class {text!r} is not NAME:FACE_DOLLARS:COUPON_PCT (e.g. A1:600000:5.5)")
     name, face, coupon = parts
-    return ClassTerms(name=name, face_cents=_dollars(f"class {name} face", face, flag=False),
+    return ScenarioClass(name=name, face_cents=_dollars(f"class {name} face", face, flag=False),
                      coupon=_rate(f"class {name} coupon", coupon, flag=False))
 
 
@@ -232,7 +232,7 @@ def parse_pricing(options: Mapping[str, object]) -> Pricing:
 # ------------------------------------------------------------------ deal
 
 
-def pool_deal(pool: PoolTerms, classes: Sequence[ClassTerms]) -> Deal:
+def pool_deal(pool: PoolTerms, classes: Sequence[ScenarioClass]) -> Deal:
     """The deal the pool options describe: one repline, and the classes (or one pass-through class PT).
 
     Sequential classes are paid in the order given, each with a priority of
