@@ -32,7 +32,7 @@ from django.utils.safestring import mark_safe
 from analytics.defaults import DefaultScenario
 from analytics.measures import MeasureError
 from analytics.prepayment import PrepaymentScenario
-from analytics.projection import Projection, project
+from analytics.projection import DealProjection, project
 from analytics.render import measure_fields
 from analytics.scenarios import (
     MAX_GRID_SPEEDS,
@@ -134,7 +134,7 @@ def _labels(first: Period, months: int) -> list[str]:
     return labels
 
 
-def _balances(projection: Projection, name: str, start_cents: int, count: int) -> tuple[int, ...]:
+def _balances(projection: DealProjection, name: str, start_cents: int, count: int) -> tuple[int, ...]:
     values = [start_cents] + [m.waterfall.for_class(name).balance_end_cents for m in projection.months]
     return tuple(values + [values[-1]] * (count - len(values)))  # a faster scenario ends sooner: it stays there
 

@@ -69,24 +69,24 @@ def to_cents(dollars: float) -> int:
     return round_ratio_half_up(numerator * 100, denominator)
 
 
-def paid_months(months: Sequence[StandardMonth], *, balance_cents: int, gross_rate: Decimal,
+def paid_months(months: Sequence[StandardMonth], *, balance_cents: int, gross_wac: Decimal,
                 name: str = "") -> list[PaidMonth]:
     """The repline's months in cents, starting from its balance in cents."""
     paid, balance = [], balance_cents
     for month in months:
-        cents = _paid(name, month, balance, gross_rate)
+        cents = _paid(name, month, balance, gross_wac)
         paid.append(cents)
         balance = cents.balance_end_cents
     return paid
 
 
-def _paid(name: str, month: StandardMonth, balance: int, gross_rate: Decimal) -> PaidMonth:
+def _paid(name: str, month: StandardMonth, balance: int, gross_wac: Decimal) -> PaidMonth:
     not_bearing = _capped(to_cents(month.balance_begin - month.interest_bearing_balance), balance)
     bearing = balance - not_bearing
     payment = to_cents(month.scheduled_principal + month.gross_interest)
     # Idle months (before a loan's first installment) and 0% loans collect no interest.
-    rate = gross_rate if month.gross_interest > 0 else Decimal(0)
-    interest, scheduled = scheduled_split(balance_cents=bearing, annual_rate_percent=rate, payment_cents=payment)
+    rate = gross_wac if month.gross_interest > 0 else Decimal(0)
+    interest, scheduled = scheduled_split(balance_cents=bearing, note_rate=rate, payment_cents=payment)
     prepaid = _capped(to_cents(month.voluntary_prepayments), bearing - scheduled)
     left = balance - scheduled - prepaid
     recovered = _capped(to_cents(month.principal_recovery), left)

@@ -48,6 +48,10 @@ from analytics.prepayment import PrepaymentScenario, monthly_smm
 class Repline:
     """Loans that amortize alike: their balance (dollars), rates, term and age.
 
+    gross_wac is their weighted average note rate and net_wac what their investors earn (gross less
+    the servicing fee), both annual percents; a repline of one loan (a trust's) has its note rate as
+    gross WAC.
+
     payment, when known (a trust's loan), is the contractual level P&I in
     dollars and drives the schedule; otherwise the standard's BAL formula
     does. lead is the number of projected months before the first
@@ -56,8 +60,8 @@ class Repline:
 
     name: str
     balance: float
-    gross_rate: Decimal
-    net_rate: Decimal
+    gross_wac: Decimal
+    net_wac: Decimal
     term: int
     age: int
     payment: float | None = None
@@ -143,7 +147,7 @@ def scheduled_path(repline: Repline) -> list[float]:
     """SCH(0..n): the repline's scheduled balance as a fraction of today's, to the month it reaches zero."""
     if repline.balance <= 0 or repline.remaining_term <= 0:
         return [1.0]
-    coupon = float(repline.gross_rate)
+    coupon = float(repline.gross_wac)
     if repline.payment is None:
         start = amortized_balance(coupon, repline.term, repline.age)
         return [amortized_balance(coupon, repline.term, repline.age + k) / start
@@ -176,12 +180,12 @@ def project_repline(repline: Repline, prepayment: PrepaymentScenario,
     mdr = monthly_mdr(defaults, age=repline.age, months=months, remaining_term=months, start=repline.lead + 1)
     idle = [_idle_month(k, repline, defaults.advance) for k in range(1, repline.lead + 1)]
     active = run_standard(balance=repline.balance, path=path, smm=smm, mdr=mdr, defaults=defaults,
-                          gross_rate=float(repline.gross_rate), net_rate=float(repline.net_rate))
+                          gross_wac=float(repline.gross_wac), net_wac=float(repline.net_wac))
     return idle + [_renumbered(m, repline.lead) for m in active]
 
 
 def run_standard(*, balance: float, path: Sequence[float], smm: Sequence[float], mdr: Sequence[float],
-                 defaults: DefaultScenario, gross_rate: float, net_rate: float) -> list[StandardMonth]:
+                 defaults: DefaultScenario, gross_wac: float, net_wac: float) -> list[StandardMonth]:
     """The standard formulas of C.3, month by month, over a scheduled path (SF-18, SF-19)."""
     performing, foreclosure = balance, 0.0
     new_defaults: list[float] = []
@@ -196,7 +200,7 @@ def run_standard(*, balance: float, path: Sequence[float], smm: Sequence[float],
             _Opening(period=i, performing=performing, foreclosure=foreclosure, ratio=ratio,
                      smm=smm[i - 1] if ratio else 0.0, mdr=mdr[i - 1]),
             defaulted=defaulted, liquidated=liquidated, loss=loss, advance=defaults.advance,
-            gross_rate=gross_rate, net_rate=net_rate,
+            gross_wac=gross_wac, net_wac=net_wac,
         )
         months.append(month)
         performing, foreclosure = month.performing_end, month.foreclosure_end
@@ -229,8 +233,8 @@ def _liquidation(i: int, new_defaults: list[float], path: Sequence[float],
     return liquidated, min(defaulted * defaults.severity / 100.0, liquidated)
 
 
-def _month(o: _Opening, *, defaulted: float, liquidated: float, loss: float, advance: bool, gross_rate: float,
-           net_rate: float) -> StandardMonth:
+def _month(o: _Opening, *, defaulted: float, liquidated: float, loss: float, advance: bool, gross_wac: float,
+           net_wac: float) -> StandardMonth:
     """EXP AM, AM DEF, ACT AM, VOL PREPAY and the interest of one month, in C.3's formulas."""
     amortizing = 1.0 - o.ratio
     actual_am = (o.performing - defaulted) * amortizing
@@ -238,7 +242,7 @@ def _month(o: _Opening, *, defaulted: float, liquidated: float, loss: float, adv
     prepaid = min(o.performing * o.ratio * o.smm, o.performing - defaulted - actual_am)
     am_from_defaults = (defaulted + o.foreclosure - liquidated) * amortizing if advance else 0.0
     bearing = o.performing + o.foreclosure if advance else o.performing - defaulted
-    net = net_rate / 1200.0
+    net = net_wac / 1200.0
     return StandardMonth(
         period=o.period, smm=o.smm, mdr=o.mdr, advanced=advance,
         performing_begin=o.performing, foreclosure_begin=o.foreclosure, new_defaults=defaulted,
@@ -247,7 +251,7 @@ def _month(o: _Opening, *, defaulted: float, liquidated: float, loss: float, adv
         amortization_from_defaults=am_from_defaults, actual_amortization=actual_am,
         expected_interest=(o.performing + o.foreclosure) * net, interest_lost=(defaulted + o.foreclosure) * net,
         actual_interest=(o.performing - defaulted) * net,
-        gross_interest=bearing * gross_rate / 1200.0, servicing_fee=bearing * (gross_rate - net_rate) / 1200.0,
+        gross_interest=bearing * gross_wac / 1200.0, servicing_fee=bearing * (gross_wac - net_wac) / 1200.0,
         principal_recovery=max(liquidated - loss, 0.0), principal_loss=loss,
         performing_end=o.performing - defaulted - prepaid - actual_am,
         foreclosure_end=defaulted + o.foreclosure - liquidated - am_from_defaults,

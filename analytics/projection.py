@@ -54,7 +54,9 @@ class ClassMeasures:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Projection:
+class DealProjection:
+    """A deal projected under one scenario: its months, and each class's measures (WAL, price, yield...)."""
+
     months: tuple[StructuredMonth, ...]
     class_names: tuple[str, ...]
     collateral_wal_years: float | None
@@ -62,18 +64,18 @@ class Projection:
 
 
 def project(deal: Deal, prepayment: PrepaymentScenario, defaults: DefaultScenario = NO_DEFAULTS,
-            pricing: Pricing = Pricing()) -> Projection:
+            pricing: Pricing = Pricing()) -> DealProjection:
     """Project the deal month by month to the end of its collateral and measure every class."""
     paid = {
         r.name: paid_months(project_repline(r, prepayment, defaults), balance_cents=to_cents(r.balance),
-                            gross_rate=r.gross_rate, name=r.name)
+                            gross_wac=r.gross_wac, name=r.name)
         for r in deal.replines
     }
     months = tuple(_trimmed(run_structure(paid, deal.structure)))
     names = tuple(c.name for c in deal.structure.classes)
     times = measures.payment_times(len(months), delay_days=pricing.delay_days)
     collateral_principal = [m.total("principal_cents") / 100.0 for m in months]
-    return Projection(
+    return DealProjection(
         months=months, class_names=names,
         collateral_wal_years=measures.average_life(collateral_principal, times),
         classes={name: class_measures(months, name, times, pricing) for name in names},

@@ -46,7 +46,7 @@ class PoolHistory:
 
     balance_begin: float
     balance_end: float
-    gross_rate: float
+    gross_wac: float
     remaining_term: int
     age: int
 
@@ -63,18 +63,18 @@ def one_month_speeds(*, factor_begin: float, factor_end: float, bal_begin: float
     return speeds_from_balances(actual_end=factor_end, scheduled_end=expected, loan_month=loan_month)
 
 
-def balance_ratio(gross_rate: float, remaining_before: int, remaining_after: int) -> float:
+def balance_ratio(gross_wac: float, remaining_before: int, remaining_after: int) -> float:
     """BAL2/BAL1 for a level-payment pool whose remaining term (WAM) went from one value to the other."""
     # BAL's denominator depends only on the original term, which cancels out of the ratio.
     term = max(remaining_before, remaining_after)
-    return (amortized_balance(gross_rate, term, term - remaining_after)
-            / amortized_balance(gross_rate, term, term - remaining_before))
+    return (amortized_balance(gross_wac, term, term - remaining_after)
+            / amortized_balance(gross_wac, term, term - remaining_before))
 
 
 def average_speeds(pools: Sequence[PoolHistory], months: int) -> Speeds:
     """SMM, CPR and PSA averaged over `months` months and several pools (B.3; PSA by iteration)."""
     actual = sum(p.balance_end for p in pools)
-    scheduled = sum(p.balance_begin * balance_ratio(p.gross_rate, p.remaining_term, p.remaining_term - months)
+    scheduled = sum(p.balance_begin * balance_ratio(p.gross_wac, p.remaining_term, p.remaining_term - months)
                     for p in pools)
     averaged = speeds_from_balances(actual_end=actual, scheduled_end=scheduled, months=months)
     return Speeds(smm=averaged.smm, cpr=averaged.cpr, psa=average_psa(pools, months))
@@ -93,7 +93,7 @@ def _projected(pools: Sequence[PoolHistory], months: int, psa: float) -> float:
     for pool in pools:
         balance = pool.balance_begin
         for k in range(1, months + 1):
-            ratio = balance_ratio(pool.gross_rate, pool.remaining_term - k + 1, pool.remaining_term - k)
+            ratio = balance_ratio(pool.gross_wac, pool.remaining_term - k + 1, pool.remaining_term - k)
             smm = cpr_to_smm(psa_cpr(psa, pool.age + k)) / 100.0
             balance *= ratio * (1.0 - smm)
         total += balance

@@ -12,7 +12,7 @@ import csv
 import io
 import json
 
-from analytics.projection import ClassMeasures, Projection
+from analytics.projection import ClassMeasures, DealProjection
 from analytics.structure import StructuredMonth
 from ledger.money import cents_from_dollars, dollars, dollars_grouped
 
@@ -24,7 +24,7 @@ CSV_HEADER = ("record", "name", "period", "balance_begin", "smm", "scheduled_pri
               "loss", "recovery", "interest", "principal", "cash_flow", "balance_end", *MEASURE_FIELDS)
 
 
-def render(projection: Projection, output_format: str) -> str:
+def render(projection: DealProjection, output_format: str) -> str:
     if output_format == "json":
         return json.dumps(as_json(projection), indent=2)
     if output_format == "csv":
@@ -35,7 +35,7 @@ def render(projection: Projection, output_format: str) -> str:
 # ------------------------------------------------------------------ JSON
 
 
-def as_json(projection: Projection) -> dict:
+def as_json(projection: DealProjection) -> dict:
     return {
         "collateral": {
             "wal_years": _measure(projection.collateral_wal_years, 5),
@@ -88,7 +88,7 @@ def _measure(value: float | None, places: int) -> str | None:
 # ------------------------------------------------------------------- CSV
 
 
-def as_csv(projection: Projection) -> str:
+def as_csv(projection: DealProjection) -> str:
     """One long table: a row per collateral period, per class period, and per set of measures."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_HEADER, restval="", lineterminator="\n")
@@ -110,14 +110,14 @@ def as_csv(projection: Projection) -> str:
 # ----------------------------------------------------------------- table
 
 
-def as_table(projection: Projection) -> str:
+def as_table(projection: DealProjection) -> str:
     lines = _measures_table(projection) + [""] + _collateral_table(projection)
     for name in projection.class_names:
         lines += ["", f"Class {name}"] + _class_table(projection, name)
     return "\n".join(lines)
 
 
-def _measures_table(projection: Projection) -> list[str]:
+def _measures_table(projection: DealProjection) -> list[str]:
     rows = [("", "WAL (yrs)", "final", "yield %", "price", "mod dur", "convexity"),
             ("collateral", _text(_measure(projection.collateral_wal_years, 5)), "", "", "", "", "")]
     for name in projection.class_names:
@@ -126,7 +126,7 @@ def _measures_table(projection: Projection) -> list[str]:
     return _aligned(rows)
 
 
-def _collateral_table(projection: Projection) -> list[str]:
+def _collateral_table(projection: DealProjection) -> list[str]:
     rows = [("period", "balance", "SMM %", "scheduled", "prepaid", "defaulted", "loss", "recovered",
              "net interest", "cash flow")]
     money = ("balance_begin", "scheduled_principal", "prepayment", "default", "loss", "recovery", "interest_net",
@@ -138,7 +138,7 @@ def _collateral_table(projection: Projection) -> list[str]:
     return _aligned(rows)
 
 
-def _class_table(projection: Projection, name: str) -> list[str]:
+def _class_table(projection: DealProjection, name: str) -> list[str]:
     rows = [("period", "balance", "interest", "principal", "loss", "balance end")]
     for m in projection.months:
         r = class_row(m, name)

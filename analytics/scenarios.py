@@ -25,6 +25,7 @@ from remittance.waterfall import ClassState
 
 PREPAYMENT_OPTIONS = ("psa", "cpr", "smm")
 DEFAULT_OPTIONS = ("cdr", "mdr", "sda")
+# The command's options (--gross-rate, --net-rate: its published flags), read into PoolTerms' gross and net WAC.
 POOL_OPTIONS = ("balance", "gross_rate", "net_rate", "term", "age")
 FORMATS = ("json", "csv", "table")
 PASS_THROUGH = "PT"  # a class kind's code, not a password # nosec B105
@@ -39,15 +40,23 @@ class ScenarioError(ValueError):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PoolTerms:
+    """A pool given on the command line: its balance, gross and net WAC (annual percents), term and age (months).
+
+    The gross WAC is the loans' weighted average note rate; the net WAC is what the investors earn, the
+    gross less the servicing fee.
+    """
+
     balance_cents: int
-    gross_rate: Decimal
-    net_rate: Decimal
+    gross_wac: Decimal
+    net_wac: Decimal
     term: int
     age: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ClassSpec:
+class ScenarioClass:
+    """A class of the scenario, given on the command line (`--class NAME:FACE:COUPON`): its name, face and coupon."""
+
     name: str
     face_cents: int
     coupon: Decimal
@@ -58,7 +67,7 @@ class Request:
     """What to project (a pool and classes, or a trust) under which scenario, and how to show it."""
 
     pool: PoolTerms | None
-    classes: tuple[ClassSpec, ...]
+    classes: tuple[ScenarioClass, ...]
     trust_code: str | None
     prepayment: PrepaymentScenario
     defaults: DefaultScenario
@@ -98,11 +107,11 @@ def parse_pool(options: Mapping[str, object]) -> PoolTerms:
     age = _whole("age", options.get("age") or "0", low=0, high=MAX_TERM)
     if age >= term:
         raise ScenarioError(f"--age {age} must be less than --term {term}: the loans would be paid off")
-    return PoolTerms(balance_cents=_dollars("balance", options["balance"]), gross_rate=gross, net_rate=net,
+    return PoolTerms(balance_cents=_dollars("balance", options["balance"]), gross_wac=gross, net_wac=net,
                      term=term, age=age)
 
 
-def parse_classes(texts: Sequence[str], *, pool_cents: int) -> tuple[ClassSpec, ...]:
+def parse_classes(texts: Sequence[str], *, pool_cents: int) -> tuple[ScenarioClass, ...]:
     """Sequential classes in the order given; their faces may not add up to more than the pool."""
     classes = tuple(_class(text) for text in texts)
     names = [c.name for c in classes]
@@ -116,12 +125,12 @@ def parse_classes(texts: Sequence[str], *, pool_cents: int) -> tuple[ClassSpec, 
     return classes
 
 
-def _class(text: str) -> ClassSpec:
+def _class(text: str) -> ScenarioClass:
     parts = str(text).split(":")
     if len(parts) != 3 or not _CLASS_NAME.fullmatch(parts[0]):
         raise ScenarioError(f"--class {text!r} is not NAME:FACE_DOLLARS:COUPON_PCT (e.g. A1:600000:5.5)")
     name, face, coupon = parts
-    return ClassSpec(name=name, face_cents=_dollars(f"class {name} face", face, flag=False),
+    return ScenarioClass(name=name, face_cents=_dollars(f"class {name} face", face, flag=False),
                      coupon=_rate(f"class {name} coupon", coupon, flag=False))
 
 
@@ -223,15 +232,15 @@ def parse_pricing(options: Mapping[str, object]) -> Pricing:
 # ------------------------------------------------------------------ deal
 
 
-def pool_deal(pool: PoolTerms, classes: Sequence[ClassSpec]) -> Deal:
+def pool_deal(pool: PoolTerms, classes: Sequence[ScenarioClass]) -> Deal:
     """The deal the pool options describe: one repline, and the classes (or one pass-through class PT).
 
     Sequential classes are paid in the order given, each with a priority of
     its own. With no class, PT's face is the pool and it is net WAC: it takes
     all interest left after the fee, which is the net rate on the pool.
     """
-    repline = Repline(name=POOL, balance=pool.balance_cents / 100, gross_rate=pool.gross_rate,
-                      net_rate=pool.net_rate, term=pool.term, age=pool.age)
+    repline = Repline(name=POOL, balance=pool.balance_cents / 100, gross_wac=pool.gross_wac,
+                      net_wac=pool.net_wac, term=pool.term, age=pool.age)
     if classes:
         states = tuple(ClassState(name=c.name, balance_cents=c.face_cents, coupon=c.coupon,
                                   principal_rule="sequential", priority=k)
@@ -240,7 +249,7 @@ def pool_deal(pool: PoolTerms, classes: Sequence[ClassSpec]) -> Deal:
         states = (ClassState(name=PASS_THROUGH, balance_cents=pool.balance_cents, coupon=None),)
     structure = Structure(
         classes=states, original_faces={s.name: max(s.balance_cents, 1) for s in states},
-        fee_rates={POOL: pool.gross_rate - pool.net_rate}, gross_rates={POOL: pool.gross_rate},
+        fee_rates={POOL: pool.gross_wac - pool.net_wac}, note_rates={POOL: pool.gross_wac},
     )
     return Deal(replines=(repline,), structure=structure)
 

@@ -60,8 +60,8 @@ def trust_deal(code: str) -> tuple[Deal, Period]:
     faces = dict(SecurityClass.objects.filter(trust=trust).values_list("name", "original_face_cents"))
     structure = Structure(
         classes=carried.classes, original_faces=faces,
-        fee_rates={n.name: n.gross_rate - n.net_rate for n in replines},
-        gross_rates={n.name: n.gross_rate for n in replines},
+        fee_rates={n.name: n.gross_wac - n.net_wac for n in replines},
+        note_rates={n.name: n.gross_wac for n in replines},
         issuer_spread_rate=trust.issuer_spread_rate,
         fee_shortfall_cents=carried.fee_shortfall_cents, spread_shortfall_cents=carried.spread_shortfall_cents,
     )
@@ -86,8 +86,8 @@ def _repline(loan: Loan, as_of: date, period: Period) -> Repline | None:
     if timing.age >= loan.term_months:
         return None
     return Repline(
-        name=loan.pk, balance=balance / 100, gross_rate=loan.note_rate,
-        net_rate=loan.note_rate - loan.servicing_fee_rate, term=loan.term_months, age=timing.age,
+        name=loan.pk, balance=balance / 100, gross_wac=loan.note_rate,
+        net_wac=loan.note_rate - loan.servicing_fee_rate, term=loan.term_months, age=timing.age,
         payment=loan.payment_pi_cents / 100, lead=timing.lead,
     )
 

@@ -39,12 +39,13 @@ class Structure:
     original_faces: each class's original face in cents (the close splits
     payments among holders by it; the projection has no holders, so it only
     has to be positive). fee rates are per repline (loan), in `fee_rates`.
+    note_rates: each repline's gross WAC, the note rate of the one loan it is in the close.
     """
 
     classes: tuple[ClassState, ...]
     original_faces: Mapping[str, int]
     fee_rates: Mapping[str, Decimal]
-    gross_rates: Mapping[str, Decimal]
+    note_rates: Mapping[str, Decimal]
     issuer_spread_rate: Decimal = Decimal(0)
     fee_shortfall_cents: int = 0
     spread_shortfall_cents: int = 0
@@ -97,10 +98,10 @@ def run_structure(paid: Mapping[str, Sequence[PaidMonth]], structure: Structure)
 
 def _facts(month: PaidMonth, structure: Structure) -> list[LoanFacts]:
     name = month.name
-    rates: dict[str, Any] = {"note_rate": structure.gross_rates[name], "servicing_fee_rate": structure.fee_rates[name]}
+    rates: dict[str, Any] = {"note_rate": structure.note_rates[name], "servicing_fee_rate": structure.fee_rates[name]}
     paying = LoanFacts(
-        loan_number=name, begin_balance_cents=month.interest_bearing_cents,
-        end_balance_cents=month.balance_end_cents, payment_pi_cents=month.payment_cents,
+        loan_number=name, balance_begin_cents=month.interest_bearing_cents,
+        balance_end_cents=month.balance_end_cents, payment_pi_cents=month.payment_cents,
         interest_cents=month.interest_cents, scheduled_principal_cents=month.scheduled_principal_cents,
         curtailment_cents=month.prepayment_cents, **rates,
     )
@@ -109,7 +110,7 @@ def _facts(month: PaidMonth, structure: Structure) -> list[LoanFacts]:
         return [paying]
     # Liquidation proceeds and losses belong to the loans in foreclosure, which pay no interest.
     return [paying, LoanFacts(
-        loan_number=NOT_PAYING.format(name), begin_balance_cents=not_paying, end_balance_cents=0,
+        loan_number=NOT_PAYING.format(name), balance_begin_cents=not_paying, balance_end_cents=0,
         payment_pi_cents=0, liquidation_principal_cents=month.recovery_cents,
         realized_loss_cents=month.loss_cents, **rates,
     )]

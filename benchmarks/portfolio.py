@@ -108,7 +108,7 @@ class SyntheticLoan:
 
     @property
     def payment_cents(self) -> int:
-        return level_payment_cents(principal_cents=self.balance_cents, annual_rate_percent=self.note_rate,
+        return level_payment_cents(principal_cents=self.balance_cents, note_rate=self.note_rate,
                                    term_months=360)
 
 
@@ -203,7 +203,7 @@ def payment_amount_cents(loan: SyntheticLoan, kind: str) -> int | None:
         return installment + 50_000
     if kind == "payoff":
         # More than the payoff quote (principal and a month's interest): the excess is refunded.
-        interest, _ = scheduled_split(balance_cents=loan.balance_cents, annual_rate_percent=loan.note_rate,
+        interest, _ = scheduled_split(balance_cents=loan.balance_cents, note_rate=loan.note_rate,
                                       payment_cents=loan.payment_cents)
         return loan.balance_cents + 2 * interest + 10_000
     return installment

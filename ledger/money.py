@@ -237,7 +237,11 @@ def dollars_grouped(cents: int) -> str:
 
 
 def monthly_rate_amount(balance_cents: int, annual_rate_percent: Decimal) -> int:
-    """One month of an annual percentage rate on a balance (30/360), half-up to the cent."""
+    """One month of an annual percentage rate on a balance (30/360), half-up to the cent.
+
+    Any rate, hence its generic name: a loan's note rate, a servicing fee rate, an issuer spread, a class's
+    coupon (all Decimal annual percents: Decimal("6") is 6%). Where the rate is a loan's, it is `note_rate`.
+    """
     return round_half_up(Decimal(balance_cents) * Decimal(annual_rate_percent) / Decimal(1200))
 
 

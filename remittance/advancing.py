@@ -17,7 +17,7 @@ every result is checked for conservation (AdvancingConservationError, an
 AssertionError) before it is returned.
 
 Words used below, per loan:
-- ledger balance L: the borrower's unpaid principal (begin_balance_cents).
+- ledger balance L: the borrower's unpaid principal (balance_begin_cents).
 - O_I, O_P: interest and principal advances outstanding at the start.
 - scheduled balance B = L - O_P: the investors' balance in the loan. Every
   cent of principal advanced has already paid the classes down, so the
@@ -138,7 +138,7 @@ class LoanPeriod:
 
     loan_number: str
     # Unpaid principal at the start of the period (the ledger balance).
-    begin_balance_cents: int
+    balance_begin_cents: int
     # Annual percent: Decimal("6") is 6%.
     note_rate: Decimal
     # Level monthly principal and interest.
@@ -209,7 +209,7 @@ class LoanAdvancing:
     balance_end_cents: int
     # The investors' balance in the loan (ledger less principal advances
     # outstanding) at the start, and at the end (zero once the loan closes).
-    scheduled_balance_cents: int
+    scheduled_balance_begin_cents: int
     scheduled_balance_end_cents: int
 
     @property
@@ -320,10 +320,10 @@ def _loan_problems(loan: LoanAdvancing) -> list[str]:
         loan.balance_begin_cents - loan.principal_collected_cents - loan.realized_loss_cents
     ):
         problems.append("ledger balance does not roll forward")
-    if loan.scheduled_balance_cents != loan.balance_begin_cents - loan.outstanding_principal_before_cents:
+    if loan.scheduled_balance_begin_cents != loan.balance_begin_cents - loan.outstanding_principal_before_cents:
         problems.append("scheduled balance != ledger balance - principal advances outstanding")
     if loan.scheduled_balance_end_cents != (
-        loan.scheduled_balance_cents - loan.principal_to_investors_cents - loan.loss_to_investors_cents
+        loan.scheduled_balance_begin_cents - loan.principal_to_investors_cents - loan.loss_to_investors_cents
     ):
         problems.append("scheduled balance does not roll forward")
     if loan.closes:
@@ -385,9 +385,9 @@ def advance_period(loans: Sequence[LoanPeriod]) -> AdvancingResult:
 def _advance_loan(loan: LoanPeriod) -> LoanAdvancing:
     owed_interest = loan.advances_outstanding_interest_cents
     owed_principal = loan.advances_outstanding_principal_cents
-    scheduled_balance = loan.begin_balance_cents - owed_principal
+    scheduled_balance = loan.balance_begin_cents - owed_principal
     scheduled_interest, scheduled_principal = scheduled_split(
-        balance_cents=scheduled_balance, annual_rate_percent=loan.note_rate, payment_cents=loan.payment_pi_cents
+        balance_cents=scheduled_balance, note_rate=loan.note_rate, payment_cents=loan.payment_pi_cents
     )
     interest_cash = loan.interest_collected_cents + loan.liquidation_interest_cents
     principal_cash = (
@@ -418,7 +418,7 @@ def _advance_loan(loan: LoanPeriod) -> LoanAdvancing:
     recovered_principal = principal_to_principal + interest_to_principal
     interest_to_investors = interest_cash + advanced_interest - interest_to_interest - interest_to_principal
     principal_to_investors = principal_cash + advanced_principal - principal_to_principal - principal_to_interest
-    balance_end = loan.begin_balance_cents - principal_cash - loan.realized_loss_cents
+    balance_end = loan.balance_begin_cents - principal_cash - loan.realized_loss_cents
     if closes:
         # Rule 6: the investors' whole remaining balance is paid or written off.
         loss = scheduled_balance - principal_to_investors
@@ -453,9 +453,9 @@ def _advance_loan(loan: LoanPeriod) -> LoanAdvancing:
         outstanding_principal_before_cents=owed_principal,
         principal_cash_to_interest_advances_cents=principal_to_interest,
         interest_cash_to_principal_advances_cents=interest_to_principal,
-        balance_begin_cents=loan.begin_balance_cents,
+        balance_begin_cents=loan.balance_begin_cents,
         balance_end_cents=balance_end,
-        scheduled_balance_cents=scheduled_balance,
+        scheduled_balance_begin_cents=scheduled_balance,
         scheduled_balance_end_cents=scheduled_balance_end,
     )
 
@@ -463,7 +463,7 @@ def _advance_loan(loan: LoanPeriod) -> LoanAdvancing:
 # ------------------------------------------------------------- validation
 
 _CENTS_FIELDS = (
-    "begin_balance_cents",
+    "balance_begin_cents",
     "payment_pi_cents",
     "interest_collected_cents",
     "scheduled_principal_collected_cents",
@@ -503,11 +503,11 @@ def _validate_loan(loan: LoanPeriod) -> None:
         raise AdvancingError(f"loan {number}: note_rate must be a non-negative Decimal, not {rate!r}")
     if not isinstance(loan.advancing, bool):
         raise AdvancingError(f"loan {number}: advancing must be True or False, not {loan.advancing!r}")
-    balance = loan.begin_balance_cents
+    balance = loan.balance_begin_cents
     if loan.advances_outstanding_principal_cents > balance:
         raise AdvancingError(
             f"loan {number}: advances_outstanding_principal_cents {loan.advances_outstanding_principal_cents} "
-            f"exceeds begin_balance_cents {balance}: principal is only advanced out of the balance"
+            f"exceeds balance_begin_cents {balance}: principal is only advanced out of the balance"
         )
     if loan.liquidation_interest_cents and not (loan.liquidation_principal_cents or loan.realized_loss_cents):
         raise AdvancingError(
@@ -528,7 +528,7 @@ def _validate_loan(loan: LoanPeriod) -> None:
     if loan.closes and reduction != balance:
         raise AdvancingError(
             f"loan {number}: a payoff or liquidation must close the loan: {parts} = {reduction}, "
-            f"begin_balance_cents = {balance}"
+            f"balance_begin_cents = {balance}"
         )
     if reduction > balance:
-        raise AdvancingError(f"loan {number}: {parts} = {reduction} exceeds begin_balance_cents {balance}")
+        raise AdvancingError(f"loan {number}: {parts} = {reduction} exceeds balance_begin_cents {balance}")

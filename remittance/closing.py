@@ -52,7 +52,9 @@ from decimal import Decimal
 from ledger.money import dollars_grouped, monthly_rate_amount
 from remittance.advancing import AdvancingResult
 from remittance.reconciliation import REALIZED_LOSS, Reconciliation, cash_collected_cents, is_cash, reconcile
-from remittance.waterfall import ClassState, Collections, Fees, WaterfallResult, run_waterfall, split_among_holders
+from remittance.waterfall import (
+    ClassState, Fees, PeriodCollections, WaterfallResult, run_waterfall, split_among_holders,
+)
 
 UNPLACED = "(unplaced)"  # the split's key for bonds no holder holds; sorts before holder codes
 COLLECTION_KINDS = ("interest", "repurchase_interest", "scheduled_principal", "curtailment", "payoff_principal",
@@ -74,8 +76,8 @@ class LoanFacts:
     """One pool loan in one period: its terms, balances and what its window collected."""
 
     loan_number: str
-    begin_balance_cents: int
-    end_balance_cents: int
+    balance_begin_cents: int
+    balance_end_cents: int
     note_rate: Decimal
     servicing_fee_rate: Decimal
     payment_pi_cents: int
@@ -261,7 +263,7 @@ def close_figures(*, loans: Sequence[LoanFacts], carried: Carried, issuer_spread
     """
     _check_unique(loans)
     collected = _collected(loans)
-    begin = sum(f.begin_balance_cents for f in loans if f.in_pool_at_start)
+    begin = sum(f.balance_begin_cents for f in loans if f.in_pool_at_start)
     if scheduled:
         interest, principal, loss, advancing = _scheduled_amounts(loans, carried)
     else:
@@ -273,12 +275,12 @@ def close_figures(*, loans: Sequence[LoanFacts], carried: Carried, issuer_spread
                               carried_in=carried.returns_outstanding)
     interest, principal = returns.interest_cents, returns.principal_cents
     interest_by_loan = _interest_by_loan(loans, advancing)
-    fee = sum(monthly_rate_amount(f.begin_balance_cents, f.servicing_fee_rate)
+    fee = sum(monthly_rate_amount(f.balance_begin_cents, f.servicing_fee_rate)
               for f in loans if f.in_pool_at_start and interest_by_loan.get(f.loan_number, 0) > 0)
     spread = monthly_rate_amount(begin, issuer_spread_rate)
     result = run_waterfall(
-        collections=Collections(interest_collected_cents=interest, principal_collected_cents=principal,
-                                realized_loss_cents=loss),
+        collections=PeriodCollections(interest_collected_cents=interest, principal_collected_cents=principal,
+                                      realized_loss_cents=loss),
         fees=Fees(servicing_fee_cents=fee, issuer_spread_cents=spread,
                   fee_shortfall_carried_cents=carried.fee_shortfall_cents,
                   spread_shortfall_carried_cents=carried.spread_shortfall_cents),
@@ -291,7 +293,7 @@ def close_figures(*, loans: Sequence[LoanFacts], carried: Carried, issuer_spread
         recovered_cents=advancing.recovered_cents if advancing else 0,
         advances_outstanding=_outstanding(advancing),
         servicing_fee_due_cents=fee, issuer_spread_due_cents=spread, pool_balance_begin_cents=begin,
-        pool_balance_end_cents=sum(f.end_balance_cents for f in loans),
+        pool_balance_end_cents=sum(f.balance_end_cents for f in loans),
         waterfall=result, payments=payments, retained_cents=retained, returns=returns,
     )
     figures.check_reconciliation()
@@ -349,7 +351,7 @@ def _scheduled_amounts(loans: Sequence[LoanFacts], carried: Carried) -> tuple[in
         paid.append((f, kept))
     advancing = advance_period([
         LoanPeriod(
-            loan_number=f.loan_number, begin_balance_cents=f.begin_balance_cents, note_rate=f.note_rate,
+            loan_number=f.loan_number, balance_begin_cents=f.balance_begin_cents, note_rate=f.note_rate,
             payment_pi_cents=f.payment_pi_cents, advancing=f.advancing and f.in_pool_at_start,
             interest_collected_cents=kept["interest"] + kept["repurchase_interest"],
             scheduled_principal_collected_cents=kept["scheduled_principal"],

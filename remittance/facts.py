@@ -97,10 +97,10 @@ def loan_facts(trust: Trust, period: Period, window: Window, *, scheduled: bool)
         for key, cents in removals.get(number, {}).items():
             amounts[key] = amounts.get(key, 0) + cents
         facts.append(LoanFacts(
-            loan_number=number, begin_balance_cents=begin.get(number, 0) if in_pool_at_start else 0,
+            loan_number=number, balance_begin_cents=begin.get(number, 0) if in_pool_at_start else 0,
             # A loan removed after the period's end was still in the pool at its end (removed, recorded
             # before this close, in the next open period): its balance counts, as its proceeds count next month.
-            end_balance_cents=end.get(number, 0) if member.covers(period.last_day + timedelta(days=1)) else 0,
+            balance_end_cents=end.get(number, 0) if member.covers(period.last_day + timedelta(days=1)) else 0,
             note_rate=loan.note_rate, servicing_fee_rate=loan.servicing_fee_rate,
             payment_pi_cents=loan.payment_pi_cents, in_pool_at_start=in_pool_at_start,
             advancing=scheduled and number not in closed,

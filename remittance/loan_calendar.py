@@ -40,13 +40,13 @@ def installments_due(first_payment_date: date, term: int, *, through: date, afte
     return due_by(through) - (due_by(after) if after else 0)
 
 
-def scheduled_balance_cents(begin_cents: int, annual_rate: Decimal, payment_cents: int, installments: int) -> int:
+def scheduled_balance_cents(balance_begin_cents: int, note_rate: Decimal, payment_cents: int, installments: int) -> int:
     """The balance after `installments` scheduled installments and nothing else, in cents (the servicing's split)."""
-    balance = begin_cents
+    balance = balance_begin_cents
     for _ in range(installments):
         if balance <= 0:
             break
-        _interest, principal = scheduled_split(balance_cents=balance, annual_rate_percent=annual_rate,
+        _interest, principal = scheduled_split(balance_cents=balance, note_rate=note_rate,
                                                payment_cents=payment_cents)
         balance -= principal
     return balance

@@ -82,10 +82,15 @@ def remittance_report(trust_code: str, period: str | Period) -> dict:
 
 
 def speeds_section(realized: RealizedSpeeds) -> dict:
-    """The report's realized speeds: SMM, CPR and PSA as percent strings ("0.512345"; psa may be None)."""
+    """The report's realized speeds: SMM, CPR and PSA as percent strings ("0.512345"; psa may be None).
+
+    The keys are the published report's (its JSON, CSV and the API), kept as they were when the end
+    balances were named `scheduled_end_cents` and `actual_end_cents` in the code too.
+    """
     return {"smm": percent_text(realized.speeds.smm), "cpr": percent_text(realized.speeds.cpr),
             "psa": percent_text(realized.speeds.psa), "loan_month": realized.loan_month,
-            "scheduled_end_cents": realized.scheduled_end_cents, "actual_end_cents": realized.actual_end_cents}
+            "scheduled_end_cents": realized.balance_end_scheduled_cents,
+            "actual_end_cents": realized.balance_end_actual_cents}
 
 
 def _trust(code: str) -> Trust:
@@ -163,8 +168,8 @@ class RealizedSpeeds:
     trust_code: str
     period: str
     balance_begin_cents: int
-    scheduled_end_cents: int
-    actual_end_cents: int
+    balance_end_scheduled_cents: int
+    balance_end_actual_cents: int
     loan_month: int
     speeds: Speeds
 
@@ -196,7 +201,8 @@ def period_speeds(trust: Trust, result: PeriodResult) -> RealizedSpeeds:
     loan_month = max(1, _average_age(loans, begins, period))
     return RealizedSpeeds(
         trust_code=trust.code, period=result.period, balance_begin_cents=result.pool_balance_begin_cents,
-        scheduled_end_cents=scheduled_end, actual_end_cents=actual_end, loan_month=loan_month,
+        balance_end_scheduled_cents=scheduled_end, balance_end_actual_cents=actual_end,
+        loan_month=loan_month,
         speeds=speeds_from_balances(actual_end=actual_end, scheduled_end=scheduled_end, loan_month=loan_month),
     )
 
@@ -217,10 +223,10 @@ def _average_age(loans: dict[str, Loan], begins: dict[str, int], period: Period)
     return round(weighted / total)
 
 
-def _scheduled_end(loan: Loan, begin_cents: int, period: Period) -> int:
+def _scheduled_end(loan: Loan, balance_begin_cents: int, period: Period) -> int:
     due = installments_due(loan.first_payment_date, loan.term_months, through=period.last_day,
                            after=period.first_day - timedelta(days=1))
-    return scheduled_balance_cents(begin_cents, Decimal(loan.note_rate), loan.payment_pi_cents, due)
+    return scheduled_balance_cents(balance_begin_cents, Decimal(loan.note_rate), loan.payment_pi_cents, due)
 
 
 # ------------------------------------------------------------------ investor statement

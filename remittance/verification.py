@@ -49,7 +49,7 @@ CLASS_COLUMNS = ("balance_begin_cents", "interest_due_cents", "interest_paid_cen
                  "principal_paid_cents", "loss_written_off_cents", "balance_end_cents")
 
 
-class Bad(Exception):
+class PeriodDiscrepancy(Exception):
     """A period's first bad fact, raised with its description."""
 
 
@@ -71,7 +71,7 @@ def _first_bad_period(trust: Trust) -> tuple[int, str] | None:
     for result in PeriodResult.objects.filter(trust=trust).order_by("period"):
         try:
             _check_period(trust, result)
-        except Bad as bad:
+        except PeriodDiscrepancy as bad:
             return result.event_position, f"{trust.code} {result.period} (PeriodClosed #{result.event_position}): {bad}"
         except (ValueError, KeyError, ArithmeticError) as error:
             return result.event_position, (f"{trust.code} {result.period} (PeriodClosed #{result.event_position}): "
@@ -99,7 +99,8 @@ def _recorded_close(trust: Trust, result: PeriodResult) -> PeriodClosed:
     row = Event.objects.filter(position=result.event_position).values_list("event_type", "payload").first()
     recorded = PeriodClosed.from_payload(row[1]) if row is not None and row[0] == PeriodClosed.event_type else None
     if recorded is None or recorded.period != result.period or recorded.trust != trust.code:
-        raise Bad(f"its PeriodResult row points at event #{result.event_position}, which is not its PeriodClosed")
+        raise PeriodDiscrepancy(f"its PeriodResult row points at event #{result.event_position}, "
+                                "which is not its PeriodClosed")
     return recorded
 
 
@@ -141,15 +142,15 @@ def _require_same(what: str, recorded, expected, path: str = "") -> None:
             label = want.get("class_name", index) if isinstance(want, dict) else index
             _require_same(what, had, want, f"{path}[{label}]")
     elif recorded != expected:
-        raise Bad(f"{what} {path} {recorded}; the log re-derives {expected}")
+        raise PeriodDiscrepancy(f"{what} {path} {recorded}; the log re-derives {expected}")
 
 
 def _require_result_row(result: PeriodResult, expected: PeriodClosed) -> None:
     want = period_result(expected, trust_id=result.trust_id, event_position=result.event_position)
     for column in RESULT_COLUMNS:
         if getattr(result, column) != getattr(want, column):
-            raise Bad(f"its PeriodResult row says {column} {getattr(result, column)}; the log re-derives "
-                      f"{getattr(want, column)}")
+            raise PeriodDiscrepancy(f"its PeriodResult row says {column} {getattr(result, column)}; the log re-derives "
+                                    f"{getattr(want, column)}")
     stored = result.period_closed
     if stored != expected:
         _require_same("its PeriodResult figures say", stored.to_payload(), expected.to_payload())
@@ -160,12 +161,12 @@ def _require_class_rows(classes: list[SecurityClass], period: str, expected: Per
     for c in classes:
         row, want = rows.get(c.pk), expected.class_line(c.name)
         if row is None or want is None:
-            raise Bad(f"class {c.name} has {'no' if row is None else 'a'} ClassPeriod row; the log re-derives "
-                      f"{'one' if want else 'none'}")
+            raise PeriodDiscrepancy(f"class {c.name} has {'no' if row is None else 'a'} ClassPeriod row; "
+                                    f"the log re-derives {'one' if want else 'none'}")
         for column in CLASS_COLUMNS:
             if getattr(row, column) != getattr(want, column):
-                raise Bad(f"class {c.name}'s ClassPeriod row says {column} {getattr(row, column)}; the log "
-                          f"re-derives {getattr(want, column)}")
+                raise PeriodDiscrepancy(f"class {c.name}'s ClassPeriod row says {column} {getattr(row, column)}; "
+                                        f"the log re-derives {getattr(want, column)}")
 
 
 def _require_distributions(classes: list[SecurityClass], result: PeriodResult, figures: CloseFigures) -> None:
@@ -177,8 +178,8 @@ def _require_distributions(classes: list[SecurityClass], result: PeriodResult, f
             for p in figures.payments}
     for key in sorted(set(rows) | set(want)):
         if rows.get(key) != want.get(key):
-            raise Bad(f"class {key[0]} holder {key[1]}: its Distribution row (face, interest, principal) is "
-                      f"{rows.get(key)}; the log re-derives {want.get(key)}")
+            raise PeriodDiscrepancy(f"class {key[0]} holder {key[1]}: its Distribution row (face, interest, "
+                                    f"principal) is {rows.get(key)}; the log re-derives {want.get(key)}")
     _require_classes_paid_out(classes, result, rows)
 
 
@@ -190,12 +191,12 @@ def _require_classes_paid_out(classes: list[SecurityClass], result: PeriodResult
     for c in classes:
         to_holders = sum(i + p for (name, _), (_, i, p) in rows.items() if name == c.name)
         if to_holders > paid.get(c.pk, 0):
-            raise Bad(f"class {c.name}'s holders were paid {to_holders} cents, more than the {paid.get(c.pk, 0)} "
-                      "the class paid")
+            raise PeriodDiscrepancy(f"class {c.name}'s holders were paid {to_holders} cents, more than the "
+                                    f"{paid.get(c.pk, 0)} the class paid")
         unplaced += paid.get(c.pk, 0) - to_holders
     if unplaced != result.retained_cents:
-        raise Bad(f"the classes paid {unplaced} cents more than their holders received, not the "
-                  f"{result.retained_cents} retained")
+        raise PeriodDiscrepancy(f"the classes paid {unplaced} cents more than their holders received, not the "
+                                f"{result.retained_cents} retained")
 
 
 # --- The facts as the close saw them ------------------------------------------------------------------

@@ -44,7 +44,7 @@ class ConservationError(AssertionError):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Collections:
+class PeriodCollections:
     """What the period brought in for distribution (cash) and what it lost.
 
     principal_collected_cents is scheduled principal + curtailments +
@@ -239,7 +239,7 @@ class _Flow:
 
 def run_waterfall(
     *,
-    collections: Collections,
+    collections: PeriodCollections,
     fees: Fees,
     classes: Sequence[ClassState],
     steps: Sequence[Step] = STANDARD_STEPS,
@@ -278,7 +278,7 @@ def _apply(flow: _Flow, step: Step) -> _Flow:
     raise WaterfallError(f"unknown waterfall step {step!r}")
 
 
-def _opening_flow(*, collections: Collections, fees: Fees, classes: Sequence[ClassState]) -> _Flow:
+def _opening_flow(*, collections: PeriodCollections, fees: Fees, classes: Sequence[ClassState]) -> _Flow:
     # Order the classes once, by seniority then name, so that the result does
     # not depend on the order the caller listed them in.
     states = tuple(sorted(classes, key=lambda s: (s.priority, s.name)))
@@ -430,7 +430,7 @@ def _with_class_changes(result: WaterfallResult, changes: Mapping[str, Mapping[s
 # ------------------------------------------------------------- validation
 
 
-def _validate_inputs(*, collections: Collections, fees: Fees, classes: Sequence[ClassState]) -> None:
+def _validate_inputs(*, collections: PeriodCollections, fees: Fees, classes: Sequence[ClassState]) -> None:
     for record in (collections, fees):
         for name in record.__slots__:
             _require_cents(f"{type(record).__name__}.{name}", getattr(record, name))

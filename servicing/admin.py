@@ -147,7 +147,7 @@ class LoanAdmin(ReadOnlyAdmin):
 
         rows = ((i.number, i.due_date, state(i.due_date), money(i.payment_cents), money(i.interest_cents),
                  money(i.principal_cents), money(i.balance_cents_after))
-                for i in schedule(principal_cents=loan.original_balance_cents, annual_rate_percent=loan.note_rate,
+                for i in schedule(principal_cents=loan.original_balance_cents, note_rate=loan.note_rate,
                                   term_months=loan.term_months, first_payment_date=loan.first_payment_date))
         note = mark_safe("<p>At the note's terms from the original balance; curtailments make the loan "  # a constant # nosec B308
                          "shorter than this.</p>")

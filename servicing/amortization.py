@@ -1,7 +1,10 @@
 """Fixed-rate, level-payment amortization on 30/360: the payment and the schedule.
 
 Pure functions over values. Money is integer cents; the note rate is a
-Decimal annual percentage (Decimal("6") is 6%).
+Decimal annual percentage (Decimal("6") is 6%). Every function here takes it
+as `note_rate`, the loan's own word for it, whoever the loan is: a serviced
+loan, a pool loan in advancing, a synthetic loan of the benchmark, or a
+projection's repline (whose note rate is its gross WAC).
 
 Conventions (DESIGN.md section 3):
 - payment = P * r / (1 - (1 + r)^-n), r = rate / 1200, rounded half-up to
@@ -46,22 +49,22 @@ class Installment:
     balance_cents_after: int
 
 
-def level_payment_cents(*, principal_cents: int, annual_rate_percent: Decimal, term_months: int) -> int:
+def level_payment_cents(*, principal_cents: int, note_rate: Decimal, term_months: int) -> int:
     """The level monthly principal-and-interest payment that amortizes the loan over its term."""
     require_cents(principal_cents, "principal_cents", zero=False)
-    _require_rate(annual_rate_percent)
+    _require_rate(note_rate)
     _require_term(term_months)
-    if annual_rate_percent == 0:
+    if note_rate == 0:
         return round_half_up(Decimal(principal_cents) / Decimal(term_months))
     with localcontext() as context:
         context.prec = _PRECISION
-        monthly_rate = Decimal(annual_rate_percent) / Decimal(1200)
+        monthly_rate = Decimal(note_rate) / Decimal(1200)
         discount = (1 + monthly_rate) ** -term_months
         payment = Decimal(principal_cents) * monthly_rate / (1 - discount)
         return round_half_up(payment)
 
 
-def scheduled_split(*, balance_cents: int, annual_rate_percent: Decimal, payment_cents: int) -> tuple[int, int]:
+def scheduled_split(*, balance_cents: int, note_rate: Decimal, payment_cents: int) -> tuple[int, int]:
     """One month's scheduled (interest, principal) on a balance: the month's interest, and the rest of the payment.
 
     Interest is always the whole month's interest on the balance: it accrues
@@ -80,13 +83,13 @@ def scheduled_split(*, balance_cents: int, annual_rate_percent: Decimal, payment
       so a split is the same pure function wherever it is used.
     """
     require_cents(balance_cents, "balance_cents")
-    _require_rate(annual_rate_percent)
+    _require_rate(note_rate)
     require_cents(payment_cents, "payment_cents")
-    interest = monthly_rate_amount(balance_cents, annual_rate_percent)
+    interest = monthly_rate_amount(balance_cents, note_rate)
     return interest, min(max(payment_cents - interest, 0), balance_cents)
 
 
-def refuse_negative_amortization(*, balance_cents: int, annual_rate_percent: Decimal, payment_cents: int) -> None:
+def refuse_negative_amortization(*, balance_cents: int, note_rate: Decimal, payment_cents: int) -> None:
     """Refuse a loan whose payment does not cover a month's interest on its balance.
 
     Such a loan would grow (negative amortization); no fixed-rate level-pay
@@ -94,7 +97,7 @@ def refuse_negative_amortization(*, balance_cents: int, annual_rate_percent: Dec
     than the borrower's payment. A loan's balance only falls, so a payment
     that covers the interest once covers it every month after.
     """
-    interest, _principal = scheduled_split(balance_cents=balance_cents, annual_rate_percent=annual_rate_percent,
+    interest, _principal = scheduled_split(balance_cents=balance_cents, note_rate=note_rate,
                                            payment_cents=payment_cents)
     if payment_cents < interest:
         raise ValueError(
@@ -111,17 +114,17 @@ def maturity_date(*, first_payment_date: date, term_months: int) -> date:
 
 
 def schedule(
-    *, principal_cents: int, annual_rate_percent: Decimal, term_months: int, first_payment_date: date
+    *, principal_cents: int, note_rate: Decimal, term_months: int, first_payment_date: date
 ) -> tuple[Installment, ...]:
     """The full amortization schedule, one installment a month from first_payment_date."""
     payment = level_payment_cents(
-        principal_cents=principal_cents, annual_rate_percent=annual_rate_percent, term_months=term_months
+        principal_cents=principal_cents, note_rate=note_rate, term_months=term_months
     )
     _require_date("first_payment_date", first_payment_date)
     installments: list[Installment] = []
     balance = principal_cents
     for number in range(1, term_months + 1):
-        interest, principal = scheduled_split(balance_cents=balance, annual_rate_percent=annual_rate_percent,
+        interest, principal = scheduled_split(balance_cents=balance, note_rate=note_rate,
                                               payment_cents=payment)
         if number == term_months:
             principal = balance  # the last installment takes whatever is left, so the loan ends at exactly zero
@@ -144,11 +147,11 @@ def schedule(
 
 
 
-def _require_rate(annual_rate_percent: object) -> None:
-    if not isinstance(annual_rate_percent, (Decimal, int)) or isinstance(annual_rate_percent, bool):
-        raise ValueError(f"annual_rate_percent must be a Decimal, not {type(annual_rate_percent).__name__}")
-    if not Decimal(annual_rate_percent).is_finite() or annual_rate_percent < 0:
-        raise ValueError(f"annual_rate_percent must be a finite percentage of zero or more, got {annual_rate_percent}")
+def _require_rate(note_rate: object) -> None:
+    if not isinstance(note_rate, (Decimal, int)) or isinstance(note_rate, bool):
+        raise ValueError(f"note_rate must be a Decimal, not {type(note_rate).__name__}")
+    if not Decimal(note_rate).is_finite() or note_rate < 0:
+        raise ValueError(f"note_rate must be a finite percentage of zero or more, got {note_rate}")
 
 
 def _require_term(term_months: object) -> None:

@@ -51,7 +51,7 @@ SURPLUS_REFUND_THRESHOLD_CENTS = 5000  # $50.00, 12 CFR 1024.17(f)(2)(i)
 
 
 @dataclass(frozen=True, slots=True)
-class EscrowItem:
+class EscrowAnalysisItem:
     """A bill paid from escrow: its annual amount and the dates it is paid on."""
 
     name: str
@@ -103,7 +103,7 @@ class EscrowAnalysis:
 def analyze_escrow(
     *,
     escrow_balance_cents: int,
-    items: Sequence[EscrowItem],
+    items: Sequence[EscrowAnalysisItem],
     computation_year_start: date,
     borrower_current: bool,
     cushion_cents: int | None = None,
@@ -155,13 +155,13 @@ def analyze_escrow(
     )
 
 
-def _disbursements_by_month(*, items: Sequence[EscrowItem], computation_year_start: date) -> list[int]:
+def _disbursements_by_month(*, items: Sequence[EscrowAnalysisItem], computation_year_start: date) -> list[int]:
     """Each month's total bills, every item's annual amount split exactly over its dates."""
     year_end = computation_year_start + relativedelta(months=MONTHS_IN_YEAR)
     totals = [0] * MONTHS_IN_YEAR
     for item in items:
-        if not isinstance(item, EscrowItem):
-            raise ValueError(f"escrow items must be EscrowItem, got {type(item).__name__}")
+        if not isinstance(item, EscrowAnalysisItem):
+            raise ValueError(f"escrow items must be EscrowAnalysisItem, got {type(item).__name__}")
         dates = sorted(item.disbursement_dates)
         for day, amount in zip(dates, allocate(item.annual_amount_cents, [1] * len(dates))):
             if not computation_year_start <= day < year_end:

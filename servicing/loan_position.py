@@ -17,11 +17,15 @@ from servicing.checks import require_date as _require_date
 
 
 @dataclass(frozen=True, slots=True)
-class LoanPosition:
-    """What a loan owes and holds on a day: the input and output of payment application."""
+class MoneyPosition:
+    """What a loan owes and holds on a day: the input and output of payment application.
+
+    The money part of the `servicing.models.LoanPosition` row (the read model, which also carries the
+    loan's status and delinquency), as a pure value; `servicing.services.payoff.money_position` makes one.
+    """
 
     principal_balance_cents: int
-    annual_rate_percent: Decimal
+    note_rate: Decimal
     payment_pi_cents: int
     escrow_monthly_cents: int
     next_due_date: date
@@ -40,6 +44,6 @@ class LoanPosition:
         # Checks the rate too; a loan's terms are checked here, so every split of its installments can clamp.
         refuse_negative_amortization(
             balance_cents=self.principal_balance_cents,
-            annual_rate_percent=self.annual_rate_percent,
+            note_rate=self.note_rate,
             payment_cents=self.payment_pi_cents,
         )

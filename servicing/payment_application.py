@@ -1,6 +1,6 @@
 """Payment application: how money received on a loan is split, to the cent.
 
-Pure functions: a `LoanPosition` and an amount in, a `PaymentApplication`
+Pure functions: a `MoneyPosition` and an amount in, a `PaymentApplication`
 (the parts and the position after) out. The shell posts the parts.
 
 The order (DESIGN.md section 3):
@@ -38,7 +38,7 @@ from dateutil.relativedelta import relativedelta
 from ledger.money import require_cents
 from servicing.amortization import scheduled_split
 from servicing.checks import require_date as _require_date
-from servicing.loan_position import LoanPosition
+from servicing.loan_position import MoneyPosition
 from servicing.payoff import payoff_quote
 
 
@@ -58,7 +58,7 @@ class PaymentApplication:
     from_suspense_cents: int
     installments_paid: int
     due_dates_paid: tuple[date, ...]
-    position_after: LoanPosition
+    position_after: MoneyPosition
 
     @property
     def applied_cents(self) -> int:
@@ -81,7 +81,7 @@ class _InstallmentPaid:
         return self.interest_cents + self.principal_cents + self.escrow_cents
 
 
-def is_payoff(*, position: LoanPosition, amount_cents: int, received_on: date) -> bool:
+def is_payoff(*, position: MoneyPosition, amount_cents: int, received_on: date) -> bool:
     """True when the money received covers the whole payoff quoted for that day.
 
     A quote at or below zero (escrow and suspense exceed the debt) makes any
@@ -92,7 +92,7 @@ def is_payoff(*, position: LoanPosition, amount_cents: int, received_on: date) -
 
 
 def apply_payment(
-    *, position: LoanPosition, amount_cents: int, received_on: date, principal_only: bool = False
+    *, position: MoneyPosition, amount_cents: int, received_on: date, principal_only: bool = False
 ) -> PaymentApplication:
     """Split money received into installments, late charges, fees, curtailment and suspense."""
     require_cents(amount_cents, "amount_cents", zero=False)
@@ -142,7 +142,7 @@ def apply_payment(
     )
 
 
-def _installments_covered(*, position: LoanPosition, funds_cents: int, received_on: date) -> list[_InstallmentPaid]:
+def _installments_covered(*, position: MoneyPosition, funds_cents: int, received_on: date) -> list[_InstallmentPaid]:
     """The installments the funds pay in full: the next one, then those already due."""
     paid: list[_InstallmentPaid] = []
     balance = position.principal_balance_cents
@@ -152,7 +152,7 @@ def _installments_covered(*, position: LoanPosition, funds_cents: int, received_
         if paid and due_date > received_on:
             break
         interest, principal = scheduled_split(
-            balance_cents=balance, annual_rate_percent=position.annual_rate_percent,
+            balance_cents=balance, note_rate=position.note_rate,
             payment_cents=position.payment_pi_cents,
         )
         item = _InstallmentPaid(due_date, interest, principal, position.escrow_monthly_cents)
@@ -164,7 +164,7 @@ def _installments_covered(*, position: LoanPosition, funds_cents: int, received_
     return paid
 
 
-def _apply_principal_only(*, position: LoanPosition, amount_cents: int, received_on: date) -> PaymentApplication:
+def _apply_principal_only(*, position: MoneyPosition, amount_cents: int, received_on: date) -> PaymentApplication:
     """A borrower-directed principal payment: all of it curtails, up to the balance; suspense is untouched."""
     curtailment = min(amount_cents, position.principal_balance_cents)
     overflow = amount_cents - curtailment

@@ -1,6 +1,6 @@
 """Payoff: what it takes to pay a loan off on a given day, and how the cash is split.
 
-Pure functions over a `servicing.loan_position.LoanPosition`.
+Pure functions over a `servicing.loan_position.MoneyPosition`.
 
 Interest is paid in arrears: the installment due on the 1st pays the
 previous month's interest. So the unpaid accrual period starts one month
@@ -29,7 +29,7 @@ from dateutil.relativedelta import relativedelta
 
 from ledger.money import require_cents, round_half_up
 from servicing.checks import require_date as _require_date
-from servicing.loan_position import LoanPosition
+from servicing.loan_position import MoneyPosition
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +107,12 @@ def days_30_360(*, start: date, end: date) -> int:
     return 360 * (end.year - start.year) + 30 * (end.month - start.month) + (end_day - start_day)
 
 
-def payoff_quote(*, position: LoanPosition, as_of: date) -> PayoffQuote:
+def payoff_quote(*, position: MoneyPosition, as_of: date) -> PayoffQuote:
     """The itemized payoff amount good on `as_of`."""
     _require_date("as_of", as_of)
     accrual_start = position.next_due_date - relativedelta(months=1)
     days = days_30_360(start=accrual_start, end=as_of)
-    yearly = Decimal(position.principal_balance_cents) * Decimal(position.annual_rate_percent)
+    yearly = Decimal(position.principal_balance_cents) * Decimal(position.note_rate)
     per_diem = yearly / Decimal(36000)  # for the quote's reader; the interest below does not use it
     with localcontext() as context:
         context.prec = 40
@@ -138,7 +138,7 @@ def payoff_quote(*, position: LoanPosition, as_of: date) -> PayoffQuote:
     )
 
 
-def settle_payoff(*, position: LoanPosition, amount_cents: int, as_of: date) -> PayoffSettlement:
+def settle_payoff(*, position: MoneyPosition, amount_cents: int, as_of: date) -> PayoffSettlement:
     """Split payoff cash: the debt in full, escrow and suspense applied, everything above refunded.
 
     Cash short of the quote is refused: it is a payment, not a payoff.

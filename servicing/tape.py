@@ -90,7 +90,7 @@ def _row(line: int, get: dict[str, str]) -> LoanTapeRow:
         original_balance_cents=original, current_balance_cents=current, note_rate=rate, term_months=term,
         first_payment_date=first_payment, next_due_date=next_due, servicing_fee_rate=fee_rate,
         escrow_monthly_cents=money_cell(get, "escrow_monthly"), autopay=autopay in YES,
-        payment_pi_cents=level_payment_cents(principal_cents=original, annual_rate_percent=rate, term_months=term),
+        payment_pi_cents=level_payment_cents(principal_cents=original, note_rate=rate, term_months=term),
     )
 
 

@@ -53,7 +53,7 @@ _DELTAS = ("principal_balance_cents", "suspense_cents", "escrow_balance_cents", 
            "late_charges_due_cents", "fees_due_cents")
 
 
-class Bad(Exception):
+class LoanDiscrepancy(Exception):
     """The first bad fact of a loan: raised with its description, caught once per loan."""
 
 
@@ -174,7 +174,7 @@ def _loan_problem(number: str, events: list[LoanEvent], row, ledger_cents: int) 
             before = None if state is None else replace(state, payments=dict(state.payments))
             state = _step(state, event)
             _check_fold(before, state, event)
-        except Bad as bad:
+        except LoanDiscrepancy as bad:
             return event.position, f"{event.name(number)}: {bad}"
         except (ValueError, KeyError, TypeError) as error:
             why = f"{type(error).__name__}: {error}"
@@ -236,7 +236,7 @@ def _check_fold(before: Derived | None, state: Derived, event: LoanEvent) -> Non
         if made.value(name) != state.value(name):
             says = f"its position_after says {name} {legacy[name]}" if legacy and name in legacy else (
                 f"its recorded decision gives {name} {made.value(name)}")
-            raise Bad(f"{says}, its facts re-derive {state.value(name)}")
+            raise LoanDiscrepancy(f"{says}, its facts re-derive {state.value(name)}")
 
 
 # --- One event at a time ----------------------------------------------------------------------------
@@ -246,14 +246,14 @@ def _step(state: Derived | None, event: LoanEvent) -> Derived:
     if event.event_type == "LoanBoarded":
         return _boarded(state, event)
     if state is None:
-        raise Bad("the loan's stream does not start with LoanBoarded")
+        raise LoanDiscrepancy("the loan's stream does not start with LoanBoarded")
     _STEPS.get(event.event_type, _unknown)(state, event)
     return state
 
 
 def _boarded(state: Derived | None, event: LoanEvent) -> Derived:
     if state is not None:
-        raise Bad("a second LoanBoarded on the stream")
+        raise LoanDiscrepancy("a second LoanBoarded on the stream")
     p = event.fact
     _require_principal(event, p.current_balance_cents)
     return Derived(loan_id=p.loan_number, principal_balance_cents=p.current_balance_cents,
@@ -263,7 +263,7 @@ def _boarded(state: Derived | None, event: LoanEvent) -> Derived:
 
 def _require_principal(event: LoanEvent, expected: int) -> None:
     if event.principal_cents != expected:
-        raise Bad(f"posts {event.principal_cents} cents to the principal account; its facts say {expected}")
+        raise LoanDiscrepancy(f"posts {event.principal_cents} cents to the principal account; its facts say {expected}")
 
 
 def _require_collections(event: LoanEvent, **amounts: int) -> None:
@@ -271,14 +271,15 @@ def _require_collections(event: LoanEvent, **amounts: int) -> None:
     for key in COLLECTION_KEYS:
         expected = amounts.get(key.removesuffix("_cents"), 0)
         if getattr(recorded, key) != expected:
-            raise Bad(f"its collections say {key} {getattr(recorded, key)}, its facts give {expected}")
+            raise LoanDiscrepancy(f"its collections say {key} {getattr(recorded, key)}, its facts give {expected}")
 
 
 def _payment(state: Derived, event: LoanEvent) -> None:
     p = event.fact
     received_on, amount = p.received_on, p.amount_cents
     if is_payoff(position=money_position(state, for_payoff=True), amount_cents=amount, received_on=received_on):
-        raise Bad(f"{amount} cents covers the payoff on {received_on.isoformat()}: it should have paid the loan off")
+        raise LoanDiscrepancy(f"{amount} cents covers the payoff on {received_on.isoformat()}: "
+                              "it should have paid the loan off")
     app = apply_payment(position=money_position(state), amount_cents=amount, received_on=received_on,
                         principal_only=p.principal_only)
     _require_split(p, app)
@@ -306,19 +307,19 @@ def _require_split(p, app) -> None:
              "fees_cents")
     total = sum(getattr(recorded, k) for k in parts) + recorded.to_suspense_cents - recorded.from_suspense_cents
     if total != p.amount_cents:
-        raise Bad(f"its application splits {total} cents, not the {p.amount_cents} received")
+        raise LoanDiscrepancy(f"its application splits {total} cents, not the {p.amount_cents} received")
     for name in (*parts, "to_suspense_cents", "from_suspense_cents", "installments_paid"):
         expected = getattr(app, name)
         if getattr(recorded, name) != expected:
-            raise Bad(f"its application says {name} {getattr(recorded, name)}; applying {p.amount_cents} cents to "
-                      f"the position before it gives {expected}")
+            raise LoanDiscrepancy(f"its application says {name} {getattr(recorded, name)}; applying {p.amount_cents} "
+                                  f"cents to the position before it gives {expected}")
 
 
 def _returned(state: Derived, event: LoanEvent) -> None:
     p = event.fact
     original = state.payments.pop(p.reference, None)
     if original is None:
-        raise Bad(f"returns payment {p.reference}, which is not a payment standing on the loan")
+        raise LoanDiscrepancy(f"returns payment {p.reference}, which is not a payment standing on the loan")
     _, deltas, months, due_before, due_after, principal, collected = original
     negated = collected.negated()
     _require_collections(event, **{k.removesuffix("_cents"): getattr(negated, k) for k in COLLECTION_KEYS})
@@ -331,7 +332,7 @@ def _returned(state: Derived, event: LoanEvent) -> None:
     standing = [day for day, *_ in state.payments.values()]
     state.last_payment_date = max(standing) if standing else None
     if any(getattr(state, name) < 0 for name in _DELTAS):
-        raise Bad("the return takes back more than the loan holds")
+        raise LoanDiscrepancy("the return takes back more than the loan holds")
 
 
 def _paid_off(state: Derived, event: LoanEvent) -> None:
@@ -342,8 +343,8 @@ def _paid_off(state: Derived, event: LoanEvent) -> None:
                 "refund_to_borrower_cents": settlement.refund_to_borrower_cents}
     for name, cents in expected.items():
         if getattr(p.payoff, name) != cents:
-            raise Bad(f"its payoff says {name} {getattr(p.payoff, name)}; settling {p.amount_cents} cents on the "
-                      f"position before it gives {cents}")
+            raise LoanDiscrepancy(f"its payoff says {name} {getattr(p.payoff, name)}; settling {p.amount_cents} cents "
+                                  f"on the position before it gives {cents}")
     _require_collections(event, interest=settlement.interest_cents, payoff_principal=state.principal_balance_cents)
     _require_principal(event, -state.principal_balance_cents)
     _closed(state, LoanStatus.PAID_OFF)
@@ -357,8 +358,8 @@ def _disposed(state: Derived, event: LoanEvent) -> None:
                               costs_cents=p.costs_cents)
     for name in ("principal_recovered_cents", "realized_loss_cents", "interest_cents"):
         if getattr(p, name) != getattr(split, name):
-            raise Bad(f"it says {name} {getattr(p, name)}; splitting the proceeds over the position before it gives "
-                      f"{getattr(split, name)}")
+            raise LoanDiscrepancy(f"it says {name} {getattr(p, name)}; splitting the proceeds over the "
+                                  f"position before it gives {getattr(split, name)}")
     _require_collections(event, interest=split.interest_cents, liquidation_principal=split.principal_recovered_cents,
                          realized_loss=split.realized_loss_cents)
     _require_principal(event, -state.principal_balance_cents)
@@ -377,8 +378,8 @@ def _disbursed(state: Derived, event: LoanEvent) -> None:
     p = event.fact
     from_escrow = min(state.escrow_balance_cents, p.amount_cents)
     if p.from_escrow_cents != from_escrow or p.advanced_cents != p.amount_cents - from_escrow:
-        raise Bad(f"pays {p.from_escrow_cents} cents from an escrow balance of {state.escrow_balance_cents} "
-                  f"for a bill of {p.amount_cents}")
+        raise LoanDiscrepancy(f"pays {p.from_escrow_cents} cents from an escrow balance of "
+                              f"{state.escrow_balance_cents} for a bill of {p.amount_cents}")
     _require_principal(event, 0)
     state.escrow_balance_cents -= from_escrow
     state.escrow_advance_cents += p.amount_cents - from_escrow
@@ -387,11 +388,11 @@ def _disbursed(state: Derived, event: LoanEvent) -> None:
 def _analyzed(state: Derived, event: LoanEvent) -> None:
     p = event.fact
     if p.escrow_balance_cents != state.escrow_balance_cents:
-        raise Bad(f"analyses an escrow balance of {p.escrow_balance_cents}; the facts hold "
-                  f"{state.escrow_balance_cents}")
+        raise LoanDiscrepancy(f"analyses an escrow balance of {p.escrow_balance_cents}; the facts hold "
+                              f"{state.escrow_balance_cents}")
     refund = p.surplus_refund_cents
     if refund > state.escrow_balance_cents:
-        raise Bad(f"refunds {refund} cents of an escrow balance of {state.escrow_balance_cents}")
+        raise LoanDiscrepancy(f"refunds {refund} cents of an escrow balance of {state.escrow_balance_cents}")
     state.escrow_balance_cents -= refund
     state.escrow_monthly_cents = p.new_monthly_escrow_cents
 
@@ -404,8 +405,8 @@ def _aged(state: Derived, event: LoanEvent) -> None:
     bucket = mba_bucket(next_due_date=state.next_due_date, as_of=event.effective_date)
     to_bucket = event.fact.to_bucket
     if to_bucket != bucket:
-        raise Bad(f"moves the loan to bucket {to_bucket}; due {state.next_due_date.isoformat()} "
-                  f"it is {bucket} on {event.effective_date.isoformat()}")
+        raise LoanDiscrepancy(f"moves the loan to bucket {to_bucket}; due {state.next_due_date.isoformat()} "
+                              f"it is {bucket} on {event.effective_date.isoformat()}")
     state.delinquency_bucket = bucket
 
 

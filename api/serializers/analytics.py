@@ -209,5 +209,7 @@ class RealizedSpeedSerializer(serializers.Serializer):
     psa = PercentField(source="speeds.psa", allow_null=True, help_text="percent of the PSA model")
     loan_month = serializers.IntegerField(help_text="the loans' balance-weighted age at the period's end")
     balance_begin = MoneyField(source="balance_begin_cents")
-    scheduled_end = MoneyField(source="scheduled_end_cents", help_text="the end balance had nothing prepaid")
-    actual_end = MoneyField(source="actual_end_cents")
+    # The API's names are published; the code's are balance_end_scheduled_cents and balance_end_actual_cents.
+    scheduled_end = MoneyField(source="balance_end_scheduled_cents",
+                               help_text="the end balance had nothing prepaid")
+    actual_end = MoneyField(source="balance_end_actual_cents")

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics.measures import MeasureError
-from analytics.projection import Projection, project
+from analytics.projection import DealProjection, project
 from analytics.render import measure_fields
 from analytics.selectors import realized_speeds, trust_deal
 from api.errors import ApiError
@@ -74,7 +74,7 @@ def project_grid(code: str, grid: Grid) -> dict:
             "scenarios": [_scenario(speed, p) for speed, p in zip(grid.speeds, projections)]}
 
 
-def _scenario(speed: str, projection: Projection) -> dict:
+def _scenario(speed: str, projection: DealProjection) -> dict:
     wal = projection.collateral_wal_years
     return {
         "psa": speed,

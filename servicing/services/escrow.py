@@ -44,7 +44,7 @@ from ledger.services import append
 from servicing import accounts
 from servicing.delinquency import CURRENT, mba_bucket
 from servicing.errors import ServicingError, UnknownLoan
-from servicing.escrow_analysis import EscrowItem as AnalysisItem
+from servicing.escrow_analysis import EscrowAnalysisItem
 from servicing.escrow_analysis import analyze_escrow
 from servicing.models import EscrowItem, Loan, LoanPosition, LoanStatus, loan_stream
 from servicing.events import (
@@ -287,8 +287,8 @@ def _analysis(position: LoanPosition, start: date, analyzed_on: date) -> EscrowA
     opening = position.escrow_balance_cents - position.escrow_advance_cents
     analysis = analyze_escrow(
         escrow_balance_cents=opening, computation_year_start=start, borrower_current=bucket == "current",
-        items=[AnalysisItem(name=i.kind, annual_amount_cents=i.annual_amount_cents,
-                            disbursement_dates=_dates_in_year(i, start)) for i in items],
+        items=[EscrowAnalysisItem(name=i.kind, annual_amount_cents=i.annual_amount_cents,
+                                     disbursement_dates=_dates_in_year(i, start)) for i in items],
     )
     refund = analysis.surplus_refund_cents
     if refund > position.escrow_balance_cents:  # only possible with a cushion under 12 cents

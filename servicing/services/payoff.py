@@ -24,7 +24,7 @@ from ledger.records import NewEvent, PostingLine
 from servicing import accounts
 from servicing.events import BorrowerRefundPaid, Collections, LoanPaidOff, PayoffSettled
 from servicing.models import LoanPosition
-from servicing.payment_application import LoanPosition as MoneyPosition
+from servicing.loan_position import MoneyPosition
 from servicing.payoff import PayoffQuote, PayoffSettlement, payoff_quote, settle_payoff
 from servicing.services.loan_events import open_position
 from servicing.services.payment_requests import PaymentRequest
@@ -39,7 +39,7 @@ def money_position(position: LoanPosition, *, for_payoff: bool = False) -> Money
     """
     money = MoneyPosition(
         principal_balance_cents=position.principal_balance_cents,
-        annual_rate_percent=position.note_rate,
+        note_rate=position.note_rate,
         payment_pi_cents=position.payment_pi_cents,
         escrow_monthly_cents=position.escrow_monthly_cents,
         next_due_date=position.next_due_date,

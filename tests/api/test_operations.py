@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from approvals.models import ApprovalRequest, Kind, State
 from approvals.services import request_approve
 from ledger.models import Event
+from remittance.events import PeriodClosed
 from remittance.models import PeriodResult, TrustPeriod
 from remittance.tasks import close_period_task
 from servicing.models import Loan
@@ -240,7 +241,8 @@ def test_a_period_close_is_asked_for_approved_by_another_then_polled(
     assert PeriodResult.objects.filter(trust__code=TRUST, period="2026-03").exists()
     closed = Event.objects.get(event_type="PeriodClosed", stream=f"remittance:{TRUST}",
                                payload__period="2026-03")
-    assert (closed.payload["requested_by"], closed.payload["approved_by"]) == ("olivia", "arthur")
+    decided = PeriodClosed.from_payload(closed.payload)
+    assert (decided.requested_by, decided.approved_by) == ("olivia", "arthur")
     assert closed.acting_user == arthur_user  # the approver's act made it happen
     assert TrustPeriod.objects.get(trust__code=TRUST, period="2026-03").requested_by == olivia_user
 

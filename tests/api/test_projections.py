@@ -209,8 +209,8 @@ def as_api(realized) -> dict:
     return {"period": realized.period, "smm": f"{realized.speeds.smm:.6f}", "cpr": f"{realized.speeds.cpr:.6f}",
             "psa": None if psa is None else f"{psa:.6f}", "loan_month": realized.loan_month,
             "balance_begin": f"{realized.balance_begin_cents / 100:.2f}",
-            "scheduled_end": f"{realized.scheduled_end_cents / 100:.2f}",
-            "actual_end": f"{realized.actual_end_cents / 100:.2f}"}
+            "scheduled_end": f"{realized.balance_end_scheduled_cents / 100:.2f}",
+            "actual_end": f"{realized.balance_end_actual_cents / 100:.2f}"}
 
 
 def test_realized_speeds_of_every_closed_period(alice):

@@ -15,6 +15,7 @@ from celery.contrib.testing.worker import start_worker
 from approvals.models import ApprovalRequest
 from config.celery import app
 from ledger.models import Event
+from remittance.events import PeriodClosed
 from remittance.models import PeriodStatus, TrustPeriod
 from tests.browser.conftest import staff_user
 from tests.integration.remittance.months import close, pay_everyone, seed_trust
@@ -61,7 +62,8 @@ def test_a_close_is_requested_approved_by_another_and_its_report_shows_the_chart
         period = wait_until_closed(TRUST, "2026-03")
     assert period.status == PeriodStatus.CLOSED
     closed = Event.objects.get(event_type="PeriodClosed", payload__period="2026-03")
-    assert (closed.payload["requested_by"], closed.payload["approved_by"]) == ("olivia", "victor")
+    decided = PeriodClosed.from_payload(closed.payload)
+    assert (decided.requested_by, decided.approved_by) == ("olivia", "victor")
     assert closed.acting_user.username == "victor"
 
     page.go(f"/admin/remittance/report/{TRUST}/2026-03/")

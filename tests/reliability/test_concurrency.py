@@ -399,7 +399,7 @@ def _check_closed_once_and_nothing_lost(trusts, periods: list[Period]) -> None:
         # Every payment is counted in exactly one close: the sum over periods equals the sum of the payments.
         collected = Counter()
         for result in PeriodResult.objects.filter(trust__code=code):
-            collected.update(result.figures["collected"])
+            collected.update(result.period_closed.collected)
         paid = Counter()
         loans = Event.objects.filter(stream__in=[loan_stream(n) for n in pool])
         for payload in loans.values_list("payload", flat=True):
@@ -470,7 +470,7 @@ def test_a_payment_committed_in_the_middle_of_a_close_is_outside_all_of_its_figu
     monkeypatch.setattr(closing_service, "loan_facts", loan_facts_after_a_payment_commits)
     result = period_close(trust_code=deal["code"], period=FEBRUARY, as_of=FEBRUARY.next().first_day).result
     assert late["position"] > result.through_position  # it did commit inside the close, after the head was read
-    collected = result.figures["collected"]
+    collected = result.period_closed.collected
     principal = sum(v for k, v in collected.items() if k.endswith("principal"))
     assert result.pool_balance_end_cents == _pool_balance(deal["loans"], FEBRUARY.last_day,
                                                           through=result.through_position)

@@ -27,6 +27,7 @@ from config.celery import app
 from ledger.models import Event
 from ledger.verification import verify
 from remittance.calendar import Period
+from remittance.events import PeriodClosed
 from remittance.models import PeriodResult, PeriodStatus, TrustPeriod
 from remittance.services.closing import close_due_on, periods_overdue
 from remittance.tasks import close_due_periods_task
@@ -64,8 +65,8 @@ def _months(first: Period, last: Period) -> list[Period]:
 
 def _closes(code: str) -> list[tuple[str, int]]:
     """The trust's PeriodClosed events as (period, log position), in log order."""
-    return [(e.payload["period"], e.position) for e in Event.objects.filter(event_type="PeriodClosed")
-            .filter(payload__trust=code).order_by("position")]
+    closes = Event.objects.filter(event_type="PeriodClosed", payload__trust=code).order_by("position")
+    return [(PeriodClosed.from_payload(e.payload).period, e.position) for e in closes]
 
 
 def _seed(last_due: Period, today: date) -> None:

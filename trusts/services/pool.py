@@ -37,7 +37,7 @@ from ledger.selectors import account_balance, recorded_events
 from ledger.services import append
 from servicing import accounts as loan_accounts
 from servicing.models import CLOSED_STATUSES, LoanPosition, loan_stream
-from servicing.payment_application import LoanPosition as MoneyPosition
+from servicing.loan_position import MoneyPosition
 from servicing.payoff import payoff_quote
 from servicing.events import PaymentPosted
 from servicing.projections import HANDLERS

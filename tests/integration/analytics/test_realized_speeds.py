@@ -26,8 +26,8 @@ def test_a_curtailment_is_the_months_prepayment(loans):
     close("2026-02")
     realized = realized_speeds(TRUST, "2026-02")
     scheduled_end = 100_000_000 - 10 * SCHEDULED_PRINCIPAL
-    assert (realized.balance_begin_cents, realized.scheduled_end_cents) == (100_000_000, scheduled_end)
-    assert realized.actual_end_cents == scheduled_end - 1_000_000
+    assert (realized.balance_begin_cents, realized.balance_end_scheduled_cents) == (100_000_000, scheduled_end)
+    assert realized.balance_end_actual_cents == scheduled_end - 1_000_000
     smm = 100 * 1_000_000 / scheduled_end
     assert realized.speeds.smm == pytest.approx(smm)
     assert realized.speeds.cpr == pytest.approx(100 * (1 - (1 - smm / 100) ** 12))

@@ -10,6 +10,7 @@ from approvals.services import close_request, request_approve, request_reject
 from approvals.tasks import record_close_failure
 from ledger.models import Event
 from ledger.verification import verify
+from remittance.events import PeriodClosed
 from remittance.models import PeriodStatus, TrustPeriod
 from remittance.tasks import close_period_task
 from tests.integration.remittance.months import close, pay_everyone, seed_trust
@@ -46,9 +47,10 @@ def test_a_close_asked_by_one_and_approved_by_another_names_both(
     assert live_status(approved) == "period open"
 
     assert close_queue.run()["status"] == "closed"
-    closed = Event.objects.get(event_type="PeriodClosed", stream=f"remittance:{TRUST}")
-    assert closed.payload["requested_by"] == "clara" and closed.payload["approved_by"] == "chen"
-    assert closed.acting_user == chen  # the approver's act made it happen
+    recorded = Event.objects.get(event_type="PeriodClosed", stream=f"remittance:{TRUST}")
+    closed = PeriodClosed.from_payload(recorded.payload)
+    assert closed.requested_by == "clara" and closed.approved_by == "chen"
+    assert recorded.acting_user == chen  # the approver's act made it happen
     assert {e.acting_user_id for e in Event.objects.filter(event_type="DistributionPaid")} == {chen.pk}
     assert TrustPeriod.objects.get(period="2026-02").requested_by == clara
     settled = ApprovalRequest.objects.get(pk=request.pk)
@@ -68,8 +70,8 @@ def test_a_close_task_naming_a_requester_without_an_approver_is_refused(february
 
 def test_the_scheduled_close_names_nobody(february):
     close("2026-02")
-    closed = Event.objects.get(event_type="PeriodClosed")
-    assert closed.payload["requested_by"] is None and closed.payload["approved_by"] is None
+    closed = PeriodClosed.from_payload(Event.objects.get(event_type="PeriodClosed").payload)
+    assert closed.requested_by is None and closed.approved_by is None
 
 
 def test_nobody_approves_their_own_request(february, clara, chen, close_queue):
@@ -223,4 +225,4 @@ def test_without_a_broker_the_close_runs_when_the_approval_commits(
     approve(request, chen, django_capture_on_commit_callbacks)
     settled = ApprovalRequest.objects.get(pk=request.pk)
     assert settled.state == State.DONE and settled.outcome.startswith("closed: 4,995.50")
-    assert Event.objects.get(event_type="PeriodClosed").payload["approved_by"] == "chen"
+    assert PeriodClosed.from_payload(Event.objects.get(event_type="PeriodClosed").payload).approved_by == "chen"

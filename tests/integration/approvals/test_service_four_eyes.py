@@ -22,6 +22,7 @@ from ledger.actors import (
 from ledger.models import Event
 from remittance.calendar import Period
 from remittance.errors import CloseNotApproved, CloseRefused
+from remittance.events import PeriodClosed
 from remittance.models import PeriodResult, TrustPeriod
 from remittance.services.closing import overdue_periods_close, period_close
 from remittance.tasks import close_period_task
@@ -90,7 +91,8 @@ def test_a_close_approved_by_another_with_the_permission_runs_and_names_both(feb
     outcome = close(acting_user=clara, approved_by=chen)
     assert outcome.result.period == "2026-02"
     closed = Event.objects.get(event_type="PeriodClosed")
-    assert (closed.payload["requested_by"], closed.payload["approved_by"]) == ("clara", "chen")
+    decided = PeriodClosed.from_payload(closed.payload)
+    assert (decided.requested_by, decided.approved_by) == ("clara", "chen")
     assert closed.acting_user == chen and TrustPeriod.objects.get().requested_by == clara
 
 
@@ -99,7 +101,8 @@ def test_the_system_closes_without_approval_and_is_recorded_as_nobody(february):
     closed = Event.objects.get(event_type="PeriodClosed")
     # The log's format is unchanged: the schedule's events have no acting user and name nobody.
     assert closed.acting_user_id is None
-    assert (closed.payload["requested_by"], closed.payload["approved_by"]) == (None, None)
+    decided = PeriodClosed.from_payload(closed.payload)
+    assert (decided.requested_by, decided.approved_by) == (None, None)
     assert TrustPeriod.objects.get().requested_by is None
 
 

@@ -112,7 +112,8 @@ def test_the_reports_speeds_are_the_realized_speeds_of_the_period(loans):
         report = remittance_report(TRUST, period)
         expected = {"smm": f"{realized.speeds.smm:.6f}", "cpr": f"{realized.speeds.cpr:.6f}",
                     "psa": f"{realized.speeds.psa:.6f}", "loan_month": realized.loan_month,
-                    "scheduled_end_cents": realized.scheduled_end_cents, "actual_end_cents": realized.actual_end_cents}
+                    "scheduled_end_cents": realized.balance_end_scheduled_cents,
+                    "actual_end_cents": realized.balance_end_actual_cents}
         assert report["speeds"] == expected
         table = report_table(report)
         assert f"SMM {expected['smm']}%, CPR {expected['cpr']}%, PSA {expected['psa']}%" in table

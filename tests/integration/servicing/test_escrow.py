@@ -15,7 +15,7 @@ from ledger.services import append
 from ledger.verification import verify
 from servicing import accounts
 from servicing.errors import ServicingError, UnknownLoan
-from servicing.escrow_analysis import EscrowItem as AnalysisItem
+from servicing.escrow_analysis import EscrowAnalysisItem
 from servicing.escrow_analysis import analyze_escrow
 from servicing.models import EscrowItem, LoanPosition
 from servicing.projections import HANDLERS, handles
@@ -176,8 +176,8 @@ def test_an_outstanding_advance_is_a_negative_start_and_makes_a_shortage():
                                   "disbursements_cents": 120_000, "balance_cents_closing": -180_000}
     expected = analyze_escrow(escrow_balance_cents=-120_000, computation_year_start=date(2026, 4, 1),
                               borrower_current=False, items=[
-                                  AnalysisItem("hazard_insurance", 120_000, (date(2026, 5, 1),)),
-                                  AnalysisItem("property_tax", 240_000, (date(2026, 9, 1), date(2027, 3, 1)))])
+                                  EscrowAnalysisItem("hazard_insurance", 120_000, (date(2026, 5, 1),)),
+                                  EscrowAnalysisItem("property_tax", 240_000, (date(2026, 9, 1), date(2027, 3, 1)))])
     assert p["projected_low_point_cents"] == expected.projected_low_point_cents
     event = Event.objects.get(event_type="EscrowAnalyzed")
     assert not event.postings.exists() and EscrowAnalyzed.from_payload(event.payload).new_monthly_escrow_cents == 50_000

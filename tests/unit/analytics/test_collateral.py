@@ -16,7 +16,7 @@ from analytics.prepayment import constant, cpr_to_smm
 
 
 def pool(**changes):
-    terms = {"name": "P", "balance": 1_000_000.0, "gross_rate": Decimal("6.5"), "net_rate": Decimal(6), "term": 360,
+    terms = {"name": "P", "balance": 1_000_000.0, "gross_wac": Decimal("6.5"), "net_wac": Decimal(6), "term": 360,
              "age": 0}
     return Repline(**{**terms, **changes})
 
@@ -30,10 +30,10 @@ def test_the_amortized_balance_is_the_level_payment_schedule():
 
 
 def test_a_contractual_payment_drives_the_schedule_and_the_last_installment_clears_it():
-    path = scheduled_path(pool(balance=100_000.0, gross_rate=Decimal(6), payment=599.55))
+    path = scheduled_path(pool(balance=100_000.0, gross_wac=Decimal(6), payment=599.55))
     assert len(path) == 361 and path[-1] == 0.0
     assert path[1] * 100_000 == pytest.approx(100_000 - 99.55)
-    short = scheduled_path(pool(balance=50_000.0, gross_rate=Decimal(6), payment=599.55))  # curtailed: ends early
+    short = scheduled_path(pool(balance=50_000.0, gross_wac=Decimal(6), payment=599.55))  # curtailed: ends early
     assert len(short) < 361 and short[-1] == 0.0
 
 
@@ -114,7 +114,7 @@ scenarios = st.fixed_dictionaries({
 def test_every_month_conserves_the_balance(s):
     """balance_begin = scheduled + prepaid + recovered + lost + balance_end, and nothing goes negative."""
     net = max(s["gross"] - s["fee"], Decimal(0))
-    repline = pool(balance=s["balance"], gross_rate=s["gross"], net_rate=net, term=s["term"],
+    repline = pool(balance=s["balance"], gross_wac=s["gross"], net_wac=net, term=s["term"],
                    age=int(s["term"] * s["age_share"]))
     defaults = default_scenario("cdr", [s["cdr"]], severity=s["severity"], lag=s["lag"], advance=s["advance"])
     months = project_repline(repline, constant("cpr", s["cpr"]), defaults)

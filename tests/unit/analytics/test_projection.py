@@ -8,14 +8,14 @@ from hypothesis import strategies as st
 from analytics.defaults import NO_DEFAULTS, default_scenario
 from analytics.prepayment import constant
 from analytics.projection import Pricing, project
-from analytics.scenarios import ClassSpec, PoolTerms, pool_deal
+from analytics.scenarios import ScenarioClass, PoolTerms, pool_deal
 from ledger.money import monthly_rate_amount
 
-POOL = PoolTerms(balance_cents=100_000_000, gross_rate=Decimal("6.5"), net_rate=Decimal(6), term=360, age=0)
+POOL = PoolTerms(balance_cents=100_000_000, gross_wac=Decimal("6.5"), net_wac=Decimal(6), term=360, age=0)
 
 
 def classes(*specs):
-    return tuple(ClassSpec(name=n, face_cents=f, coupon=Decimal(c)) for n, f, c in specs)
+    return tuple(ScenarioClass(name=n, face_cents=f, coupon=Decimal(c)) for n, f, c in specs)
 
 
 def rows(projection, name):
@@ -83,7 +83,7 @@ def test_a_par_priced_class_with_no_delay_yields_its_coupon_compounded_semiannua
 
 
 def test_a_seasoned_pool_projects_from_loan_age_plus_one():
-    seasoned = PoolTerms(balance_cents=100_000_000, gross_rate=Decimal("6.5"), net_rate=Decimal(6), term=360,
+    seasoned = PoolTerms(balance_cents=100_000_000, gross_wac=Decimal("6.5"), net_wac=Decimal(6), term=360,
                          age=20)
     p = project(pool_deal(seasoned, ()), constant("psa", 100))
     assert len(p.months) == 340
@@ -94,7 +94,7 @@ specs = st.lists(st.tuples(st.integers(1, 40), st.decimals(min_value=0, max_valu
                  max_size=4)
 
 
-SHORT_POOL = PoolTerms(balance_cents=100_000_000, gross_rate=Decimal("6.5"), net_rate=Decimal(6), term=120, age=0)
+SHORT_POOL = PoolTerms(balance_cents=100_000_000, gross_wac=Decimal("6.5"), net_wac=Decimal(6), term=120, age=0)
 
 
 @settings(max_examples=30, deadline=None)
@@ -103,7 +103,7 @@ def test_class_principal_adds_up_to_the_collateral_principal(weights, psa, cdr, 
     total = sum(w for w, _ in weights)
     faces = [SHORT_POOL.balance_cents * w // total for w, _ in weights]
     faces[-1] += SHORT_POOL.balance_cents - sum(faces)  # the classes are the whole pool
-    deal = pool_deal(SHORT_POOL, tuple(ClassSpec(name=f"C{k}", face_cents=f, coupon=c)
+    deal = pool_deal(SHORT_POOL, tuple(ScenarioClass(name=f"C{k}", face_cents=f, coupon=c)
                                  for k, (f, (_, c)) in enumerate(zip(faces, weights))))
     defaults = default_scenario("cdr", [cdr], severity=40, lag=3, advance=advance) if cdr else NO_DEFAULTS
     p = project(deal, constant("psa", psa), defaults)

@@ -15,7 +15,7 @@ from analytics.realized import (
 
 @pytest.fixture(scope="module")
 def projected():
-    pool = Repline(name="P", balance=1.0, gross_rate=Decimal("7.25"), net_rate=Decimal("6.75"), term=360, age=4)
+    pool = Repline(name="P", balance=1.0, gross_wac=Decimal("7.25"), net_wac=Decimal("6.75"), term=360, age=4)
     return project_repline(pool, constant("psa", 175))
 
 
@@ -30,7 +30,7 @@ def test_one_month_speeds_from_the_factors_give_back_the_projected_psa(projected
 
 
 def test_the_average_psa_over_months_of_different_ages_is_found_by_iteration(projected):
-    history = PoolHistory(balance_begin=1.0, balance_end=projected[11].balance_end, gross_rate=7.25,
+    history = PoolHistory(balance_begin=1.0, balance_end=projected[11].balance_end, gross_wac=7.25,
                           remaining_term=356, age=4)
     speeds = average_speeds([history], months=12)
     assert speeds.psa == pytest.approx(175, abs=1e-6)

@@ -7,7 +7,7 @@ from analytics.projection import ClassMeasures, Pricing, project
 from analytics.render import as_json, measure_fields, render
 from analytics.scenarios import PoolTerms, pool_deal
 
-POOL = PoolTerms(balance_cents=25_000_000, gross_rate=Decimal(7), net_rate=Decimal("6.5"), term=180, age=0)
+POOL = PoolTerms(balance_cents=25_000_000, gross_wac=Decimal(7), net_wac=Decimal("6.5"), term=180, age=0)
 
 
 def test_measures_are_decimal_strings_at_the_printed_precision():

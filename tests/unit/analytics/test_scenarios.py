@@ -15,7 +15,7 @@ def request(**changes):
 def test_a_pool_with_classes_and_a_default_scenario():
     r = request(classes=["A1:600000:5.5", "A2:400000.00:6"], sda="100", severity="20", lag="12", advance=False,
                 delay_days="24", yield_percent="6.1", format="json")
-    assert r.pool.balance_cents == 100_000_000 and r.pool.gross_rate == Decimal("6.5")
+    assert r.pool.balance_cents == 100_000_000 and r.pool.gross_wac == Decimal("6.5")
     assert [(c.name, c.face_cents, c.coupon) for c in r.classes] == [("A1", 60_000_000, Decimal("5.5")),
                                                                    ("A2", 40_000_000, Decimal(6))]
     assert (r.prepayment.kind, r.prepayment.rates) == ("psa", (150.0,))

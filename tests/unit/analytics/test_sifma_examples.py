@@ -33,7 +33,7 @@ def fmt(value: float, places: int) -> str:
 
 def test_sf4_first_cash_flow_of_a_pass_through():
     """9% net, 9.5% gross, 360 months; the month's prepayment 0.00025022 is 150% PSA's first month."""
-    pool = Repline(name="P", balance=1.0, gross_rate=Decimal("9.5"), net_rate=Decimal(9), term=360, age=0)
+    pool = Repline(name="P", balance=1.0, gross_wac=Decimal("9.5"), net_wac=Decimal(9), term=360, age=0)
     month = project_repline(pool, constant("psa", 150))[0]
     assert fmt(month.scheduled_principal, 8) == "0.00049188"
     assert fmt(month.voluntary_prepayments, 8) == "0.00025022"
@@ -85,10 +85,10 @@ def test_sf12_average_prepayment_rate_of_two_pools_over_six_months():
     """Two Ginnie Mae I 9.0% pools over the first six months of 1989; PSA by iteration."""
     pools = [
         # $1,000,000 issued 4/1/88 with 358 months remaining: 349 months left and loans aged 11 on 1/1/89.
-        PoolHistory(balance_begin=1_000_000 * 0.86925218, balance_end=1_000_000 * 0.84732282, gross_rate=9.5,
+        PoolHistory(balance_begin=1_000_000 * 0.86925218, balance_end=1_000_000 * 0.84732282, gross_wac=9.5,
                     remaining_term=349, age=11),
         # $2,000,000 issued 12/1/88 with 360 months remaining: 359 left and aged 1.
-        PoolHistory(balance_begin=2_000_000 * 0.99950812, balance_end=2_000_000 * 0.98290230, gross_rate=9.5,
+        PoolHistory(balance_begin=2_000_000 * 0.99950812, balance_end=2_000_000 * 0.98290230, gross_wac=9.5,
                     remaining_term=359, age=1),
     ]
     assert fmt(sum(p.balance_end for p in pools), 2) == "2813127.42"
@@ -104,7 +104,7 @@ def test_sf12_average_prepayment_rate_of_two_pools_over_six_months():
 @pytest.mark.parametrize("psa", sorted(sf.SF21_CUMULATIVE_DEFAULTS))
 def test_sf21_cumulative_default_matrix(psa):
     """Cumulative defaults of new 8%, 30-year loans, 12 months to liquidation (percent of original)."""
-    pool = Repline(name="P", balance=100.0, gross_rate=Decimal(8), net_rate=Decimal(8), term=360, age=0)
+    pool = Repline(name="P", balance=100.0, gross_wac=Decimal(8), net_wac=Decimal(8), term=360, age=0)
     row = []
     for sda in sf.SF21_SDA:
         months = project_repline(pool, constant("psa", psa),
@@ -117,7 +117,7 @@ def test_sf21_cumulative_default_matrix(psa):
 
 
 def _sample(prepayment, default_kind, default_rate):
-    pool = Repline(name="P", balance=100_000_000.0, gross_rate=Decimal(8), net_rate=Decimal(8), term=360, age=0)
+    pool = Repline(name="P", balance=100_000_000.0, gross_wac=Decimal(8), net_wac=Decimal(8), term=360, age=0)
     scenario = default_scenario(default_kind, [default_rate], severity=20, lag=12, advance=True)
     return project_repline(pool, prepayment, scenario)
 
@@ -198,7 +198,7 @@ def test_sf42_ginnie_mae_example_differs_from_its_printed_psa_by_one():
 @pytest.fixture(scope="module")
 def ginnie_150_psa():
     """Ginnie Mae I 9.0% (9.5% gross), 360 months, 150% PSA, per 100 of face."""
-    pool = Repline(name="G", balance=100.0, gross_rate=Decimal("9.5"), net_rate=Decimal(9), term=360, age=0)
+    pool = Repline(name="G", balance=100.0, gross_wac=Decimal("9.5"), net_wac=Decimal(9), term=360, age=0)
     return project_repline(pool, constant("psa", 150))
 
 
@@ -231,7 +231,7 @@ def test_sf51_sale_three_months_later_at_the_same_yield(ginnie_150_psa):
     y = measures.yield_from_price(flows, times, price=100.0, balance=100.0)
     factor = ginnie_150_psa[2].balance_end / 100
     assert fmt(factor, 8) == "0.99701075"
-    seasoned = Repline(name="G", balance=factor * 100, gross_rate=Decimal("9.5"), net_rate=Decimal(9), term=360,
+    seasoned = Repline(name="G", balance=factor * 100, gross_wac=Decimal("9.5"), net_wac=Decimal(9), term=360,
                        age=3)
     later = project_repline(seasoned, constant("psa", 150))
     later_flows = [m.cash_flow for m in later]

@@ -31,7 +31,7 @@ def period(**changes) -> LoanPeriod:
     """The seed loan in its first month, paying on time, with changes."""
     fields = dict(
         loan_number="L1",
-        begin_balance_cents=SEED_BALANCE,
+        balance_begin_cents=SEED_BALANCE,
         note_rate=SEED_RATE,
         payment_pi_cents=SEED_PAYMENT,
         advancing=True,
@@ -46,7 +46,7 @@ def next_period(result: LoanAdvancing, **changes) -> LoanPeriod:
     """The loan as it starts the month after `result`, collecting nothing unless told."""
     fields = dict(
         loan_number=result.loan_number,
-        begin_balance_cents=result.balance_end_cents,
+        balance_begin_cents=result.balance_end_cents,
         advances_outstanding_interest_cents=result.outstanding_interest_after_cents,
         advances_outstanding_principal_cents=result.outstanding_principal_after_cents,
         interest_collected_cents=0,
@@ -139,7 +139,7 @@ def test_advancing_false_advances_nothing():
 
 
 def test_a_zero_balance_loan_advances_nothing_and_late_interest_repays_its_interest_advance():
-    loan = one(period(begin_balance_cents=0, interest_collected_cents=7_000, scheduled_principal_collected_cents=0,
+    loan = one(period(balance_begin_cents=0, interest_collected_cents=7_000, scheduled_principal_collected_cents=0,
                       advances_outstanding_interest_cents=5_000))
     assert (loan.scheduled_interest_cents, loan.scheduled_principal_cents, loan.advanced_cents) == (0, 0, 0)
     assert (loan.recovered_interest_cents, loan.interest_to_investors_cents) == (5_000, 2_000)
@@ -171,7 +171,7 @@ def test_a_payoff_repays_outstanding_advances_first():
     assert payoff.outstanding_after_cents == 0
     assert payoff.interest_to_investors_cents == 149_850 - 99_950
     # The investors get their whole balance in the loan: the ledger less what was advanced to them.
-    assert payoff.principal_to_investors_cents == SEED_BALANCE - 19_960 == payoff.scheduled_balance_cents
+    assert payoff.principal_to_investors_cents == SEED_BALANCE - 19_960 == payoff.scheduled_balance_begin_cents
     assert payoff.loss_to_investors_cents == 0
     assert payoff.balance_end_cents == payoff.scheduled_balance_end_cents == 0
 
@@ -218,7 +218,7 @@ def test_a_liquidation_short_of_the_principal_advances_loses_the_investors_whole
     assert liquidation.recovered_principal_cents == 30_015
     assert liquidation.interest_to_investors_cents == 200_000 - 149_850 - 20_015
     assert liquidation.principal_to_investors_cents == 0
-    assert liquidation.loss_to_investors_cents == SEED_BALANCE - 30_015 == liquidation.scheduled_balance_cents
+    assert liquidation.loss_to_investors_cents == SEED_BALANCE - 30_015 == liquidation.scheduled_balance_begin_cents
     months.append(liquidation)
     assert sum(m.principal_to_investors_cents + m.loss_to_investors_cents for m in months) == SEED_BALANCE
 
@@ -230,7 +230,7 @@ def test_what_liquidation_proceeds_cannot_repay_stays_outstanding_as_nonrecovera
     assert (liquidation.outstanding_interest_after_cents, liquidation.outstanding_principal_after_cents) == (
         149_850, 20_015
     )
-    assert liquidation.loss_to_investors_cents == liquidation.scheduled_balance_cents
+    assert liquidation.loss_to_investors_cents == liquidation.scheduled_balance_begin_cents
     months.append(liquidation)
     assert sum(m.principal_to_investors_cents + m.loss_to_investors_cents for m in months) == SEED_BALANCE
 
@@ -341,7 +341,7 @@ def pools(draw) -> list[tuple[str, int, Decimal, int]]:
 def _draw_period(data, number: str, rate: Decimal, payment: int, state: dict) -> LoanPeriod:
     balance, owed_interest, owed_principal = state["balance"], state["owed_interest"], state["owed_principal"]
     scheduled_balance = balance - owed_principal
-    s_i, s_p = scheduled_split(balance_cents=scheduled_balance, annual_rate_percent=rate, payment_cents=payment)
+    s_i, s_p = scheduled_split(balance_cents=scheduled_balance, note_rate=rate, payment_cents=payment)
     kind = data.draw(st.sampled_from(KINDS))
     interest, principal = {
         "miss": (0, 0),
@@ -370,7 +370,7 @@ def _draw_period(data, number: str, rate: Decimal, payment: int, state: dict) ->
         )
     return LoanPeriod(
         loan_number=number,
-        begin_balance_cents=balance,
+        balance_begin_cents=balance,
         note_rate=rate,
         payment_pi_cents=payment,
         advancing=data.draw(st.sampled_from((True,) * 5 + (False,))),
@@ -482,7 +482,7 @@ def test_installments_paid_in_order_however_late_are_advanced_and_recovered_exac
         r = one(
             LoanPeriod(
                 loan_number="L1",
-                begin_balance_cents=ledger + sum(p for _, p in paid),
+                balance_begin_cents=ledger + sum(p for _, p in paid),
                 note_rate=rate,
                 payment_pi_cents=payment,
                 advancing=True,

@@ -14,7 +14,7 @@ SEED_FACE = 100_000_000
 
 
 def seed_loan(number: str, **changes) -> LoanFacts:
-    facts = dict(loan_number=number, begin_balance_cents=10_000_000, end_balance_cents=9_990_045,
+    facts = dict(loan_number=number, balance_begin_cents=10_000_000, balance_end_cents=9_990_045,
                  note_rate=Decimal("6"), servicing_fee_rate=Decimal("0.6"), payment_pi_cents=59_955,
                  interest_cents=50_000, scheduled_principal_cents=9_955)
     return LoanFacts(**{**facts, **changes})
@@ -72,11 +72,11 @@ cents = st.integers(min_value=0, max_value=5_000_000)
 @st.composite
 def periods(draw):
     loans = [
-        seed_loan(f"L{i:03d}", begin_balance_cents=draw(st.integers(1, 50_000_000)),
+        seed_loan(f"L{i:03d}", balance_begin_cents=draw(st.integers(1, 50_000_000)),
                   note_rate=Decimal(draw(st.sampled_from(["4.5", "6", "7.25"]))),
                   servicing_fee_rate=Decimal(draw(st.sampled_from(["0.25", "0.5"]))),
                   interest_cents=draw(cents), scheduled_principal_cents=draw(cents), curtailment_cents=draw(cents),
-                  realized_loss_cents=draw(st.integers(0, 1_000_000)), end_balance_cents=0)
+                  realized_loss_cents=draw(st.integers(0, 1_000_000)), balance_end_cents=0)
         for i in range(draw(st.integers(1, 8)))
     ]
     names = ["A1", "A2", "B"][: draw(st.integers(1, 3))]

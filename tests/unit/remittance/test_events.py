@@ -182,7 +182,7 @@ def test_any_closes_period_closed_round_trips(period):
     context = CloseContext(
         trust_code="T", period="2026-04", record_date=date(2026, 4, 30), payment_date=date(2026, 5, 25),
         through_position=9, previous_through=3, original_faces=faces, coupons={n: "5" for n in faces},
-        pool_original_cents=max(1, sum(f.begin_balance_cents for f in loans)))
+        pool_original_cents=max(1, sum(f.balance_begin_cents for f in loans)))
     closed = period_closed(context, figures)
     assert PeriodClosed.from_payload(closed.to_payload()) == closed
     assert [c.class_name for c in closed.classes] == [c.name for c in figures.waterfall.classes]

@@ -26,6 +26,6 @@ def test_installments_due_in_a_window():
 
 
 def test_the_scheduled_balance_follows_the_servicing_schedule():
-    installments = schedule(principal_cents=10_000_000, annual_rate_percent=Decimal(6), term_months=360,
+    installments = schedule(principal_cents=10_000_000, note_rate=Decimal(6), term_months=360,
                             first_payment_date=date(2026, 2, 1))
     assert scheduled_balance_cents(10_000_000, Decimal(6), 59_955, 12) == installments[11].balance_cents_after

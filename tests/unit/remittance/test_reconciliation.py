@@ -81,7 +81,7 @@ def test_a_close_and_its_record_reconcile_the_same_way(period):
     context = CloseContext(
         trust_code="T", period="2026-04", record_date=date(2026, 4, 30), payment_date=date(2026, 5, 25),
         through_position=9, previous_through=3, original_faces=faces, coupons={n: "5" for n in faces},
-        pool_original_cents=max(1, sum(f.begin_balance_cents for f in loans)))
+        pool_original_cents=max(1, sum(f.balance_begin_cents for f in loans)))
     closed = period_closed(context, figures)
     assert figures.reconciliation() == closed_period_reconciliation(closed)
     assert closed.reconciliation == figures.reconciliation().recorded()

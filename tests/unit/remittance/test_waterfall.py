@@ -13,13 +13,13 @@ from ledger.money import dollars
 from remittance.waterfall import (
     STANDARD_STEPS,
     ClassState,
-    Collections,
     ConservationError,
     Fees,
     PayExcess,
     PayFee,
     PayInterest,
     PayPrincipal,
+    PeriodCollections,
     WaterfallError,
     WriteOffLosses,
     carried_forward,
@@ -34,8 +34,8 @@ SEED_FEES = Fees(servicing_fee_cents=50_000, issuer_spread_cents=50_000)  # 500.
 SEED_FACE = 100_000_000  # 1,000,000.00
 
 
-def seed_collections(**changes: int) -> Collections:
-    base = Collections(interest_collected_cents=SEED_INTEREST, principal_collected_cents=SEED_PRINCIPAL)
+def seed_collections(**changes: int) -> PeriodCollections:
+    base = PeriodCollections(interest_collected_cents=SEED_INTEREST, principal_collected_cents=SEED_PRINCIPAL)
     return dataclasses.replace(base, **changes)
 
 
@@ -92,7 +92,7 @@ def test_carried_shortfall_is_due_next_month_on_top_and_grows_when_interest_is_s
     # Month 2 on the smaller pool: 6% of 999,004.50 is 4,995.02; fees 499.50 each.
     fees2 = Fees(servicing_fee_cents=49_950, issuer_spread_cents=49_950)
     month2 = run_waterfall(
-        collections=Collections(interest_collected_cents=499_502, principal_collected_cents=100_048),
+        collections=PeriodCollections(interest_collected_cents=499_502, principal_collected_cents=100_048),
         fees=fees2,
         classes=classes2,
     )
@@ -109,7 +109,7 @@ def test_carried_shortfall_is_paid_next_month_when_interest_allows():
     # Late interest from earlier months arrives: 5,500.00 collected.
     fees2 = Fees(servicing_fee_cents=49_950, issuer_spread_cents=49_950)
     month2 = run_waterfall(
-        collections=Collections(interest_collected_cents=550_000, principal_collected_cents=0),
+        collections=PeriodCollections(interest_collected_cents=550_000, principal_collected_cents=0),
         fees=fees2,
         classes=classes2,
     )
@@ -243,7 +243,7 @@ def test_pro_rata_principal_by_balance_is_exact():
         ClassState(name="B", balance_cents=1, coupon=None),
     ]
     result = run_waterfall(
-        collections=Collections(interest_collected_cents=0, principal_collected_cents=2),
+        collections=PeriodCollections(interest_collected_cents=0, principal_collected_cents=2),
         fees=Fees(servicing_fee_cents=0, issuer_spread_cents=0),
         classes=classes,
     )
@@ -302,7 +302,7 @@ def test_loss_is_shared_pro_rata_by_classes_at_the_same_junior_priority():
 
 def test_loss_beyond_every_class_balance_is_reported_not_hidden():
     result = run_waterfall(
-        collections=Collections(interest_collected_cents=0, principal_collected_cents=0, realized_loss_cents=7),
+        collections=PeriodCollections(interest_collected_cents=0, principal_collected_cents=0, realized_loss_cents=7),
         fees=Fees(servicing_fee_cents=0, issuer_spread_cents=0),
         classes=[sequential("A", 1, 5)],
     )
@@ -375,7 +375,7 @@ def class_structures(draw) -> list[ClassState]:
 
 
 collections_ = st.builds(
-    Collections, interest_collected_cents=cents, principal_collected_cents=cents, realized_loss_cents=cents
+    PeriodCollections, interest_collected_cents=cents, principal_collected_cents=cents, realized_loss_cents=cents
 )
 fees_ = st.builds(
     Fees,

@@ -8,15 +8,16 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from servicing.escrow_analysis import EscrowAnalysis, EscrowItem, analyze_escrow
+from servicing.escrow_analysis import EscrowAnalysis, EscrowAnalysisItem, analyze_escrow
 
 YEAR = date(2026, 1, 1)
 # Taxes of 3,600.00 in two halves (June 1 and December 1) and insurance of 1,200.00 on March 15:
 # 4,800.00 a year, 400.00 a month, cushion 800.00. With an opening balance B the month-end balances
 # are B+400, B+800, B, B+400, B+800, B-600 (June, the low point), ..., B.
 ITEMS = (
-    EscrowItem(name="county tax", annual_amount_cents=360_000, disbursement_dates=(date(2026, 6, 1), date(2026, 12, 1))),
-    EscrowItem(name="hazard insurance", annual_amount_cents=120_000, disbursement_dates=(date(2026, 3, 15),)),
+    EscrowAnalysisItem(name="county tax", annual_amount_cents=360_000,
+                       disbursement_dates=(date(2026, 6, 1), date(2026, 12, 1))),
+    EscrowAnalysisItem(name="hazard insurance", annual_amount_cents=120_000, disbursement_dates=(date(2026, 3, 15),)),
 )
 
 
@@ -95,7 +96,8 @@ def test_a_delinquent_borrower_is_not_refunded_a_surplus():
 
 
 def test_the_base_payment_rounds_up_so_twelve_deposits_cover_the_year():
-    items = (EscrowItem(name="flood insurance", annual_amount_cents=10_001, disbursement_dates=(date(2026, 9, 1),)),)
+    items = (EscrowAnalysisItem(name="flood insurance", annual_amount_cents=10_001,
+                                disbursement_dates=(date(2026, 9, 1),)),)
     analysis = analyze_escrow(escrow_balance_cents=0, items=items, computation_year_start=YEAR, borrower_current=True)
     assert analysis.base_monthly_escrow_cents == 834
     assert 12 * analysis.base_monthly_escrow_cents >= 10_001
@@ -104,7 +106,7 @@ def test_the_base_payment_rounds_up_so_twelve_deposits_cover_the_year():
 
 def test_an_item_paid_in_installments_splits_its_annual_amount_exactly():
     dates = (date(2026, 11, 1), date(2026, 5, 1))
-    items = (EscrowItem(name="tax", annual_amount_cents=100_001, disbursement_dates=dates),)
+    items = (EscrowAnalysisItem(name="tax", annual_amount_cents=100_001, disbursement_dates=dates),)
     analysis = analyze_escrow(escrow_balance_cents=0, items=items, computation_year_start=YEAR, borrower_current=True)
     paid = {m.month_start.month: m.disbursements_cents for m in analysis.projection if m.disbursements_cents}
     assert paid == {5: 50_001, 11: 50_000}
@@ -129,9 +131,11 @@ def test_no_items_means_no_payment_and_the_balance_is_surplus():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"items": (EscrowItem(name="tax", annual_amount_cents=1, disbursement_dates=(date(2027, 1, 1),)),)}, "outside"),
-        ({"items": (EscrowItem(name="tax", annual_amount_cents=1, disbursement_dates=(date(2025, 12, 31),)),)}, "outside"),
-        ({"items": ("tax",)}, "EscrowItem"),
+        ({"items": (EscrowAnalysisItem(name="tax", annual_amount_cents=1,
+                                       disbursement_dates=(date(2027, 1, 1),)),)}, "outside"),
+        ({"items": (EscrowAnalysisItem(name="tax", annual_amount_cents=1,
+                                       disbursement_dates=(date(2025, 12, 31),)),)}, "outside"),
+        ({"items": ("tax",)}, "EscrowAnalysisItem"),
         ({"escrow_balance_cents": 100.0}, "escrow_balance_cents"),
         ({"computation_year_start": datetime(2026, 1, 1)}, "computation_year_start"),
         ({"borrower_current": 1}, "borrower_current"),
@@ -158,18 +162,19 @@ def test_impossible_analyses_are_refused(kwargs, message):
 )
 def test_impossible_items_are_refused(kwargs):
     with pytest.raises(ValueError):
-        EscrowItem(**({"name": "tax", "annual_amount_cents": 100, "disbursement_dates": (date(2026, 6, 1),)} | kwargs))
+        EscrowAnalysisItem(
+            **({"name": "tax", "annual_amount_cents": 100, "disbursement_dates": (date(2026, 6, 1),)} | kwargs))
 
 
 @st.composite
-def escrow_items(draw) -> tuple[EscrowItem, ...]:
+def escrow_items(draw) -> tuple[EscrowAnalysisItem, ...]:
     items = []
     for number in range(draw(st.integers(min_value=0, max_value=4))):
         months = draw(st.lists(st.integers(min_value=0, max_value=11), min_size=1, max_size=4, unique=True))
         day = draw(st.integers(min_value=1, max_value=28))
         dates = tuple((YEAR + relativedelta(months=m)).replace(day=day) for m in months)
         annual = draw(st.integers(min_value=0, max_value=2_000_000))
-        items.append(EscrowItem(name=f"item {number}", annual_amount_cents=annual, disbursement_dates=dates))
+        items.append(EscrowAnalysisItem(name=f"item {number}", annual_amount_cents=annual, disbursement_dates=dates))
     return tuple(items)
 
 

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from servicing.amortization import level_payment_cents
-from servicing.payment_application import LoanPosition, PaymentApplication, apply_payment, is_payoff
+from servicing.loan_position import MoneyPosition
+from servicing.payment_application import PaymentApplication, apply_payment, is_payoff
 from servicing.payoff import payoff_quote
 from tests.unit.servicing.loans import INSTALLMENT, seed_loan
 
@@ -175,8 +176,8 @@ def test_impossible_amounts_are_refused(amount):
         {"suspense_cents": -5},
         {"escrow_balance_cents": -5},
         {"late_charges_due_cents": 1.5},
-        {"annual_rate_percent": 6.0},
-        {"annual_rate_percent": Decimal("-1")},
+        {"note_rate": 6.0},
+        {"note_rate": Decimal("-1")},
         {"payment_pi_cents": 49_999},  # below a month's interest
         {"next_due_date": "2026-02-01"},
     ],
@@ -195,14 +196,14 @@ def test_is_payoff_compares_the_money_with_the_payoff_quote_of_the_day():
 
 
 @st.composite
-def positions(draw) -> LoanPosition:
+def positions(draw) -> MoneyPosition:
     balance = draw(st.integers(min_value=1, max_value=10**9))
     rate = Decimal(draw(st.integers(min_value=0, max_value=12_000))).scaleb(-3)
     term = draw(st.integers(min_value=1, max_value=360))
-    return LoanPosition(
+    return MoneyPosition(
         principal_balance_cents=balance,
-        annual_rate_percent=rate,
-        payment_pi_cents=level_payment_cents(principal_cents=balance, annual_rate_percent=rate, term_months=term),
+        note_rate=rate,
+        payment_pi_cents=level_payment_cents(principal_cents=balance, note_rate=rate, term_months=term),
         escrow_monthly_cents=draw(st.integers(min_value=0, max_value=100_000)),
         next_due_date=date(2025, 1, 1) + relativedelta(months=draw(st.integers(min_value=0, max_value=24))),
         suspense_cents=draw(st.integers(min_value=0, max_value=50_000)),

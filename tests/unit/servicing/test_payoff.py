@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from servicing.payment_application import LoanPosition
+from servicing.loan_position import MoneyPosition
 from servicing.payoff import days_30_360, payoff_quote, settle_payoff
 from tests.unit.servicing.loans import seed_loan
 
@@ -141,12 +141,12 @@ def test_a_timestamp_is_not_a_payoff_date():
 
 
 @st.composite
-def positions(draw) -> LoanPosition:
+def positions(draw) -> MoneyPosition:
     balance = draw(st.integers(min_value=0, max_value=10**9))
     rate = Decimal(draw(st.integers(min_value=0, max_value=12_000))).scaleb(-3)
-    return LoanPosition(
+    return MoneyPosition(
         principal_balance_cents=balance,
-        annual_rate_percent=rate,
+        note_rate=rate,
         payment_pi_cents=balance + 1,  # always covers the interest; the payoff does not use it
         escrow_monthly_cents=draw(st.integers(min_value=0, max_value=100_000)),
         next_due_date=date(2025, 1, 1) + timedelta(days=31 * draw(st.integers(min_value=0, max_value=30))),
