@@ -61,7 +61,7 @@ def login(username: str, *, holder: str | None = None, operations: bool = False)
     if holder:
         # Through the holder service, as the admin links a login: recorded, so a rebuild keeps the link.
         row = Holder.objects.get(code=holder)
-        holder_details_change(code=holder, name=row.name, contact=row.contact, user=user)
+        holder_details_change(code=holder, name=row.name, contact=row.contact, user=user, acting_user=TESTS)
     if operations:
         # get_or_create: a transactional test before this one flushes the group its migration made.
         user.groups.add(Group.objects.get_or_create(name=OPERATIONS_GROUP)[0])

@@ -233,7 +233,7 @@ def test_a_payment_returned_by_another_writer_mid_return_is_refused_as_already_r
     never a ledger error nor "later activity used money it provided".
     """
     board({"loan_number": "Q0001"})
-    payment_post(loan_number="Q0001", amount_cents=INSTALLMENT_CENTS, received_on=date(2026, 2, 1), reference="Q-1")
+    payment_post(loan_number="Q0001", amount_cents=INSTALLMENT_CENTS, received_on=date(2026, 2, 1), reference="Q-1", acting_user=TESTS)
     real_step, other = getattr(payment_returns, gap), []
 
     def step_after_another_return(*args, **kwargs):

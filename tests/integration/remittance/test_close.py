@@ -16,7 +16,7 @@ from remittance.models import (
     PeriodStatus,
     TrustPeriod,
 )
-from tests.actors import period_close
+from tests.actors import TESTS, period_close
 from tests.integration.remittance.months import close, pay_everyone, seed_trust
 from trusts.services.pool import pool_loan_remove
 
@@ -95,7 +95,7 @@ def test_a_repurchased_loans_proceeds_are_the_periods_principal_and_interest(loa
     seed_trust()
     pay_everyone("2026-02")
     pool_loan_remove(trust_code="XYZ-2026-1", loan_number="L010", removed_on=date(2026, 2, 20), kind="repurchase",
-                     reason="breach of representations")
+                     reason="breach of representations", acting_user=TESTS)
     f = close("2026-02").result.period_closed
     assert f.collected["repurchase_principal"] == 10_000_000 - 9_955
     assert f.principal_available_cents == 99_550 + 10_000_000 - 9_955

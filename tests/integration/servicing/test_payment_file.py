@@ -183,7 +183,7 @@ def test_a_chunk_another_writer_moved_posts_row_by_row_and_still_all_of_it(monke
     row_by_row, fell_back = payment_files._post_rows, []
     monkeypatch.setattr(payment_files, "payment_worked_out", computed_then_interloper)
     monkeypatch.setattr(payment_files, "_post_rows", lambda *a: fell_back.append(1) or row_by_row(*a))
-    result = payment_file_import(raw=GOOD)
+    result = payment_file_import(raw=GOOD, acting_user=TESTS)
     assert fell_back == [1]
     assert [r.reference for r in result.posted] == ["BANK-1", "BANK-2", "BANK-3"]
     l002 = LoanPosition.objects.get(loan_id="L002")

@@ -22,7 +22,7 @@ from servicing.services.delinquency import loans_age
 from servicing.services.escrow import escrow_analysis_run, escrow_disburse_due, escrow_item_add
 from servicing.services.loan_events import folded, position_after
 from servicing.services.payoff import payoff_quote_get
-from tests.actors import payment_return
+from tests.actors import TESTS, payment_return
 from tests.integration.servicing.tapes import board, seed_rows
 
 pytestmark = pytest.mark.django_db
@@ -49,24 +49,24 @@ def book() -> None:
     board(*seed_rows(5))
     for loan in ("L001", "L002"):
         escrow_item_add(loan_number=loan, kind="property_tax", payee="Springfield County", annual_amount_cents=240_000,
-                        due_dates=["2026-03-01", "2026-09-01"], added_on=date(2026, 1, 20))
+                        due_dates=["2026-03-01", "2026-09-01"], added_on=date(2026, 1, 20), acting_user=TESTS)
     for month in (2, 3, 4):
         for loan in ("L001", "L002", "L003"):
             payment_post(loan_number=loan, amount_cents=INSTALLMENT, received_on=date(2026, month, 1),
-                         reference=f"{loan}-{month}")
+                         reference=f"{loan}-{month}", acting_user=TESTS)
     payment_post(loan_number="L005", amount_cents=INSTALLMENT + 10_000, received_on=date(2026, 2, 3),
-                 reference="L005-2")
+                 reference="L005-2", acting_user=TESTS)
     payment_return(loan_number="L002", reference="L002-4", returned_on=date(2026, 4, 6), reason="NSF",
                    fee_cents=2_500)
-    escrow_disburse_due(as_of=date(2026, 3, 1))
+    escrow_disburse_due(as_of=date(2026, 3, 1), acting_user=TESTS)
     quote = payoff_quote_get(loan_number="L003", as_of=date(2026, 4, 20))
     payment_post(loan_number="L003", amount_cents=quote.total_cents + 1_234, received_on=date(2026, 4, 20),
-                 reference="L003-payoff")
-    escrow_analysis_run(loan_number="L001", computation_year_start=date(2026, 5, 1), analyzed_on=date(2026, 4, 15))
-    loans_age(as_of=date(2026, 6, 5))
-    foreclosure_start(loan_number="L004", started_on=date(2026, 6, 5))
+                 reference="L003-payoff", acting_user=TESTS)
+    escrow_analysis_run(loan_number="L001", computation_year_start=date(2026, 5, 1), analyzed_on=date(2026, 4, 15), acting_user=TESTS)
+    loans_age(as_of=date(2026, 6, 5), acting_user=TESTS)
+    foreclosure_start(loan_number="L004", started_on=date(2026, 6, 5), acting_user=TESTS)
     loan_liquidate(loan_number="L004", liquidated_on=date(2026, 8, 1), gross_proceeds_cents=7_000_000,
-                   costs_cents=400_000)
+                   costs_cents=400_000, acting_user=TESTS)
 
 
 def empty_every_servicing_table() -> None:
@@ -151,10 +151,10 @@ def test_a_log_recorded_in_version_1_shapes_replays_verifies_and_rebuilds(v1_ser
 
 def test_a_version_1_payment_is_returned_by_a_version_2_return(v1_services, monkeypatch):
     board(*seed_rows(1))
-    payment_post(loan_number="L001", amount_cents=INSTALLMENT, received_on=date(2026, 2, 1), reference="OLD-1")
+    payment_post(loan_number="L001", amount_cents=INSTALLMENT, received_on=date(2026, 2, 1), reference="OLD-1", acting_user=TESTS)
     before = LoanPosition.objects.get(loan_id="L001")
     monkeypatch.undo()  # from here on, today's services
-    payment_post(loan_number="L001", amount_cents=INSTALLMENT, received_on=date(2026, 3, 1), reference="NEW-1")
+    payment_post(loan_number="L001", amount_cents=INSTALLMENT, received_on=date(2026, 3, 1), reference="NEW-1", acting_user=TESTS)
     payment_return(loan_number="L001", reference="NEW-1", returned_on=date(2026, 3, 4), reason="NSF", fee_cents=0)
     after = LoanPosition.objects.get(loan_id="L001")
     assert (after.principal_balance_cents, after.next_due_date, after.escrow_balance_cents) == (

@@ -28,6 +28,7 @@ from trusts.models import Holder, HoldingMovement, PoolLoan, SecurityClass, Trus
 from trusts.projections import CLASS_ID_BASE
 from trusts.services.holders import holder_details_change
 from trusts.services.pool import pool_loan_remove
+from tests.actors import TESTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TABLES = (Trust, SecurityClass, Holder, PoolLoan, HoldingMovement)
@@ -55,13 +56,13 @@ def book(loans):
                    classes=[{"name": "A", "face": "200000.00", "coupon": "net-wac", "principal": "pro-rata",
                              "denomination": "1000.00"}]))
     alice = User.objects.create_user("alice")
-    holder_details_change(code="INV-01", name="First Investor LLC", contact="ops@first.example", user=alice)
-    holder_details_change(code="INV-03", name="Investor 3", contact="", user=User.objects.create_user("carol"))
-    holder_details_change(code="INV-03", name="Investor 3", contact="three@example.com", user=None)
+    holder_details_change(code="INV-01", name="First Investor LLC", contact="ops@first.example", user=alice, acting_user=TESTS)
+    holder_details_change(code="INV-03", name="Investor 3", contact="", user=User.objects.create_user("carol"), acting_user=TESTS)
+    holder_details_change(code="INV-03", name="Investor 3", contact="three@example.com", user=None, acting_user=TESTS)
     transfer()
     transfer(from_holder="INV-02", to_holder="INV-11", face_cents=2_000_000, settlement_date=date(2026, 2, 3))
     pool_loan_remove(trust_code=TRUST, loan_number="L001", removed_on=date(2026, 2, 15), kind="repurchase",
-                     reason="breach of representations")
+                     reason="breach of representations", acting_user=TESTS)
     pay_everyone("2026-02", loans=[f"L{i:03d}" for i in range(2, 11)])
     close("2026-02")
     return alice
