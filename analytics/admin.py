@@ -2,15 +2,15 @@
 
 /admin/analytics/scenarios/?trust=CODE&psa=100,200,300 (optionally &cdr=&severity=&lag=) shows, for
 each speed and class, the measures the engine gives (WAL, final period, yield and price at par, modified
-duration, convexity; analytics.render writes them as the command and the API do), and one chart per
+duration, convexity; analytics.domain.render writes them as the command and the API do), and one chart per
 class with a line per speed: the class balance at the end of each projected period, starting from the
 balance the last close left. The trust is read once (analytics.selectors.trust_deal) and projected by
-analytics.projection.project per speed, as the API's projection grid does.
+analytics.domain.deal_projection.project per speed, as the API's projection grid does.
 
-The query is checked by analytics.scenarios' own parsers, the rules of the project_cashflows command and
+The query is checked by analytics.domain.scenarios' own parsers, the rules of the project_cashflows command and
 of the API: `psa` is split at commas into one scenario per speed, each read by parse_prepayment; the
 default options by parse_defaults. A refusal is shown as a form error on the field it names. The page
-bounds its work as the API does (analytics.scenarios.parse_psa_grid).
+bounds its work as the API does (analytics.domain.scenarios.parse_psa_grid).
 
 The analytics app has no models, so the page is not a ModelAdmin's: `analytics_admin_urls(site)` gives
 its URL, which config/urls.py hands to remittance.admin.operations_admin_urls (name
@@ -29,12 +29,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.safestring import mark_safe
 
-from analytics.defaults import DefaultScenario
-from analytics.measures import MeasureError
-from analytics.prepayment import PrepaymentScenario
-from analytics.projection import DealProjection, project
-from analytics.render import measure_fields
-from analytics.scenarios import (
+from analytics.domain.defaults import DefaultScenario
+from analytics.domain.measures import MeasureError
+from analytics.domain.prepayment import PrepaymentScenario
+from analytics.domain.deal_projection import DealProjection, project
+from analytics.domain.render import measure_fields
+from analytics.domain.scenarios import (
     MAX_GRID_SPEEDS,
     ScenarioError,
     parse_defaults,
@@ -43,14 +43,14 @@ from analytics.scenarios import (
     refused_options,
 )
 from analytics.selectors import trust_deal
-from remittance.calendar import Period
-from remittance.charts import Series, line_chart
+from remittance.domain.trust_calendar import Period
+from remittance.domain.charts import Series, line_chart
 from trusts import admin as trusts_admin
 from trusts.models import Trust
 
 DEFAULT_SPEEDS = "100,200,300"
 CHART_ID = "scenario-chart"
-WAL_PLACES = 5  # as analytics.render writes every WAL
+WAL_PLACES = 5  # as analytics.domain.render writes every WAL
 DEFAULT_FIELDS = ("cdr", "severity", "lag")
 
 
@@ -98,7 +98,7 @@ class ScenarioForm(forms.Form):
 
 @dataclass(frozen=True, slots=True)
 class MeasureRow:
-    """One scenario's measures of one class, as analytics.render writes them."""
+    """One scenario's measures of one class, as analytics.domain.render writes them."""
 
     speed: str
     class_name: str
@@ -162,7 +162,7 @@ def _scenarios_link(trust: Trust) -> tuple[str, str]:
 
 
 # The trust page's classes link here (trusts.admin.extensions: trusts does not know analytics).
-trusts_admin.extensions.class_links["analytics.scenarios"] = _scenarios_link
+trusts_admin.extensions.class_links["analytics.domain.scenarios"] = _scenarios_link
 
 
 def analytics_admin_urls(site: admin.AdminSite = admin.site) -> list:

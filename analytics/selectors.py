@@ -6,26 +6,26 @@ the pool, for a loan joining during the period), with its own note rate,
 servicing fee rate, contractual P&I and term (one repline per loan, named by
 its loan number, so the projected months are facts the close could have
 recorded), and the classes, unpaid fees and spread as the last close left
-them (`remittance.facts.carried_into`, what the next close will start from).
+them (`remittance.selectors.period_facts.carried_into`, what the next close will start from).
 
 Realized speeds of a closed period, the standard's way (B.2 a, B.3), are
-remittance.reports.period_speeds (the remittance report shows them); here
+remittance.selectors.reports.period_speeds (the remittance report shows them); here
 they are looked up by trust code and period.
 """
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from analytics.collateral import Repline
-from analytics.projection import Deal
-from analytics.structure import Structure
+from analytics.domain.collateral import Repline
+from analytics.domain.deal_projection import Deal
+from analytics.domain.structure import Structure
 from ledger.selectors import account_balance
-from remittance.calendar import Period
-from remittance.facts import carried_into
-from remittance.loan_calendar import timing_at
+from remittance.domain.trust_calendar import Period
+from remittance.selectors.period_facts import carried_into
+from remittance.domain.loan_calendar import timing_at
 from remittance.models import PeriodResult
-from remittance.reports import RealizedSpeeds, period_speeds
-from servicing import accounts
+from remittance.selectors.reports import RealizedSpeeds, period_speeds
+from servicing.domain import accounts
 from servicing.models import CLOSED_STATUSES, Loan, LoanPosition
 from trusts.models import PoolLoan, SecurityClass, Trust
 

@@ -1,8 +1,8 @@
 """Projecting what a request asks for: the pool its options describe, or a trust as it stands."""
 from __future__ import annotations
 
-from analytics.projection import DealProjection, project
-from analytics.scenarios import Request, pool_deal
+from analytics.domain.deal_projection import DealProjection, project
+from analytics.domain.scenarios import Request, pool_deal
 from analytics.selectors import trust_deal
 
 

@@ -25,9 +25,9 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict, LedgerError
-from ledger.money import MoneyFormatError
+from ledger.domain.money import MoneyFormatError
 from remittance.errors import CloseInProgress, CloseRefused, PeriodAlreadyClosed
-from remittance.reports import ReportUnavailable
+from remittance.selectors.reports import ReportUnavailable
 from servicing.errors import FileRejected, LoanClosed, ServicingError, UnknownLoan
 from servicing.services.payment_requests import DuplicateReference, LoanBusy
 from trusts.errors import DealRejected, TrustError

@@ -1,7 +1,7 @@
 """Serializer fields for the house formats: money as dollar strings, factors and rates as decimal strings.
 
 Inside, money is integer cents; in JSON it is a string of dollars with two
-decimals ("4995.50"). Input is parsed strictly by ledger.money (the one
+decimals ("4995.50"). Input is parsed strictly by ledger.domain.money (the one
 parser of amounts: thousands separators only where they belong, no decimal
 comma, no exponent; a refusal is a 400 naming the field): a number
 (rather than a string) is refused, because 4995.5 as a float has already
@@ -15,9 +15,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ledger.money import MoneyFormatError, cents_from_dollars, dollars
-from remittance.reports import to_json
-from trusts.factors import factor_text
+from ledger.domain.money import MoneyFormatError, cents_from_dollars, dollars
+from remittance.selectors.reports import to_json
+from trusts.domain.factors import factor_text
 
 MONEY_PATTERN = r"^-?\d+\.\d{2}$"
 
@@ -69,7 +69,7 @@ class RateField(serializers.Field):
 
 @extend_schema_field(OpenApiTypes.OBJECT)
 class ReportField(serializers.Field):
-    """A report or payload as stored: `_cents` money rendered as dollar strings (remittance.reports.to_json)."""
+    """A report or payload as stored: `_cents` money rendered as dollar strings (remittance.selectors.reports.to_json)."""
 
     def to_representation(self, value):
         return to_json(value)

@@ -7,7 +7,7 @@ from django_filters import rest_framework as filters
 
 from ledger.models import Event
 from remittance.models import ClassPeriod, Distribution
-from servicing.delinquency import MBA_BUCKETS
+from servicing.domain.delinquency_status import MBA_BUCKETS
 from servicing.models import Loan, LoanStatus
 from trusts.models import HoldingMovement
 

@@ -9,7 +9,7 @@ from django import forms
 
 from ledger import business_time
 from approvals.subjects import payments_standing
-from ledger.money import dollars_grouped
+from ledger.domain.money import dollars_grouped
 from remittance.models import PERIOD_FORMAT
 from trusts.models import Trust
 

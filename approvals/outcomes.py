@@ -7,7 +7,7 @@ nothing. Until it settles, the admin shows the period's live status.
 from __future__ import annotations
 
 from approvals.models import ApprovalRequest, Kind, State
-from ledger.money import dollars_grouped
+from ledger.domain.money import dollars_grouped
 
 
 def close_outcome_record(*, request_id: int, answer: dict) -> None:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 from ledger.actors import may_approve
 from ledger.business_time import BusinessDateError, parse_as_of, today
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from trusts.models import Trust
 
 # Apps whose Celery tasks a schedule may run. approvals' tasks are the close's callbacks.

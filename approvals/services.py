@@ -27,7 +27,7 @@ from approvals.acts import close_enqueue, reversal_record
 from approvals.errors import ActFailed, DecisionRefused, DuplicateRequest, RequestRefused, UnknownRequest
 from approvals.models import ApprovalRequest, Kind, State
 from approvals.subjects import closable_period, returnable_payment
-from ledger.money import dollars_grouped
+from ledger.domain.money import dollars_grouped
 from servicing.events import loan_fact
 
 APPROVE_PERMISSION = "approvals.approve_request"

@@ -14,7 +14,7 @@ from approvals.errors import RequestRefused
 from ledger import business_time
 from ledger.events import class_for
 from ledger.models import Event
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from remittance.errors import CloseRefused
 from remittance.models import PeriodResult
 from remittance.services.closing import close_request_check

@@ -39,10 +39,10 @@ from datetime import date
 from django.db import connection, transaction
 
 from ledger.actors import SystemActor
-from ledger.records import NewEvent, PostingLine, RecordedEvent
+from ledger.domain.records import NewEvent, PostingLine, RecordedEvent
 from ledger.services import append
-from remittance.calendar import Period, payment_date, record_date
-from remittance.close_events import class_account, holder_stream
+from remittance.domain.trust_calendar import Period, payment_date, record_date
+from remittance.domain.close_events import class_account, holder_stream
 from remittance.events import DistributionPaid
 from remittance.models import Distribution
 from servicing.services.payments import payment_post
@@ -188,7 +188,7 @@ def _close(trust_code: str, period: Period, tally: _Tally) -> int:
 
 def _distribution_paid(trust_code: str, class_name: str, period: Period, face: int, *, interest: int,
                        principal: int, of_record: date, paying: date, holder_code: str) -> NewEvent:
-    """One holder's DistributionPaid as the close records it (remittance.close_events): the typed event, the
+    """One holder's DistributionPaid as the close records it (remittance.domain.close_events): the typed event, the
     class's interest and principal accounts to the holder's cash. The ledger's projection writes its Distribution
     row."""
     paid = DistributionPaid(trust=trust_code, period=str(period), class_name=class_name, face_held_cents=face,

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from ledger.money import dollars
-from remittance.calendar import Period
-from servicing.amortization import level_payment_cents, scheduled_split
-from servicing.tape import TAPE_COLUMNS
+from ledger.domain.money import dollars
+from remittance.domain.trust_calendar import Period
+from servicing.domain.amortization import level_payment_cents, scheduled_split
+from servicing.domain.loan_tape import TAPE_COLUMNS
 
 # The month's mix of borrower behaviour, as shares of loans (the rest pay on time).
 MIX = (("missed", 0.04), ("partial", 0.03), ("curtailment", 0.05), ("payoff", 0.01))

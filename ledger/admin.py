@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
 from ledger.models import AccountBalance, Event, Posting, Stream
-from ledger.money import dollars, dollars_grouped
+from ledger.domain.money import dollars, dollars_grouped
 
 
 def money(cents: int | None) -> str:

@@ -7,7 +7,7 @@ class LedgerConfig(AppConfig):
     verbose_name = "Ledger"
 
     def ready(self):
-        from ledger import checks  # noqa: F401  (registers the runtime-role deploy check)
+        from ledger import deploy_checks as checks  # noqa: F401  (registers the runtime-role deploy check)
         from ledger.projections import AccountBalanceProjection, registry
 
         registry.register(AccountBalanceProjection())

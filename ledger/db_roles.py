@@ -16,7 +16,7 @@ grants again over the tables that exist now, so a table added by a later
 migration is covered. Default privileges let the role read a new table at
 once, but it writes one only after the grant ran again (writes fail closed).
 `runtime_role_problems` says what is wrong with a role; the command ends
-with it, and the deploy check (ledger/checks.py) asks it of the connected role.
+with it, and the deploy check (ledger/deploy_checks.py) asks it of the connected role.
 """
 from __future__ import annotations
 

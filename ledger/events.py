@@ -35,7 +35,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
-from ledger.records import NewEvent, PostingLine, RecordedEvent
+from ledger.domain.records import NewEvent, PostingLine, RecordedEvent
 
 VERSION_KEY = "schema_version"
 

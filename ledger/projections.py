@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from django.db import models, transaction
 
 from ledger.bulk import upsert_sums
-from ledger.records import RecordedEvent
+from ledger.domain.records import RecordedEvent
 
 
 class Projection(ABC):

@@ -7,7 +7,7 @@ from datetime import date
 from django.db.models import QuerySet, Sum
 
 from ledger.models import Event, Posting
-from ledger.records import PostingLine, RecordedEvent
+from ledger.domain.records import PostingLine, RecordedEvent
 
 
 def recorded_events(events: QuerySet[Event]) -> list[RecordedEvent]:

@@ -17,12 +17,12 @@ from django.utils import timezone
 from ledger.actors import Actor, require_actor
 from ledger.bulk import copy_rows, is_postgres, upsert_sums
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
-from ledger.hashing import content_of, event_hash
+from ledger.domain.hashing import content_of, event_hash
 from ledger.models import GENESIS_HASH, Event, LogPosition, Posting, Stream
 from ledger.projections import registry
-from ledger.records import NewEvent, PostingLine, RecordedEvent, StreamAppend
+from ledger.domain.records import NewEvent, PostingLine, RecordedEvent, StreamAppend
 from ledger.selectors import recorded_events
-from ledger.validation import check_batch
+from ledger.domain.validation import check_batch
 
 EVENT_COLUMNS = ("position", "stream", "version", "event_type", "payload", "effective_date", "recorded_at",
                  "acting_user", "idempotency_key", "previous_hash", "hash")

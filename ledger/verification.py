@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 from django.db.models import F
 
-from ledger.hashing import content_of, event_hash
+from ledger.domain.hashing import content_of, event_hash
 from ledger.models import GENESIS_HASH, LogPosition, Posting, Stream
 from ledger.projections import differences
-from ledger.records import RecordedEvent
+from ledger.domain.records import RecordedEvent
 from ledger.selectors import iter_log
 
 _extra_checks: list[tuple[str, Callable[[], list[str]]]] = []

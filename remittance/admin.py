@@ -4,8 +4,8 @@ the remittance report page of a closed period, and the operations dashboard on t
 All of it is the close's own record or a projection of its events, so it is
 read-only here; closing a period runs through the closing service (command,
 task or, later, an admin action), never by editing a row. The figures come
-from selectors (`remittance.reports`, `remittance.report_page`,
-`remittance.dashboard`); the views here only fetch and render them.
+from selectors (`remittance.selectors.reports`, `remittance.selectors.report_page`,
+`remittance.selectors.dashboard`); the views here only fetch and render them.
 
 `operations_admin_urls(site)` is what config/urls.py mounts at /admin/: the
 site's own URLs, with the dashboard as the index and the report page at
@@ -27,15 +27,15 @@ from django.utils.safestring import mark_safe
 
 from ledger import business_time
 from ledger.admin import ReadOnlyAdmin, money_column
-from ledger.money import dollars_grouped
+from ledger.domain.money import dollars_grouped
 from remittance import admin_trust_pages  # noqa: F401  (the close's figures on the trusts pages)
-from remittance import dashboard
-from remittance.calendar import Period
-from remittance.charts import line_chart
+from remittance.selectors import dashboard
+from remittance.domain.trust_calendar import Period
+from remittance.domain.charts import line_chart
 from remittance.models import ClassPeriod, Distribution, PeriodResult, PeriodStatus, TrustPeriod
-from remittance.month_end_schedule import month_end_schedule
-from remittance.report_page import balance_history, holder_payments, reconciliation_lines, unavailable_reason
-from remittance.reports import ReportUnavailable, json_text, remittance_report, report_csv
+from remittance.selectors.month_end_schedule import month_end_schedule
+from remittance.selectors.report_page import balance_history, holder_payments, reconciliation_lines, unavailable_reason
+from remittance.selectors.reports import ReportUnavailable, json_text, remittance_report, report_csv
 from servicing.models import CLOSED_STATUSES, LoanStatus
 from trusts.models import Trust
 

@@ -9,10 +9,10 @@ their pages (HTML in templates/admin/remittance/panels/).
 from __future__ import annotations
 
 from ledger.admin import money
-from remittance.close_figures import with_last_closed_period, with_latest_close
+from remittance.selectors.latest_close import with_last_closed_period, with_latest_close
 from remittance.models import Distribution, PeriodResult, PeriodStatus, TrustPeriod
 from trusts.admin import Panel, extensions
-from trusts.factors import factor_text
+from trusts.domain.factors import factor_text
 
 PERIOD_ROWS = 24
 PAYMENT_ROWS = 24

@@ -11,9 +11,9 @@ class RemittanceConfig(AppConfig):
         from ledger.business_time import register_dated_fact_rule
         from ledger.projections import registry
         from ledger.verification import register_check
-        from remittance.checks import closed_periods_reconcile
+        from remittance.period_reconciliation import closed_periods_reconcile
         from remittance.dated_rules import inside_closed_period
-        from remittance.close_figures import class_factor_paid_by
+        from remittance.selectors.latest_close import class_factor_paid_by
         from remittance.projections import RemittanceProjection
         from remittance.verification import classes_within_pool, closed_periods_rederived, every_cent_in_one_period
         from trusts.selectors import register_paid_factor

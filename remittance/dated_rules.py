@@ -7,7 +7,7 @@ a fact inside it would pass principal twice and leave the closed period unable t
 from __future__ import annotations
 
 from ledger.business_time import DatedFact
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from remittance.models import PeriodResult
 
 

@@ -1,5 +1,5 @@
 """What a close request can be told instead of a close: each names the trust and period."""
-from remittance.closing import CloseRefused, ReconciliationError
+from remittance.domain.close_figures import CloseRefused, ReconciliationError
 
 __all__ = ["CloseRefused", "ReconciliationError", "PeriodAlreadyClosed", "CloseInProgress", "CloseNotApproved"]
 

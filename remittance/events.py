@@ -4,7 +4,7 @@ A close appends, on the trust's remittance stream (`remittance:CODE`):
 CollectionsRemitted, ServicingFeePaid, IssuerSpreadPaid, one ClassDistributed
 per class, ExcessPaid (when there is excess) and last PeriodClosed; and on
 each holder's stream (`holder:CODE`) a DistributionPaid per class it holds.
-`remittance.close_events` builds them from the close's figures; consumers
+`remittance.domain.close_events` builds them from the close's figures; consumers
 (projections, reports, checks, the verifier, the summary) read them through
 these classes, never by string key.
 
@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 from ledger.events import DomainEvent, event_class, upcaster
 
-# PeriodClosed's returned-payment figures (remittance.closing.recover_returns), absent from closes recorded
+# PeriodClosed's returned-payment figures (remittance.domain.close_figures.recover_returns), absent from closes recorded
 # before returned payments were carried: they carried none.
 RETURNS_ZERO: dict[str, Any] = {
     "returns_carried_in_cents": 0, "returns_new_cents": 0, "returns_recovered_cents": 0,
@@ -65,7 +65,7 @@ class ClassLine:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CloseReconciliation:
-    """The identity the close proved (remittance.reconciliation.reconcile): cash in = cash out, to the cent."""
+    """The identity the close proved (remittance.domain.reconciliation.reconcile): cash in = cash out, to the cent."""
 
     cash_in_cents: int
     out_cents: int
@@ -84,7 +84,7 @@ class CollectionsRemitted(DomainEvent):
 
     trust: str
     period: str
-    collected: dict[str, int]  # by kind (remittance.closing.COLLECTION_KINDS), net of reversals
+    collected: dict[str, int]  # by kind (remittance.domain.close_figures.COLLECTION_KINDS), net of reversals
     prior_period_cents: int
     advanced_cents: int
     recovered_cents: int

@@ -7,7 +7,7 @@ database itself. What it holds besides "closed" (a close begun and not
 finished, the attempts, who asked, the last error) is in no event, so the
 log cannot rebuild it and `rebuild_projections` leaves it alone; where the
 log does describe it (a CLOSED row has its PeriodClosed, and the reverse),
-`verify_ledger` checks the two agree (remittance.checks).
+`verify_ledger` checks the two agree (remittance.period_reconciliation).
 
 The other tables are projections of the close's events, emptied and rebuilt
 by replay (remittance.projections): `PeriodResult` (the figures a period
@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import Q
 
 from remittance.events import PeriodClosed
-from trusts.factors import FACTOR_DECIMALS
+from trusts.domain.factors import FACTOR_DECIMALS
 
 PERIOD_FORMAT = r"^\d{4}-(0[1-9]|1[0-2])$"
 

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from ledger.projections import Projection
-from ledger.records import RecordedEvent
-from remittance.closing import interest_collected_cents, principal_collected_cents
+from ledger.domain.records import RecordedEvent
+from remittance.domain.close_figures import interest_collected_cents, principal_collected_cents
 from remittance.events import ClassDistributed, DistributionPaid, PeriodClosed
 from remittance.models import ClassPeriod, Distribution, PeriodResult
 from trusts.models import Holder, SecurityClass, Trust

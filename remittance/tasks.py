@@ -22,10 +22,10 @@ from django.db import InterfaceError, OperationalError, transaction
 from ledger.actors import SCHEDULER, Actor
 from ledger.business_time import BusinessDateError, parse_as_of, require_not_future, today
 from ledger.hooks import reached
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from remittance.errors import CloseInProgress, CloseRefused, PeriodAlreadyClosed
 from remittance.services.closing import month_end_prepare, overdue_periods_close, period_close, periods_due
-from remittance.summary import outcome_summary
+from remittance.selectors.period_summary import outcome_summary
 
 
 # A close the database dropped under it (a restart, a failover) was rolled back whole: retry it, not ack it as done.

@@ -4,9 +4,9 @@ Three checks, each naming the first bad fact (trust, period, event position,
 loan) and keeping at most MAX_PROBLEMS problems, the earliest first:
 
 - `closed_periods_rederived`: every closed period closed again, on paper, with
-  the pure close (`remittance.closing.close_figures`) on the facts as they
+  the pure close (`remittance.domain.close_figures.close_figures`) on the facts as they
   stood at its `through_position` (the pool, the loans' statuses and the
-  register as the close saw them; the window of `remittance.facts`), and
+  register as the close saw them; the window of `remittance.selectors.period_facts`), and
   compared with its PeriodClosed event, its PeriodResult, ClassPeriod and
   Distribution rows; each class's distributions add up to what the class paid
   less its unplaced share.
@@ -28,11 +28,11 @@ from datetime import date
 from django.db.models import Count, F, Sum
 
 from ledger.models import Event
-from remittance.calendar import Period, payment_date, record_date
-from remittance.close_events import CloseContext, period_closed
-from remittance.closing import CloseFigures, close_figures
+from remittance.domain.trust_calendar import Period, payment_date, record_date
+from remittance.domain.close_events import CloseContext, period_closed
+from remittance.domain.close_figures import CloseFigures, close_figures
 from remittance.events import CloseWindow, PeriodClosed
-from remittance.facts import Window, carried_into, coupon_text, loan_facts, pool_original_cents
+from remittance.selectors.period_facts import Window, carried_into, coupon_text, loan_facts, pool_original_cents
 from remittance.models import ClassPeriod, Distribution, PeriodResult
 from remittance.projections import period_result
 from servicing.models import CollectionLine

@@ -26,8 +26,8 @@ from ledger.admin import ReadOnlyAdmin, html_table, money, money_column
 from ledger.models import Event
 from ledger.selectors import stream_events
 from servicing.admin_forms import EscrowAnalysisForm, PaymentFileForm, PendingUpload, TapeUploadForm
-from servicing.amortization import schedule
-from servicing.delinquency import days_delinquent
+from servicing.domain.amortization import schedule
+from servicing.domain.delinquency_status import days_delinquent
 from servicing.errors import FileRejected, ServicingError
 from servicing.events import loan_fact
 from servicing.models import Borrower, EscrowItem, Loan, Property

@@ -11,7 +11,7 @@ class ServicingConfig(AppConfig):
         from ledger.business_time import register_dated_fact_rule
         from ledger.projections import registry
         from ledger.verification import register_check
-        from servicing.dated_facts import not_before_boarding
+        from servicing.dated_rules import not_before_boarding
         from servicing.projections import LoanPositionProjection, load_handlers
         from servicing.projections.collection_lines import CollectionLineProjection
         from servicing.projections.loans import LoanReferenceProjection

@@ -32,7 +32,7 @@ from typing import Any, ClassVar, Protocol
 from dateutil.relativedelta import relativedelta
 
 from ledger.events import DomainEvent, event_class, upcaster
-from ledger.records import RecordedEvent
+from ledger.domain.records import RecordedEvent
 
 # The LoanPosition fields a v1 `position_after` may name (the fold copies them for v1 events).
 POSITION_FIELDS = (

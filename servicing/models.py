@@ -11,7 +11,7 @@ import builtins
 from django.db import models
 from django.db.models import Q
 
-from servicing.delinquency import CURRENT
+from servicing.domain.delinquency_status import CURRENT
 
 
 class Borrower(models.Model):

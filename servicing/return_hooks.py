@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ledger.actors import Actor
-from ledger.records import RecordedEvent
+from ledger.domain.records import RecordedEvent
 
 # hook(returned, original, acting_user): the PaymentReturned as recorded, the payment's own event
 # (PaymentPosted), and who records the return. A hook raises to refuse the return as a whole.

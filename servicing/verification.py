@@ -33,11 +33,11 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 
 from ledger.models import AccountBalance, Event, Posting
-from servicing import accounts
-from servicing.delinquency import CURRENT, mba_bucket
+from servicing.domain import accounts
+from servicing.domain.delinquency_status import CURRENT, mba_bucket
 from servicing.models import CollectionLine, Loan, LoanPosition, LoanStatus, loan_stream
-from servicing.payment_application import apply_payment, is_payoff
-from servicing.payoff import settle_payoff
+from servicing.domain.payment_application import apply_payment, is_payoff
+from servicing.domain.payoff_quotes import settle_payoff
 from servicing.events import COLLECTION_KEYS, LOAN_EVENT_TYPES, LoanFact, collections_of, loan_fact
 from servicing.services.default import disposition_split
 from servicing.services.payoff import money_position

@@ -27,7 +27,7 @@ from ledger.admin import ReadOnlyAdmin, money, money_column
 from trusts import admin_users  # noqa: F401  (the user pages: a holder's login is not deleted)
 from trusts.admin_forms import HoldingTransferForm
 from trusts.errors import TrustError
-from trusts.factors import factor_text
+from trusts.domain.factors import factor_text
 from trusts.models import Holder, HoldingMovement, PoolLoan, SecurityClass, Trust
 from trusts.selectors import ValuedHolding, holdings_valued_as_of, pool_summary, with_pool_totals
 from trusts.services.holders import holder_details_change

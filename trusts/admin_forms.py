@@ -8,7 +8,7 @@ trusts.services.register's to decide.
 from django import forms
 
 from ledger import business_time
-from ledger.money import MoneyFormatError, cents_from_dollars
+from ledger.domain.money import MoneyFormatError, cents_from_dollars
 from trusts.models import Holder, SecurityClass
 
 

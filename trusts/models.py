@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from trusts import principal_rules
+from trusts.domain import principal_rules
 
 
 class Holder(models.Model):
@@ -70,7 +70,7 @@ def holder_stream(code: str) -> str:
 class SecurityClass(models.Model):
     """A class (tranche) of the trust's bonds."""
 
-    class PrincipalRule(models.TextChoices):  # trusts.principal_rules declares them
+    class PrincipalRule(models.TextChoices):  # trusts.domain.principal_rules declares them
         PRO_RATA = principal_rules.PRO_RATA
         SEQUENTIAL = principal_rules.SEQUENTIAL
 

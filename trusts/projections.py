@@ -33,7 +33,7 @@ from django.db import connection
 
 from ledger.events import decode
 from ledger.projections import Projection
-from ledger.records import RecordedEvent
+from ledger.domain.records import RecordedEvent
 from trusts.events import (
     CertificatesIssued, HolderDetailsChanged, HolderRegistered, HoldingTransferred, PoolLoanRemoved,
     PoolLoansTransferred, TrustFormed,

@@ -22,7 +22,7 @@ from django.db.models.fields import DecimalField
 
 from ledger.models import Event
 from trusts.events import PoolLoanRemoved
-from trusts.factors import FACTOR_DECIMALS, current_face
+from trusts.domain.factors import FACTOR_DECIMALS, current_face
 from trusts.models import Holder, HoldingMovement, PoolLoan, SecurityClass, Trust, membership_covers, trust_stream
 
 

@@ -20,7 +20,7 @@ from django.db.models import Max
 
 from ledger.models import Event, Posting
 from ledger.selectors import account_balance
-from servicing import accounts
+from servicing.domain import accounts
 from trusts.events import PoolLoansTransferred
 from trusts.models import PoolLoan
 

@@ -1,14 +1,14 @@
 """Analytics over the API: the projection grid's query and answer, and a trust's realized speeds.
 
 `ProjectionQuerySerializer` is an adapter, not a second set of rules: the
-query is read by analytics.scenarios' own parsers (those of the
+query is read by analytics.domain.scenarios' own parsers (those of the
 project_cashflows command). `psa` is split into one scenario per speed, and
 each group of parameters (a speed, the default scenario, the pricing) goes
 through its parser; a ScenarioError becomes a 400 naming the parameters its
 message names ("--severity" is the parameter `severity`). The grid's bounds
-(speeds per request, the fastest speed) are analytics.scenarios' own, shared
+(speeds per request, the fastest speed) are analytics.domain.scenarios' own, shared
 with the admin's scenario page; one rule is the API's: a yield at most
-MAX_YIELD (the top of the range analytics.measures solves in), so no measure
+MAX_YIELD (the top of the range analytics.domain.measures solves in), so no measure
 is taken at an infinite yield.
 """
 from __future__ import annotations
@@ -20,10 +20,10 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from analytics.defaults import DefaultScenario
-from analytics.prepayment import PrepaymentScenario
-from analytics.projection import Pricing
-from analytics.scenarios import (
+from analytics.domain.defaults import DefaultScenario
+from analytics.domain.prepayment import PrepaymentScenario
+from analytics.domain.deal_projection import Pricing
+from analytics.domain.scenarios import (
     MAX_GRID_PSA,
     MAX_GRID_SPEEDS,
     ScenarioError,
@@ -40,7 +40,7 @@ MAX_YIELD = 1000
 DEFAULT_PSA = "100"
 DEFAULT_PARAMETERS = ("cdr", "mdr", "sda", "severity", "lag", "advance")
 PRICING_PARAMETERS = ("price", "yield", "delay_days")
-# The option names analytics.scenarios reads, where they differ from the query's.
+# The option names analytics.domain.scenarios reads, where they differ from the query's.
 _OPTION = {"yield": "yield_percent"}
 
 
@@ -129,7 +129,7 @@ def _pricing(options: Mapping[str, object]) -> Pricing:
 
 
 def _parsed(parse: Callable, options: Mapping[str, object], parameters: Sequence[str]):
-    """What analytics.scenarios makes of the options, or a 400 naming the parameters its refusal names."""
+    """What analytics.domain.scenarios makes of the options, or a 400 naming the parameters its refusal names."""
     try:
         return parse(options)
     except ScenarioError as error:
@@ -149,7 +149,7 @@ def _invalid(parameters: str | Sequence[str], message: str) -> serializers.Valid
 @extend_schema_field({"type": "string", "pattern": r"^-?\d+\.\d+$", "example": "5.43210",
                       "description": "a decimal string"})
 class DecimalTextField(serializers.CharField):
-    """A measure already written as a decimal string by analytics.render (or null when there is none)."""
+    """A measure already written as a decimal string by analytics.domain.render (or null when there is none)."""
 
 
 def _measure(help_text: str) -> DecimalTextField:

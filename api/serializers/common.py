@@ -8,7 +8,7 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 class FactorText(FactorField):
-    """A factor to 8 decimals in fixed point (trusts.factors.factor_text, as FactorField renders it)."""
+    """A factor to 8 decimals in fixed point (trusts.domain.factors.factor_text, as FactorField renders it)."""
 
 
 class ErrorBodySerializer(serializers.Serializer):

@@ -40,7 +40,7 @@ class SecurityClassSerializer(ClassKeyMixin, serializers.Serializer):
 
     @extend_schema_field(MoneyField)
     def get_balance(self, c) -> str:
-        return MoneyField().to_representation(c.balance_cents)  # remittance.close_figures.with_latest_close
+        return MoneyField().to_representation(c.balance_cents)  # remittance.selectors.latest_close.with_latest_close
 
     @extend_schema_field(FactorText)
     def get_factor(self, c) -> str:

@@ -74,7 +74,7 @@ class DistributionSerializer(ClassKeyMixin, FlatRowSerializer):
     total = MoneyField(source="total_cents")
 
 
-# The statement as remittance.reports.investor_statement builds it and to_json renders it (documentation).
+# The statement as remittance.selectors.reports.investor_statement builds it and to_json renders it (documentation).
 
 class _StatementHolder(serializers.Serializer):
     code = serializers.CharField()

@@ -4,8 +4,8 @@ Scoped as every endpoint under /trusts/{code}/ (api.access through
 visible_trust): a trust the caller does not hold or never held answers 404,
 before its query is even read. The figures are analytics': the trust as the
 engine starts it (analytics.selectors.trust_deal, read once for the whole
-grid), projected by analytics.projection.project per speed, and its measures
-written by analytics.render; realized speeds are
+grid), projected by analytics.domain.deal_projection.project per speed, and its measures
+written by analytics.domain.render; realized speeds are
 analytics.selectors.realized_speeds, one closed period each, a page at a time.
 
 A projection is CPU work in the request (the trust's loans month by month to
@@ -20,9 +20,9 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics.measures import MeasureError
-from analytics.projection import DealProjection, project
-from analytics.render import measure_fields
+from analytics.domain.measures import MeasureError
+from analytics.domain.deal_projection import DealProjection, project
+from analytics.domain.render import measure_fields
 from analytics.selectors import realized_speeds, trust_deal
 from api.errors import ApiError
 from api.serializers.analytics import (
@@ -37,7 +37,7 @@ from api.views.common import is_schema_generation, visible_trust
 from api.views.deals import CODE
 from remittance.models import PeriodResult
 
-WAL_PLACES = 5  # as analytics.render writes every WAL
+WAL_PLACES = 5  # as analytics.domain.render writes every WAL
 
 
 class ProjectionView(APIView):

@@ -24,7 +24,7 @@ from api.views.deals import CODE, PERIOD
 from approvals.errors import ApprovalRefused, DuplicateRequest
 from approvals.services import close_request
 from ledger.business_time import today
-from remittance.calendar import Period, payment_date, record_date
+from remittance.domain.trust_calendar import Period, payment_date, record_date
 from remittance.errors import PeriodAlreadyClosed
 from remittance.models import PeriodResult, PeriodStatus, TrustPeriod
 from remittance.services.closing import close_request_check, first_period

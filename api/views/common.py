@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from api.access import visible_trusts
 from api.errors import ApiError
 from api.renderers import CSVRenderer
-from remittance.calendar import FIRST_CALENDAR_YEAR, Period
+from remittance.domain.trust_calendar import FIRST_CALENDAR_YEAR, Period
 from trusts.models import Trust
 
 REPORT_RENDERERS = [JSONRenderer, CSVRenderer, BrowsableAPIRenderer]

@@ -31,10 +31,10 @@ from api.serializers.deals import (
     TrustSerializer,
 )
 from api.views.common import REPORT_RENDERERS, csv_or_json, is_schema_generation, parse_period, visible_trust
-from remittance.calendar import Period, payment_date, record_date
-from remittance.close_figures import with_latest_close
+from remittance.domain.trust_calendar import Period, payment_date, record_date
+from remittance.selectors.latest_close import with_latest_close
 from remittance.models import ClassPeriod, PeriodResult, PeriodStatus, TrustPeriod
-from remittance.reports import remittance_report, report_csv, report_json
+from remittance.selectors.reports import remittance_report, report_csv, report_json
 from remittance.services.closing import first_period
 from trusts.models import SecurityClass, Trust
 from trusts.services.forming import deal_file_form

@@ -25,13 +25,13 @@ from ledger import business_time
 from ledger.actors import Actor, database_user, four_eyes_problem, RECONCILER
 from ledger.hooks import reached
 from ledger.services import append_batch
-from remittance.calendar import Period, payment_date, record_date
-from remittance.close_events import CloseContext, close_appends
-from remittance.closing import close_figures
+from remittance.domain.trust_calendar import Period, payment_date, record_date
+from remittance.domain.close_events import CloseContext, close_appends
+from remittance.domain.close_figures import close_figures
 from remittance.errors import CloseInProgress, CloseNotApproved, CloseRefused, PeriodAlreadyClosed
-from remittance.facts import carried_into, coupon_text, loan_facts, log_head, pool_original_cents, window_for
+from remittance.selectors.period_facts import carried_into, coupon_text, loan_facts, log_head, pool_original_cents, window_for
 from remittance.models import PeriodResult, PeriodStatus, TrustPeriod
-from remittance.month_end_schedule import month_end_day as schedule_day
+from remittance.selectors.month_end_schedule import month_end_day as schedule_day
 from trusts.models import SecurityClass, Trust
 from trusts.selectors import holders_of_record_by_class
 
@@ -227,7 +227,7 @@ def periods_due(*, period: Period) -> list[str]:
 def close_due_on(period: Period, month_end_day: int | None = None) -> date:
     """The day a period's close falls due: the month-end schedule's day in the month after it.
 
-    The day is the schedule's (remittance.month_end_schedule, the only source of it); a caller
+    The day is the schedule's (remittance.selectors.month_end_schedule, the only source of it); a caller
     asking for many periods reads it once and passes it. A day the month lacks (the 30th in
     February) falls on the month's last day.
     """

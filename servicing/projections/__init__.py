@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from ledger.bulk import insert_rows, update_rows
 from ledger.projections import Projection
-from ledger.records import RecordedEvent
+from ledger.domain.records import RecordedEvent
 from servicing.events import COLLECTION_KEYS, DATE_FIELDS, POSITION_FIELDS, copy_snapshot, loan_fact
 from servicing.models import LoanPosition
 

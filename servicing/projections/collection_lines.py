@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from ledger.bulk import insert_rows
 from ledger.projections import Projection
-from ledger.records import RecordedEvent
+from ledger.domain.records import RecordedEvent
 from servicing.events import collections_of
 from servicing.models import CollectionLine
 from servicing.projections import loan_number_of

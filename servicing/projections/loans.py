@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from ledger.bulk import insert_rows
 from ledger.projections import Projection
-from ledger.records import RecordedEvent
+from ledger.domain.records import RecordedEvent
 from servicing.events import EscrowItemAdded, LoanBoarded
 from servicing.models import Borrower, EscrowItem, Loan, Property
 from servicing.projections import loan_number_of

@@ -18,13 +18,13 @@ from django.db import connection, transaction
 
 from ledger.actors import Actor
 from ledger.business_time import BusinessDateError, require_not_future
-from ledger.records import PostingLine, StreamAppend
+from ledger.domain.records import PostingLine, StreamAppend
 from ledger.services import append_batch
-from servicing import accounts
+from servicing.domain import accounts
 from servicing.errors import DateRefused, FileRejected
 from servicing.events import LoanBoarded
 from servicing.models import loan_stream
-from servicing.tape import LoanTapeRow, TapeProblem, parse_tape_bytes
+from servicing.domain.loan_tape import LoanTapeRow, TapeProblem, parse_tape_bytes
 
 CHUNK = 2000
 # PostgreSQL advisory lock key of boarding (any number no other lock uses: "boarding" in ASCII).

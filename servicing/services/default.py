@@ -39,13 +39,13 @@ from django.db import transaction
 
 from ledger.actors import Actor
 from ledger.models import Event
-from ledger.money import CentsError, require_cents, round_half_up
-from ledger.records import NewEvent, PostingLine, RecordedEvent
+from ledger.domain.money import CentsError, require_cents, round_half_up
+from ledger.domain.records import NewEvent, PostingLine, RecordedEvent
 from ledger.services import append
-from servicing import accounts
+from servicing.domain import accounts
 from servicing.errors import ServicingError
 from servicing.models import LoanPosition, LoanStatus, loan_stream
-from servicing.payoff import days_30_360
+from servicing.domain.payoff_quotes import days_30_360
 from servicing.services.delinquency import loan_days_delinquent
 from servicing.events import Collections, ForeclosureStarted, LoanChargedOff, LoanLiquidated, ReoAcquired
 from servicing.services.loan_events import dated_loan_fact, open_position, require_status, with_retries
@@ -131,7 +131,7 @@ def disposition_split(position: LoanPosition, *, on: date, gross_proceeds_cents:
     accrual_start = position.next_due_date - relativedelta(months=1)
     days = days_30_360(start=accrual_start, end=on)
     with localcontext() as context:
-        context.prec = 40  # one division of the exact product, as servicing.payoff does
+        context.prec = 40  # one division of the exact product, as servicing.domain.payoff_quotes does
         accrued = round_half_up(Decimal(position.principal_balance_cents) * position.note_rate * days / 36000)
     interest_due = max(accrued, 0)  # a loan paid ahead owes none; its credit is lost with the sale
     left = gross_proceeds_cents + position.escrow_balance_cents + position.suspense_cents

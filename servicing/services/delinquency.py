@@ -2,7 +2,7 @@
 
 `loans_age` runs daily (Celery task "servicing.age_loans"). For every active
 loan it records a `DelinquencyChanged` event only when the MBA bucket
-(`servicing.delinquency.mba_bucket`) differs from the one recorded, and a
+(`servicing.domain.delinquency_status.mba_bucket`) differs from the one recorded, and a
 `LateChargeAssessed` event once per unpaid installment whose grace period
 has ended. Both are idempotent: the bucket is compared with the position,
 and each late charge carries the key f"late:{loan}:{due_date}", so a second
@@ -34,12 +34,12 @@ from django.conf import settings
 from django.db import transaction
 
 from ledger.actors import Actor
-from ledger.records import NewEvent, PostingLine
+from ledger.domain.records import NewEvent, PostingLine
 from ledger.services import append
 from ledger.business_time import require_not_future
-from servicing import accounts
-from servicing.amortization import maturity_date
-from servicing.delinquency import days_delinquent, late_charge_cents, late_charge_due, mba_bucket
+from servicing.domain import accounts
+from servicing.domain.amortization import maturity_date
+from servicing.domain.delinquency_status import days_delinquent, late_charge_cents, late_charge_due, mba_bucket
 from servicing.errors import UnknownLoan
 from servicing.models import Loan, LoanPosition, LoanStatus, loan_stream
 from servicing.events import DelinquencyChanged, LateChargeAssessed, loan_fact

@@ -3,7 +3,7 @@
 Policies, and why:
 - An escrow item recurs every year on the month and day of its due dates
   (taxes and premiums do), its annual amount split exactly over them with
-  `ledger.money.allocate` (earlier dates take the odd cents, as the
+  `ledger.domain.money.allocate` (earlier dates take the odd cents, as the
   analysis does). Its dates must lie within one year and not before the
   loan was boarded (earlier bills were the prior servicer's to pay).
 - Disbursement (`escrow_disburse_due`, daily task "servicing.disburse_escrow")
@@ -15,7 +15,7 @@ Policies, and why:
   advances the rest from its own cash (debit escrow_advance, credit
   CORPORATE_CASH). The payee is outside the books: the cash leaves, so
   ESCROW_PAYEES is not used.
-- Analysis (`escrow_analysis_run`) feeds `servicing.escrow_analysis` the
+- Analysis (`escrow_analysis_run`) feeds `servicing.domain.escrow_analysis` the
   loan's items moved into the computation year, the escrow balance net of
   any advance (an advance is a negative starting balance: the account is in
   deficiency) and whether the borrower is current (MBA bucket "current" on
@@ -38,14 +38,14 @@ from django.db import transaction
 from ledger.actors import Actor
 from ledger.business_time import require_not_future, today
 from ledger.models import Event
-from ledger.money import CentsError, allocate, require_cents
-from ledger.records import NewEvent, PostingLine
+from ledger.domain.money import CentsError, allocate, require_cents
+from ledger.domain.records import NewEvent, PostingLine
 from ledger.services import append
-from servicing import accounts
-from servicing.delinquency import CURRENT, mba_bucket
+from servicing.domain import accounts
+from servicing.domain.delinquency_status import CURRENT, mba_bucket
 from servicing.errors import ServicingError, UnknownLoan
-from servicing.escrow_analysis import EscrowAnalysisItem
-from servicing.escrow_analysis import analyze_escrow
+from servicing.domain.escrow_analysis import EscrowAnalysisItem
+from servicing.domain.escrow_analysis import analyze_escrow
 from servicing.models import EscrowItem, Loan, LoanPosition, LoanStatus, loan_stream
 from servicing.events import (
     AnalyzedItem, EscrowAnalyzed, EscrowDisbursed, EscrowInstallment, EscrowItemAdded, ProjectedMonth, loan_fact,

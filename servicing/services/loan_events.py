@@ -18,7 +18,7 @@ from django.db import transaction
 
 from ledger.business_time import BusinessDateError, DatedFact, dated_fact_check
 from ledger.errors import ConcurrencyConflict
-from ledger.money import require_cents
+from ledger.domain.money import require_cents
 from ledger.models import Event
 from servicing.errors import DateRefused, LoanClosed, ServicingError, UnknownLoan
 from servicing.models import LoanPosition, LoanStatus

@@ -1,7 +1,7 @@
 """Payment files: a bank's file of payments previewed against the ledger, then imported all or nothing.
 
 The file's rules (columns, amounts, references, dates) are
-`servicing.payment_file`; this module checks each row against the ledger
+`servicing.domain.payment_file`; this module checks each row against the ledger
 (the loan, its state, a reference posted before) and posts the file in file
 order in one transaction, in chunks: each chunk's positions read in one
 query and its events appended in one batch. A chunk another writer got in
@@ -19,12 +19,12 @@ from ledger.business_time import today as business_today
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
 from ledger.hooks import reached
 from ledger.models import Event
-from ledger.records import RecordedEvent, StreamAppend
+from ledger.domain.records import RecordedEvent, StreamAppend
 from ledger.selectors import recorded_events
 from ledger.services import append_batch
 from servicing.errors import FileRejected, LoanClosed, ServicingError, UnknownLoan
 from servicing.models import LoanPosition, loan_stream
-from servicing.payment_file import PaymentFileProblem, PaymentRow, parse_payment_file_bytes
+from servicing.domain.payment_file import PaymentFileProblem, PaymentRow, parse_payment_file_bytes
 from servicing.services.loan_events import require_open
 from servicing.services.payment_requests import (
     DuplicateReference, PaymentRefused, PaymentRequest, check_received_on, payment_request,

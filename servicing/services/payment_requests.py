@@ -16,16 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ledger.money import CentsError, dollars, require_cents
+from ledger.domain.money import CentsError, dollars, require_cents
 from ledger.models import Event
-from ledger.records import NewEvent, RecordedEvent
+from ledger.domain.records import NewEvent, RecordedEvent
 from ledger.selectors import recorded_events
 from ledger.services import append
 from ledger.actors import Actor
 from servicing.errors import ServicingError
 from servicing.events import loan_fact
 from servicing.models import LoanPosition, loan_stream
-from servicing.payment_file import reference_problem
+from servicing.domain.payment_file import reference_problem
 from servicing.services.loan_events import dated_loan_fact
 
 # Eight writers on one loan lose at most seven rounds each; the margin covers a burst of more.

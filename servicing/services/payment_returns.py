@@ -20,14 +20,14 @@ from ledger.actors import Actor, four_eyes_problem
 from ledger.business_time import BusinessDateError, require_not_future
 from ledger.errors import IdempotencyConflict
 from ledger.models import Event
-from ledger.money import CentsError, require_cents
-from ledger.records import PostingLine, RecordedEvent
+from ledger.domain.money import CentsError, require_cents
+from ledger.domain.records import PostingLine, RecordedEvent
 from ledger.selectors import recorded_events
-from servicing import accounts
+from servicing.domain import accounts
 from servicing.errors import UnknownLoan
 from servicing.events import BALANCE_FIELDS, PaymentPosted, PaymentReturned, PaymentReversed, loan_fact, reversal_of
 from servicing.models import LoanPosition, loan_stream
-from servicing.payment_file import reference_problem
+from servicing.domain.payment_file import reference_problem
 from servicing.return_hooks import payment_returned
 from servicing.services.loan_events import with_retries
 from servicing.services.payment_requests import MAX_ATTEMPTS, LoanBusy, PaymentRefused, append_at, recorded

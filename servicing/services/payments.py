@@ -1,6 +1,6 @@
 """Posting a payment: money received on a loan, split by the application order, or a payoff.
 
-The split of money is `servicing.payment_application` and `servicing.payoff`
+The split of money is `servicing.domain.payment_application` and `servicing.domain.payoff_quotes`
 (pure); this module reads the loan's position, asks them, and records the
 result as one event on the loan's stream (a class of `servicing.events`)
 with balanced postings, the period's `collections` amounts and the decision:
@@ -27,14 +27,14 @@ from datetime import date
 from django.db import transaction
 
 from ledger.errors import IdempotencyConflict
-from ledger.money import dollars
-from ledger.records import NewEvent, PostingLine, RecordedEvent
+from ledger.domain.money import dollars
+from ledger.domain.records import NewEvent, PostingLine, RecordedEvent
 from ledger.actors import Actor
-from servicing import accounts
+from servicing.domain import accounts
 from servicing.events import Collections, PaymentApplied, PaymentPosted, loan_fact
 from servicing.models import LoanPosition
-from servicing.payment_application import PaymentApplication, apply_payment, is_payoff
-from servicing.payoff import PayoffSettlement, payoff_quote
+from servicing.domain.payment_application import PaymentApplication, apply_payment, is_payoff
+from servicing.domain.payoff_quotes import PayoffSettlement, payoff_quote
 from servicing.services.loan_events import open_position, with_retries
 from servicing.services.payment_requests import (
     MAX_ATTEMPTS, DuplicateReference, LoanBusy, PaymentRefused, PaymentRequest, append_at, payment_request, recorded,

@@ -1,6 +1,6 @@
 """Payoff: the quote for a day, and the events that record a loan paid off.
 
-The money math is `servicing.payoff` (pure). This module adapts a stored
+The money math is `servicing.domain.payoff_quotes` (pure). This module adapts a stored
 LoanPosition to it and turns a settlement into double-entry events:
 
 - LoanPaidOff: cash in; principal, accrued interest, late charges, fees and
@@ -20,12 +20,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from ledger.records import NewEvent, PostingLine
-from servicing import accounts
+from ledger.domain.records import NewEvent, PostingLine
+from servicing.domain import accounts
 from servicing.events import BorrowerRefundPaid, Collections, LoanPaidOff, PayoffSettled
 from servicing.models import LoanPosition
-from servicing.loan_position import MoneyPosition
-from servicing.payoff import PayoffQuote, PayoffSettlement, payoff_quote, settle_payoff
+from servicing.domain.money_position import MoneyPosition
+from servicing.domain.payoff_quotes import PayoffQuote, PayoffSettlement, payoff_quote, settle_payoff
 from servicing.services.loan_events import open_position
 from servicing.services.payment_requests import PaymentRequest
 

@@ -205,7 +205,7 @@ def test_the_factor_field_writes_fixed_point_too():
 
 def test_the_loan_filter_offers_exactly_the_mba_buckets_of_the_servicing():
     from api.filters import LoanFilter
-    from servicing.delinquency import MBA_BUCKETS
+    from servicing.domain.delinquency_status import MBA_BUCKETS
 
     choices = LoanFilter.base_filters["delinquency_bucket"].extra["choices"]
     assert [value for value, _label in choices] == list(MBA_BUCKETS) == ["current", "30", "60", "90+"]

@@ -8,12 +8,12 @@ investor does not hold answers 404, whatever the query.
 """
 import pytest
 
-from analytics.render import as_json
-from analytics.scenarios import parse_request
+from analytics.domain.render import as_json
+from analytics.domain.scenarios import parse_request
 from analytics.selectors import realized_speed_history
 from analytics.services import project_request
 from api.serializers.analytics import MAX_SPEEDS
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from tests.api.conftest import SECOND_TRUST, login
 from tests.integration.remittance.months import INSTALLMENT_CENTS, SEED_LOANS, close, pay, pay_everyone, seed_trust
 from tests.integration.trusts.deals import TRUST

@@ -18,7 +18,7 @@ from benchmarks.portfolio import (
     BenchCalendar, Shape, deal_file, loan_number, payment_amount_cents, synthetic_loan, tape_chunks, trust_code,
 )
 from ledger.models import AccountBalance, Event, LogPosition, Posting, Stream
-from remittance.calendar import Period, record_date
+from remittance.domain.trust_calendar import Period, record_date
 from remittance.models import Distribution
 from servicing.models import CollectionLine, LoanPosition
 from servicing.services.boarding import tape_board
@@ -122,8 +122,8 @@ def test_the_naive_holder_payment_is_the_event_the_real_close_records():
     from datetime import date
 
     from benchmarks import naive
-    from remittance import close_events
-    from remittance.closing import HolderPayment
+    from remittance.domain import close_events
+    from remittance.domain.close_figures import HolderPayment
 
     period, of_record, paying = Period(2026, 3), date(2026, 3, 31), date(2026, 4, 25)
     ctx = close_events.CloseContext(trust_code="BENCH-T", period=str(period), record_date=of_record,

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db.models import F, Sum
 
 from ledger.models import Event
-from ledger.money import dollars_grouped as money
+from ledger.domain.money import dollars_grouped as money
 from ledger.selectors import account_balance
 from remittance.models import (
     ClassPeriod,
@@ -21,13 +21,13 @@ from remittance.models import (
     PeriodStatus,
     TrustPeriod,
 )
-from remittance.reports import (
+from remittance.selectors.reports import (
     investor_statement,
     remittance_report,
     report_table,
     statement_table,
 )
-from remittance.summary import summary_lines
+from remittance.selectors.period_summary import summary_lines
 from servicing.models import Loan, LoanPosition
 from trusts.models import PoolLoan, SecurityClass
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
-from servicing.payment_file import PAYMENT_COLUMNS
-from servicing.tape import TAPE_COLUMNS
+from servicing.domain.payment_file import PAYMENT_COLUMNS
+from servicing.domain.loan_tape import TAPE_COLUMNS
 from tests.integration.servicing.tapes import SEED_ROW
 from tests.integration.trusts.deals import seed_deal
 

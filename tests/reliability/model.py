@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 
 PRINCIPAL_KINDS = ("scheduled_principal_cents", "curtailment_cents", "payoff_principal_cents")
 

@@ -29,7 +29,7 @@ from hypothesis.stateful import initialize, invariant, rule, run_state_machine_a
 from ledger.business_time import business_day
 from ledger.models import Event
 from ledger.verification import verify
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from remittance.errors import CloseRefused
 from remittance.services.closing import first_period
 from servicing.services.payment_requests import PaymentRefused

@@ -27,13 +27,13 @@ from ledger.models import Event, Posting
 from ledger.projections import differences
 from ledger.selectors import account_balance
 from ledger.verification import verify
-from remittance.calendar import Period
-from remittance.close_events import remittance_stream
+from remittance.domain.trust_calendar import Period
+from remittance.domain.close_events import remittance_stream
 from remittance.errors import CloseInProgress, CloseRefused, PeriodAlreadyClosed
 from remittance.models import Distribution, PeriodResult, PeriodStatus, TrustPeriod
 from remittance.services import closing as closing_service
 from remittance.tasks import close_period_task
-from servicing import accounts
+from servicing.domain import accounts
 from servicing.errors import LoanClosed, ServicingError
 from servicing.models import LoanPosition, LoanStatus, loan_stream
 from servicing.services import payment_returns

@@ -26,7 +26,7 @@ from django_celery_beat.models import PeriodicTask
 from config.celery import app
 from ledger.models import Event
 from ledger.verification import verify
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from remittance.events import PeriodClosed
 from remittance.models import PeriodResult, PeriodStatus, TrustPeriod
 from remittance.services.closing import close_due_on, periods_overdue

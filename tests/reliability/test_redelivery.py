@@ -23,7 +23,7 @@ from django.conf import settings
 from config.celery import app
 from ledger.models import Event
 from ledger.verification import verify
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from remittance.models import Distribution, PeriodResult, PeriodStatus, TrustPeriod
 from remittance.tasks import close_period_task, close_trusts_task, month_end_close_task
 from servicing.services.escrow import escrow_item_add

@@ -234,7 +234,7 @@ def _owner_step() -> dict:
     from django.core.management.base import CommandError
     from django.db import connection
 
-    from ledger.checks import runtime_role_cannot_change_history
+    from ledger.deploy_checks import runtime_role_cannot_change_history
 
     call_command("migrate", interactive=False, verbosity=0)
     answers = {"first": _grant(), "again": _grant()}
@@ -290,7 +290,7 @@ def _runtime_step() -> dict:
 
     from config import celery_app
 
-    from ledger.checks import runtime_role_cannot_change_history
+    from ledger.deploy_checks import runtime_role_cannot_change_history
     from ledger.db_roles import runtime_role_problems
     from ledger.services import append
     from ledger.verification import verify

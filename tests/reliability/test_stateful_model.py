@@ -39,10 +39,10 @@ from ledger import business_time
 from ledger.models import AccountBalance, Event, Posting
 from ledger.projections import rebuild, registry
 from ledger.verification import verify
-from remittance.calendar import Period, record_date
-from remittance.closing import CloseRefused
+from remittance.domain.trust_calendar import Period, record_date
+from remittance.domain.close_figures import CloseRefused
 from remittance.models import ClassPeriod, Distribution, PeriodResult
-from servicing import accounts
+from servicing.domain import accounts
 from servicing.errors import FileRejected, LoanClosed
 from servicing.models import Loan, LoanPosition, LoanStatus
 from servicing.services.boarding import tape_board

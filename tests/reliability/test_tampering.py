@@ -40,8 +40,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.db_triggers import install_sql, remove_sql
-from ledger.hashing import content_of, event_hash
-from ledger.records import NewEvent, PostingLine, StreamAppend
+from ledger.domain.hashing import content_of, event_hash
+from ledger.domain.records import NewEvent, PostingLine, StreamAppend
 from ledger.services import append, append_batch
 from ledger.verification import verify
 from tests.actors import TESTS

@@ -15,13 +15,13 @@ from decimal import Decimal
 from django.db import transaction
 
 from ledger.actors import Actor
-from ledger.money import dollars_grouped, round_half_up
-from ledger.records import PostingLine, StreamAppend
+from ledger.domain.money import dollars_grouped, round_half_up
+from ledger.domain.records import PostingLine, StreamAppend
 from ledger.selectors import account_balances
 from ledger.services import append_batch
-from servicing import accounts as loan_accounts
+from servicing.domain import accounts as loan_accounts
 from servicing.models import CLOSED_STATUSES, Loan, LoanPosition
-from trusts.deal_file import CODE, DealSpec, parse_deal
+from trusts.domain.deal_file import CODE, DealSpec, parse_deal
 from trusts.errors import DealRejected
 from trusts.events import (
     CertificatesIssued, ClassTerms, HolderRegistered, IssuedHolding, PoolLoansTransferred, TransferredLoan, TrustFormed,

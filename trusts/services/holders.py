@@ -12,7 +12,7 @@ from django.db import transaction
 from ledger import business_time
 from ledger.actors import Actor
 from ledger.services import append
-from servicing.csv_files import free_text_problem
+from servicing.domain.csv_files import free_text_problem
 from trusts.errors import TrustError
 from trusts.events import HolderDetailsChanged
 from trusts.models import Holder, holder_stream

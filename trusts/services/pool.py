@@ -32,13 +32,13 @@ from dateutil.relativedelta import relativedelta
 from ledger.actors import Actor
 from ledger.business_time import BusinessDateError, DatedFact, dated_fact_check
 from ledger.models import Event, Stream
-from ledger.records import NewEvent, PostingLine, RecordedEvent
+from ledger.domain.records import NewEvent, PostingLine, RecordedEvent
 from ledger.selectors import account_balance, recorded_events
 from ledger.services import append
-from servicing import accounts as loan_accounts
+from servicing.domain import accounts as loan_accounts
 from servicing.models import CLOSED_STATUSES, LoanPosition, loan_stream
-from servicing.loan_position import MoneyPosition
-from servicing.payoff import payoff_quote
+from servicing.domain.money_position import MoneyPosition
+from servicing.domain.payoff_quotes import payoff_quote
 from servicing.events import PaymentPosted
 from servicing.projections import HANDLERS
 from servicing.services.loan_events import status_words, with_retries

@@ -5,8 +5,8 @@ from datetime import date
 
 from ledger.actors import Actor
 from ledger.models import Stream
-from ledger.money import CentsError, dollars_grouped, require_cents
-from ledger.records import RecordedEvent
+from ledger.domain.money import CentsError, dollars_grouped, require_cents
+from ledger.domain.records import RecordedEvent
 from ledger.services import append
 from servicing.services.loan_events import with_retries
 from trusts.errors import TrustError

@@ -3,9 +3,9 @@ import argparse
 
 from django.core.management.base import BaseCommand, CommandError
 
-from analytics.measures import MeasureError
-from analytics.render import render
-from analytics.scenarios import FORMATS, ScenarioError, parse_request
+from analytics.domain.measures import MeasureError
+from analytics.domain.render import render
+from analytics.domain.scenarios import FORMATS, ScenarioError, parse_request
 from analytics.selectors import TrustNotFound
 from analytics.services import project_request
 

@@ -9,10 +9,10 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from ledger.actors import OPERATOR_COMMAND
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from remittance.errors import CloseRefused
 from remittance.services.closing import period_close, periods_due
-from remittance.summary import summary_lines
+from remittance.selectors.period_summary import summary_lines
 
 
 class Command(BaseCommand):

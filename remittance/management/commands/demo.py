@@ -14,9 +14,9 @@ prints each trust's periods, the sequential classes' balances, what the
 investor INV-01 was paid, and verifies the ledger.
 
 Every figure after the year is printed through the report code, so the demo
-shows what a user gets: the close's summary (remittance.summary, as
+shows what a user gets: the close's summary (remittance.selectors.period_summary, as
 `close_period` prints it), the remittance report and the investor statement
-(remittance.reports, as `remittance_report` and `investor_statement` print them).
+(remittance.selectors.reports, as `remittance_report` and `investor_statement` print them).
 
 The demo keeps its own calendar: while it works on a day, the business clock
 (`ledger.business_time.business_day`) is fixed at that day, and the books are
@@ -34,11 +34,11 @@ from django.db.models import Sum
 
 from ledger.actors import DEMO
 from ledger.business_time import business_day
-from ledger.money import dollars
-from ledger.money import dollars_grouped as money
-from remittance.calendar import Period
+from ledger.domain.money import dollars
+from ledger.domain.money import dollars_grouped as money
+from remittance.domain.trust_calendar import Period
 from remittance.models import PeriodResult, PeriodStatus, TrustPeriod
-from remittance.reports import (
+from remittance.selectors.reports import (
     ReportUnavailable,
     investor_statement,
     remittance_report,
@@ -46,7 +46,7 @@ from remittance.reports import (
     statement_table,
 )
 from remittance.services.closing import period_close
-from remittance.summary import outcome_summary, summary_lines
+from remittance.selectors.period_summary import outcome_summary, summary_lines
 from servicing.models import Loan, LoanPosition
 from servicing.services.boarding import tape_board
 from servicing.services.payment_files import payment_file_import
@@ -55,7 +55,7 @@ from servicing.services.default import foreclosure_start, loan_liquidate
 from servicing.services.delinquency import loans_age
 from servicing.services.escrow import escrow_disburse_due, escrow_item_add
 from servicing.services.payoff import payoff_quote_get
-from servicing.tape import TAPE_COLUMNS
+from servicing.domain.loan_tape import TAPE_COLUMNS
 from trusts.models import SecurityClass
 from trusts.selectors import holdings_as_of
 from trusts.services.forming import deal_file_form
@@ -101,7 +101,7 @@ SEQ_CURTAILMENTS = {("L013", date(2026, 4, 1)): 2_000_000, ("L016", date(2026, 6
                     ("L011", date(2026, 8, 1)): 1_000_000}
 SEQ_PAYER_OFF, SEQ_PAYOFF_MONTH = "L020", date(2026, 10, 1)
 INVESTOR = "INV-01"
-# A trust's period table: the close summary's figures (remittance.summary.outcome_summary), column widths.
+# A trust's period table: the close summary's figures (remittance.selectors.period_summary.outcome_summary), column widths.
 TRUST_COLUMNS = {"interest_cents": 12, "principal_cents": 13, "servicing_fee_cents": 11, "issuer_spread_cents": 10,
                  "paid_to_holders_cents": 14, "excess_cents": 10, "realized_loss_cents": 11}
 
@@ -337,7 +337,7 @@ class Command(BaseCommand):
                       f"{money(p.realized_loss_cents):>12}")
 
     def print_trust(self, code: str) -> None:
-        """Each closed period's headline figures, as the close sums them up (remittance.summary)."""
+        """Each closed period's headline figures, as the close sums them up (remittance.selectors.period_summary)."""
         self.line(f"{'period':<8}{'paid on':>11}{'interest':>12}{'principal':>13}{'serv. fee':>11}{'spread':>10}"
                   f"{'to holders':>14}{'excess':>10}{'loss':>11}{'pool factor':>12}")
         totals = dict.fromkeys(TRUST_COLUMNS, 0)

@@ -1,6 +1,6 @@
 """factor_file: every closed trust's class and pool factors for a period (CSV or JSON)."""
 from remittance.management.report_command import ReportCommand
-from remittance.reports import factor_file
+from remittance.selectors.reports import factor_file
 
 
 class Command(ReportCommand):

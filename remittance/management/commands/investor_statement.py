@@ -1,6 +1,6 @@
 """investor_statement: print a holder's distributions for a period and its holdings on the record date."""
 from remittance.management.report_command import ReportCommand
-from remittance.reports import investor_statement
+from remittance.selectors.reports import investor_statement
 
 
 class Command(ReportCommand):

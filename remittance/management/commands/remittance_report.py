@@ -1,6 +1,6 @@
 """remittance_report: print a trust's closed period (table, CSV or JSON)."""
 from remittance.management.report_command import ReportCommand
-from remittance.reports import remittance_report
+from remittance.selectors.reports import remittance_report
 
 
 class Command(ReportCommand):

@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 
 from ledger.actors import OPERATOR_COMMAND, Actor
 from ledger.business_time import BusinessDateError, require_not_future, today
-from ledger.money import MoneyFormatError, cents_from_dollars
+from ledger.domain.money import MoneyFormatError, cents_from_dollars
 
 
 def acting_user(username: str | None) -> Actor:
@@ -50,7 +50,7 @@ def read_file(path: str) -> bytes:
 def dollars_option(option: str):
     """An argparse type reading dollars with cents ("849.55") into integer cents, naming the option.
 
-    ledger.money's strict parser: no negative, no decimal comma, no exponent.
+    ledger.domain.money's strict parser: no negative, no decimal comma, no exponent.
     """
     def parse(text: str) -> int:
         try:

@@ -1,7 +1,7 @@
 """Age every active loan (delinquency buckets and late charges) as of a day; what the daily task runs."""
 from django.core.management.base import BaseCommand
 
-from ledger.money import dollars
+from ledger.domain.money import dollars
 from servicing.management.commands._common import acting_user, past_date, business_today
 from servicing.services.delinquency import loans_age
 

@@ -1,7 +1,7 @@
 """Pay the escrow installments due on or before a day; what the daily task runs."""
 from django.core.management.base import BaseCommand
 
-from ledger.money import dollars
+from ledger.domain.money import dollars
 from servicing.management.commands._common import acting_user, past_date, business_today
 from servicing.services.escrow import escrow_disburse_due
 

@@ -1,7 +1,7 @@
 """Run (or preview) a loan's annual escrow analysis and print every figure."""
 from django.core.management.base import BaseCommand, CommandError
 
-from ledger.money import dollars
+from ledger.domain.money import dollars
 from servicing.errors import ServicingError
 from servicing.events import EscrowAnalyzed
 from servicing.management.commands._common import acting_user, iso_date, past_date

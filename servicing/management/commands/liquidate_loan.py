@@ -1,7 +1,7 @@
 """Record the liquidation of a defaulted loan: sale proceeds, costs, and the realized loss."""
 from django.core.management.base import BaseCommand, CommandError
 
-from ledger.money import dollars
+from ledger.domain.money import dollars
 from servicing.errors import ServicingError
 from servicing.events import loan_fact
 from servicing.management.commands._common import acting_user, dollars_option, past_date

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ledger.money import dollars_grouped
+from ledger.domain.money import dollars_grouped
 from servicing.errors import ServicingError
 from servicing.management.commands._common import business_today, iso_date
 from servicing.services.payoff import payoff_quote_lines

@@ -1,7 +1,7 @@
 """Post one payment received on a loan (a payoff when it covers the payoff amount)."""
 from django.core.management.base import BaseCommand, CommandError
 
-from ledger.money import dollars
+from ledger.domain.money import dollars
 from servicing.errors import ServicingError
 from servicing.management.commands._common import acting_user, dollars_option, past_date
 from servicing.services.payments import payment_post

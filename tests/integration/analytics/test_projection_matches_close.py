@@ -7,11 +7,11 @@ close's fee, spread and class payments must be the projection's, to the cent.
 """
 import pytest
 
-from analytics.defaults import NO_DEFAULTS
-from analytics.prepayment import constant
-from analytics.projection import project
+from analytics.domain.defaults import NO_DEFAULTS
+from analytics.domain.prepayment import constant
+from analytics.domain.deal_projection import project
 from analytics.selectors import trust_deal
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from remittance.models import ClassPeriod, PeriodResult
 from tests.integration.remittance.months import (
     INSTALLMENT_CENTS,

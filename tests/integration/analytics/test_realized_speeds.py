@@ -1,9 +1,9 @@
 """Realized speeds of a closed period, from the published balances and the loans' own schedules."""
 import pytest
 
-from analytics.prepayment import psa_from_cpr
+from analytics.domain.prepayment import psa_from_cpr
 from analytics.selectors import TrustNotFound, realized_speed_history, realized_speeds
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from tests.integration.remittance.months import (
     INSTALLMENT_CENTS,
     SEED_LOANS,

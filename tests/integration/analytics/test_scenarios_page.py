@@ -6,10 +6,10 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
-from analytics.defaults import NO_DEFAULTS, default_scenario
-from analytics.prepayment import constant
-from analytics.projection import project
-from analytics.render import measure_fields
+from analytics.domain.defaults import NO_DEFAULTS, default_scenario
+from analytics.domain.prepayment import constant
+from analytics.domain.deal_projection import project
+from analytics.domain.render import measure_fields
 from analytics.selectors import trust_deal
 from tests.integration.remittance.months import close, pay_everyone, seed_trust
 from tests.integration.trusts.deals import TRUST

@@ -9,7 +9,7 @@ from django.urls import reverse
 from approvals.models import ApprovalRequest, State
 from approvals.services import close_request, reversal_request
 from ledger.models import Event
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from tests.integration.remittance.months import pay, pay_everyone, seed_trust
 from tests.integration.trusts.deals import TRUST
 

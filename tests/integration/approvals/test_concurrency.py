@@ -15,7 +15,7 @@ from approvals.services import close_request, request_approve, reversal_request
 from config.celery import app
 from ledger.models import Event
 from ledger.verification import verify
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from tests.integration.approvals.conftest import APPROVE, LOOK, staff
 from tests.integration.remittance.months import pay, pay_everyone, seed_trust
 from tests.integration.trusts.deals import TRUST

@@ -9,7 +9,7 @@ from approvals.services import request_approve, reversal_request
 from approvals.subjects import payments_standing
 from ledger.models import Event
 from ledger.verification import verify
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from servicing.models import LoanPosition
 from servicing.services.payment_requests import PaymentRefused
 from servicing.services.payment_returns import payment_return

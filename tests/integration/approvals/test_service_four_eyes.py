@@ -20,7 +20,7 @@ from ledger.actors import (
     is_system,
 )
 from ledger.models import Event
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from remittance.errors import CloseNotApproved, CloseRefused
 from remittance.events import PeriodClosed
 from remittance.models import PeriodResult, TrustPeriod

@@ -1,7 +1,7 @@
 """Small builders for ledger tests."""
 from datetime import date
 
-from ledger.records import NewEvent, PostingLine
+from ledger.domain.records import NewEvent, PostingLine
 
 DAY = date(2026, 1, 31)
 

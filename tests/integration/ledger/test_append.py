@@ -5,7 +5,7 @@ import pytest
 
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict, InvalidEvent, UnbalancedEvent
 from ledger.models import AccountBalance, Event, LogPosition, Posting, Stream
-from ledger.records import NewEvent, PostingLine, StreamAppend
+from ledger.domain.records import NewEvent, PostingLine, StreamAppend
 from ledger.selectors import account_balance, balances_under, prefix_balance, stream_events
 from ledger.services import append, append_batch, transfer
 from tests.actors import TESTS

@@ -8,7 +8,7 @@ from django.db.models import Sum
 
 from ledger.models import AccountBalance, Posting
 from ledger.projections import differences
-from ledger.records import NewEvent, PostingLine, StreamAppend
+from ledger.domain.records import NewEvent, PostingLine, StreamAppend
 from ledger.services import append_batch
 from tests.actors import TESTS
 

@@ -1,7 +1,7 @@
 """Months of servicing for the remittance tests: the seed's trust, its borrowers paying, its closes."""
 from datetime import date
 
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from servicing.services.payments import payment_post
 from tests.actors import period_close, TESTS
 from tests.integration.trusts.deals import TRUST, form, seed_deal

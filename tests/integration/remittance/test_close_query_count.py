@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from tests.actors import period_close
 from tests.integration.remittance.months import pay
 from tests.integration.servicing.tapes import board

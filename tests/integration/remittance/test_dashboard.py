@@ -17,8 +17,8 @@ from django.urls import reverse
 
 from ledger.selectors import account_balance
 from ledger.verification import verify
-from remittance import dashboard
-from remittance.calendar import Period
+from remittance.selectors import dashboard
+from remittance.domain.trust_calendar import Period
 from servicing.services.delinquency import loans_age
 from servicing.services.escrow import escrow_disburse_due, escrow_item_add
 from tests.actors import TESTS

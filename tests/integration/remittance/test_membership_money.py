@@ -14,7 +14,7 @@ import pytest
 from ledger.models import Event
 from ledger.projections import differences
 from ledger.verification import verify
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from tests.actors import TESTS, payment_return, period_close
 from servicing.return_hooks import register_return_hook, unregister_return_hook
 from tests.integration.remittance.months import SEED_LOANS, close, pay, pay_everyone, seed_trust

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from ledger.models import Event
 from ledger.selectors import account_balance
-from remittance.facts import Window, log_head, window_sums
-from servicing import accounts
+from remittance.selectors.period_facts import Window, log_head, window_sums
+from servicing.domain import accounts
 from servicing.models import CollectionLine
 from servicing.services.payment_requests import PaymentRefused
 from servicing.services.payments import payment_post

@@ -4,8 +4,8 @@ from datetime import date
 import pytest
 from django_celery_beat.models import PeriodicTask
 
-from remittance.calendar import Period
-from remittance.month_end_schedule import MONTH_END_TASK, MonthEndScheduleMissing, month_end_day
+from remittance.domain.trust_calendar import Period
+from remittance.selectors.month_end_schedule import MONTH_END_TASK, MonthEndScheduleMissing, month_end_day
 from remittance.services.closing import close_due_on, overdue_periods_close, periods_overdue
 from tests.integration.remittance.months import seed_trust
 from tests.integration.trusts.deals import TRUST

@@ -12,8 +12,8 @@ from django.core.management import call_command
 from ledger.models import Event
 from ledger.projections import registry
 from ledger.verification import verify
-from remittance import close_events
-from remittance.calendar import Period
+from remittance.domain import close_events
+from remittance.domain.trust_calendar import Period
 from remittance.events import PeriodClosed
 from remittance.models import ClassPeriod, Distribution, PeriodResult, PeriodStatus, TrustPeriod
 from remittance.services import closing as closing_service

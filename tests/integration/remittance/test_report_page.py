@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics.selectors import realized_speeds
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from remittance.models import PeriodResult, TrustPeriod
 from tests.integration.remittance.months import (
     INSTALLMENT_CENTS,

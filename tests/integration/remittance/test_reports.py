@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from analytics.selectors import realized_speeds
-from remittance.calendar import Period
-from remittance.reports import (
+from remittance.domain.trust_calendar import Period
+from remittance.selectors.reports import (
     ReportUnavailable,
     factor_file,
     factor_file_csv,
@@ -253,8 +253,8 @@ def test_the_realized_speeds_read_the_pools_balances_in_a_fixed_number_of_querie
 
     from ledger.selectors import account_balance, account_balances
     from remittance.models import PeriodResult
-    from remittance.reports import period_speeds
-    from servicing import accounts
+    from remittance.selectors.reports import period_speeds
+    from servicing.domain import accounts
     from trusts.models import Trust
 
     names = [accounts.principal(n) for n in SEED_LOANS] + ["loan:NOBODY:principal"]

@@ -4,7 +4,7 @@ Regression: a payment returned after its period was paid out is netted against t
 close; when it was larger than that close's whole collections (a small trust, a month with little
 cash) the close was refused ("reversals of money already distributed exceed its collections"), so
 the trust could never close again. Now the rest is carried to the next close, which recovers it
-first, before the fee, the spread or any class (remittance.closing.recover_returns).
+first, before the fee, the spread or any class (remittance.domain.close_figures.recover_returns).
 """
 from datetime import date
 
@@ -12,14 +12,14 @@ import pytest
 
 from ledger.models import Posting
 from ledger.verification import verify
-from remittance.calendar import Period
-from remittance.checks import closed_periods_reconcile
+from remittance.domain.trust_calendar import Period
+from remittance.period_reconciliation import closed_periods_reconcile
 from remittance.models import PeriodResult
-from remittance.report_page import reconciliation_lines
-from remittance.reports import remittance_report
+from remittance.selectors.report_page import reconciliation_lines
+from remittance.selectors.reports import remittance_report
 from trusts.models import Trust
 from remittance.verification import closed_periods_rederived
-from servicing.accounts import CUSTODIAL_CASH
+from servicing.domain.accounts import CUSTODIAL_CASH
 from tests.actors import payment_return
 from tests.integration.remittance.months import INSTALLMENT_CENTS, close, pay, seed_trust
 from tests.integration.trusts.deals import TRUST

@@ -3,7 +3,7 @@ import pytest
 
 from ledger.selectors import account_balance
 from ledger.verification import verify
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from remittance.models import Distribution
 from tests.integration.remittance.months import INSTALLMENT_CENTS, SEED_LOANS, close, pay, pay_everyone, seed_trust
 

@@ -14,11 +14,11 @@ import pytest
 from django.db import connection
 
 from ledger.models import Event
-from ledger.records import NewEvent, PostingLine
+from ledger.domain.records import NewEvent, PostingLine
 from ledger.services import append
 from ledger.verification import verify
 from remittance.models import ClassPeriod, PeriodResult
-from servicing import accounts
+from servicing.domain import accounts
 from servicing.models import CollectionLine, LoanPosition, loan_stream
 from servicing.services.payments import payment_post
 from servicing.verification import loan_money_rederived

@@ -5,7 +5,7 @@ import pytest
 
 from ledger.selectors import account_balance
 from ledger.verification import verify
-from remittance.calendar import Period
+from remittance.domain.trust_calendar import Period
 from remittance.models import ClassPeriod
 from servicing.services.default import foreclosure_start, loan_liquidate
 from tests.actors import TESTS

@@ -2,7 +2,7 @@
 from datetime import date
 
 from servicing.services.boarding import tape_board
-from servicing.tape import TAPE_COLUMNS
+from servicing.domain.loan_tape import TAPE_COLUMNS
 from tests.actors import TESTS
 
 SEED_ROW = {

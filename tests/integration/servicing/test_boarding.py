@@ -107,7 +107,7 @@ def test_replay_rebuilds_positions_exactly():
 
 def test_any_event_on_a_loan_stream_moves_the_position_version():
     """Services append at the position's version; an unhandled event type must not leave it stale."""
-    from ledger.records import NewEvent
+    from ledger.domain.records import NewEvent
     from ledger.services import append
 
     board(SEED_ROW)

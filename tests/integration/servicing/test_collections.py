@@ -11,9 +11,9 @@ from ledger import business_time
 from ledger.models import Event
 from ledger.selectors import account_balance
 from ledger.verification import verify
-from servicing import accounts
+from servicing.domain import accounts
 from servicing.models import LoanPosition
-from servicing.payment_application import apply_payment
+from servicing.domain.payment_application import apply_payment
 from servicing.events import PaymentPosted
 from servicing.projections import COLLECTION_KEYS
 from servicing.services.loan_events import folded

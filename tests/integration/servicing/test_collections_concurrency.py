@@ -9,7 +9,7 @@ from django.db import connections
 from ledger.models import Event
 from ledger.selectors import account_balance
 from ledger.verification import verify
-from servicing import accounts
+from servicing.domain import accounts
 from servicing.models import LoanPosition
 from tests.actors import TESTS
 from servicing.services.payments import payment_post

@@ -10,7 +10,7 @@ from ledger.models import Event
 from ledger.projections import differences
 from ledger.selectors import account_balance
 from ledger.verification import verify
-from servicing import accounts
+from servicing.domain import accounts
 from servicing.errors import ServicingError
 from servicing.models import LoanPosition
 from servicing.services.payments import payment_post

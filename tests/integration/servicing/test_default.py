@@ -11,7 +11,7 @@ from ledger.models import Event, Posting
 from ledger.projections import differences
 from ledger.selectors import account_balance, balances_under
 from ledger.verification import verify
-from servicing import accounts
+from servicing.domain import accounts
 from servicing.errors import LoanClosed, ServicingError, UnknownLoan
 from servicing.models import LoanPosition
 from servicing.services.default import (

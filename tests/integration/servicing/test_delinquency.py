@@ -8,7 +8,7 @@ from ledger.models import Event
 from ledger.projections import differences
 from ledger.selectors import account_balance
 from ledger.verification import verify
-from servicing import accounts
+from servicing.domain import accounts
 from servicing.models import LoanPosition
 from servicing.services.delinquency import loan_days_delinquent, loans_age
 from servicing.tasks.delinquency import age_loans_task

@@ -9,14 +9,14 @@ from django.core.management.base import CommandError
 from ledger.business_time import business_day
 from ledger.models import Event
 from ledger.projections import differences
-from ledger.records import NewEvent
+from ledger.domain.records import NewEvent
 from ledger.selectors import account_balance
 from ledger.services import append
 from ledger.verification import verify
-from servicing import accounts
+from servicing.domain import accounts
 from servicing.errors import ServicingError, UnknownLoan
-from servicing.escrow_analysis import EscrowAnalysisItem
-from servicing.escrow_analysis import analyze_escrow
+from servicing.domain.escrow_analysis import EscrowAnalysisItem
+from servicing.domain.escrow_analysis import analyze_escrow
 from servicing.models import EscrowItem, LoanPosition
 from servicing.projections import HANDLERS, handles
 from servicing.events import EscrowAnalyzed

@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from ledger.models import Event
 from ledger.selectors import account_balance
 from ledger.verification import verify
-from servicing import accounts
+from servicing.domain import accounts
 from servicing.errors import LoanClosed, UnknownLoan
 from servicing.models import LoanPosition
 from servicing.services.payments import payment_post

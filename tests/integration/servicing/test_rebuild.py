@@ -12,7 +12,7 @@ from ledger.business_time import business_day
 from ledger.events import VERSION_KEY
 from ledger.models import Event
 from ledger.projections import differences
-from ledger.records import NewEvent, StreamAppend
+from ledger.domain.records import NewEvent, StreamAppend
 from ledger.verification import verify
 from servicing.events import LoanFact, PaymentPosted, PaymentReturned, loan_fact
 from servicing.models import Borrower, CollectionLine, EscrowItem, Loan, LoanPosition, Property

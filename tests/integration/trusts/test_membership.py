@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from ledger.business_time import business_day
 from ledger.models import Event
 from ledger.selectors import account_balance
-from servicing import accounts
+from servicing.domain import accounts
 from tests.actors import TESTS
 from servicing.services.payment_requests import PaymentRefused
 from servicing.services.payments import payment_post

@@ -10,12 +10,12 @@ from django.core.management.base import CommandError
 from ledger.models import Event
 from ledger.projections import differences
 from ledger.verification import verify
-from remittance.calendar import Period, next_business_day, record_date
+from remittance.domain.trust_calendar import Period, next_business_day, record_date
 from tests.integration.trusts.deals import TRUST, transfer
 from tests.integration.trusts.races import race
 from trusts.errors import TrustError
 from trusts.events import HoldingTransferred
-from trusts.factors import factor
+from trusts.domain.factors import factor
 from trusts.models import HoldingMovement, SecurityClass
 from trusts.selectors import holders_of_record, holdings_as_of
 

@@ -6,13 +6,13 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.cents import paid_months, to_cents
-from analytics.collateral import Repline, project_repline
-from analytics.defaults import NO_DEFAULTS, default_scenario
-from analytics.prepayment import constant
-from analytics.projection import project
-from analytics.scenarios import POOL, PoolTerms, pool_deal
-from servicing.amortization import level_payment_cents, schedule, scheduled_split
+from analytics.domain.cents import paid_months, to_cents
+from analytics.domain.collateral import Repline, project_repline
+from analytics.domain.defaults import NO_DEFAULTS, default_scenario
+from analytics.domain.prepayment import constant
+from analytics.domain.deal_projection import project
+from analytics.domain.scenarios import POOL, PoolTerms, pool_deal
+from servicing.domain.amortization import level_payment_cents, schedule, scheduled_split
 
 
 def loan(balance_cents, rate, payment_cents, term=360, age=0):

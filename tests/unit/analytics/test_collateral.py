@@ -5,14 +5,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.collateral import (
+from analytics.domain.collateral import (
     Repline,
     amortized_balance,
     project_repline,
     scheduled_path,
 )
-from analytics.defaults import NO_DEFAULTS, default_scenario
-from analytics.prepayment import constant, cpr_to_smm
+from analytics.domain.defaults import NO_DEFAULTS, default_scenario
+from analytics.domain.prepayment import constant, cpr_to_smm
 
 
 def pool(**changes):

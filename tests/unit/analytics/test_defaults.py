@@ -1,7 +1,7 @@
 """MDR, CDR and the SDA curve; no defaults in the last months before maturity."""
 import pytest
 
-from analytics.defaults import (
+from analytics.domain.defaults import (
     DefaultScenario,
     cdr_to_mdr,
     default_scenario,

@@ -3,8 +3,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from analytics import measures
-from analytics.measures import MeasureError
+from analytics.domain import measures
+from analytics.domain.measures import MeasureError
 
 
 def test_payment_k_is_received_thirty_k_plus_delay_days_after_settlement():

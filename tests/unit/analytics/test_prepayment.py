@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytics.prepayment import (
+from analytics.domain.prepayment import (
     PrepaymentScenario,
     constant,
     cpr_to_smm,

@@ -5,11 +5,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.defaults import NO_DEFAULTS, default_scenario
-from analytics.prepayment import constant
-from analytics.projection import Pricing, project
-from analytics.scenarios import ScenarioClass, PoolTerms, pool_deal
-from ledger.money import monthly_rate_amount
+from analytics.domain.defaults import NO_DEFAULTS, default_scenario
+from analytics.domain.prepayment import constant
+from analytics.domain.deal_projection import Pricing, project
+from analytics.domain.scenarios import ScenarioClass, PoolTerms, pool_deal
+from ledger.domain.money import monthly_rate_amount
 
 POOL = PoolTerms(balance_cents=100_000_000, gross_wac=Decimal("6.5"), net_wac=Decimal(6), term=360, age=0)
 
@@ -117,7 +117,7 @@ def test_class_principal_adds_up_to_the_collateral_principal(weights, psa, cdr, 
 
 
 def test_a_class_whose_losses_put_par_out_of_reach_has_no_par_yield_but_an_asked_price_is_refused():
-    from analytics.measures import MeasureError
+    from analytics.domain.measures import MeasureError
 
     # Found by the property test above: a thin junior class, written off within months, whose few
     # interest payments are worth less than par even at a -99% yield.

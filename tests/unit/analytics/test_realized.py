@@ -3,9 +3,9 @@ from decimal import Decimal
 
 import pytest
 
-from analytics.collateral import Repline, amortized_balance, project_repline
-from analytics.prepayment import constant
-from analytics.realized import (
+from analytics.domain.collateral import Repline, amortized_balance, project_repline
+from analytics.domain.prepayment import constant
+from analytics.domain.realized import (
     PoolHistory,
     average_speeds,
     one_month_speeds,

@@ -2,10 +2,10 @@
 import json
 from decimal import Decimal
 
-from analytics.prepayment import constant
-from analytics.projection import ClassMeasures, Pricing, project
-from analytics.render import as_json, measure_fields, render
-from analytics.scenarios import PoolTerms, pool_deal
+from analytics.domain.prepayment import constant
+from analytics.domain.deal_projection import ClassMeasures, Pricing, project
+from analytics.domain.render import as_json, measure_fields, render
+from analytics.domain.scenarios import PoolTerms, pool_deal
 
 POOL = PoolTerms(balance_cents=25_000_000, gross_wac=Decimal(7), net_wac=Decimal("6.5"), term=180, age=0)
 

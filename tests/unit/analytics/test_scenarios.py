@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from analytics.scenarios import ScenarioError, parse_request, pool_deal
+from analytics.domain.scenarios import ScenarioError, parse_request, pool_deal
 
 POOL = {"balance": "1000000.00", "gross_rate": "6.5", "net_rate": "6", "term": "360", "age": "0", "psa": "150"}
 

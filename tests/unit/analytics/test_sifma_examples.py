@@ -10,11 +10,11 @@ from decimal import Decimal
 
 import pytest
 
-from analytics import measures
-from analytics.collateral import Repline, amortized_balance, project_repline
-from analytics.defaults import default_scenario, sda_cdr
-from analytics.prepayment import constant, cpr_to_smm, psa_cpr, smm_to_cpr
-from analytics.realized import (
+from analytics.domain import measures
+from analytics.domain.collateral import Repline, amortized_balance, project_repline
+from analytics.domain.defaults import default_scenario, sda_cdr
+from analytics.domain.prepayment import constant, cpr_to_smm, psa_cpr, smm_to_cpr
+from analytics.domain.realized import (
     PoolHistory,
     average_speeds,
     balance_ratio,

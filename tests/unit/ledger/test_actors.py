@@ -18,7 +18,7 @@ from ledger.actors import (
     AGING, AUTOPAY, DEMO, ESCROW_DISBURSEMENT, OPERATOR_COMMAND, RECONCILER, SCHEDULER, ActorRequired, SystemActor,
     require_actor,
 )
-from ledger.records import StreamAppend
+from ledger.domain.records import StreamAppend
 from ledger.services import append, append_batch, transfer
 from servicing.services.boarding import tape_board
 from servicing.services.autopay import autopay_drafts_post

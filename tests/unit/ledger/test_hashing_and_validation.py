@@ -4,9 +4,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from ledger.errors import IdempotencyConflict, InvalidEvent
-from ledger.hashing import content_of, event_hash
-from ledger.records import NewEvent, PostingLine, StreamAppend
-from ledger.validation import check_batch
+from ledger.domain.hashing import content_of, event_hash
+from ledger.domain.records import NewEvent, PostingLine, StreamAppend
+from ledger.domain.validation import check_batch
 
 WHEN = datetime(2026, 1, 31, 12, 0, tzinfo=timezone.utc)
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ledger.money import (
+from ledger.domain.money import (
     MAX_ABS_CENTS, CentsError, MoneyFormatError, NumberFormatError, TooManyDecimals, allocate, cents_from_dollars,
     decimal_from_text, dollars, dollars_grouped, monthly_rate_amount, require_cents, round_half_up,
     round_ratio_half_up,

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.money import dollars, monthly_rate_amount
-from servicing.amortization import scheduled_split
-from remittance.advancing import (
+from ledger.domain.money import dollars, monthly_rate_amount
+from servicing.domain.amortization import scheduled_split
+from remittance.domain.advancing import (
     AdvancingConservationError,
     AdvancingError,
     AdvancingResult,
@@ -309,12 +309,12 @@ def test_conservation_check_catches_a_moved_cent():
 
 
 def test_the_module_is_pure():
-    """No Django, no database: only the standard library, dateutil, ledger.money and the servicing's split."""
+    """No Django, no database: only the standard library, dateutil, ledger.domain.money and the servicing's split."""
     allowed = {"__future__", "collections.abc", "dataclasses", "datetime", "decimal", "fractions",
-               "dateutil.relativedelta", "ledger.money", "servicing.amortization", "servicing.checks"}
+               "dateutil.relativedelta", "ledger.domain.money", "servicing.domain.amortization", "servicing.domain.arguments"}
     root = Path(__file__).resolve().parents[3]
-    for path in (root / "remittance" / "advancing.py", root / "ledger" / "money.py",
-                 root / "servicing" / "amortization.py", root / "servicing" / "checks.py"):
+    for path in (root / "remittance" / "domain" / "advancing.py", root / "ledger" / "domain" / "money.py",
+                 root / "servicing" / "domain" / "amortization.py", root / "servicing" / "domain" / "arguments.py"):
         tree = ast.parse(path.read_text())
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from remittance.calendar import (
+from remittance.domain.trust_calendar import (
     Period,
     is_bank_holiday,
     is_business_day,

@@ -3,7 +3,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from remittance.charts import (
+from remittance.domain.charts import (
     MARKERS_UP_TO,
     Series,
     labelled_indexes,

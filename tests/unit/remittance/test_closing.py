@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from remittance.closing import Carried, CloseRefused, LoanFacts, close_figures
-from remittance.waterfall import ClassState
+from remittance.domain.close_figures import Carried, CloseRefused, LoanFacts, close_figures
+from remittance.domain.waterfall import ClassState
 
 SEED_FACE = 100_000_000
 

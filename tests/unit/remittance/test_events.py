@@ -1,7 +1,7 @@
 """The close's events: each class round-trips, each upcaster reads the payloads the close wrote before events
 were typed, and the close built from typed events records the same figures as before.
 
-The V1_ payloads below are what the close wrote before this change (`remittance.close_events` at the commit
+The V1_ payloads below are what the close wrote before this change (`remittance.domain.close_events` at the commit
 before typed events), for the seed's first month closed on the figures of `_sample_close`: version 1, no
 `schema_version`, the class under "class". They are the stored shape the upcasters must keep reading.
 """
@@ -16,14 +16,14 @@ import pytest
 from hypothesis import given, settings
 
 from ledger.events import EventSchemaError, class_for, decode
-from ledger.records import RecordedEvent
-from remittance.close_events import CloseContext, close_appends, period_closed
-from remittance.closing import Carried, close_figures
+from ledger.domain.records import RecordedEvent
+from remittance.domain.close_events import CloseContext, close_appends, period_closed
+from remittance.domain.close_figures import Carried, close_figures
 from remittance.events import (
     CLOSE_EVENTS, ClassDistributed, ClassLine, CollectionsRemitted, DistributionPaid, ExcessPaid, IssuerSpreadPaid,
     PeriodClosed, ServicingFeePaid,
 )
-from remittance.waterfall import ClassState
+from remittance.domain.waterfall import ClassState
 from tests.unit.remittance.test_closing import SEED_FACE, periods, seed_close, seed_loan
 
 V1_COLLECTIONS_REMITTED = {'trust': 'SEED-2026-1',

@@ -2,13 +2,13 @@
 from datetime import date
 from decimal import Decimal
 
-from remittance.loan_calendar import (
+from remittance.domain.loan_calendar import (
     LoanTiming,
     installments_due,
     scheduled_balance_cents,
     timing_at,
 )
-from servicing.amortization import schedule
+from servicing.domain.amortization import schedule
 
 
 def test_age_counts_installments_due_before_the_period_and_lead_the_periods_before_the_first():

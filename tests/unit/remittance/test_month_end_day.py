@@ -1,12 +1,12 @@
-"""The month-end day: read from the schedule's crontab (remittance.month_end_schedule), never a constant."""
+"""The month-end day: read from the schedule's crontab (remittance.selectors.month_end_schedule), never a constant."""
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
 
-from remittance.calendar import Period
-from remittance.month_end_schedule import MonthEndScheduleMissing, first_day_of
+from remittance.domain.trust_calendar import Period
+from remittance.selectors.month_end_schedule import MonthEndScheduleMissing, first_day_of
 from remittance.services.closing import close_due_on
 
 

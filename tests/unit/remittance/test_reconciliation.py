@@ -1,4 +1,4 @@
-"""remittance.reconciliation: the one home of a period's identity, and of "collected except realized loss"."""
+"""remittance.domain.reconciliation: the one home of a period's identity, and of "collected except realized loss"."""
 from __future__ import annotations
 
 from datetime import date
@@ -6,10 +6,10 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from remittance.close_events import CloseContext, period_closed
-from remittance.closing import COLLECTION_KINDS, principal_collected_cents
-from remittance.facts import AMOUNTS, CASH_AMOUNTS
-from remittance.reconciliation import cash_collected_cents, closed_period_reconciliation, is_cash, reconcile
+from remittance.domain.close_events import CloseContext, period_closed
+from remittance.domain.close_figures import COLLECTION_KINDS, principal_collected_cents
+from remittance.selectors.period_facts import AMOUNTS, CASH_AMOUNTS
+from remittance.domain.reconciliation import cash_collected_cents, closed_period_reconciliation, is_cash, reconcile
 from tests.unit.remittance.test_closing import periods, seed_close
 
 cents = st.integers(min_value=0, max_value=10**11)

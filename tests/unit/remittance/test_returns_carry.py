@@ -1,6 +1,6 @@
 """Returned payments larger than a period's collections: recovered from later collections, never refusing a close.
 
-`recover_returns` is the pure rule (remittance.closing): returned interest from interest, returned
+`recover_returns` is the pure rule (remittance.domain.close_figures): returned interest from interest, returned
 principal from principal, never one from the other; the rest carried to the next close, which
 recovers it first, before the fee, the spread or any class.
 """
@@ -11,8 +11,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from remittance.closing import Carried, close_figures, recover_returns
-from remittance.waterfall import ClassState
+from remittance.domain.close_figures import Carried, close_figures, recover_returns
+from remittance.domain.waterfall import ClassState
 from tests.unit.remittance.test_closing import SEED_FACE, seed_loan
 
 signed = st.integers(min_value=-5_000_000, max_value=5_000_000)

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-import analytics.prepayment
-import analytics.realized
-from remittance import speeds
-from remittance.speeds import (
+import analytics.domain.prepayment
+import analytics.domain.realized
+from remittance.domain import speeds
+from remittance.domain.speeds import (
     Speeds,
     cpr_to_smm,
     percent_text,
@@ -59,9 +59,9 @@ def test_percent_text_has_six_decimals():
 
 def test_analytics_uses_the_same_functions():
     for name in ("cpr_to_smm", "smm_to_cpr", "psa_cpr", "psa_from_cpr", "PSA_RAMP_MONTHS", "PSA_STEP_CPR"):
-        assert getattr(analytics.prepayment, name) is getattr(speeds, name)
-    assert analytics.realized.Speeds is Speeds
-    assert analytics.realized.speeds_from_balances is speeds_from_balances
+        assert getattr(analytics.domain.prepayment, name) is getattr(speeds, name)
+    assert analytics.domain.realized.Speeds is Speeds
+    assert analytics.domain.realized.speeds_from_balances is speeds_from_balances
 
 
 def test_the_module_is_pure():

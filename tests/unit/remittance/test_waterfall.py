@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.money import dollars
-from remittance.waterfall import (
+from ledger.domain.money import dollars
+from remittance.domain.waterfall import (
     STANDARD_STEPS,
     ClassState,
     ConservationError,

@@ -3,7 +3,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from servicing.loan_position import MoneyPosition
+from servicing.domain.money_position import MoneyPosition
 
 INSTALLMENT = 59_955 + 25_000  # P&I plus escrow of the seed loan below
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.money import monthly_rate_amount
-from servicing.amortization import (
+from ledger.domain.money import monthly_rate_amount
+from servicing.domain.amortization import (
     Installment, level_payment_cents, refuse_negative_amortization, schedule, scheduled_split,
 )
 

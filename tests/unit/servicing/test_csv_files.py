@@ -1,11 +1,11 @@
-"""The one row loop of the input files (servicing.csv_files.read_rows), on a file of its own."""
+"""The one row loop of the input files (servicing.domain.csv_files.read_rows), on a file of its own."""
 from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from servicing.csv_files import RowRefused, loan_number_cell, money_cell, read_rows
+from servicing.domain.csv_files import RowRefused, loan_number_cell, money_cell, read_rows
 from servicing.errors import RowProblem
 
 COLUMNS = ("loan_number", "amount")

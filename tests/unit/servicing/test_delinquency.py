@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from servicing.delinquency import MBA_BUCKETS, days_delinquent, late_charge_cents, late_charge_due, mba_bucket
+from servicing.domain.delinquency_status import MBA_BUCKETS, days_delinquent, late_charge_cents, late_charge_due, mba_bucket
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from servicing.escrow_analysis import EscrowAnalysis, EscrowAnalysisItem, analyze_escrow
+from servicing.domain.escrow_analysis import EscrowAnalysis, EscrowAnalysisItem, analyze_escrow
 
 YEAR = date(2026, 1, 1)
 # Taxes of 3,600.00 in two halves (June 1 and December 1) and insurance of 1,200.00 on March 15:

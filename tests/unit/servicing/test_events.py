@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from ledger.events import EventSchemaError, class_for, decode
-from ledger.records import RecordedEvent
+from ledger.domain.records import RecordedEvent
 from servicing import events as ev
 
 D = date.fromisoformat

@@ -9,10 +9,10 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from servicing.amortization import level_payment_cents
-from servicing.loan_position import MoneyPosition
-from servicing.payment_application import PaymentApplication, apply_payment, is_payoff
-from servicing.payoff import payoff_quote
+from servicing.domain.amortization import level_payment_cents
+from servicing.domain.money_position import MoneyPosition
+from servicing.domain.payment_application import PaymentApplication, apply_payment, is_payoff
+from servicing.domain.payoff_quotes import payoff_quote
 from tests.unit.servicing.loans import INSTALLMENT, seed_loan
 
 

@@ -3,8 +3,8 @@ from datetime import date
 
 import pytest
 
-from servicing.csv_files import free_text_problem
-from servicing.payment_file import PaymentRow, parse_payment_file, parse_payment_file_bytes, reference_problem
+from servicing.domain.csv_files import free_text_problem
+from servicing.domain.payment_file import PaymentRow, parse_payment_file, parse_payment_file_bytes, reference_problem
 
 TODAY = date(2026, 3, 1)
 HEADER = "loan_number,received_on,amount,reference\n"

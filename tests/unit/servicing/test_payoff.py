@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from servicing.loan_position import MoneyPosition
-from servicing.payoff import days_30_360, payoff_quote, settle_payoff
+from servicing.domain.money_position import MoneyPosition
+from servicing.domain.payoff_quotes import days_30_360, payoff_quote, settle_payoff
 from tests.unit.servicing.loans import seed_loan
 
 

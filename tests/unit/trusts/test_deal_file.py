@@ -2,7 +2,7 @@
 import copy
 from decimal import Decimal
 
-from trusts.deal_file import parse_deal
+from trusts.domain.deal_file import parse_deal
 
 EXAMPLE = {
     "code": "XYZ-2026-1", "name": "XYZ Mortgage Trust 2026-1",

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from ledger.events import class_for, decode
-from ledger.records import RecordedEvent
+from ledger.domain.records import RecordedEvent
 from trusts.events import (
     CertificatesIssued, ClassTerms, HolderDetailsChanged, HolderRegistered, HoldingTransferred, IssuedHolding,
     PoolLoanRemoved, PoolLoansTransferred, RemovalProceedsTrued, TransferredLoan, TrustFormed,

@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from trusts.factors import FACTOR_DECIMALS, FACTOR_QUANTUM, current_face, factor, factor_text
-from trusts.principal_rules import PRINCIPAL_RULES, PRO_RATA, SEQUENTIAL, priorities_shared_by_sequential
+from trusts.domain.factors import FACTOR_DECIMALS, FACTOR_QUANTUM, current_face, factor, factor_text
+from trusts.domain.principal_rules import PRINCIPAL_RULES, PRO_RATA, SEQUENTIAL, priorities_shared_by_sequential
 
 
 def test_a_factor_is_balance_over_original_to_8_places_half_up():

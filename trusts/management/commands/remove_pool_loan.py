@@ -1,7 +1,7 @@
 """Take a loan out of a trust's pool: repurchased by the seller or bought out by the servicer."""
 from django.core.management.base import BaseCommand, CommandError
 
-from ledger.money import dollars_grouped
+from ledger.domain.money import dollars_grouped
 from servicing.management.commands._common import acting_user, past_date
 from trusts.errors import TrustError
 from trusts.events import PoolLoanRemoved

@@ -1,7 +1,7 @@
 """Record a transfer of a class's bonds from one holder to another, effective on settlement."""
 from django.core.management.base import BaseCommand, CommandError
 
-from ledger.money import dollars_grouped
+from ledger.domain.money import dollars_grouped
 from servicing.management.commands._common import acting_user, dollars_option, iso_date
 from trusts.errors import TrustError
 from trusts.services.register import holding_transfer

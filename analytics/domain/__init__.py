@@ -1,0 +1,1 @@
+"""The analytics domain: pure functions and values, no Django, no database (import-linter enforces it)."""

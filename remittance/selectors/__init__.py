@@ -1,0 +1,1 @@
+"""Reads of remittance state for the interfaces and the services: queries only, never a write."""

@@ -1,0 +1,469 @@
+"""Reports from a closed period's read models: the trust's remittance report, an investor's statement
+and the factor file. Selectors only: they read and never write.
+
+The remittance report includes the prepayment speeds the pool realized in the period (`period_speeds`,
+the SIFMA standard's way, with remittance.domain.speeds' formulas): SMM, CPR and PSA as percent strings with six
+decimals (PSA None when it cannot be stated), the loan month and the scheduled and actual end balances.
+
+Each builder returns plain dicts with money in integer cents under keys ending in `_cents`, dates as
+`date`, rates and factors as strings (factors to 8 decimals). The renderers turn them into JSON-safe
+values (`to_json`: money as dollar strings "4995.50", the `_cents` suffix dropped), CSV ("4995.50")
+and text tables for people ("4,995.50"). A period that is not closed, an unknown trust or holder, or
+nothing to report raises `ReportUnavailable` with a message naming the problem.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Sum
+
+from ledger.domain.money import dollars, dollars_grouped, round_ratio_half_up
+from ledger.selectors import account_balances
+from remittance.domain.trust_calendar import Period, record_date
+from remittance.domain.close_figures import COLLECTION_KINDS
+from remittance.domain.loan_calendar import installments_due, scheduled_balance_cents
+from remittance.events import ClassLine, PeriodClosed
+from remittance.models import ClassPeriod, Distribution, PeriodResult
+from remittance.domain.reconciliation import cash_collected_cents, closed_period_reconciliation
+from remittance.domain.speeds import Speeds, percent_text, speeds_from_balances
+from servicing.domain import accounts
+from servicing.models import Loan
+from trusts.domain.factors import factor_text
+from trusts.models import Holder, SecurityClass, Trust
+from trusts.selectors import ValuedHolding, holdings_valued_as_of, pool_members
+
+POOL_ROW = "(pool)"  # the factor file's row for a trust's whole pool
+CENTS_SUFFIX = "_cents"
+
+
+class ReportUnavailable(ValueError):
+    """The report asked for cannot be produced (the message says why)."""
+
+
+# ------------------------------------------------------------------ remittance report
+
+
+def remittance_report(trust_code: str, period: str | Period) -> dict:
+    """One trust's closed period: collections, deductions, classes, excess, pool, the prepayment speeds the
+    pool realized (`period_speeds`), the holders paid and the reconciliation."""
+    trust, month = _trust(trust_code), _period(period)
+    result = PeriodResult.objects.filter(trust=trust, period=str(month)).first()
+    if result is None:
+        raise ReportUnavailable(f"{trust.code} {month} is not closed")
+    f = result.period_closed
+    holders = _holders_paid(trust, str(month))
+    return {
+        "header": {"trust": trust.code, "name": trust.name, "period": str(month), "record_date": result.record_date,
+                   "payment_date": result.payment_date, "remittance_type": trust.remittance_type},
+        "collections": {"by_kind": {f"{kind}_cents": f.collected[kind] for kind in COLLECTION_KINDS},
+                        "cash_cents": cash_collected_cents(f.collected), "prior_period_cents": f.prior_period_cents,
+                        **_returns_carried(f)},
+        "advances": _advances(f),
+        "servicing_fee": _deduction(f.servicing_fee_cents, due=f.fee_due_cents, paid=f.fee_paid_cents,
+                                    shortfall=f.fee_shortfall_cents),
+        "issuer_spread": _deduction(f.issuer_spread_cents, due=f.spread_due_cents, paid=f.spread_paid_cents,
+                                    shortfall=f.spread_shortfall_cents),
+        "classes": [_class_line(c) for c in f.classes],
+        "excess": {"residual_holder": trust.residual_holder, "interest_cents": f.excess_interest_cents,
+                   "principal_cents": f.excess_principal_cents, "total_cents": f.excess_cents},
+        "retained": {"unplaced_share_cents": f.retained_cents},
+        "pool": {"original_cents": f.pool_original_cents, "balance_begin_cents": f.pool_balance_begin_cents,
+                 "balance_end_cents": f.pool_balance_end_cents, "factor": factor_text(f.pool_factor)},
+        "speeds": speeds_section(period_speeds(trust, result)),
+        "holders": holders,
+        "reconciliation": _reconciliation(f, holders["paid_cents"]),
+    }
+
+
+def speeds_section(realized: RealizedSpeeds) -> dict:
+    """The report's realized speeds: SMM, CPR and PSA as percent strings ("0.512345"; psa may be None).
+
+    The keys are the published report's (its JSON, CSV and the API), kept as they were when the end
+    balances were named `scheduled_end_cents` and `actual_end_cents` in the code too.
+    """
+    return {"smm": percent_text(realized.speeds.smm), "cpr": percent_text(realized.speeds.cpr),
+            "psa": percent_text(realized.speeds.psa), "loan_month": realized.loan_month,
+            "scheduled_end_cents": realized.balance_end_scheduled_cents,
+            "actual_end_cents": realized.balance_end_actual_cents}
+
+
+def _trust(code: str) -> Trust:
+    trust = Trust.objects.filter(code=code).first()
+    if trust is None:
+        raise ReportUnavailable(f"no trust {code!r}")
+    return trust
+
+
+def _period(period: str | Period) -> Period:
+    if isinstance(period, Period):
+        return period
+    try:
+        return Period.parse(period)
+    except ValueError as error:
+        raise ReportUnavailable(str(error)) from None
+
+
+def _returns_carried(f: PeriodClosed) -> dict:
+    """Returned payments an earlier close could not recover, recovered here first; and what this close could
+    not recover, carried to the next (remittance.domain.close_figures.recover_returns). 0 for closes recorded before."""
+    return {"returns_carried_in_cents": f.returns_carried_in_cents,
+            "returns_carried_out_cents": f.returns_outstanding_cents}
+
+
+def _advances(f: PeriodClosed) -> dict:
+    outstanding = f.advances_outstanding.values()
+    return {"advanced_cents": f.advanced_cents, "recovered_cents": f.recovered_cents,
+            "outstanding_interest_cents": sum(pair[0] for pair in outstanding),
+            "outstanding_principal_cents": sum(pair[1] for pair in outstanding)}
+
+
+def _deduction(this_period_cents: int, *, due: int, paid: int, shortfall: int) -> dict:
+    return {"this_period_cents": this_period_cents, "carried_cents": due - this_period_cents, "due_cents": due,
+            "paid_cents": paid, "shortfall_cents": shortfall}
+
+
+CLASS_FIELDS = ("balance_begin", "interest_due", "interest_paid", "interest_shortfall", "principal_paid",
+                "loss_written_off", "balance_end")
+
+
+def _class_line(c: ClassLine) -> dict:
+    return {"class": c.class_name, "coupon": c.coupon,
+            **{f"{name}_cents": getattr(c, f"{name}_cents") for name in CLASS_FIELDS},
+            "factor": factor_text(c.factor)}
+
+
+def _holders_paid(trust: Trust, period: str) -> dict:
+    """Who the period paid, counted from the holders' own distributions (not copied from the close)."""
+    rows = Distribution.objects.filter(security_class__trust=trust, period=period)
+    totals = rows.aggregate(holders=Count("holder", distinct=True), payments=Count("pk"),
+                            interest=Sum("interest_cents"), principal=Sum("principal_cents"))
+    return {"holders_paid": totals["holders"], "payments": totals["payments"],
+            "paid_cents": (totals["interest"] or 0) + (totals["principal"] or 0)}
+
+
+def _reconciliation(f: PeriodClosed, paid_to_holders_cents: int) -> dict:
+    """Cash in (collected + advanced - recovered - returns carried in + returns carried out) against
+    fee + spread + holders (their own distributions) + excess + retained: remittance.domain.reconciliation."""
+    r = closed_period_reconciliation(f, paid_to_holders_cents=paid_to_holders_cents)
+    parts = {"servicing_fee_cents": r.fee_paid_cents, "issuer_spread_cents": r.spread_paid_cents,
+             "paid_to_holders_cents": r.paid_to_holders_cents, "excess_cents": r.excess_cents,
+             "retained_cents": r.retained_cents}
+    return {"cash_in_cents": r.cash_in_cents, **parts, "out_cents": r.out_cents,
+            "difference_cents": r.difference_cents, "reconciled": r.reconciled}
+
+
+# ------------------------------------------------------------------ realized speeds
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RealizedSpeeds:
+    """The speeds a trust's pool realized in one closed period, and the balances they come from (cents)."""
+
+    trust_code: str
+    period: str
+    balance_begin_cents: int
+    balance_end_scheduled_cents: int
+    balance_end_actual_cents: int
+    loan_month: int
+    speeds: Speeds
+
+
+def period_speeds(trust: Trust, result: PeriodResult) -> RealizedSpeeds:
+    """SMM, CPR and PSA the trust's pool realized in the closed period `result` records (SF B.2 a, B.3).
+
+    The actual end balance is the published one (PeriodResult, whose factors are the pool's), less loans
+    that joined the pool during the period; the scheduled end balance is the beginning balance amortized
+    by the loans' own schedules, each loan paying the installments falling due in the period and nothing
+    else. Everything else that left the pool (curtailments, payoffs, repurchases, liquidations) is
+    prepayment. MONTH is the loans' average age at the end of the period, weighted by balance and rounded
+    to the month (D.2), so the PSA is comparable to a projection's.
+    """
+    period = Period.parse(result.period)
+    members = [m for m in pool_members(trust)[0] if m.transferred_on <= period.last_day]
+    loans = {loan.pk: loan for loan in Loan.objects.filter(pk__in=[m.loan_id for m in members])}
+    at_start = [m.loan_id for m in members if m.covers(period.first_day)]
+    eve = period.first_day - timedelta(days=1)
+    begins = _principal_balances(at_start, as_of=eve)
+    begin_total = sum(begins.values())
+    scheduled = sum(_scheduled_end(loans[n], begin, period) for n, begin in begins.items())
+    # The published balances are the factors'; the loans' own schedules give the scheduled ratio.
+    # Exact, half up (the one rounding of money): round() on the float quotient rounded twice, the second half-even.
+    scheduled_end = (round_ratio_half_up(result.pool_balance_begin_cents * scheduled, begin_total)
+                     if begin_total else 0)
+    joined = [m.loan_id for m in members if m.transferred_on >= period.first_day and m.removed_on is None]
+    actual_end = result.pool_balance_end_cents - sum(_principal_balances(joined, as_of=period.last_day).values())
+    loan_month = max(1, _average_age(loans, begins, period))
+    return RealizedSpeeds(
+        trust_code=trust.code, period=result.period, balance_begin_cents=result.pool_balance_begin_cents,
+        balance_end_scheduled_cents=scheduled_end, balance_end_actual_cents=actual_end,
+        loan_month=loan_month,
+        speeds=speeds_from_balances(actual_end=actual_end, scheduled_end=scheduled_end, loan_month=loan_month),
+    )
+
+
+def _principal_balances(loan_numbers: list[str], *, as_of: date) -> dict[str, int]:
+    """Each loan's principal balance on a day, in one query for the whole pool."""
+    balances = account_balances([accounts.principal(n) for n in loan_numbers], as_of=as_of)
+    return {n: balances[accounts.principal(n)] for n in loan_numbers}
+
+
+def _average_age(loans: dict[str, Loan], begins: dict[str, int], period: Period) -> int:
+    """The loans' age at the end of the period (installments due by then), weighted by balance, rounded."""
+    total = sum(begins.values())
+    if not total:
+        return 0
+    weighted = sum(begin * installments_due(loans[n].first_payment_date, loans[n].term_months,
+                                            through=period.last_day) for n, begin in begins.items())
+    return round(weighted / total)
+
+
+def _scheduled_end(loan: Loan, balance_begin_cents: int, period: Period) -> int:
+    due = installments_due(loan.first_payment_date, loan.term_months, through=period.last_day,
+                           after=period.first_day - timedelta(days=1))
+    return scheduled_balance_cents(balance_begin_cents, Decimal(loan.note_rate), loan.payment_pi_cents, due)
+
+
+# ------------------------------------------------------------------ investor statement
+
+
+def investor_statement(holder_code: str, period: str | Period) -> dict:
+    """A holder's payments for one period across every trust and class, its holdings on the record date."""
+    month = _period(period)
+    holder = Holder.objects.filter(code=holder_code).first()
+    if holder is None:
+        raise ReportUnavailable(f"holder {holder_code} is unknown")
+    rows = list(Distribution.objects.filter(holder=holder, period=str(month))
+                .select_related("security_class__trust")
+                .order_by("security_class__trust__code", "security_class__priority", "security_class__name"))
+    if not rows:
+        raise ReportUnavailable(f"holder {holder.code} has no distributions for {month}")
+    factors = dict(ClassPeriod.objects.filter(security_class__in=[r.security_class_id for r in rows],
+                                              period=str(month)).values_list("security_class_id", "factor"))
+    on = record_date(month)
+    lines = [_statement_line(r, factors.get(r.security_class_id)) for r in rows]
+    return {
+        "holder": {"code": holder.code, "name": holder.name}, "period": {"period": str(month), "record_date": on},
+        "distributions": lines,
+        "totals": {f"{part}_cents": sum(line[f"{part}_cents"] for line in lines)
+                   for part in ("interest", "principal", "total")},
+        "holdings": _holdings(holder, on),
+    }
+
+
+def _statement_line(row: Distribution, class_factor) -> dict:
+    c = row.security_class
+    return {"trust": c.trust.code, "class": c.name, "face_held_cents": row.face_held_cents,
+            "factor": factor_text(class_factor) if class_factor is not None else "",
+            "interest_cents": row.interest_cents, "principal_cents": row.principal_cents,
+            "total_cents": row.total_cents, "payment_date": row.payment_date}
+
+
+def _holdings(holder: Holder, on: date) -> list[dict]:
+    """The holder's original face in each class on the register as of `on` (transfers settled by then)."""
+    held = map(ValuedHolding.from_row, holdings_valued_as_of(holder=holder, as_of=on))
+    return [{"trust": h.trust_code, "class": h.class_name, "face_held_cents": h.original_face_cents} for h in held]
+
+
+# ------------------------------------------------------------------ factor file
+
+
+def factor_file(period: str | Period) -> list[dict]:
+    """Every trust closed for the period: each class's factor, balance and original face, then the pool's."""
+    month = _period(period)
+    results = list(PeriodResult.objects.filter(period=str(month)).select_related("trust").order_by("trust__code"))
+    if not results:
+        raise ReportUnavailable(f"no trust has closed {month}")
+    class_rows = (ClassPeriod.objects.filter(period=str(month), security_class__trust__in=[r.trust for r in results])
+                  .select_related("security_class")
+                  .order_by("security_class__priority", "security_class__name"))
+    by_trust: dict[int, list[ClassPeriod]] = {}
+    for row in class_rows:
+        by_trust.setdefault(row.security_class.trust_id, []).append(row)
+    rows = []
+    for result in results:
+        rows += [_factor_row(result, row.security_class, row.factor, row.balance_end_cents)
+                 for row in by_trust.get(result.trust_id, [])]
+        rows.append(_factor_row(result, None, result.pool_factor, result.pool_balance_end_cents))
+    return rows
+
+
+def _factor_row(result: PeriodResult, security_class: SecurityClass | None, value, balance_cents: int) -> dict:
+    original = (security_class.original_face_cents if security_class
+                else result.period_closed.pool_original_cents)
+    return {"trust": result.trust.code, "class": security_class.name if security_class else POOL_ROW,
+            "period": result.period, "payment_date": result.payment_date, "factor": factor_text(value),
+            "balance_cents": balance_cents, "original_face_cents": original}
+
+
+# ------------------------------------------------------------------ rendering
+
+
+def to_json(value, key: str = ""):
+    """JSON-safe values: `_cents` money as dollar strings under the key without the suffix, dates ISO."""
+    if isinstance(value, dict):
+        return {k.removesuffix(CENTS_SUFFIX): to_json(v, k) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v, key) for v in value]
+    if key.endswith(CENTS_SUFFIX) and isinstance(value, int) and not isinstance(value, bool):
+        return dollars(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def report_json(report: dict) -> dict:
+    """The remittance report as JSON-safe values (money "4995.50", factors and rates as strings)."""
+    return to_json(report)
+
+
+def json_text(data) -> str:
+    return json.dumps(to_json(data), indent=2) + "\n"
+
+
+def report_csv(report: dict) -> str:
+    """The remittance report as `section,item,value` rows; a class's items are prefixed with its name."""
+    rows = [{"section": section, "item": item, "value": value}
+            for section, body in report_json(report).items() for item, value in _flatten(body)]
+    return _csv(rows, ("section", "item", "value"))
+
+
+def _flatten(body, prefix: str = "") -> Iterable[tuple[str, object]]:
+    if isinstance(body, dict):
+        for key, value in body.items():
+            yield from _flatten(value, f"{prefix}{key}.")
+    elif isinstance(body, list):
+        for entry in body:
+            yield from _flatten({k: v for k, v in entry.items() if k != "class"}, f"{prefix}{entry['class']}.")
+    else:
+        yield prefix.rstrip("."), ("true" if body else "false") if isinstance(body, bool) else body
+
+
+STATEMENT_COLUMNS = ("line", "trust", "class", "face_held", "factor", "interest", "principal", "total",
+                     "payment_date")
+
+
+def statement_csv(statement: dict) -> str:
+    """The statement as one table: a `distribution` line per payment, a `total` line, a `holding` line each."""
+    s = to_json(statement)
+    rows = ([{"line": "distribution", **d} for d in s["distributions"]] + [{"line": "total", **s["totals"]}]
+            + [{"line": "holding", **h} for h in s["holdings"]])
+    return _csv(rows, STATEMENT_COLUMNS)
+
+
+FACTOR_COLUMNS = ("trust", "class", "period", "payment_date", "factor", "balance", "original_face")
+
+
+def factor_file_csv(rows: list[dict]) -> str:
+    return _csv(to_json(rows), FACTOR_COLUMNS)
+
+
+def _csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> list[str]:
+    """Columns for people, indented: the first `left` columns (names) left-aligned, the amounts right-aligned."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    return ["  " + "  ".join(f"{cell:<{w}}" if i < left else f"{cell:>{w}}"
+                             for i, (cell, w) in enumerate(zip(map(str, line), widths))).rstrip()
+            for line in (headers, *rows)]
+
+
+def _amounts(pairs: Iterable[tuple[str, int]]) -> list[tuple[str, str]]:
+    return [(label, dollars_grouped(cents)) for label, cents in pairs]
+
+
+def report_table(report: dict) -> str:
+    """The remittance report as text for people."""
+    h, c, a, r = report["header"], report["collections"], report["advances"], report["reconciliation"]
+    lines = [f"Remittance report {h['trust']} {h['name']}",
+             f"Period {h['period']}  record date {h['record_date']:%Y-%m-%d}  payment date "
+             f"{h['payment_date']:%Y-%m-%d}  {h['remittance_type']}", "", "Collections"]
+    lines += _table(("kind", "amount"), _amounts(
+        [(k.removesuffix(CENTS_SUFFIX).replace("_", " "), v) for k, v in c["by_kind"].items()]
+        + [("cash collected", c["cash_cents"]), ("of which prior-period items", c["prior_period_cents"]),
+           ("returns recovered from earlier closes", c["returns_carried_in_cents"]),
+           ("returns carried to the next close", c["returns_carried_out_cents"])]))
+    lines += ["", "Advances"] + _table(("", "amount"), _amounts([
+        ("advanced", a["advanced_cents"]), ("recovered", a["recovered_cents"]),
+        ("outstanding interest", a["outstanding_interest_cents"]),
+        ("outstanding principal", a["outstanding_principal_cents"])]))
+    lines += ["", "Fees"] + _table(("", "this period", "carried", "due", "paid", "shortfall"), [
+        (label, *(dollars_grouped(report[key][f"{part}_cents"])
+                  for part in ("this_period", "carried", "due", "paid", "shortfall")))
+        for label, key in (("servicing fee", "servicing_fee"), ("issuer spread", "issuer_spread"))])
+    lines += ["", "Classes"] + _class_table(report["classes"]) + ["", *_closing_lines(report), _reconciled(r)]
+    return "\n".join(lines) + "\n"
+
+
+def _reconciled(r: dict) -> str:
+    parts = " + ".join(f"{label} {dollars_grouped(r[key])}" for label, key in (
+        ("fee", "servicing_fee_cents"), ("spread", "issuer_spread_cents"), ("holders", "paid_to_holders_cents"),
+        ("excess", "excess_cents"), ("retained", "retained_cents")))
+    verdict = "reconciled" if r["reconciled"] else f"NOT reconciled, off by {dollars_grouped(r['difference_cents'])}"
+    return (f"Reconciliation: cash in {dollars_grouped(r['cash_in_cents'])} = {parts} = "
+            f"{dollars_grouped(r['out_cents'])}: {verdict}")
+
+
+def _class_table(classes: list[dict]) -> list[str]:
+    headers = ("class", "coupon", "beginning", "interest due", "interest paid", "shortfall", "principal",
+               "loss", "ending", "factor")
+    return _table(headers, [(c["class"], c["coupon"], *(dollars_grouped(c[f"{n}_cents"]) for n in CLASS_FIELDS),
+                             c["factor"]) for c in classes], left=2)
+
+
+def _closing_lines(report: dict) -> list[str]:
+    e, p, h = report["excess"], report["pool"], report["holders"]
+    return [
+        f"Excess to {e['residual_holder']}: {dollars_grouped(e['total_cents'])} "
+        f"(interest {dollars_grouped(e['interest_cents'])}, principal {dollars_grouped(e['principal_cents'])})",
+        f"Retained in the trust (unplaced bonds' share): {dollars_grouped(report['retained']['unplaced_share_cents'])}",
+        f"Pool balance {dollars_grouped(p['balance_begin_cents'])} -> {dollars_grouped(p['balance_end_cents'])} "
+        f"of {dollars_grouped(p['original_cents'])}, factor {p['factor']}",
+        _speeds_line(report["speeds"]),
+        f"Paid to {h['holders_paid']} holders ({h['payments']} payments): {dollars_grouped(h['paid_cents'])}",
+    ]
+
+
+def _speeds_line(sp: dict) -> str:
+    psa = "n/a" if sp["psa"] is None else f"{sp['psa']}%"
+    return (f"Realized speeds (loan month {sp['loan_month']}): SMM {sp['smm']}%, CPR {sp['cpr']}%, PSA {psa} "
+            f"(end balance {dollars_grouped(sp['actual_end_cents'])} against "
+            f"{dollars_grouped(sp['scheduled_end_cents'])} scheduled)")
+
+
+def statement_table(statement: dict) -> str:
+    """The investor statement as text for people."""
+    s, t = statement, statement["totals"]
+    lines = [f"Investor statement {s['holder']['code']} {s['holder']['name']}",
+             f"Period {s['period']['period']}  record date {s['period']['record_date']:%Y-%m-%d}", ""]
+    rows = [(d["trust"], d["class"], *(dollars_grouped(d[f"{n}_cents"]) for n in ("face_held", "interest",
+                                                                                  "principal", "total")),
+             d["factor"], f"{d['payment_date']:%Y-%m-%d}") for d in s["distributions"]]
+    rows.append(("total", "", "", *(dollars_grouped(t[f"{n}_cents"]) for n in ("interest", "principal", "total")),
+                 "", ""))
+    lines += _table(("trust", "class", "face held", "interest", "principal", "total", "factor", "paid on"), rows,
+                    left=2)
+    lines += ["", f"Holdings on {s['period']['record_date']:%Y-%m-%d} (original face)"]
+    lines += _table(("trust", "class", "face held"),
+                    [(h["trust"], h["class"], dollars_grouped(h["face_held_cents"])) for h in s["holdings"]], left=2)
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {
+    "report": {"table": report_table, "csv": report_csv, "json": json_text},
+    "statement": {"table": statement_table, "csv": statement_csv, "json": json_text},
+    "factors": {"csv": factor_file_csv, "json": json_text},
+}
