@@ -66,7 +66,7 @@ class DomainEvent:
     def from_payload(cls: type[E], payload: Mapping[str, Any]) -> E:
         data = upcast(cls, payload)
         values = {}
-        for name, optional, load in _fields_plan(cls):
+        for name, optional, load in _fields_plan(typing.cast(type, cls)):
             if name not in data:
                 if optional:
                     continue
@@ -78,7 +78,7 @@ class DomainEvent:
         return cls(**values)
 
     def new_event(
-        self, *, effective_date: date, postings: tuple[PostingLine, ...] | list = (),
+        self, *, effective_date: date, postings: tuple[PostingLine, ...] | list[PostingLine] = (),
         idempotency_key: str | None = None,
     ) -> NewEvent:
         """This fact as an event to append, with its business date and double entry."""

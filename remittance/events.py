@@ -248,7 +248,7 @@ def _plain_factor(text: Any) -> Any:
         return text  # not a number: from_payload names it, nothing is guessed here
 
 
-def _class_named(item: dict) -> dict:
+def _class_named(item: dict[str, Any]) -> dict[str, Any]:
     item = dict(item)
     if "class" in item:
         item["class_name"] = item.pop("class")

@@ -125,7 +125,7 @@ def nice_step(span_cents: int, target: int = TARGET_TICKS) -> int:
     """The smallest step of 1, 2 or 5 times a power of ten (in cents, a dollar at least) giving ~target ticks."""
     raw = max(MIN_STEP_CENTS, -(-span_cents // target))
     magnitude = 10 ** (len(str(raw)) - 1)
-    return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    return int(next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw))
 
 
 def tick_label(cents: int) -> str:
@@ -228,5 +228,5 @@ def _attr(value: str) -> str:
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def _xml_chars(value) -> str:
+def _xml_chars(value: object) -> str:
     return _NOT_XML.sub("\ufffd", str(value))

@@ -17,6 +17,7 @@ from datetime import date
 
 from ledger.domain.records import NewEvent, PostingLine, StreamAppend
 from remittance.domain.close_figures import CloseFigures, HolderPayment
+from remittance.domain.waterfall import ClassResult
 from remittance.events import (
     ClassDistributed, ClassLine, CloseWindow, CollectionsRemitted, DistributionPaid, ExcessPaid, IssuerSpreadPaid,
     PeriodClosed, ServicingFeePaid,
@@ -123,7 +124,7 @@ def _fee_and_spread(ctx: CloseContext, f: CloseFigures) -> list[NewEvent]:
     ]
 
 
-def _class_line(ctx: CloseContext, c) -> ClassLine:
+def _class_line(ctx: CloseContext, c: ClassResult) -> ClassLine:
     """A class's result in the waterfall as PeriodClosed and ClassDistributed record it."""
     return ClassLine(
         class_name=c.name, coupon=ctx.coupons[c.name], balance_begin_cents=c.balance_begin_cents,
@@ -134,7 +135,7 @@ def _class_line(ctx: CloseContext, c) -> ClassLine:
     )
 
 
-def _class_distributed(ctx: CloseContext, f: CloseFigures, c) -> NewEvent:
+def _class_distributed(ctx: CloseContext, f: CloseFigures, c: ClassResult) -> NewEvent:
     paid = [p for p in f.payments if p.class_name == c.name]
     interest, principal = sum(p.interest_cents for p in paid), sum(p.principal_cents for p in paid)
     line = _class_line(ctx, c)
@@ -187,11 +188,11 @@ def period_closed(ctx: CloseContext, f: CloseFigures) -> PeriodClosed:
         window=CloseWindow(after_position=ctx.previous_through, through_position=ctx.through_position),
         collected=dict(f.collected), prior_period_cents=f.prior_period_cents,
         advanced_cents=f.advanced_cents, recovered_cents=f.recovered_cents,
-        advances_outstanding={n: tuple(v) for n, v in sorted(f.advances_outstanding.items())},
+        advances_outstanding={n: (v[0], v[1]) for n, v in sorted(f.advances_outstanding.items())},
         returns_carried_in_cents=f.returns_carried_in_cents, returns_new_cents=r.new_cents if r else 0,
         returns_recovered_cents=r.recovered_cents if r else 0,
         returns_outstanding_cents=f.returns_outstanding_cents,
-        returns_outstanding=tuple(r.outstanding) if r else (0, 0),
+        returns_outstanding=(r.outstanding[0], r.outstanding[1]) if r else (0, 0),
         interest_available_cents=w.interest_collected_cents, principal_available_cents=w.principal_collected_cents,
         realized_loss_cents=w.realized_loss_cents, servicing_fee_cents=f.servicing_fee_due_cents,
         issuer_spread_cents=f.issuer_spread_due_cents,

@@ -22,7 +22,7 @@ def factor(balance_cents: int, original_cents: int) -> Decimal:
     return (Decimal(balance_cents) / Decimal(original_cents)).quantize(FACTOR_QUANTUM, rounding=ROUND_HALF_UP)
 
 
-def factor_text(value) -> str:
+def factor_text(value: Decimal | str | int) -> str:
     """A factor as published: 8 decimals in fixed point ("0.00000000", never str(Decimal)'s "0E-8")."""
     return f"{Decimal(str(value)).quantize(FACTOR_QUANTUM):f}"
 
