@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ledger.domain.money import MoneyFormatError, cents_from_dollars, dollars
-from remittance.selectors.reports import to_json
+from remittance.domain.report_formats import to_json
 from trusts.domain.factors import factor_text
 
 MONEY_PATTERN = r"^-?\d+\.\d{2}$"
@@ -69,7 +69,7 @@ class RateField(serializers.Field):
 
 @extend_schema_field(OpenApiTypes.OBJECT)
 class ReportField(serializers.Field):
-    """A report or payload as stored: `_cents` money rendered as dollar strings (remittance.selectors.reports.to_json)."""
+    """A report or payload as stored: `_cents` money rendered as dollar strings (remittance.domain.report_formats.to_json)."""
 
     def to_representation(self, value):
         return to_json(value)

@@ -5,7 +5,8 @@ All of it is the close's own record or a projection of its events, so it is
 read-only here; closing a period runs through the closing service (command,
 task or, later, an admin action), never by editing a row. The figures come
 from selectors (`remittance.selectors.reports`, `remittance.selectors.report_page`,
-`remittance.selectors.dashboard`); the views here only fetch and render them.
+`remittance.selectors.dashboard`), the report's downloads from its renderers
+(`remittance.domain.report_formats`); the views here only fetch and render them.
 
 `operations_admin_urls(site)` is what config/urls.py mounts at /admin/: the
 site's own URLs, with the dashboard as the index and the report page at
@@ -35,7 +36,8 @@ from remittance.domain.charts import line_chart
 from remittance.models import ClassPeriod, Distribution, PeriodResult, PeriodStatus, TrustPeriod
 from remittance.selectors.month_end_schedule import month_end_schedule
 from remittance.selectors.report_page import balance_history, holder_payments, reconciliation_lines, unavailable_reason
-from remittance.selectors.reports import ReportUnavailable, json_text, remittance_report, report_csv
+from remittance.domain.report_formats import json_text, report_csv
+from remittance.selectors.reports import ReportUnavailable, remittance_report
 from servicing.models import CLOSED_STATUSES, LoanStatus
 from trusts.models import Trust
 

@@ -74,7 +74,8 @@ class DistributionSerializer(ClassKeyMixin, FlatRowSerializer):
     total = MoneyField(source="total_cents")
 
 
-# The statement as remittance.selectors.reports.investor_statement builds it and to_json renders it (documentation).
+# The statement as remittance.selectors.reports.investor_statement builds it and
+# remittance.domain.report_formats.to_json renders it (documentation).
 
 class _StatementHolder(serializers.Serializer):
     code = serializers.CharField()

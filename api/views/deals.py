@@ -34,7 +34,8 @@ from api.views.common import REPORT_RENDERERS, csv_or_json, is_schema_generation
 from remittance.domain.trust_calendar import Period, payment_date, record_date
 from remittance.selectors.latest_close import with_latest_close
 from remittance.models import ClassPeriod, PeriodResult, PeriodStatus, TrustPeriod
-from remittance.selectors.reports import remittance_report, report_csv, report_json
+from remittance.domain.report_formats import report_csv, report_json
+from remittance.selectors.reports import remittance_report
 from remittance.services.closing import first_period
 from trusts.models import SecurityClass, Trust
 from trusts.services.forming import deal_file_form

@@ -28,7 +28,8 @@ from api.serializers.investor import (
 from api.views.common import REPORT_RENDERERS, csv_or_json, is_schema_generation, parse_period
 from api.views.deals import PERIOD
 from remittance.models import Distribution
-from remittance.selectors.reports import investor_statement, statement_csv, to_json
+from remittance.domain.report_formats import statement_csv, to_json
+from remittance.selectors.reports import investor_statement
 from trusts.models import HoldingMovement
 from trusts.selectors import holdings_valued_as_of
 

@@ -3,13 +3,14 @@ from abc import ABCMeta, abstractmethod
 
 from django.core.management.base import BaseCommand, CommandError
 
-from remittance.selectors.reports import RENDERERS, ReportUnavailable
+from remittance.domain.report_formats import RENDERERS
+from remittance.selectors.reports import ReportUnavailable
 
 
 class ReportCommand(BaseCommand, metaclass=ABCMeta):
     """A report command: its subject's option, --period, --format and --output; subclasses build the report."""
 
-    report = ""  # the key of the report's renderers in remittance.selectors.reports.RENDERERS
+    report = ""  # the key of the report's renderers in remittance.domain.report_formats.RENDERERS
     subject: tuple[str, str] | None = None  # (option, help) naming what the report is about
     default_format = "table"
 

@@ -6,24 +6,20 @@ the SIFMA standard's way, with remittance.domain.speeds' formulas): SMM, CPR and
 decimals (PSA None when it cannot be stated), the loan month and the scheduled and actual end balances.
 
 Each builder returns plain dicts with money in integer cents under keys ending in `_cents`, dates as
-`date`, rates and factors as strings (factors to 8 decimals). The renderers turn them into JSON-safe
-values (`to_json`: money as dollar strings "4995.50", the `_cents` suffix dropped), CSV ("4995.50")
-and text tables for people ("4,995.50"). A period that is not closed, an unknown trust or holder, or
-nothing to report raises `ReportUnavailable` with a message naming the problem.
+`date`, rates and factors as strings (factors to 8 decimals); `period_speeds` returns a `RealizedSpeeds`.
+remittance.domain.report_formats renders them (JSON-safe values, CSV, text tables for people) without
+a database. A period that is not closed, an unknown trust or holder, or nothing to report raises
+`ReportUnavailable` with a message naming the problem.
 """
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Sum
 
-from ledger.domain.money import dollars, dollars_grouped, round_ratio_half_up
+from ledger.domain.money import round_ratio_half_up
 from ledger.selectors import account_balances
 from remittance.domain.trust_calendar import Period, record_date
 from remittance.domain.close_figures import COLLECTION_KINDS
@@ -31,6 +27,7 @@ from remittance.domain.loan_calendar import installments_due, scheduled_balance_
 from remittance.events import ClassLine, PeriodClosed
 from remittance.models import ClassPeriod, Distribution, PeriodResult
 from remittance.domain.reconciliation import cash_collected_cents, closed_period_reconciliation
+from remittance.domain.report_formats import CLASS_FIELDS
 from remittance.domain.speeds import Speeds, percent_text, speeds_from_balances
 from servicing.domain import accounts
 from servicing.models import Loan
@@ -39,7 +36,6 @@ from trusts.models import Holder, SecurityClass, Trust
 from trusts.selectors import ValuedHolding, holdings_valued_as_of, pool_members
 
 POOL_ROW = "(pool)"  # the factor file's row for a trust's whole pool
-CENTS_SUFFIX = "_cents"
 
 
 class ReportUnavailable(ValueError):
@@ -84,6 +80,10 @@ def remittance_report(trust_code: str, period: str | Period) -> dict:
 def speeds_section(realized: RealizedSpeeds) -> dict:
     """The report's realized speeds: SMM, CPR and PSA as percent strings ("0.512345"; psa may be None).
 
+    It builds the report's values, as `_class_line` does for a class (rates and factors as strings, money
+    in cents), so it stays with the report it is a section of: every renderer, and the API's schema,
+    takes the section as this dict.
+
     The keys are the published report's (its JSON, CSV and the API), kept as they were when the end
     balances were named `scheduled_end_cents` and `actual_end_cents` in the code too.
     """
@@ -126,10 +126,6 @@ def _advances(f: PeriodClosed) -> dict:
 def _deduction(this_period_cents: int, *, due: int, paid: int, shortfall: int) -> dict:
     return {"this_period_cents": this_period_cents, "carried_cents": due - this_period_cents, "due_cents": due,
             "paid_cents": paid, "shortfall_cents": shortfall}
-
-
-CLASS_FIELDS = ("balance_begin", "interest_due", "interest_paid", "interest_shortfall", "principal_paid",
-                "loss_written_off", "balance_end")
 
 
 def _class_line(c: ClassLine) -> dict:
@@ -299,171 +295,3 @@ def _factor_row(result: PeriodResult, security_class: SecurityClass | None, valu
     return {"trust": result.trust.code, "class": security_class.name if security_class else POOL_ROW,
             "period": result.period, "payment_date": result.payment_date, "factor": factor_text(value),
             "balance_cents": balance_cents, "original_face_cents": original}
-
-
-# ------------------------------------------------------------------ rendering
-
-
-def to_json(value, key: str = ""):
-    """JSON-safe values: `_cents` money as dollar strings under the key without the suffix, dates ISO."""
-    if isinstance(value, dict):
-        return {k.removesuffix(CENTS_SUFFIX): to_json(v, k) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_json(v, key) for v in value]
-    if key.endswith(CENTS_SUFFIX) and isinstance(value, int) and not isinstance(value, bool):
-        return dollars(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-def report_json(report: dict) -> dict:
-    """The remittance report as JSON-safe values (money "4995.50", factors and rates as strings)."""
-    return to_json(report)
-
-
-def json_text(data) -> str:
-    return json.dumps(to_json(data), indent=2) + "\n"
-
-
-def report_csv(report: dict) -> str:
-    """The remittance report as `section,item,value` rows; a class's items are prefixed with its name."""
-    rows = [{"section": section, "item": item, "value": value}
-            for section, body in report_json(report).items() for item, value in _flatten(body)]
-    return _csv(rows, ("section", "item", "value"))
-
-
-def _flatten(body, prefix: str = "") -> Iterable[tuple[str, object]]:
-    if isinstance(body, dict):
-        for key, value in body.items():
-            yield from _flatten(value, f"{prefix}{key}.")
-    elif isinstance(body, list):
-        for entry in body:
-            yield from _flatten({k: v for k, v in entry.items() if k != "class"}, f"{prefix}{entry['class']}.")
-    else:
-        yield prefix.rstrip("."), ("true" if body else "false") if isinstance(body, bool) else body
-
-
-STATEMENT_COLUMNS = ("line", "trust", "class", "face_held", "factor", "interest", "principal", "total",
-                     "payment_date")
-
-
-def statement_csv(statement: dict) -> str:
-    """The statement as one table: a `distribution` line per payment, a `total` line, a `holding` line each."""
-    s = to_json(statement)
-    rows = ([{"line": "distribution", **d} for d in s["distributions"]] + [{"line": "total", **s["totals"]}]
-            + [{"line": "holding", **h} for h in s["holdings"]])
-    return _csv(rows, STATEMENT_COLUMNS)
-
-
-FACTOR_COLUMNS = ("trust", "class", "period", "payment_date", "factor", "balance", "original_face")
-
-
-def factor_file_csv(rows: list[dict]) -> str:
-    return _csv(to_json(rows), FACTOR_COLUMNS)
-
-
-def _csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, restval="", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> list[str]:
-    """Columns for people, indented: the first `left` columns (names) left-aligned, the amounts right-aligned."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-    return ["  " + "  ".join(f"{cell:<{w}}" if i < left else f"{cell:>{w}}"
-                             for i, (cell, w) in enumerate(zip(map(str, line), widths))).rstrip()
-            for line in (headers, *rows)]
-
-
-def _amounts(pairs: Iterable[tuple[str, int]]) -> list[tuple[str, str]]:
-    return [(label, dollars_grouped(cents)) for label, cents in pairs]
-
-
-def report_table(report: dict) -> str:
-    """The remittance report as text for people."""
-    h, c, a, r = report["header"], report["collections"], report["advances"], report["reconciliation"]
-    lines = [f"Remittance report {h['trust']} {h['name']}",
-             f"Period {h['period']}  record date {h['record_date']:%Y-%m-%d}  payment date "
-             f"{h['payment_date']:%Y-%m-%d}  {h['remittance_type']}", "", "Collections"]
-    lines += _table(("kind", "amount"), _amounts(
-        [(k.removesuffix(CENTS_SUFFIX).replace("_", " "), v) for k, v in c["by_kind"].items()]
-        + [("cash collected", c["cash_cents"]), ("of which prior-period items", c["prior_period_cents"]),
-           ("returns recovered from earlier closes", c["returns_carried_in_cents"]),
-           ("returns carried to the next close", c["returns_carried_out_cents"])]))
-    lines += ["", "Advances"] + _table(("", "amount"), _amounts([
-        ("advanced", a["advanced_cents"]), ("recovered", a["recovered_cents"]),
-        ("outstanding interest", a["outstanding_interest_cents"]),
-        ("outstanding principal", a["outstanding_principal_cents"])]))
-    lines += ["", "Fees"] + _table(("", "this period", "carried", "due", "paid", "shortfall"), [
-        (label, *(dollars_grouped(report[key][f"{part}_cents"])
-                  for part in ("this_period", "carried", "due", "paid", "shortfall")))
-        for label, key in (("servicing fee", "servicing_fee"), ("issuer spread", "issuer_spread"))])
-    lines += ["", "Classes"] + _class_table(report["classes"]) + ["", *_closing_lines(report), _reconciled(r)]
-    return "\n".join(lines) + "\n"
-
-
-def _reconciled(r: dict) -> str:
-    parts = " + ".join(f"{label} {dollars_grouped(r[key])}" for label, key in (
-        ("fee", "servicing_fee_cents"), ("spread", "issuer_spread_cents"), ("holders", "paid_to_holders_cents"),
-        ("excess", "excess_cents"), ("retained", "retained_cents")))
-    verdict = "reconciled" if r["reconciled"] else f"NOT reconciled, off by {dollars_grouped(r['difference_cents'])}"
-    return (f"Reconciliation: cash in {dollars_grouped(r['cash_in_cents'])} = {parts} = "
-            f"{dollars_grouped(r['out_cents'])}: {verdict}")
-
-
-def _class_table(classes: list[dict]) -> list[str]:
-    headers = ("class", "coupon", "beginning", "interest due", "interest paid", "shortfall", "principal",
-               "loss", "ending", "factor")
-    return _table(headers, [(c["class"], c["coupon"], *(dollars_grouped(c[f"{n}_cents"]) for n in CLASS_FIELDS),
-                             c["factor"]) for c in classes], left=2)
-
-
-def _closing_lines(report: dict) -> list[str]:
-    e, p, h = report["excess"], report["pool"], report["holders"]
-    return [
-        f"Excess to {e['residual_holder']}: {dollars_grouped(e['total_cents'])} "
-        f"(interest {dollars_grouped(e['interest_cents'])}, principal {dollars_grouped(e['principal_cents'])})",
-        f"Retained in the trust (unplaced bonds' share): {dollars_grouped(report['retained']['unplaced_share_cents'])}",
-        f"Pool balance {dollars_grouped(p['balance_begin_cents'])} -> {dollars_grouped(p['balance_end_cents'])} "
-        f"of {dollars_grouped(p['original_cents'])}, factor {p['factor']}",
-        _speeds_line(report["speeds"]),
-        f"Paid to {h['holders_paid']} holders ({h['payments']} payments): {dollars_grouped(h['paid_cents'])}",
-    ]
-
-
-def _speeds_line(sp: dict) -> str:
-    psa = "n/a" if sp["psa"] is None else f"{sp['psa']}%"
-    return (f"Realized speeds (loan month {sp['loan_month']}): SMM {sp['smm']}%, CPR {sp['cpr']}%, PSA {psa} "
-            f"(end balance {dollars_grouped(sp['actual_end_cents'])} against "
-            f"{dollars_grouped(sp['scheduled_end_cents'])} scheduled)")
-
-
-def statement_table(statement: dict) -> str:
-    """The investor statement as text for people."""
-    s, t = statement, statement["totals"]
-    lines = [f"Investor statement {s['holder']['code']} {s['holder']['name']}",
-             f"Period {s['period']['period']}  record date {s['period']['record_date']:%Y-%m-%d}", ""]
-    rows = [(d["trust"], d["class"], *(dollars_grouped(d[f"{n}_cents"]) for n in ("face_held", "interest",
-                                                                                  "principal", "total")),
-             d["factor"], f"{d['payment_date']:%Y-%m-%d}") for d in s["distributions"]]
-    rows.append(("total", "", "", *(dollars_grouped(t[f"{n}_cents"]) for n in ("interest", "principal", "total")),
-                 "", ""))
-    lines += _table(("trust", "class", "face held", "interest", "principal", "total", "factor", "paid on"), rows,
-                    left=2)
-    lines += ["", f"Holdings on {s['period']['record_date']:%Y-%m-%d} (original face)"]
-    lines += _table(("trust", "class", "face held"),
-                    [(h["trust"], h["class"], dollars_grouped(h["face_held_cents"])) for h in s["holdings"]], left=2)
-    return "\n".join(lines) + "\n"
-
-
-RENDERERS = {
-    "report": {"table": report_table, "csv": report_csv, "json": json_text},
-    "statement": {"table": statement_table, "csv": statement_csv, "json": json_text},
-    "factors": {"csv": factor_file_csv, "json": json_text},
-}

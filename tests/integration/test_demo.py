@@ -24,12 +24,8 @@ from remittance.models import (
     PeriodStatus,
     TrustPeriod,
 )
-from remittance.selectors.reports import (
-    investor_statement,
-    remittance_report,
-    report_table,
-    statement_table,
-)
+from remittance.domain.report_formats import report_table, statement_table
+from remittance.selectors.reports import investor_statement, remittance_report
 from remittance.selectors.period_summary import summary_lines
 from servicing.models import Loan, LoanPosition
 from trusts.models import PoolLoan, SecurityClass

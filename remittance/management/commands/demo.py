@@ -16,7 +16,8 @@ investor INV-01 was paid, and verifies the ledger.
 Every figure after the year is printed through the report code, so the demo
 shows what a user gets: the close's summary (remittance.selectors.period_summary, as
 `close_period` prints it), the remittance report and the investor statement
-(remittance.selectors.reports, as `remittance_report` and `investor_statement` print them).
+(remittance.selectors.reports builds them, remittance.domain.report_formats renders them, as
+`remittance_report` and `investor_statement` print them).
 
 The demo keeps its own calendar: while it works on a day, the business clock
 (`ledger.business_time.business_day`) is fixed at that day, and the books are
@@ -38,13 +39,8 @@ from ledger.domain.money import dollars
 from ledger.domain.money import dollars_grouped as money
 from remittance.domain.trust_calendar import Period
 from remittance.models import PeriodResult, PeriodStatus, TrustPeriod
-from remittance.selectors.reports import (
-    ReportUnavailable,
-    investor_statement,
-    remittance_report,
-    report_table,
-    statement_table,
-)
+from remittance.domain.report_formats import report_table, statement_table
+from remittance.selectors.reports import ReportUnavailable, investor_statement, remittance_report
 from remittance.services.closing import period_close
 from remittance.selectors.period_summary import outcome_summary, summary_lines
 from servicing.models import Loan, LoanPosition

@@ -9,17 +9,19 @@ from django.core.management.base import CommandError
 
 from analytics.selectors import realized_speeds
 from remittance.domain.trust_calendar import Period
-from remittance.selectors.reports import (
-    ReportUnavailable,
-    factor_file,
+from remittance.domain.report_formats import (
     factor_file_csv,
-    investor_statement,
-    remittance_report,
     report_csv,
     report_json,
     report_table,
     statement_csv,
     to_json,
+)
+from remittance.selectors.reports import (
+    ReportUnavailable,
+    factor_file,
+    investor_statement,
+    remittance_report,
 )
 from tests.integration.remittance.months import (
     INSTALLMENT_CENTS,
