@@ -11,20 +11,22 @@ Amounts are dollars with at most two decimals.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 from analytics.domain.collateral import Repline
-from analytics.domain.defaults import NO_DEFAULTS, DefaultScenario, default_scenario
-from analytics.domain.prepayment import PrepaymentScenario, vector
+from analytics.domain.defaults import NO_DEFAULTS, DefaultKind, DefaultScenario, default_scenario
+from analytics.domain.prepayment import PrepaymentKind, PrepaymentScenario, vector
 from analytics.domain.deal_projection import Deal, Pricing
 from analytics.domain.structure import Structure
 from ledger.domain.money import MoneyFormatError, cents_from_dollars, dollars_grouped
 from remittance.domain.waterfall import ClassState
 
-PREPAYMENT_OPTIONS = ("psa", "cpr", "smm")
-DEFAULT_OPTIONS = ("cdr", "mdr", "sda")
+# Typed as their kinds, so the one option given is the scenario's kind as it stands.
+PREPAYMENT_OPTIONS: tuple[PrepaymentKind, ...] = ("psa", "cpr", "smm")
+DEFAULT_OPTIONS: tuple[DefaultKind, ...] = ("cdr", "mdr", "sda")
 # The command's options (--gross-rate, --net-rate: its published flags), read into PoolTerms' gross and net WAC.
 POOL_OPTIONS = ("balance", "gross_rate", "net_rate", "term", "age")
 FORMATS = ("json", "csv", "table")
@@ -78,7 +80,9 @@ class Request:
 def parse_request(options: Mapping[str, object]) -> Request:
     """Read the command's options (None where not given) into a Request, or raise ScenarioError."""
     trust = options.get("trust")
-    class_texts = list(options.get("classes") or [])
+    class_texts = _texts(options.get("classes"))
+    pool: PoolTerms | None
+    classes: tuple[ScenarioClass, ...]
     if trust:
         _refuse_with_trust(options, class_texts)
         pool, classes = None, ()
@@ -86,7 +90,7 @@ def parse_request(options: Mapping[str, object]) -> Request:
         pool = parse_pool(options)
         classes = parse_classes(class_texts, pool_cents=pool.balance_cents)
     return Request(
-        pool=pool, classes=classes, trust_code=trust or None,
+        pool=pool, classes=classes, trust_code=str(trust) if trust else None,
         prepayment=parse_prepayment(options), defaults=parse_defaults(options),
         pricing=parse_pricing(options), output_format=_format(options.get("format")),
     )
@@ -261,8 +265,21 @@ def _present(value: object) -> bool:
     return value not in (None, "")
 
 
-def _given(options: Mapping[str, object], names: Sequence[str]) -> list[str]:
+_Name = TypeVar("_Name", bound=str)
+
+
+def _given(options: Mapping[str, object], names: Sequence[_Name]) -> list[_Name]:
+    """The names given a value, of the type they come as (a speed option's name is its kind)."""
     return [name for name in names if _present(options.get(name))]
+
+
+def _texts(value: object) -> list[str]:
+    """A repeated option's texts (`--class` once per class), none when it is not given."""
+    if not value:
+        return []
+    if not isinstance(value, Iterable):
+        raise TypeError(f"a repeated option is a list of texts, not {value!r}")
+    return [str(text) for text in value]
 
 
 def _flags(names: Sequence[str]) -> str:
