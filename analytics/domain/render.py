@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 
 from analytics.domain.deal_projection import ClassMeasures, DealProjection
 from analytics.domain.structure import StructuredMonth
@@ -20,6 +21,10 @@ COLLATERAL_FIELDS = ("balance_begin", "smm", "scheduled_principal", "prepayment"
                      "interest_net", "principal", "cash_flow")
 CLASS_FIELDS = ("balance_begin", "interest", "principal", "loss", "balance_end")
 MEASURE_FIELDS = ("wal_years", "final_period", "yield", "price", "modified_duration", "convexity")
+# A row as JSON and CSV write it: the period a number, the amounts and rates decimal strings.
+Row = dict[str, int | str]
+# A class's measures: decimal strings, the final period a number, None where the class has none.
+Measures = dict[str, str | int | None]
 CSV_HEADER = ("record", "name", "period", "balance_begin", "smm", "scheduled_principal", "prepayment", "default",
               "loss", "recovery", "interest", "principal", "cash_flow", "balance_end", *MEASURE_FIELDS)
 
@@ -35,7 +40,7 @@ def render(projection: DealProjection, output_format: str) -> str:
 # ------------------------------------------------------------------ JSON
 
 
-def as_json(projection: DealProjection) -> dict:
+def as_json(projection: DealProjection) -> dict[str, object]:
     return {
         "collateral": {
             "wal_years": _measure(projection.collateral_wal_years, 5),
@@ -47,10 +52,14 @@ def as_json(projection: DealProjection) -> dict:
     }
 
 
-def collateral_row(month: StructuredMonth) -> dict:
+def collateral_row(month: StructuredMonth) -> Row:
+    return {"period": month.period, **_collateral_amounts(month)}
+
+
+def _collateral_amounts(month: StructuredMonth) -> dict[str, str]:
+    """The collateral's row but its period: all text, which the table groups as it is."""
     principal = month.total("principal_cents")
     return {
-        "period": month.period,
         "balance_begin": dollars(month.total("balance_begin_cents")),
         "smm": f"{month.smm * 100:.6f}",
         "scheduled_principal": dollars(month.total("scheduled_principal_cents")),
@@ -64,16 +73,21 @@ def collateral_row(month: StructuredMonth) -> dict:
     }
 
 
-def class_row(month: StructuredMonth, name: str) -> dict:
+def class_row(month: StructuredMonth, name: str) -> Row:
+    return {"period": month.period, **_class_amounts(month, name)}
+
+
+def _class_amounts(month: StructuredMonth, name: str) -> dict[str, str]:
+    """The class's row but its period: all text, which the table groups as it is."""
     r = month.waterfall.for_class(name)
     return {
-        "period": month.period, "balance_begin": dollars(r.balance_begin_cents),
+        "balance_begin": dollars(r.balance_begin_cents),
         "interest": dollars(r.interest_paid_cents), "principal": dollars(r.principal_paid_cents),
         "loss": dollars(r.loss_written_off_cents), "balance_end": dollars(r.balance_end_cents),
     }
 
 
-def measure_fields(m: ClassMeasures) -> dict:
+def measure_fields(m: ClassMeasures) -> Measures:
     return {
         "wal_years": _measure(m.wal_years, 5), "final_period": m.final_period,
         "yield": _measure(m.yield_percent, 5), "price": _measure(m.price, 4),
@@ -118,8 +132,10 @@ def as_table(projection: DealProjection) -> str:
 
 
 def _measures_table(projection: DealProjection) -> list[str]:
-    rows = [("", "WAL (yrs)", "final", "yield %", "price", "mod dur", "convexity"),
-            ("collateral", _text(_measure(projection.collateral_wal_years, 5)), "", "", "", "", "")]
+    rows: list[tuple[str, ...]] = [
+        ("", "WAL (yrs)", "final", "yield %", "price", "mod dur", "convexity"),
+        ("collateral", _text(_measure(projection.collateral_wal_years, 5)), "", "", "", "", ""),
+    ]
     for name in projection.class_names:
         m = measure_fields(projection.classes[name])
         rows.append((name, *(_text(m[f]) for f in MEASURE_FIELDS)))
@@ -127,21 +143,21 @@ def _measures_table(projection: DealProjection) -> list[str]:
 
 
 def _collateral_table(projection: DealProjection) -> list[str]:
-    rows = [("period", "balance", "SMM %", "scheduled", "prepaid", "defaulted", "loss", "recovered",
-             "net interest", "cash flow")]
+    rows: list[tuple[str, ...]] = [("period", "balance", "SMM %", "scheduled", "prepaid", "defaulted", "loss",
+                                    "recovered", "net interest", "cash flow")]
     money = ("balance_begin", "scheduled_principal", "prepayment", "default", "loss", "recovery", "interest_net",
              "cash_flow")
     for m in projection.months:
-        r = collateral_row(m)
+        r = _collateral_amounts(m)
         cells = [_grouped(r[f]) for f in money]
         rows.append((str(m.period), cells[0], r["smm"], *cells[1:]))
     return _aligned(rows)
 
 
 def _class_table(projection: DealProjection, name: str) -> list[str]:
-    rows = [("period", "balance", "interest", "principal", "loss", "balance end")]
+    rows: list[tuple[str, ...]] = [("period", "balance", "interest", "principal", "loss", "balance end")]
     for m in projection.months:
-        r = class_row(m, name)
+        r = _class_amounts(m, name)
         rows.append((str(m.period), *(_grouped(r[f]) for f in CLASS_FIELDS)))
     return _aligned(rows)
 
@@ -150,11 +166,11 @@ def _grouped(text: str) -> str:
     return dollars_grouped(cents_from_dollars(text, negative=True))
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return "-" if value is None else str(value)
 
 
-def _aligned(rows: list[tuple[str, ...]]) -> list[str]:
+def _aligned(rows: Sequence[tuple[str, ...]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
             for row in rows]
