@@ -38,7 +38,7 @@ from servicing.domain.delinquency_status import CURRENT, mba_bucket
 from servicing.models import CollectionLine, Loan, LoanPosition, LoanStatus, loan_stream
 from servicing.domain.payment_application import apply_payment, is_payoff
 from servicing.domain.payoff_quotes import settle_payoff
-from servicing.events import COLLECTION_KEYS, LOAN_EVENT_TYPES, LoanFact, collections_of, loan_fact
+from servicing.events import COLLECTION_KEYS, LOAN_EVENT_TYPES, LoanFact, collections_of, loan_fact, v1_snapshot_of
 from servicing.services.default import disposition_split
 from servicing.services.payoff import money_position
 
@@ -412,7 +412,7 @@ def _aged(state: Derived, event: LoanEvent) -> None:
 
 def _unknown(state: Derived, event: LoanEvent) -> None:
     """An event type this check has no money rule for: its snapshot is taken, its principal posting must agree."""
-    after = event.payload.get("position_after") or {}
+    after = v1_snapshot_of(event.payload) or {}
     principal = after.get("principal_balance_cents", state.principal_balance_cents)
     _require_principal(event, principal - state.principal_balance_cents)
     for name in COMPARED:

@@ -95,6 +95,7 @@ class PoolLoanRemoved(DomainEvent):
 
     event_type: ClassVar[str] = "PoolLoanRemoved"
     schema_version: ClassVar[int] = 1
+    stored_keys: ClassVar[frozenset[str]] = frozenset({"loan_number"})  # a return finds the loan's removals
     loan_number: str
     kind: str  # "repurchase" (the seller) or "buyout" (the servicer)
     reason: str
@@ -114,6 +115,7 @@ class RemovalProceedsTrued(DomainEvent):
 
     event_type: ClassVar[str] = "RemovalProceedsTrued"
     schema_version: ClassVar[int] = 1
+    stored_keys: ClassVar[frozenset[str]] = frozenset({"removal_position"})  # a removal finds its true-ups
     loan_number: str
     kind: str
     removal_position: int
