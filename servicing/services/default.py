@@ -89,7 +89,7 @@ def reo_acquire(*, loan_number: str, acquired_on: date, acting_user: Actor) -> R
     def attempt():
         position = open_position(loan_number, action="acquire as REO")
         require_status(position, action="acquire it as REO", allowed=(LoanStatus.FORECLOSURE,))
-        started = (Event.objects.filter(stream=loan_stream(loan_number), event_type="ForeclosureStarted")
+        started = (Event.objects.filter(stream=loan_stream(loan_number), event_type=ForeclosureStarted.event_type)
                    .order_by("-version").values_list("effective_date", flat=True).first())
         if started and acquired_on < started:
             raise DefaultActionRefused(loan_number, f"REO acquisition on {acquired_on.isoformat()} is before "
