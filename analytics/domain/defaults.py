@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from analytics.domain.prepayment import check_scenario_rates, rate_of_month
+from analytics.domain.prepayment import check_scenario_rates, monthly_percent, rate_of_month
 from remittance.domain.speeds import cpr_to_smm
 
 DefaultKind = Literal["mdr", "cdr", "sda"]
@@ -104,12 +104,9 @@ def monthly_mdr(scenario: DefaultScenario, *, age: int, months: int, remaining_t
 
 
 def _mdr_percent(scenario: DefaultScenario, projected_month: int, loan_month: int) -> float:
-    rate = scenario.rate_for(projected_month)
-    if scenario.kind == "mdr":
-        return rate
-    if scenario.kind == "cdr":
-        return cdr_to_mdr(rate)
-    return cdr_to_mdr(sda_cdr(rate, loan_month))
+    # MDR is to CDR what SMM is to CPR (cdr_to_mdr): one conversion for both.
+    return monthly_percent(scenario.rate_for(projected_month), scenario.kind, loan_month,
+                           monthly_kind="mdr", annual_kind="cdr", curve=sda_cdr)
 
 
 def default_scenario(kind: DefaultKind, rates: Sequence[float], *, severity: float, lag: int,

@@ -21,7 +21,7 @@ projection multiplies balances by.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -58,6 +58,16 @@ def rate_of_month(rates: tuple[float, ...], projected_month: int) -> float:
     return rates[min(projected_month, len(rates)) - 1]
 
 
+def monthly_percent(rate: float, kind: str, loan_month: int, *, monthly_kind: str, annual_kind: str,
+                    curve: Callable[[float, int], float]) -> float:
+    """A scenario's rate as a monthly percentage, prepayment (SMM, CPR, PSA) or default (MDR, CDR, SDA)
+    alike: a monthly rate as it is, an annual one de-compounded, a speed read off its curve's annual
+    rate for the loan's month first."""
+    if kind == monthly_kind:
+        return rate
+    return cpr_to_smm(rate if kind == annual_kind else curve(rate, loan_month))
+
+
 @dataclass(frozen=True, slots=True)
 class PrepaymentScenario:
     """A prepayment assumption: one kind, and one rate or a month-by-month vector of rates.
@@ -88,12 +98,8 @@ def monthly_smm(scenario: PrepaymentScenario, *, age: int, months: int, start: i
 
 
 def _smm_percent(scenario: PrepaymentScenario, projected_month: int, loan_month: int) -> float:
-    rate = scenario.rate_for(projected_month)
-    if scenario.kind == "smm":
-        return rate
-    if scenario.kind == "cpr":
-        return cpr_to_smm(rate)
-    return cpr_to_smm(psa_cpr(rate, loan_month))
+    return monthly_percent(scenario.rate_for(projected_month), scenario.kind, loan_month,
+                           monthly_kind="smm", annual_kind="cpr", curve=psa_cpr)
 
 
 def constant(kind: PrepaymentKind, rate: float) -> PrepaymentScenario:
