@@ -189,13 +189,13 @@ def _removal_pricing(payment: PaymentPosted, original: RecordedEvent) -> tuple[R
 
 def _owed(removal: RecordedEvent, member: PoolLoan) -> tuple[int, int]:
     """(principal, interest) the buyer owes beyond what it paid for this removal so far."""
-    loan, removed_on = PoolLoanRemoved.from_payload(removal.payload).loan_number, removal.effective_date
+    removed, removed_on = PoolLoanRemoved.from_payload(removal.payload), removal.effective_date
+    loan = removed.loan_number
     priced_in = _returned_since(loan, removal, member)
     at_removal = money_position(_position_at(loan, removal.position), for_payoff=True)
     would = _without(at_removal, priced_in)
     # The principal a payoff quote would have used: the recorded balance plus what the returns restore.
-    recorded = PoolLoanRemoved.from_payload(removal.payload).balance_cents
-    would_principal = recorded + sum(_principal_paid(p) for p in priced_in)
+    would_principal = removed.balance_cents + sum(_principal_paid(p) for p in priced_in)
     # The interest exactly as _proceeds prices it: the payoff quote's accrual on that day, never below zero.
     would_interest = max(0, payoff_quote(position=would, as_of=removed_on).interest_cents)
     paid_principal, paid_interest = _paid_for(removal)
