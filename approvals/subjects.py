@@ -19,7 +19,7 @@ from remittance.errors import CloseRefused
 from remittance.models import PeriodResult
 from remittance.services.closing import close_request_check
 from servicing.errors import ServicingError
-from servicing.events import PaymentReturned, loan_fact
+from servicing.events import PaymentPosted, PaymentReturned, loan_fact
 from servicing.models import loan_stream
 from servicing.services.payment_returns import payment_return_check
 from trusts.models import Trust
@@ -62,7 +62,8 @@ class PostedPayment:
 
 def payments_standing(loan_number: str) -> list[PostedPayment]:
     """The loan's posted payments not yet returned, newest first: what a reversal may name."""
-    rows = Event.objects.filter(stream=loan_stream(loan_number), event_type__in=("PaymentPosted", "PaymentReturned"))
+    rows = Event.objects.filter(stream=loan_stream(loan_number),
+                                event_type__in=(PaymentPosted.event_type, PaymentReturned.event_type))
     posted, returned = [], set()
     for event_type, payload in rows.order_by("-version").values_list("event_type", "payload"):
         fact = class_for(event_type).from_payload(payload)

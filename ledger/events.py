@@ -55,6 +55,19 @@ class DomainEvent:
     schema_version: ClassVar[int] = 1
     # Upcasters by the version they read: {1: v1 -> v2, 2: v2 -> v3, ...}, per class.
     upcasters: ClassVar[dict[int, Upcaster]]
+    # The fields stored under their own name in every schema version of the class: the only ones a
+    # query may filter the stored JSON by (see `payload_path`). Each class's module declares them.
+    stored_keys: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def payload_path(cls, name: str) -> str:
+        """The lookup of a field in the stored payload (`payload__<key>`), for a query that filters or
+        picks by it in the database, where the typed class cannot read; refused for a field whose key
+        may differ in an older version (an upcaster renames or derives it)."""
+        if name not in cls.stored_keys:
+            raise EventSchemaError(f"{cls.event_type} does not declare {name!r} stored under that key in "
+                                   "every schema version; read it from the typed event instead")
+        return f"payload__{name}"
 
     def to_payload(self) -> dict[str, Any]:
         payload = {f.name: _dump(getattr(self, f.name)) for f in dataclasses.fields(self)}

@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from ledger.events import DomainEvent, event_class, upcaster
+from trusts.events import class_named
 
 # PeriodClosed's returned-payment figures (remittance.domain.close_figures.recover_returns), absent from closes recorded
 # before returned payments were carried: they carried none.
@@ -248,19 +249,12 @@ def _plain_factor(text: Any) -> Any:
         return text  # not a number: from_payload names it, nothing is guessed here
 
 
-def _class_named(item: dict[str, Any]) -> dict[str, Any]:
-    item = dict(item)
-    if "class" in item:
-        item["class_name"] = item.pop("class")
-    return item
-
-
 @upcaster(PeriodClosed, from_version=1)
 def _period_closed_v1(payload: dict[str, Any]) -> dict[str, Any]:
     """v1 -> v2: class lines name the class `class_name`; returns figures always present; plain factors."""
     return {
         **RETURNS_ZERO, **payload,
-        "classes": [{**_class_named(c), "factor": _plain_factor(c["factor"])} for c in payload["classes"]],
+        "classes": [{**class_named(c), "factor": _plain_factor(c["factor"])} for c in payload["classes"]],
         "pool_factor": _plain_factor(payload["pool_factor"]),
     }
 
@@ -268,14 +262,14 @@ def _period_closed_v1(payload: dict[str, Any]) -> dict[str, Any]:
 @upcaster(ClassDistributed, from_version=1)
 def _class_distributed_v1(payload: dict[str, Any]) -> dict[str, Any]:
     """v1 -> v2: the class is `class_name`; its factor in plain decimal form."""
-    upcast = _class_named(payload)
+    upcast = class_named(payload)
     return {**upcast, "factor": _plain_factor(upcast["factor"])}
 
 
 @upcaster(DistributionPaid, from_version=1)
 def _distribution_paid_v1(payload: dict[str, Any]) -> dict[str, Any]:
     """v1 -> v2: the class is `class_name`."""
-    return _class_named(payload)
+    return class_named(payload)
 
 
 @upcaster(CollectionsRemitted, from_version=1)

@@ -303,7 +303,7 @@ class LoanAdmin(ReadOnlyAdmin):
     def _analysis_tables(record):
         a = record.analysis
         return {
-            "analysis": record.payload,  # the page shows its dates as recorded (ISO)
+            "analysis": a,
             "figures_table": html_table(("figure", "amount"),
                                         ((label, money(getattr(a, key))) for label, key in ESCROW_FIGURES)),
             "items_table": html_table(("item", "payee", "annual amount", "paid on"), (

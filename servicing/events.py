@@ -27,6 +27,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol
 
 from dateutil.relativedelta import relativedelta
@@ -133,7 +134,7 @@ class LoanFact(DomainEvent):
 def _v1_snapshot(payload: dict[str, Any], *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
     """A v1 payload with its `position_after` kept as the legacy snapshot (and `drop` keys removed)."""
     data = {k: v for k, v in payload.items() if k not in ("position_after", "position_before", *drop)}
-    data["legacy_position_after"] = payload.get("position_after")
+    data["legacy_position_after"] = v1_snapshot_of(payload)
     if "collections" in data and not data["collections"]:
         data["collections"] = {}
     return data
@@ -343,6 +344,8 @@ class PaymentReturned(LoanFact):
 
     event_type: ClassVar[str] = "PaymentReturned"
     schema_version: ClassVar[int] = 2
+    # v1 stored it under the same key (its upcaster only moves the snapshot): trusts pick the originals by it.
+    stored_keys: ClassVar[frozenset[str]] = frozenset({"returned_event_position"})
 
     loan_number: str
     reference: str
@@ -680,6 +683,12 @@ LOAN_EVENTS: tuple[type[LoanFact], ...] = (
 )
 LOAN_EVENT_TYPES = frozenset(c.event_type for c in LOAN_EVENTS)
 _BY_TYPE = {c.event_type: c for c in LOAN_EVENTS}
+
+
+def v1_snapshot_of(payload: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The position snapshot a v1 loan payload held (`position_after`), or None. A declared class's upcaster
+    keeps it as `legacy_position_after`; an event of a type no class declares is read through this."""
+    return payload.get("position_after")
 
 
 def loan_fact(event: RecordedEvent | Any) -> LoanFact:

@@ -38,7 +38,11 @@ from servicing.domain.delinquency_status import CURRENT, mba_bucket
 from servicing.models import CollectionLine, Loan, LoanPosition, LoanStatus, loan_stream
 from servicing.domain.payment_application import apply_payment, is_payoff
 from servicing.domain.payoff_quotes import settle_payoff
-from servicing.events import COLLECTION_KEYS, LOAN_EVENT_TYPES, LoanFact, collections_of, loan_fact
+from servicing.events import (
+    COLLECTION_KEYS, LOAN_EVENT_TYPES, BorrowerRefundPaid, DelinquencyChanged, EscrowAnalyzed, EscrowDisbursed,
+    EscrowItemAdded, ForeclosureStarted, LateChargeAssessed, LoanBoarded, LoanChargedOff, LoanFact, LoanLiquidated,
+    LoanPaidOff, PaymentPosted, PaymentReturned, ReoAcquired, collections_of, loan_fact, v1_snapshot_of,
+)
 from servicing.services.default import disposition_split
 from servicing.services.payoff import money_position
 
@@ -243,7 +247,7 @@ def _check_fold(before: Derived | None, state: Derived, event: LoanEvent) -> Non
 
 
 def _step(state: Derived | None, event: LoanEvent) -> Derived:
-    if event.event_type == "LoanBoarded":
+    if event.event_type == LoanBoarded.event_type:
         return _boarded(state, event)
     if state is None:
         raise LoanDiscrepancy("the loan's stream does not start with LoanBoarded")
@@ -363,7 +367,7 @@ def _disposed(state: Derived, event: LoanEvent) -> None:
     _require_collections(event, interest=split.interest_cents, liquidation_principal=split.principal_recovered_cents,
                          realized_loss=split.realized_loss_cents)
     _require_principal(event, -state.principal_balance_cents)
-    status = LoanStatus.LIQUIDATED if event.event_type == "LoanLiquidated" else LoanStatus.CHARGED_OFF
+    status = LoanStatus.LIQUIDATED if event.event_type == LoanLiquidated.event_type else LoanStatus.CHARGED_OFF
     state.realized_loss_cents += split.realized_loss_cents
     _closed(state, status)
 
@@ -412,7 +416,7 @@ def _aged(state: Derived, event: LoanEvent) -> None:
 
 def _unknown(state: Derived, event: LoanEvent) -> None:
     """An event type this check has no money rule for: its snapshot is taken, its principal posting must agree."""
-    after = event.payload.get("position_after") or {}
+    after = v1_snapshot_of(event.payload) or {}
     principal = after.get("principal_balance_cents", state.principal_balance_cents)
     _require_principal(event, principal - state.principal_balance_cents)
     for name in COMPARED:
@@ -435,10 +439,10 @@ def _status(status: LoanStatus):
     return step
 
 
-_STEPS = {
-    "PaymentPosted": _payment, "PaymentReturned": _returned, "LoanPaidOff": _paid_off,
-    "LoanLiquidated": _disposed, "LoanChargedOff": _disposed, "EscrowDisbursed": _disbursed,
-    "EscrowAnalyzed": _analyzed, "LateChargeAssessed": _late_charge, "DelinquencyChanged": _aged,
-    "ForeclosureStarted": _status(LoanStatus.FORECLOSURE), "ReoAcquired": _status(LoanStatus.REO),
-    "EscrowItemAdded": _no_money, "BorrowerRefundPaid": _no_money,
-}
+_STEPS = {cls.event_type: step for cls, step in (
+    (PaymentPosted, _payment), (PaymentReturned, _returned), (LoanPaidOff, _paid_off),
+    (LoanLiquidated, _disposed), (LoanChargedOff, _disposed), (EscrowDisbursed, _disbursed),
+    (EscrowAnalyzed, _analyzed), (LateChargeAssessed, _late_charge), (DelinquencyChanged, _aged),
+    (ForeclosureStarted, _status(LoanStatus.FORECLOSURE)), (ReoAcquired, _status(LoanStatus.REO)),
+    (EscrowItemAdded, _no_money), (BorrowerRefundPaid, _no_money),
+)}

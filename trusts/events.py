@@ -95,6 +95,7 @@ class PoolLoanRemoved(DomainEvent):
 
     event_type: ClassVar[str] = "PoolLoanRemoved"
     schema_version: ClassVar[int] = 1
+    stored_keys: ClassVar[frozenset[str]] = frozenset({"loan_number"})  # a return finds the loan's removals
     loan_number: str
     kind: str  # "repurchase" (the seller) or "buyout" (the servicer)
     reason: str
@@ -114,6 +115,7 @@ class RemovalProceedsTrued(DomainEvent):
 
     event_type: ClassVar[str] = "RemovalProceedsTrued"
     schema_version: ClassVar[int] = 1
+    stored_keys: ClassVar[frozenset[str]] = frozenset({"removal_position"})  # a removal finds its true-ups
     loan_number: str
     kind: str
     removal_position: int
@@ -147,7 +149,7 @@ class CertificatesIssued(DomainEvent):
 
 @upcaster(CertificatesIssued, from_version=1)
 def _issued_class_key(payload: dict[str, Any]) -> dict[str, Any]:
-    return {**payload, "holdings": [_class_name_key(h) for h in payload["holdings"]]}
+    return {**payload, "holdings": [class_named(h) for h in payload["holdings"]]}
 
 
 @event_class
@@ -167,12 +169,16 @@ class HoldingTransferred(DomainEvent):
 
 @upcaster(HoldingTransferred, from_version=1)
 def _transferred_class_key(payload: dict[str, Any]) -> dict[str, Any]:
-    return _class_name_key(payload)
+    return class_named(payload)
 
 
-def _class_name_key(item: dict[str, Any]) -> dict[str, Any]:
+def class_named(item: dict[str, Any]) -> dict[str, Any]:
+    """A v1 payload (or item) that named a class under "class", with it under "class_name" as v2 names it:
+    the one rename for every event that names a class (here and remittance.events). Without a "class"
+    it is left as it is, and from_payload names what is missing."""
     renamed = {k: v for k, v in item.items() if k != "class"}
-    renamed["class_name"] = item["class"]
+    if "class" in item:
+        renamed["class_name"] = item["class"]
     return renamed
 
 

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from analytics.domain.prepayment import check_scenario_rates, monthly_percent, rate_of_month
 from remittance.domain.speeds import cpr_to_smm
 
 DefaultKind = Literal["mdr", "cdr", "sda"]
@@ -73,21 +74,14 @@ class DefaultScenario:
     advance: bool
 
     def __post_init__(self) -> None:
-        if self.kind not in DEFAULT_KINDS:
-            raise ValueError(f"default kind must be one of {DEFAULT_KINDS}, not {self.kind!r}")
-        if not self.rates:
-            raise ValueError("a default scenario needs at least one rate")
-        if any(rate < 0 for rate in self.rates):
-            raise ValueError("default rates cannot be negative")
-        if self.kind in ("mdr", "cdr") and any(rate > 100 for rate in self.rates):
-            raise ValueError(f"{self.kind.upper()} cannot exceed 100%")
+        check_scenario_rates("default", self.kind, DEFAULT_KINDS, self.rates, percent_kinds=("mdr", "cdr"))
         if not 0 <= self.severity <= 100:
             raise ValueError("loss severity must be between 0 and 100 percent")
         if not isinstance(self.lag, int) or isinstance(self.lag, bool) or self.lag < 0:
             raise ValueError("the liquidation lag must be a whole number of months, zero or more")
 
     def rate_for(self, projected_month: int) -> float:
-        return self.rates[min(projected_month, len(self.rates)) - 1]
+        return rate_of_month(self.rates, projected_month)
 
 
 NO_DEFAULTS = DefaultScenario(kind="mdr", rates=(0.0,), severity=0.0, lag=0, advance=True)
@@ -110,12 +104,9 @@ def monthly_mdr(scenario: DefaultScenario, *, age: int, months: int, remaining_t
 
 
 def _mdr_percent(scenario: DefaultScenario, projected_month: int, loan_month: int) -> float:
-    rate = scenario.rate_for(projected_month)
-    if scenario.kind == "mdr":
-        return rate
-    if scenario.kind == "cdr":
-        return cdr_to_mdr(rate)
-    return cdr_to_mdr(sda_cdr(rate, loan_month))
+    # MDR is to CDR what SMM is to CPR (cdr_to_mdr): one conversion for both.
+    return monthly_percent(scenario.rate_for(projected_month), scenario.kind, loan_month,
+                           monthly_kind="mdr", annual_kind="cdr", curve=sda_cdr)
 
 
 def default_scenario(kind: DefaultKind, rates: Sequence[float], *, severity: float, lag: int,

@@ -21,7 +21,7 @@ projection multiplies balances by.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,6 +39,35 @@ PrepaymentKind = Literal["smm", "cpr", "psa"]
 PREPAYMENT_KINDS: tuple[str, ...] = ("smm", "cpr", "psa")
 
 
+def check_scenario_rates(what: str, kind: str, kinds: tuple[str, ...], rates: tuple[float, ...],
+                         percent_kinds: tuple[str, ...]) -> None:
+    """The one rule for a scenario's rates, prepayment or default (analytics.domain.defaults): a known
+    kind, at least one rate, none negative, and a percentage (not a speed) at most 100."""
+    if kind not in kinds:
+        raise ValueError(f"{what} kind must be one of {kinds}, not {kind!r}")
+    if not rates:
+        raise ValueError(f"a {what} scenario needs at least one rate")
+    if any(rate < 0 for rate in rates):
+        raise ValueError(f"{what} rates cannot be negative")
+    if kind in percent_kinds and any(rate > 100 for rate in rates):
+        raise ValueError(f"{kind.upper()} cannot exceed 100%")
+
+
+def rate_of_month(rates: tuple[float, ...], projected_month: int) -> float:
+    """A scenario's rate for projected month 1, 2, ...: a vector's last rate holds for every later month."""
+    return rates[min(projected_month, len(rates)) - 1]
+
+
+def monthly_percent(rate: float, kind: str, loan_month: int, *, monthly_kind: str, annual_kind: str,
+                    curve: Callable[[float, int], float]) -> float:
+    """A scenario's rate as a monthly percentage, prepayment (SMM, CPR, PSA) or default (MDR, CDR, SDA)
+    alike: a monthly rate as it is, an annual one de-compounded, a speed read off its curve's annual
+    rate for the loan's month first."""
+    if kind == monthly_kind:
+        return rate
+    return cpr_to_smm(rate if kind == annual_kind else curve(rate, loan_month))
+
+
 @dataclass(frozen=True, slots=True)
 class PrepaymentScenario:
     """A prepayment assumption: one kind, and one rate or a month-by-month vector of rates.
@@ -52,18 +81,11 @@ class PrepaymentScenario:
     rates: tuple[float, ...]
 
     def __post_init__(self) -> None:
-        if self.kind not in PREPAYMENT_KINDS:
-            raise ValueError(f"prepayment kind must be one of {PREPAYMENT_KINDS}, not {self.kind!r}")
-        if not self.rates:
-            raise ValueError("a prepayment scenario needs at least one rate")
-        if any(rate < 0 for rate in self.rates):
-            raise ValueError("prepayment rates cannot be negative")
-        if self.kind in ("smm", "cpr") and any(rate > 100 for rate in self.rates):
-            raise ValueError(f"{self.kind.upper()} cannot exceed 100%")
+        check_scenario_rates("prepayment", self.kind, PREPAYMENT_KINDS, self.rates, percent_kinds=("smm", "cpr"))
 
     def rate_for(self, projected_month: int) -> float:
         """The scenario's own rate (percent or PSA speed) for projected month 1, 2, ..."""
-        return self.rates[min(projected_month, len(self.rates)) - 1]
+        return rate_of_month(self.rates, projected_month)
 
 
 def monthly_smm(scenario: PrepaymentScenario, *, age: int, months: int, start: int = 1) -> list[float]:
@@ -76,12 +98,8 @@ def monthly_smm(scenario: PrepaymentScenario, *, age: int, months: int, start: i
 
 
 def _smm_percent(scenario: PrepaymentScenario, projected_month: int, loan_month: int) -> float:
-    rate = scenario.rate_for(projected_month)
-    if scenario.kind == "smm":
-        return rate
-    if scenario.kind == "cpr":
-        return cpr_to_smm(rate)
-    return cpr_to_smm(psa_cpr(rate, loan_month))
+    return monthly_percent(scenario.rate_for(projected_month), scenario.kind, loan_month,
+                           monthly_kind="smm", annual_kind="cpr", curve=psa_cpr)
 
 
 def constant(kind: PrepaymentKind, rate: float) -> PrepaymentScenario:

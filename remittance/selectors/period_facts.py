@@ -26,14 +26,14 @@ from remittance.models import ClassPeriod, PeriodResult
 from remittance.domain.reconciliation import is_cash
 from remittance.domain.waterfall import ClassState
 from servicing.domain import accounts
-from servicing.events import PaymentReturned
+from servicing.events import LoanChargedOff, LoanLiquidated, LoanPaidOff, PaymentReturned
 from servicing.models import CLOSED_STATUSES, CollectionLine, Loan, LoanPosition, loan_stream
 from trusts.events import PoolLoanRemoved, RemovalProceedsTrued
 from trusts.models import PoolLoan, SecurityClass, Trust, trust_stream
 from trusts.selectors import pool_members
 
 # The events that close a loan: once one is recorded, the loan is not advanced on.
-CLOSING_EVENTS = ("LoanPaidOff", "LoanLiquidated", "LoanChargedOff")
+CLOSING_EVENTS = (LoanPaidOff.event_type, LoanLiquidated.event_type, LoanChargedOff.event_type)
 AMOUNTS = ("interest_cents", "scheduled_principal_cents", "curtailment_cents", "payoff_principal_cents",
            "liquidation_principal_cents", "realized_loss_cents")
 CASH_AMOUNTS = tuple(k for k in AMOUNTS if is_cash(k))  # a prior-period item is cash: never the realized loss
@@ -177,7 +177,7 @@ class _Return:
 
 def _returns_in_window(window: Window) -> dict[int, _Return]:
     """Every returned payment in the window (any trust's), by log position; returns are few."""
-    rows = Event.objects.filter(window.events(), event_type="PaymentReturned").values_list(
+    rows = Event.objects.filter(window.events(), event_type=PaymentReturned.event_type).values_list(
         "position", "effective_date", "payload")
     returns = {}
     for position, returned_on, payload in rows:

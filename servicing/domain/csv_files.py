@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from datetime import date
 from typing import TypeVar
 
 from ledger.domain.money import MoneyFormatError, cents_from_dollars
@@ -171,6 +172,14 @@ def money_cell(cells: dict[str, str], name: str, *, positive: bool = False) -> i
     if positive and cents == 0:
         raise RowRefused(f"{name} {cells[name]} must be more than zero")
     return cents
+
+
+def date_cell(cells: dict[str, str], name: str) -> date:
+    """A column of ISO dates (YYYY-MM-DD); each file adds its own bounds."""
+    try:
+        return date.fromisoformat(cells[name])
+    except ValueError:
+        raise RowRefused(f"{name} {cells[name][:40]!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
 # Characters that do not show when printed: controls, formatting marks (zero width space U+200B, the

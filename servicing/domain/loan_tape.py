@@ -11,7 +11,9 @@ from decimal import Decimal
 
 from ledger.domain.money import NumberFormatError, TooManyDecimals, decimal_from_text
 from servicing.domain.amortization import level_payment_cents
-from servicing.domain.csv_files import RowRefused, free_text_problem, loan_number_cell, money_cell, read_rows
+from servicing.domain.csv_files import (
+    RowRefused, date_cell, free_text_problem, loan_number_cell, money_cell, read_rows,
+)
 from servicing.errors import RowProblem
 
 TAPE_COLUMNS = (
@@ -117,10 +119,7 @@ def _term(text: str) -> int:
 
 
 def _date(get: dict, name: str) -> date:
-    try:
-        value = date.fromisoformat(get[name])
-    except ValueError:
-        raise RowRefused(f"{name} {get[name][:40]!r} is not an ISO date (YYYY-MM-DD)") from None
+    value = date_cell(get, name)
     if not (date(1970, 1, 1) <= value <= date(2100, 12, 31)):
         raise RowRefused(f"{name} {value} is out of range")
     return value

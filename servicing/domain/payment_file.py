@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from ledger.domain.money import dollars
-from servicing.domain.csv_files import FORMULA_STARTS, RowRefused, loan_number_cell, money_cell, read_rows, unseen_character
+from servicing.domain.csv_files import (
+    FORMULA_STARTS, RowRefused, date_cell, loan_number_cell, money_cell, read_rows, unseen_character,
+)
 from servicing.errors import RowProblem
 
 PAYMENT_COLUMNS = ("loan_number", "received_on", "amount", "reference")
@@ -86,10 +88,7 @@ def _row(line: int, get: dict[str, str], today: date) -> PaymentRow:
     problem = reference_problem(get["reference"])
     if problem:
         raise RowRefused(problem)
-    try:
-        received_on = date.fromisoformat(get["received_on"])
-    except ValueError:
-        raise RowRefused(f"received_on {get['received_on'][:40]!r} is not an ISO date (YYYY-MM-DD)") from None
+    received_on = date_cell(get, "received_on")
     if received_on > today:
         raise RowRefused(f"received_on {received_on.isoformat()} is in the future (today is {today.isoformat()})")
     if not get["amount"]:

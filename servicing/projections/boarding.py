@@ -4,7 +4,7 @@ from servicing.models import LoanPosition, LoanStatus
 from servicing.projections import handles, loan_number_of
 
 
-@handles("LoanBoarded", creates=True)
+@handles(LoanBoarded.event_type, creates=True)
 def on_loan_boarded(position, event):
     terms = LoanBoarded.from_payload(event.payload)
     return LoanPosition(

@@ -1,4 +1,5 @@
 """LoanPosition handler for collections events: each folds its decision (how the money was applied)."""
+from servicing.events import BorrowerRefundPaid, LoanPaidOff, PaymentPosted, PaymentReturned
 from servicing.projections import fold_event, handles
 
-handles("PaymentPosted", "LoanPaidOff", "BorrowerRefundPaid", "PaymentReturned")(fold_event)
+handles(*(c.event_type for c in (PaymentPosted, LoanPaidOff, BorrowerRefundPaid, PaymentReturned)))(fold_event)

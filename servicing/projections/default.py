@@ -1,4 +1,5 @@
 """LoanPosition handlers for default events: foreclosure, REO, liquidation and charge-off fold their decisions."""
+from servicing.events import ForeclosureStarted, LoanChargedOff, LoanLiquidated, ReoAcquired
 from servicing.projections import fold_event, handles
 
-handles("ForeclosureStarted", "ReoAcquired", "LoanLiquidated", "LoanChargedOff")(fold_event)
+handles(*(c.event_type for c in (ForeclosureStarted, ReoAcquired, LoanLiquidated, LoanChargedOff)))(fold_event)

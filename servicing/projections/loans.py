@@ -26,14 +26,14 @@ from servicing.projections import loan_number_of
 
 class LoanReferenceProjection(Projection):
     name = "servicing.loans"
-    event_types = frozenset({"LoanBoarded", "EscrowItemAdded"})
+    event_types = frozenset({LoanBoarded.event_type, EscrowItemAdded.event_type})
     models = (EscrowItem, Loan, Borrower, Property)
     # Every key is deterministic (see the module docstring): nothing is left out of the comparison.
     unstable_fields = frozenset()
 
     def apply(self, events: Sequence[RecordedEvent]) -> None:
         boarded = [(e, LoanBoarded.from_payload(e.payload)) for e in events
-                   if e.event_type == "LoanBoarded" and e.stream.startswith("loan:")]
+                   if e.event_type == LoanBoarded.event_type and e.stream.startswith("loan:")]
         if boarded:
             # bulk_create, not insert_rows: its COPY leaves out auto keys, and these keys are given.
             Borrower.objects.bulk_create([Borrower(id=e.position, name=t.borrower_name) for e, t in boarded],
@@ -42,7 +42,7 @@ class LoanReferenceProjection(Projection):
                 Property(id=e.position, address=t.property_address, property_type=t.property_type,
                          value_cents=t.property_value_cents) for e, t in boarded], batch_size=2000)
             insert_rows(Loan, [_loan(e, t) for e, t in boarded])
-        items = [_item(e) for e in events if e.event_type == "EscrowItemAdded" and e.stream.startswith("loan:")]
+        items = [_item(e) for e in events if e.event_type == EscrowItemAdded.event_type and e.stream.startswith("loan:")]
         if items:
             EscrowItem.objects.bulk_create(items)
 

@@ -107,7 +107,7 @@ def _split_new(rows: list[LoanTapeRow]) -> tuple[list[LoanTapeRow], list[TapePro
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
         boarded = dict(
-            Event.objects.filter(stream__in=[loan_stream(r.loan_number) for r in chunk], event_type="LoanBoarded")
+            Event.objects.filter(stream__in=[loan_stream(r.loan_number) for r in chunk], event_type=LoanBoarded.event_type)
             .values_list("stream", "payload")
         )
         for row in chunk:

@@ -89,7 +89,7 @@ def reo_acquire(*, loan_number: str, acquired_on: date, acting_user: Actor) -> R
     def attempt():
         position = open_position(loan_number, action="acquire as REO")
         require_status(position, action="acquire it as REO", allowed=(LoanStatus.FORECLOSURE,))
-        started = (Event.objects.filter(stream=loan_stream(loan_number), event_type="ForeclosureStarted")
+        started = (Event.objects.filter(stream=loan_stream(loan_number), event_type=ForeclosureStarted.event_type)
                    .order_by("-version").values_list("effective_date", flat=True).first())
         if started and acquired_on < started:
             raise DefaultActionRefused(loan_number, f"REO acquisition on {acquired_on.isoformat()} is before "
@@ -110,7 +110,7 @@ class DispositionSplit:
     costs_cents: int
     costs_paid_cents: int
     advance_recovered_cents: int
-    accrual_start: str
+    accrual_start: date
     interest_days: int
     interest_due_cents: int
     interest_cents: int
@@ -144,7 +144,7 @@ def disposition_split(position: LoanPosition, *, on: date, gross_proceeds_cents:
     return DispositionSplit(
         gross_proceeds_cents=gross_proceeds_cents, escrow_applied_cents=position.escrow_balance_cents,
         suspense_applied_cents=position.suspense_cents, costs_cents=costs_cents, costs_paid_cents=costs,
-        advance_recovered_cents=advance, accrual_start=accrual_start.isoformat(), interest_days=days,
+        advance_recovered_cents=advance, accrual_start=accrual_start, interest_days=days,
         interest_due_cents=interest_due, interest_cents=interest,
         principal_balance_cents=position.principal_balance_cents, principal_recovered_cents=principal,
         late_charges_recovered_cents=late, fees_recovered_cents=fees, refund_to_borrower_cents=left,
@@ -216,10 +216,8 @@ def loan_charge_off(*, loan_number: str, charged_off_on: date, acting_user: Acto
 def _dispose(position, event_class, on, key, gross, costs, acting_user: Actor) -> RecordedEvent:
     """Record the disposition: the split is the decision; the fold clears the loan and books the loss."""
     split = disposition_split(position, on=on, gross_proceeds_cents=gross, costs_cents=costs)
-    figures = asdict(split)
-    figures["accrual_start"] = date.fromisoformat(split.accrual_start)
     fact = event_class(
-        on=on, status_before=str(position.status), **figures,
+        on=on, status_before=str(position.status), **asdict(split),
         collections=Collections(interest_cents=split.interest_cents,
                                 liquidation_principal_cents=split.principal_recovered_cents,
                                 realized_loss_cents=split.realized_loss_cents),

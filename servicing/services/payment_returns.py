@@ -25,7 +25,9 @@ from ledger.domain.records import PostingLine, RecordedEvent
 from ledger.selectors import recorded_events
 from servicing.domain import accounts
 from servicing.errors import UnknownLoan
-from servicing.events import BALANCE_FIELDS, PaymentPosted, PaymentReturned, PaymentReversed, loan_fact, reversal_of
+from servicing.events import (
+    BALANCE_FIELDS, LoanPaidOff, PaymentPosted, PaymentReturned, PaymentReversed, loan_fact, reversal_of,
+)
 from servicing.models import LoanPosition, loan_stream
 from servicing.domain.payment_file import reference_problem
 from servicing.return_hooks import payment_returned
@@ -160,7 +162,7 @@ def _returnable(terms: ReturnTerms) -> RecordedEvent:
     original = recorded(f"payment:{reference}")
     if original is None or original.stream != loan_stream(loan_number):
         raise UnknownPayment(loan_number, reference)
-    if original.event_type == "LoanPaidOff":
+    if original.event_type == LoanPaidOff.event_type:
         raise PaymentRefused(f"loan {loan_number}: payment {reference} paid the loan off; returning a payoff "
                              "needs a manual reinstatement of the loan")
     returned = recorded(f"return:{reference}")
@@ -232,7 +234,7 @@ def _reversal(position: LoanPosition, payment: PaymentPosted, fee: int) -> Payme
 def _last_payment_standing(loan_number: str, returning: str) -> date | None:
     """The latest received_on of the loan's payments not returned, None when none stand."""
     rows = recorded_events(Event.objects.filter(stream=loan_stream(loan_number),
-                                                event_type__in=("PaymentPosted", "PaymentReturned")))
+                                                event_type__in=(PaymentPosted.event_type, PaymentReturned.event_type)))
     posted, returned = {}, {returning}
     for event in rows:
         fact = loan_fact(event)

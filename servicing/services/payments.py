@@ -31,7 +31,7 @@ from ledger.domain.money import dollars
 from ledger.domain.records import NewEvent, PostingLine, RecordedEvent
 from ledger.actors import Actor
 from servicing.domain import accounts
-from servicing.events import Collections, PaymentApplied, PaymentPosted, loan_fact
+from servicing.events import Collections, LoanPaidOff, PaymentApplied, PaymentPosted, loan_fact
 from servicing.models import LoanPosition
 from servicing.domain.payment_application import PaymentApplication, apply_payment, is_payoff
 from servicing.domain.payoff_quotes import PayoffSettlement, payoff_quote
@@ -56,7 +56,7 @@ class PaymentResult:
 
     @property
     def paid_off(self) -> bool:
-        return self.event.event_type == "LoanPaidOff"
+        return self.event.event_type == LoanPaidOff.event_type
 
     @property
     def parts(self) -> dict:

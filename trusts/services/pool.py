@@ -31,6 +31,7 @@ from dateutil.relativedelta import relativedelta
 
 from ledger.actors import Actor
 from ledger.business_time import BusinessDateError, DatedFact, dated_fact_check
+from ledger.events import decode
 from ledger.models import Event, Stream
 from ledger.domain.records import NewEvent, PostingLine, RecordedEvent
 from ledger.selectors import account_balance, recorded_events
@@ -39,7 +40,7 @@ from servicing.domain import accounts as loan_accounts
 from servicing.models import CLOSED_STATUSES, LoanPosition, loan_stream
 from servicing.domain.money_position import MoneyPosition
 from servicing.domain.payoff_quotes import payoff_quote
-from servicing.events import PaymentPosted
+from servicing.events import PaymentPosted, PaymentReturned
 from servicing.projections import HANDLERS
 from servicing.services.loan_events import status_words, with_retries
 from servicing.services.payoff import money_position, payoff_quote_get
@@ -151,23 +152,33 @@ def removal_proceeds_true_up(returned: RecordedEvent, original: RecordedEvent,
     true-ups). A payment recorded after the removal, or returned before it, was never priced in.
     Runs inside the return's transaction, which holds the log's lock: nothing can move in between.
     """
-    loan = original.payload["loan_number"]
-    found = _removal_pricing(loan, original)
+    payment = _payment(original)
+    found = _removal_pricing(payment, original)
     if found is None:
         return None
     removal, member = found
     principal, interest = _owed(removal, member)
     if principal <= 0 and interest <= 0:
         return None  # e.g. an escrow-only payment: the proceeds did not depend on it
-    event = _true_up_event(removal, returned, original, max(principal, 0), max(interest, 0))
+    event = _true_up_event(removal, returned, original, payment.reference, max(principal, 0), max(interest, 0))
     return append(stream=removal.stream, expected_version=None, events=[event], acting_user=acting_user)[0]
 
 
-def _removal_pricing(loan: str, original: RecordedEvent) -> tuple[RecordedEvent, PoolLoan] | None:
+def _payment(event: RecordedEvent) -> PaymentPosted:
+    """A returned payment's own event, typed (a payoff is never returned, so it is a posted payment)."""
+    fact = decode(event)
+    if not isinstance(fact, PaymentPosted):
+        raise TrustError(f"event #{event.position} is a {event.event_type}, not a posted payment")
+    return fact
+
+
+def _removal_pricing(payment: PaymentPosted, original: RecordedEvent) -> tuple[RecordedEvent, PoolLoan] | None:
     """The removal (and its membership) whose proceeds were priced after `original` and whose trust received it."""
-    received_on = date.fromisoformat(original.payload["received_on"])
-    removals = recorded_events(Event.objects.filter(stream__startswith="trust:", event_type=PoolLoanRemoved.event_type,
-                                                    payload__loan_number=loan, position__gt=original.position))
+    loan, received_on = payment.loan_number, payment.received_on
+    # Filtered in the database by the stored loan number: a loan's removals are few among the trusts' events.
+    removals = recorded_events(Event.objects.filter(
+        stream__startswith="trust:", event_type=PoolLoanRemoved.event_type, position__gt=original.position,
+        **{PoolLoanRemoved.payload_path("loan_number"): loan}))
     for removal in removals:
         member = PoolLoan.objects.filter(trust__code=removal.stream.split(":", 1)[1], loan_id=loan,
                                          removed_on=removal.effective_date).first()
@@ -178,13 +189,13 @@ def _removal_pricing(loan: str, original: RecordedEvent) -> tuple[RecordedEvent,
 
 def _owed(removal: RecordedEvent, member: PoolLoan) -> tuple[int, int]:
     """(principal, interest) the buyer owes beyond what it paid for this removal so far."""
-    loan, removed_on = PoolLoanRemoved.from_payload(removal.payload).loan_number, removal.effective_date
+    removed, removed_on = PoolLoanRemoved.from_payload(removal.payload), removal.effective_date
+    loan = removed.loan_number
     priced_in = _returned_since(loan, removal, member)
     at_removal = money_position(_position_at(loan, removal.position), for_payoff=True)
     would = _without(at_removal, priced_in)
     # The principal a payoff quote would have used: the recorded balance plus what the returns restore.
-    recorded = PoolLoanRemoved.from_payload(removal.payload).balance_cents
-    would_principal = recorded + sum(_principal_paid(p) for p in priced_in)
+    would_principal = removed.balance_cents + sum(_principal_paid(p) for p in priced_in)
     # The interest exactly as _proceeds prices it: the payoff quote's accrual on that day, never below zero.
     would_interest = max(0, payoff_quote(position=would, as_of=removed_on).interest_cents)
     paid_principal, paid_interest = _paid_for(removal)
@@ -194,11 +205,11 @@ def _owed(removal: RecordedEvent, member: PoolLoan) -> tuple[int, int]:
 def _returned_since(loan: str, removal: RecordedEvent, member: PoolLoan) -> list[RecordedEvent]:
     """The loan's payments the removal priced in (recorded before it, received by this membership)
     and returned after it, this one included: the originals, oldest first."""
-    originals = [p for p in Event.objects.filter(stream=loan_stream(loan), event_type="PaymentReturned",
-                                                 position__gt=removal.position)
-                 .values_list("payload__returned_event_position", flat=True)]
+    originals = list(Event.objects.filter(stream=loan_stream(loan), event_type=PaymentReturned.event_type,
+                                          position__gt=removal.position)
+                     .values_list(PaymentReturned.payload_path("returned_event_position"), flat=True))
     rows = recorded_events(Event.objects.filter(position__in=originals, position__lt=removal.position))
-    return [e for e in rows if member.covers(date.fromisoformat(e.payload["received_on"]))]
+    return [e for e in rows if member.covers(_payment(e).received_on)]
 
 
 def _position_at(loan: str, before_position: int) -> LoanPosition:
@@ -219,31 +230,31 @@ def _without(position: MoneyPosition, payments: list[RecordedEvent]) -> MoneyPos
     principal, due = position.principal_balance_cents, position.next_due_date
     for payment in payments:
         principal += _principal_paid(payment)
-        applied = PaymentPosted.from_payload(payment.payload).application
+        applied = _payment(payment).application
         before, after = applied.next_due_date_before, applied.next_due_date_after
         due -= relativedelta(months=(after.year - before.year) * 12 + after.month - before.month)
     return replace(position, principal_balance_cents=principal, next_due_date=due)
 
 
 def _principal_paid(payment: RecordedEvent) -> int:
-    return PaymentPosted.from_payload(payment.payload).principal_paid_cents
+    return _payment(payment).principal_paid_cents
 
 
 def _paid_for(removal: RecordedEvent) -> tuple[int, int]:
     """What the buyer paid for this removal so far: its proceeds and the true-ups recorded since."""
     removed = PoolLoanRemoved.from_payload(removal.payload)
     principal, interest = removed.proceeds_principal_cents, removed.proceeds_interest_cents
-    for payload in Event.objects.filter(stream=removal.stream, event_type=RemovalProceedsTrued.event_type,
-                                        payload__removal_position=removal.position).values_list("payload", flat=True):
+    true_ups = Event.objects.filter(stream=removal.stream, event_type=RemovalProceedsTrued.event_type,
+                                    **{RemovalProceedsTrued.payload_path("removal_position"): removal.position})
+    for payload in true_ups.values_list("payload", flat=True):
         trued = RemovalProceedsTrued.from_payload(payload)
         principal += trued.principal_cents
         interest += trued.interest_cents
     return principal, interest
 
 
-def _true_up_event(removal: RecordedEvent, returned: RecordedEvent, original: RecordedEvent,
+def _true_up_event(removal: RecordedEvent, returned: RecordedEvent, original: RecordedEvent, reference: str,
                    principal: int, interest: int) -> NewEvent:
-    reference = original.payload["reference"]
     removed = PoolLoanRemoved.from_payload(removal.payload)
     trued = RemovalProceedsTrued(
         loan_number=removed.loan_number, kind=removed.kind, removal_position=removal.position,

@@ -72,3 +72,20 @@ def test_one_class_per_event_type():
         @dataclass(frozen=True, slots=True)
         class Other(DomainEvent):
             event_type: ClassVar[str] = "SampleHappened"
+
+
+def test_a_query_filters_only_by_a_key_the_class_declares_stored_in_every_version():
+    @event_class
+    @dataclass(frozen=True, slots=True)
+    class KeyedHappened(DomainEvent):
+        event_type: ClassVar[str] = "KeyedHappened"
+        stored_keys: ClassVar[frozenset[str]] = frozenset({"loan_number"})
+        loan_number: str
+        cents: int
+
+    assert KeyedHappened.payload_path("loan_number") == "payload__loan_number"
+    # A field the class does not vouch for (an upcaster may rename it) is read from the typed event instead.
+    with pytest.raises(EventSchemaError, match="'cents'"):
+        KeyedHappened.payload_path("cents")
+    with pytest.raises(EventSchemaError, match="'lines'"):
+        SampleHappened.payload_path("lines")

@@ -1,12 +1,14 @@
 """The close's figures from plain facts: fees, holder splits and the reconciliation, to the cent."""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from remittance.domain.close_events import CloseContext, period_closed
 from remittance.domain.close_figures import Carried, CloseRefused, LoanFacts, close_figures
 from remittance.domain.waterfall import ClassState
 
@@ -27,6 +29,16 @@ def seed_close(loans, classes=None, holders=None, faces=None):
         original_faces=faces or {"A": SEED_FACE},
         holders=holders if holders is not None else {"A": {f"INV-{i:02d}": 10_000_000 for i in range(1, 11)}},
     )
+
+
+def seed_period_closed(loans, classes, holders, faces):
+    """A drawn period's figures and the PeriodClosed its close records of them (April 2026 of trust T)."""
+    figures = seed_close(loans, classes=classes, holders=holders, faces=faces)
+    context = CloseContext(
+        trust_code="T", period="2026-04", record_date=date(2026, 4, 30), payment_date=date(2026, 5, 25),
+        through_position=9, previous_through=3, original_faces=faces, coupons={n: "5" for n in faces},
+        pool_original_cents=max(1, sum(f.balance_begin_cents for f in loans)))
+    return figures, period_closed(context, figures)
 
 
 def test_the_seeds_first_month():

@@ -24,7 +24,7 @@ from remittance.events import (
     PeriodClosed, ServicingFeePaid,
 )
 from remittance.domain.waterfall import ClassState
-from tests.unit.remittance.test_closing import SEED_FACE, periods, seed_close, seed_loan
+from tests.unit.remittance.test_closing import SEED_FACE, periods, seed_loan, seed_period_closed
 
 V1_COLLECTIONS_REMITTED = {'trust': 'SEED-2026-1',
                            'period': '2026-02',
@@ -177,13 +177,7 @@ def test_fee_and_spread_keep_their_version_one_shape():
 @settings(max_examples=100, deadline=None)
 @given(periods())
 def test_any_closes_period_closed_round_trips(period):
-    loans, classes, holders, faces = period
-    figures = seed_close(loans, classes=classes, holders=holders, faces=faces)
-    context = CloseContext(
-        trust_code="T", period="2026-04", record_date=date(2026, 4, 30), payment_date=date(2026, 5, 25),
-        through_position=9, previous_through=3, original_faces=faces, coupons={n: "5" for n in faces},
-        pool_original_cents=max(1, sum(f.balance_begin_cents for f in loans)))
-    closed = period_closed(context, figures)
+    figures, closed = seed_period_closed(*period)
     assert PeriodClosed.from_payload(closed.to_payload()) == closed
     assert [c.class_name for c in closed.classes] == [c.name for c in figures.waterfall.classes]
 

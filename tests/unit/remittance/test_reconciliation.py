@@ -1,16 +1,14 @@
 """remittance.domain.reconciliation: the one home of a period's identity, and of "collected except realized loss"."""
 from __future__ import annotations
 
-from datetime import date
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from remittance.domain.close_events import CloseContext, period_closed
 from remittance.domain.close_figures import COLLECTION_KINDS, principal_collected_cents
 from remittance.selectors.period_facts import AMOUNTS, CASH_AMOUNTS
 from remittance.domain.reconciliation import cash_collected_cents, closed_period_reconciliation, is_cash, reconcile
-from tests.unit.remittance.test_closing import periods, seed_close
+from tests.unit.remittance.test_closing import periods, seed_period_closed
 
 cents = st.integers(min_value=0, max_value=10**11)
 collected_by_kind = st.fixed_dictionaries({kind: st.integers(-10**9, 10**11) for kind in COLLECTION_KINDS})
@@ -76,13 +74,7 @@ def test_the_same_rule_for_kinds_and_their_columns():
 @settings(max_examples=150, deadline=None)
 @given(periods())
 def test_a_close_and_its_record_reconcile_the_same_way(period):
-    loans, classes, holders, faces = period
-    figures = seed_close(loans, classes=classes, holders=holders, faces=faces)
-    context = CloseContext(
-        trust_code="T", period="2026-04", record_date=date(2026, 4, 30), payment_date=date(2026, 5, 25),
-        through_position=9, previous_through=3, original_faces=faces, coupons={n: "5" for n in faces},
-        pool_original_cents=max(1, sum(f.balance_begin_cents for f in loans)))
-    closed = period_closed(context, figures)
+    figures, closed = seed_period_closed(*period)
     assert figures.reconciliation() == closed_period_reconciliation(closed)
     assert closed.reconciliation == figures.reconciliation().recorded()
     assert closed.reconciliation.cash_in_cents == closed.reconciliation.out_cents

@@ -91,3 +91,19 @@ def test_a_version_one_details_change_named_the_login_only(user, login_name):
 def test_the_proceeds_of_a_removal_add_principal_and_interest():
     removed = EVERY_EVENT[2]
     assert removed.proceeds_cents == 9_990_045 + 31_635
+
+
+
+def test_every_key_a_query_filters_by_is_a_field_of_its_class():
+    """trusts.services.pool finds a loan's removals, a removal's true-ups and the payments a return took
+    back by keys in the stored JSON: each class vouches for them, and each is one of its fields."""
+    import dataclasses
+
+    import servicing.events  # noqa: F401  (declares PaymentReturned)
+    from ledger.events import declared_types
+
+    vouched = {(cls.event_type, name) for cls in declared_types().values() for name in cls.stored_keys}
+    assert {("PoolLoanRemoved", "loan_number"), ("RemovalProceedsTrued", "removal_position"),
+            ("PaymentReturned", "returned_event_position")} <= vouched
+    for cls in declared_types().values():
+        assert cls.stored_keys <= {f.name for f in dataclasses.fields(cls)}, cls.event_type
