@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from collections.abc import Mapping
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, cast
 
 from dateutil.relativedelta import relativedelta
 
@@ -78,7 +78,7 @@ class Collections:
     liquidation_principal_cents: int = 0
     realized_loss_cents: int = 0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             if type(getattr(self, f.name)) is not int:
                 raise ValueError(f"{f.name} must be integer cents, not {type(getattr(self, f.name)).__name__}")
@@ -96,6 +96,13 @@ class Collections:
 
 
 COLLECTION_KEYS = tuple(f.name for f in dataclasses.fields(Collections))
+
+
+class _Collecting(Protocol):
+    """A loan event that records what it collected: every declared loan event but the boarding."""
+
+    @property
+    def collections(self) -> Collections: ...
 
 
 def copy_snapshot(position: Position, after: dict[str, Any]) -> Position:
@@ -711,6 +718,7 @@ def collections_of(event: RecordedEvent | Any) -> Collections:
     if "collections" not in payload:
         return Collections()
     if event.event_type in _BY_TYPE:
-        return loan_fact(event).collections
+        # A payload with `collections` is one of a collecting event (the boarding's payload has none).
+        return cast(_Collecting, loan_fact(event)).collections
     raw = payload["collections"] or {}
     return Collections(**{k: raw[k] for k in COLLECTION_KEYS if k in raw})

@@ -17,7 +17,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ledger.domain.money import MoneyFormatError, cents_from_dollars
 from servicing.errors import RowProblem
@@ -55,7 +55,7 @@ def decoded(raw: bytes) -> tuple[str, tuple[int, str] | None]:
         return "", (line, f"the file is not UTF-8 text (bad byte 0x{raw[error.start]:02x} at offset {error.start})")
 
 
-def column_reader(text: str, columns: Sequence[str]) -> tuple[csv.DictReader, str | None]:
+def column_reader(text: str, columns: Sequence[str]) -> tuple[csv.DictReader[str], str | None]:
     """A reader over the rows keyed by the stripped header, or why the header is not `columns`."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
@@ -82,7 +82,7 @@ def _listed(names: Sequence[str]) -> str:
     return shown + (f" and {len(names) - LISTED_COLUMNS} more" if len(names) > LISTED_COLUMNS else "")
 
 
-def records(reader: csv.DictReader) -> Iterator[tuple[int, dict | None, str | None]]:
+def records(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str | Any, str | Any] | None, str | None]]:
     """Each row as (line, record, None); a row the csv module cannot read ends the file as (line, None, why)."""
     while True:
         try:
@@ -113,9 +113,9 @@ def read_rows(source: str | bytes, columns: Sequence[str], parse_row: Callable[[
     neither rows nor problems is refused with `empty`.
     """
     if isinstance(source, bytes):
-        source, unreadable = decoded(source)
-        if unreadable:
-            return [], [RowProblem(*unreadable)]
+        source, undecodable = decoded(source)
+        if undecodable:
+            return [], [RowProblem(*undecodable)]
     reader, wrong_header = column_reader(source, columns)
     if wrong_header:
         return [], [RowProblem(1, wrong_header)]
@@ -123,8 +123,9 @@ def read_rows(source: str | bytes, columns: Sequence[str], parse_row: Callable[[
     problems: list[RowProblem] = []
     seen: dict[Hashable, int] = {}
     for line, record, unreadable in records(reader):
-        if unreadable:
-            problems.append(RowProblem(line, unreadable))
+        if unreadable or record is None:
+            # `records` gives either a record or why the row is unreadable, never neither.
+            problems.append(RowProblem(line, unreadable or "not readable CSV"))
             continue
         try:
             row = parse_row(line, _cells(record))
@@ -141,7 +142,7 @@ def read_rows(source: str | bytes, columns: Sequence[str], parse_row: Callable[[
     return rows, problems
 
 
-def _cells(record: dict) -> dict[str, str]:
+def _cells(record: dict[str | Any, str | Any]) -> dict[str, str]:
     """The row's cells, stripped; refused when it has more or fewer fields than the header has columns."""
     if None in record:
         raise RowRefused("more fields than columns")

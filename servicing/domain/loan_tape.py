@@ -96,7 +96,7 @@ def _row(line: int, get: dict[str, str]) -> LoanTapeRow:
     )
 
 
-def _rate(get: dict, name: str) -> Decimal:
+def _rate(get: dict[str, str], name: str) -> Decimal:
     """An annual percentage with at most RATE_PLACES decimals, the places the loan's column keeps."""
     try:
         rate = decimal_from_text(get[name], places=RATE_PLACES)
@@ -118,7 +118,7 @@ def _term(text: str) -> int:
     return int(text)
 
 
-def _date(get: dict, name: str) -> date:
+def _date(get: dict[str, str], name: str) -> date:
     value = date_cell(get, name)
     if not (date(1970, 1, 1) <= value <= date(2100, 12, 31)):
         raise RowRefused(f"{name} {value} is out of range")
