@@ -76,7 +76,7 @@ class DealSpec:
     holders: tuple[HoldingSpec, ...]
 
 
-class _Problems(list):
+class _Problems(list[str]):
     def field(self, where: str, message: str) -> None:
         self.append(f"{where}: {message}")
 
@@ -89,8 +89,8 @@ def parse_deal(data: Any) -> tuple[DealSpec | None, list[str]]:
     text = {k: _text(data, k, problems) for k in ("code", "name", "issuer", "servicer", "trustee", "residual_holder")}
     if text["code"] and not CODE.match(text["code"]):
         problems.field("code", f"{text['code']!r} must be 1-40 letters, digits, '-', '_' or '.'")
-    dates = {k: _date(data, k, problems) for k in ("closing_date", "cutoff_date", "first_payment_date")}
-    if all(dates.values()) and not dates["cutoff_date"] <= dates["closing_date"] < dates["first_payment_date"]:
+    closing, cutoff, first_payment = (_date(data, k, problems) for k in ("closing_date", "cutoff_date", "first_payment_date"))
+    if closing and cutoff and first_payment and not cutoff <= closing < first_payment:
         problems.append("dates: the cut-off must not follow the closing, which must precede the first payment")
     payment_day = data.get("payment_day", 25)
     if type(payment_day) is not int or not 1 <= payment_day <= 31:
@@ -104,23 +104,26 @@ def parse_deal(data: Any) -> tuple[DealSpec | None, list[str]]:
     loans = _loans(data.get("loans"), problems)
     classes = _classes(data.get("classes"), problems)
     holders = _holders(data.get("holders", []), {c.name: c for c in classes}, problems)
-    if problems:
+    # A date is None only with its problem listed: the checks on None name no other case.
+    if problems or closing is None or cutoff is None or first_payment is None:
         return None, list(problems)
     return DealSpec(
-        **text, **dates, payment_day=payment_day, issuer_spread_rate=spread, remittance_type=remittance_type,
-        purchase_price_percent=price, overcollateralized=overcollateralized,
+        code=text["code"], name=text["name"], issuer=text["issuer"], servicer=text["servicer"],
+        trustee=text["trustee"], closing_date=closing, cutoff_date=cutoff, first_payment_date=first_payment,
+        payment_day=payment_day, issuer_spread_rate=spread, remittance_type=remittance_type,
+        purchase_price_percent=price, residual_holder=text["residual_holder"], overcollateralized=overcollateralized,
         loans=loans, classes=classes, holders=holders,
     ), []
 
 
-def _unknown_keys(item: dict, known: frozenset, where: str, problems) -> None:
+def _unknown_keys(item: dict[Any, Any], known: frozenset[str], where: str, problems: _Problems) -> None:
     unknown = [k for k in item if k not in known]
     if unknown:
         listed = ", ".join(_shown(k) for k in unknown[:10]) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
         problems.field(where, f"unknown keys {listed}")
 
 
-def _text(data, key, problems) -> str:
+def _text(data: dict[Any, Any], key: str, problems: _Problems) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip() or len(value) > 200:
         problems.field(key, "is required (text, at most 200 characters)")
@@ -132,11 +135,13 @@ def _text(data, key, problems) -> str:
     return value.strip()
 
 
-def _date(data, key, problems) -> date | None:
+def _date(data: dict[Any, Any], key: str, problems: _Problems) -> date | None:
+    # Any JSON value: fromisoformat's TypeError names the ones that are not text.
+    raw: Any = data.get(key)
     try:
-        value = date.fromisoformat(data.get(key))
+        value = date.fromisoformat(raw)
     except (TypeError, ValueError):
-        problems.field(key, f"{_shown(data.get(key))} is not an ISO date (YYYY-MM-DD)")
+        problems.field(key, f"{_shown(raw)} is not an ISO date (YYYY-MM-DD)")
         return None
     if not EARLIEST <= value <= LATEST:
         problems.field(key, f"{value.isoformat()} is out of range ({EARLIEST.isoformat()} to {LATEST.isoformat()})")
@@ -144,13 +149,13 @@ def _date(data, key, problems) -> date | None:
     return value
 
 
-def _shown(value) -> str:
+def _shown(value: object) -> str:
     """A value as a problem quotes it, cut short: a file's 200,000-character string is not copied out."""
     shown = repr(value)
     return shown if len(shown) <= 60 else f"{shown[:40]}..."
 
 
-def _flag(data, key, problems) -> bool:
+def _flag(data: dict[Any, Any], key: str, problems: _Problems) -> bool:
     """A JSON true or false (absent: false). The string "false" is refused: bool("false") is True."""
     value = data.get(key, False)
     if not isinstance(value, bool):
@@ -159,7 +164,7 @@ def _flag(data, key, problems) -> bool:
     return value
 
 
-def _percent(raw, where, problems, upper=Decimal(30)) -> Decimal:
+def _percent(raw: Any, where: str, problems: _Problems, upper: Decimal = Decimal(30)) -> Decimal:
     """A percentage given as a string (or an integer); floats are refused as for money, and so are more
     decimals than the column keeps (PERCENT_PLACES), rather than rounded."""
     try:
@@ -176,7 +181,7 @@ def _percent(raw, where, problems, upper=Decimal(30)) -> Decimal:
     return value
 
 
-def _money(raw, where, problems, *, positive=True) -> int:
+def _money(raw: object, where: str, problems: _Problems, *, positive: bool = True) -> int:
     try:
         cents = cents_from_dollars(raw) if isinstance(raw, str) else None
     except MoneyFormatError as error:
@@ -188,7 +193,7 @@ def _money(raw, where, problems, *, positive=True) -> int:
     return cents
 
 
-def _loans(raw, problems) -> tuple[str, ...]:
+def _loans(raw: object, problems: _Problems) -> tuple[str, ...]:
     if not isinstance(raw, list) or not raw or not all(isinstance(n, str) for n in raw):
         problems.field("loans", "must be a non-empty list of loan numbers")
         return ()
@@ -203,14 +208,14 @@ def _loans(raw, problems) -> tuple[str, ...]:
     return tuple(raw)
 
 
-def _classes(raw, problems) -> tuple[ClassSpec, ...]:
+def _classes(raw: object, problems: _Problems) -> tuple[ClassSpec, ...]:
     if not isinstance(raw, list) or not raw:
         problems.field("classes", "must be a non-empty list")
         return ()
     if len(raw) > MAX_CLASSES:
         problems.field("classes", f"{len(raw)} classes; a deal has at most {MAX_CLASSES}")
         return ()
-    classes = []
+    classes: list[ClassSpec] = []
     for i, item in enumerate(raw):
         if isinstance(item, dict):
             _unknown_keys(item, CLASS_KEYS, f"classes[{i}]", problems)
@@ -224,7 +229,7 @@ def _classes(raw, problems) -> tuple[ClassSpec, ...]:
     return tuple(classes)
 
 
-def _class(item: dict, where: str, problems) -> ClassSpec | None:
+def _class(item: dict[Any, Any], where: str, problems: _Problems) -> ClassSpec | None:
     name = item.get("name")
     if not isinstance(name, str) or not CODE.match(name or ""):
         problems.field(where, "name is required (letters, digits, '-', '_' or '.')")
@@ -246,11 +251,12 @@ def _class(item: dict, where: str, problems) -> ClassSpec | None:
     return ClassSpec(name, face, coupon, rule, priority, denomination)
 
 
-def _holders(raw, classes: dict[str, ClassSpec], problems) -> tuple[HoldingSpec, ...]:
+def _holders(raw: object, classes: dict[str, ClassSpec], problems: _Problems) -> tuple[HoldingSpec, ...]:
     if not isinstance(raw, list):
         problems.field("holders", "must be a list")
         return ()
-    holdings, held = [], defaultdict(int)
+    holdings: list[HoldingSpec] = []
+    held: defaultdict[str, int] = defaultdict(int)
     for i, item in enumerate(raw):
         item = item if isinstance(item, dict) else {}
         _unknown_keys(item, HOLDER_KEYS, f"holders[{i}]", problems)
@@ -270,8 +276,9 @@ def _holders(raw, classes: dict[str, ClassSpec], problems) -> tuple[HoldingSpec,
         # A refused denomination is kept as 0 so the other problems are still found.
         if face and security.denomination_cents and face % security.denomination_cents:
             problems.field(where, f"face {item.get('face')} is not a multiple of class {class_name}'s denomination")
-        held[class_name] += face
-        holdings.append(HoldingSpec(code, str(name)[:200], class_name, face))
+        # The class found by its name: security.name is class_name, typed as the text it is.
+        held[security.name] += face
+        holdings.append(HoldingSpec(code, str(name)[:200], security.name, face))
     for class_name, total in held.items():
         if total > classes[class_name].face_cents:
             problems.field(f"class {class_name}", "holdings add up to more than its face")
