@@ -30,7 +30,7 @@ test: test-postgres test-sqlite
 
 # The contracts of pyproject.toml, a few seconds: ruff (a bug-finding rule set, no formatting),
 # import-linter (the apps import downward only; the pure money modules import no Django) and
-# mypy (strict on the pure money modules).
+# mypy (strict on the domain packages and the typed events).
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports

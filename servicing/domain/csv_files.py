@@ -82,8 +82,8 @@ def _listed(names: Sequence[str]) -> str:
     return shown + (f" and {len(names) - LISTED_COLUMNS} more" if len(names) > LISTED_COLUMNS else "")
 
 
-def records(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str | Any, str | Any] | None, str | None]]:
-    """Each row as (line, record, None); a row the csv module cannot read ends the file as (line, None, why)."""
+def records(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str | Any, str | Any] | str]]:
+    """Each row as (line, record); a row the csv module cannot read ends the file as (line, why)."""
     while True:
         try:
             record = next(reader)
@@ -92,9 +92,9 @@ def records(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str | Any, 
         except csv.Error as error:
             # The csv reader cannot go on past such a row (an over-long field): the rest is not read.
             # line_num counts the lines read before the bad row: the row starts on the next.
-            yield reader.line_num + 1, None, f"not readable CSV ({error}); the rest of the file was not read"
+            yield reader.line_num + 1, f"not readable CSV ({error}); the rest of the file was not read"
             return
-        yield reader.line_num, record, None
+        yield reader.line_num, record
 
 
 class RowRefused(ValueError):
@@ -122,10 +122,9 @@ def read_rows(source: str | bytes, columns: Sequence[str], parse_row: Callable[[
     rows: list[Row] = []
     problems: list[RowProblem] = []
     seen: dict[Hashable, int] = {}
-    for line, record, unreadable in records(reader):
-        if unreadable or record is None:
-            # `records` gives either a record or why the row is unreadable, never neither.
-            problems.append(RowProblem(line, unreadable or "not readable CSV"))
+    for line, record in records(reader):
+        if isinstance(record, str):
+            problems.append(RowProblem(line, record))  # why the row is unreadable
             continue
         try:
             row = parse_row(line, _cells(record))
