@@ -91,7 +91,7 @@ class _Panels:
     """A change page whose fieldsets end with the panels other apps registered for it."""
 
     def _registered(self) -> list[Panel]:
-        raise NotImplementedError
+        raise NotImplementedError("a page with panels names the extensions it shows (trusts, classes or holders)")
 
     def _fields(self):
         # One callable per panel, made once, so the admin finds it again among the read-only fields.
