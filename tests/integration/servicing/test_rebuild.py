@@ -1,9 +1,12 @@
 """Every servicing table is a fold of the log: emptied, reference rows included, a rebuild brings back the same
 rows, from events of the current schema and from events recorded in the version 1 shapes (with `position_after`
 snapshots) the services wrote before events were typed."""
+import importlib
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
 
@@ -164,3 +167,17 @@ def test_a_version_1_payment_is_returned_by_a_version_2_return(v1_services, monk
     assert restored.principal_balance_cents == 10_000_000 and restored.next_due_date == date(2026, 2, 1)
     assert restored.last_payment_date is None
     rebuilt_equal_from_nothing(every_table=False)
+
+
+def test_rows_numbered_by_the_database_before_they_were_projections_take_the_logs_ids_once():
+    """Migration 0004: a database whose borrower, property and escrow-item rows got the sequences' ids."""
+    migration = importlib.import_module("servicing.migrations.0004_reference_rows_from_the_log")
+    book()
+    before = servicing_tables()
+    with connection.cursor() as cursor:  # as the sequences had numbered them: other ids than the log's positions
+        cursor.execute("UPDATE servicing_loan SET borrower_id = borrower_id + 100000, property_id = property_id + 100000")
+        for table in ("servicing_borrower", "servicing_property", "servicing_escrowitem"):
+            cursor.execute(f"UPDATE {table} SET id = id + 100000")  # noqa: S608 (fixed table names)
+    assert differences()  # a replay would give other ids than these
+    migration.rows_from_the_log(apps, SimpleNamespace(connection=connection))
+    assert servicing_tables() == before and differences() == []
