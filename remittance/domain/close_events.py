@@ -71,10 +71,11 @@ class CloseContext:
 
 def close_appends(ctx: CloseContext, figures: CloseFigures) -> list[StreamAppend]:
     """Every stream's events for one close, ready for one append_batch."""
+    paid = figures.paid_by_class()
     trust_events = [
         _collections_remitted(ctx, figures),
         *_fee_and_spread(ctx, figures),
-        *(_class_distributed(ctx, figures, c) for c in figures.waterfall.classes),
+        *(_class_distributed(ctx, c, paid.get(c.name, (0, 0))) for c in figures.waterfall.classes),
         *_excess(ctx, figures),
         period_closed(ctx, figures).new_event(effective_date=ctx.payment_date,
                                               idempotency_key=close_key(ctx.trust_code, ctx.period)),
@@ -135,9 +136,9 @@ def _class_line(ctx: CloseContext, c: ClassResult) -> ClassLine:
     )
 
 
-def _class_distributed(ctx: CloseContext, f: CloseFigures, c: ClassResult) -> NewEvent:
-    paid = [p for p in f.payments if p.class_name == c.name]
-    interest, principal = sum(p.interest_cents for p in paid), sum(p.principal_cents for p in paid)
+def _class_distributed(ctx: CloseContext, c: ClassResult, paid: tuple[int, int]) -> NewEvent:
+    """The class's distribution; paid: (interest, principal) its holders were paid (CloseFigures.paid_by_class)."""
+    interest, principal = paid
     line = _class_line(ctx, c)
     event = ClassDistributed(
         trust=ctx.trust_code, period=ctx.period, class_name=line.class_name, coupon=line.coupon,
