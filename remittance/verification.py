@@ -71,21 +71,26 @@ def _first_bad_period(trust: Trust) -> tuple[int, str] | None:
     # The trust's classes and its pool's original balance are the same for every period: read once.
     classes = list(SecurityClass.objects.filter(trust=trust).order_by("priority", "name"))
     pool_original = pool_original_cents(trust)
+    before: PeriodResult | None = None  # the trust's close just before, in period order
     for result in PeriodResult.objects.filter(trust=trust).order_by("period"):
         try:
-            _check_period(trust, result, classes, pool_original)
+            _check_period(trust, result, before, classes, pool_original)
         except PeriodDiscrepancy as bad:
             return result.event_position, f"{trust.code} {result.period} (PeriodClosed #{result.event_position}): {bad}"
         except (ValueError, KeyError, ArithmeticError) as error:
             return result.event_position, (f"{trust.code} {result.period} (PeriodClosed #{result.event_position}): "
                                            f"cannot be closed again on its facts ({type(error).__name__}: {error})")
+        before = result
     return None
 
 
-def _check_period(trust: Trust, result: PeriodResult, classes: list[SecurityClass], pool_original: int) -> None:
+def _check_period(trust: Trust, result: PeriodResult, before: PeriodResult | None, classes: list[SecurityClass],
+                  pool_original: int) -> None:
+    """before: the trust's close just before this one (in period order), if any."""
     period = Period.parse(result.period)
+    previous = before if before is not None and before.period == str(period.previous()) else None
     recorded = _recorded_close(trust, result)
-    window = _window(trust, period, recorded)
+    window = _window(trust, period, recorded, previous)
     figures = _figures_again(trust, period, window, classes)
     expected = period_closed(_context(trust, period, window, classes, recorded, pool_original), figures)
     # Compared at the current schema: an older record is upcast first (returns it predates read as zero,
@@ -106,9 +111,8 @@ def _recorded_close(trust: Trust, result: PeriodResult) -> PeriodClosed:
     return recorded
 
 
-def _window(trust: Trust, period: Period, recorded: PeriodClosed) -> Window:
+def _window(trust: Trust, period: Period, recorded: PeriodClosed, previous: PeriodResult | None) -> Window:
     through = recorded.window.through_position
-    previous = PeriodResult.objects.filter(trust=trust, period=str(period.previous())).first()
     if previous is None:
         return Window(period.last_day, through, trust.cutoff_date, through)
     return Window(period.last_day, through, period.previous().last_day, previous.through_position)
