@@ -166,15 +166,22 @@ def _excess(ctx: CloseContext, f: CloseFigures) -> list[NewEvent]:
 
 
 def _distribution_paid(ctx: CloseContext, p: HolderPayment) -> NewEvent:
+    return distribution_paid(ctx.trust_code, ctx.period, p, record_date=ctx.record_date,
+                             payment_date=ctx.payment_date)
+
+
+def distribution_paid(trust_code: str, period: str, p: HolderPayment, *, record_date: date,
+                      payment_date: date) -> NewEvent:
+    """One holder's DistributionPaid: the class's interest and principal accounts to the holder's cash."""
     event = DistributionPaid(
-        trust=ctx.trust_code, period=ctx.period, class_name=p.class_name, face_held_cents=p.face_held_cents,
-        interest_cents=p.interest_cents, principal_cents=p.principal_cents, record_date=ctx.record_date,
-        payment_date=ctx.payment_date,
+        trust=trust_code, period=period, class_name=p.class_name, face_held_cents=p.face_held_cents,
+        interest_cents=p.interest_cents, principal_cents=p.principal_cents, record_date=record_date,
+        payment_date=payment_date,
     )
-    postings = _lines((class_account(ctx.trust_code, p.class_name, "interest"), -p.interest_cents),
-                      (class_account(ctx.trust_code, p.class_name, "principal"), -p.principal_cents),
+    postings = _lines((class_account(trust_code, p.class_name, "interest"), -p.interest_cents),
+                      (class_account(trust_code, p.class_name, "principal"), -p.principal_cents),
                       (f"holder:{p.holder_code}:cash", p.interest_cents + p.principal_cents))
-    return event.new_event(effective_date=ctx.payment_date, postings=postings)
+    return event.new_event(effective_date=payment_date, postings=postings)
 
 
 def period_closed(ctx: CloseContext, f: CloseFigures) -> PeriodClosed:
