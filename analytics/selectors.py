@@ -24,7 +24,7 @@ from remittance.domain.trust_calendar import Period
 from remittance.selectors.period_facts import carried_into
 from remittance.domain.loan_calendar import timing_at
 from remittance.models import PeriodResult
-from remittance.selectors.reports import RealizedSpeeds, period_speeds
+from remittance.selectors.reports import RealizedSpeeds, period_speeds, periods_speeds
 from servicing.domain import accounts
 from servicing.models import CLOSED_STATUSES, Loan, LoanPosition
 from trusts.models import PoolLoan, SecurityClass, Trust
@@ -105,4 +105,4 @@ def realized_speeds(trust_code: str, period: str) -> RealizedSpeeds | None:
 def realized_speed_history(trust_code: str) -> list[RealizedSpeeds]:
     """The realized speeds of every closed period of a trust, oldest first."""
     trust = trust_or_error(trust_code)
-    return [period_speeds(trust, r) for r in PeriodResult.objects.filter(trust=trust).order_by("period")]
+    return periods_speeds(trust, list(PeriodResult.objects.filter(trust=trust).order_by("period")))

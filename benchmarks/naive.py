@@ -39,11 +39,11 @@ from datetime import date
 from django.db import connection, transaction
 
 from ledger.actors import SystemActor
-from ledger.domain.records import NewEvent, PostingLine, RecordedEvent
+from ledger.domain.records import NewEvent, RecordedEvent
 from ledger.services import append
 from remittance.domain.trust_calendar import Period, payment_date, record_date
-from remittance.domain.close_events import class_account, holder_stream
-from remittance.events import DistributionPaid
+from remittance.domain.close_events import distribution_paid, holder_stream
+from remittance.domain.close_figures import HolderPayment
 from remittance.models import Distribution
 from servicing.services.payments import payment_post
 from trusts.models import SecurityClass, Trust
@@ -188,13 +188,7 @@ def _close(trust_code: str, period: Period, tally: _Tally) -> int:
 
 def _distribution_paid(trust_code: str, class_name: str, period: Period, face: int, *, interest: int,
                        principal: int, of_record: date, paying: date, holder_code: str) -> NewEvent:
-    """One holder's DistributionPaid as the close records it (remittance.domain.close_events): the typed event, the
-    class's interest and principal accounts to the holder's cash. The ledger's projection writes its Distribution
-    row."""
-    paid = DistributionPaid(trust=trust_code, period=str(period), class_name=class_name, face_held_cents=face,
-                            interest_cents=interest, principal_cents=principal, record_date=of_record,
-                            payment_date=paying)
-    lines = [(class_account(trust_code, class_name, "interest"), -interest),
-             (class_account(trust_code, class_name, "principal"), -principal),
-             (f"holder:{holder_code}:cash", interest + principal)]
-    return paid.new_event(effective_date=paying, postings=tuple(PostingLine(a, c) for a, c in lines if c))
+    """One holder's DistributionPaid, built by the close's own builder (remittance.domain.close_events)."""
+    payment = HolderPayment(holder_code=holder_code, class_name=class_name, face_held_cents=face,
+                            interest_cents=interest, principal_cents=principal)
+    return distribution_paid(trust_code, str(period), payment, record_date=of_record, payment_date=paying)

@@ -24,29 +24,32 @@ def closed_periods_reconcile() -> list[str]:
             .annotate(total=Sum("interest_cents") + Sum("principal_cents"))
             .values_list("security_class__trust__code", "period", "total")}
     problems = []
-    for result in PeriodResult.objects.select_related("trust").order_by("trust__code", "period"):
-        problems += [f"{result.trust.code} {result.period}: {p}" for p in _period_problems(result, paid)]
+    results = list(PeriodResult.objects.select_related("trust").order_by("trust__code", "period"))
+    # Which periods are closed, read once: a window starts after the previous close's period, if there was one.
+    closed = {(r.trust_id, r.period) for r in results}
+    for result in results:
+        problems += [f"{result.trust.code} {result.period}: {p}" for p in _period_problems(result, paid, closed)]
     problems += _status_problems()
     problems += _class_accounts_not_cleared()
     return problems
 
 
-def _period_problems(result: PeriodResult, paid: dict) -> list[str]:
+def _period_problems(result: PeriodResult, paid: dict, closed_periods: set[tuple[int, str]]) -> list[str]:
     closed = result.period_closed
     # Both sides of the identity, on the figures the period closed on (remittance.domain.reconciliation).
     problems = list(closed_period_reconciliation(closed).problems)
     if paid.get((result.trust.code, result.period), 0) != closed.paid_to_holders_cents:
         problems.append(f"holders' payments add up to {paid.get((result.trust.code, result.period), 0)}, "
                         f"not the {closed.paid_to_holders_cents} the period paid")
-    recomputed = _collected_again(result, closed)
+    recomputed = _collected_again(result, closed, closed_periods)
     if recomputed != closed.collected:
         problems.append(f"its window of the log now holds {recomputed}, not the {closed.collected} it closed on")
     return problems
 
 
-def _collected_again(result: PeriodResult, closed: PeriodClosed) -> dict[str, int]:
+def _collected_again(result: PeriodResult, closed: PeriodClosed, closed_periods: set[tuple[int, str]]) -> dict[str, int]:
     period = Period.parse(result.period)
-    previous = PeriodResult.objects.filter(trust=result.trust, period=str(period.previous())).exists()
+    previous = (result.trust_id, str(period.previous())) in closed_periods
     window = Window(period.last_day, result.through_position,
                     period.previous().last_day if previous else result.trust.cutoff_date,
                     closed.window.after_position)

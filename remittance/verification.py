@@ -68,24 +68,31 @@ def closed_periods_rederived() -> list[str]:
 
 def _first_bad_period(trust: Trust) -> tuple[int, str] | None:
     """A trust's first period whose figures differ (later ones start from what it recorded, so stand alone)."""
+    # The trust's classes and its pool's original balance are the same for every period: read once.
+    classes = list(SecurityClass.objects.filter(trust=trust).order_by("priority", "name"))
+    pool_original = pool_original_cents(trust)
+    before: PeriodResult | None = None  # the trust's close just before, in period order
     for result in PeriodResult.objects.filter(trust=trust).order_by("period"):
         try:
-            _check_period(trust, result)
+            _check_period(trust, result, before, classes, pool_original)
         except PeriodDiscrepancy as bad:
             return result.event_position, f"{trust.code} {result.period} (PeriodClosed #{result.event_position}): {bad}"
         except (ValueError, KeyError, ArithmeticError) as error:
             return result.event_position, (f"{trust.code} {result.period} (PeriodClosed #{result.event_position}): "
                                            f"cannot be closed again on its facts ({type(error).__name__}: {error})")
+        before = result
     return None
 
 
-def _check_period(trust: Trust, result: PeriodResult) -> None:
+def _check_period(trust: Trust, result: PeriodResult, before: PeriodResult | None, classes: list[SecurityClass],
+                  pool_original: int) -> None:
+    """before: the trust's close just before this one (in period order), if any."""
     period = Period.parse(result.period)
+    previous = before if before is not None and before.period == str(period.previous()) else None
     recorded = _recorded_close(trust, result)
-    window = _window(trust, period, recorded)
-    classes = list(SecurityClass.objects.filter(trust=trust).order_by("priority", "name"))
+    window = _window(trust, period, recorded, previous)
     figures = _figures_again(trust, period, window, classes)
-    expected = period_closed(_context(trust, period, window, classes, recorded), figures)
+    expected = period_closed(_context(trust, period, window, classes, recorded, pool_original), figures)
     # Compared at the current schema: an older record is upcast first (returns it predates read as zero,
     # and a nonzero one re-derived is named as a difference).
     _require_same("its PeriodClosed says", recorded.to_payload(), expected.to_payload())
@@ -104,20 +111,19 @@ def _recorded_close(trust: Trust, result: PeriodResult) -> PeriodClosed:
     return recorded
 
 
-def _window(trust: Trust, period: Period, recorded: PeriodClosed) -> Window:
+def _window(trust: Trust, period: Period, recorded: PeriodClosed, previous: PeriodResult | None) -> Window:
     through = recorded.window.through_position
-    previous = PeriodResult.objects.filter(trust=trust, period=str(period.previous())).first()
     if previous is None:
         return Window(period.last_day, through, trust.cutoff_date, through)
     return Window(period.last_day, through, period.previous().last_day, previous.through_position)
 
 
-def _context(trust, period, window, classes, recorded: PeriodClosed) -> CloseContext:
+def _context(trust, period, window, classes, recorded: PeriodClosed, pool_original: int) -> CloseContext:
     return CloseContext(
         trust_code=trust.code, period=str(period), record_date=record_date(period),
         payment_date=payment_date(period, payment_day=trust.payment_day), through_position=window.through_position,
         previous_through=window.previous_through, original_faces={c.name: c.original_face_cents for c in classes},
-        coupons={c.name: coupon_text(c.coupon) for c in classes}, pool_original_cents=pool_original_cents(trust),
+        coupons={c.name: coupon_text(c.coupon) for c in classes}, pool_original_cents=pool_original,
         requested_by=recorded.requested_by, approved_by=recorded.approved_by,
     )
 
@@ -180,20 +186,24 @@ def _require_distributions(classes: list[SecurityClass], result: PeriodResult, f
         if rows.get(key) != want.get(key):
             raise PeriodDiscrepancy(f"class {key[0]} holder {key[1]}: its Distribution row (face, interest, "
                                     f"principal) is {rows.get(key)}; the log re-derives {want.get(key)}")
-    _require_classes_paid_out(classes, result, rows)
+    _require_classes_paid_out(classes, result, figures, rows)
 
 
-def _require_classes_paid_out(classes: list[SecurityClass], result: PeriodResult, rows: dict) -> None:
+def _require_classes_paid_out(classes: list[SecurityClass], result: PeriodResult, figures: CloseFigures,
+                              rows: dict) -> None:
     """Each class's holders get what the class paid less its unplaced share; the shares add up to retained."""
     unplaced = 0
-    paid = {r.security_class_id: r.interest_paid_cents + r.principal_paid_cents
-            for r in ClassPeriod.objects.filter(security_class__in=classes, period=result.period)}
+    # What each class paid, as re-derived: _require_class_rows has already held its ClassPeriod row to it.
+    paid = {c.name: c.interest_paid_cents + c.principal_paid_cents for c in figures.waterfall.classes}
+    by_class: dict[str, int] = {}
+    for (name, _), (_, interest, principal) in rows.items():
+        by_class[name] = by_class.get(name, 0) + interest + principal
     for c in classes:
-        to_holders = sum(i + p for (name, _), (_, i, p) in rows.items() if name == c.name)
-        if to_holders > paid.get(c.pk, 0):
+        to_holders = by_class.get(c.name, 0)
+        if to_holders > paid.get(c.name, 0):
             raise PeriodDiscrepancy(f"class {c.name}'s holders were paid {to_holders} cents, more than the "
-                                    f"{paid.get(c.pk, 0)} the class paid")
-        unplaced += paid.get(c.pk, 0) - to_holders
+                                    f"{paid.get(c.name, 0)} the class paid")
+        unplaced += paid.get(c.name, 0) - to_holders
     if unplaced != result.retained_cents:
         raise PeriodDiscrepancy(f"the classes paid {unplaced} cents more than their holders received, not the "
                                 f"{result.retained_cents} retained")

@@ -71,10 +71,11 @@ class CloseContext:
 
 def close_appends(ctx: CloseContext, figures: CloseFigures) -> list[StreamAppend]:
     """Every stream's events for one close, ready for one append_batch."""
+    paid = figures.paid_by_class()
     trust_events = [
         _collections_remitted(ctx, figures),
         *_fee_and_spread(ctx, figures),
-        *(_class_distributed(ctx, figures, c) for c in figures.waterfall.classes),
+        *(_class_distributed(ctx, c, paid.get(c.name, (0, 0))) for c in figures.waterfall.classes),
         *_excess(ctx, figures),
         period_closed(ctx, figures).new_event(effective_date=ctx.payment_date,
                                               idempotency_key=close_key(ctx.trust_code, ctx.period)),
@@ -135,9 +136,9 @@ def _class_line(ctx: CloseContext, c: ClassResult) -> ClassLine:
     )
 
 
-def _class_distributed(ctx: CloseContext, f: CloseFigures, c: ClassResult) -> NewEvent:
-    paid = [p for p in f.payments if p.class_name == c.name]
-    interest, principal = sum(p.interest_cents for p in paid), sum(p.principal_cents for p in paid)
+def _class_distributed(ctx: CloseContext, c: ClassResult, paid: tuple[int, int]) -> NewEvent:
+    """The class's distribution; paid: (interest, principal) its holders were paid (CloseFigures.paid_by_class)."""
+    interest, principal = paid
     line = _class_line(ctx, c)
     event = ClassDistributed(
         trust=ctx.trust_code, period=ctx.period, class_name=line.class_name, coupon=line.coupon,
@@ -165,15 +166,22 @@ def _excess(ctx: CloseContext, f: CloseFigures) -> list[NewEvent]:
 
 
 def _distribution_paid(ctx: CloseContext, p: HolderPayment) -> NewEvent:
+    return distribution_paid(ctx.trust_code, ctx.period, p, record_date=ctx.record_date,
+                             payment_date=ctx.payment_date)
+
+
+def distribution_paid(trust_code: str, period: str, p: HolderPayment, *, record_date: date,
+                      payment_date: date) -> NewEvent:
+    """One holder's DistributionPaid: the class's interest and principal accounts to the holder's cash."""
     event = DistributionPaid(
-        trust=ctx.trust_code, period=ctx.period, class_name=p.class_name, face_held_cents=p.face_held_cents,
-        interest_cents=p.interest_cents, principal_cents=p.principal_cents, record_date=ctx.record_date,
-        payment_date=ctx.payment_date,
+        trust=trust_code, period=period, class_name=p.class_name, face_held_cents=p.face_held_cents,
+        interest_cents=p.interest_cents, principal_cents=p.principal_cents, record_date=record_date,
+        payment_date=payment_date,
     )
-    postings = _lines((class_account(ctx.trust_code, p.class_name, "interest"), -p.interest_cents),
-                      (class_account(ctx.trust_code, p.class_name, "principal"), -p.principal_cents),
+    postings = _lines((class_account(trust_code, p.class_name, "interest"), -p.interest_cents),
+                      (class_account(trust_code, p.class_name, "principal"), -p.principal_cents),
                       (f"holder:{p.holder_code}:cash", p.interest_cents + p.principal_cents))
-    return event.new_event(effective_date=ctx.payment_date, postings=postings)
+    return event.new_event(effective_date=payment_date, postings=postings)
 
 
 def period_closed(ctx: CloseContext, f: CloseFigures) -> PeriodClosed:

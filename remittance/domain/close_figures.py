@@ -226,6 +226,14 @@ class CloseFigures:
     def excess_cents(self) -> int:
         return self.waterfall.excess_interest_cents + self.waterfall.excess_principal_cents
 
+    def paid_by_class(self) -> dict[str, tuple[int, int]]:
+        """(interest, principal) paid to each class's holders, in one pass over the payments."""
+        paid: dict[str, tuple[int, int]] = {}
+        for p in self.payments:
+            interest, principal = paid.get(p.class_name, (0, 0))
+            paid[p.class_name] = interest + p.interest_cents, principal + p.principal_cents
+        return paid
+
     def reconciliation(self) -> Reconciliation:
         """The period's identity (remittance.domain.reconciliation.reconcile) on these figures."""
         w = self.waterfall
@@ -243,9 +251,9 @@ class CloseFigures:
         w = self.waterfall
         w.check_conservation()
         problems = list(self.reconciliation().problems)
+        paid = self.paid_by_class()
         for result in w.classes:
-            paid = [p for p in self.payments if p.class_name == result.name]
-            held = sum(p.interest_cents for p in paid), sum(p.principal_cents for p in paid)
+            held = paid.get(result.name, (0, 0))
             unplaced = (result.interest_paid_cents - held[0]) + (result.principal_paid_cents - held[1])
             if unplaced < 0:
                 problems.append(f"class {result.name}: holders were paid more than the class")

@@ -13,6 +13,7 @@ a database. A period that is not closed, an unknown trust or holder, or nothing 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -33,7 +34,7 @@ from servicing.domain import accounts
 from servicing.models import Loan
 from trusts.domain.factors import factor_text
 from trusts.models import Holder, SecurityClass, Trust
-from trusts.selectors import ValuedHolding, holdings_valued_as_of, pool_members
+from trusts.selectors import PoolMember, ValuedHolding, holdings_valued_as_of, pool_members
 
 POOL_ROW = "(pool)"  # the factor file's row for a trust's whole pool
 
@@ -180,9 +181,19 @@ def period_speeds(trust: Trust, result: PeriodResult) -> RealizedSpeeds:
     prepayment. MONTH is the loans' average age at the end of the period, weighted by balance and rounded
     to the month (D.2), so the PSA is comparable to a projection's.
     """
-    period = Period.parse(result.period)
-    members = [m for m in pool_members(trust)[0] if m.transferred_on <= period.last_day]
+    return periods_speeds(trust, [result])[0]
+
+
+def periods_speeds(trust: Trust, results: Sequence[PeriodResult]) -> list[RealizedSpeeds]:
+    """`period_speeds` of each of the trust's closed periods `results`, the pool and its loans read once."""
+    members = pool_members(trust)[0]
     loans = {loan.pk: loan for loan in Loan.objects.filter(pk__in=[m.loan_id for m in members])}
+    return [_realized(trust, result, members, loans) for result in results]
+
+
+def _realized(trust: Trust, result: PeriodResult, pool: list[PoolMember], loans: dict[str, Loan]) -> RealizedSpeeds:
+    period = Period.parse(result.period)
+    members = [m for m in pool if m.transferred_on <= period.last_day]
     at_start = [m.loan_id for m in members if m.covers(period.first_day)]
     eve = period.first_day - timedelta(days=1)
     begins = _principal_balances(at_start, as_of=eve)
