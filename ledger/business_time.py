@@ -16,7 +16,7 @@ every dated fact goes through.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -80,13 +80,21 @@ class DatedFact:
 
 
 DatedFactRule = Callable[[DatedFact], "str | None"]
+# The same rule over many facts at once (one query for a file's rows, not one per row): each fact's answer.
+ManyFactsRule = Callable[[Sequence[DatedFact]], "list[str | None]"]
 _rules: list[tuple[str, DatedFactRule]] = []
+_many: dict[str, ManyFactsRule] = {}
 
 
-def register_dated_fact_rule(name: str, rule: DatedFactRule) -> None:
-    """Add a rule (returning a problem, or None) that every dated fact passes; once per name."""
+def register_dated_fact_rule(name: str, rule: DatedFactRule, *, many: ManyFactsRule | None = None) -> None:
+    """Add a rule (returning a problem, or None) that every dated fact passes; once per name.
+
+    `many`, if given, answers exactly what `rule` answers for each of many facts, reading them together
+    (`dated_facts_problems`)."""
     if all(existing != name for existing, _ in _rules):
         _rules.append((name, rule))
+        if many is not None:
+            _many[name] = many
 
 
 def require_date(what: str, value: object) -> date:
@@ -114,6 +122,31 @@ def dated_fact_check(fact: DatedFact) -> date:
         if problem:
             raise BusinessDateError(f"{subject} {fact.on.isoformat()}: {problem}")
     return fact.on
+
+
+def dated_facts_problems(facts: Sequence[DatedFact]) -> list[str | None]:
+    """What `dated_fact_check` would refuse each fact with (its message), None for a fact that passes.
+
+    The same checks in the same order, so each fact gets the same first problem; a rule registered
+    with `many` reads every fact still passing at once instead of once per fact."""
+    problems: list[str | None] = []
+    for fact in facts:
+        try:
+            require_not_future(_owner(fact) + fact.what, fact.on)
+            problems.append(None)
+        except BusinessDateError as error:
+            problems.append(str(error))
+    for name, rule in _rules:
+        passing = [i for i, problem in enumerate(problems) if problem is None]
+        if not passing:
+            break
+        many = _many.get(name)
+        found = many([facts[i] for i in passing]) if many else [rule(facts[i]) for i in passing]
+        for i, problem in zip(passing, found):
+            if problem:
+                fact = facts[i]
+                problems[i] = f"{_owner(fact) + fact.what} {fact.on.isoformat()}: {problem}"
+    return problems
 
 
 def _owner(fact: DatedFact) -> str:

@@ -206,11 +206,6 @@ def _fields_plan(cls: type) -> tuple[tuple[str, bool, Callable[[Any], Any]], ...
     )
 
 
-def _load(hint: Any, value: Any) -> Any:
-    """Build a value of the annotated type from its JSON form."""
-    return _loader(hint)(value)
-
-
 @functools.cache
 def _loader(hint: Any) -> Callable[[Any], Any]:
     """The function that builds a value of the annotated type from its JSON form."""

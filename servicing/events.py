@@ -707,18 +707,18 @@ def loan_fact(event: RecordedEvent | Any) -> LoanFact:
     return cls.from_payload(event.payload)
 
 
-def collections_of(event: RecordedEvent | Any) -> Collections:
+def collections_of(event: RecordedEvent | Any, fact: LoanFact | None = None) -> Collections:
     """What a loan-stream event collected: its typed fact's `collections`.
 
     A payload without `collections` collected nothing (as v1 read it: e.g. an event on a loan stream
     written by the ledger's own tests); an event type servicing does not declare is read by its
-    payload's `collections`, if any.
+    payload's `collections`, if any. A caller that has already decoded the event passes its `fact`.
     """
     payload = event.payload or {}
     if "collections" not in payload:
         return Collections()
     if event.event_type in _BY_TYPE:
         # A payload with `collections` is one of a collecting event (the boarding's payload has none).
-        return cast(_Collecting, loan_fact(event)).collections
+        return cast(_Collecting, fact if fact is not None else loan_fact(event)).collections
     raw = payload["collections"] or {}
     return Collections(**{k: raw[k] for k in COLLECTION_KEYS if k in raw})

@@ -199,7 +199,8 @@ def _line_problem(number: str, events: list[LoanEvent], lines: dict[int, dict[st
     expected = {}
     for event in events:
         try:
-            amounts = collections_of(event)
+            # The fact the position check decoded, not a second decoding of the payload.
+            amounts = collections_of(event, event.fact if event.event_type in LOAN_EVENT_TYPES else None)
         except (ValueError, KeyError, TypeError):
             continue  # its own problem is named by the position check
         if amounts.any:

@@ -12,6 +12,8 @@ remittance's closed-period rule's business.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db.models import Q
 
 from ledger.business_time import DatedFact
@@ -26,7 +28,30 @@ def before_current_cutoff(fact: DatedFact) -> str | None:
     blocking = (PoolLoan.objects.filter(loan_id=fact.loan_number)
                 .filter(Q(removed_on__isnull=True, transferred_on__gte=fact.on) | Q(removed_on__gte=fact.on))
                 .select_related("trust"))
-    members = list(blocking)
+    return _problem(fact, list(blocking))
+
+
+def before_current_cutoff_many(facts: Sequence[DatedFact]) -> list[str | None]:
+    """The rule for many facts (a payment file's rows): the loans' pool memberships in one query, each
+    fact then held against its loan's, as the one-fact rule's filter does."""
+    loans = {f.loan_number for f in facts if f.loan_number and not f.trust_code}
+    memberships: dict[str, list[PoolLoan]] = {}
+    for member in PoolLoan.objects.filter(loan_id__in=loans).select_related("trust").order_by("pk"):
+        memberships.setdefault(member.loan_id, []).append(member)
+    answers: list[str | None] = []
+    for fact in facts:
+        if not fact.loan_number or fact.trust_code:
+            answers.append(None)
+            continue
+        blocking = [m for m in memberships.get(fact.loan_number, ())
+                    if (m.removed_on is None and m.transferred_on >= fact.on)
+                    or (m.removed_on is not None and m.removed_on >= fact.on)]
+        answers.append(_problem(fact, blocking))
+    return answers
+
+
+def _problem(fact: DatedFact, members: list[PoolLoan]) -> str | None:
+    """The refusal of `fact` given the loan's memberships that block it (held on or after its date)."""
     current = next((m for m in members if m.removed_on is None), None)
     if current is not None:
         cutoff = current.transferred_on.isoformat()

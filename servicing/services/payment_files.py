@@ -27,7 +27,7 @@ from servicing.models import LoanPosition, loan_stream
 from servicing.domain.payment_file import PaymentFileProblem, PaymentRow, parse_payment_file_bytes
 from servicing.services.loan_events import require_open
 from servicing.services.payment_requests import (
-    DuplicateReference, PaymentRefused, PaymentRequest, check_received_on, payment_request,
+    DuplicateReference, PaymentRefused, PaymentRequest, payment_terms, received_on_problems,
 )
 from servicing.services.payments import PaymentResult, payment_post, payment_worked_out
 
@@ -58,8 +58,10 @@ def payment_file_preview(*, raw: bytes, today: date | None = None) -> PaymentFil
                  .select_related("loan")}
     originals = {r.idempotency_key: r for r in recorded_events(
         Event.objects.filter(idempotency_key__in=[f"payment:{r.reference}" for r in rows]))}
-    for row in rows:
-        problem = _row_problem(row, positions.get(row.loan_number), originals.get(f"payment:{row.reference}"))
+    dated = received_on_problems([(r.loan_number, r.received_on) for r in rows])  # every row's date, together
+    for row, date_problem in zip(rows, dated):
+        problem = _row_problem(row, positions.get(row.loan_number), originals.get(f"payment:{row.reference}"),
+                               date_problem)
         if problem == "already posted":
             preview.already_posted.append(row)
         elif problem:
@@ -70,7 +72,8 @@ def payment_file_preview(*, raw: bytes, today: date | None = None) -> PaymentFil
     return preview
 
 
-def _row_problem(row: PaymentRow, position: LoanPosition | None, original: RecordedEvent | None) -> str | None:
+def _row_problem(row: PaymentRow, position: LoanPosition | None, original: RecordedEvent | None,
+                 date_problem: str | None) -> str | None:
     if original is not None:
         request = PaymentRequest(loan_number=row.loan_number, reference=row.reference, amount_cents=row.amount_cents,
                                  received_on=row.received_on, principal_only=False)
@@ -83,11 +86,7 @@ def _row_problem(row: PaymentRow, position: LoanPosition | None, original: Recor
     if row.received_on < position.loan.boarded_on:
         return (f"loan {row.loan_number}: received_on {row.received_on.isoformat()} is before the loan was boarded "
                 f"on {position.loan.boarded_on.isoformat()}")
-    try:
-        check_received_on(row.loan_number, row.received_on)  # e.g. money on or before the trust's cut-off
-    except PaymentRefused as refused:
-        return str(refused)
-    return None
+    return date_problem  # e.g. money on or before the trust's cut-off
 
 
 def payment_file_import(*, raw: bytes, acting_user: Actor, today: date | None = None) -> PaymentFileResult:
@@ -149,9 +148,13 @@ def _post_chunk(rows: list[PaymentRow], acting_user: Actor) -> tuple[list[Paymen
     positions = {p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in=[r.loan_number for r in rows])
                  .select_related("loan")}
     worked_out, problems = [], []
-    for row in rows:
+    # Checked again at posting (the trusts may have moved since the preview), the chunk's dates together.
+    dated = received_on_problems([(r.loan_number, r.received_on) for r in rows])
+    for row, date_problem in zip(rows, dated):
         try:
-            request = payment_request(row.loan_number, row.amount_cents, row.received_on, row.reference, False)
+            request = payment_terms(row.loan_number, row.amount_cents, row.received_on, row.reference, False)
+            if date_problem:
+                raise PaymentRefused(date_problem)
             worked_out.append(payment_worked_out(require_open(positions.get(row.loan_number), row.loan_number),
                                                  request))
         except ServicingError as refused:

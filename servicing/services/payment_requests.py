@@ -13,9 +13,11 @@ under a writer for `MAX_ATTEMPTS` rounds of `with_retries`.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from ledger.business_time import DatedFact, dated_facts_problems
 from ledger.domain.money import CentsError, dollars, require_cents
 from ledger.models import Event
 from ledger.domain.records import NewEvent, RecordedEvent
@@ -30,6 +32,10 @@ from servicing.services.loan_events import dated_loan_fact
 
 # Eight writers on one loan lose at most seven rounds each; the margin covers a burst of more.
 MAX_ATTEMPTS = 20
+
+
+# What a payment's date is, as a refusal names it ("loan L1: payment received 2026-02-01: ...").
+RECEIVED = "payment received"
 
 
 class PaymentRefused(ServicingError):
@@ -80,6 +86,15 @@ class LoanBusy(ServicingError):
 def payment_request(loan_number: str, amount_cents: int, received_on: date, reference: str,
                     principal_only: bool) -> PaymentRequest:
     """The facts of the request as the event records them; refuses malformed input."""
+    request = payment_terms(loan_number, amount_cents, received_on, reference, principal_only)
+    check_received_on(loan_number, received_on)
+    return request
+
+
+def payment_terms(loan_number: str, amount_cents: int, received_on: date, reference: str,
+                  principal_only: bool) -> PaymentRequest:
+    """The request with its reference and amount checked, its date not yet (`payment_request` checks all three;
+    a file checks its rows' dates together, `received_on_problems`)."""
     problem = reference_problem(reference)
     if problem:
         raise PaymentRefused(f"loan {loan_number}: {problem}")
@@ -87,7 +102,6 @@ def payment_request(loan_number: str, amount_cents: int, received_on: date, refe
         require_cents(amount_cents, "a payment's amount_cents", zero=False)
     except CentsError as error:
         raise PaymentRefused(f"loan {loan_number}: {error}") from None
-    check_received_on(loan_number, received_on)
     return PaymentRequest(loan_number=loan_number, reference=reference.strip(), amount_cents=amount_cents,
                           received_on=received_on, principal_only=bool(principal_only))
 
@@ -103,7 +117,14 @@ def check_received_on(loan_number: str, received_on: object) -> None:
     """
     if not isinstance(received_on, date) or hasattr(received_on, "hour"):
         raise PaymentRefused(f"loan {loan_number}: received_on must be a date, got {received_on!r}")
-    dated_loan_fact(loan_number, "payment received", received_on, refused=PaymentRefused)
+    dated_loan_fact(loan_number, RECEIVED, received_on, refused=PaymentRefused)
+
+
+def received_on_problems(payments: Sequence[tuple[str, date]]) -> list[str | None]:
+    """`check_received_on` for many (loan, received_on) at once, a file's rows: each refusal's message, or None.
+
+    The same rule and messages, but each registered rule reads every row in one go, not one query a row."""
+    return dated_facts_problems([DatedFact(what=RECEIVED, on=on, loan_number=loan) for loan, on in payments])
 
 
 def recorded(key: str) -> RecordedEvent | None:

@@ -22,7 +22,6 @@ from ledger.errors import IdempotencyConflict
 from ledger.models import Event
 from ledger.domain.money import CentsError, require_cents
 from ledger.domain.records import PostingLine, RecordedEvent
-from ledger.selectors import recorded_events
 from servicing.domain import accounts
 from servicing.errors import UnknownLoan
 from servicing.events import (
@@ -233,14 +232,15 @@ def _reversal(position: LoanPosition, payment: PaymentPosted, fee: int) -> Payme
 
 def _last_payment_standing(loan_number: str, returning: str) -> date | None:
     """The latest received_on of the loan's payments not returned, None when none stand."""
-    rows = recorded_events(Event.objects.filter(stream=loan_stream(loan_number),
-                                                event_type__in=(PaymentPosted.event_type, PaymentReturned.event_type)))
+    # Only the payloads: the events' postings (and the rest of each row) say nothing about which payments stand.
+    rows = Event.objects.filter(stream=loan_stream(loan_number),
+                                event_type__in=(PaymentPosted.event_type, PaymentReturned.event_type))
     posted, returned = {}, {returning}
-    for event in rows:
-        fact = loan_fact(event)
-        if isinstance(fact, PaymentReturned):
-            returned.add(fact.reference)
+    for event_type, payload in rows.values_list("event_type", "payload"):
+        if event_type == PaymentReturned.event_type:
+            returned.add(PaymentReturned.from_payload(payload).reference)
         else:
-            posted[fact.reference] = fact.received_on
+            payment = PaymentPosted.from_payload(payload)
+            posted[payment.reference] = payment.received_on
     standing = [day for ref, day in posted.items() if ref not in returned]
     return max(standing) if standing else None
