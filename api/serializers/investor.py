@@ -2,8 +2,7 @@
 
 from rest_framework import serializers
 
-from api.fields import ClassKeyMixin, FlatRowSerializer, MoneyField
-from api.serializers.common import FactorText
+from api.fields import ClassKeyMixin, FactorField, FlatRowSerializer, MoneyField
 from trusts.selectors import ValuedHolding
 
 
@@ -19,7 +18,7 @@ class AsOfQuerySerializer(serializers.Serializer):
 
 
 # Renderers of the computed fields, made once (they keep no state), not per row.
-_FACTOR, _MONEY = FactorText(), MoneyField()
+_FACTOR, _MONEY = FactorField(), MoneyField()
 
 
 class HoldingSerializer(ClassKeyMixin, FlatRowSerializer):
