@@ -181,9 +181,14 @@ def _removal_pricing(payment: PaymentPosted, original: RecordedEvent) -> tuple[R
     removals = recorded_events(Event.objects.filter(
         stream__startswith="trust:", event_type=PoolLoanRemoved.event_type, position__gt=original.position,
         **{PoolLoanRemoved.payload_path("loan_number"): loan}))
+    if not removals:
+        return None
+    # The loan's ended memberships in one query, by (trust's stream, removal date): one loan's memberships
+    # never overlap, so that pair names at most one.
+    members = {(trust_stream(m.trust.code), m.removed_on): m
+               for m in PoolLoan.objects.filter(loan_id=loan, removed_on__isnull=False).select_related("trust")}
     for removal in removals:
-        member = PoolLoan.objects.filter(trust__code=removal.stream.split(":", 1)[1], loan_id=loan,
-                                         removed_on=removal.effective_date).first()
+        member = members.get((removal.stream, removal.effective_date))
         if member is not None and member.covers(received_on):
             return removal, member
     return None
