@@ -233,13 +233,16 @@ class TrustAdmin(_Panels, ReadOnlyAdmin):
     @admin.display(description="holders today")
     def holders_panel(self, trust):
         today = business_time.today()
-        held = sorted(map(ValuedHolding.from_row, holdings_valued_as_of(trust=trust, as_of=today)),
-                      key=lambda h: (h.class_priority, h.class_name, h.holder_code))
-        shown = held[:HOLDER_ROWS]
+        # Ordered and cut in the database: only the rows shown are fetched and valued (a trust may have
+        # thousands of holders); counted there too, when there are more.
+        held = holdings_valued_as_of(trust=trust, as_of=today).order_by(
+            "security_class__priority", "security_class__name", "holder__code")
+        shown = [ValuedHolding.from_row(row) for row in held[:HOLDER_ROWS]]
+        count = held.count() if len(shown) == HOLDER_ROWS else len(shown)
         ids = dict(Holder.objects.filter(code__in={h.holder_code for h in shown}).values_list("code", "pk"))
         return render_to_string("admin/trusts/panels/trust_holders.html", {
             "trust": trust, "today": today, "rows": _holding_rows(shown, ids),
-            "shown": HOLDER_ROWS, "count": len(held), "more": len(held) > HOLDER_ROWS})
+            "shown": HOLDER_ROWS, "count": count, "more": count > HOLDER_ROWS})
 
 
 @admin.register(SecurityClass)
