@@ -14,6 +14,7 @@ since trusts never imports the apps above it.
 """
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -88,15 +89,18 @@ def _panel_field(panel: Panel):
 
 
 class _Panels:
-    """A change page whose fieldsets end with the panels other apps registered for it."""
+    """A change page whose fieldsets end with the panels other apps registered for it.
 
-    def _registered(self) -> list[Panel]:
-        raise NotImplementedError("a page with panels names the extensions it shows (trusts, classes or holders)")
+    The page names the registry it shows as `panels` (extensions.trust_panels or holder_panels): the
+    dict itself, which the apps above fill in when the admin loads.
+    """
+
+    panels: ClassVar[dict[str, Panel]]
 
     def _fields(self):
         # One callable per panel, made once, so the admin finds it again among the read-only fields.
         cache = self.__dict__.setdefault("_panel_fields", {})
-        return [cache.setdefault(id(p), _panel_field(p)) for p in self._registered()]
+        return [cache.setdefault(id(p), _panel_field(p)) for p in self.panels.values()]
 
     def get_fieldsets(self, request, obj=None):
         return [*super().get_fieldsets(request, obj), *((f.short_description.capitalize(), {"fields": (f,)})
@@ -191,10 +195,8 @@ class TrustAdmin(_Panels, ReadOnlyAdmin):
         ("Holders", {"fields": ("holders_panel",)}),
     )
     readonly_fields = ("classes_panel", "pool_panel", "holders_panel")
+    panels = extensions.trust_panels
     pool_balance = money_column("pool_balance_cents", "unpaid balance now")
-
-    def _registered(self):
-        return list(extensions.trust_panels.values())
 
     def get_queryset(self, request):
         return extensions.trusts(with_pool_totals(super().get_queryset(request)))
@@ -231,13 +233,16 @@ class TrustAdmin(_Panels, ReadOnlyAdmin):
     @admin.display(description="holders today")
     def holders_panel(self, trust):
         today = business_time.today()
-        held = sorted(map(ValuedHolding.from_row, holdings_valued_as_of(trust=trust, as_of=today)),
-                      key=lambda h: (h.class_priority, h.class_name, h.holder_code))
-        shown = held[:HOLDER_ROWS]
+        # Ordered and cut in the database: only the rows shown are fetched and valued (a trust may have
+        # thousands of holders); counted there too, when there are more.
+        held = holdings_valued_as_of(trust=trust, as_of=today).order_by(
+            "security_class__priority", "security_class__name", "holder__code")
+        shown = [ValuedHolding.from_row(row) for row in held[:HOLDER_ROWS]]
+        count = held.count() if len(shown) == HOLDER_ROWS else len(shown)
         ids = dict(Holder.objects.filter(code__in={h.holder_code for h in shown}).values_list("code", "pk"))
         return render_to_string("admin/trusts/panels/trust_holders.html", {
             "trust": trust, "today": today, "rows": _holding_rows(shown, ids),
-            "shown": HOLDER_ROWS, "count": len(held), "more": len(held) > HOLDER_ROWS})
+            "shown": HOLDER_ROWS, "count": count, "more": count > HOLDER_ROWS})
 
 
 @admin.register(SecurityClass)
@@ -313,6 +318,7 @@ class HolderAdmin(_Panels, admin.ModelAdmin):
         ("Holdings today", {"fields": ("holdings_panel",)}),
     )
     readonly_fields = ("code", "holdings_panel")
+    panels = extensions.holder_panels
     raw_id_fields = ("user",)
 
     # Holders are registered with their holdings when a trust is formed; the register names them for good.
@@ -328,9 +334,6 @@ class HolderAdmin(_Panels, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         holder_details_change(code=obj.code, name=obj.name, contact=obj.contact, user=obj.user,
                               acting_user=request.user)
-
-    def _registered(self):
-        return list(extensions.holder_panels.values())
 
     @admin.display(description="holdings")
     def holdings_panel(self, holder):

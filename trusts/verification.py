@@ -38,8 +38,10 @@ def cutoff_balances_hold() -> list[str]:
     for posting in _late_principal_postings(min(transfers.values()), latest_cutoff):
         event_id, account, day = posting
         loan = account.split(":")[1]
+        if loan in named:
+            continue  # each loan named once: its later postings need no query
         member = _membership_bought_before(loan, event_id, day, transfers)
-        if member is None or loan in named:
+        if member is None:
             continue
         named.add(loan)
         problems.append(_problem(loan, member, event_id, day, transfers[f"trust:{member.trust.code}"]))

@@ -1,14 +1,10 @@
-"""Shapes shared by several endpoints: errors, file problems, uploads, events of the log, factors."""
+"""Shapes shared by several endpoints: errors, file problems, uploads, events of the log."""
 
 from rest_framework import serializers
 
-from api.fields import FactorField, MoneyField, ReportField, StrictSerializer
+from api.fields import MoneyField, ReportField, StrictSerializer
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-
-
-class FactorText(FactorField):
-    """A factor to 8 decimals in fixed point (trusts.domain.factors.factor_text, as FactorField renders it)."""
 
 
 class ErrorBodySerializer(serializers.Serializer):

@@ -2,8 +2,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.fields import ClassKeyMixin, MoneyField, RateField
-from api.serializers.common import FactorText, UploadSerializer
+from api.fields import ClassKeyMixin, FactorField, MoneyField, RateField
+from api.serializers.common import UploadSerializer
 
 
 class TrustSerializer(serializers.Serializer):
@@ -21,7 +21,7 @@ class TrustSerializer(serializers.Serializer):
     residual_holder = serializers.CharField()
     latest_closed_period = serializers.CharField(allow_null=True, help_text="YYYY-MM, null before the first close")
     pool_balance = MoneyField(source="pool_balance_cents", allow_null=True)
-    pool_factor = FactorText(allow_null=True)
+    pool_factor = FactorField(allow_null=True)
 
 
 class SecurityClassSerializer(ClassKeyMixin, serializers.Serializer):
@@ -42,9 +42,9 @@ class SecurityClassSerializer(ClassKeyMixin, serializers.Serializer):
     def get_balance(self, c) -> str:
         return MoneyField().to_representation(c.balance_cents)  # remittance.selectors.latest_close.with_latest_close
 
-    @extend_schema_field(FactorText)
+    @extend_schema_field(FactorField)
     def get_factor(self, c) -> str:
-        return FactorText().to_representation(1 if c.latest_factor is None else c.latest_factor)
+        return FactorField().to_representation(1 if c.latest_factor is None else c.latest_factor)
 
 
 class ClassPeriodSerializer(ClassKeyMixin, serializers.Serializer):
@@ -60,7 +60,7 @@ class ClassPeriodSerializer(ClassKeyMixin, serializers.Serializer):
     principal_paid = MoneyField(source="principal_paid_cents")
     loss_written_off = MoneyField(source="loss_written_off_cents")
     balance_end = MoneyField(source="balance_end_cents")
-    factor = FactorText()
+    factor = FactorField()
 
 
 class PaymentDateSerializer(serializers.Serializer):

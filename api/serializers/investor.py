@@ -2,8 +2,7 @@
 
 from rest_framework import serializers
 
-from api.fields import ClassKeyMixin, FlatRowSerializer, MoneyField
-from api.serializers.common import FactorText
+from api.fields import ClassKeyMixin, FactorField, FlatRowSerializer, MoneyField
 from trusts.selectors import ValuedHolding
 
 
@@ -19,7 +18,7 @@ class AsOfQuerySerializer(serializers.Serializer):
 
 
 # Renderers of the computed fields, made once (they keep no state), not per row.
-_FACTOR, _MONEY = FactorText(), MoneyField()
+_FACTOR, _MONEY = FactorField(), MoneyField()
 
 
 class HoldingSerializer(ClassKeyMixin, FlatRowSerializer):
@@ -35,10 +34,18 @@ class HoldingSerializer(ClassKeyMixin, FlatRowSerializer):
     current_face = serializers.SerializerMethodField()
 
     def get_factor(self, row) -> str:
-        return _FACTOR.to_representation(ValuedHolding.from_row(row).factor)
+        return _FACTOR.to_representation(self._valued(row).factor)
 
     def get_current_face(self, row) -> str:
-        return _MONEY.to_representation(ValuedHolding.from_row(row).current_face_cents)
+        return _MONEY.to_representation(self._valued(row).current_face_cents)
+
+    def _valued(self, row) -> ValuedHolding:
+        # Each row valued once, not once per computed field: both fields of a row ask in turn, so the
+        # last row's value is the one kept (by identity: the row itself is held with it).
+        last = self.__dict__.get("_last_valued")
+        if last is None or last[0] is not row:
+            last = self._last_valued = (row, ValuedHolding.from_row(row))
+        return last[1]
 
 
 class RegisterEntrySerializer(ClassKeyMixin, serializers.Serializer):

@@ -2,8 +2,8 @@
 from django.urls import reverse
 from rest_framework import serializers
 
-from api.fields import MoneyField, RateField, ReportField, StrictSerializer
-from api.serializers.common import FactorText, ProblemSerializer, UploadSerializer
+from api.fields import FactorField, MoneyField, RateField, ReportField, StrictSerializer
+from api.serializers.common import ProblemSerializer, UploadSerializer
 
 
 class LoanListSerializer(serializers.Serializer):
@@ -147,7 +147,7 @@ class PeriodResultSerializer(serializers.Serializer):
     prior_period = MoneyField(source="prior_period_cents")
     pool_balance_begin = MoneyField(source="pool_balance_begin_cents")
     pool_balance_end = MoneyField(source="pool_balance_end_cents")
-    pool_factor = FactorText()
+    pool_factor = FactorField()
     event_position = serializers.IntegerField()
 
 

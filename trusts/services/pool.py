@@ -157,10 +157,12 @@ def removal_proceeds_true_up(returned: RecordedEvent, original: RecordedEvent,
     if found is None:
         return None
     removal, member = found
-    principal, interest = _owed(removal, member)
+    removed = PoolLoanRemoved.from_payload(removal.payload)
+    principal, interest = _owed(removal, removed, member)
     if principal <= 0 and interest <= 0:
         return None  # e.g. an escrow-only payment: the proceeds did not depend on it
-    event = _true_up_event(removal, returned, original, payment.reference, max(principal, 0), max(interest, 0))
+    event = _true_up_event(removal, removed, returned, original, payment.reference, max(principal, 0),
+                           max(interest, 0))
     return append(stream=removal.stream, expected_version=None, events=[event], acting_user=acting_user)[0]
 
 
@@ -179,37 +181,41 @@ def _removal_pricing(payment: PaymentPosted, original: RecordedEvent) -> tuple[R
     removals = recorded_events(Event.objects.filter(
         stream__startswith="trust:", event_type=PoolLoanRemoved.event_type, position__gt=original.position,
         **{PoolLoanRemoved.payload_path("loan_number"): loan}))
+    if not removals:
+        return None
+    # The loan's ended memberships in one query, by (trust's stream, removal date): one loan's memberships
+    # never overlap, so that pair names at most one.
+    members = {(trust_stream(m.trust.code), m.removed_on): m
+               for m in PoolLoan.objects.filter(loan_id=loan, removed_on__isnull=False).select_related("trust")}
     for removal in removals:
-        member = PoolLoan.objects.filter(trust__code=removal.stream.split(":", 1)[1], loan_id=loan,
-                                         removed_on=removal.effective_date).first()
+        member = members.get((removal.stream, removal.effective_date))
         if member is not None and member.covers(received_on):
             return removal, member
     return None
 
 
-def _owed(removal: RecordedEvent, member: PoolLoan) -> tuple[int, int]:
-    """(principal, interest) the buyer owes beyond what it paid for this removal so far."""
-    removed, removed_on = PoolLoanRemoved.from_payload(removal.payload), removal.effective_date
-    loan = removed.loan_number
+def _owed(removal: RecordedEvent, removed: PoolLoanRemoved, member: PoolLoan) -> tuple[int, int]:
+    """(principal, interest) the buyer owes beyond what it paid for this removal (`removed`, typed) so far."""
+    removed_on, loan = removal.effective_date, removed.loan_number
     priced_in = _returned_since(loan, removal, member)
     at_removal = money_position(_position_at(loan, removal.position), for_payoff=True)
     would = _without(at_removal, priced_in)
     # The principal a payoff quote would have used: the recorded balance plus what the returns restore.
-    would_principal = removed.balance_cents + sum(_principal_paid(p) for p in priced_in)
+    would_principal = removed.balance_cents + sum(p.principal_paid_cents for p in priced_in)
     # The interest exactly as _proceeds prices it: the payoff quote's accrual on that day, never below zero.
     would_interest = max(0, payoff_quote(position=would, as_of=removed_on).interest_cents)
-    paid_principal, paid_interest = _paid_for(removal)
+    paid_principal, paid_interest = _paid_for(removal, removed)
     return would_principal - paid_principal, would_interest - paid_interest
 
 
-def _returned_since(loan: str, removal: RecordedEvent, member: PoolLoan) -> list[RecordedEvent]:
+def _returned_since(loan: str, removal: RecordedEvent, member: PoolLoan) -> list[PaymentPosted]:
     """The loan's payments the removal priced in (recorded before it, received by this membership)
-    and returned after it, this one included: the originals, oldest first."""
+    and returned after it, this one included: the originals, oldest first, each decoded once."""
     originals = list(Event.objects.filter(stream=loan_stream(loan), event_type=PaymentReturned.event_type,
                                           position__gt=removal.position)
                      .values_list(PaymentReturned.payload_path("returned_event_position"), flat=True))
     rows = recorded_events(Event.objects.filter(position__in=originals, position__lt=removal.position))
-    return [e for e in rows if member.covers(_payment(e).received_on)]
+    return [p for p in map(_payment, rows) if member.covers(p.received_on)]
 
 
 def _position_at(loan: str, before_position: int) -> LoanPosition:
@@ -224,25 +230,20 @@ def _position_at(loan: str, before_position: int) -> LoanPosition:
     return position
 
 
-def _without(position: MoneyPosition, payments: list[RecordedEvent]) -> MoneyPosition:
+def _without(position: MoneyPosition, payments: list[PaymentPosted]) -> MoneyPosition:
     """The position had these payments never been made: their principal back, the due date moved back
     by as many months as each moved it (the only fields the payoff quote's interest reads)."""
     principal, due = position.principal_balance_cents, position.next_due_date
     for payment in payments:
-        principal += _principal_paid(payment)
-        applied = _payment(payment).application
+        principal += payment.principal_paid_cents
+        applied = payment.application
         before, after = applied.next_due_date_before, applied.next_due_date_after
         due -= relativedelta(months=(after.year - before.year) * 12 + after.month - before.month)
     return replace(position, principal_balance_cents=principal, next_due_date=due)
 
 
-def _principal_paid(payment: RecordedEvent) -> int:
-    return _payment(payment).principal_paid_cents
-
-
-def _paid_for(removal: RecordedEvent) -> tuple[int, int]:
+def _paid_for(removal: RecordedEvent, removed: PoolLoanRemoved) -> tuple[int, int]:
     """What the buyer paid for this removal so far: its proceeds and the true-ups recorded since."""
-    removed = PoolLoanRemoved.from_payload(removal.payload)
     principal, interest = removed.proceeds_principal_cents, removed.proceeds_interest_cents
     true_ups = Event.objects.filter(stream=removal.stream, event_type=RemovalProceedsTrued.event_type,
                                     **{RemovalProceedsTrued.payload_path("removal_position"): removal.position})
@@ -253,9 +254,8 @@ def _paid_for(removal: RecordedEvent) -> tuple[int, int]:
     return principal, interest
 
 
-def _true_up_event(removal: RecordedEvent, returned: RecordedEvent, original: RecordedEvent, reference: str,
-                   principal: int, interest: int) -> NewEvent:
-    removed = PoolLoanRemoved.from_payload(removal.payload)
+def _true_up_event(removal: RecordedEvent, removed: PoolLoanRemoved, returned: RecordedEvent,
+                   original: RecordedEvent, reference: str, principal: int, interest: int) -> NewEvent:
     trued = RemovalProceedsTrued(
         loan_number=removed.loan_number, kind=removed.kind, removal_position=removal.position,
         removed_on=removal.effective_date, reference=reference, returned_event_position=original.position,
