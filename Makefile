@@ -8,7 +8,7 @@ TEST_CACHE_URL ?= redis://127.0.0.1:6379/13
 DEMO_DATABASE_URL ?= sqlite:///$(CURDIR)/demo.sqlite3
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint test-postgres test-sqlite venv clean bench soak audit
+.PHONY: demo test lint test-postgres test-sqlite venv clean bench soak audit pg-tune
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,13 @@ bench: venv
 	$(BIN)/python scripts/check_services.py $(TEST_DATABASE_URL) $(TEST_BROKER_URL)
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(BIN)/python -m benchmarks.run --loans $(BENCH_LOANS) --trusts $(BENCH_TRUSTS) --holdings $(BENCH_HOLDINGS) $(BENCH_ARGS)
+
+# The PostgreSQL settings the benchmark recommends, applied to the server of TEST_DATABASE_URL with
+# ALTER SYSTEM and pg_reload_conf (superuser; server-wide). shared_buffers is only printed: it needs
+# a restart. `make pg-tune PG_TUNE_ARGS=--reset` puts the server's own files back in charge.
+PG_TUNE_ARGS ?= --apply
+pg-tune: venv
+	$(BIN)/python -m benchmarks.pg_settings --database-url $(TEST_DATABASE_URL) $(PG_TUNE_ARGS)
 
 # The reliability tests tried much harder, never part of `make test`: every test marked `soak`
 # with MBS_SOAK=1 (many more examples, kills, restarts and cases), on its own database

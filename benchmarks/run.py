@@ -48,6 +48,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--api-tokens", type=int, default=500, help="investors the load rotates over")
     parser.add_argument("--skip-api", action="store_true")
     parser.add_argument("--keep-database", action="store_true", help="leave the bench database for a look")
+    parser.add_argument("--tune-postgres", action="store_true",
+                        help="first ALTER SYSTEM the reloadable recommended settings (benchmarks/pg_settings.py; "
+                             "superuser; the server's, not only the bench database's)")
     parser.add_argument("--out", default="bench-results.json")
     return parser.parse_args(argv)
 
@@ -64,6 +67,27 @@ def recreate_database(url: str) -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def tune_postgres(url: str) -> None:
+    """The opt-in: the recommended reloadable settings applied server-wide (shared_buffers needs a restart)."""
+    import psycopg
+
+    from benchmarks.pg_settings import apply
+
+    with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cursor:
+        for line in apply(cursor):
+            print(f"--tune-postgres: needs a restart, not applied: {line}")
+
+
+def postgres_settings() -> dict[str, dict]:
+    """The settings that bear on the figures, as in effect for this run (the report prints them)."""
+    from django.db import connection
+
+    from benchmarks.pg_settings import in_effect
+
+    with connection.cursor() as cursor:
+        return in_effect(cursor)
 
 
 def drop_database(url: str) -> None:
@@ -117,11 +141,14 @@ def log_rows() -> tuple[int, int]:
 def main(argv=None) -> int:
     args = parse_args(argv)
     recreate_database(args.database_url)
+    if args.tune_postgres:
+        tune_postgres(args.database_url)
     setup_django(args)
     from benchmarks import steps
 
     results = {"date": date.today().isoformat(), "machine": machine(), "shape": {
-        "loans": args.loans, "trusts": args.trusts, "holdings": args.holdings}, "command": command(args)}
+        "loans": args.loans, "trusts": args.trusts, "holdings": args.holdings}, "command": command(args),
+        "postgres_settings": postgres_settings()}
     try:
         results.update(steps.run_all(args))
     finally:
@@ -154,7 +181,10 @@ def postgres_version() -> str:
 
 
 def command(args) -> str:
-    return (f"make bench BENCH_LOANS={args.loans} BENCH_TRUSTS={args.trusts} BENCH_HOLDINGS={args.holdings}")
+    extra = " ".join(flag for flag, on in (("--tune-postgres", args.tune_postgres), ("--skip-api", args.skip_api))
+                     if on)
+    return (f"make bench BENCH_LOANS={args.loans} BENCH_TRUSTS={args.trusts} BENCH_HOLDINGS={args.holdings}"
+            + (f' BENCH_ARGS="{extra}"' if extra else ""))
 
 
 if __name__ == "__main__":
