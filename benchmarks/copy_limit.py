@@ -18,6 +18,16 @@ Three figures come out of one call, so the report can say where the time goes:
   ~32 MB at a time, and only the COPY of each batch (plus the commit)
   timed: the database's and the socket's share, with no client work in it.
 
+The rows are the bench's own: `written_rows` measures the events the run
+just wrote (their count, average payload size and postings per event, from
+`ledger_event` and `ledger_posting`) and samples a few thousand of them,
+spread evenly over the run's positions, so payments, refunds and the
+close's facts come in their real proportions. The limit then COPYs exactly
+as many rows, each event a sampled one (its stream, type, JSON payload,
+dates, key and hashes) under a new position, each event's postings taken
+from its sample's. Without a sample (the tests' small calls) synthetic
+PaymentPosted rows of `payload_bytes` stand in.
+
 Rows are made and sent in chunks, never held all at once, so a run of
 millions of rows stays within a few tens of megabytes. The scratch schema is
 dropped and recreated at the start and dropped at the end, also on error.
@@ -28,6 +38,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import connection
@@ -57,13 +68,77 @@ class CopyLimitUnavailable(RuntimeError):
     """The physical limit can only be measured on PostgreSQL, outside a transaction."""
 
 
+@dataclass(frozen=True, slots=True)
+class WrittenRows:
+    """What the run wrote after a position, measured, and an even sample of those rows to copy.
+
+    Rows are in the models' column order (`_column_names`), JSON columns as
+    their text; each sampled event carries its own postings.
+    """
+
+    events: int
+    postings: int
+    payload_bytes: float
+    event_rows: tuple[tuple, ...]
+    postings_of: tuple[tuple[tuple, ...], ...]
+
+    @property
+    def postings_per_event(self) -> float:
+        return self.postings / self.events if self.events else 0.0
+
+    def figures(self) -> dict:
+        """The measured shape, for the report and the JSON."""
+        return {"measured_events": self.events, "measured_postings": self.postings,
+                "payload_bytes": round(self.payload_bytes, 1), "postings_per_event": round(self.postings_per_event, 3),
+                "sampled_events": len(self.event_rows)}
+
+
+def written_rows(*, after_position: int, sample: int = 2_000) -> WrittenRows:
+    """The events (and their postings) after `after_position`: counted, measured, and `sample` of them taken.
+
+    The sample is every k-th position, so each kind of event appears in its
+    share of the run. Read outside any timing: only the COPY is measured.
+    """
+    _require_postgres()
+    event_column = Posting._meta.get_field("event").column
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), COALESCE(avg(octet_length(payload::text)), 0) FROM ledger_event "
+                       "WHERE position > %s", [after_position])
+        events, payload_bytes = cursor.fetchone()
+        cursor.execute(f"SELECT count(*) FROM ledger_posting WHERE {event_column} > %s",  # nosec B608
+                       [after_position])  # the column name comes from the model
+        postings = cursor.fetchone()[0]
+        step = max(1, -(-events // max(1, sample)))  # rounded up: the sample spans every position
+        cursor.execute(f"SELECT {_select_list(Event)} FROM ledger_event WHERE position > %s "  # nosec B608
+                       "AND (position - %s) %% %s = 0 ORDER BY position LIMIT %s",
+                       [after_position, after_position + 1, step, sample])
+        event_rows = [tuple(row) for row in cursor.fetchall()]
+        at = _column_names(Event).index("position")
+        positions = [row[at] for row in event_rows]
+        cursor.execute(f"SELECT {_select_list(Posting)} FROM ledger_posting "  # nosec B608
+                       f"WHERE {event_column} = ANY(%s) ORDER BY id", [positions])
+        by_event: dict[int, list[tuple]] = {position: [] for position in positions}
+        posting_event = _column_names(Posting).index(event_column)
+        for row in cursor.fetchall():
+            by_event[row[posting_event]].append(tuple(row))
+    return WrittenRows(events=events, postings=postings, payload_bytes=float(payload_bytes),
+                       event_rows=tuple(event_rows), postings_of=tuple(tuple(by_event[p]) for p in positions))
+
+
+def _select_list(model) -> str:
+    """The model's columns, JSON ones as their text: rows ready to COPY back as they came."""
+    return ", ".join(f'"{column}"::text' if kind == "jsonb" else f'"{column}"' for column, kind in _plain_columns(model))
+
+
 def copy_limit(*, events: int, postings: int, payload_bytes: int = 600, chunk: int = CHUNK,
-               measure_copy_only: bool = True) -> dict:
+               measure_copy_only: bool = True, sample: WrittenRows | None = None) -> dict:
     """COPY `events` event rows and `postings` posting rows into plain tables; return the timings.
 
     Returns {"events", "postings", "seconds", "rows_per_second", "generate_seconds",
     "copy_only_seconds"} (the last only when `measure_copy_only`; it COPYs
-    every row a second time, into fresh tables).
+    every row a second time, into fresh tables), and with a `sample`, the
+    shape it measured and the average payload the COPY sent ("sent_payload_bytes").
+    Without one, synthetic payments of about `payload_bytes` are sent.
     """
     _require_postgres()
     if events < 0 or postings < 0 or chunk < 1:
@@ -72,8 +147,10 @@ def copy_limit(*, events: int, postings: int, payload_bytes: int = 600, chunk: i
         raise ValueError("postings belong to events: ask for at least one event")
     connection.ensure_connection()
     raw = connection.connection
+    if sample is not None and not sample.event_rows and events:
+        raise ValueError("the sample of written rows is empty: nothing to copy the shape of")
     spec = _RowSpec(events=events, postings=postings, payload_bytes=payload_bytes, chunk=chunk,
-                    recorded_at=timezone.now())
+                    recorded_at=timezone.now(), sample=sample)
     try:
         _create_tables(raw)
         seconds = _streamed_copy(raw, spec)
@@ -81,6 +158,8 @@ def copy_limit(*, events: int, postings: int, payload_bytes: int = 600, chunk: i
         result = {"events": events, "postings": postings, "seconds": seconds,
                   "rows_per_second": _rate(events + postings, seconds),
                   "generate_seconds": _generation_only(spec)}
+        if sample is not None:
+            result.update(sample.figures(), sent_payload_bytes=round(spec.sent_payload_bytes(), 1))
         if measure_copy_only:
             # Fresh tables, so the second COPY meets the same empty tables as the first.
             _create_tables(raw)
@@ -245,10 +324,28 @@ def _text_value(value) -> str:
 class _RowSpec:
     """What to generate: counts, payload size, chunk size and the batch's recorded time."""
 
-    def __init__(self, *, events: int, postings: int, payload_bytes: int, chunk: int, recorded_at: datetime):
+    def __init__(self, *, events: int, postings: int, payload_bytes: int, chunk: int, recorded_at: datetime,
+                 sample: WrittenRows | None = None):
         self.events, self.postings, self.chunk = events, postings, chunk
         self.recorded_at = recorded_at
         self.payload_tail = _payload_tail(payload_bytes)
+        self.sample = sample
+        self.position_at = _column_names(Event).index("position")
+        self.payload_at = _column_names(Event).index("payload")
+        posting_columns = _column_names(Posting)
+        self.posting_id_at = posting_columns.index(Posting._meta.pk.column)
+        self.posting_event_at = posting_columns.index(Posting._meta.get_field("event").column)
+
+    def sent_payload_bytes(self) -> float:
+        """The average payload the COPY sends (the sample's rows in turn), to set beside the measured one."""
+        if not self.events:
+            return 0.0
+        if self.sample is None:
+            return float(len(self.event_row(1)[self.payload_at].encode()))
+        rows = self.sample.event_rows
+        sizes = [len(row[self.payload_at].encode()) for row in rows]
+        full, rest = divmod(self.events, len(rows))
+        return (full * sum(sizes) + sum(sizes[:rest])) / self.events
 
     def tables(self) -> Iterator[tuple[str, type, Iterator[list[tuple]]]]:
         """(table, model, chunks of rows) for the events, then the postings: a fresh generator each time."""
@@ -260,6 +357,14 @@ class _RowSpec:
             yield [self.event_row(position) for position in range(start, min(start + self.chunk, self.events + 1))]
 
     def event_row(self, position: int) -> tuple:
+        """The sampled event for `position` (in turn) under that position; or a synthetic PaymentPosted."""
+        if self.sample is not None:
+            row = list(self.sample.event_rows[(position - 1) % len(self.sample.event_rows)])
+            row[self.position_at] = position
+            return tuple(row)
+        return self.synthetic_event_row(position)
+
+    def synthetic_event_row(self, position: int) -> tuple:
         """A PaymentPosted on loan number `position`, version 2 (after its LoanBoarded), Event's columns."""
         loan = loan_number(position)
         amount = 150_000 + position % 90_000
@@ -269,19 +374,44 @@ class _RowSpec:
                 f"payment:LBX-{PERIOD}-{loan}", _hex(b"boarded:%d" % position), _hex(b"posted:%d" % position))
 
     def posting_chunks(self) -> Iterator[list[tuple]]:
-        """Exactly `postings` rows spread evenly over the events, each event's summing to zero."""
+        """Exactly `postings` rows spread evenly over the events (synthetic ones summing to zero per event)."""
         rows: list[tuple] = []
         posting_id = 0
         for position in range(1, self.events + 1):
             lines = (position * self.postings // self.events) - ((position - 1) * self.postings // self.events)
-            for account, cents in _posting_lines(loan_number(position), lines, position):
+            for row in self.posting_rows(position, lines):
                 posting_id += 1
-                rows.append((posting_id, position, account, cents, EFFECTIVE_DATE))
+                row[self.posting_id_at] = posting_id
+                rows.append(tuple(row))
             if len(rows) >= self.chunk:
                 yield rows
                 rows = []
         if rows:
             yield rows
+
+
+    def posting_rows(self, position: int, count: int) -> list[list]:
+        """`count` posting rows of event `position`: its sample's postings (repeated or cut to `count`).
+
+        The count is the even spread of the total, so the COPY sends exactly as
+        many postings as the run wrote; the rows are the sample's own accounts,
+        amounts and dates. Ids are set by the caller.
+        """
+        if self.sample is not None:
+            own = self.sample.postings_of[(position - 1) % len(self.sample.postings_of)] or self._any_postings()
+            rows = [list(own[k % len(own)]) for k in range(count)]
+            for row in rows:
+                row[self.posting_event_at] = position
+            return rows
+        return [[0, position, account, cents, EFFECTIVE_DATE]
+                for account, cents in _posting_lines(loan_number(position), count, position)]
+
+    def _any_postings(self) -> tuple[tuple, ...]:
+        """Some sampled event's postings, for an event of the sample that had none of its own."""
+        for own in self.sample.postings_of:
+            if own:
+                return own
+        raise ValueError("the sampled events have no postings: cannot copy postings in their shape")
 
 
 def loan_number(index: int) -> str:

@@ -26,6 +26,10 @@ def print_report(r: dict) -> None:
     lim, naive = r["copy_limit"], r["naive"]
     print(_row("4. COPY limit, same rows", f"{lim['seconds']:.1f}", "", f"{lim['rows_per_second']:,.0f}",
                f"{lim['peak_mb']:.0f}"))
+    if "payload_bytes" in lim:
+        print(f"   (the month's own rows: {lim['sampled_events']:,} of its {lim['measured_events']:,} events sampled, "
+              f"payload {lim['payload_bytes']:,.0f} bytes on average as written, {lim['sent_payload_bytes']:,.0f} "
+              f"as copied; {lim['postings_per_event']:.2f} postings an event)")
     print(_row(f"   naive, {naive['loans']} loans scaled", f"{naive['scaled_seconds']:.1f}",
                f"{1 / naive['seconds_per_loan']:,.0f} loans", f"{naive['rows_per_second']:,.0f}",
                f"{naive['peak_mb']:.0f}"))
@@ -33,6 +37,9 @@ def print_report(r: dict) -> None:
     print(f"\ncollections + close: {q['collections_and_close_seconds']:.1f} s for {q['rows_written']:,} event and "
           f"posting rows = {q['to_copy_limit']:.2f} x the COPY limit ({lim['seconds']:.1f} s); "
           f"{q['naive_over_ours']:.1f} x faster than the naive way")
+    if "close_basis" in q:
+        print(f"   the close there: {q['close_seconds']:.1f} s, the {q['close_basis']}; as run (half the trusts "
+              f"with 1 worker): {q['collections_and_close_as_run_seconds']:.1f} s = {q['to_copy_limit_as_run']:.2f} x")
     if q.get("two_workers_over_one"):
         print(f"close throughput, 2 workers over 1: {q['two_workers_over_one']:.2f} x")
     if "api" in r:
@@ -43,3 +50,33 @@ def print_report(r: dict) -> None:
         for run in a["runs"]:
             print(_row(str(run["connections"]), f"{run['requests_per_second']:,.0f}", f"{run['p50_ms']:.1f}",
                        f"{run['p99_ms']:.1f}", str(run["non_2xx"])))
+    if "shards" in r:
+        print_shards(r["shards"])
+    if "targets" in r:
+        print("\ntargets")
+        for t in r["targets"]:
+            print(f"  {t['target']:<46} {t['measured']:>34}   {t['verdict'].upper()}")
+    if "postgres_settings" in r:
+        from benchmarks.pg_settings import durability_off, format_table
+
+        settings = r["postgres_settings"]
+        print("\nPostgreSQL settings in effect (benchmarks/pg_settings.py; --tune-postgres or make pg-tune "
+              "applies the reloadable ones):")
+        print("\n".join(format_table(settings)))
+        off = durability_off(settings)
+        if off:
+            print(f"  WARNING: {', '.join(off)} off: these figures are not the ledger's")
+
+
+def print_shards(s: dict) -> None:
+    """The two-shard simulation: each shard's import, both together, against one database."""
+    print(f"\n6. two shards (trust groups) on two databases ({', '.join(s['databases'])}), one importer each, "
+          f"{s['cpus']} CPUs shared with PostgreSQL")
+    print(_row("shard", "seconds", "loans/s", "events", "peak MB"))
+    for shard in s["shards"]:
+        print(_row(f"   shard {shard['shard']}: {shard['trusts']} trusts, {shard['loans']:,} loans",
+                   f"{shard['seconds']:.1f}", f"{shard['loans_per_second']:,.0f}", f"{shard['events']:,}",
+                   f"{shard['peak_mb']:.0f}"))
+    ratio = f"{s['two_over_one']:.2f} x" if s["two_over_one"] else "n/a"
+    print(f"both shards: {s['loans']:,} loans in {s['seconds']:.1f} s = {s['loans_per_second']:,.0f} loans/s, "
+          f"against {s['one_database_loans_per_second']:,.0f} loans/s into one database (step 2): {ratio}")

@@ -47,6 +47,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--api-seconds", type=int, default=10, help="seconds of load per connection count")
     parser.add_argument("--api-tokens", type=int, default=500, help="investors the load rotates over")
     parser.add_argument("--skip-api", action="store_true")
+    parser.add_argument("--skip-shards", action="store_true",
+                        help="skip the two-shard simulation (benchmarks/shards.py): it boards the portfolio again")
     parser.add_argument("--keep-database", action="store_true", help="leave the bench database for a look")
     parser.add_argument("--tune-postgres", action="store_true",
                         help="first ALTER SYSTEM the reloadable recommended settings (benchmarks/pg_settings.py; "
