@@ -13,10 +13,14 @@ one) it runs, through the same services and tasks operations staff use:
 4. in the same run, the limit (PostgreSQL COPY of as many event and posting
    rows into plain tables) and the naive way (one trust's month done through
    the same public services one call per payment and per holder, scaled to N);
-5. the investor API under load (wrk on loopback) at 1, 10 and 50 connections.
+5. the investor API under load (wrk on loopback) at 1, 10 and 50 connections;
+6. two shards: the portfolio's two trust groups on two databases, each
+   imported by its own process at once, against step 2 (benchmarks.shards).
 
 It prints each step's throughput, the ratios to the COPY limit and to the
-naive way, and each process's peak memory, and writes them as JSON.
+naive way, each process's peak memory, every target met or missed
+(benchmarks.targets) and the PostgreSQL settings in effect
+(benchmarks.pg_settings), and writes them as JSON.
 """
 from __future__ import annotations
 
