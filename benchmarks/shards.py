@@ -16,11 +16,14 @@ with `_s1` and `_s2`), and one process per shard, started afresh, which:
    positions and read models check alone.
 
 The ingest of the two shards (all the loans over the span from the first
-start to the last end) is set against the main run's collections step: one
-process importing both halves into one database, the same files in the same
-chunks. The report gives the ratio and the CPU count beside it: two shards
-double the ingest only when each importer and its PostgreSQL have cores of
-their own, which a 2-core machine running both databases does not give them.
+start to the last end) is set against one process importing both halves
+into one database (`_one`), prepared the same way alongside the shards and
+run just before them, alone, so both figures meet the same machine (the main
+run's collections step, minutes earlier, is kept beside them: on a shared
+machine the load changes in minutes). The files are the same, in the same
+chunks. The report gives the ratio and the CPU count: two shards double the
+ingest only when each importer and its PostgreSQL have cores of their own,
+which a 2-core machine running both databases does not give them.
 """
 from __future__ import annotations
 
@@ -40,13 +43,18 @@ RESULT = "SHARD-RESULT "
 
 
 def shard_url(base_url: str, shard: int) -> str:
-    """The shard's database: the bench database's name with _s1, _s2 (still starting with mbs_bench)."""
+    """The shard's database: the bench database's name with _s1, _s2, or _one for shard 0 (all the trusts).
+
+    Every name still starts with mbs_bench, so run.recreate_database accepts it.
+    """
     parsed = urlparse(base_url)
-    return parsed._replace(path=f"{parsed.path}_s{shard}").geturl()
+    return parsed._replace(path=f"{parsed.path}_{'one' if shard == 0 else f's{shard}'}").geturl()
 
 
 def trust_group(trusts: int, shard: int, groups: int = GROUPS) -> range:
-    """The trust indexes (0-based) of a shard (1-based): consecutive, nearly equal groups."""
+    """The trust indexes (0-based) of a shard (1-based): consecutive, nearly equal groups; shard 0 is all."""
+    if shard == 0:
+        return range(trusts)
     if not 1 <= shard <= groups or trusts < groups:
         raise ValueError(f"shard {shard} of {groups} needs 1 <= shard <= groups and at least {groups} trusts")
     return range((shard - 1) * trusts // groups, shard * trusts // groups)
@@ -58,45 +66,54 @@ def group_loans(shape, trusts: range) -> range:
 
 
 def shard_simulation(args, *, one_database: dict, verify: bool = False) -> dict:
-    """Both shards prepared, then imported at once by their own processes; figures beside `one_database`.
+    """The one-database import, then both shards' at once, each its own process; figures side by side.
 
-    `one_database` is the main run's collections figures (loans_per_second at least).
-    The shard databases are dropped at the end unless `args.keep_database`.
+    `one_database` is the main run's collections figures (loans_per_second),
+    reported beside the simulation's own one-database figure. The databases
+    are dropped at the end unless `args.keep_database`.
     """
     from benchmarks.run import drop_database
 
     logs = Path(os.environ.get("BENCH_SHARD_LOGS") or _temp_dir())
-    urls = [shard_url(args.database_url, shard) for shard in range(1, GROUPS + 1)]
-    processes = []
+    numbers = [0, *range(1, GROUPS + 1)]  # 0: every trust in one database
+    urls = {shard: shard_url(args.database_url, shard) for shard in numbers}
+    processes: dict[int, subprocess.Popen] = {}
     try:
-        for shard, url in enumerate(urls, 1):
-            processes.append(_start(shard, url, args, logs, verify=verify))
-        for shard, process in enumerate(processes, 1):
-            _expect(process, READY, shard, logs)
-        for process in processes:  # the word to go, to both, as close together as two writes
-            process.stdin.write("go\n")
-            process.stdin.flush()
-        shards = [json.loads(_expect(process, RESULT, shard, logs)[len(RESULT):])
-                  for shard, process in enumerate(processes, 1)]
-        for shard, process in enumerate(processes, 1):
+        # Prepared side by side (not timed), then each timed import starts on a quiet pair of databases.
+        for shard in numbers:
+            processes[shard] = _start(shard, urls[shard], args, logs, verify=verify)
+        for shard in numbers:
+            _expect(processes[shard], READY, shard, logs)
+        one = _go([processes[0]], [0], logs)[0]
+        shards = _go([processes[shard] for shard in numbers[1:]], numbers[1:], logs)
+        for shard, process in processes.items():
             if process.wait(timeout=120) != 0:
                 raise RuntimeError(f"shard {shard} exited with {process.returncode}: see {logs}")
     finally:
-        for process in processes:
+        for process in processes.values():
             if process.poll() is None:
                 process.kill()
                 process.wait()
         if not args.keep_database:
-            for url in urls:
+            for url in urls.values():
                 drop_database(url)
     seconds = max(s["ended"] for s in shards) - min(s["started"] for s in shards)
     loans = sum(s["loans"] for s in shards)
     rate = loans / seconds if seconds > 0 else 0.0
-    one = one_database["loans_per_second"]
-    return {"databases": [urlparse(url).path.lstrip("/") for url in urls], "cpus": os.cpu_count(),
+    return {"databases": [urlparse(urls[n]).path.lstrip("/") for n in numbers[1:]], "cpus": os.cpu_count(),
             "shards": shards, "loans": loans, "seconds": seconds, "loans_per_second": rate,
-            "one_database_loans_per_second": one, "two_over_one": rate / one if one else None,
-            "logs": str(logs)}
+            "one_database": {**one, "database": urlparse(urls[0]).path.lstrip("/")},
+            "two_over_one": rate / one["loans_per_second"] if one["loans_per_second"] else None,
+            "main_run_loans_per_second": one_database["loans_per_second"], "logs": str(logs)}
+
+
+def _go(processes: list[subprocess.Popen], numbers: list[int], logs: Path) -> list[dict]:
+    """The word to go, to every process given (as close together as a few writes); their figures."""
+    for process in processes:
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    return [json.loads(_expect(process, RESULT, shard, logs)[len(RESULT):])
+            for process, shard in zip(processes, numbers)]
 
 
 def _temp_dir() -> str:

@@ -35,8 +35,10 @@ def process_peaks(results: dict) -> dict[str, float]:
             peaks[f"worker {phase['workers']}.{number}"] = mb
     if "api" in results and "server_peak_mb" in results["api"]:
         peaks["api server"] = results["api"]["server_peak_mb"]
-    for shard in results.get("shards", {}).get("shards", []):
-        peaks[f"shard {shard['shard']}"] = shard["peak_mb"]
+    simulation = results.get("shards", {})
+    for shard in [*simulation.get("shards", []), *([simulation["one_database"]] if "one_database" in simulation
+                                                  else [])]:
+        peaks[f"shard {shard['shard'] or 'one'}"] = shard["peak_mb"]
     return peaks
 
 

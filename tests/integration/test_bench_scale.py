@@ -142,9 +142,10 @@ def test_every_target_is_met_missed_or_not_measured():
 
 def test_peak_memory_covers_every_process():
     out = _figures(api={"server_peak_mb": 150.0, "runs": []},
-                   shards={"shards": [{"shard": 1, "peak_mb": 130.0}, {"shard": 2, "peak_mb": 131.0}]})
+                   shards={"shards": [{"shard": 1, "peak_mb": 130.0}, {"shard": 2, "peak_mb": 131.0}],
+                           "one_database": {"shard": 0, "peak_mb": 140.0}})
     assert process_peaks(out) == {"main": 210.0, "worker 1.1": 110.0, "worker 2.1": 120.0, "worker 2.2": 115.0,
-                                  "api server": 150.0, "shard 1": 130.0, "shard 2": 131.0}
+                                  "api server": 150.0, "shard 1": 130.0, "shard 2": 131.0, "shard one": 140.0}
 
 
 # --- PostgreSQL's settings --------------------------------------------------------------------------------
@@ -211,6 +212,8 @@ def test_trust_groups_split_the_trusts_and_their_loans_without_overlap():
     with pytest.raises(ValueError):
         trust_group(1, 1)
     assert shard_url("postgres://u@h:5432/mbs_bench_x", 2) == "postgres://u@h:5432/mbs_bench_x_s2"
+    assert shard_url("postgres://u@h:5432/mbs_bench_x", 0) == "postgres://u@h:5432/mbs_bench_x_one"
+    assert trust_group(shape.trusts, 0) == range(5)
 
 
 @pytest.mark.postgres_only
@@ -230,8 +233,13 @@ def test_two_shards_import_their_trust_groups_into_their_own_databases(tmp_path,
     paying = [sum(behaviour(i) != "missed" for i in range(start, start + 6)) for start in (0, 6)]
     assert [s["payments"] for s in shards] == paying
     assert all(s["events"] >= s["payments"] and s["postings"] > s["events"] for s in shards)
-    assert result["two_over_one"] == pytest.approx(result["loans_per_second"] / 100.0)
-    assert result["cpus"] == os.cpu_count()
+    # The same portfolio into one database by one process: the same payments, as many events as both shards.
+    one = result["one_database"]
+    assert one["shard"] == 0 and one["trusts"] == 2 and one["loans"] == 12 and one["verified"]
+    assert one["payments"] == sum(paying) and one["events"] == sum(s["events"] for s in shards)
+    assert one["postings"] == sum(s["postings"] for s in shards)
+    assert result["two_over_one"] == pytest.approx(result["loans_per_second"] / one["loans_per_second"])
+    assert result["main_run_loans_per_second"] == 100.0 and result["cpus"] == os.cpu_count()
     admin = urlparse(base)._replace(path="/postgres").geturl()
     with psycopg.connect(admin) as conn:
         left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
