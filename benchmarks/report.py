@@ -78,7 +78,7 @@ def print_shards(s: dict) -> None:
                    f"{shard['seconds']:.1f}", f"{shard['loans_per_second']:,.0f}", f"{shard['events']:,}",
                    f"{shard['peak_mb']:.0f}"))
     one = s["one_database"]
-    print(_row(f"   one database: {one['trusts']} trusts, {one['loans']:,} loans", f"{one['seconds']:.1f}",
+    print(_row(f"   one db: {one['trusts']} trusts, {one['loans']:,} loans", f"{one['seconds']:.1f}",
                f"{one['loans_per_second']:,.0f}", f"{one['events']:,}", f"{one['peak_mb']:.0f}"))
     ratio = f"{s['two_over_one']:.2f} x" if s["two_over_one"] else "n/a"
     print(f"both shards at once: {s['loans']:,} loans in {s['seconds']:.1f} s = {s['loans_per_second']:,.0f} "
