@@ -148,9 +148,10 @@ def server_environment(database_url: str, base: dict[str, str] | None = None, *,
     """The environment of the production shape for the benchmark's server.
 
     Every name here is one config/settings.py already reads. With `cache_url`
-    (a Redis URL) the workers share that cache, as production's do (CACHE_URL),
-    under a key prefix of this run's own: answers cached for an earlier bench
-    database (dropped and made again, with the same ids) are never found.
+    (a Redis URL), or a CACHE_URL in the environment, the workers share that
+    cache, as production's do, under a key prefix of this run's own: answers
+    cached for an earlier bench database (dropped and made again, with the
+    same ids) are never found.
     """
     env = dict(os.environ if base is None else base)
     secret = env.get("SECRET_KEY", "")
@@ -175,6 +176,7 @@ def server_environment(database_url: str, base: dict[str, str] | None = None, *,
     })
     if cache_url:
         env["CACHE_URL"] = cache_url
+    if env.get("CACHE_URL"):
         env["CACHE_KEY_PREFIX"] = f"bench-{secrets.token_hex(6)}"
     return env
 

@@ -18,7 +18,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.actors import TESTS
+from tests.api import test_cross_investor as cross
 from tests.api.conftest import SECOND_TRUST, login
+from tests.api.test_cross_investor import market  # noqa: F401
 from tests.integration.remittance.months import close, pay_everyone
 from trusts import investor_reads
 from trusts.services.register import holding_transfer
@@ -135,6 +137,33 @@ def test_without_a_cache_server_the_lists_are_answered_anyway(bob, monkeypatch):
     monkeypatch.setattr("api.read_cache.cache.get_many", down)
     monkeypatch.setattr("api.read_cache.cache.set", down)
     assert periods(get(bob, DISTRIBUTIONS)[0]) == [(SECOND_TRUST, "2026-02"), ("XYZ-2026-1", "2026-02")]
+
+
+def test_no_investor_reaches_another_investors_kept_answers(market, monkeypatch):  # noqa: F811
+    """tests/api/test_cross_investor.py's probe by Alice, with every list she asks asked first by Bob and Carol.
+
+    Every list URL with every filter Alice tries was answered to Bob and to
+    Carol just before, and kept: Alice's answers must still hold nothing of theirs.
+    """
+    others = [cross._client("bob"), cross._client("carol")]
+    for client in others:
+        for url in (DISTRIBUTIONS, HOLDINGS):
+            client.get(url)
+    asked_first = []
+    probe_filtered = cross.Probe.filtered
+
+    def after_the_others(probe, url, params):
+        for client in others:
+            client.get(url, params)
+        asked_first.append(url)
+        return probe_filtered(probe, url, params)
+
+    monkeypatch.setattr(cross.Probe, "filtered", after_the_others)
+    probe = cross.probe_every_endpoint("alice", cross._schema(), market["alice"])
+    assert not probe.leaks, "\n".join(probe.leaks[:50])
+    assert {DISTRIBUTIONS, HOLDINGS} <= set(asked_first)
+    assert periods(get(market["alice"], DISTRIBUTIONS)[0]) == [("XYZ-2026-1", "2026-02")]
+    assert get(others[0], DISTRIBUTIONS)[1] == 1, "Bob's answer is kept (so Alice's probe ran beside kept answers)"
 
 
 # --- The token, read every request ------------------------------------------------------------

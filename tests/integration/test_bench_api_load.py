@@ -99,3 +99,5 @@ def test_the_server_gets_a_free_port_and_its_own_cache_keys():
     assert env["CACHE_URL"] == "redis://127.0.0.1:6379/9"
     assert env["CACHE_KEY_PREFIX"] != again["CACHE_KEY_PREFIX"]
     assert "CACHE_URL" not in server_environment("postgres://x/mbs_bench_x", base={})
+    inherited = server_environment("postgres://x/mbs_bench_x", base={"CACHE_URL": "redis://127.0.0.1:6379/9"})
+    assert inherited["CACHE_KEY_PREFIX"].startswith("bench-")
