@@ -43,7 +43,10 @@ def bump(cache=default_cache) -> None:
     """A new generation now (after a commit, or for a cache that must forget what it holds)."""
     try:
         cache.set(KEY, _new_value(), timeout=None)
-    except Exception:  # the cache server is down: its readers cannot read old answers from it either
+    except Exception:
+        # The cache server cannot be reached: the write has committed and must not fail now. An answer kept
+        # from before can be read until it expires (api.read_cache.KEEP_SECONDS), and only if the cache is
+        # back by then; the error is logged for whoever watches the logs.
         logger.exception("investor read models changed but the cache could not be told")
 
 
