@@ -18,8 +18,8 @@ gives it back while nothing it shows has changed:
   commit is stamped with the old generation, and is stale-proof for that
   reason too);
 - read with the generation in one round trip (get_many);
-- only 200s are kept; errors (a bad filter, a page past the end) are
-  built every time;
+- only 200s in JSON are kept; errors (a bad filter, a page past the end)
+  and the browsable API's pages are built every time;
 - when the cache cannot be reached the answer is built as if nothing was
   kept: the cache saves time, it is never needed for an answer.
 
@@ -57,7 +57,9 @@ class CachedInvestorList:
     """For a list view of the caller's own rows (IsInvestor): its answers kept as described above."""
 
     def list(self, request, *args, **kwargs):
-        if not getattr(settings, "API_READ_CACHE", False):
+        # JSON only: what portals ask for. The browsable API (a person in a browser) builds its page
+        # from the paginator and filter state of a list built now.
+        if not getattr(settings, "API_READ_CACHE", False) or request.accepted_renderer.format != "json":
             return super().list(request, *args, **kwargs)
         holder_id = request.holder.pk
         key = answer_key(request, type(self).__name__)

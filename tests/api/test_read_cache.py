@@ -124,10 +124,15 @@ def test_a_relinked_login_reads_its_new_holders_answers(bob):
     assert periods(get(bob, DISTRIBUTIONS)[0]) == [("XYZ-2026-1", "2026-02")]
 
 
-def test_errors_are_not_kept(bob):
+def test_errors_and_browsable_pages_are_not_kept(bob):
     assert bob.get(DISTRIBUTIONS, {"page": 99}).status_code == 404
     assert bob.get(DISTRIBUTIONS, {"page": 99}).status_code == 404
     assert bob.get(HOLDINGS, {"as_of": "not-a-date"}).status_code == 400
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as captured:
+            page = bob.get(DISTRIBUTIONS, HTTP_ACCEPT="text/html")
+        assert page.status_code == 200 and b"XYZ-2026-1" in page.content
+        assert any("remittance_distribution" in q["sql"] for q in captured.captured_queries), "built, not kept"
 
 
 def test_without_a_cache_server_the_lists_are_answered_anyway(bob, monkeypatch):
