@@ -2,6 +2,13 @@
 
 The class (tranche) filter is called "class", as in the JSON; a keyword cannot be
 a class attribute, so it is put in the class body's namespace with locals().
+
+django-filter builds a new Form class for every request (a class made with
+type(), and a form field made for every filter); every FilterSet here builds
+it once per process (`FormBuiltOnce`): the fields depend only on the filters
+declared, which never change after import. The form itself is still a new
+instance per request (Django copies the fields into it), so no request sees
+another's data or errors.
 """
 from django_filters import rest_framework as filters
 
@@ -12,6 +19,18 @@ from servicing.models import Loan, LoanStatus
 from trusts.models import HoldingMovement
 
 PERIOD_HELP = "collection period, YYYY-MM"
+
+
+class FormBuiltOnce(filters.FilterSet):
+    """A FilterSet whose Form class is made on first use and kept on the FilterSet class."""
+
+    def get_form_class(self):
+        cls = type(self)
+        form_class = cls.__dict__.get("_built_form_class")  # the class's own: a subclass builds its own
+        if form_class is None:
+            form_class = super().get_form_class()
+            cls._built_form_class = form_class
+        return form_class
 
 
 def _class_filter(field_name: str) -> filters.CharFilter:
@@ -26,7 +45,7 @@ def _period_filters(field_name: str = "period") -> dict:
     }
 
 
-class HoldingFilter(filters.FilterSet):
+class HoldingFilter(FormBuiltOnce):
     trust = filters.CharFilter(field_name="security_class__trust__code", help_text="trust code")
 
     class Meta:
@@ -38,7 +57,7 @@ class RegisterFilter(HoldingFilter):
     locals()["class"] = _class_filter("security_class__name")
 
 
-class DistributionFilter(filters.FilterSet):
+class DistributionFilter(FormBuiltOnce):
     trust = filters.CharFilter(field_name="security_class__trust__code", help_text="trust code")
     locals()["class"] = _class_filter("security_class__name")
     locals().update(_period_filters())
@@ -48,7 +67,7 @@ class DistributionFilter(filters.FilterSet):
         fields = []
 
 
-class FactorFilter(filters.FilterSet):
+class FactorFilter(FormBuiltOnce):
     locals()["class"] = _class_filter("security_class__name")
     locals().update(_period_filters())
 
@@ -57,7 +76,7 @@ class FactorFilter(filters.FilterSet):
         fields = []
 
 
-class LoanFilter(filters.FilterSet):
+class LoanFilter(FormBuiltOnce):
     status = filters.ChoiceFilter(field_name="position__status", choices=LoanStatus.choices)
     delinquency_bucket = filters.ChoiceFilter(
         field_name="position__delinquency_bucket",
@@ -69,7 +88,7 @@ class LoanFilter(filters.FilterSet):
         fields = []
 
 
-class EventFilter(filters.FilterSet):
+class EventFilter(FormBuiltOnce):
     stream = filters.CharFilter(help_text="exact stream, e.g. loan:L001 or trust:XYZ-2026-1")
     stream_prefix = filters.CharFilter(field_name="stream", lookup_expr="startswith",
                                        help_text="streams starting with this, e.g. loan:")

@@ -13,7 +13,8 @@ Three parts, used by `benchmarks.steps.api` (and by `main()` for a run on its ow
   that rotates over the tokens and the two list endpoints a portal opens
   first, `/api/v1/me/distributions/` and `/api/v1/me/holdings/`, and returns
   throughput, median and 99th percentile latency, and every answer that was
-  not a 2xx.
+  not a 2xx, by status; `refuse_non_2xx(runs)` raises when there was any (the
+  figures of a server that answered errors are not the API's).
 
 Everything stays on loopback and every step is bounded in time.
 """
@@ -142,10 +143,15 @@ class Server:
         return sum(self.peak_memory_by_process().values())
 
 
-def server_environment(database_url: str, base: dict[str, str] | None = None) -> dict[str, str]:
+def server_environment(database_url: str, base: dict[str, str] | None = None, *,
+                       cache_url: str | None = None) -> dict[str, str]:
     """The environment of the production shape for the benchmark's server.
 
-    Every name here is one config/settings.py already reads.
+    Every name here is one config/settings.py already reads. With `cache_url`
+    (a Redis URL), or a CACHE_URL in the environment, the workers share that
+    cache, as production's do, under a key prefix of this run's own: answers
+    cached for an earlier bench database (dropped and made again, with the
+    same ids) are never found.
     """
     env = dict(os.environ if base is None else base)
     secret = env.get("SECRET_KEY", "")
@@ -168,11 +174,16 @@ def server_environment(database_url: str, base: dict[str, str] | None = None) ->
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     })
+    if cache_url:
+        env["CACHE_URL"] = cache_url
+    if env.get("CACHE_URL"):
+        env["CACHE_KEY_PREFIX"] = f"bench-{secrets.token_hex(6)}"
     return env
 
 
 @contextmanager
-def serve(database_url: str, port: int, workers: int = 2, *, ready_timeout: float = 60) -> Iterator[Server]:
+def serve(database_url: str, port: int, workers: int = 2, *, cache_url: str | None = None,
+          ready_timeout: float = 60) -> Iterator[Server]:
     """gunicorn on 127.0.0.1:`port` against `database_url`, until the block ends (even on error).
 
     Sync workers, as the Dockerfile runs them. Waits until the server answers
@@ -189,7 +200,7 @@ def serve(database_url: str, port: int, workers: int = 2, *, ready_timeout: floa
                # No access log: writing a line per request would be part of what is measured.
                "--error-logfile", "-", "--log-level", "warning"]
     # Its own session (process group): the SIGKILL fallback reaches the workers too.
-    process = subprocess.Popen(command, cwd=ROOT, env=server_environment(database_url), stdout=log,  # fixed argv, no shell # nosec B603
+    process = subprocess.Popen(command, cwd=ROOT, env=server_environment(database_url, cache_url=cache_url), stdout=log,  # fixed argv, no shell # nosec B603
                                stderr=subprocess.STDOUT, start_new_session=True)
     server = Server(base_url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
     try:
@@ -244,12 +255,15 @@ def _tail(path: Path, lines: int = 30) -> str:
 # --- The load --------------------------------------------------------------------------------
 
 LUA = r"""
--- Rotates over the tokens and the endpoints; counts every answer that is not a 2xx.
+-- Rotates over the tokens and the endpoints; counts every answer that is not a 2xx, by status.
 local tokens = {%(tokens)s}
 local paths = {%(paths)s}
 local threads = {}
 local counter = 0
+local by_status = {}
 non2xx = 0
+-- "404:3,500:1": the counts as plain text, which thread:get copies between threads as it is.
+non2xx_statuses = ""
 
 function setup(thread)
   table.insert(threads, thread)
@@ -272,15 +286,27 @@ end
 function response(status, headers, body)
   if status < 200 or status > 299 then
     non2xx = non2xx + 1
+    by_status[status] = (by_status[status] or 0) + 1
+    local parts = {}
+    for code, n in pairs(by_status) do
+      table.insert(parts, code .. ":" .. n)
+    end
+    non2xx_statuses = table.concat(parts, ",")
   end
 end
 
 function done(summary, latency, requests)
   local total = 0
+  local statuses = {}
   for _, thread in ipairs(threads) do
     total = total + thread:get("non2xx")
+    local text = thread:get("non2xx_statuses")
+    if text ~= "" then
+      table.insert(statuses, text)
+    end
   end
   io.write(string.format("API_LOAD_NON_2XX %%d\n", total))
+  io.write(string.format("API_LOAD_NON_2XX_STATUSES %%s\n", table.concat(statuses, ",")))
 end
 """
 
@@ -345,6 +371,10 @@ def parse_wrk(output: str) -> dict:
             raise ValueError(f"wrk output has no {pattern!r}:\n{output}")
         return match.groups() if match else default
 
+    statuses: dict[int, int] = {}
+    for item in filter(None, (find(r"^API_LOAD_NON_2XX_STATUSES ?(\S*)$", ("",))[0]).split(",")):
+        code, count = item.split(":")
+        statuses[int(code)] = statuses.get(int(code), 0) + int(count)  # one entry per thread: summed
     socket_errors = sum(int(n) for n in find(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", ("0", "0", "0", "0")))
     return {
@@ -352,9 +382,25 @@ def parse_wrk(output: str) -> dict:
         "p50_ms": _ms(find(r"^\s+50(?:\.000)?%\s+(\S+)")[0]),
         "p99_ms": _ms(find(r"^\s+99(?:\.000)?%\s+(\S+)")[0]),
         "non_2xx": int(find(r"^API_LOAD_NON_2XX (\d+)")[0]),
+        "non_2xx_statuses": statuses,
         "socket_errors": socket_errors,
         "requests": int(find(r"^\s+(\d+) requests in ")[0]),
     }
+
+
+class RefusedFigures(RuntimeError):
+    """The load got answers that were not 2xx: its figures would measure errors, not the API."""
+
+
+def refuse_non_2xx(runs: list[dict]) -> None:
+    """Raise RefusedFigures naming the statuses seen when any run got an answer that was not a 2xx."""
+    bad = [r for r in runs if r["non_2xx"]]
+    if bad:
+        seen = "; ".join(
+            f"{r['connections']} connections: {r['non_2xx']} of {r['requests']} "
+            f"({', '.join(f'{n} x {code}' for code, n in sorted(r.get('non_2xx_statuses', {}).items())) or 'statuses unknown'})"
+            for r in bad)
+        raise RefusedFigures(f"the investor API answered requests with a status that is not 2xx: {seen}")
 
 
 # --- On its own ------------------------------------------------------------------------------
@@ -386,6 +432,9 @@ def main(argv=None) -> int:
     parser.add_argument("--connections", default="1,10,50", help="comma-separated connection counts")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
+    parser.add_argument("--cache-url", default=os.environ.get("CACHE_URL"),
+                        help="the workers' shared cache (redis://...), as production's CACHE_URL; "
+                             "default: $CACHE_URL, else each worker caches on its own")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args(argv)
 
@@ -400,7 +449,7 @@ def main(argv=None) -> int:
     connections.close_all()  # this process only prepared; it holds no connection during the load
     port = args.port or free_port()
     counts = [int(c) for c in args.connections.split(",") if c.strip()]
-    with serve(args.database_url, port, workers=args.workers) as server:
+    with serve(args.database_url, port, workers=args.workers, cache_url=args.cache_url) as server:
         runs = run_api_load(base_url=server.base_url, tokens=tokens, connections=counts, seconds=args.seconds)
         peaks = server.peak_memory_by_process()
     print(f"investor API: {len(tokens)} investors, {', '.join(ENDPOINTS)}; "
@@ -410,6 +459,7 @@ def main(argv=None) -> int:
           f"({', '.join(f'{mb:.0f}' for mb in peaks.values())})")
     if args.json:
         print(json.dumps({"investors": len(tokens), "runs": runs, "server_peak_mb": sum(peaks.values())}))
+    refuse_non_2xx(runs)
     return 0
 
 

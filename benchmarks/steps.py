@@ -210,11 +210,13 @@ def ratios(out: dict, written: int) -> dict:
 
 
 def api(args) -> dict:
-    from benchmarks.api_load import investor_tokens, run_api_load, serve
+    from benchmarks.api_load import free_port, investor_tokens, refuse_non_2xx, run_api_load, serve
 
     tokens = investor_tokens(args.api_tokens)
-    port = 8765
-    with serve(args.database_url, port) as server:
-        runs = run_api_load(base_url=f"http://127.0.0.1:{port}", tokens=tokens, seconds=args.api_seconds)
+    # A port free now, not a fixed one another run (or another program) may hold. The cache is the
+    # production shape's shared one (Redis): the broker's server, as the workers of the close use it.
+    with serve(args.database_url, free_port(), cache_url=args.broker_url) as server:
+        runs = run_api_load(base_url=server.base_url, tokens=tokens, seconds=args.api_seconds)
         memory = server.peak_memory_mb()
+    refuse_non_2xx(runs)
     return {"investors": len(tokens), "runs": runs, "server_peak_mb": memory}

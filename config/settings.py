@@ -206,6 +206,12 @@ REST_FRAMEWORK = {
 CACHES = {"default": ({"BACKEND": "django.core.cache.backends.redis.RedisCache",
                        "LOCATION": os.environ["CACHE_URL"]} if os.environ.get("CACHE_URL")
                       else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})}
+# Keys of one deployment apart from another's on a shared cache server (the benchmark gives each run its own).
+CACHES["default"]["KEY_PREFIX"] = os.environ.get("CACHE_KEY_PREFIX", "")
+# The investor API keeps its answers (distributions, holdings) in the cache until a close or a register
+# change (api.read_cache). Only a cache every process shares can be told of a change made in another
+# process (a close runs in a Celery worker), so it is on by default only with CACHE_URL.
+API_READ_CACHE = env_bool("API_READ_CACHE", bool(os.environ.get("CACHE_URL")))
 # A request body (other than uploaded files) above this many bytes is refused (413 under /api/).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)  # Django's default, 2.5 MB
 # How long a duplicate request (same Idempotency-Key) waits for the first to finish before a 409.

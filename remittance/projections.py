@@ -15,6 +15,7 @@ from ledger.domain.records import RecordedEvent
 from remittance.domain.close_figures import interest_collected_cents, principal_collected_cents
 from remittance.events import ClassDistributed, DistributionPaid, PeriodClosed
 from remittance.models import ClassPeriod, Distribution, PeriodResult
+from trusts import investor_reads
 from trusts.models import Holder, SecurityClass, Trust
 
 
@@ -45,6 +46,12 @@ class RemittanceProjection(Projection):
         PeriodResult.objects.bulk_create(results)
         ClassPeriod.objects.bulk_create(class_rows)
         Distribution.objects.bulk_create(payments, batch_size=2000)
+        # Factors and distributions changed: investors' cached answers are stale once this commits.
+        investor_reads.changed()
+
+    def clear(self) -> None:
+        super().clear()
+        investor_reads.changed()
 
 
 _TYPES = {cls.event_type: cls for cls in (PeriodClosed, ClassDistributed, DistributionPaid)}

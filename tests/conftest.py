@@ -88,3 +88,16 @@ def _flush_past_the_guard(self, sql_list):
 
 
 BaseDatabaseOperations.execute_sql_flush = _flush_past_the_guard
+
+
+@pytest.fixture(autouse=True)
+def _investor_answers_not_kept(settings):
+    """The API's answer cache (api.read_cache) is off unless a test turns it on.
+
+    A test runs in a transaction that is rolled back, never committed, so the
+    generation a close gives investors' answers (after its commit) never
+    changes: a test that reads, closes and reads again would be answered
+    from before the close. tests/api/test_read_cache.py turns it on, and runs
+    the commit's callbacks itself.
+    """
+    settings.API_READ_CACHE = False

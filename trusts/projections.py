@@ -34,6 +34,7 @@ from django.db import connection
 from ledger.events import decode
 from ledger.projections import Projection
 from ledger.domain.records import RecordedEvent
+from trusts import investor_reads
 from trusts.events import (
     CertificatesIssued, HolderDetailsChanged, HolderRegistered, HoldingTransferred, PoolLoanRemoved,
     PoolLoansTransferred, TrustFormed,
@@ -157,6 +158,11 @@ class RegisterProjection(Projection):
             for event, code, line in lines
         ]
         HoldingMovement.objects.bulk_create(rows, batch_size=2000)
+        investor_reads.changed()  # holdings changed: investors' cached answers are stale once this commits
+
+    def clear(self) -> None:
+        super().clear()
+        investor_reads.changed()
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from api.access import holder_of, is_operations
 from api.authentication import INVESTOR_AUTHENTICATION
 from api.filters import DistributionFilter, HoldingFilter, RegisterFilter
 from api.permissions import IsInvestor
+from api.read_cache import CachedInvestorList
 from api.serializers.investor import (
     AsOfQuerySerializer,
     DistributionSerializer,
@@ -51,8 +52,10 @@ class MeView(APIView):
 
 
 @extend_schema(parameters=[AsOfQuerySerializer])
-class HoldingsView(generics.ListAPIView):
-    """The caller's holdings on a date (?as_of=, default today): original face, factor, face outstanding."""
+class HoldingsView(CachedInvestorList, generics.ListAPIView):
+    """The caller's holdings on a date (?as_of=, default today): original face, factor, face outstanding.
+
+    Kept in the cache until a close or a register change (api.read_cache)."""
 
     authentication_classes = INVESTOR_AUTHENTICATION
     permission_classes = [IsInvestor]
@@ -86,8 +89,10 @@ class RegisterViewSet(viewsets.ReadOnlyModelViewSet):
                 .select_related("security_class__trust").order_by("settlement_date", "id"))
 
 
-class DistributionViewSet(viewsets.ReadOnlyModelViewSet):
-    """The caller's distributions; filter by trust, class and period."""
+class DistributionViewSet(CachedInvestorList, viewsets.ReadOnlyModelViewSet):
+    """The caller's distributions; filter by trust, class and period.
+
+    The list is kept in the cache until a close or a register change (api.read_cache)."""
 
     authentication_classes = INVESTOR_AUTHENTICATION
     permission_classes = [IsInvestor]

@@ -9,7 +9,9 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from benchmarks.api_load import investor_tokens, lua_script, parse_wrk, run_api_load, server_environment
+from benchmarks.api_load import (
+    RefusedFigures, free_port, investor_tokens, lua_script, parse_wrk, refuse_non_2xx, run_api_load, server_environment,
+)
 from ledger.models import Event
 from tests.integration.trusts.conftest import loans, trust  # noqa: F401
 from trusts.models import Holder
@@ -32,6 +34,7 @@ WRK_REPORT = """Running 10s test @ http://127.0.0.1:8765/
 Requests/sec:    468.55
 Transfer/sec:      1.07MB
 API_LOAD_NON_2XX 3
+API_LOAD_NON_2XX_STATUSES 500:1,401:1,500:1
 """
 
 
@@ -56,7 +59,8 @@ def test_investor_tokens_link_holders_through_the_service_once(trust):  # noqa: 
 
 def test_wrk_report_is_read_with_its_units():
     assert parse_wrk(WRK_REPORT) == {"requests_per_second": 468.55, "p50_ms": 20.51, "p99_ms": 1020.0,
-                                     "non_2xx": 3, "socket_errors": 3, "requests": 4690}
+                                     "non_2xx": 3, "non_2xx_statuses": {500: 2, 401: 1},
+                                     "socket_errors": 3, "requests": 4690}
 
 
 def test_the_lua_script_holds_only_plain_text_and_the_load_stays_on_loopback():
@@ -73,3 +77,27 @@ def test_the_server_runs_in_the_production_shape():
     env = server_environment("postgres://postgres@127.0.0.1:5432/mbs_bench_x", base={})
     assert env["DEBUG"] == "false" and len(env["SECRET_KEY"]) >= 50 and env["SECURE_SSL_REDIRECT"] == "false"
     assert env["DATABASE_URL"].endswith("/mbs_bench_x") and int(env["DATABASE_CONN_MAX_AGE"]) > 0
+
+
+def test_figures_with_answers_that_are_not_2xx_are_refused_naming_the_statuses():
+    run = parse_wrk(WRK_REPORT)
+    with pytest.raises(RefusedFigures, match=r"10 connections: 3 of 4690 \(1 x 401, 2 x 500\)"):
+        refuse_non_2xx([{**run, "connections": 10}])
+    clean = {**run, "non_2xx": 0, "non_2xx_statuses": {}}
+    refuse_non_2xx([clean])  # nothing to refuse
+    # A report from before the statuses were counted still parses: no statuses.
+    old = WRK_REPORT.replace("API_LOAD_NON_2XX_STATUSES 500:1,401:1,500:1\n", "")
+    assert parse_wrk(old)["non_2xx_statuses"] == {}
+
+
+def test_the_server_gets_a_free_port_and_its_own_cache_keys():
+    assert 0 < free_port() < 65536
+    env = server_environment("postgres://postgres@127.0.0.1:5432/mbs_bench_x", base={},
+                             cache_url="redis://127.0.0.1:6379/9")
+    again = server_environment("postgres://postgres@127.0.0.1:5432/mbs_bench_x", base={},
+                               cache_url="redis://127.0.0.1:6379/9")
+    assert env["CACHE_URL"] == "redis://127.0.0.1:6379/9"
+    assert env["CACHE_KEY_PREFIX"] != again["CACHE_KEY_PREFIX"]
+    assert "CACHE_URL" not in server_environment("postgres://x/mbs_bench_x", base={})
+    inherited = server_environment("postgres://x/mbs_bench_x", base={"CACHE_URL": "redis://127.0.0.1:6379/9"})
+    assert inherited["CACHE_KEY_PREFIX"].startswith("bench-")
