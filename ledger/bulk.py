@@ -14,12 +14,13 @@ there when the log is on: query counters (tests) see every statement.
 """
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Sequence
 
 from django.db import connection, models
 from django.db.models.fields import AutoFieldMixin
+
+from ledger.domain.hashing import canonical_json
 
 
 def is_postgres() -> bool:
@@ -63,7 +64,8 @@ def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[
             if json_at:
                 row = list(row)
                 for i in json_at:
-                    row[i] = json.dumps(row[i])
+                    # orjson where it writes what the standard library would (see ledger.domain.hashing).
+                    row[i] = canonical_json(row[i])
             copy.write_row(row)
             count += 1
     _log(f"{sql} -- {count} rows", started)
