@@ -48,10 +48,13 @@ def execute_bound(sql: str, params: Sequence) -> None:
     _log(sql, started)
 
 
-def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence]) -> int:
+def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence], *,
+              json_checked: bool = False) -> int:
     """Insert rows (values in `columns` order) in one COPY; JSON columns take Python values.
 
-    PostgreSQL only; see `insert_rows` for the portable call.
+    PostgreSQL only; see `insert_rows` for the portable call. json_checked: the
+    JSON values passed `ledger.domain.validation.check_payload` (no floats), so
+    they are written without the walk (`ledger.domain.hashing.canonical_json`).
     """
     meta = model._meta
     json_at = [i for i, name in enumerate(columns) if isinstance(meta.get_field(name), models.JSONField)]
@@ -65,7 +68,7 @@ def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[
                 row = list(row)
                 for i in json_at:
                     # orjson where it writes what the standard library would (see ledger.domain.hashing).
-                    row[i] = canonical_json(row[i])
+                    row[i] = canonical_json(row[i], checked=json_checked)
             copy.write_row(row)
             count += 1
     _log(f"{sql} -- {count} rows", started)

@@ -176,7 +176,7 @@ def _insert(records: list[RecordedEvent]) -> None:
         return
     copy_rows(Event, EVENT_COLUMNS, (
         (r.position, r.stream, r.version, r.event_type, r.payload, r.effective_date, r.recorded_at,
-         r.acting_user_id, r.idempotency_key, r.previous_hash, r.hash) for r in records))
+         r.acting_user_id, r.idempotency_key, r.previous_hash, r.hash) for r in records), json_checked=True)
     copy_rows(Posting, POSTING_COLUMNS, (
         (r.position, p.account, p.amount_cents, r.effective_date) for r in records for p in r.postings))
 
@@ -191,6 +191,7 @@ def _seal(stream, event: NewEvent, position, version, previous, recorded_at, act
     digest = event_hash(
         previous_hash=previous, position=position, version=version, content=_content(stream, event),
         recorded_at=recorded_at, acting_user_id=acting_user_id, idempotency_key=event.idempotency_key,
+        checked=True,  # check_batch ran check_payload on every event appended: no float anywhere
     )
     return RecordedEvent(
         position=position, stream=stream, version=version, event_type=event.event_type,

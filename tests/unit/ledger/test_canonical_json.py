@@ -94,3 +94,39 @@ def test_deeper_than_orjson_nests_still_the_standard_librarys():
     for _ in range(300):  # orjson refuses beyond 254 levels
         deep = [deep]
     assert canonical_json_bytes(deep) == stdlib_bytes(deep)
+
+
+# What a payload `check_payload` passes may still hold str and int subclasses (text choices, int enums),
+# and text with lone surrogates or integers beyond 64 bits: the checked way must agree on all of it.
+class Status(str, enum.Enum):
+    OPEN = "open"
+
+
+checked_leaves = (st.none() | st.booleans() | integers | texts | st.builds(Text, texts)
+                  | st.sampled_from([Status.OPEN, Count.ONE, Kind.A]) | st.floats())
+checked_values = st.recursive(
+    checked_leaves,
+    lambda children: (st.lists(children, max_size=5) | st.tuples(children, children)
+                      | st.dictionaries(texts | st.builds(Text, texts), children, max_size=5)),
+    max_leaves=40,
+)
+
+
+def passes_check_payload(value) -> bool:
+    from ledger.domain.validation import check_payload
+    from ledger.errors import InvalidEvent
+
+    try:
+        check_payload(value)
+    except InvalidEvent:
+        return False
+    return True
+
+
+@settings(max_examples=600, deadline=None)
+@given(checked_values)
+def test_a_payload_check_payload_passed_is_written_the_standard_librarys_way_without_the_walk(value):
+    if not passes_check_payload(value):
+        return  # the ledger never seals it: refused before anything is hashed
+    assert outcome(lambda v: canonical_json_bytes(v, checked=True), value) == outcome(stdlib_bytes, value)
+    assert outcome(lambda v: canonical_json(v, checked=True), value) == outcome(stdlib, value)
