@@ -97,7 +97,7 @@ class DomainEvent:
         """This fact as an event to append, with its business date and double entry."""
         return NewEvent(
             event_type=self.event_type, payload=self.to_payload(), effective_date=effective_date,
-            postings=tuple(postings), idempotency_key=idempotency_key,
+            postings=tuple(postings), idempotency_key=idempotency_key, source_fact=self,
         )
 
 

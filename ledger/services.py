@@ -197,7 +197,7 @@ def _seal(stream, event: NewEvent, position, version, previous, recorded_at, act
         position=position, stream=stream, version=version, event_type=event.event_type,
         payload=event.payload, effective_date=event.effective_date, recorded_at=recorded_at,
         acting_user_id=acting_user_id, idempotency_key=event.idempotency_key,
-        previous_hash=previous, hash=digest, postings=event.postings,
+        previous_hash=previous, hash=digest, postings=event.postings, source_fact=event.source_fact,
     )
 
 

@@ -120,13 +120,16 @@ def payment_worked_out(position: LoanPosition, request: PaymentRequest) -> Payme
     # boarding, not the seller's or the buyer's money.
     received_on = request.received_on
     amount = request.amount_cents
-    if is_payoff(position=money_position(position, for_payoff=True), amount_cents=amount, received_on=received_on):
+    for_payoff = money_position(position, for_payoff=True)
+    if is_payoff(position=for_payoff, amount_cents=amount, received_on=received_on):
         events, settlement = payoff_events(position=position, request=request)
         return PaymentWorkedOut(position, request, events, settlement=settlement)
-    application = apply_payment(position=money_position(position), amount_cents=amount, received_on=received_on,
+    # The same position unless the servicer advanced escrow (money_position): then built without the netting.
+    money = money_position(position) if position.escrow_advance_cents else for_payoff
+    application = apply_payment(position=money, amount_cents=amount, received_on=received_on,
                                 principal_only=request.principal_only)
     if application.position_after.principal_balance_cents == 0:
-        quote = payoff_quote(position=money_position(position, for_payoff=True), as_of=received_on)
+        quote = payoff_quote(position=for_payoff, as_of=received_on)
         raise PaymentRefused(
             f"loan {loan}: {dollars(amount)} would clear the principal but is {dollars(quote.total_cents - amount)} "
             f"short of the payoff of {dollars(quote.total_cents)} on {received_on.isoformat()} (accrued interest, "

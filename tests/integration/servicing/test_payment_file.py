@@ -7,8 +7,10 @@ from django.core.management.base import CommandError
 
 from ledger import business_time
 from ledger.models import Event
+from ledger.selectors import recorded_events
 from ledger.verification import verify
 from servicing.errors import FileRejected
+from servicing.events import loan_fact
 from servicing.models import LoanPosition
 from tests.actors import TESTS
 from servicing.services.payment_files import payment_file_import, payment_file_preview
@@ -163,6 +165,12 @@ def test_a_file_posted_in_chunks_records_what_posting_one_payment_at_a_time_reco
     originals = ["L001", "L002", "L003"]
     assert _state(originals) == _state([_twin(n) for n in originals])
     assert verify().ok
+    # The projections folded the typed fact each event was written from, not its payload decoded again:
+    # the same fact as the stored payload reads back.
+    stored = {e.position: e for e in recorded_events(Event.objects.filter(position__in=[
+        r.event.position for r in result.posted]))}
+    assert all(r.event.source_fact is not None and loan_fact(stored[r.event.position]) == r.event.source_fact
+               and stored[r.event.position].source_fact is None for r in result.posted)
 
 
 def test_a_chunk_another_writer_moved_posts_row_by_row_and_still_all_of_it(monkeypatch):
