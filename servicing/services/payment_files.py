@@ -42,7 +42,9 @@ from servicing.services.loan_events import require_open
 from servicing.services.payment_requests import (
     DuplicateReference, PaymentRequest, payment_terms, received_on_problems,
 )
-from servicing.services.payments import PaymentResult, PaymentWorkedOut, payment_post, payment_worked_out
+from servicing.services.payments import (
+    PaymentResult, PaymentWorkedOut, ordinary_payment_worked_out, payment_post, payment_worked_out,
+)
 
 # Payments of a file worked out together, each loan once in a chunk (the file is published whole at the end).
 FILE_CHUNK = 2000
@@ -152,7 +154,7 @@ def _work_out_file(preview: PaymentFilePreview) -> tuple[list[PaymentWorkedOut],
         for row in chunk:
             try:
                 request = payment_terms(row.loan_number, row.amount_cents, row.received_on, row.reference, False)
-                worked = payment_worked_out(require_open(positions.get(row.loan_number), row.loan_number), request)
+                worked = _work_out_payment(require_open(positions.get(row.loan_number), row.loan_number), request)
             except ServicingError as refused:
                 problems.append(PaymentFileProblem(row.line, str(refused)))
                 continue
@@ -161,6 +163,11 @@ def _work_out_file(preview: PaymentFilePreview) -> tuple[list[PaymentWorkedOut],
                 positions[row.loan_number] = _position_after(worked)
         reached("import:chunk")  # tests kill or pause the import here: a chunk worked out, nothing written
     return worked_out, problems
+
+
+def _work_out_payment(position: LoanPosition, request: PaymentRequest) -> PaymentWorkedOut:
+    """One payment of the file: by the batch math when it is an ordinary payment, else the reference way."""
+    return ordinary_payment_worked_out(position, request) or payment_worked_out(position, request)
 
 
 def _loans_paid_again(rows: list[PaymentRow]) -> set[str]:

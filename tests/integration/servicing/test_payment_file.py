@@ -177,7 +177,7 @@ def test_a_chunk_another_writer_moved_posts_row_by_row_and_still_all_of_it(monke
     """Another payment lands on a loan between the chunk's read and its append: the chunk falls back."""
     from servicing.services import payment_files
 
-    computed = payment_files.payment_worked_out
+    computed = payment_files._work_out_payment
     interloped = []
 
     def computed_then_interloper(position, request):
@@ -189,7 +189,7 @@ def test_a_chunk_another_writer_moved_posts_row_by_row_and_still_all_of_it(monke
         return result
 
     row_by_row, fell_back = payment_files._post_rows, []
-    monkeypatch.setattr(payment_files, "payment_worked_out", computed_then_interloper)
+    monkeypatch.setattr(payment_files, "_work_out_payment", computed_then_interloper)
     monkeypatch.setattr(payment_files, "_post_rows", lambda *a: fell_back.append(1) or row_by_row(*a))
     result = payment_file_import(raw=GOOD, acting_user=TESTS)
     assert fell_back == [1]
