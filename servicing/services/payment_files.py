@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import transaction
+from django.db.models import F
 
 from ledger.actors import Actor
 from ledger.business_time import today as business_today
@@ -71,8 +72,9 @@ class PaymentFileResult:
 def payment_file_preview(*, raw: bytes, today: date | None = None) -> PaymentFilePreview:
     """Check every row of a payment file against the file's rules and the ledger; records nothing."""
     rows, problems = parse_payment_file_bytes(raw, today=today or business_today())
+    # The loan's boarding day joined in as a value: a Loan instance per row would cost as much as the position.
     positions = {p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in={r.loan_number for r in rows})
-                 .select_related("loan")}
+                 .annotate(boarded_on=F("loan__boarded_on"))}
     preview = PaymentFilePreview(problems=list(problems), positions=positions)
     originals = {r.idempotency_key: r for r in recorded_events(
         Event.objects.filter(idempotency_key__in=[f"payment:{r.reference}" for r in rows]))}
@@ -101,9 +103,10 @@ def _row_problem(row: PaymentRow, position: LoanPosition | None, original: Recor
         return str(UnknownLoan(row.loan_number))
     if position.is_closed:
         return str(LoanClosed(row.loan_number, position.status))
-    if row.received_on < position.loan.boarded_on:
+    boarded_on = position.boarded_on  # annotated by the preview's query
+    if row.received_on < boarded_on:
         return (f"loan {row.loan_number}: received_on {row.received_on.isoformat()} is before the loan was boarded "
-                f"on {position.loan.boarded_on.isoformat()}")
+                f"on {boarded_on.isoformat()}")
     return date_problem  # e.g. money on or before the trust's cut-off
 
 
