@@ -147,7 +147,7 @@ def _write(appends, heads, last_position: int, acting_user: Actor) -> list[Recor
     acting_user_id = getattr(acting_user, "pk", None)
     position = last_position
     records: list[RecordedEvent] = []
-    new_heads: list[Stream] = []
+    new_heads: list[tuple[str, int, str]] = []  # (stream, version, head hash): upserted in one statement
     for a in appends:
         version, previous = heads.get(a.stream, (0, GENESIS_HASH))
         for event in a.events:
@@ -157,7 +157,7 @@ def _write(appends, heads, last_position: int, acting_user: Actor) -> list[Recor
             records.append(record)
             previous = record.hash
         if a.events:
-            new_heads.append(Stream(name=a.stream, version=version, head_hash=previous))
+            new_heads.append((a.stream, version, previous))
     _insert(records)
     _move_heads(new_heads)
     LogPosition.objects.filter(id=1).update(last_position=position)
@@ -181,10 +181,10 @@ def _insert(records: list[RecordedEvent]) -> None:
         (r.position, p.account, p.amount_cents, r.effective_date) for r in records for p in r.postings))
 
 
-def _move_heads(heads: list[Stream]) -> None:
+def _move_heads(heads: list[tuple[str, int, str]]) -> None:
     """Each stream's new version and head hash: inserted, or moved on from where it was."""
-    upsert_sums("ledger_stream", "name", (), [(h.name, h.version, h.head_hash) for h in heads],
-                replace=("version", "head_hash"), replace_types=("integer", "varchar"))
+    upsert_sums("ledger_stream", "name", (), heads, replace=("version", "head_hash"),
+                replace_types=("integer", "varchar"))
 
 
 def _seal(stream, event: NewEvent, position, version, previous, recorded_at, acting_user_id) -> RecordedEvent:
