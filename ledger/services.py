@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ledger.actors import Actor, require_actor
-from ledger.bulk import copy_rows, is_postgres, upsert_sums
+from ledger.bulk import copy_rows, fetch_bound, is_postgres, upsert_sums
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
 from ledger.domain.hashing import content_of, event_hash
 from ledger.models import GENESIS_HASH, Event, LogPosition, Posting, Stream
@@ -87,6 +87,9 @@ def _idempotent_replay(appends: Sequence[StreamAppend]) -> list[RecordedEvent] |
     keyed = {e.idempotency_key: (a.stream, e) for a in appends for e in a.events if e.idempotency_key}
     if not keyed:
         return None
+    if is_postgres() and not fetch_bound(
+            "SELECT 1 FROM ledger_event WHERE idempotency_key = ANY(%s) LIMIT 1", [list(keyed)]):
+        return None  # the usual answer, found in one bound look-up (this runs under the log's lock)
     found = {
         r.idempotency_key: r
         for r in recorded_events(Event.objects.filter(idempotency_key__in=list(keyed)))
@@ -125,6 +128,9 @@ def _recorded_content(record: RecordedEvent) -> dict:
 
 
 def _stream_heads(streams: list[str]) -> dict[str, tuple[int, str]]:
+    if is_postgres():  # one bound look-up, under the log's lock: no IN lists built and quoted in Python
+        return {name: (version, head_hash) for name, version, head_hash in fetch_bound(
+            "SELECT name, version, head_hash FROM ledger_stream WHERE name = ANY(%s)", [streams])}
     heads: dict[str, tuple[int, str]] = {}
     for start in range(0, len(streams), 1000):
         chunk = streams[start : start + 1000]
