@@ -21,7 +21,7 @@ from ledger.domain.hashing import content_of, event_hash
 from ledger.models import GENESIS_HASH, Event, LogPosition, Posting, Stream
 from ledger.projections import registry
 from ledger.domain.records import NewEvent, PostingLine, RecordedEvent, StreamAppend
-from ledger.selectors import recorded_events
+from ledger.selectors import recorded_by_keys
 from ledger.domain.validation import check_batch
 
 EVENT_COLUMNS = ("position", "stream", "version", "event_type", "payload", "effective_date", "recorded_at",
@@ -87,13 +87,8 @@ def _idempotent_replay(appends: Sequence[StreamAppend]) -> list[RecordedEvent] |
     keyed = {e.idempotency_key: (a.stream, e) for a in appends for e in a.events if e.idempotency_key}
     if not keyed:
         return None
-    if is_postgres() and not fetch_bound(
-            "SELECT 1 FROM ledger_event WHERE idempotency_key = ANY(%s) LIMIT 1", [list(keyed)]):
-        return None  # the usual answer, found in one bound look-up (this runs under the log's lock)
-    found = {
-        r.idempotency_key: r
-        for r in recorded_events(Event.objects.filter(idempotency_key__in=list(keyed)))
-    }
+    # Under the log's lock: the usual answer (none) in one bound look-up.
+    found = {r.idempotency_key: r for r in recorded_by_keys(list(keyed))}
     if not found:
         return None
     for key, original in found.items():

@@ -31,9 +31,8 @@ from ledger.actors import Actor
 from ledger.business_time import today as business_today
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
 from ledger.hooks import reached
-from ledger.models import Event
 from ledger.domain.records import RecordedEvent, StreamAppend
-from ledger.selectors import recorded_events
+from ledger.selectors import recorded_by_keys
 from ledger.services import append_batch
 from servicing.errors import FileRejected, LoanClosed, ServicingError, UnknownLoan
 from servicing.events import loan_fact
@@ -76,8 +75,7 @@ def payment_file_preview(*, raw: bytes, today: date | None = None) -> PaymentFil
     positions = {p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in={r.loan_number for r in rows})
                  .annotate(boarded_on=F("loan__boarded_on"))}
     preview = PaymentFilePreview(problems=list(problems), positions=positions)
-    originals = {r.idempotency_key: r for r in recorded_events(
-        Event.objects.filter(idempotency_key__in=[f"payment:{r.reference}" for r in rows]))}
+    originals = {r.idempotency_key: r for r in recorded_by_keys([f"payment:{r.reference}" for r in rows])}
     dated = received_on_problems([(r.loan_number, r.received_on) for r in rows])  # every row's date, together
     for row, date_problem in zip(rows, dated):
         problem = _row_problem(row, positions.get(row.loan_number), originals.get(f"payment:{row.reference}"),
