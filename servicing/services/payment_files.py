@@ -213,14 +213,15 @@ def _publish(worked_out: list[PaymentWorkedOut], rows: list[PaymentRow],
         if problems:
             raise FileRejected("payment file", sorted(problems, key=lambda p: p.line)) from None
         return posted
+    # Each loan's events in file order, handed out payment by payment (its own, then any refund).
     by_stream: dict[str, list[RecordedEvent]] = {}
     for event in recorded:
         by_stream.setdefault(event.stream, []).append(event)
+    handed = {stream: iter(events) for stream, events in by_stream.items()}
     results = []
     for worked in worked_out:
-        events = by_stream[loan_stream(worked.position.loan_id)]
-        results.append(worked.result(events[:len(worked.events)]))
-        del events[:len(worked.events)]
+        events = handed[loan_stream(worked.position.loan_id)]
+        results.append(worked.result([next(events) for _ in worked.events]))
     return results
 
 
