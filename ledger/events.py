@@ -70,7 +70,7 @@ class DomainEvent:
         return f"payload__{name}"
 
     def to_payload(self) -> dict[str, Any]:
-        payload = {name: _dump(getattr(self, name)) for name in _dataclass_fields(type(self)) or ()}
+        payload = _dump_fields(self, _dataclass_fields(type(self)) or ())
         if self.schema_version > 1:
             payload[VERSION_KEY] = self.schema_version
         return payload
@@ -173,7 +173,7 @@ def _dump(value: Any) -> Any:
         return value
     names = _dataclass_fields(type(value))
     if names is not None:
-        return {name: _dump(getattr(value, name)) for name in names}
+        return _dump_fields(value, names)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, date):
@@ -188,6 +188,16 @@ def _dump(value: Any) -> Any:
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+_AS_IS = frozenset({str, int, bool, float, type(None)})
+
+
+def _dump_fields(value: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """A dataclass's fields as JSON values: `_dump` of each, with the plain ones (most) taken in place."""
+    dumped = {}
+    for name in names:
+        item = getattr(value, name)
+        dumped[name] = item if type(item) in _AS_IS else _dump(item)
+    return dumped
 
 
 def _dataclass_fields(kind: type) -> tuple[str, ...] | None:
