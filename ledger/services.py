@@ -192,7 +192,10 @@ def _seal(stream, event: NewEvent, position, version, previous, recorded_at, act
     digest = event_hash(
         previous_hash=previous, position=position, version=version, content=_content(stream, event),
         recorded_at=recorded_at, acting_user_id=acting_user_id, idempotency_key=event.idempotency_key,
-        checked=True,  # check_batch ran check_payload on every event appended: no float anywhere
+        # check_batch ran check_payload on every event appended (no float in a payload); the rest is the
+        # ledger's own text and whole numbers, the acting user's key included (checked, should a user model
+        # ever key its users otherwise).
+        checked=acting_user_id is None or type(acting_user_id) is int,
     )
     return RecordedEvent(
         position=position, stream=stream, version=version, event_type=event.event_type,
