@@ -70,7 +70,7 @@ class DomainEvent:
         return f"payload__{name}"
 
     def to_payload(self) -> dict[str, Any]:
-        payload = {f.name: _dump(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        payload = _dump_fields(self, _dataclass_fields(type(self)) or ())
         if self.schema_version > 1:
             payload[VERSION_KEY] = self.schema_version
         return payload
@@ -97,7 +97,7 @@ class DomainEvent:
         """This fact as an event to append, with its business date and double entry."""
         return NewEvent(
             event_type=self.event_type, payload=self.to_payload(), effective_date=effective_date,
-            postings=tuple(postings), idempotency_key=idempotency_key,
+            postings=tuple(postings), idempotency_key=idempotency_key, source_fact=self,
         )
 
 
@@ -171,8 +171,9 @@ def decode(record: RecordedEvent) -> DomainEvent:
 def _dump(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float)):  # most fields: cents, counts, names (bool is an int)
         return value
-    if isinstance(value, DomainEvent) or dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    names = _dataclass_fields(type(value))
+    if names is not None:
+        return _dump_fields(value, names)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, date):
@@ -184,6 +185,33 @@ def _dump(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _dump(v) for k, v in value.items()}
     return value
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+_AS_IS = frozenset({str, int, bool, float, type(None)})
+
+
+def _dump_fields(value: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """A dataclass's fields as JSON values: `_dump` of each, with the plain ones (most) taken in place."""
+    dumped = {}
+    for name in names:
+        item = getattr(value, name)
+        dumped[name] = item if type(item) in _AS_IS else _dump(item)
+    return dumped
+
+
+def _dataclass_fields(kind: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass type (an event, or a value in one), None for any other type.
+
+    Once per type: writing a payload is on the path of every event appended,
+    and `dataclasses.fields` builds its answer anew on every call.
+    """
+    try:
+        return _FIELD_NAMES[kind]
+    except KeyError:
+        names = tuple(f.name for f in dataclasses.fields(kind)) if dataclasses.is_dataclass(kind) else None
+        _FIELD_NAMES[kind] = names
+        return names
 
 
 # Reading a payload is on the projections' path for every event appended and replayed: the annotations

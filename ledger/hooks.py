@@ -8,8 +8,9 @@ in the worker or command they start, to SIGKILL or pause that process at a
 named point (a pulled plug, a database restarted under it).
 
 The points, by name (tests refer to them; keep them stable):
-- `import:chunk`        a payment file's chunk appended, the file not committed
+- `import:chunk`        a payment file's chunk worked out in memory, nothing written
                         (servicing.services.payment_files)
+- `import:appended`     every event of a payment file appended, the file not committed
 - `close:started`       a trust's close begun (remittance.services.closing)
 - `close:appended`      every event of the close appended, nothing committed
 - `reconciler:closed`   one period closed by the reconciler, its run unfinished

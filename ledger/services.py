@@ -15,13 +15,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ledger.actors import Actor, require_actor
-from ledger.bulk import copy_rows, is_postgres, upsert_sums
+from ledger.bulk import copy_rows, fetch_bound, is_postgres, upsert_sums
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
 from ledger.domain.hashing import content_of, event_hash
 from ledger.models import GENESIS_HASH, Event, LogPosition, Posting, Stream
 from ledger.projections import registry
 from ledger.domain.records import NewEvent, PostingLine, RecordedEvent, StreamAppend
-from ledger.selectors import recorded_events
+from ledger.selectors import recorded_by_keys
 from ledger.domain.validation import check_batch
 
 EVENT_COLUMNS = ("position", "stream", "version", "event_type", "payload", "effective_date", "recorded_at",
@@ -87,10 +87,8 @@ def _idempotent_replay(appends: Sequence[StreamAppend]) -> list[RecordedEvent] |
     keyed = {e.idempotency_key: (a.stream, e) for a in appends for e in a.events if e.idempotency_key}
     if not keyed:
         return None
-    found = {
-        r.idempotency_key: r
-        for r in recorded_events(Event.objects.filter(idempotency_key__in=list(keyed)))
-    }
+    # Under the log's lock: the usual answer (none) in one bound look-up.
+    found = {r.idempotency_key: r for r in recorded_by_keys(list(keyed))}
     if not found:
         return None
     for key, original in found.items():
@@ -125,6 +123,9 @@ def _recorded_content(record: RecordedEvent) -> dict:
 
 
 def _stream_heads(streams: list[str]) -> dict[str, tuple[int, str]]:
+    if is_postgres():  # one bound look-up, under the log's lock: no IN lists built and quoted in Python
+        return {name: (version, head_hash) for name, version, head_hash in fetch_bound(
+            "SELECT name, version, head_hash FROM ledger_stream WHERE name = ANY(%s)", [streams])}
     heads: dict[str, tuple[int, str]] = {}
     for start in range(0, len(streams), 1000):
         chunk = streams[start : start + 1000]
@@ -147,7 +148,7 @@ def _write(appends, heads, last_position: int, acting_user: Actor) -> list[Recor
     acting_user_id = getattr(acting_user, "pk", None)
     position = last_position
     records: list[RecordedEvent] = []
-    new_heads: list[Stream] = []
+    new_heads: list[tuple[str, int, str]] = []  # (stream, version, head hash): upserted in one statement
     for a in appends:
         version, previous = heads.get(a.stream, (0, GENESIS_HASH))
         for event in a.events:
@@ -157,7 +158,7 @@ def _write(appends, heads, last_position: int, acting_user: Actor) -> list[Recor
             records.append(record)
             previous = record.hash
         if a.events:
-            new_heads.append(Stream(name=a.stream, version=version, head_hash=previous))
+            new_heads.append((a.stream, version, previous))
     _insert(records)
     _move_heads(new_heads)
     LogPosition.objects.filter(id=1).update(last_position=position)
@@ -176,27 +177,31 @@ def _insert(records: list[RecordedEvent]) -> None:
         return
     copy_rows(Event, EVENT_COLUMNS, (
         (r.position, r.stream, r.version, r.event_type, r.payload, r.effective_date, r.recorded_at,
-         r.acting_user_id, r.idempotency_key, r.previous_hash, r.hash) for r in records))
+         r.acting_user_id, r.idempotency_key, r.previous_hash, r.hash) for r in records), json_checked=True)
     copy_rows(Posting, POSTING_COLUMNS, (
         (r.position, p.account, p.amount_cents, r.effective_date) for r in records for p in r.postings))
 
 
-def _move_heads(heads: list[Stream]) -> None:
+def _move_heads(heads: list[tuple[str, int, str]]) -> None:
     """Each stream's new version and head hash: inserted, or moved on from where it was."""
-    upsert_sums("ledger_stream", "name", (), [(h.name, h.version, h.head_hash) for h in heads],
-                replace=("version", "head_hash"), replace_types=("integer", "varchar"))
+    upsert_sums("ledger_stream", "name", (), heads, replace=("version", "head_hash"),
+                replace_types=("integer", "varchar"))
 
 
 def _seal(stream, event: NewEvent, position, version, previous, recorded_at, acting_user_id) -> RecordedEvent:
     digest = event_hash(
         previous_hash=previous, position=position, version=version, content=_content(stream, event),
         recorded_at=recorded_at, acting_user_id=acting_user_id, idempotency_key=event.idempotency_key,
+        # check_batch ran check_payload on every event appended (no float in a payload); the rest is the
+        # ledger's own text and whole numbers, the acting user's key included (checked, should a user model
+        # ever key its users otherwise).
+        checked=acting_user_id is None or type(acting_user_id) is int,
     )
     return RecordedEvent(
         position=position, stream=stream, version=version, event_type=event.event_type,
         payload=event.payload, effective_date=event.effective_date, recorded_at=recorded_at,
         acting_user_id=acting_user_id, idempotency_key=event.idempotency_key,
-        previous_hash=previous, hash=digest, postings=event.postings,
+        previous_hash=previous, hash=digest, postings=event.postings, source_fact=event.source_fact,
     )
 
 

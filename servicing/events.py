@@ -704,6 +704,9 @@ def loan_fact(event: RecordedEvent | Any) -> LoanFact:
         cls = _BY_TYPE[event.event_type]
     except KeyError:
         raise ValueError(f"{event.event_type} is not an event of a loan's stream") from None
+    fact = getattr(event, "source_fact", None)
+    if type(fact) is cls:
+        return fact  # the event was just built from this very fact: its payload is fact.to_payload()
     return cls.from_payload(event.payload)
 
 

@@ -32,6 +32,10 @@ class NewEvent:
     effective_date: date
     postings: tuple[PostingLine, ...] = ()
     idempotency_key: str | None = None
+    # The typed fact (a ledger.events.DomainEvent) the payload was written from, when it was: readers of
+    # the same process (the projections fed by this append) take it instead of decoding the payload again.
+    # Not stored, not hashed, not compared: the payload is the record.
+    source_fact: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Accept (account, cents) pairs and lists for convenience; store a tuple of PostingLine.
@@ -67,3 +71,5 @@ class RecordedEvent:
     previous_hash: str
     hash: str
     postings: tuple[PostingLine, ...] = field(default=())
+    # As NewEvent.source_fact: set on an event just appended from a typed fact, None on one read from the log.
+    source_fact: Any = field(default=None, compare=False, repr=False)

@@ -114,11 +114,8 @@ def payoff_quote(*, position: MoneyPosition, as_of: date) -> PayoffQuote:
     days = days_30_360(start=accrual_start, end=as_of)
     yearly = Decimal(position.principal_balance_cents) * Decimal(position.note_rate)
     per_diem = yearly / Decimal(36000)  # for the quote's reader; the interest below does not use it
-    with localcontext() as context:
-        context.prec = 40
-        # One division of the exact product: multiplying the rounded per-diem could turn a true half-cent
-        # into 0.4999... and round it the wrong way.
-        interest = round_half_up(yearly * days / Decimal(36000))
+    interest = accrued_interest_cents(principal_cents=position.principal_balance_cents,
+                                      note_rate=position.note_rate, days=days)
     total = (
         position.principal_balance_cents + interest + position.late_charges_due_cents + position.fees_due_cents
         - position.escrow_balance_cents - position.suspense_cents
@@ -136,6 +133,16 @@ def payoff_quote(*, position: MoneyPosition, as_of: date) -> PayoffQuote:
         suspense_credit_cents=position.suspense_cents,
         total_cents=total,
     )
+
+
+def accrued_interest_cents(*, principal_cents: int, note_rate: Decimal, days: int) -> int:
+    """The interest of a payoff: `days` (30/360) of interest on the principal, to the cent, half up."""
+    yearly = Decimal(principal_cents) * Decimal(note_rate)
+    with localcontext() as context:
+        context.prec = 40
+        # One division of the exact product: multiplying the rounded per-diem could turn a true half-cent
+        # into 0.4999... and round it the wrong way.
+        return round_half_up(yearly * days / Decimal(36000))
 
 
 def settle_payoff(*, position: MoneyPosition, amount_cents: int, as_of: date) -> PayoffSettlement:

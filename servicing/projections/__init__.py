@@ -71,6 +71,7 @@ class LoanPositionProjection(Projection):
         numbers = {loan_number_of(e) for e in loan_events}
         current = {p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in=numbers)}
         existed = set(current)
+        read = {number: _values(p) for number, p in current.items()}
         for event in loan_events:
             number = loan_number_of(event)
             position = current.get(number)
@@ -85,7 +86,20 @@ class LoanPositionProjection(Projection):
         new = [p for n, p in current.items() if n not in existed]
         changed = [p for n, p in current.items() if n in existed]
         insert_rows(LoanPosition, new)
-        update_rows(LoanPosition, changed, [f.name for f in LoanPosition._meta.concrete_fields if not f.primary_key])
+        # Only the columns some event of the batch moved (a month's payments leave the terms, the status and
+        # the losses as they were): the positions are read here under the log's lock, which every writer of
+        # positions holds, so the columns left out still hold what was read.
+        moved = {name for n, p in current.items() if n in existed
+                 for name, was, now in zip(_FIELDS, read[n], _values(p)) if was != now}
+        if moved:
+            update_rows(LoanPosition, changed, [name for name in _FIELDS if name in moved])
+
+
+_FIELDS = tuple(f.attname for f in LoanPosition._meta.concrete_fields if not f.primary_key)
+
+
+def _values(position: LoanPosition) -> tuple:
+    return tuple(getattr(position, name) for name in _FIELDS)
 
 
 def load_handlers() -> None:

@@ -2,36 +2,51 @@
 
 The file's rules (columns, amounts, references, dates) are
 `servicing.domain.payment_file`; this module checks each row against the ledger
-(the loan, its state, a reference posted before) and posts the file in file
-order in one transaction, in chunks: each chunk's positions read in one
-query and its events appended in one batch. A chunk another writer got in
-the way of posts row by row through `payment_post`, with its retries.
+(the loan, its state, a reference posted before) and posts the file in one
+transaction, all or nothing, in two steps:
+
+1. work out: every payment of the file computed in memory, in file order, from
+   the positions the preview read (one query). The file is cut into chunks in
+   which each loan appears once; a loan's second payment in the file is worked
+   out on its position after the first, folded in memory. Nothing is written,
+   and no lock is held: another import or a close runs meanwhile.
+2. publish: the whole file's events in one `append_batch`, which takes the
+   log's position lock, checks every loan's stream is still at the version
+   read, seals and writes; the transaction commits right after. So two imports
+   (or an import and a close) serialise only on this short step, not on a
+   whole file. If another writer moved one of the loans (or posted one of the
+   references) since the read, the file posts row by row through
+   `payment_post`, each payment with its own retries.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import transaction
+from django.db.models import F
 
 from ledger.actors import Actor
 from ledger.business_time import today as business_today
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
 from ledger.hooks import reached
-from ledger.models import Event
 from ledger.domain.records import RecordedEvent, StreamAppend
-from ledger.selectors import recorded_events
+from ledger.selectors import recorded_by_keys
 from ledger.services import append_batch
 from servicing.errors import FileRejected, LoanClosed, ServicingError, UnknownLoan
+from servicing.events import loan_fact
 from servicing.models import LoanPosition, loan_stream
 from servicing.domain.payment_file import PaymentFileProblem, PaymentRow, parse_payment_file_bytes
 from servicing.services.loan_events import require_open
 from servicing.services.payment_requests import (
-    DuplicateReference, PaymentRefused, PaymentRequest, payment_terms, received_on_problems,
+    DuplicateReference, PaymentRequest, payment_terms, received_on_problems,
 )
-from servicing.services.payments import PaymentResult, payment_post, payment_worked_out
+from servicing.services.payments import (
+    PaymentResult, PaymentWorkedOut, ordinary_payment_worked_out, payment_post, payment_worked_out,
+)
 
-# Payments of a file computed and appended together: one read of positions, one append per chunk.
+# Payments of a file worked out together, each loan once in a chunk (the file is published whole at the end).
 FILE_CHUNK = 2000
 
 
@@ -42,6 +57,9 @@ class PaymentFilePreview:
     to_post: list[PaymentRow] = field(default_factory=list)
     already_posted: list[PaymentRow] = field(default_factory=list)
     problems: list[PaymentFileProblem] = field(default_factory=list)
+    # The positions read for the check, by loan: the import works the payments out on them (no second read);
+    # the publish step checks each loan's stream is still at the version read.
+    positions: dict[str, LoanPosition] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -53,11 +71,11 @@ class PaymentFileResult:
 def payment_file_preview(*, raw: bytes, today: date | None = None) -> PaymentFilePreview:
     """Check every row of a payment file against the file's rules and the ledger; records nothing."""
     rows, problems = parse_payment_file_bytes(raw, today=today or business_today())
-    preview = PaymentFilePreview(problems=list(problems))
+    # The loan's boarding day joined in as a value: a Loan instance per row would cost as much as the position.
     positions = {p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in={r.loan_number for r in rows})
-                 .select_related("loan")}
-    originals = {r.idempotency_key: r for r in recorded_events(
-        Event.objects.filter(idempotency_key__in=[f"payment:{r.reference}" for r in rows]))}
+                 .annotate(boarded_on=F("loan__boarded_on"))}
+    preview = PaymentFilePreview(problems=list(problems), positions=positions)
+    originals = {r.idempotency_key: r for r in recorded_by_keys([f"payment:{r.reference}" for r in rows])}
     dated = received_on_problems([(r.loan_number, r.received_on) for r in rows])  # every row's date, together
     for row, date_problem in zip(rows, dated):
         problem = _row_problem(row, positions.get(row.loan_number), originals.get(f"payment:{row.reference}"),
@@ -83,9 +101,10 @@ def _row_problem(row: PaymentRow, position: LoanPosition | None, original: Recor
         return str(UnknownLoan(row.loan_number))
     if position.is_closed:
         return str(LoanClosed(row.loan_number, position.status))
-    if row.received_on < position.loan.boarded_on:
+    boarded_on = position.boarded_on  # annotated by the preview's query
+    if row.received_on < boarded_on:
         return (f"loan {row.loan_number}: received_on {row.received_on.isoformat()} is before the loan was boarded "
-                f"on {position.loan.boarded_on.isoformat()}")
+                f"on {boarded_on.isoformat()}")
     return date_problem  # e.g. money on or before the trust's cut-off
 
 
@@ -105,24 +124,113 @@ def payment_file_import(*, raw: bytes, acting_user: Actor, today: date | None = 
 @transaction.atomic
 def _post_file(preview: PaymentFilePreview, acting_user: Actor) -> PaymentFileResult:
     result = PaymentFileResult(already_posted=preview.already_posted)
-    problems: list[PaymentFileProblem] = []
-    for rows in _file_chunks(preview.to_post):
-        posted, refused = _post_chunk(rows, acting_user)
-        result.posted.extend(posted)
-        problems.extend(refused)
-        reached("import:chunk")  # tests kill or pause the import here: a chunk appended, the file not committed
+    worked_out, problems = _work_out_file(preview)
     if problems:
-        # Raising inside the atomic block rolls back the rows already posted: all or nothing.
+        # Nothing was written: the file is refused whole, naming every bad row.
         raise FileRejected("payment file", sorted(problems, key=lambda p: p.line))
+    if worked_out:
+        result.posted = _publish(worked_out, preview.to_post, acting_user)
+        reached("import:appended")  # tests kill or pause the import here: every event appended, nothing committed
     return result
+
+
+def _work_out_file(preview: PaymentFilePreview) -> tuple[list[PaymentWorkedOut], list[PaymentFileProblem]]:
+    """Every payment of the file worked out in memory, in file order; nothing written, no lock taken.
+
+    A loan's next payment in the file is worked out on its position after the
+    previous one: the events worked out are folded into a copy of the position
+    (as the LoanPosition projection will fold them once recorded), and its
+    stream version moved on by as many events.
+    """
+    rows = preview.to_post
+    positions = dict(preview.positions) or {
+        p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in={r.loan_number for r in rows})}
+    # Every row's date was checked by the preview just before (by the dated-fact rules, one query per rule);
+    # not again here: a check made before the log's lock is taken cannot stop a cut-off moving before the
+    # publish either, and a chunk's second look, the way this was done before, was no closer to the lock.
+    again = _loans_paid_again(rows)
+    worked_out: list[PaymentWorkedOut] = []
+    problems: list[PaymentFileProblem] = []
+    for chunk in _file_chunks(rows):
+        for row in chunk:
+            try:
+                request = payment_terms(row.loan_number, row.amount_cents, row.received_on, row.reference, False)
+                worked = _work_out_payment(require_open(positions.get(row.loan_number), row.loan_number), request)
+            except ServicingError as refused:
+                problems.append(PaymentFileProblem(row.line, str(refused)))
+                continue
+            worked_out.append(worked)
+            if row.loan_number in again:
+                positions[row.loan_number] = _position_after(worked)
+        reached("import:chunk")  # tests kill or pause the import here: a chunk worked out, nothing written
+    return worked_out, problems
+
+
+def _work_out_payment(position: LoanPosition, request: PaymentRequest) -> PaymentWorkedOut:
+    """One payment of the file: by the batch math when it is an ordinary payment, else the reference way."""
+    return ordinary_payment_worked_out(position, request) or payment_worked_out(position, request)
+
+
+def _loans_paid_again(rows: list[PaymentRow]) -> set[str]:
+    """The loans with more than one payment in the file: only their positions are folded in memory."""
+    seen: set[str] = set()
+    again: set[str] = set()
+    for row in rows:
+        (again if row.loan_number in seen else seen).add(row.loan_number)
+    return again
+
+
+def _position_after(worked: PaymentWorkedOut) -> LoanPosition:
+    """The loan's position once `worked`'s events are recorded: a copy, the one worked on is left as read."""
+    position = copy.copy(worked.position)
+    for event in worked.events:
+        position = loan_fact(event).fold_into(position)
+    position.stream_version += len(worked.events)
+    return position
+
+
+def _publish(worked_out: list[PaymentWorkedOut], rows: list[PaymentRow],
+             acting_user: Actor) -> list[PaymentResult]:
+    """Append the whole file's events in one batch, each loan's at the version read; the short, locked step.
+
+    A loan paid twice in the file is one append of its events in file order.
+    If another writer moved one of these loans (or posted one of these
+    references) since they were read, the batch is undone to its savepoint and
+    the file posts row by row, each payment with its own retries.
+    """
+    by_loan: dict[str, list[PaymentWorkedOut]] = {}
+    for worked in worked_out:
+        by_loan.setdefault(worked.position.loan_id, []).append(worked)
+    try:
+        with transaction.atomic():
+            recorded = append_batch(appends=[
+                StreamAppend(loan_stream(loan), payments[0].position.stream_version,
+                             tuple(event for worked in payments for event in worked.events))
+                for loan, payments in by_loan.items()
+            ], acting_user=acting_user)
+    except (ConcurrencyConflict, IdempotencyConflict):
+        posted, problems = _post_rows(rows, acting_user, [])
+        if problems:
+            raise FileRejected("payment file", sorted(problems, key=lambda p: p.line)) from None
+        return posted
+    # Each loan's events in file order, handed out payment by payment (its own, then any refund).
+    by_stream: dict[str, list[RecordedEvent]] = {}
+    for event in recorded:
+        by_stream.setdefault(event.stream, []).append(event)
+    handed = {stream: iter(events) for stream, events in by_stream.items()}
+    results = []
+    for worked in worked_out:
+        events = handed[loan_stream(worked.position.loan_id)]
+        results.append(worked.result([next(events) for _ in worked.events]))
+    return results
 
 
 def _file_chunks(rows: list[PaymentRow]) -> list[list[PaymentRow]]:
     """The file's rows in order, cut into chunks in which each loan appears at most once.
 
-    A chunk is computed from the positions as they stand before it and
-    appended in one batch, so a loan's second payment in a file goes in a
-    later chunk and sees what its first one did.
+    A chunk is worked out from the positions as they stand before it, so a
+    loan's second payment in a file goes in a later chunk and sees what its
+    first one did.
     """
     chunks: list[list[PaymentRow]] = []
     current: list[PaymentRow] = []
@@ -136,43 +244,6 @@ def _file_chunks(rows: list[PaymentRow]) -> list[list[PaymentRow]]:
     if current:
         chunks.append(current)
     return chunks
-
-
-def _post_chunk(rows: list[PaymentRow], acting_user: Actor) -> tuple[list[PaymentResult], list[PaymentFileProblem]]:
-    """Post a chunk's payments in one append: positions read in one query, events written in one batch.
-
-    If another writer moved one of these loans (or posted one of these
-    references) since they were read, the batch is undone to its savepoint
-    and the chunk posts row by row, each payment with its own retries.
-    """
-    positions = {p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in=[r.loan_number for r in rows])
-                 .select_related("loan")}
-    worked_out, problems = [], []
-    # Checked again at posting (the trusts may have moved since the preview), the chunk's dates together.
-    dated = received_on_problems([(r.loan_number, r.received_on) for r in rows])
-    for row, date_problem in zip(rows, dated):
-        try:
-            request = payment_terms(row.loan_number, row.amount_cents, row.received_on, row.reference, False)
-            if date_problem:
-                raise PaymentRefused(date_problem)
-            worked_out.append(payment_worked_out(require_open(positions.get(row.loan_number), row.loan_number),
-                                                 request))
-        except ServicingError as refused:
-            problems.append(PaymentFileProblem(row.line, str(refused)))
-    if not worked_out:
-        return [], problems
-    try:
-        with transaction.atomic():
-            recorded = append_batch(appends=[
-                StreamAppend(loan_stream(w.position.loan_id), w.position.stream_version, tuple(w.events))
-                for w in worked_out
-            ], acting_user=acting_user)
-    except (ConcurrencyConflict, IdempotencyConflict):
-        return _post_rows(rows, acting_user, problems)
-    by_stream: dict[str, list[RecordedEvent]] = {}
-    for event in recorded:
-        by_stream.setdefault(event.stream, []).append(event)
-    return [w.result(by_stream[loan_stream(w.position.loan_id)]) for w in worked_out], problems
 
 
 def _post_rows(rows: list[PaymentRow], acting_user: Actor,

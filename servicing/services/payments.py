@@ -34,6 +34,7 @@ from servicing.domain import accounts
 from servicing.events import Collections, LoanPaidOff, PaymentApplied, PaymentPosted, loan_fact
 from servicing.models import LoanPosition
 from servicing.domain.payment_application import PaymentApplication, apply_payment, is_payoff
+from servicing.domain.payment_batch import PaymentParts, application_of
 from servicing.domain.payoff_quotes import PayoffSettlement, payoff_quote
 from servicing.services.loan_events import open_position, with_retries
 from servicing.services.payment_requests import (
@@ -120,13 +121,16 @@ def payment_worked_out(position: LoanPosition, request: PaymentRequest) -> Payme
     # boarding, not the seller's or the buyer's money.
     received_on = request.received_on
     amount = request.amount_cents
-    if is_payoff(position=money_position(position, for_payoff=True), amount_cents=amount, received_on=received_on):
+    for_payoff = money_position(position, for_payoff=True)
+    if is_payoff(position=for_payoff, amount_cents=amount, received_on=received_on):
         events, settlement = payoff_events(position=position, request=request)
         return PaymentWorkedOut(position, request, events, settlement=settlement)
-    application = apply_payment(position=money_position(position), amount_cents=amount, received_on=received_on,
+    # The same position unless the servicer advanced escrow (money_position): then built without the netting.
+    money = money_position(position) if position.escrow_advance_cents else for_payoff
+    application = apply_payment(position=money, amount_cents=amount, received_on=received_on,
                                 principal_only=request.principal_only)
     if application.position_after.principal_balance_cents == 0:
-        quote = payoff_quote(position=money_position(position, for_payoff=True), as_of=received_on)
+        quote = payoff_quote(position=for_payoff, as_of=received_on)
         raise PaymentRefused(
             f"loan {loan}: {dollars(amount)} would clear the principal but is {dollars(quote.total_cents - amount)} "
             f"short of the payoff of {dollars(quote.total_cents)} on {received_on.isoformat()} (accrued interest, "
@@ -136,11 +140,39 @@ def payment_worked_out(position: LoanPosition, request: PaymentRequest) -> Payme
                             application=application)
 
 
+def ordinary_payment_worked_out(position: LoanPosition, request: PaymentRequest) -> PaymentWorkedOut | None:
+    """`payment_worked_out` for an ordinary payment, by the batch math on the row as read; None for any other.
+
+    `servicing.domain.payment_batch` splits it without building and re-checking money positions; a payoff,
+    a payment it would refuse, or one of principal only (never in a file) is for `payment_worked_out`.
+    The same events either way (tests/unit/servicing/test_payment_batch.py).
+    """
+    if request.principal_only:
+        return None
+    parts = application_of(position, request.amount_cents, request.received_on)
+    if parts is None:
+        return None
+    return PaymentWorkedOut(position, request, [_posted_event(position.loan_id, parts, request)])
+
+
 def _payment_event(position: LoanPosition, app: PaymentApplication, request: PaymentRequest) -> NewEvent:
     """PaymentPosted: cash in, credited to what the application paid; the escrow part repays any advance first."""
-    loan = position.loan_id
     advance_repaid = min(position.escrow_advance_cents, app.escrow_cents)
-    escrow_deposit = app.escrow_cents - advance_repaid
+    parts = PaymentParts(
+        amount_cents=app.amount_cents, received_on=app.received_on, interest_cents=app.interest_cents,
+        principal_cents=app.principal_cents, escrow_cents=app.escrow_cents, late_charges_cents=app.late_charges_cents,
+        fees_cents=app.fees_cents, curtailment_cents=app.curtailment_cents, to_suspense_cents=app.to_suspense_cents,
+        from_suspense_cents=app.from_suspense_cents, installments_paid=app.installments_paid,
+        due_dates_paid=app.due_dates_paid, next_due_date_before=position.next_due_date,
+        next_due_date_after=app.position_after.next_due_date, escrow_advance_repaid_cents=advance_repaid,
+        escrow_deposit_cents=app.escrow_cents - advance_repaid,
+    )
+    return _posted_event(position.loan_id, parts, request)
+
+
+def _posted_event(loan: str, app: PaymentParts, request: PaymentRequest) -> NewEvent:
+    """The PaymentPosted event of a payment's parts, with its balanced postings."""
+    advance_repaid, escrow_deposit = app.escrow_advance_repaid_cents, app.escrow_deposit_cents
     lines = [
         (accounts.CUSTODIAL_CASH, app.amount_cents),
         (accounts.interest(loan), -app.interest_cents),
@@ -161,7 +193,7 @@ def _payment_event(position: LoanPosition, app: PaymentApplication, request: Pay
             late_charges_cents=app.late_charges_cents, fees_cents=app.fees_cents,
             to_suspense_cents=app.to_suspense_cents, from_suspense_cents=app.from_suspense_cents,
             installments_paid=app.installments_paid, due_dates_paid=app.due_dates_paid,
-            next_due_date_before=position.next_due_date, next_due_date_after=app.position_after.next_due_date,
+            next_due_date_before=app.next_due_date_before, next_due_date_after=app.next_due_date_after,
         ),
         collections=Collections(interest_cents=app.interest_cents, scheduled_principal_cents=app.principal_cents,
                                 curtailment_cents=app.curtailment_cents),

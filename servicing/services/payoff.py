@@ -48,8 +48,8 @@ def money_position(position: LoanPosition, *, for_payoff: bool = False) -> Money
         fees_due_cents=position.fees_due_cents,
         escrow_balance_cents=position.escrow_balance_cents,
     )
-    if not for_payoff:
-        return money
+    if not for_payoff or not position.escrow_advance_cents:
+        return money  # without an advance the payoff's view is the same position: not built twice
     net_escrow = position.escrow_balance_cents - position.escrow_advance_cents
     return replace(money, escrow_balance_cents=max(net_escrow, 0),
                    fees_due_cents=position.fees_due_cents + max(-net_escrow, 0))

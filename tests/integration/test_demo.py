@@ -7,13 +7,17 @@ against the report code it prints through, never against text copied from
 its own output; the seed's first month is also checked against the worked
 example of docs/DESIGN.md section 3.
 """
+import hashlib
+import json
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.db.models import F, Sum
 
+from ledger.domain.hashing import _plain, canonical_json_bytes, content_of, sealed_form
 from ledger.models import Event
+from ledger.selectors import recorded_events
 from ledger.projections import registry
 from ledger.domain.money import dollars_grouped as money
 from ledger.selectors import account_balance
@@ -143,6 +147,17 @@ def test_demo_runs_a_year_end_to_end_prints_the_books_and_the_ledger_verifies(ca
 
     # The ledger verifies, every event of it.
     assert f"ledger verified: {Event.objects.count()} events on" in out and "no problems" in out
+    # ... and each hash is the one the standard library's canonical JSON gives (every event ever sealed
+    # was hashed over it), though orjson wrote it: the fast path taken for every event, byte for byte.
+    for event in recorded_events(Event.objects.order_by("position")):
+        sealed = sealed_form(
+            previous_hash=event.previous_hash, position=event.position, version=event.version,
+            content=content_of(stream=event.stream, event_type=event.event_type, payload=event.payload,
+                               effective_date=event.effective_date, postings=event.postings),
+            recorded_at=event.recorded_at, acting_user_id=event.acting_user_id, idempotency_key=event.idempotency_key)
+        stdlib = json.dumps(sealed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        assert _plain(sealed) and canonical_json_bytes(sealed) == stdlib, event.position
+        assert hashlib.sha256(stdlib).hexdigest() == event.hash, event.position
 
     # The log is the single truth: every read model the demo filled, the loans, trusts, classes and
     # holders included, is emptied and rebuilt from the log, and comes back row for row.

@@ -81,9 +81,9 @@ def test_a_restart_in_the_middle_of_a_payment_import(service, trial, private_ser
     text = payment_file_text(payments_per_loan=3)  # three chunks: a loan's second payment starts a new one
     path = tmp_path / "payments.csv"
     path.write_text(text)
-    importing = _start(["manage.py", "import_payments", str(path)], {**env, PAUSE_VARIABLE: "import:chunk"},
+    importing = _start(["manage.py", "import_payments", str(path)], {**env, PAUSE_VARIABLE: "import:appended"},
                        tmp_path / "import.log")
-    _restart_when_paused(services, service, mode, importing, tmp_path / "import_chunk")
+    _restart_when_paused(services, service, mode, importing, tmp_path / "import_appended")
     first = importing.wait(timeout=180)
     posted_first = _payments_posted(services, env)
     if service == "postgres":

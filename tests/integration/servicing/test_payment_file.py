@@ -7,8 +7,10 @@ from django.core.management.base import CommandError
 
 from ledger import business_time
 from ledger.models import Event
+from ledger.selectors import recorded_events
 from ledger.verification import verify
 from servicing.errors import FileRejected
+from servicing.events import loan_fact
 from servicing.models import LoanPosition
 from tests.actors import TESTS
 from servicing.services.payment_files import payment_file_import, payment_file_preview
@@ -163,13 +165,19 @@ def test_a_file_posted_in_chunks_records_what_posting_one_payment_at_a_time_reco
     originals = ["L001", "L002", "L003"]
     assert _state(originals) == _state([_twin(n) for n in originals])
     assert verify().ok
+    # The projections folded the typed fact each event was written from, not its payload decoded again:
+    # the same fact as the stored payload reads back.
+    stored = {e.position: e for e in recorded_events(Event.objects.filter(position__in=[
+        r.event.position for r in result.posted]))}
+    assert all(r.event.source_fact is not None and loan_fact(stored[r.event.position]) == r.event.source_fact
+               and stored[r.event.position].source_fact is None for r in result.posted)
 
 
 def test_a_chunk_another_writer_moved_posts_row_by_row_and_still_all_of_it(monkeypatch):
     """Another payment lands on a loan between the chunk's read and its append: the chunk falls back."""
     from servicing.services import payment_files
 
-    computed = payment_files.payment_worked_out
+    computed = payment_files._work_out_payment
     interloped = []
 
     def computed_then_interloper(position, request):
@@ -181,7 +189,7 @@ def test_a_chunk_another_writer_moved_posts_row_by_row_and_still_all_of_it(monke
         return result
 
     row_by_row, fell_back = payment_files._post_rows, []
-    monkeypatch.setattr(payment_files, "payment_worked_out", computed_then_interloper)
+    monkeypatch.setattr(payment_files, "_work_out_payment", computed_then_interloper)
     monkeypatch.setattr(payment_files, "_post_rows", lambda *a: fell_back.append(1) or row_by_row(*a))
     result = payment_file_import(raw=GOOD, acting_user=TESTS)
     assert fell_back == [1]

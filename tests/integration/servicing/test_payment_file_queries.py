@@ -1,7 +1,7 @@
 """A payment file's dates are checked in a number of queries that does not grow with its rows.
 
 Each row's date passes the one business-time rule (not before boarding, not on or before a trust's
-cut-off or a removal), at the preview and again at posting; the rules read every row of the file in
+cut-off or a removal) at the preview the import starts with; the rules read every row of the file in
 one query each (`ledger.business_time.dated_facts_problems`), not one query a row.
 """
 import pytest
