@@ -12,6 +12,13 @@ before the loan was boarded, not before the cut-off of the trust that owns the l
 period already closed for that trust. Rules are registered from the apps that know them (servicing,
 trusts, remittance) so the ledger stays at the bottom of the layers and there is still one place
 every dated fact goes through.
+
+A rule's answer can change between the check and the write: a trust formed (a new cut-off), a loan
+removed from a pool, a period closed by another transaction meanwhile. So each rule says which read
+models it looks at (`reads`), and a writer that checked its facts without the log's lock remembers
+the log's position first (`last_recorded_position`), then, under the lock, asks whether an event that
+changes one of those read models was recorded since (`dated_rules_moved`: no query at all when nothing
+was recorded, one otherwise) and checks its facts again only then.
 """
 from __future__ import annotations
 
@@ -84,15 +91,21 @@ DatedFactRule = Callable[[DatedFact], "str | None"]
 ManyFactsRule = Callable[[Sequence[DatedFact]], "list[str | None]"]
 _rules: list[tuple[str, DatedFactRule]] = []
 _many: dict[str, ManyFactsRule] = {}
+# The read models (Django model classes) each rule looks at; None: it did not say, so it may read anything.
+_reads: dict[str, "tuple[type, ...] | None"] = {}
 
 
-def register_dated_fact_rule(name: str, rule: DatedFactRule, *, many: ManyFactsRule | None = None) -> None:
+def register_dated_fact_rule(name: str, rule: DatedFactRule, *, many: ManyFactsRule | None = None,
+                             reads: "tuple[type, ...] | None" = None) -> None:
     """Add a rule (returning a problem, or None) that every dated fact passes; once per name.
 
     `many`, if given, answers exactly what `rule` answers for each of many facts, reading them together
-    (`dated_facts_problems`)."""
+    (`dated_facts_problems`). `reads`: the read models (projections' models) the rule's answer comes
+    from; the events that change them are those of the projections that write them (`dated_rules_moved`).
+    A rule that does not say is taken to read everything: any event recorded since a check counts."""
     if all(existing != name for existing, _ in _rules):
         _rules.append((name, rule))
+        _reads[name] = tuple(reads) if reads is not None else None
         if many is not None:
             _many[name] = many
 
@@ -147,6 +160,61 @@ def dated_facts_problems(facts: Sequence[DatedFact]) -> list[str | None]:
                 fact = facts[i]
                 problems[i] = f"{_owner(fact) + fact.what} {fact.on.isoformat()}: {problem}"
     return problems
+
+
+def last_recorded_position() -> int:
+    """The log's last committed position, read without its lock; 0 before anything was recorded.
+
+    Read before the rules read: everything recorded at or before it, they see; an event after it
+    is what `dated_rules_moved` looks for once the log's lock is held."""
+    from ledger.models import LogPosition  # the models load after this module (settings import it early)
+
+    last = LogPosition.objects.filter(id=1).values_list("last_position", flat=True).first()
+    return last or 0
+
+
+def dated_rules_moved(since: int, last_position: int) -> bool:
+    """Whether an event that changes what a registered rule reads was recorded after position `since`.
+
+    Asked under the log's lock, `last_position` the last position it handed out: when nothing was
+    recorded since, no query; else one, for an event after `since` of a type some rule depends on."""
+    if last_position <= since:
+        return False
+    types = dated_rules_event_types()
+    if types is None:
+        return True
+    if not types:
+        return False
+    from ledger.models import Event
+
+    return Event.objects.filter(position__gt=since, event_type__in=sorted(types)).exists()
+
+
+def dated_rules_event_types() -> frozenset[str] | None:
+    """The event types that change what the registered rules read: those of every projection writing
+    one of the read models a rule names. None when any event may: a rule that did not say what it
+    reads, a read model no projection writes, or a projection fed every event type."""
+    from ledger.projections import registry
+
+    read: set[type] = set()
+    for name, _ in _rules:
+        models = _reads.get(name)
+        if models is None:
+            return None
+        read.update(models)
+    types: set[str] = set()
+    written: set[type] = set()
+    for projection in registry:
+        models = set(projection.models) & read
+        if not models:
+            continue
+        if projection.event_types is None:
+            return None
+        types.update(projection.event_types)
+        written |= models
+    if read - written:
+        return None  # a model not kept from the log could change without an event
+    return frozenset(types)
 
 
 def _owner(fact: DatedFact) -> str:

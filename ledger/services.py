@@ -8,7 +8,7 @@ are updated in the same transaction, so read models never lag the log.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from django.db import IntegrityError, connection, transaction
@@ -28,6 +28,11 @@ EVENT_COLUMNS = ("position", "stream", "version", "event_type", "payload", "effe
                  "acting_user", "idempotency_key", "previous_hash", "hash")
 POSTING_COLUMNS = ("event", "account", "amount_cents", "effective_date")
 
+# A writer's last check, made once the log's lock is held (given the last position handed out), before anything
+# is written: it raises to refuse the batch. E.g. the dated-fact rules asked again only if what they read moved
+# since the writer checked its facts without the lock (ledger.business_time.dated_rules_moved).
+UnderLock = Callable[[int], None]
+
 
 def append(
     *,
@@ -35,27 +40,32 @@ def append(
     expected_version: int | None,
     events: Sequence[NewEvent],
     acting_user: Actor,
+    under_lock: UnderLock | None = None,
 ) -> list[RecordedEvent]:
     """Append events to one stream at the expected version (None: at its head)."""
     return append_batch(
         appends=[StreamAppend(stream=stream, expected_version=expected_version, events=tuple(events))],
-        acting_user=acting_user,
+        acting_user=acting_user, under_lock=under_lock,
     )
 
 
-def append_batch(*, appends: Sequence[StreamAppend], acting_user: Actor) -> list[RecordedEvent]:
+def append_batch(*, appends: Sequence[StreamAppend], acting_user: Actor,
+                 under_lock: UnderLock | None = None) -> list[RecordedEvent]:
     """Append events to several streams in one transaction: all are recorded, or none.
 
     Returns the recorded events in position order. If every event carries an
     idempotency key that was recorded before with the same content, returns
     those original events and writes nothing. acting_user is who acts (ledger.actors): a user
-    or a named SystemActor, never None.
+    or a named SystemActor, never None. `under_lock`, if given, is called with the log's last
+    position as soon as its lock is held; whatever it raises refuses the batch, nothing written.
     """
     require_actor(acting_user)
     check_batch(appends)
     try:
         with transaction.atomic():
             last_position = _lock_log()
+            if under_lock is not None:
+                under_lock(last_position)
             replay = _idempotent_replay(appends)
             if replay is not None:
                 return replay

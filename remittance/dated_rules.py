@@ -9,6 +9,10 @@ from __future__ import annotations
 from ledger.business_time import DatedFact
 from remittance.domain.trust_calendar import Period
 from remittance.models import PeriodResult
+from trusts.models import Trust
+
+# What the rule reads (ledger.business_time re-checks a fact when an event changing one was recorded since).
+RULE_READS = (PeriodResult, Trust)
 
 
 def inside_closed_period(fact: DatedFact) -> str | None:

@@ -11,7 +11,7 @@ class ServicingConfig(AppConfig):
         from ledger.business_time import register_dated_fact_rule
         from ledger.projections import registry
         from ledger.verification import register_check
-        from servicing.dated_rules import not_before_boarding, not_before_boarding_many
+        from servicing.dated_rules import RULE_READS, not_before_boarding, not_before_boarding_many
         from servicing.projections import LoanPositionProjection, load_handlers
         from servicing.projections.collection_lines import CollectionLineProjection
         from servicing.projections.loans import LoanReferenceProjection
@@ -24,5 +24,6 @@ class ServicingConfig(AppConfig):
         registry.register(LoanPositionProjection())
         registry.register(CollectionLineProjection())
         register_check("loan balances equal their ledger accounts", loan_positions_match_ledger)
-        register_dated_fact_rule("not before the loan was boarded", not_before_boarding, many=not_before_boarding_many)
+        register_dated_fact_rule("not before the loan was boarded", not_before_boarding, many=not_before_boarding_many,
+                                 reads=RULE_READS)
         register_check("loan positions re-derived from their facts", loan_money_rederived)

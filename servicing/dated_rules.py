@@ -8,6 +8,9 @@ from datetime import date
 from ledger.business_time import DatedFact
 from servicing.models import Loan
 
+# What the rule reads (ledger.business_time re-checks a fact when an event changing one was recorded since).
+RULE_READS = (Loan,)
+
 
 def not_before_boarding(fact: DatedFact) -> str | None:
     if not fact.loan_number:

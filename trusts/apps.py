@@ -15,7 +15,7 @@ class TrustsConfig(AppConfig):
         from ledger.projections import registry
         from ledger.verification import register_check
         from servicing.return_hooks import register_return_hook
-        from trusts.dated_rules import before_current_cutoff, before_current_cutoff_many
+        from trusts.dated_rules import RULE_READS, before_current_cutoff, before_current_cutoff_many
         from trusts import events  # noqa: F401  (registers the trusts' event classes)
         from trusts.projections import PoolProjection, ReferenceProjection, RegisterProjection
         from trusts.services.pool import removal_proceeds_true_up
@@ -28,7 +28,7 @@ class TrustsConfig(AppConfig):
         registry.register(RegisterProjection())
         register_check("pool cut-off balances still equal the ledger at the cut-off", cutoff_balances_hold)
         register_dated_fact_rule("money on or before the loan's trust's cut-off is the seller's",
-                                 before_current_cutoff, many=before_current_cutoff_many)
+                                 before_current_cutoff, many=before_current_cutoff_many, reads=RULE_READS)
         # A payment returned after its loan was repurchased: the buyer owes the trust the difference.
         register_return_hook("trusts.removal_proceeds_true_up", removal_proceeds_true_up)
         # A login linked to a holder is not deleted (which would unlink the holder unrecorded).

@@ -17,6 +17,13 @@ transaction, all or nothing, in two steps:
    whole file. If another writer moved one of the loans (or posted one of the
    references) since the read, the file posts row by row through
    `payment_post`, each payment with its own retries.
+
+Every row's date is checked by the dated-fact rules (ledger.business_time) at
+the preview, without the lock; so the preview remembers the log's position
+first, and the publish, under the lock, asks whether anything those rules read
+was recorded since (a trust formed with one of the file's loans, a loan removed
+from a pool, a period closed). Only then are the rows' dates checked again, and
+a row refused now refuses the file, nothing written.
 """
 from __future__ import annotations
 
@@ -28,7 +35,7 @@ from django.db import transaction
 from django.db.models import F
 
 from ledger.actors import Actor
-from ledger.business_time import today as business_today
+from ledger.business_time import dated_rules_moved, last_recorded_position, today as business_today
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
 from ledger.hooks import reached
 from ledger.domain.records import RecordedEvent, StreamAppend
@@ -60,6 +67,9 @@ class PaymentFilePreview:
     # The positions read for the check, by loan: the import works the payments out on them (no second read);
     # the publish step checks each loan's stream is still at the version read.
     positions: dict[str, LoanPosition] = field(default_factory=dict, repr=False, compare=False)
+    # The log's last position before the rows' dates were checked: the publish checks them again only if an
+    # event the dated rules depend on was recorded after it. None: not checked by a preview (check at publish).
+    dates_as_of: int | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -76,6 +86,7 @@ def payment_file_preview(*, raw: bytes, today: date | None = None) -> PaymentFil
                  .annotate(boarded_on=F("loan__boarded_on"))}
     preview = PaymentFilePreview(problems=list(problems), positions=positions)
     originals = {r.idempotency_key: r for r in recorded_by_keys([f"payment:{r.reference}" for r in rows])}
+    preview.dates_as_of = last_recorded_position()  # before the rules read: what they saw is at or before it
     dated = received_on_problems([(r.loan_number, r.received_on) for r in rows])  # every row's date, together
     for row, date_problem in zip(rows, dated):
         problem = _row_problem(row, positions.get(row.loan_number), originals.get(f"payment:{row.reference}"),
@@ -129,7 +140,7 @@ def _post_file(preview: PaymentFilePreview, acting_user: Actor) -> PaymentFileRe
         # Nothing was written: the file is refused whole, naming every bad row.
         raise FileRejected("payment file", sorted(problems, key=lambda p: p.line))
     if worked_out:
-        result.posted = _publish(worked_out, preview.to_post, acting_user)
+        result.posted = _publish(worked_out, preview, acting_user)
         reached("import:appended")  # tests kill or pause the import here: every event appended, nothing committed
     return result
 
@@ -146,8 +157,8 @@ def _work_out_file(preview: PaymentFilePreview) -> tuple[list[PaymentWorkedOut],
     positions = dict(preview.positions) or {
         p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in={r.loan_number for r in rows})}
     # Every row's date was checked by the preview just before (by the dated-fact rules, one query per rule);
-    # not again here: a check made before the log's lock is taken cannot stop a cut-off moving before the
-    # publish either, and a chunk's second look, the way this was done before, was no closer to the lock.
+    # not again here, without the lock, where it could not stop a cut-off moving before the publish: the
+    # publish asks, under the lock, whether anything the rules read was recorded since (`_dates_still_hold`).
     again = _loans_paid_again(rows)
     worked_out: list[PaymentWorkedOut] = []
     problems: list[PaymentFileProblem] = []
@@ -189,15 +200,17 @@ def _position_after(worked: PaymentWorkedOut) -> LoanPosition:
     return position
 
 
-def _publish(worked_out: list[PaymentWorkedOut], rows: list[PaymentRow],
+def _publish(worked_out: list[PaymentWorkedOut], preview: PaymentFilePreview,
              acting_user: Actor) -> list[PaymentResult]:
     """Append the whole file's events in one batch, each loan's at the version read; the short, locked step.
 
     A loan paid twice in the file is one append of its events in file order.
+    Under the lock, first, the rows' dates still hold (`_dates_still_hold`).
     If another writer moved one of these loans (or posted one of these
     references) since they were read, the batch is undone to its savepoint and
     the file posts row by row, each payment with its own retries.
     """
+    rows = preview.to_post
     by_loan: dict[str, list[PaymentWorkedOut]] = {}
     for worked in worked_out:
         by_loan.setdefault(worked.position.loan_id, []).append(worked)
@@ -207,7 +220,7 @@ def _publish(worked_out: list[PaymentWorkedOut], rows: list[PaymentRow],
                 StreamAppend(loan_stream(loan), payments[0].position.stream_version,
                              tuple(event for worked in payments for event in worked.events))
                 for loan, payments in by_loan.items()
-            ], acting_user=acting_user)
+            ], acting_user=acting_user, under_lock=lambda last_position: _dates_still_hold(preview, last_position))
     except (ConcurrencyConflict, IdempotencyConflict):
         posted, problems = _post_rows(rows, acting_user, [])
         if problems:
@@ -223,6 +236,19 @@ def _publish(worked_out: list[PaymentWorkedOut], rows: list[PaymentRow],
         events = handed[loan_stream(worked.position.loan_id)]
         results.append(worked.result([next(events) for _ in worked.events]))
     return results
+
+
+def _dates_still_hold(preview: PaymentFilePreview, last_position: int) -> None:
+    """Under the log's lock: the file's rows' dates as the dated rules answer now, if anything they read was
+    recorded since the preview checked them (one query, none when nothing at all was recorded); a row they
+    refuse now refuses the file (FileRejected naming each such row and its line), nothing written."""
+    if preview.dates_as_of is not None and not dated_rules_moved(preview.dates_as_of, last_position):
+        return
+    rows = preview.to_post
+    now = received_on_problems([(r.loan_number, r.received_on) for r in rows])
+    refused = [PaymentFileProblem(row.line, problem) for row, problem in zip(rows, now) if problem]
+    if refused:
+        raise FileRejected("payment file", refused)
 
 
 def _file_chunks(rows: list[PaymentRow]) -> list[list[PaymentRow]]:

@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from ledger.business_time import DatedFact, dated_facts_problems
+from ledger.business_time import DatedFact, dated_facts_problems, dated_rules_moved
 from ledger.domain.money import CentsError, dollars, require_cents
 from ledger.models import Event
 from ledger.domain.records import NewEvent, RecordedEvent
 from ledger.selectors import recorded_events
-from ledger.services import append
+from ledger.services import UnderLock, append
 from ledger.actors import Actor
 from servicing.errors import ServicingError
 from servicing.events import loan_fact
@@ -120,6 +120,17 @@ def check_received_on(loan_number: str, received_on: object) -> None:
     dated_loan_fact(loan_number, RECEIVED, received_on, refused=PaymentRefused)
 
 
+def received_on_still_holds(request: PaymentRequest, checked_as_of: int) -> UnderLock:
+    """The request's date checked again under the log's lock, if it needs to be: `checked_as_of` is the log's
+    position read just before `check_received_on` passed it. Only if an event that changes what a dated rule
+    reads (a trust formed, a loan removed from a pool, a period closed) was recorded since is the rule asked
+    again, and a refusal now is a PaymentRefused: the payment is not recorded."""
+    def check(last_position: int) -> None:
+        if dated_rules_moved(checked_as_of, last_position):
+            check_received_on(request.loan_number, request.received_on)
+    return check
+
+
 def received_on_problems(payments: Sequence[tuple[str, date]]) -> list[str | None]:
     """`check_received_on` for many (loan, received_on) at once, a file's rows: each refusal's message, or None.
 
@@ -133,8 +144,10 @@ def recorded(key: str) -> RecordedEvent | None:
     return found[0] if found else None
 
 
-def append_at(position: LoanPosition, events: list[NewEvent], acting_user: Actor) -> list[RecordedEvent]:
+def append_at(position: LoanPosition, events: list[NewEvent], acting_user: Actor,
+              under_lock: UnderLock | None = None) -> list[RecordedEvent]:
     """Append to the loan's stream at the version the position was read at: a writer who got there first
-    makes this a ConcurrencyConflict, which `with_retries` answers by reading again."""
+    makes this a ConcurrencyConflict, which `with_retries` answers by reading again. `under_lock`: a last
+    check once the log's lock is held (`received_on_still_holds`)."""
     return append(stream=loan_stream(position.loan_id), expected_version=position.stream_version, events=events,
-                  acting_user=acting_user)
+                  acting_user=acting_user, under_lock=under_lock)

@@ -26,10 +26,12 @@ from datetime import date
 
 from django.db import transaction
 
+from ledger.business_time import last_recorded_position
 from ledger.errors import IdempotencyConflict
 from ledger.domain.money import dollars
 from ledger.domain.records import NewEvent, PostingLine, RecordedEvent
 from ledger.actors import Actor
+from ledger.services import UnderLock
 from servicing.domain import accounts
 from servicing.events import Collections, LoanPaidOff, PaymentApplied, PaymentPosted, loan_fact
 from servicing.models import LoanPosition
@@ -39,6 +41,7 @@ from servicing.domain.payoff_quotes import PayoffSettlement, payoff_quote
 from servicing.services.loan_events import open_position, with_retries
 from servicing.services.payment_requests import (
     MAX_ATTEMPTS, DuplicateReference, LoanBusy, PaymentRefused, PaymentRequest, append_at, payment_request, recorded,
+    received_on_still_holds,
 )
 from servicing.services.payoff import money_position, payoff_events
 
@@ -69,9 +72,13 @@ class PaymentResult:
 def payment_post(*, loan_number: str, amount_cents: int, received_on: date, reference: str,
                  principal_only: bool = False, acting_user: Actor) -> PaymentResult:
     """Record money received on a loan: a payment split by the application order, or a payoff."""
+    # The log's position before the date is checked: under the lock, the check is made again only if what
+    # the dated rules read (a trust's cut-off, a removal, a closed period) was recorded since.
+    checked_as_of = last_recorded_position()
     request = payment_request(loan_number, amount_cents, received_on, reference, principal_only)
+    dates_hold = received_on_still_holds(request, checked_as_of)
     try:
-        return with_retries(lambda: _post_once(request, acting_user), attempts=MAX_ATTEMPTS,
+        return with_retries(lambda: _post_once(request, acting_user, dates_hold), attempts=MAX_ATTEMPTS,
                             busy=lambda: LoanBusy(loan_number))
     except IdempotencyConflict:
         # Another writer recorded the reference (on another loan) between our check and our append.
@@ -85,13 +92,13 @@ def _already_posted(original: RecordedEvent, request: PaymentRequest) -> Payment
                          already_posted=True, refund_event=recorded(f"refund:{request.reference}"))
 
 
-def _post_once(request: PaymentRequest, acting_user: Actor) -> PaymentResult:
+def _post_once(request: PaymentRequest, acting_user: Actor, dates_hold: UnderLock) -> PaymentResult:
     # Checked on every attempt: a concurrent writer may have posted this very reference meanwhile.
     original = recorded(request.idempotency_key)
     if original is not None:
         return _already_posted(original, request)
     worked_out = payment_worked_out(open_position(request.loan_number), request)
-    return worked_out.result(append_at(worked_out.position, worked_out.events, acting_user))
+    return worked_out.result(append_at(worked_out.position, worked_out.events, acting_user, dates_hold))
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,7 @@ def v1_services(monkeypatch):
     """The services, writing every loan event in its version 1 shape (append goes through append_batch)."""
     real = ledger.services.append_batch
 
-    def append_batch(*, appends, acting_user=None):
+    def append_batch(*, appends, acting_user=None, under_lock=None):
         rewritten = []
         for a in appends:
             position = LoanPosition.objects.filter(loan_id=a.stream.split(":", 1)[1]).first()
@@ -137,7 +137,7 @@ def v1_services(monkeypatch):
                     event, position = _as_v1(a.stream, event, position)
                 events.append(event)
             rewritten.append(StreamAppend(a.stream, a.expected_version, tuple(events)))
-        return real(appends=rewritten, acting_user=acting_user)
+        return real(appends=rewritten, acting_user=acting_user, under_lock=under_lock)
 
     monkeypatch.setattr(ledger.services, "append_batch", append_batch)
 
