@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from ledger import business_time
 from ledger.business_time import (
-    BusinessDateError, DatedFact, business_day, dated_fact_check, parse_as_of, register_dated_fact_rule,
-    require_not_future, today,
+    BusinessDateError, DatedFact, business_day, dated_fact_check, dated_rules_event_types, dated_rules_moved,
+    parse_as_of, register_dated_fact_rule, require_not_future, today,
 )
 
 
@@ -78,6 +78,7 @@ def test_as_of_defaults_to_today_and_refuses_the_future_and_nonsense():
 
 def test_registered_rules_are_applied_to_every_dated_fact(monkeypatch):
     monkeypatch.setattr(business_time, "_rules", [])
+    monkeypatch.setattr(business_time, "_reads", {})
     register_dated_fact_rule("no Sundays", lambda fact: "is a Sunday" if fact.on.weekday() == 6 else None)
     register_dated_fact_rule("no Sundays", lambda fact: "registered twice")  # once per name
     with business_day(date(2026, 3, 31)):
@@ -86,6 +87,38 @@ def test_registered_rules_are_applied_to_every_dated_fact(monkeypatch):
             dated_fact_check(DatedFact("payment received", date(2026, 3, 1), loan_number="L1"))
         with pytest.raises(BusinessDateError, match=r"^trust T1: removal 2026-04-01 is in the future"):
             dated_fact_check(DatedFact("removal", date(2026, 4, 1), trust_code="T1"))
+
+
+def test_the_events_the_registered_rules_depend_on_are_those_writing_what_they_read():
+    """A payment checked without the log's lock is checked again under it when one of these was recorded since:
+    a loan boarded (its boarding day), a trust formed or its pool changed (a cut-off, a removal), a period closed."""
+    assert dated_rules_event_types() == {
+        "LoanBoarded", "EscrowItemAdded",  # servicing's rule reads the loan (boarded_on)
+        "PoolLoansTransferred", "PoolLoanRemoved",  # the trusts' rule reads the pool's memberships
+        "TrustFormed", "HolderRegistered", "HolderDetailsChanged",  # ... and the trust's code, as remittance's
+        "PeriodClosed", "ClassDistributed", "DistributionPaid",  # remittance's rule reads the closed periods
+    }
+
+
+def test_a_rule_that_does_not_say_what_it_reads_is_asked_again_after_any_event(monkeypatch):
+    monkeypatch.setattr(business_time, "_rules", [])
+    monkeypatch.setattr(business_time, "_reads", {})
+    register_dated_fact_rule("reads the pool", lambda fact: None, reads=())
+    assert dated_rules_event_types() == frozenset()
+    assert dated_rules_moved(5, 6) is False  # nothing it depends on: no query, nothing to check again
+    register_dated_fact_rule("unsaid", lambda fact: None)
+    assert dated_rules_event_types() is None
+    assert dated_rules_moved(5, 5) is False  # nothing recorded since the check (and no query)
+    assert dated_rules_moved(5, 6) is True
+
+
+def test_a_rule_reading_a_table_no_projection_keeps_is_asked_again_after_any_event(monkeypatch):
+    from django.contrib.auth import get_user_model
+
+    monkeypatch.setattr(business_time, "_rules", [])
+    monkeypatch.setattr(business_time, "_reads", {})
+    register_dated_fact_rule("reads logins", lambda fact: None, reads=(get_user_model(),))
+    assert dated_rules_event_types() is None
 
 
 def test_no_code_but_the_clock_asks_the_wall_clock_for_today():
