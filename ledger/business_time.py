@@ -18,12 +18,13 @@ removed from a pool, a period closed by another transaction meanwhile. So each r
 models it looks at (`reads`), and a writer that checked its facts without the log's lock remembers
 the log's position first (`last_recorded_position`), then, under the lock, asks whether an event that
 changes one of those read models was recorded since (`dated_rules_moved`: no query at all when nothing
-was recorded, one otherwise) and checks its facts again only then.
+was recorded, one otherwise) and asks again only the rules whose read models moved (the facts passed
+the others, whose answers stand).
 """
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -137,11 +138,13 @@ def dated_fact_check(fact: DatedFact) -> date:
     return fact.on
 
 
-def dated_facts_problems(facts: Sequence[DatedFact]) -> list[str | None]:
+def dated_facts_problems(facts: Sequence[DatedFact], *, only: Collection[str] | None = None) -> list[str | None]:
     """What `dated_fact_check` would refuse each fact with (its message), None for a fact that passes.
 
     The same checks in the same order, so each fact gets the same first problem; a rule registered
-    with `many` reads every fact still passing at once instead of once per fact."""
+    with `many` reads every fact still passing at once instead of once per fact. `only`: the clock's
+    check and the rules of these names only, for facts every other rule passed already (the rules
+    `dated_rules_moved` names: the others' answers stand)."""
     problems: list[str | None] = []
     for fact in facts:
         try:
@@ -150,6 +153,8 @@ def dated_facts_problems(facts: Sequence[DatedFact]) -> list[str | None]:
         except BusinessDateError as error:
             problems.append(str(error))
     for name, rule in _rules:
+        if only is not None and name not in only:
+            continue
         passing = [i for i, problem in enumerate(problems) if problem is None]
         if not passing:
             break
@@ -173,46 +178,53 @@ def last_recorded_position() -> int:
     return last or 0
 
 
-def dated_rules_moved(since: int, last_position: int) -> bool:
-    """Whether an event that changes what a registered rule reads was recorded after position `since`.
+def dated_rules_moved(since: int, last_position: int) -> frozenset[str]:
+    """The registered rules (by name) whose answer may have changed since the log's position `since`:
+    those reading a model that an event recorded after it changes. Empty: every answer stands.
 
     Asked under the log's lock, `last_position` the last position it handed out: when nothing was
-    recorded since, no query; else one, for an event after `since` of a type some rule depends on."""
+    recorded since, no query; else one, for the types of the events after `since` that a rule depends on."""
     if last_position <= since:
-        return False
-    types = dated_rules_event_types()
-    if types is None:
-        return True
-    if not types:
-        return False
-    from ledger.models import Event
+        return frozenset()
+    reads = dated_rule_reads()
+    unsaid = {name for name, types in reads.items() if types is None}
+    depended_on = sorted(set().union(*(types for types in reads.values() if types)))
+    recorded: set[str] = set()
+    if depended_on:
+        from ledger.models import Event
 
-    return Event.objects.filter(position__gt=since, event_type__in=sorted(types)).exists()
+        recorded = set(Event.objects.filter(position__gt=since, event_type__in=depended_on)
+                       .order_by().values_list("event_type", flat=True).distinct())
+    return frozenset(unsaid | {name for name, types in reads.items() if types and types & recorded})
 
 
-def dated_rules_event_types() -> frozenset[str] | None:
-    """The event types that change what the registered rules read: those of every projection writing
-    one of the read models a rule names. None when any event may: a rule that did not say what it
-    reads, a read model no projection writes, or a projection fed every event type."""
+def dated_rule_reads() -> dict[str, frozenset[str] | None]:
+    """Each registered rule's name, with the event types that change what it reads: those of every
+    projection writing one of the read models it names. None when any event may: a rule that did not
+    say what it reads, a read model no projection writes, or a projection fed every event type."""
     from ledger.projections import registry
 
-    read: set[type] = set()
+    projections = list(registry)
+    reads: dict[str, frozenset[str] | None] = {}
     for name, _ in _rules:
         models = _reads.get(name)
-        if models is None:
-            return None
-        read.update(models)
+        reads[name] = None if models is None else _event_types_writing(set(models), projections)
+    return reads
+
+
+def _event_types_writing(models: set[type], projections: list) -> frozenset[str] | None:
+    """The event types of the projections that write `models`; None if any event may change one."""
     types: set[str] = set()
     written: set[type] = set()
-    for projection in registry:
-        models = set(projection.models) & read
-        if not models:
+    for projection in projections:
+        kept = set(projection.models) & models
+        if not kept:
             continue
         if projection.event_types is None:
             return None
         types.update(projection.event_types)
-        written |= models
-    if read - written:
+        written |= kept
+    if models - written:
         return None  # a model not kept from the log could change without an event
     return frozenset(types)
 

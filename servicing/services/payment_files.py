@@ -240,12 +240,14 @@ def _publish(worked_out: list[PaymentWorkedOut], preview: PaymentFilePreview,
 
 def _dates_still_hold(preview: PaymentFilePreview, last_position: int) -> None:
     """Under the log's lock: the file's rows' dates as the dated rules answer now, if anything they read was
-    recorded since the preview checked them (one query, none when nothing at all was recorded); a row they
-    refuse now refuses the file (FileRejected naming each such row and its line), nothing written."""
-    if preview.dates_as_of is not None and not dated_rules_moved(preview.dates_as_of, last_position):
+    recorded since the preview checked them (one query, none when nothing at all was recorded); a row a rule
+    refuses now refuses the file (FileRejected naming each such row and its line), nothing written."""
+    moved = None if preview.dates_as_of is None else dated_rules_moved(preview.dates_as_of, last_position)
+    if moved is not None and not moved:
         return
     rows = preview.to_post
-    now = received_on_problems([(r.loan_number, r.received_on) for r in rows])
+    # Only the rules whose read models moved: every row to post passed the others at the preview.
+    now = received_on_problems([(r.loan_number, r.received_on) for r in rows], only=moved)
     refused = [PaymentFileProblem(row.line, problem) for row, problem in zip(rows, now) if problem]
     if refused:
         raise FileRejected("payment file", refused)

@@ -13,7 +13,7 @@ under a writer for `MAX_ATTEMPTS` rounds of `with_retries`.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -123,19 +123,26 @@ def check_received_on(loan_number: str, received_on: object) -> None:
 def received_on_still_holds(request: PaymentRequest, checked_as_of: int) -> UnderLock:
     """The request's date checked again under the log's lock, if it needs to be: `checked_as_of` is the log's
     position read just before `check_received_on` passed it. Only if an event that changes what a dated rule
-    reads (a trust formed, a loan removed from a pool, a period closed) was recorded since is the rule asked
-    again, and a refusal now is a PaymentRefused: the payment is not recorded."""
+    reads (a trust formed, a loan removed from a pool, a period closed) was recorded since is that rule asked
+    again, and a refusal now is a PaymentRefused, with the message `check_received_on` would give: the
+    payment is not recorded."""
     def check(last_position: int) -> None:
-        if dated_rules_moved(checked_as_of, last_position):
-            check_received_on(request.loan_number, request.received_on)
+        moved = dated_rules_moved(checked_as_of, last_position)
+        if moved:
+            problem = received_on_problems([(request.loan_number, request.received_on)], only=moved)[0]
+            if problem:
+                raise PaymentRefused(problem)
     return check
 
 
-def received_on_problems(payments: Sequence[tuple[str, date]]) -> list[str | None]:
+def received_on_problems(payments: Sequence[tuple[str, date]], *,
+                         only: Collection[str] | None = None) -> list[str | None]:
     """`check_received_on` for many (loan, received_on) at once, a file's rows: each refusal's message, or None.
 
-    The same rule and messages, but each registered rule reads every row in one go, not one query a row."""
-    return dated_facts_problems([DatedFact(what=RECEIVED, on=on, loan_number=loan) for loan, on in payments])
+    The same rule and messages, but each registered rule reads every row in one go, not one query a row.
+    `only`: the rules of these names, for rows the others passed (`dated_rules_moved`)."""
+    return dated_facts_problems([DatedFact(what=RECEIVED, on=on, loan_number=loan) for loan, on in payments],
+                                only=only)
 
 
 def recorded(key: str) -> RecordedEvent | None:

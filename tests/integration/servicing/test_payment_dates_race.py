@@ -29,7 +29,8 @@ from tests.actors import TESTS
 from tests.integration.servicing.tapes import board, seed_rows
 from tests.integration.servicing import test_payment_file_concurrency as concurrency
 from tests.integration.servicing.test_payment_file_concurrency import in_another_thread, payment_file
-from tests.integration.trusts.deals import TRUST, form, seed_deal
+from tests.integration.remittance.months import close, seed_trust
+from tests.integration.trusts.deals import TRUST, seed_deal
 from trusts.services.forming import deal_file_form
 from trusts.services.pool import pool_loan_remove
 
@@ -67,17 +68,27 @@ def payments_recorded() -> int:
 
 @pytest.fixture
 def books():
-    """L001 to L012 boarded on 2026-01-15; XYZ-2026-1 formed from L001 to L010 at its cut-off 2026-01-15."""
+    """L001 to L012 boarded on 2026-01-15; XYZ-2026-1 formed from L001 to L010 at its cut-off 2026-01-15,
+    its first collection period February 2026."""
     board(*seed_rows(12))
-    form(seed_deal())
+    seed_trust()
+
+
+POOL_RULE = "money on or before the loan's trust's cut-off is the seller's"  # trusts/apps.py
+PERIOD_RULE = "no trust fact inside a closed period"  # remittance/apps.py
 
 
 @pytest.fixture
 def checks_again(monkeypatch):
-    """How many times the file's rows' dates were checked (the preview's, and any under the lock)."""
+    """Each check of the file's rows' dates: how many rows, by which rules (None: all; the preview's)."""
     calls = []
     real = payment_files.received_on_problems
-    monkeypatch.setattr(payment_files, "received_on_problems", lambda rows: calls.append(len(rows)) or real(rows))
+
+    def counted(rows, only=None):
+        calls.append((len(rows), only and set(only)))
+        return real(rows, only=only)
+
+    monkeypatch.setattr(payment_files, "received_on_problems", counted)
     return calls
 
 
@@ -90,7 +101,8 @@ def test_a_trust_formed_meanwhile_at_a_cutoff_on_the_rows_date_refuses_the_file(
         "line 3: loan L011: payment received 2026-02-01: loan L011 went into trust ABC-2026-2 at its cut-off "
         "2026-03-01; money received on or before 2026-03-01 is settled with the seller",
     ]
-    assert checks_again == [3, 3]  # the preview's, and again under the lock: the pool moved since
+    # The preview's, and again under the lock by the rules reading the pool and the trusts, which moved since.
+    assert checks_again == [(3, None), (3, {POOL_RULE, PERIOD_RULE})]
     assert payments_recorded() == 0  # nothing of the file, not even its good rows
     assert LoanPosition.objects.get(loan_id="L012").stream_version == 1
     assert verify().ok
@@ -114,7 +126,19 @@ def test_a_trust_formed_meanwhile_with_other_loans_is_checked_and_the_file_posts
     plan["import:chunk"] = [lambda: forms("L012", cutoff="2026-01-20")]  # before the row's 2026-02-01: its money
     result = payment_file_import(raw=FILE, acting_user=TESTS)
     assert [r.reference for r in result.posted] == ["A-1", "A-2", "A-3"]
-    assert checks_again == [3, 3]  # the pool moved: checked again, and every row still holds
+    assert checks_again == [(3, None), (3, {POOL_RULE, PERIOD_RULE})]  # checked again: every row still holds
+    assert payments_recorded() == 3
+    assert verify().ok
+
+
+def test_a_period_closed_meanwhile_is_asked_of_its_rule_only_and_the_file_posts(books, at_points, checks_again):
+    """A payment dated inside a closed period is taken (a prior-period item): the closed-period rule is the
+    trusts' facts' (a removal), asked again because it moved, and it refuses no payment."""
+    plan, _ = at_points
+    plan["import:chunk"] = [lambda: in_another_thread(lambda: close("2026-02"))]
+    result = payment_file_import(raw=FILE, acting_user=TESTS)
+    assert [r.reference for r in result.posted] == ["A-1", "A-2", "A-3"]
+    assert checks_again == [(3, None), (3, {PERIOD_RULE})]  # the pool's rule not asked again: its answers stand
     assert payments_recorded() == 3
     assert verify().ok
 
@@ -126,7 +150,7 @@ def test_another_import_meanwhile_is_not_what_the_dates_depend_on_and_the_file_p
                                                                                   acting_user=TESTS))]
     result = payment_file_import(raw=FILE, acting_user=TESTS)
     assert [r.reference for r in result.posted] == ["A-1", "A-2", "A-3"]
-    assert checks_again == [3, 1]  # this preview, then the other file's: not again under the lock
+    assert checks_again == [(3, None), (1, None)]  # this preview, then the other file's: not again under the lock
     assert payments_recorded() == 4
     assert verify().ok
 

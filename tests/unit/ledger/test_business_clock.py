@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from ledger import business_time
 from ledger.business_time import (
-    BusinessDateError, DatedFact, business_day, dated_fact_check, dated_rules_event_types, dated_rules_moved,
-    parse_as_of, register_dated_fact_rule, require_not_future, today,
+    BusinessDateError, DatedFact, business_day, dated_fact_check, dated_facts_problems, dated_rule_reads,
+    dated_rules_moved, parse_as_of, register_dated_fact_rule, require_not_future, today,
 )
 
 
@@ -92,24 +92,25 @@ def test_registered_rules_are_applied_to_every_dated_fact(monkeypatch):
 def test_the_events_the_registered_rules_depend_on_are_those_writing_what_they_read():
     """A payment checked without the log's lock is checked again under it when one of these was recorded since:
     a loan boarded (its boarding day), a trust formed or its pool changed (a cut-off, a removal), a period closed."""
-    assert dated_rules_event_types() == {
-        "LoanBoarded", "EscrowItemAdded",  # servicing's rule reads the loan (boarded_on)
-        "PoolLoansTransferred", "PoolLoanRemoved",  # the trusts' rule reads the pool's memberships
-        "TrustFormed", "HolderRegistered", "HolderDetailsChanged",  # ... and the trust's code, as remittance's
-        "PeriodClosed", "ClassDistributed", "DistributionPaid",  # remittance's rule reads the closed periods
+    trusts = {"TrustFormed", "HolderRegistered", "HolderDetailsChanged"}  # the trust's code
+    assert dated_rule_reads() == {
+        "not before the loan was boarded": {"LoanBoarded", "EscrowItemAdded"},  # the loan's boarded_on
+        "money on or before the loan's trust's cut-off is the seller's":
+            {"PoolLoansTransferred", "PoolLoanRemoved"} | trusts,  # the pool's memberships
+        "no trust fact inside a closed period": {"PeriodClosed", "ClassDistributed", "DistributionPaid"} | trusts,
     }
 
 
 def test_a_rule_that_does_not_say_what_it_reads_is_asked_again_after_any_event(monkeypatch):
     monkeypatch.setattr(business_time, "_rules", [])
     monkeypatch.setattr(business_time, "_reads", {})
-    register_dated_fact_rule("reads the pool", lambda fact: None, reads=())
-    assert dated_rules_event_types() == frozenset()
-    assert dated_rules_moved(5, 6) is False  # nothing it depends on: no query, nothing to check again
+    register_dated_fact_rule("reads nothing kept", lambda fact: None, reads=())
+    assert dated_rule_reads() == {"reads nothing kept": frozenset()}
+    assert dated_rules_moved(5, 6) == set()  # nothing it depends on: no query, nothing to ask again
     register_dated_fact_rule("unsaid", lambda fact: None)
-    assert dated_rules_event_types() is None
-    assert dated_rules_moved(5, 5) is False  # nothing recorded since the check (and no query)
-    assert dated_rules_moved(5, 6) is True
+    assert dated_rule_reads()["unsaid"] is None
+    assert dated_rules_moved(5, 5) == set()  # nothing recorded since the check (and no query)
+    assert dated_rules_moved(5, 6) == {"unsaid"}
 
 
 def test_a_rule_reading_a_table_no_projection_keeps_is_asked_again_after_any_event(monkeypatch):
@@ -118,7 +119,20 @@ def test_a_rule_reading_a_table_no_projection_keeps_is_asked_again_after_any_eve
     monkeypatch.setattr(business_time, "_rules", [])
     monkeypatch.setattr(business_time, "_reads", {})
     register_dated_fact_rule("reads logins", lambda fact: None, reads=(get_user_model(),))
-    assert dated_rules_event_types() is None
+    assert dated_rule_reads() == {"reads logins": None}
+
+
+def test_facts_asked_again_of_some_rules_only(monkeypatch):
+    monkeypatch.setattr(business_time, "_rules", [])
+    monkeypatch.setattr(business_time, "_reads", {})
+    register_dated_fact_rule("no Sundays", lambda fact: "is a Sunday" if fact.on.weekday() == 6 else None)
+    register_dated_fact_rule("no firsts", lambda fact: "is a first" if fact.on.day == 1 else None)
+    sunday_the_first = DatedFact("payment received", date(2026, 3, 1), loan_number="L1")
+    with business_day(date(2026, 3, 31)):
+        assert dated_facts_problems([sunday_the_first]) == ["loan L1: payment received 2026-03-01: is a Sunday"]
+        assert dated_facts_problems([sunday_the_first], only={"no firsts"}) == [
+            "loan L1: payment received 2026-03-01: is a first"]
+        assert dated_facts_problems([sunday_the_first], only=set()) == [None]
 
 
 def test_no_code_but_the_clock_asks_the_wall_clock_for_today():
