@@ -146,30 +146,35 @@ def _db_value(field: models.Field, value):
     return value
 
 
-def upsert_sums(table: str, key: str, sums: Sequence[str], rows: Sequence[tuple], *, replace: Sequence[str] = (),
-                replace_types: Sequence[str] | None = None) -> None:
-    """Add rows of (key, *amounts, *replacements) onto existing rows, or insert them: one statement.
+def upsert_sums(table: str, key: str | Sequence[str], sums: Sequence[str], rows: Sequence[tuple], *,
+                replace: Sequence[str] = (), replace_types: Sequence[str] | None = None,
+                key_types: Sequence[str] | None = None) -> None:
+    """Add rows of (*key, *amounts, *replacements) onto existing rows, or insert them: one statement.
 
-    `sums` columns are added to what is stored; `replace` columns take the new
-    value (`replace_types` their SQL types, bigint by default). Rows are
-    taken in the order given: callers sort them, so that concurrent writers
-    lock rows in the same order and cannot deadlock.
+    `key` is one column or several (`key_types` their SQL types, varchar by
+    default); `sums` columns are added to what is stored; `replace` columns
+    take the new value (`replace_types` their SQL types, bigint by default).
+    Rows are taken in the order given: callers sort them, so that concurrent
+    writers lock rows in the same order and cannot deadlock.
     """
     if not rows:
         return
-    columns = [key, *sums, *replace]
+    keys = [key] if isinstance(key, str) else list(key)
+    columns = [*keys, *sums, *replace]
     updates = [f"{c} = {table}.{c} + excluded.{c}" for c in sums] + [f"{c} = excluded.{c}" for c in replace]
+    conflict = ", ".join(keys)
     if is_postgres():
-        types = ["varchar", *["bigint"] * len(sums), *(replace_types or ["bigint"] * len(replace))]
+        types = [*(key_types or ["varchar"] * len(keys)), *["bigint"] * len(sums),
+                 *(replace_types or ["bigint"] * len(replace))]
         arrays = [[row[i] for row in rows] for i in range(len(columns))]
         source = f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in types)})"  # only type names and placeholders # nosec B608
         execute_bound(f"INSERT INTO {table} ({', '.join(columns)}) {source} "  # code's names, values bound # nosec B608
-                      f"ON CONFLICT ({key}) DO UPDATE SET {', '.join(updates)}", arrays)
+                      f"ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(updates)}", arrays)
         return
     placeholders = ", ".join(["%s"] * len(columns))
     with connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}) "  # code's names, values bound # nosec B608
-                           f"ON CONFLICT ({key}) DO UPDATE SET {', '.join(updates)}", rows)
+                           f"ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(updates)}", rows)
 
 
 def analyze(*tables: type[models.Model]) -> None:

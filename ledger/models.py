@@ -40,12 +40,18 @@ class Event(AppendOnlyModel):
     position = models.BigIntegerField(primary_key=True)
     stream = models.CharField(max_length=200)
     version = models.PositiveIntegerField(help_text="1 for the first event of its stream")
-    event_type = models.CharField(max_length=100, db_index=True)
+    # No index of its own: every query by type also names streams or a range of positions
+    # (docs/SCHEMA.md); one more index on the log is paid by every event written.
+    event_type = models.CharField(max_length=100)
     payload = models.JSONField()
+    # Indexed for the autopay task's "drafted today" and the operations API's date filter.
     effective_date = models.DateField(db_index=True, help_text="the business date of the fact")
     recorded_at = models.DateTimeField()
+    # No index: nothing looks events up by who recorded them; deleting a login that never
+    # acted scans the log once (one that acted cannot be deleted: PROTECT).
     acting_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
     )
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     previous_hash = models.CharField(max_length=64)
@@ -119,8 +125,36 @@ class Stream(models.Model):
         return f"{self.name} v{self.version}"
 
 
+class AccountBalanceSlot(models.Model):
+    """Read model, as written: one row per account, or several for a hot account (its slots).
+
+    An account every payment posts to (the custodial cash) would be one row
+    that every concurrent writer updates, so they would queue on its lock
+    until each commits. A hot account (`ledger.projections.register_hot_account`)
+    is spread over `HOT_SLOTS` rows instead, each writer adding to the slot of
+    its database session; every other account has slot 0 only. A slot is not
+    an account: never read this table, read `AccountBalance` (the sums).
+    """
+
+    pk = models.CompositePrimaryKey("account", "slot")
+    account = models.CharField(max_length=200)
+    slot = models.PositiveSmallIntegerField(default=0)
+    balance_cents = models.BigIntegerField()
+    posting_count = models.BigIntegerField()
+    last_position = models.BigIntegerField()
+
+    def __str__(self):
+        return f"{self.account} [{self.slot}]: {self.balance_cents}"
+
+
 class AccountBalance(models.Model):
-    """Read model: the current balance of every account that has postings."""
+    """Read model: the current balance of every account that has postings.
+
+    A database view (ledger migration 0008) summing each account's slots of
+    `AccountBalanceSlot`: the one place a balance is put together, so every
+    reader (selectors, verification, the admin, raw SQL on
+    `ledger_accountbalance`) sees an account once, whatever its slots.
+    """
 
     account = models.CharField(max_length=200, primary_key=True)
     balance_cents = models.BigIntegerField()
@@ -128,9 +162,8 @@ class AccountBalance(models.Model):
     last_position = models.BigIntegerField()
 
     class Meta:
-        indexes = [
-            models.Index(fields=["account"], name="ledger_accountbal_prefix", opclasses=["varchar_pattern_ops"]),
-        ]
+        managed = False
+        db_table = "ledger_accountbalance"
 
     def __str__(self):
         return f"{self.account}: {self.balance_cents}"

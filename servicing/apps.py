@@ -9,9 +9,10 @@ class ServicingConfig(AppConfig):
     def ready(self):
         import servicing.events  # noqa: F401  (registers the loan-stream event classes)
         from ledger.business_time import register_dated_fact_rule
-        from ledger.projections import registry
+        from ledger.projections import register_hot_account, registry
         from ledger.verification import register_check
         from servicing.dated_rules import RULE_READS, not_before_boarding, not_before_boarding_many
+        from servicing.domain import accounts
         from servicing.projections import LoanPositionProjection, load_handlers
         from servicing.projections.collection_lines import CollectionLineProjection
         from servicing.projections.loans import LoanReferenceProjection
@@ -19,6 +20,10 @@ class ServicingConfig(AppConfig):
         from servicing.verification import loan_money_rederived
 
         load_handlers()
+        # Every payment moves the custodial cash, every boarded loan the boarding clearing account:
+        # their balances are kept in slots, so concurrent writers do not queue on one row.
+        register_hot_account(accounts.CUSTODIAL_CASH)
+        register_hot_account(accounts.BOARDING_CLEARING)
         # The reference rows first: a replay writes each loan before the position that points at it.
         registry.register(LoanReferenceProjection())
         registry.register(LoanPositionProjection())

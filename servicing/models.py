@@ -123,7 +123,10 @@ class LoanPosition(models.Model):
     note_rate = models.DecimalField(max_digits=7, decimal_places=4)
     payment_pi_cents = models.BigIntegerField()
     escrow_monthly_cents = models.BigIntegerField()
-    next_due_date = models.DateField(db_index=True)
+    # No index: a payment moves the due date, and an index on it would make every position update
+    # write every index of the row (no HOT update); the daily autopay scan and the staff's sort
+    # by due date read the table instead (docs/SCHEMA.md).
+    next_due_date = models.DateField()
     last_payment_date = models.DateField(null=True, blank=True)
     escrow_balance_cents = models.BigIntegerField(default=0)
     escrow_advance_cents = models.BigIntegerField(default=0, help_text="escrow the servicer advanced, to recover")
@@ -160,8 +163,9 @@ class CollectionLine(models.Model):
     """
 
     event_position = models.BigIntegerField(primary_key=True)
+    # No index of its own: collection_line_loan_date starts with the loan.
     loan = models.ForeignKey(Loan, on_delete=models.DO_NOTHING, related_name="collection_lines",
-                             db_constraint=False)
+                             db_constraint=False, db_index=False)
     effective_date = models.DateField()
     interest_cents = models.BigIntegerField()
     scheduled_principal_cents = models.BigIntegerField()

@@ -32,7 +32,8 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
-from ledger.models import AccountBalance, Event, Posting
+from ledger.models import Event, Posting
+from ledger.selectors import stored_balances
 from servicing.domain import accounts
 from servicing.domain.delinquency_status import CURRENT, mba_bucket
 from servicing.models import CollectionLine, Loan, LoanPosition, LoanStatus, loan_stream
@@ -113,8 +114,7 @@ def loan_money_rederived() -> list[str]:
         for stray in strays:
             keep_earliest(kept, stray)
         rows = {p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in=list(batch))}
-        ledger = dict(AccountBalance.objects.filter(account__in=[accounts.principal(n) for n in batch])
-                      .values_list("account", "balance_cents"))
+        ledger = stored_balances([accounts.principal(n) for n in batch])
         lines = _collection_lines(list(batch))
         for number, events in batch.items():
             found = [p for p in (_loan_problem(number, events, rows.get(number),

@@ -55,7 +55,7 @@ KINDS = (
     "posting deleted", "posting moved", "event deleted", "versions swapped", "positions swapped",
     "event forged", "event forged with a valid chain",
 )
-LOG_TABLES = ("ledger_posting", "ledger_event", "ledger_stream", "ledger_accountbalance")
+LOG_TABLES = ("ledger_posting", "ledger_event", "ledger_stream", "ledger_accountbalanceslot")
 FIRST_NAMED = re.compile(r"^event #(\d+)[ :]")
 FORGED_STREAM = "desk:FORGED"
 

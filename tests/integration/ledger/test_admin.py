@@ -47,3 +47,17 @@ def test_admin_cannot_add_change_or_delete_events_or_postings(admin_client, even
 def test_bulk_delete_action_is_not_offered(admin_client, event):
     page = admin_client.get(reverse("admin:ledger_posting_changelist")).content.decode()
     assert "delete_selected" not in page
+
+
+def test_account_balances_show_each_account_once_whatever_its_slots(admin_client, event):
+    from ledger.models import AccountBalanceSlot
+
+    # The custodial side as two writers' sessions would leave it: two slots of one account.
+    append(stream="loan:L1", expected_version=1, events=[cash_event(655)], acting_user=TESTS)
+    row = AccountBalanceSlot.objects.get(account="trust:T1:custodial")
+    AccountBalanceSlot.objects.create(account=row.account, slot=row.slot + 1, balance_cents=1_000,
+                                      posting_count=1, last_position=2)
+    url = reverse("admin:ledger_accountbalance_changelist")
+    page = admin_client.get(url, {"account__endswith": ":custodial", "balance_cents__gt": 0}).content.decode()
+    assert page.count("trust:T1:custodial") == 1
+    assert "140.00" in page  # 123.45 + 6.55 + 10.00: the slots summed

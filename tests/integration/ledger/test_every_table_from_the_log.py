@@ -14,6 +14,7 @@ NOT_FROM_THE_LOG = {
     "ledger.Event": "the log itself",
     "ledger.Posting": "the log itself (each event's double entry)",
     "ledger.LogPosition": "the append lock's counter: the log's last position, checked by verify_ledger",
+    "ledger.AccountBalance": "a view, not a table: each account's slots of AccountBalanceSlot (a projection) summed",
     "ledger.Stream": "an index of each stream's head over the log, checked against it by verify_ledger",
     "approvals.ApprovalRequest": "four-eyes workflow: who asked and who decided; the act it approves is the fact",
     "api.IdempotencyRecord": "the API's replay cache of responses, not a business fact",

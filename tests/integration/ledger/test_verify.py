@@ -4,7 +4,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
-from ledger.models import AccountBalance
+from ledger.models import AccountBalance, AccountBalanceSlot
 from ledger.projections import differences
 from ledger.services import append
 from tests.actors import TESTS
@@ -69,7 +69,7 @@ def test_tampering_is_detected_and_the_first_bad_event_named(log, tamper, named)
 
 
 def test_altered_read_model_is_found_and_rebuild_repairs_it(log):
-    AccountBalance.objects.filter(account="loan:L1:principal").update(balance_cents=1)
+    AccountBalanceSlot.objects.filter(account="loan:L1:principal").update(balance_cents=1)
     with pytest.raises(CommandError, match="projection ledger.account_balances"):
         call_command("verify_ledger")
     call_command("rebuild_projections")
@@ -85,6 +85,6 @@ def test_replay_reproduces_read_models_exactly(log):
 
 
 def test_verify_leaves_read_models_untouched(log):
-    AccountBalance.objects.filter(account="loan:L1:principal").update(balance_cents=1)
+    AccountBalanceSlot.objects.filter(account="loan:L1:principal").update(balance_cents=1)
     assert differences()
     assert AccountBalance.objects.get(account="loan:L1:principal").balance_cents == 1
