@@ -17,10 +17,8 @@ from datetime import date
 
 import pytest
 
-from ledger.models import Event
 from ledger.verification import verify
 from remittance.domain.trust_calendar import Period, record_date
-from remittance.models import PeriodResult, TrustPeriod
 from remittance.selectors.group_facts import group_facts, holders_of_record_by_trust
 from remittance.selectors.period_facts import carried_into, loan_facts, log_head, pool_original_cents, window_for
 from remittance.services.closing import close_groups, trusts_close
@@ -160,27 +158,6 @@ def test_the_group_reader_and_the_one_trust_reader_agree_on_a_book_with_every_ki
 
     report = verify()  # every close re-derived by the one-trust reader, and compared with what it recorded
     assert report.ok, report.problems
-
-
-def test_a_group_answers_each_trust_and_a_second_close_pays_nothing(loans):
-    seed_trust()
-    _scheduled_trust()
-    feb = Period(2026, 2)
-    for n in [*SEED_LOANS, *SCHEDULED_LOANS]:
-        pay(n, feb)
-    outcome = trusts_close(trust_codes=[TRUST, "NOPE", SCHEDULED], period=feb, as_of=date(2026, 3, 1),
-                           acting_user=TESTS)
-    assert [o.trust_code for o in outcome.closed] == [TRUST, SCHEDULED]
-    assert outcome.refused == {"NOPE": "no trust 'NOPE'"}
-    events = Event.objects.count()
-    again = trusts_close(trust_codes=[TRUST, SCHEDULED], period=feb, as_of=date(2026, 3, 1), acting_user=TESTS)
-    assert again.closed == [] and again.already_closed == [TRUST, SCHEDULED]
-    assert Event.objects.count() == events
-    assert list(TrustPeriod.objects.values_list("attempts", flat=True)) == [1, 1]
-    march = trusts_close(trust_codes=[TRUST], period=Period(2026, 4), as_of=date(2026, 5, 1), acting_user=TESTS)
-    assert march.refused == {TRUST: f"{TRUST} 2026-04 cannot close before 2026-03 is closed"}
-    assert PeriodResult.objects.count() == 2
-    assert verify().ok
 
 
 def test_close_groups_split_evenly():
