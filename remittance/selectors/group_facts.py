@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Sum
@@ -37,7 +38,7 @@ from servicing.events import PaymentReturned
 from servicing.models import CLOSED_STATUSES, CollectionLine, Loan, LoanPosition, loan_stream
 from trusts.events import PoolLoanRemoved, RemovalProceedsTrued
 from trusts.models import PoolLoan, SecurityClass, Trust, membership_covers, trust_stream
-from trusts.selectors import PoolMember, holders_of_record_by_class_id
+from trusts.selectors import holders_of_record_by_class_id
 
 # Who owns a removal's or a true-up's money, and in which kind: (loan, principal, interest) of the payload.
 REMOVAL_TYPES = (PoolLoanRemoved.event_type, RemovalProceedsTrued.event_type)
@@ -70,18 +71,14 @@ class _Return:
     original_position: int
 
 
-@dataclass(slots=True)
-class _Membership:
-    """One PoolLoan row as stored now, and as the log stood at the close's position (a late removal undone)."""
+class _Membership(NamedTuple):
+    """One PoolLoan row: its removal date as stored now, and as the log stood at the close's position
+    (None when the removal was recorded after it: the loan is still in the pool for this close)."""
 
-    trust_id: int
     loan_id: str
     transferred_on: date
-    removed_on: date | None  # as stored now
-    late: bool = False  # removal recorded after the close's position: still in the pool for it
-
-    def member(self) -> PoolMember:
-        return PoolMember(self.loan_id, self.transferred_on, None if self.late else self.removed_on)
+    removed_on: date | None
+    removed_at_position: date | None
 
 
 @dataclass(slots=True)
@@ -115,8 +112,7 @@ def group_facts(trusts: Sequence[Trust], period: Period, through_position: int) 
     group.sums = _window_sums(group, returns)
     _add_returns(group, returns)
     group.removals = _removal_proceeds(group)
-    pools = {pk: _pool(group, pk) for pk in group.trusts}
-    numbers = sorted({m.loan_id for pool in pools.values() for m in pool})
+    numbers = sorted({m.loan_id for ms in group.memberships.values() for m in ms})
     terms = _terms(list(group.trusts))
     begin, end = _balances(numbers, period, through_position)
     scheduled = [pk for pk, t in group.trusts.items() if t.remittance_type == Trust.RemittanceType.SCHEDULED_SCHEDULED]
@@ -124,15 +120,10 @@ def group_facts(trusts: Sequence[Trust], period: Period, through_position: int) 
     classes = _classes(group)
     carried = _carried(group, classes)
     originals = _pool_originals(group)
-    facts = {}
-    for pk, trust in group.trusts.items():
-        is_scheduled = pk in scheduled
-        facts[pk] = TrustFacts(
-            trust=trust, window=group.windows[pk],
-            loans=[_loan_facts(group, pk, m, terms, begin, end, advancing=is_scheduled and m.loan_id not in closed)
-                   for m in pools[pk]],
-            carried=carried[pk], classes=classes.get(pk, []), pool_original_cents=originals.get(pk, 0))
-    return facts
+    return {pk: TrustFacts(trust=trust, window=group.windows[pk],
+                           loans=_loans(group, pk, terms, begin, end, closed if pk in scheduled else None),
+                           carried=carried[pk], classes=classes.get(pk, []), pool_original_cents=originals.get(pk, 0))
+            for pk, trust in group.trusts.items()}
 
 
 def holders_of_record_by_trust(facts: Mapping[int, TrustFacts], record_dates: Mapping[int, date]
@@ -168,40 +159,47 @@ def _memberships(group: _Group) -> dict[int, list[_Membership]]:
     rows = PoolLoan.objects.filter(trust_id__in=list(group.trusts)).order_by("trust_id", "loan_id", "id")
     for trust_id, loan_id, transferred_on, removed_on in rows.values_list(
             "trust_id", "loan_id", "transferred_on", "removed_on"):
-        memberships[trust_id].append(_Membership(trust_id, loan_id, transferred_on, removed_on,
-                                                 late=removed_on is not None and (trust_id, loan_id) in late))
+        at_position = None if removed_on is not None and (trust_id, loan_id) in late else removed_on
+        memberships[trust_id].append(_Membership(loan_id, transferred_on, removed_on, at_position))
     return memberships
 
 
-def _pool(group: _Group, pk: int) -> list[PoolMember]:
-    """The trust's loans this close covers: in the pool during the period, or with money of theirs in the window."""
+def _loans(group: _Group, pk: int, terms: Mapping[str, tuple], begin: Mapping[str, int], end: Mapping[str, int],
+           closed: set[str] | None) -> list[LoanFacts]:
+    """The trust's pool loans' facts (period_facts.loan_facts's rules); closed: None when the trust advances nothing.
+
+    A loan is covered when it was in the pool during the period, or has money of its own in the window
+    (a loan removed before the period: a late payment or a return of one); membership as of the position.
+    """
     start, last_day = group.period.first_day, group.period.last_day
+    day_after = last_day + timedelta(days=1)
     sums, removals = group.sums.get(pk, {}), group.removals.get(pk, {})
-    members = [m.member() for m in group.memberships[pk]]
-    return [m for m in members if m.transferred_on <= last_day
-            and (m.removed_on is None or m.removed_on >= start or m.loan_id in sums or m.loan_id in removals)]
-
-
-def _loan_facts(group: _Group, pk: int, member: PoolMember, terms: Mapping[str, tuple], begin: Mapping[str, int],
-                end: Mapping[str, int], *, advancing: bool) -> LoanFacts:
-    start, last_day = group.period.first_day, group.period.last_day
-    number = member.loan_id
-    note_rate, servicing_fee_rate, payment_pi_cents = terms[number]
-    in_pool_at_start = member.covers(start)
-    amounts = dict(group.sums.get(pk, {}).get(number, {}))
-    for key, cents in group.removals.get(pk, {}).get(number, {}).items():
-        amounts[key] = amounts.get(key, 0) + cents
-    return LoanFacts(
-        loan_number=number, balance_begin_cents=begin.get(number, 0) if in_pool_at_start else 0,
-        # Still in the pool at the period's end (period_facts.loan_facts says why a later removal counts).
-        balance_end_cents=end.get(number, 0) if member.covers(last_day + timedelta(days=1)) else 0,
-        note_rate=note_rate, servicing_fee_rate=servicing_fee_rate, payment_pi_cents=payment_pi_cents,
-        in_pool_at_start=in_pool_at_start, advancing=advancing,
-        repurchase_principal_cents=amounts.get("repurchase_principal_cents", 0),
-        repurchase_interest_cents=amounts.get("repurchase_interest_cents", 0),
-        prior_period_cents=amounts.get("prior_period_cents", 0),
-        **{k: amounts.get(k, 0) for k in AMOUNTS},
-    )
+    none: dict[str, int] = {}
+    facts = []
+    for number, transferred_on, _, removed_on in group.memberships[pk]:
+        if transferred_on > last_day or (removed_on is not None and removed_on < start
+                                         and number not in sums and number not in removals):
+            continue
+        amounts = sums.get(number, none)
+        removed = removals.get(number)
+        if removed:
+            amounts = {**amounts}
+            for key, cents in removed.items():
+                amounts[key] = amounts.get(key, 0) + cents
+        in_pool_at_start = membership_covers(transferred_on, removed_on, start)
+        note_rate, servicing_fee_rate, payment_pi_cents = terms[number]
+        facts.append(LoanFacts(
+            loan_number=number, balance_begin_cents=begin.get(number, 0) if in_pool_at_start else 0,
+            # Still in the pool at the period's end (period_facts.loan_facts says why a later removal counts).
+            balance_end_cents=end.get(number, 0) if membership_covers(transferred_on, removed_on, day_after) else 0,
+            note_rate=note_rate, servicing_fee_rate=servicing_fee_rate, payment_pi_cents=payment_pi_cents,
+            in_pool_at_start=in_pool_at_start, advancing=closed is not None and number not in closed,
+            repurchase_principal_cents=amounts.get("repurchase_principal_cents", 0),
+            repurchase_interest_cents=amounts.get("repurchase_interest_cents", 0),
+            prior_period_cents=amounts.get("prior_period_cents", 0),
+            **{k: amounts.get(k, 0) for k in AMOUNTS},
+        ))
+    return facts
 
 
 # --- The collections in each window ------------------------------------------------------------------
@@ -234,7 +232,8 @@ def _window_sums(group: _Group, returns: Sequence[_Return]) -> dict[int, dict[st
     windows = values.rows("w", ("trust_id", "previous_last_day", "previous_through"), ("integer", "date", "bigint"),
                           [(pk, w.previous_last_day, w.previous_through) for pk, w in group.windows.items()])
     late = values.rows("late", ("trust_id", "loan_id"), ("integer", "varchar"),
-                       [(m.trust_id, m.loan_id) for ms in group.memberships.values() for m in ms if m.late])
+                       [(pk, m.loan_id) for pk, ms in group.memberships.items() for m in ms
+                        if m.removed_on != m.removed_at_position])
     own_returns = values.rows("ret", ("trust_id", "position"), ("integer", "bigint"), [
         (pk, r.position) for pk, w in group.windows.items() for r in returns
         if _in_window(w, r.returned_on, r.position)])
