@@ -194,10 +194,8 @@ def _loans(group: _Group, pk: int, terms: Mapping[str, tuple], begin: Mapping[st
             balance_end_cents=end.get(number, 0) if membership_covers(transferred_on, removed_on, day_after) else 0,
             note_rate=note_rate, servicing_fee_rate=servicing_fee_rate, payment_pi_cents=payment_pi_cents,
             in_pool_at_start=in_pool_at_start, advancing=closed is not None and number not in closed,
-            repurchase_principal_cents=amounts.get("repurchase_principal_cents", 0),
-            repurchase_interest_cents=amounts.get("repurchase_interest_cents", 0),
-            prior_period_cents=amounts.get("prior_period_cents", 0),
-            **{k: amounts.get(k, 0) for k in AMOUNTS},
+            # The amounts by their LoanFacts names (the collection kinds, prior-period, repurchase); absent is 0.
+            **amounts,
         ))
     return facts
 
