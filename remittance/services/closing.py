@@ -264,6 +264,7 @@ def _complete_or_one_by_one(trusts: list[Trust], period: Period, signatories: _S
             return
         _record_failure(trusts[0], period, error)
         outcome.failed[trusts[0].code] = error
+        log.error("the close of %s %s failed: %s", trusts[0].code, period, error, exc_info=error)
 
 
 def _start(trusts: list[Trust], period: Period, requester, outcome: GroupOutcome) -> list[Trust]:
@@ -335,6 +336,7 @@ def _complete(trusts: list[Trust], period: Period, signatories: _Signatories, ou
             answered.closed.extend(CloseOutcome(codes[pk], str(period), results[pk]) for pk in closing)
     for code, error in answered.failed.items():
         _record_failure(next(t for t in trusts if t.code == code), period, error)
+        log.error("the close of %s %s failed: %s", code, period, error, exc_info=error)
     _merge(outcome, answered)
 
 
