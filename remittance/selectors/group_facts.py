@@ -40,7 +40,7 @@ from trusts.events import PoolLoanRemoved, RemovalProceedsTrued
 from trusts.models import PoolLoan, SecurityClass, Trust, membership_covers, trust_stream
 from trusts.selectors import holders_of_record_by_class_id
 
-# Who owns a removal's or a true-up's money, and in which kind: (loan, principal, interest) of the payload.
+# The trust's events that pay removal proceeds into it: a repurchase or buyout, and a true-up of one.
 REMOVAL_TYPES = (PoolLoanRemoved.event_type, RemovalProceedsTrued.event_type)
 
 
