@@ -84,7 +84,8 @@ def collect(shape: Shape, calendar: BenchCalendar, file_rows: int) -> dict:
 
 
 def close(shape: Shape, calendar: BenchCalendar, args) -> dict:
-    """Every trust's close through real workers: the first half with one, the second with two."""
+    """Every trust's close through real workers, in groups as the month-end sends them: the first half with one
+    worker, the second with two."""
     from remittance.services.closing import month_end_prepare
 
     month_end_prepare()  # as the month-end task does before it fans out
@@ -102,9 +103,11 @@ def close(shape: Shape, calendar: BenchCalendar, args) -> dict:
 
 
 def close_phase(workers: int, codes: list[str], calendar: BenchCalendar, args) -> dict:
+    """The trusts closed in groups (remittance.services.closing.close_groups), at least one group per worker."""
     from config.celery import app
     from remittance.models import PeriodResult
-    from remittance.tasks import close_period_task
+    from remittance.services.closing import close_groups
+    from remittance.tasks import close_trust_group_task
 
     from benchmarks.workers import celery_workers, peak_memory_mb
 
@@ -112,17 +115,18 @@ def close_phase(workers: int, codes: list[str], calendar: BenchCalendar, args) -
     env = {"DATABASE_URL": args.database_url, "CELERY_BROKER_URL": args.broker_url,
            "DEBUG": os.environ.get("DEBUG", "false"), "SECRET_KEY": os.environ.get("SECRET_KEY", "")}
     logs = Path(tempfile.mkdtemp(prefix="bench-workers-"))
+    groups = close_groups(codes, at_least=workers)
     with celery_workers(workers, env=env, log_dir=logs) as processes:
         _wait_for_workers(app, workers)
         period = str(calendar.period)
         with Timer() as t:
-            for code in codes:
-                close_period_task.delay(code, period)
+            for group in groups:
+                close_trust_group_task.delay(group, period)
             closed = _wait_for_closes(PeriodResult, codes, period, timeout=max(600, 5 * len(codes)))
         memory = [peak_memory_mb(p.pid) for p in processes]
     loans = sum(len(Shape(args.loans, args.trusts, args.holdings).trust_loans(int(c[4:]) - 1)) for c in codes)
-    return {"workers": workers, "trusts": len(codes), "closed": closed, "loans": loans, "seconds": t.seconds,
-            "trusts_per_second": len(codes) / t.seconds, "loans_per_second": loans / t.seconds,
+    return {"workers": workers, "trusts": len(codes), "groups": len(groups), "closed": closed, "loans": loans,
+            "seconds": t.seconds, "trusts_per_second": len(codes) / t.seconds, "loans_per_second": loans / t.seconds,
             "worker_peak_mb": memory, "worker_logs": str(logs)}
 
 

@@ -11,10 +11,10 @@ The points, by name (tests refer to them; keep them stable):
 - `import:chunk`        a payment file's chunk worked out in memory, nothing written
                         (servicing.services.payment_files)
 - `import:appended`     every event of a payment file appended, the file not committed
-- `close:started`       a trust's close begun (remittance.services.closing)
-- `close:appended`      every event of the close appended, nothing committed
+- `close:started`       a trust's close, or a group's closes, begun (remittance.services.closing)
+- `close:appended`      every event of the close (of every trust of the group) appended, nothing committed
 - `reconciler:closed`   one period closed by the reconciler, its run unfinished
-- `close:committed`     the close committed, its task's message not yet acknowledged
+- `close:committed`     the close (the group's) committed, its task's message not yet acknowledged
                         (remittance.tasks)
 - `month-end:enqueued`  the month-end's closes enqueued, the fan-out not yet acknowledged
 """

@@ -1,4 +1,4 @@
-"""Celery tasks of the month-end close: one trust and period, the monthly fan-out, the daily reconciler.
+"""Celery tasks of the month-end close: one trust and period, a group of trusts, the monthly fan-out, the reconciler.
 
 Thin wrappers of the closing service. A close is idempotent by design (a
 second one answers "already closed" and pays nothing), so a redelivered or
@@ -24,7 +24,9 @@ from ledger.business_time import BusinessDateError, parse_as_of, require_not_fut
 from ledger.hooks import reached
 from remittance.domain.trust_calendar import Period
 from remittance.errors import CloseInProgress, CloseRefused, PeriodAlreadyClosed
-from remittance.services.closing import month_end_prepare, overdue_periods_close, period_close, periods_due
+from remittance.services.closing import (
+    close_groups, month_end_prepare, overdue_periods_close, period_close, periods_due, trusts_close,
+)
 from remittance.selectors.period_summary import outcome_summary
 
 
@@ -71,15 +73,34 @@ def _as_of(text: str | None) -> date | None:
     return parse_as_of(text, what="as_of") if text else None
 
 
+# The schedule's close of a group of trusts (the month-end's fan-out): as close_period_task, for many at once.
+@shared_task(name="remittance.close_trust_group", bind=True, max_retries=30,
+             autoretry_for=(OperationalError, InterfaceError), retry_backoff=2, retry_backoff_max=60)
+def close_trust_group_task(self, trust_codes: list[str], period: str, as_of: str | None = None) -> dict:
+    """Close a group of trusts' period as the schedule; the answer lists each trust's outcome.
+
+    The trusts whose close another worker is running are asked again later, as a group of their own.
+    """
+    try:
+        outcome = trusts_close(trust_codes=trust_codes, period=period, acting_user=SCHEDULER, as_of=_as_of(as_of))
+    except (BusinessDateError, CloseRefused) as refused:
+        return {"trusts": trust_codes, "period": period, "status": "refused", "message": str(refused)}
+    reached("close:committed")  # tests kill the worker here: the closes committed, the message not yet acked
+    if outcome.busy:
+        raise self.retry(args=(outcome.busy, period, as_of), countdown=15)
+    return outcome.as_dict()
+
+
 @shared_task(name="remittance.close_trusts")
 def close_trusts_task(period: str, as_of: str | None = None) -> dict:
-    """Enqueue one close per trust whose period is due, once this transaction has committed."""
+    """Enqueue the closes of the trusts whose period is due, in groups, once this transaction has committed."""
     month_end_prepare()
     codes = periods_due(period=Period.parse(period))
-    for code in codes:
-        transaction.on_commit(lambda code=code: close_period_task.delay(code, period, as_of))
+    groups = close_groups(codes)
+    for group in groups:
+        transaction.on_commit(lambda group=group: close_trust_group_task.delay(group, period, as_of))
     reached("month-end:enqueued")  # tests kill the worker here: the closes enqueued, the fan-out not yet acked
-    return {"period": period, "enqueued": codes}
+    return {"period": period, "enqueued": codes, "groups": groups}
 
 
 @shared_task(name="remittance.month_end_close")

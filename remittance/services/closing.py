@@ -1,41 +1,56 @@
-"""The month-end close of one trust for one period: exactly once, all or nothing.
+"""The month-end close of trusts for one period: exactly once, each trust's all or nothing.
 
-1. Start (its own short transaction, committed): the period's row is created
-   or locked without waiting; a closed period answers PeriodAlreadyClosed, a
-   row locked by another worker CloseInProgress; otherwise it is marked
+A close runs for one trust (`period_close`) or for a group of trusts at once
+(`trusts_close`, the month-end's fan-out): the same two steps, a group's
+statements and appends shared by its trusts.
+1. Start (its own short transaction, committed): each period's row is created
+   if missing and locked without waiting; a closed period is answered
+   PeriodAlreadyClosed, a row locked by another worker CloseInProgress (in a
+   group: listed as such, the other trusts go on); the others are marked
    CLOSING, so everyone can see a close has begun.
-2. Complete (one transaction): the row is locked again, the log position
-   read (the window's end), the facts gathered, the figures computed and
-   every event appended in one batch, and the row marked CLOSED.
-A worker killed anywhere in 2 leaves nothing but the CLOSING mark, and the
-next request (whose lock then succeeds) completes the close. A killed worker
-can never pay twice: the row lock, the CLOSED status and the PeriodClosed
-event's unique idempotency key each stand in the way.
+2. Complete (one transaction): the rows are locked again, the log position
+   read (the windows' end), every trust's facts gathered in a few set-based
+   statements (remittance.selectors.group_facts), each trust's figures
+   computed by the one pure close (remittance.domain.close_figures), every
+   event of every trust appended in one batch, and the rows marked CLOSED.
+A worker killed anywhere in 2 leaves nothing but the CLOSING marks, and the
+next request (whose lock then succeeds) completes the closes. A killed worker
+can never pay twice: the row lock, the CLOSED status and each PeriodClosed
+event's unique idempotency key stand in the way. A trust whose figures cannot
+be computed is left out of its group's batch (its row opened again with the
+reason); a batch that fails as a whole is closed again one trust at a time,
+so one trust's fault never holds the others.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from ledger import business_time
 from ledger.actors import Actor, database_user, four_eyes_problem, RECONCILER
+from ledger.domain.records import StreamAppend
 from ledger.hooks import reached
 from ledger.services import append_batch
 from remittance.domain.trust_calendar import Period, payment_date, record_date
 from remittance.domain.close_events import CloseContext, close_appends
 from remittance.domain.close_figures import close_figures
 from remittance.errors import CloseInProgress, CloseNotApproved, CloseRefused, PeriodAlreadyClosed
-from remittance.selectors.period_facts import carried_into, coupon_text, loan_facts, log_head, pool_original_cents, window_for
+from remittance.selectors.group_facts import TrustFacts, group_facts, holders_of_record_by_trust
+from remittance.selectors.period_facts import coupon_text, log_head
 from remittance.models import PeriodResult, PeriodStatus, TrustPeriod
 from remittance.selectors.month_end_schedule import month_end_day as schedule_day
-from trusts.models import SecurityClass, Trust
-from trusts.selectors import holders_of_record_by_class
+from trusts.models import Trust
 
 log = logging.getLogger(__name__)
+
+# How many trusts the month-end closes in one group: their reads and appends shared, each group one task.
+CLOSE_GROUP_TRUSTS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +58,23 @@ class CloseOutcome:
     trust_code: str
     period: str
     result: PeriodResult
+
+
+@dataclass
+class GroupOutcome:
+    """What a group close did for each trust asked for: closed, already closed, busy, refused or failed."""
+
+    period: str
+    closed: list[CloseOutcome] = field(default_factory=list)
+    already_closed: list[str] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)  # being closed by another worker right now
+    refused: dict[str, str] = field(default_factory=dict)  # trust code -> why (nothing written)
+    failed: dict[str, Exception] = field(default_factory=dict)  # trust code -> the error (its row opened again)
+
+    def as_dict(self) -> dict:
+        return {"period": self.period, "closed": [o.trust_code for o in self.closed],
+                "already_closed": self.already_closed, "busy": self.busy, "refused": self.refused,
+                "failed": {code: f"{type(e).__name__}: {e}" for code, e in self.failed.items()}}
 
 
 def first_period(trust: Trust) -> Period:
@@ -65,17 +97,69 @@ def period_close(*, trust_code: str, period: str | Period, as_of: date | None = 
     _require_four_eyes(trust_code, period, acting_user, approved_by)
     trust = _trust(trust_code)
     period = period if isinstance(period, Period) else _parse(period)
-    close_request_check(trust, period, _as_of(trust, period, as_of))
-    _start(trust, period, database_user(acting_user))
-    reached("close:started")
-    try:
-        return _complete(trust, period, _Signatories(requested_by=database_user(acting_user),
-                                                     approved_by=database_user(approved_by), acting=acting_user))
-    except (PeriodAlreadyClosed, CloseInProgress):
-        raise
-    except Exception as error:
-        _record_failure(trust, period, error)
-        raise
+    close_request_check(trust, period, _as_of(trust.code, period, as_of))
+    outcome = GroupOutcome(period=str(period))
+    signatories = _Signatories(requested_by=database_user(acting_user), approved_by=database_user(approved_by),
+                               acting=acting_user)
+    _close([trust], period, signatories, outcome)
+    if outcome.already_closed:
+        raise PeriodAlreadyClosed(trust.code, str(period))
+    if outcome.busy:
+        raise CloseInProgress(trust.code, str(period))
+    if outcome.failed:
+        raise outcome.failed[trust.code]
+    return outcome.closed[0]
+
+
+def trusts_close(*, trust_codes: Sequence[str], period: str | Period, as_of: date | None = None,
+                 acting_user: Actor, approved_by=None) -> GroupOutcome:
+    """Close a group of trusts' period at once: each trust exactly as `period_close` would, in shared statements.
+
+    The same four eyes as period_close, for the group as a whole (the system by name, or a
+    requester with another staff member's approval). A trust that cannot close is answered in
+    the outcome and the others close: one unknown, not due or out of order (refused, nothing
+    written), already closed, being closed by another worker (busy: ask again), or whose close
+    failed (its row opened again with the reason). A date after today, an unreadable period or a
+    missing approval refuses the whole call (CloseRefused, CloseNotApproved).
+    """
+    codes = list(dict.fromkeys(trust_codes))
+    _require_four_eyes(", ".join(codes), period, acting_user, approved_by)
+    period = period if isinstance(period, Period) else _parse(period)
+    today = _as_of(", ".join(codes), period, as_of)
+    outcome = GroupOutcome(period=str(period))
+    found = {t.code: t for t in Trust.objects.filter(code__in=codes)}
+    previous_closed = set(PeriodResult.objects.filter(trust__code__in=codes, period=str(period.previous()))
+                          .values_list("trust__code", flat=True))
+    due = []
+    for code in codes:
+        trust = found.get(code)
+        problem = (f"no trust {code!r}" if trust is None
+                   else _request_problem(trust, period, today, previous_closed=code in previous_closed))
+        if problem:
+            outcome.refused[code] = problem
+        else:
+            due.append(trust)
+    if due:
+        signatories = _Signatories(requested_by=database_user(acting_user), approved_by=database_user(approved_by),
+                                   acting=acting_user)
+        _close(due, period, signatories, outcome)
+    return outcome
+
+
+def close_groups(codes: Sequence[str], *, at_least: int = 1, size: int = CLOSE_GROUP_TRUSTS) -> list[list[str]]:
+    """The trusts split into groups of at most `size` (and into at least `at_least`, so as many workers share
+    them), as even as they divide, in the order given."""
+    codes = list(codes)
+    if not codes:
+        return []
+    count = min(len(codes), max(at_least, -(-len(codes) // size)))
+    each, extra = divmod(len(codes), count)
+    groups, start = [], 0
+    for number in range(count):
+        end = start + each + (1 if number < extra else 0)
+        groups.append(codes[start:end])
+        start = end
+    return groups
 
 
 def _require_four_eyes(trust_code, period, acting_user: Actor, approved_by) -> None:
@@ -85,14 +169,14 @@ def _require_four_eyes(trust_code, period, acting_user: Actor, approved_by) -> N
         raise CloseNotApproved(problem)
 
 
-def _as_of(trust: Trust, period: Period, as_of: date | None) -> date:
+def _as_of(what: str, period: Period, as_of: date | None) -> date:
     # A day after today would let a period that has not ended close early.
     if as_of is None:
         return business_time.today()
     try:
         return business_time.require_not_future("as_of", as_of)
     except business_time.BusinessDateError as error:
-        raise CloseRefused(f"{trust.code} {period}: {error}") from None
+        raise CloseRefused(f"{what} {period}: {error}") from None
 
 
 def _trust(code: str) -> Trust:
@@ -115,40 +199,22 @@ def close_request_check(trust: Trust, period: Period, today: date) -> None:
     A period already closed is refused later, under the period's lock; callers that want to
     answer that before enqueueing (the API) check PeriodResult themselves.
     """
+    previous_closed = PeriodResult.objects.filter(trust=trust, period=str(period.previous())).exists()
+    problem = _request_problem(trust, period, today, previous_closed=previous_closed)
+    if problem:
+        raise CloseRefused(problem)
+
+
+def _request_problem(trust: Trust, period: Period, today: date, *, previous_closed: bool) -> str | None:
+    """close_request_check's rules, told whether the period before is closed: why not, or None."""
     first = first_period(trust)
     if period < first:
-        raise CloseRefused(f"{trust.code} has no period {period}: its first collection period is {first}")
+        return f"{trust.code} has no period {period}: its first collection period is {first}"
     if period.last_day >= today:
-        raise CloseRefused(f"{trust.code} {period} cannot close before it ends on {period.last_day.isoformat()}")
-    if period != first and not PeriodResult.objects.filter(trust=trust, period=str(period.previous())).exists():
-        raise CloseRefused(f"{trust.code} {period} cannot close before {period.previous()} is closed")
-
-
-def _start(trust: Trust, period: Period, acting_user) -> None:
-    with transaction.atomic():
-        row = _locked_row(trust, period)
-        row.status = PeriodStatus.CLOSING
-        row.attempts += 1
-        row.closing_started_at = timezone.now()
-        row.requested_by = acting_user if getattr(acting_user, "pk", None) else None
-        row.last_error = ""
-        row.save(update_fields=["status", "attempts", "closing_started_at", "requested_by", "last_error"])
-
-
-def _locked_row(trust: Trust, period: Period) -> TrustPeriod:
-    """The period's row, locked for this transaction; refuses if closed or locked by another."""
-    TrustPeriod.objects.get_or_create(
-        trust=trust, period=str(period),
-        defaults={"record_date": record_date(period),
-                  "payment_date": payment_date(period, payment_day=trust.payment_day)},
-    )
-    try:
-        row = TrustPeriod.objects.select_for_update(nowait=True).get(trust=trust, period=str(period))
-    except DatabaseError:
-        raise CloseInProgress(trust.code, str(period)) from None
-    if row.status == PeriodStatus.CLOSED:
-        raise PeriodAlreadyClosed(trust.code, str(period))
-    return row
+        return f"{trust.code} {period} cannot close before it ends on {period.last_day.isoformat()}"
+    if period != first and not previous_closed:
+        return f"{trust.code} {period} cannot close before {period.previous()} is closed"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,31 +238,139 @@ class _Signatories:
         return {"requested_by": self._name(self.requested_by), "approved_by": self._name(self.approved_by)}
 
 
-def _complete(trust: Trust, period: Period, signatories: _Signatories) -> CloseOutcome:
+def _close(trusts: list[Trust], period: Period, signatories: _Signatories, outcome: GroupOutcome) -> None:
+    """Start and complete the closes of these trusts (each due and in order), recording each answer in `outcome`."""
+    started = _start(trusts, period, signatories.requested_by, outcome)
+    if not started:
+        return
+    reached("close:started")  # tests kill the worker here: the closes marked CLOSING, nothing else done
+    _complete_or_one_by_one(started, period, signatories, outcome)
+
+
+def _complete_or_one_by_one(trusts: list[Trust], period: Period, signatories: _Signatories,
+                            outcome: GroupOutcome) -> None:
+    try:
+        _complete(trusts, period, signatories, outcome)
+    except (OperationalError, InterfaceError):
+        raise  # the database went away: nothing was kept, the task's retry closes the group again
+    except Exception as error:
+        if len(trusts) > 1:
+            # The group's batch failed as a whole (rolled back): one trust at a time, so one trust's fault
+            # stays its own.
+            log.warning("the group close of %s %s failed (%s); closing its trusts one at a time",
+                        ", ".join(t.code for t in trusts), period, error)
+            for trust in trusts:
+                _complete_or_one_by_one([trust], period, signatories, outcome)
+            return
+        _record_failure(trusts[0], period, error)
+        outcome.failed[trusts[0].code] = error
+        log.error("the close of %s %s failed: %s", trusts[0].code, period, error, exc_info=error)
+
+
+def _start(trusts: list[Trust], period: Period, requester, outcome: GroupOutcome) -> list[Trust]:
+    """Mark CLOSING the rows this worker could lock and that are not closed; the others go to `outcome`."""
     with transaction.atomic():
-        row = _locked_row(trust, period)
+        rows = _locked_rows(trusts, period, outcome)
+        if rows:
+            TrustPeriod.objects.filter(pk__in=[row.pk for row in rows.values()]).update(
+                status=PeriodStatus.CLOSING, attempts=F("attempts") + 1, closing_started_at=timezone.now(),
+                requested_by=requester if getattr(requester, "pk", None) else None, last_error="")
+    return [t for t in trusts if t.pk in rows]
+
+
+def _locked_rows(trusts: list[Trust], period: Period, outcome: GroupOutcome) -> dict[int, TrustPeriod]:
+    """The periods' rows (created if missing), locked for this transaction, by trust id.
+
+    A row locked by another worker is left out and its trust listed busy; a closed one listed already closed.
+    """
+    missing = {t.pk for t in trusts} - set(TrustPeriod.objects.filter(
+        trust_id__in=[t.pk for t in trusts], period=str(period)).values_list("trust_id", flat=True))
+    if missing:
+        TrustPeriod.objects.bulk_create([
+            TrustPeriod(trust=t, period=str(period), record_date=record_date(period),
+                        payment_date=payment_date(period, payment_day=t.payment_day))
+            for t in trusts if t.pk in missing], ignore_conflicts=True)
+    try:
+        locked = {row.trust_id: row for row in TrustPeriod.objects.select_for_update(skip_locked=True).filter(
+            trust_id__in=[t.pk for t in trusts], period=str(period))}
+    except DatabaseError:  # pragma: no cover - skip_locked never waits; kept for a backend that refuses it
+        locked = {}
+    rows = {}
+    for trust in trusts:
+        row = locked.get(trust.pk)
+        if row is None:
+            outcome.busy.append(trust.code)
+        elif row.status == PeriodStatus.CLOSED:
+            outcome.already_closed.append(trust.code)
+        else:
+            rows[trust.pk] = row
+    return rows
+
+
+def _complete(trusts: list[Trust], period: Period, signatories: _Signatories, outcome: GroupOutcome) -> None:
+    with transaction.atomic():
+        answered = GroupOutcome(period=str(period))  # kept only if this transaction commits
+        rows = _locked_rows(trusts, period, answered)
+        if not rows:
+            _merge(outcome, answered)
+            return
         through = log_head()
-        window = window_for(trust, period, through)
-        scheduled = trust.remittance_type == Trust.RemittanceType.SCHEDULED_SCHEDULED
-        classes = list(SecurityClass.objects.filter(trust=trust))
-        figures = close_figures(
-            loans=loan_facts(trust, period, window, scheduled=scheduled), carried=carried_into(trust, period),
-            issuer_spread_rate=trust.issuer_spread_rate, scheduled=scheduled,
-            original_faces={c.name: c.original_face_cents for c in classes},
-            holders=holders_of_record_by_class(classes=classes, record_date=row.record_date),
-        )
-        context = CloseContext(
-            trust_code=trust.code, period=str(period), record_date=row.record_date, payment_date=row.payment_date,
-            through_position=through, previous_through=window.previous_through,
-            original_faces={c.name: c.original_face_cents for c in classes},
-            coupons={c.name: coupon_text(c.coupon) for c in classes}, pool_original_cents=pool_original_cents(trust),
-            **signatories.names(),
-        )
-        append_batch(appends=close_appends(context, figures), acting_user=signatories.recorder)
-        reached("close:appended")  # tests kill the worker here: everything appended, nothing committed
-        row.status, row.through_position, row.closed_at = PeriodStatus.CLOSED, through, timezone.now()
-        row.save(update_fields=["status", "through_position", "closed_at"])
-        return CloseOutcome(trust.code, str(period), PeriodResult.objects.get(trust=trust, period=str(period)))
+        facts = group_facts([t for t in trusts if t.pk in rows], period, through)
+        holders = holders_of_record_by_trust(facts, {pk: row.record_date for pk, row in rows.items()})
+        appends: list[StreamAppend] = []
+        closing: list[int] = []
+        for pk, trust_facts in facts.items():
+            try:
+                appends.extend(_appends(trust_facts, rows[pk], holders[pk], through, signatories))
+            except Exception as error:  # this trust's facts cannot close; the group's others still do
+                answered.failed[trust_facts.trust.code] = error
+                continue
+            closing.append(pk)
+        if appends:
+            append_batch(appends=_one_append_per_stream(appends), acting_user=signatories.recorder)
+            reached("close:appended")  # tests kill the worker here: everything appended, nothing committed
+            TrustPeriod.objects.filter(pk__in=[rows[pk].pk for pk in closing]).update(
+                status=PeriodStatus.CLOSED, through_position=through, closed_at=timezone.now())
+            codes = {pk: rows[pk].trust.code for pk in closing}
+            results = {r.trust_id: r for r in PeriodResult.objects.filter(trust_id__in=closing, period=str(period))}
+            answered.closed.extend(CloseOutcome(codes[pk], str(period), results[pk]) for pk in closing)
+    for code, error in answered.failed.items():
+        _record_failure(next(t for t in trusts if t.code == code), period, error)
+        log.error("the close of %s %s failed: %s", code, period, error, exc_info=error)
+    _merge(outcome, answered)
+
+
+def _appends(facts: TrustFacts, row: TrustPeriod, holders: dict[str, dict[str, int]], through: int,
+             signatories: _Signatories) -> list[StreamAppend]:
+    """One trust's close as appends: its figures by the pure close, its events by the pure event builder."""
+    trust, classes = facts.trust, facts.classes
+    original_faces = {c.name: c.original_face_cents for c in classes}
+    figures = close_figures(
+        loans=facts.loans, carried=facts.carried, issuer_spread_rate=trust.issuer_spread_rate,
+        scheduled=facts.scheduled, original_faces=original_faces, holders=holders,
+    )
+    context = CloseContext(
+        trust_code=trust.code, period=row.period, record_date=row.record_date, payment_date=row.payment_date,
+        through_position=through, previous_through=facts.window.previous_through, original_faces=original_faces,
+        coupons={c.name: coupon_text(c.coupon) for c in classes}, pool_original_cents=facts.pool_original_cents,
+        **signatories.names(),
+    )
+    return close_appends(context, figures)
+
+
+def _one_append_per_stream(appends: list[StreamAppend]) -> list[StreamAppend]:
+    """The group's appends with each stream once (a holder of several trusts' bonds): its events in trust order."""
+    merged: dict[str, list] = {}
+    for a in appends:
+        merged.setdefault(a.stream, []).extend(a.events)
+    return [StreamAppend(stream, None, tuple(events)) for stream, events in merged.items()]
+
+
+def _merge(outcome: GroupOutcome, answered: GroupOutcome) -> None:
+    outcome.closed.extend(answered.closed)
+    outcome.already_closed.extend(answered.already_closed)
+    outcome.busy.extend(answered.busy)
+    outcome.failed.update(answered.failed)
 
 
 def _record_failure(trust: Trust, period: Period, error: Exception) -> None:

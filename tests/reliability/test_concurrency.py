@@ -457,17 +457,17 @@ def test_a_payment_committed_in_the_middle_of_a_close_is_outside_all_of_its_figu
     form(deal)
     trusts = {deal["code"]: deal["loans"]}
     _pay_pools(trusts, FEBRUARY, "gap")
-    real_loan_facts = closing_service.loan_facts
+    real_group_facts = closing_service.group_facts
     late = {}
 
-    def loan_facts_after_a_payment_commits(*args, **kwargs):
+    def group_facts_after_a_payment_commits(*args, **kwargs):
         [outcome] = race(lambda _: payment_post(loan_number=deal["loans"][0], amount_cents=150_000,
                                                received_on=date(2026, 2, 27), reference="gap-late", acting_user=TESTS),
                          [None], refusals=())
         late["position"], late["cash"] = outcome.value.event.position, _cash_collected(outcome.value.event.payload)
-        return real_loan_facts(*args, **kwargs)
+        return real_group_facts(*args, **kwargs)
 
-    monkeypatch.setattr(closing_service, "loan_facts", loan_facts_after_a_payment_commits)
+    monkeypatch.setattr(closing_service, "group_facts", group_facts_after_a_payment_commits)
     result = period_close(trust_code=deal["code"], period=FEBRUARY, as_of=FEBRUARY.next().first_day).result
     assert late["position"] > result.through_position  # it did commit inside the close, after the head was read
     collected = result.period_closed.collected
