@@ -32,7 +32,7 @@ from remittance.domain.close_figures import Carried, LoanFacts
 from remittance.domain.trust_calendar import Period
 from remittance.domain.waterfall import ClassState
 from remittance.models import ClassPeriod, PeriodResult
-from remittance.selectors.period_facts import AMOUNTS, CASH_AMOUNTS, CLOSING_EVENTS, Window
+from remittance.selectors.period_facts import AMOUNTS, CASH_AMOUNTS, CLOSING_EVENTS, Window, add_removal_proceeds
 from servicing.domain import accounts
 from servicing.events import PaymentReturned
 from servicing.models import CLOSED_STATUSES, CollectionLine, Loan, LoanPosition, loan_stream
@@ -303,18 +303,8 @@ def _removal_proceeds(group: _Group) -> dict[int, dict[str, dict[str, int]]]:
         window = group.windows[pk]
         if not _in_window(window, effective_date, position):
             continue
-        if event_type == PoolLoanRemoved.event_type:
-            fact = PoolLoanRemoved.from_payload(payload)
-            loan, principal, interest = fact.loan_number, fact.proceeds_principal_cents, fact.proceeds_interest_cents
-        else:
-            trued = RemovalProceedsTrued.from_payload(payload)
-            loan, principal, interest = trued.loan_number, trued.principal_cents, trued.interest_cents
-        amounts = removed[pk].setdefault(loan, {
-            "repurchase_principal_cents": 0, "repurchase_interest_cents": 0, "prior_period_cents": 0})
-        amounts["repurchase_principal_cents"] += principal
-        amounts["repurchase_interest_cents"] += interest
-        if effective_date <= window.previous_last_day:
-            amounts["prior_period_cents"] += principal + interest
+        add_removal_proceeds(removed[pk], event_type, payload,
+                             prior_period=effective_date <= window.previous_last_day)
     return removed
 
 

@@ -222,19 +222,28 @@ def removal_proceeds(trust: Trust, window: Window) -> dict[str, dict[str, int]]:
     rows = Event.objects.filter(window.events(), stream=trust_stream(trust.code),
                                 event_type__in=(PoolLoanRemoved.event_type, RemovalProceedsTrued.event_type))
     for event_type, effective_date, payload in rows.values_list("event_type", "effective_date", "payload"):
-        if event_type == PoolLoanRemoved.event_type:
-            fact = PoolLoanRemoved.from_payload(payload)
-            loan, principal, interest = fact.loan_number, fact.proceeds_principal_cents, fact.proceeds_interest_cents
-        else:
-            trued = RemovalProceedsTrued.from_payload(payload)
-            loan, principal, interest = trued.loan_number, trued.principal_cents, trued.interest_cents
-        amounts = removed.setdefault(loan, {
-            "repurchase_principal_cents": 0, "repurchase_interest_cents": 0, "prior_period_cents": 0})
-        amounts["repurchase_principal_cents"] += principal
-        amounts["repurchase_interest_cents"] += interest
-        if effective_date <= window.previous_last_day:
-            amounts["prior_period_cents"] += principal + interest
+        add_removal_proceeds(removed, event_type, payload, prior_period=effective_date <= window.previous_last_day)
     return removed
+
+
+def add_removal_proceeds(removed: dict[str, dict[str, int]], event_type: str, payload: dict, *,
+                         prior_period: bool) -> None:
+    """Add one removal's proceeds (PoolLoanRemoved) or its true-up (RemovalProceedsTrued) to `removed`, by loan.
+
+    prior_period: the event is dated before the window's period, so its money is also a prior-period item.
+    """
+    if event_type == PoolLoanRemoved.event_type:
+        fact = PoolLoanRemoved.from_payload(payload)
+        loan, principal, interest = fact.loan_number, fact.proceeds_principal_cents, fact.proceeds_interest_cents
+    else:
+        trued = RemovalProceedsTrued.from_payload(payload)
+        loan, principal, interest = trued.loan_number, trued.principal_cents, trued.interest_cents
+    amounts = removed.setdefault(loan, {
+        "repurchase_principal_cents": 0, "repurchase_interest_cents": 0, "prior_period_cents": 0})
+    amounts["repurchase_principal_cents"] += principal
+    amounts["repurchase_interest_cents"] += interest
+    if prior_period:
+        amounts["prior_period_cents"] += principal + interest
 
 
 def carried_into(trust: Trust, period: Period) -> Carried:
