@@ -15,8 +15,10 @@ there when the log is on: query counters (tests) see every statement.
 """
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 
 import orjson
@@ -24,6 +26,27 @@ from django.db import connection, models
 from django.db.models.fields import AutoFieldMixin
 
 from ledger.domain.hashing import canonical_json
+
+
+@contextmanager
+def cycle_collector_paused() -> Iterator[None]:
+    """Hold Python's cycle collector off while a batch is built and written; it runs again after.
+
+    A month's collections allocates some millions of objects (positions,
+    facts, payloads, records) that all live until the batch is written, so
+    the collector, triggered every few hundred allocations, walks a heap that
+    keeps growing and finds nothing to free: 1.3 s of a 4.5 s file of 20,000
+    payments. Reference counting frees everything as usual meanwhile; only
+    cycles wait for the collector's next run. Nested or concurrent pauses
+    leave it on once the first one to pause it ends.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def is_postgres() -> bool:

@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ledger.actors import Actor, require_actor
-from ledger.bulk import copy_rows, fetch_bound, is_postgres, upsert_sums
+from ledger.bulk import copy_rows, cycle_collector_paused, fetch_bound, is_postgres, upsert_sums
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
 from ledger.domain.hashing import content_of, event_hash
 from ledger.models import GENESIS_HASH, Event, LogPosition, Posting, Stream
@@ -52,6 +52,11 @@ def append_batch(*, appends: Sequence[StreamAppend], acting_user: Actor) -> list
     or a named SystemActor, never None.
     """
     require_actor(acting_user)
+    with cycle_collector_paused():  # a batch of thousands of events: see ledger.bulk
+        return _append_batch(appends, acting_user)
+
+
+def _append_batch(appends: Sequence[StreamAppend], acting_user: Actor) -> list[RecordedEvent]:
     check_batch(appends)
     try:
         with transaction.atomic():
