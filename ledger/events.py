@@ -70,7 +70,7 @@ class DomainEvent:
         return f"payload__{name}"
 
     def to_payload(self) -> dict[str, Any]:
-        return _payload_writer(type(self))(self)
+        return _payload_writer(typing.cast(type, type(self)))(self)
 
     @classmethod
     def from_payload(cls: type[E], payload: Mapping[str, Any]) -> E:
