@@ -73,14 +73,16 @@ def collect(shape: Shape, calendar: BenchCalendar, file_rows: int) -> dict:
     from servicing.services.payment_files import payment_file_import
 
     before = log_rows()
-    payments = 0
-    with Timer() as t:
-        for raw in payment_file_chunks(range(shape.loans), calendar, file_rows):
+    payments, seconds = 0, 0.0
+    # Only the imports are timed: the bank's files are made by the benchmark, not by the system.
+    for raw in payment_file_chunks(range(shape.loans), calendar, file_rows):
+        with Timer() as t:
             payments += len(payment_file_import(raw=raw, acting_user=BENCHMARK).posted)
+        seconds += t.seconds
     events, postings = (after - was for after, was in zip(log_rows(), before))
     return {"payments": payments, "events": events, "postings": postings, "rows": events + postings,
-            "seconds": t.seconds, "loans_per_second": shape.loans / t.seconds,
-            "rows_per_second": (events + postings) / t.seconds, "peak_mb": t.peak_mb}
+            "seconds": seconds, "loans_per_second": shape.loans / seconds,
+            "rows_per_second": (events + postings) / seconds, "peak_mb": t.peak_mb}
 
 
 def close(shape: Shape, calendar: BenchCalendar, args) -> dict:

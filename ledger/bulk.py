@@ -1,8 +1,9 @@
 """Set-based writes for the log and the read models: COPY and single-statement upserts.
 
 On PostgreSQL a batch of any size is written in a constant number of
-statements: rows stream in with COPY, read-model rows are updated from
-arrays (`UPDATE ... FROM unnest(...)`), and sums are upserted the same way.
+statements: rows stream in with COPY, read-model rows are updated from one
+JSON parameter holding every row (`UPDATE ... FROM jsonb_array_elements(...)`),
+and sums are upserted the same way.
 That is what keeps a month of a million loans close to what the database can
 ingest: the cost per row is the database's, not Python's or the ORM's.
 
@@ -14,13 +15,38 @@ there when the log is on: query counters (tests) see every statement.
 """
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
 
+import orjson
 from django.db import connection, models
 from django.db.models.fields import AutoFieldMixin
 
 from ledger.domain.hashing import canonical_json
+
+
+@contextmanager
+def cycle_collector_paused() -> Iterator[None]:
+    """Hold Python's cycle collector off while a batch is built and written; it runs again after.
+
+    A month's collections allocates some millions of objects (positions,
+    facts, payloads, records) that all live until the batch is written, so
+    the collector, triggered every few hundred allocations, walks a heap that
+    keeps growing and finds nothing to free: 1.3 s of a 4.5 s file of 20,000
+    payments. Reference counting frees everything as usual meanwhile; only
+    cycles wait for the collector's next run. Nested or concurrent pauses
+    leave it on once the first one to pause it ends.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def is_postgres() -> bool:
@@ -64,6 +90,23 @@ def fetch_bound(sql: str, params: Sequence) -> list[tuple]:
         rows = cursor.fetchall()
     _log(sql, started)
     return rows
+
+
+def among(values: Iterable, sql_type: str = "varchar"):
+    """What a queryset's `__in` takes for thousands of keys: one JSON parameter on PostgreSQL, a list elsewhere.
+
+    Django writes `loan_id__in=[...]` as one placeholder a key, and the driver
+    parses a query text of 20,000 placeholders in Python (0.07 s a query); a
+    sub-select of the keys from one JSON text is one placeholder whatever the
+    count. `sql_type` is the keys' column type (they come out of the JSON as text).
+    """
+    keys = list(values)
+    if not is_postgres():
+        return keys
+    from django.db.models.expressions import RawSQL
+
+    return RawSQL(f"SELECT (jsonb_array_elements_text(%s::jsonb))::{sql_type}",  # a type name, values bound # nosec B608
+                  [orjson.dumps(keys).decode()])
 
 
 def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence], *,
@@ -111,10 +154,10 @@ def insert_rows(model: type[models.Model], objects: Sequence[models.Model], *, b
 
 def update_rows(model: type[models.Model], objects: Sequence[models.Model], fields: Sequence[str],
                 *, batch_size: int = 1000) -> None:
-    """Write `fields` of existing instances back: one UPDATE ... FROM unnest on PostgreSQL.
+    """Write `fields` of existing instances back: one UPDATE ... FROM the rows as JSON on PostgreSQL.
 
     Django's bulk_update builds a CASE per field per row, which grows with
-    the batch; arrays keep the statement the same size whatever the batch.
+    the batch; one JSON parameter keeps the statement the same size whatever the batch.
     """
     if not objects:
         return
@@ -125,18 +168,38 @@ def update_rows(model: type[models.Model], objects: Sequence[models.Model], fiel
     pk = meta.pk
     targets = [meta.get_field(name) for name in fields]
     columns = [pk, *targets]
-    arrays = [[_db_value(f, getattr(obj, f.attname)) for obj in objects] for f in columns]
-    aliases = [f"c{i}" for i in range(len(columns))]
-    unnest = ", ".join(f"%s::{_array_type(f)}" for f in columns)
-    sets = ", ".join(f'"{f.column}" = v.{alias}' for f, alias in zip(targets, aliases[1:]))
-    sql = (f'UPDATE "{meta.db_table}" AS t SET {sets} FROM unnest({unnest}) AS v({", ".join(aliases)}) '  # names from _meta, values bound # nosec B608
-           f'WHERE t."{pk.column}" = v.{aliases[0]}')
-    execute_bound(sql, arrays)
+    names = [f.attname for f in columns]
+    source, rows = rows_source([_sql_type(f) for f in columns],
+                               [[getattr(obj, name) for name in names] for obj in objects])
+    sets = ", ".join(f'"{f.column}" = v.c{i}' for i, f in enumerate(targets, start=1))
+    sql = (f'UPDATE "{meta.db_table}" AS t SET {sets} FROM ({source}) AS v '  # names from _meta, values bound # nosec B608
+           f'WHERE t."{pk.column}" = v.c0')
+    execute_bound(sql, [rows])
 
 
-def _array_type(field: models.Field) -> str:
+def rows_source(types: Sequence[str], rows: Sequence[Sequence]) -> tuple[str, str]:
+    """A SELECT of `rows` (columns c0, c1, ... of the SQL `types`) and its one parameter (PostgreSQL only).
+
+    The rows travel as one JSON text written by orjson's C code, which the
+    server takes apart: an array parameter per column cost the driver about a
+    microsecond a value in Python (20,000 positions of 8 columns, 0.2 s). Rows
+    come out in the order given (upserts rely on it to lock rows in order).
+    JSON null is SQL NULL; dates and datetimes go as ISO text, Decimals as text.
+    """
+    columns = ", ".join(f"(r->>{i})::{t} AS c{i}" for i, t in enumerate(types))
+    text = orjson.dumps(rows, default=_json_default).decode()
+    return f"SELECT {columns} FROM jsonb_array_elements(%s::jsonb) AS r", text  # types: code's names # nosec B608
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} cannot be sent as a row value")
+
+
+def _sql_type(field: models.Field) -> str:
     target = field.target_field if field.is_relation else field
-    return f"{target.db_type(connection)}[]"
+    return target.db_type(connection)
 
 
 def _db_value(field: models.Field, value):
@@ -166,10 +229,9 @@ def upsert_sums(table: str, key: str | Sequence[str], sums: Sequence[str], rows:
     if is_postgres():
         types = [*(key_types or ["varchar"] * len(keys)), *["bigint"] * len(sums),
                  *(replace_types or ["bigint"] * len(replace))]
-        arrays = [[row[i] for row in rows] for i in range(len(columns))]
-        source = f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in types)})"  # only type names and placeholders # nosec B608
+        source, text = rows_source(types, rows)
         execute_bound(f"INSERT INTO {table} ({', '.join(columns)}) {source} "  # code's names, values bound # nosec B608
-                      f"ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(updates)}", arrays)
+                      f"ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(updates)}", [text])
         return
     placeholders = ", ".join(["%s"] * len(columns))
     with connection.cursor() as cursor:

@@ -8,14 +8,14 @@ are updated in the same transaction, so read models never lag the log.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ledger.actors import Actor, require_actor
-from ledger.bulk import copy_rows, fetch_bound, is_postgres, upsert_sums
+from ledger.bulk import copy_rows, cycle_collector_paused, fetch_bound, is_postgres, upsert_sums
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
 from ledger.domain.hashing import content_of, event_hash
 from ledger.models import GENESIS_HASH, Event, LogPosition, Posting, Stream
@@ -60,6 +60,12 @@ def append_batch(*, appends: Sequence[StreamAppend], acting_user: Actor,
     position as soon as its lock is held; whatever it raises refuses the batch, nothing written.
     """
     require_actor(acting_user)
+    with cycle_collector_paused():  # a batch of thousands of events: see ledger.bulk
+        return _append_batch(appends, acting_user, under_lock)
+
+
+def _append_batch(appends: Sequence[StreamAppend], acting_user: Actor,
+                  under_lock: UnderLock | None) -> list[RecordedEvent]:
     check_batch(appends)
     try:
         with transaction.atomic():
@@ -156,29 +162,39 @@ def _check_versions(appends: Sequence[StreamAppend], heads: dict[str, tuple[int,
 def _write(appends, heads, last_position: int, acting_user: Actor) -> list[RecordedEvent]:
     recorded_at = timezone.now()
     acting_user_id = getattr(acting_user, "pk", None)
-    position = last_position
     records: list[RecordedEvent] = []
     new_heads: list[tuple[str, int, str]] = []  # (stream, version, head hash): upserted in one statement
-    for a in appends:
-        version, previous = heads.get(a.stream, (0, GENESIS_HASH))
-        for event in a.events:
-            position += 1
-            version += 1
-            record = _seal(a.stream, event, position, version, previous, recorded_at, acting_user_id)
-            records.append(record)
-            previous = record.hash
-        if a.events:
-            new_heads.append((a.stream, version, previous))
-    _insert(records)
+
+    def sealed() -> Iterator[RecordedEvent]:
+        # Sealed as the events are copied in: the database stores the first rows while the rest are hashed.
+        position = last_position
+        for a in appends:
+            version, previous = heads.get(a.stream, (0, GENESIS_HASH))
+            for event in a.events:
+                position += 1
+                version += 1
+                record = _seal(a.stream, event, position, version, previous, recorded_at, acting_user_id)
+                records.append(record)
+                yield record
+                previous = record.hash
+            if a.events:
+                new_heads.append((a.stream, version, previous))
+
+    _insert(sealed(), records)
     _move_heads(new_heads)
-    LogPosition.objects.filter(id=1).update(last_position=position)
+    LogPosition.objects.filter(id=1).update(last_position=records[-1].position)
     return records
 
 
-def _insert(records: list[RecordedEvent]) -> None:
-    """The events and their postings: one COPY each on PostgreSQL, the ORM's bulk insert elsewhere."""
+def _insert(sealing: Iterator[RecordedEvent], records: list[RecordedEvent]) -> None:
+    """The events and their postings: one COPY each on PostgreSQL, the ORM's bulk insert elsewhere.
+
+    `sealing` seals each event as it is taken and adds it to `records`; the
+    postings are written once every event is (their foreign key is checked
+    at the end of their statement).
+    """
     if not is_postgres():
-        Event.objects.bulk_create([_event_row(r) for r in records], batch_size=1000)
+        Event.objects.bulk_create([_event_row(r) for r in sealing], batch_size=1000)
         Posting.objects.bulk_create([
             Posting(event_id=r.position, account=p.account, amount_cents=p.amount_cents,
                     effective_date=r.effective_date)
@@ -187,7 +203,7 @@ def _insert(records: list[RecordedEvent]) -> None:
         return
     copy_rows(Event, EVENT_COLUMNS, (
         (r.position, r.stream, r.version, r.event_type, r.payload, r.effective_date, r.recorded_at,
-         r.acting_user_id, r.idempotency_key, r.previous_hash, r.hash) for r in records), json_checked=True)
+         r.acting_user_id, r.idempotency_key, r.previous_hash, r.hash) for r in sealing), json_checked=True)
     copy_rows(Posting, POSTING_COLUMNS, (
         (r.position, p.account, p.amount_cents, r.effective_date) for r in records for p in r.postings))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from ledger.bulk import among
 from ledger.business_time import DatedFact
 from servicing.models import Loan
 
@@ -21,7 +22,8 @@ def not_before_boarding(fact: DatedFact) -> str | None:
 
 def not_before_boarding_many(facts: Sequence[DatedFact]) -> list[str | None]:
     """The rule for many facts (a payment file's rows): every loan's boarding date in one query."""
-    boarded = dict(Loan.objects.filter(pk__in={f.loan_number for f in facts if f.loan_number})
+    # The loans as one parameter (ledger.bulk.among), not a placeholder each.
+    boarded = dict(Loan.objects.filter(pk__in=among({f.loan_number for f in facts if f.loan_number}))
                    .values_list("pk", "boarded_on"))
     return [_before(f, boarded.get(f.loan_number)) if f.loan_number else None for f in facts]
 

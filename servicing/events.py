@@ -79,9 +79,10 @@ class Collections:
     realized_loss_cents: int = 0
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            if type(getattr(self, f.name)) is not int:
-                raise ValueError(f"{f.name} must be integer cents, not {type(getattr(self, f.name)).__name__}")
+        # By the names taken once below (COLLECTION_KEYS): every money event builds one of these.
+        for name in COLLECTION_KEYS:
+            if type(getattr(self, name)) is not int:
+                raise ValueError(f"{name} must be integer cents, not {type(getattr(self, name)).__name__}")
 
     @property
     def any(self) -> bool:

@@ -17,6 +17,7 @@ from datetime import date
 
 from django.db.models import Q
 
+from ledger.bulk import among
 from ledger.business_time import DatedFact
 from trusts.models import PoolLoan, Trust
 
@@ -44,7 +45,7 @@ def before_current_cutoff_many(facts: Sequence[DatedFact]) -> list[str | None]:
     fact then held against its loan's, as the one-fact rule's filter does."""
     loans = {f.loan_number for f in facts if f.loan_number and not f.trust_code}
     memberships: dict[str, list[Membership]] = {}
-    for loan, *member in PoolLoan.objects.filter(loan_id__in=loans).order_by("pk").values_list(
+    for loan, *member in PoolLoan.objects.filter(loan_id__in=among(loans)).order_by("pk").values_list(
             "loan_id", *_MEMBERSHIP):
         memberships.setdefault(loan, []).append(tuple(member))
     answers: list[str | None] = []

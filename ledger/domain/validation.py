@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from ledger.errors import IdempotencyConflict, InvalidEvent, UnbalancedEvent
-from ledger.domain.money import CentsError, require_cents
+from ledger.domain.money import MAX_ABS_CENTS, CentsError, require_cents
 from ledger.domain.records import ACCOUNT_PATTERN, EVENT_TYPE_PATTERN, STREAM_PATTERN, NewEvent, StreamAppend
 
 
@@ -30,7 +30,11 @@ def check_payload(value: Any, path: str = "payload") -> None:
             for key, item in node.items():
                 if type(key) is not str:
                     raise InvalidEvent(f"{_path(path, where)} has a non-string key {key!r}")
-                if type(item) not in _SCALARS:
+                item_kind = type(item)
+                if item_kind is str:
+                    if "\x00" in item:  # a text value checked in place (most values): no trip through the stack
+                        raise InvalidEvent(f"{_path(path, (*where, key))} contains a NUL character")
+                elif item_kind not in _SCALARS:
                     stack.append((item, (*where, key)))
         elif kind is list or kind is tuple:
             stack.extend((item, (*where, i)) for i, item in enumerate(node) if type(item) not in _SCALARS)
@@ -68,10 +72,13 @@ def check_postings(where: str, event: NewEvent) -> None:
     for line in event.postings:
         if not isinstance(line.account, str) or not ACCOUNT_PATTERN.match(line.account) or len(line.account) > 200:
             raise InvalidEvent(f"{where}: {line.account!r} is not an account name like loan:L1:principal")
-        try:
-            require_cents(line.amount_cents, f"{where}: amount on {line.account}", negative=True)
-        except CentsError as error:
-            raise InvalidEvent(str(error)) from None
+        amount = line.amount_cents
+        # The usual amount is seen to be whole cents in range here, without building the message of a refusal.
+        if type(amount) is not int or not -MAX_ABS_CENTS <= amount <= MAX_ABS_CENTS:
+            try:
+                require_cents(amount, f"{where}: amount on {line.account}", negative=True)
+            except CentsError as error:
+                raise InvalidEvent(str(error)) from None
         if line.amount_cents == 0:
             raise InvalidEvent(f"{where}: a posting of zero cents on {line.account} records nothing")
     total = sum(line.amount_cents for line in event.postings)

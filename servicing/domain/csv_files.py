@@ -190,6 +190,8 @@ UNSEEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 
 def unseen_character(value: str) -> str | None:
     """The first character of value that does not show when printed, described for a message; None if none."""
+    if value.isascii() and value.isprintable():
+        return None  # letters, digits, punctuation, symbols and the plain space only: all show (most cells)
     bad = next((c for c in value if unicodedata.category(c) in UNSEEN_CATEGORIES), None)
     if bad is None:
         return None

@@ -67,6 +67,8 @@ def reference_problem(reference: object) -> str | None:
 
 
 def _odd_space(reference: str) -> str | None:
+    if reference.isascii():
+        return None  # the one ASCII space is the plain space
     odd = next((c for c in reference if unicodedata.category(c) == "Zs" and c != " "), None)
     return None if odd is None else f"the space {odd!r} (U+{ord(odd):04X} {unicodedata.name(odd, 'unnamed')})"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ledger.bulk import insert_rows, update_rows
+from ledger.bulk import among, insert_rows, update_rows
 from ledger.projections import Projection
 from ledger.domain.records import RecordedEvent
 from servicing.events import COLLECTION_KEYS, DATE_FIELDS, POSITION_FIELDS, copy_snapshot, loan_fact
@@ -69,7 +69,7 @@ class LoanPositionProjection(Projection):
     def apply(self, events: Sequence[RecordedEvent]) -> None:
         loan_events = [e for e in events if e.stream.startswith("loan:")]
         numbers = {loan_number_of(e) for e in loan_events}
-        current = {p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in=numbers)}
+        current = {p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in=among(numbers))}
         existed = set(current)
         read = {number: _values(p) for number, p in current.items()}
         for event in loan_events:

@@ -35,6 +35,7 @@ from django.db import transaction
 from django.db.models import F
 
 from ledger.actors import Actor
+from ledger.bulk import among, cycle_collector_paused
 from ledger.business_time import dated_rules_moved, last_recorded_position, today as business_today
 from ledger.errors import ConcurrencyConflict, IdempotencyConflict
 from ledger.hooks import reached
@@ -82,7 +83,8 @@ def payment_file_preview(*, raw: bytes, today: date | None = None) -> PaymentFil
     """Check every row of a payment file against the file's rules and the ledger; records nothing."""
     rows, problems = parse_payment_file_bytes(raw, today=today or business_today())
     # The loan's boarding day joined in as a value: a Loan instance per row would cost as much as the position.
-    positions = {p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in={r.loan_number for r in rows})
+    # The file's loans as one parameter (ledger.bulk.among), not a placeholder each.
+    positions = {p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in=among({r.loan_number for r in rows}))
                  .annotate(boarded_on=F("loan__boarded_on"))}
     preview = PaymentFilePreview(problems=list(problems), positions=positions)
     originals = {r.idempotency_key: r for r in recorded_by_keys([f"payment:{r.reference}" for r in rows])}
@@ -126,10 +128,11 @@ def payment_file_import(*, raw: bytes, acting_user: Actor, today: date | None = 
     bad, including a row refused while posting (e.g. a second payment to a
     loan an earlier row paid off).
     """
-    preview = payment_file_preview(raw=raw, today=today)
-    if preview.problems:
-        raise FileRejected("payment file", preview.problems)
-    return _post_file(preview, acting_user)
+    with cycle_collector_paused():  # a file's rows, positions and events all live until it is posted
+        preview = payment_file_preview(raw=raw, today=today)
+        if preview.problems:
+            raise FileRejected("payment file", preview.problems)
+        return _post_file(preview, acting_user)
 
 
 @transaction.atomic
