@@ -19,7 +19,8 @@ models it looks at (`reads`), and a writer that checked its facts without the lo
 the log's position first (`last_recorded_position`), then, under the lock, asks whether an event that
 changes one of those read models was recorded since (`dated_rules_moved`: no query at all when nothing
 was recorded, one otherwise) and asks again only the rules whose read models moved (the facts passed
-the others, whose answers stand).
+the others, whose answers stand). A writer of one dated fact gets all of that from `checked_fact`: the
+fact checked, and a `CheckedFact` whose `still_holds` is the check to make under the lock.
 """
 from __future__ import annotations
 
@@ -231,6 +232,44 @@ def _event_types_writing(models: set[type], projections: list) -> frozenset[str]
     if models - written:
         return None  # a model not kept from the log could change without an event
     return frozenset(types)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedFact:
+    """A dated fact every rule passed, with the log's position read before they read (`as_of`) and how the
+    writer refuses (`refused`, given the message): what a writer needs to ask the rules again under the lock."""
+
+    fact: DatedFact
+    as_of: int
+    refused: Callable[[str], Exception] = BusinessDateError
+
+    @property
+    def on(self) -> date:
+        return self.fact.on
+
+    def still_holds(self, last_position: int) -> None:
+        """The writer's `under_lock` (ledger.services.append): if an event changing what a rule reads was recorded
+        since `as_of` (a trust formed, a loan removed from a pool, a period closed), those rules are asked again,
+        and a refusal now raises `refused` with the message `dated_fact_check` gives: nothing is written."""
+        moved = dated_rules_moved(self.as_of, last_position)
+        if moved:
+            problem = dated_facts_problems([self.fact], only=moved)[0]
+            if problem:
+                raise self.refused(problem)
+
+
+def checked_fact(fact: DatedFact, *, refused: Callable[[str], Exception] = BusinessDateError) -> CheckedFact:
+    """`dated_fact_check` for a writer without the log's lock: the fact checked now (a refusal raised as
+    `refused`, with the same message), the log's position read first, so the answer can be asked again
+    under the lock (`CheckedFact.still_holds`)."""
+    as_of = last_recorded_position()  # before the rules read: what they saw is at or before it
+    try:
+        dated_fact_check(fact)
+    except BusinessDateError as error:
+        if refused is BusinessDateError:
+            raise
+        raise refused(str(error)) from None
+    return CheckedFact(fact, as_of, refused)
 
 
 def _owner(fact: DatedFact) -> str:

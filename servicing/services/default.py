@@ -38,17 +38,17 @@ from dateutil.relativedelta import relativedelta
 from django.db import transaction
 
 from ledger.actors import Actor
+from ledger.business_time import CheckedFact
 from ledger.models import Event
 from ledger.domain.money import CentsError, require_cents, round_half_up
 from ledger.domain.records import NewEvent, PostingLine, RecordedEvent
-from ledger.services import append
 from servicing.domain import accounts
 from servicing.errors import ServicingError
 from servicing.models import LoanPosition, LoanStatus, loan_stream
 from servicing.domain.payoff_quotes import days_30_360
 from servicing.services.delinquency import loan_days_delinquent
 from servicing.events import Collections, ForeclosureStarted, LoanChargedOff, LoanLiquidated, ReoAcquired
-from servicing.services.loan_events import dated_loan_fact, open_position, require_status, with_retries
+from servicing.services.loan_events import append_at, dated_loan_fact, open_position, require_status, with_retries
 
 FORECLOSURE_MIN_DAYS = 120  # Regulation X: no first filing until MORE than this many days delinquent
 CHARGE_OFF_MIN_DAYS = 180
@@ -65,7 +65,7 @@ class DefaultActionRefused(ServicingError):
 @transaction.atomic
 def foreclosure_start(*, loan_number: str, started_on: date, acting_user: Actor) -> RecordedEvent:
     """Refer the loan to foreclosure (status foreclosure); refused until more than 120 days delinquent."""
-    dated_loan_fact(loan_number, "foreclosure start", started_on)
+    dated = dated_loan_fact(loan_number, "foreclosure start", started_on)
     def attempt():
         position = open_position(loan_number, action="start foreclosure on")
         require_status(position, action="start foreclosure", allowed=(LoanStatus.ACTIVE,))
@@ -77,7 +77,7 @@ def foreclosure_start(*, loan_number: str, started_on: date, acting_user: Actor)
                 f"starting foreclosure before it is more than {FORECLOSURE_MIN_DAYS} days delinquent "
                 f"(earliest {earliest.isoformat()} if still unpaid)")
         fact = ForeclosureStarted(started_on=started_on, days_delinquent=days, next_due_date=position.next_due_date)
-        return _append_one(position, fact.new_event(effective_date=started_on), acting_user)
+        return _append_one(position, fact.new_event(effective_date=started_on), acting_user, dated)
 
     return with_retries(attempt)
 
@@ -85,7 +85,7 @@ def foreclosure_start(*, loan_number: str, started_on: date, acting_user: Actor)
 @transaction.atomic
 def reo_acquire(*, loan_number: str, acquired_on: date, acting_user: Actor) -> RecordedEvent:
     """Record the property acquired by foreclosure (status reo); only from foreclosure."""
-    dated_loan_fact(loan_number, "REO acquisition", acquired_on)
+    dated = dated_loan_fact(loan_number, "REO acquisition", acquired_on)
     def attempt():
         position = open_position(loan_number, action="acquire as REO")
         require_status(position, action="acquire it as REO", allowed=(LoanStatus.FORECLOSURE,))
@@ -95,7 +95,7 @@ def reo_acquire(*, loan_number: str, acquired_on: date, acting_user: Actor) -> R
             raise DefaultActionRefused(loan_number, f"REO acquisition on {acquired_on.isoformat()} is before "
                                        f"foreclosure started on {started.isoformat()}")
         fact = ReoAcquired(acquired_on=acquired_on, foreclosure_started_on=started)
-        return _append_one(position, fact.new_event(effective_date=acquired_on), acting_user)
+        return _append_one(position, fact.new_event(effective_date=acquired_on), acting_user, dated)
 
     return with_retries(attempt)
 
@@ -179,7 +179,7 @@ def disposition_postings(loan_number: str, split: DispositionSplit) -> tuple[Pos
 def loan_liquidate(*, loan_number: str, liquidated_on: date, gross_proceeds_cents: int, costs_cents: int,
                    acting_user: Actor) -> RecordedEvent:
     """Record the sale of the property: proceeds split, the loss realized, status liquidated."""
-    dated_loan_fact(loan_number, "liquidation", liquidated_on)
+    dated = dated_loan_fact(loan_number, "liquidation", liquidated_on)
     for name, value in (("gross proceeds", gross_proceeds_cents), ("costs", costs_cents)):
         try:
             require_cents(value, name)
@@ -189,7 +189,7 @@ def loan_liquidate(*, loan_number: str, liquidated_on: date, gross_proceeds_cent
     def attempt():
         position = open_position(loan_number, action="liquidate")
         require_status(position, action="liquidate it", allowed=(LoanStatus.FORECLOSURE, LoanStatus.REO))
-        return _dispose(position, LoanLiquidated, liquidated_on, f"liquidation:{loan_number}",
+        return _dispose(position, LoanLiquidated, dated, f"liquidation:{loan_number}",
                         gross_proceeds_cents, costs_cents, acting_user)
 
     return with_retries(attempt)
@@ -198,7 +198,7 @@ def loan_liquidate(*, loan_number: str, liquidated_on: date, gross_proceeds_cent
 @transaction.atomic
 def loan_charge_off(*, loan_number: str, charged_off_on: date, acting_user: Actor) -> RecordedEvent:
     """Write the loan off without a sale: funds held apply, the rest of the principal is a realized loss."""
-    dated_loan_fact(loan_number, "charge-off", charged_off_on)
+    dated = dated_loan_fact(loan_number, "charge-off", charged_off_on)
     def attempt():
         position = open_position(loan_number, action="charge off")
         require_status(position, action="charge it off",
@@ -208,13 +208,14 @@ def loan_charge_off(*, loan_number: str, charged_off_on: date, acting_user: Acto
             raise DefaultActionRefused(
                 loan_number, f"is {days} days delinquent on {charged_off_on.isoformat()}; an active loan is "
                 f"charged off only at {CHARGE_OFF_MIN_DAYS} days or more")
-        return _dispose(position, LoanChargedOff, charged_off_on, f"charge-off:{loan_number}", 0, 0, acting_user)
+        return _dispose(position, LoanChargedOff, dated, f"charge-off:{loan_number}", 0, 0, acting_user)
 
     return with_retries(attempt)
 
 
-def _dispose(position, event_class, on, key, gross, costs, acting_user: Actor) -> RecordedEvent:
+def _dispose(position, event_class, dated: CheckedFact, key, gross, costs, acting_user: Actor) -> RecordedEvent:
     """Record the disposition: the split is the decision; the fold clears the loan and books the loss."""
+    on = dated.on
     split = disposition_split(position, on=on, gross_proceeds_cents=gross, costs_cents=costs)
     fact = event_class(
         on=on, status_before=str(position.status), **asdict(split),
@@ -224,9 +225,9 @@ def _dispose(position, event_class, on, key, gross, costs, acting_user: Actor) -
     )
     postings = disposition_postings(position.loan_id, split)
     return _append_one(position, fact.new_event(effective_date=on, postings=postings, idempotency_key=key),
-                       acting_user)
+                       acting_user, dated)
 
 
-def _append_one(position, event: NewEvent, acting_user: Actor) -> RecordedEvent:
-    return append(stream=loan_stream(position.loan_id), expected_version=position.stream_version,
-                  events=[event], acting_user=acting_user)[0]
+def _append_one(position, event: NewEvent, acting_user: Actor, dated: CheckedFact) -> RecordedEvent:
+    # The date checked again under the log's lock if a trust formed, a removal or a close was recorded since.
+    return append_at(position, [event], acting_user, dated.still_holds)[0]

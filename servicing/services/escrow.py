@@ -51,7 +51,7 @@ from servicing.events import (
     AnalyzedItem, EscrowAnalyzed, EscrowDisbursed, EscrowInstallment, EscrowItemAdded, ProjectedMonth, loan_fact,
 )
 from servicing.services.loan_events import (
-    dated_loan_fact, existing_keys, folded, open_position, require_status, with_retries,
+    append_at, dated_loan_fact, existing_keys, folded, open_position, require_status, with_retries,
 )
 
 
@@ -80,7 +80,7 @@ def escrow_item_add(*, loan_number: str, kind: str, payee: str, annual_amount_ce
     `due_dates` are dates or ISO strings within one year; they recur every year. Returns the item's row.
     """
     dates = _checked_item(loan_number, kind, payee, annual_amount_cents, due_dates)
-    added_on = dated_loan_fact(loan_number, "escrow item added on", added_on or today())
+    dated = dated_loan_fact(loan_number, "escrow item added on", added_on or today())
 
     def attempt():
         position = open_position(loan_number, action="add an escrow item to")
@@ -95,8 +95,8 @@ def escrow_item_add(*, loan_number: str, kind: str, payee: str, annual_amount_ce
             installments=tuple(EscrowInstallment(d, a)
                                for d, a in zip(dates, allocate(annual_amount_cents, [1] * len(dates)))),
         )
-        append(stream=loan_stream(loan_number), expected_version=position.stream_version, acting_user=acting_user,
-               events=[added.new_event(effective_date=added_on, idempotency_key=f"escrow-item:{loan_number}:{kind}")])
+        append_at(position, [added.new_event(effective_date=dated.on, idempotency_key=f"escrow-item:{loan_number}:{kind}")],
+                  acting_user, dated.still_holds)
         return EscrowItem.objects.get(loan_id=loan_number, kind=kind)
 
     return with_retries(attempt)
@@ -255,7 +255,8 @@ def escrow_analysis_preview(*, loan_number: str, computation_year_start: date,
 def escrow_analysis_run(*, loan_number: str, computation_year_start: date, analyzed_on: date | None = None,
                         acting_user: Actor) -> EscrowAnalysisRecord:
     """Run and record the annual escrow analysis (EscrowAnalyzed), paying any refund; once per year."""
-    analyzed_on = dated_loan_fact(loan_number, "escrow analysis on", analyzed_on or today())
+    dated = dated_loan_fact(loan_number, "escrow analysis on", analyzed_on or today())
+    analyzed_on = dated.on
     key = analysis_key(loan_number, computation_year_start)
 
     def attempt():
@@ -269,8 +270,8 @@ def escrow_analysis_run(*, loan_number: str, computation_year_start: date, analy
         refund = analyzed.surplus_refund_cents
         postings = ((PostingLine(accounts.escrow(loan_number), refund),
                      PostingLine(accounts.CUSTODIAL_CASH, -refund)) if refund else ())
-        append(stream=loan_stream(loan_number), expected_version=position.stream_version, acting_user=acting_user,
-               events=[analyzed.new_event(effective_date=analyzed_on, idempotency_key=key, postings=postings)])
+        append_at(position, [analyzed.new_event(effective_date=analyzed_on, idempotency_key=key, postings=postings)],
+                  acting_user, dated.still_holds)
         return EscrowAnalysisRecord(loan_number, analyzed, recorded=True)
 
     return with_retries(attempt)

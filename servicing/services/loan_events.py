@@ -5,6 +5,12 @@ position an event leaves (`folded`: the event's decision applied to an unsaved
 copy, exactly as the projection will), and appends with optimistic
 concurrency, reading again when another writer got there first. Events are
 built from the classes of `servicing.events`.
+
+A dated fact is checked without the log's lock (`dated_loan_fact`); what the
+check returns is asked again once the lock is held (`append_at(...,
+dated.still_holds)`), so a trust formed, a loan removed from a pool or a
+period closed by another transaction meanwhile refuses the fact as the first
+check would have, nothing written.
 """
 from __future__ import annotations
 
@@ -16,12 +22,15 @@ from typing import TypeVar
 
 from django.db import transaction
 
-from ledger.business_time import BusinessDateError, DatedFact, dated_fact_check
+from ledger.actors import Actor
+from ledger.business_time import CheckedFact, DatedFact, checked_fact
 from ledger.errors import ConcurrencyConflict
 from ledger.domain.money import require_cents
+from ledger.domain.records import NewEvent, RecordedEvent
 from ledger.models import Event
+from ledger.services import UnderLock, append
 from servicing.errors import DateRefused, LoanClosed, ServicingError, UnknownLoan
-from servicing.models import LoanPosition, LoanStatus
+from servicing.models import LoanPosition, LoanStatus, loan_stream
 from servicing.events import COLLECTION_KEYS, POSITION_FIELDS, LoanFact
 
 T = TypeVar("T")
@@ -54,14 +63,24 @@ class WrongLoanStatus(ServicingError):
 
 
 def dated_loan_fact(loan_number: str, what: str, on: object,
-                    refused: type[ServicingError] = DateRefused) -> date:
+                    refused: type[ServicingError] = DateRefused) -> CheckedFact:
     """`on` as the date of a fact on the loan, checked by the one business-time rule (ledger.business_time):
     a date, not after today, and every registered rule (boarding, cut-offs, closed periods) holds.
-    A refusal is raised as `refused` (the caller's own error type), naming the loan and the date."""
-    try:
-        return dated_fact_check(DatedFact(what=what, on=on, loan_number=loan_number))  # type: ignore[arg-type]
-    except BusinessDateError as error:
-        raise refused(str(error)) from None
+    A refusal is raised as `refused` (the caller's own error type), naming the loan and the date.
+
+    Returns the check (its date is `.on`): the writer passes its `still_holds` to `append_at`, which asks
+    again, under the log's lock, the rules whose read models moved since, refusing the same way."""
+    return checked_fact(DatedFact(what=what, on=on, loan_number=loan_number),  # type: ignore[arg-type]
+                        refused=refused)
+
+
+def append_at(position: LoanPosition, events: list[NewEvent], acting_user: Actor,
+              under_lock: UnderLock | None = None) -> list[RecordedEvent]:
+    """Append to the loan's stream at the version the position was read at: a writer who got there first
+    makes this a ConcurrencyConflict, which `with_retries` answers by reading again. `under_lock`: a last
+    check once the log's lock is held (the `still_holds` of the fact's `dated_loan_fact`)."""
+    return append(stream=loan_stream(position.loan_id), expected_version=position.stream_version, events=events,
+                  acting_user=acting_user, under_lock=under_lock)
 
 
 def open_position(loan_number: str, *, action: str | None = None) -> LoanPosition:

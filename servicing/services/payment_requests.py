@@ -2,7 +2,7 @@
 
 A `PaymentRequest` is the facts of money received as the event will record
 them (loan, bank reference, amount, date, kind), checked once when it is made
-(`payment_request`). A bank reference posts once: its event carries the
+(`payment_terms`, and its date by `check_received_on`). A bank reference posts once: its event carries the
 idempotency key "payment:<reference>", and a request under a reference
 already used is either the same payment (`PaymentRequest.matches`: answered
 as already posted) or a different one (`DuplicateReference`, naming both).
@@ -17,16 +17,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from ledger.business_time import DatedFact, dated_facts_problems, dated_rules_moved
+from ledger.business_time import CheckedFact, DatedFact, dated_facts_problems
 from ledger.domain.money import CentsError, dollars, require_cents
 from ledger.models import Event
-from ledger.domain.records import NewEvent, RecordedEvent
+from ledger.domain.records import RecordedEvent
 from ledger.selectors import recorded_events
-from ledger.services import UnderLock, append
-from ledger.actors import Actor
 from servicing.errors import ServicingError
 from servicing.events import loan_fact
-from servicing.models import LoanPosition, loan_stream
+from servicing.models import loan_stream
 from servicing.domain.payment_file import reference_problem
 from servicing.services.loan_events import dated_loan_fact
 
@@ -83,18 +81,10 @@ class LoanBusy(ServicingError):
                          "nothing was recorded, try again")
 
 
-def payment_request(loan_number: str, amount_cents: int, received_on: date, reference: str,
-                    principal_only: bool) -> PaymentRequest:
-    """The facts of the request as the event records them; refuses malformed input."""
-    request = payment_terms(loan_number, amount_cents, received_on, reference, principal_only)
-    check_received_on(loan_number, received_on)
-    return request
-
-
 def payment_terms(loan_number: str, amount_cents: int, received_on: date, reference: str,
                   principal_only: bool) -> PaymentRequest:
-    """The request with its reference and amount checked, its date not yet (`payment_request` checks all three;
-    a file checks its rows' dates together, `received_on_problems`)."""
+    """The request with its reference and amount checked, its date not yet (`check_received_on` checks one
+    payment's; a file checks its rows' dates together, `received_on_problems`)."""
     problem = reference_problem(reference)
     if problem:
         raise PaymentRefused(f"loan {loan_number}: {problem}")
@@ -106,33 +96,19 @@ def payment_terms(loan_number: str, amount_cents: int, received_on: date, refere
                           received_on=received_on, principal_only=bool(principal_only))
 
 
-def check_received_on(loan_number: str, received_on: object) -> None:
+def check_received_on(loan_number: str, received_on: object) -> CheckedFact:
     """The one rule for dated facts (ledger.business_time), refused as a PaymentRefused.
 
     A date, not in the future, and whatever the upper apps registered: the trusts' rule
     refuses money dated on or before the cut-off of the trust the loan is in now (it is
     the seller's: a payment or curtailment posted late would lower the pool unremitted),
     or on or before the loan's removal from a pool (the buyer's: the removal's proceeds
-    already paid that day's balance).
+    already paid that day's balance). Returns the check: its `still_holds`, given to
+    `append_at`, asks again under the log's lock the rules whose read models moved since.
     """
     if not isinstance(received_on, date) or hasattr(received_on, "hour"):
         raise PaymentRefused(f"loan {loan_number}: received_on must be a date, got {received_on!r}")
-    dated_loan_fact(loan_number, RECEIVED, received_on, refused=PaymentRefused)
-
-
-def received_on_still_holds(request: PaymentRequest, checked_as_of: int) -> UnderLock:
-    """The request's date checked again under the log's lock, if it needs to be: `checked_as_of` is the log's
-    position read just before `check_received_on` passed it. Only if an event that changes what a dated rule
-    reads (a trust formed, a loan removed from a pool, a period closed) was recorded since is that rule asked
-    again, and a refusal now is a PaymentRefused, with the message `check_received_on` would give: the
-    payment is not recorded."""
-    def check(last_position: int) -> None:
-        moved = dated_rules_moved(checked_as_of, last_position)
-        if moved:
-            problem = received_on_problems([(request.loan_number, request.received_on)], only=moved)[0]
-            if problem:
-                raise PaymentRefused(problem)
-    return check
+    return dated_loan_fact(loan_number, RECEIVED, received_on, refused=PaymentRefused)
 
 
 def received_on_problems(payments: Sequence[tuple[str, date]], *,
@@ -149,12 +125,3 @@ def recorded(key: str) -> RecordedEvent | None:
     """The event recorded under an idempotency key, None when there is none."""
     found = recorded_events(Event.objects.filter(idempotency_key=key))
     return found[0] if found else None
-
-
-def append_at(position: LoanPosition, events: list[NewEvent], acting_user: Actor,
-              under_lock: UnderLock | None = None) -> list[RecordedEvent]:
-    """Append to the loan's stream at the version the position was read at: a writer who got there first
-    makes this a ConcurrencyConflict, which `with_retries` answers by reading again. `under_lock`: a last
-    check once the log's lock is held (`received_on_still_holds`)."""
-    return append(stream=loan_stream(position.loan_id), expected_version=position.stream_version, events=events,
-                  acting_user=acting_user, under_lock=under_lock)

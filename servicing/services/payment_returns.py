@@ -30,8 +30,8 @@ from servicing.events import (
 from servicing.models import LoanPosition, loan_stream
 from servicing.domain.payment_file import reference_problem
 from servicing.return_hooks import payment_returned
-from servicing.services.loan_events import with_retries
-from servicing.services.payment_requests import MAX_ATTEMPTS, LoanBusy, PaymentRefused, append_at, recorded
+from servicing.services.loan_events import append_at, with_retries
+from servicing.services.payment_requests import MAX_ATTEMPTS, LoanBusy, PaymentRefused, recorded
 
 
 class UnknownPayment(PaymentRefused):

@@ -26,7 +26,6 @@ from datetime import date
 
 from django.db import transaction
 
-from ledger.business_time import last_recorded_position
 from ledger.errors import IdempotencyConflict
 from ledger.domain.money import dollars
 from ledger.domain.records import NewEvent, PostingLine, RecordedEvent
@@ -38,10 +37,10 @@ from servicing.models import LoanPosition
 from servicing.domain.payment_application import PaymentApplication, apply_payment, is_payoff
 from servicing.domain.payment_batch import PaymentParts, application_of
 from servicing.domain.payoff_quotes import PayoffSettlement, payoff_quote
-from servicing.services.loan_events import open_position, with_retries
+from servicing.services.loan_events import append_at, open_position, with_retries
 from servicing.services.payment_requests import (
-    MAX_ATTEMPTS, DuplicateReference, LoanBusy, PaymentRefused, PaymentRequest, append_at, payment_request, recorded,
-    received_on_still_holds,
+    MAX_ATTEMPTS, DuplicateReference, LoanBusy, PaymentRefused, PaymentRequest, check_received_on, payment_terms,
+    recorded,
 )
 from servicing.services.payoff import money_position, payoff_events
 
@@ -72,11 +71,10 @@ class PaymentResult:
 def payment_post(*, loan_number: str, amount_cents: int, received_on: date, reference: str,
                  principal_only: bool = False, acting_user: Actor) -> PaymentResult:
     """Record money received on a loan: a payment split by the application order, or a payoff."""
-    # The log's position before the date is checked: under the lock, the check is made again only if what
-    # the dated rules read (a trust's cut-off, a removal, a closed period) was recorded since.
-    checked_as_of = last_recorded_position()
-    request = payment_request(loan_number, amount_cents, received_on, reference, principal_only)
-    dates_hold = received_on_still_holds(request, checked_as_of)
+    request = payment_terms(loan_number, amount_cents, received_on, reference, principal_only)
+    # Under the lock, the date is checked again only if what the dated rules read (a trust's cut-off, a
+    # removal, a closed period) was recorded since this check.
+    dates_hold = check_received_on(loan_number, received_on).still_holds
     try:
         return with_retries(lambda: _post_once(request, acting_user, dates_hold), attempts=MAX_ATTEMPTS,
                             busy=lambda: LoanBusy(loan_number))
@@ -124,7 +122,7 @@ class PaymentWorkedOut:
 def payment_worked_out(position: LoanPosition, request: PaymentRequest) -> PaymentWorkedOut:
     """The events that record `request` on the loan's open position; refuses what cannot be posted."""
     loan = request.loan_number
-    # Dates were checked by the one business-time rule (payment_request): not ahead of today, not before
+    # Dates were checked by the one business-time rule (check_received_on): not ahead of today, not before
     # boarding, not the seller's or the buyer's money.
     received_on = request.received_on
     amount = request.amount_cents

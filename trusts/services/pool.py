@@ -30,7 +30,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 
 from ledger.actors import Actor
-from ledger.business_time import BusinessDateError, DatedFact, dated_fact_check
+from ledger.business_time import DatedFact, checked_fact
 from ledger.events import decode
 from ledger.models import Event, Stream
 from ledger.domain.records import NewEvent, PostingLine, RecordedEvent
@@ -74,10 +74,8 @@ def pool_loan_remove(*, trust_code: str, loan_number: str, removed_on: date, kin
     trust = Trust.objects.filter(code=trust_code).first()
     if trust is None:
         raise TrustError(f"unknown trust {trust_code}")
-    try:
-        dated_fact_check(DatedFact("removal", removed_on, loan_number=loan_number, trust_code=trust_code))
-    except BusinessDateError as error:
-        raise TrustError(str(error)) from None
+    dated = checked_fact(DatedFact("removal", removed_on, loan_number=loan_number, trust_code=trust_code),
+                         refused=TrustError)
     if removed_on < trust.cutoff_date:
         raise TrustError(f"trust {trust_code}'s cut-off date is {trust.cutoff_date.isoformat()}; "
                          f"a loan cannot leave its pool before it, on {removed_on.isoformat()}")
@@ -89,7 +87,9 @@ def pool_loan_remove(*, trust_code: str, loan_number: str, removed_on: date, kin
         version = Stream.objects.filter(name=stream).values_list("version", flat=True).first() or 0
         _check_in_pool(trust, loan_number)
         event = _removal_event(trust, loan_number, removed_on, kind, reason, _proceeds(loan_number, removed_on))
-        return append(stream=stream, expected_version=version, events=[event], acting_user=acting_user)[0]
+        # Under the lock, the date checked again if a period was closed (or a trust formed) since the check.
+        return append(stream=stream, expected_version=version, events=[event], acting_user=acting_user,
+                      under_lock=dated.still_holds)[0]
 
     return with_retries(attempt, busy=lambda: TrustError(f"the pool of {trust_code} is busy; try the removal again"))
 
