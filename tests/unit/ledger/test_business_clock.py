@@ -135,6 +135,33 @@ def test_facts_asked_again_of_some_rules_only(monkeypatch):
         assert dated_facts_problems([sunday_the_first], only=set()) == [None]
 
 
+class Refused(Exception):
+    """A writer's own refusal, as checked_fact raises it."""
+
+
+def test_a_checked_fact_is_asked_again_under_the_lock_only_when_something_was_recorded_since(monkeypatch):
+    """`checked_fact` reads the log's position first; `still_holds`, given the last position under the lock,
+    asks the rules again only if an event was recorded since, refusing as the first check would."""
+    monkeypatch.setattr(business_time, "_rules", [])
+    monkeypatch.setattr(business_time, "_reads", {})
+    monkeypatch.setattr(business_time, "last_recorded_position", lambda: 7)
+    blocked: list[str] = []
+    register_dated_fact_rule("not while blocked", lambda fact: blocked[0] if blocked else None)  # reads anything
+    fact = DatedFact("liquidation", date(2026, 3, 2), loan_number="L1")
+    with business_day(date(2026, 3, 31)):
+        checked = business_time.checked_fact(fact, refused=Refused)
+        assert (checked.as_of, checked.on) == (7, date(2026, 3, 2))
+        blocked.append("went into a trust meanwhile")
+        checked.still_holds(7)  # nothing recorded since the check: its answer stands
+        with pytest.raises(Refused) as again:
+            checked.still_holds(8)
+        with pytest.raises(Refused) as first:
+            business_time.checked_fact(fact, refused=Refused)
+        assert str(again.value) == str(first.value) == "loan L1: liquidation 2026-03-02: went into a trust meanwhile"
+        with pytest.raises(BusinessDateError, match="^loan L1: liquidation 2026-03-02: went into a trust"):
+            business_time.checked_fact(fact)  # no refusal of its own: the rule's error
+
+
 def test_no_code_but_the_clock_asks_the_wall_clock_for_today():
     """One authority for business time: the apps ask ledger.business_time, never the wall clock directly.
 
