@@ -64,17 +64,8 @@ def holders_of_record_by_class(*, classes: Sequence[SecurityClass], record_date:
 
     Every class given has an entry, empty when none of its bonds is placed.
     """
-    names = {c.pk: c.name for c in classes}
-    by_class: dict[str, dict[str, int]] = {name: {} for name in names.values()}
-    rows = (
-        HoldingMovement.objects.filter(security_class_id__in=list(names), settlement_date__lte=record_date)
-        .values("security_class_id", "holder__code").annotate(face=Sum("face_cents"))
-        .order_by("security_class_id", "holder__code")
-    )
-    for row in rows:
-        if row["face"]:
-            by_class[names[row["security_class_id"]]][row["holder__code"]] = row["face"]
-    return by_class
+    by_id = holders_of_record_by_class_id(class_ids=[c.pk for c in classes], record_date=record_date)
+    return {c.name: by_id[c.pk] for c in classes}
 
 
 def holders_of_record_by_class_id(*, class_ids: Sequence[int], record_date: date) -> dict[int, dict[str, int]]:
