@@ -65,6 +65,10 @@ class Position(Protocol):
     status: str
     delinquency_bucket: str
     realized_loss_cents: int
+    deferred_principal_cents: int
+    loss_mitigation: str
+    bankruptcy_chapter: int | None
+    bankruptcy_filed_on: date | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,6 +135,14 @@ class LoanPosition(models.Model):
     fees_due_cents = models.BigIntegerField(default=0)
     delinquency_bucket = models.CharField(max_length=10, default=CURRENT, db_index=True)
     realized_loss_cents = models.BigIntegerField(default=0)
+    # Default servicing (issue 20). Principal set aside by a modification or a forbearance: it bears no
+    # interest and is due at payoff, maturity or sale, so it is kept apart from the interest-bearing balance.
+    deferred_principal_cents = models.BigIntegerField(default=0)
+    # The loss-mitigation step the loan is in ("" for none): forbearance, repayment_plan, trial or modified.
+    loss_mitigation = models.CharField(max_length=20, default="", blank=True)
+    # An open bankruptcy case: its chapter (7 or 13) and filing date; None when there is none (or it ended).
+    bankruptcy_chapter = models.PositiveSmallIntegerField(null=True, blank=True)
+    bankruptcy_filed_on = models.DateField(null=True, blank=True)
     stream_version = models.PositiveIntegerField()
     last_position = models.BigIntegerField()
 
@@ -143,6 +151,8 @@ class LoanPosition(models.Model):
             models.CheckConstraint(condition=Q(principal_balance_cents__gte=0), name="position_upb_not_negative"),
             models.CheckConstraint(condition=Q(escrow_balance_cents__gte=0), name="position_escrow_not_negative"),
             models.CheckConstraint(condition=Q(suspense_cents__gte=0), name="position_suspense_not_negative"),
+            models.CheckConstraint(condition=Q(deferred_principal_cents__gte=0),
+                                   name="position_deferred_not_negative"),
         ]
 
     def __str__(self):

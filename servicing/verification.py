@@ -52,7 +52,8 @@ LOAN_BATCH = 500
 # The money fields compared with each snapshot and with the LoanPosition row.
 COMPARED = ("principal_balance_cents", "next_due_date", "suspense_cents", "escrow_balance_cents",
             "escrow_advance_cents", "late_charges_due_cents", "fees_due_cents", "status", "last_payment_date",
-            "escrow_monthly_cents", "realized_loss_cents", "delinquency_bucket")
+            "escrow_monthly_cents", "realized_loss_cents", "delinquency_bucket", "note_rate", "payment_pi_cents",
+            "deferred_principal_cents", "loss_mitigation", "bankruptcy_chapter", "bankruptcy_filed_on")
 _DATES = ("next_due_date", "last_payment_date")
 _DELTAS = ("principal_balance_cents", "suspense_cents", "escrow_balance_cents", "escrow_advance_cents",
            "late_charges_due_cents", "fees_due_cents")
@@ -81,6 +82,10 @@ class Derived:
     realized_loss_cents: int = 0
     last_payment_date: date | None = None
     delinquency_bucket: str = CURRENT
+    deferred_principal_cents: int = 0
+    loss_mitigation: str = ""
+    bankruptcy_chapter: int | None = None
+    bankruptcy_filed_on: date | None = None
     # reference -> (received_on, deltas, installments paid, next due before, next due after) of payments standing
     payments: dict = field(default_factory=dict)
 
