@@ -10,9 +10,11 @@ declared, which never change after import. The form itself is still a new
 instance per request (Django copies the fields into it), so no request sees
 another's data or errors.
 """
+from django import forms
 from django_filters import rest_framework as filters
 
 from ledger.models import Event
+from remittance.domain.trust_calendar import Period
 from remittance.models import ClassPeriod, Distribution
 from servicing.domain.delinquency_status import MBA_BUCKETS
 from servicing.models import Loan, LoanStatus
@@ -37,11 +39,29 @@ def _class_filter(field_name: str) -> filters.CharFilter:
     return filters.CharFilter(field_name=field_name, help_text="class (tranche) name, e.g. A")
 
 
+class PeriodField(forms.CharField):
+    """A period written YYYY-MM, refused otherwise: "2026-2" or "abc" would compare as text and silently match
+    the wrong rows (or none), so the caller gets a 400 naming the parameter instead. Cleans to "2026-02"."""
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return text
+        try:
+            return str(Period.parse(text))
+        except ValueError as error:
+            raise forms.ValidationError(str(error), code="invalid") from None
+
+
+class PeriodFilter(filters.CharFilter):
+    field_class = PeriodField
+
+
 def _period_filters(field_name: str = "period") -> dict:
     return {
-        "period": filters.CharFilter(field_name=field_name, help_text=PERIOD_HELP),
-        "period_from": filters.CharFilter(field_name=field_name, lookup_expr="gte", help_text=f"{PERIOD_HELP}, inclusive"),
-        "period_to": filters.CharFilter(field_name=field_name, lookup_expr="lte", help_text=f"{PERIOD_HELP}, inclusive"),
+        "period": PeriodFilter(field_name=field_name, help_text=PERIOD_HELP),
+        "period_from": PeriodFilter(field_name=field_name, lookup_expr="gte", help_text=f"{PERIOD_HELP}, inclusive"),
+        "period_to": PeriodFilter(field_name=field_name, lookup_expr="lte", help_text=f"{PERIOD_HELP}, inclusive"),
     }
 
 

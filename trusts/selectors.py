@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, Expression, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.fields import DecimalField
+from django.db.models.fields import CharField, DateField, DecimalField
 
 from ledger.models import Event
 from trusts.events import PoolLoanRemoved
@@ -88,9 +88,10 @@ def holders_of_record_by_class_id(*, class_ids: Sequence[int], record_date: date
 
 # ------------------------------------------------------------------ holdings valued on a date
 
-# fn(the class, as an OuterRef to a security class id; the day) -> the factor of its last payment made by that
-# day, a subquery (NULL before any). One query values every holding, however many classes.
-PaidFactor = Callable[[OuterRef, date], Expression]
+# fn(the class, as an OuterRef to a security class id; the day; the column: "factor", "period" or
+# "payment_date") -> that column of the class's last payment made by that day, a subquery (NULL before any).
+# One query values every holding, however many classes.
+PaidFactor = Callable[[OuterRef, date, str], Expression]
 _paid_factor: list[PaidFactor] = []
 
 
@@ -99,10 +100,14 @@ def register_paid_factor(expression: PaidFactor) -> None:
     _paid_factor[:] = [expression]
 
 
-def _factor_paid_by(day: date) -> Expression:
+_NOTHING_PAID = {"factor": DecimalField(max_digits=11, decimal_places=FACTOR_DECIMALS), "period": CharField(),
+                 "payment_date": DateField()}
+
+
+def _paid_by(day: date, column: str) -> Expression:
     if not _paid_factor:
-        return Value(None, output_field=DecimalField(max_digits=11, decimal_places=FACTOR_DECIMALS))
-    return _paid_factor[0](OuterRef("security_class"), day)
+        return Value(None, output_field=_NOTHING_PAID[column])
+    return _paid_factor[0](OuterRef("security_class"), day, column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +121,9 @@ class ValuedHolding:
     holder_code: str
     original_face_cents: int
     factor: Decimal  # 1 while the class has had no payment by the date
+    # The period and payment date the factor is from: None while the class has had no payment by the date.
+    factor_period: str | None = None
+    factor_payment_date: date | None = None
 
     @property
     def current_face_cents(self) -> int:
@@ -130,6 +138,7 @@ class ValuedHolding:
             holder_code=row["holder__code"], original_face_cents=row["face"],
             # No period paid yet: the class is still at its original face.
             factor=Decimal(1) if row["factor"] is None else Decimal(str(row["factor"])),
+            factor_period=row["factor_period"], factor_payment_date=row["factor_payment_date"],
         )
 
 
@@ -148,7 +157,8 @@ def holdings_valued_as_of(*, as_of: date, holder: Holder | None = None, trust: T
     return (
         lines.values("security_class", "security_class__name", "security_class__priority",
                      "security_class__trust__code", "holder__code")
-        .annotate(face=Sum("face_cents"), factor=_factor_paid_by(as_of))
+        .annotate(face=Sum("face_cents"), factor=_paid_by(as_of, "factor"),
+                  factor_period=_paid_by(as_of, "period"), factor_payment_date=_paid_by(as_of, "payment_date"))
         .exclude(face=0)
         .order_by("security_class__trust__code", "security_class__name", "holder__code")
     )

@@ -17,9 +17,11 @@ PSA over months of different ages has no closed form and is found, as the
 standard requires, by trying speeds until projecting each pool at that speed
 gives the actual aggregate balance.
 
-The standard's prepayments are every unscheduled reduction of the balance:
-curtailments, payoffs, repurchases and liquidations alike (defaults are only
-separated in projections, section C). A month in which borrowers paid less
+The standard's prepayments here are every unscheduled reduction of the balance:
+curtailments, payoffs, repurchases and liquidations alike; the voluntary rates
+and the default rates apart (section C.3) are remittance.domain.speeds'
+`period_split` and `window_split`, which the remittance report and the speeds
+endpoint state beside these. A month in which borrowers paid less
 than scheduled gives a negative rate, which the standard says to read with
 caution rather than hide.
 

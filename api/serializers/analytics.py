@@ -34,6 +34,7 @@ from analytics.domain.scenarios import (
     refused_options,
 )
 from api.fields import ClassKeyMixin, MoneyField
+from remittance.selectors.reports import split_fields
 
 MAX_SPEEDS = MAX_GRID_SPEEDS
 MAX_YIELD = 1000
@@ -213,3 +214,23 @@ class RealizedSpeedSerializer(serializers.Serializer):
     scheduled_end = MoneyField(source="balance_end_scheduled_cents",
                                help_text="the end balance had nothing prepaid")
     actual_end = MoneyField(source="balance_end_actual_cents")
+    voluntary = MoneyField(source="activity.voluntary_cents", help_text="curtailments and payoffs")
+    defaulted = MoneyField(source="activity.defaulted_cents",
+                           help_text="the liquidated loans' principal, recovered and lost")
+    loss = MoneyField(source="activity.loss_cents", help_text="realized loss")
+    voluntary_smm = PercentField(source="split.smm", help_text="SMM of voluntary prepayments only (SIFMA SF C.3)")
+    voluntary_cpr = PercentField(source="split.cpr", help_text="CPR of voluntary prepayments only")
+    voluntary_psa = PercentField(source="split.psa", allow_null=True, help_text="PSA of voluntary prepayments only")
+    mdr = PercentField(source="split.mdr", help_text="monthly default rate, percent")
+    cdr = PercentField(source="split.cdr", help_text="conditional default rate, annual percent")
+    severity = PercentField(source="split.severity", allow_null=True,
+                            help_text="loss over the defaulted balance, percent; null in a month without a default")
+    windows = serializers.SerializerMethodField(
+        help_text="voluntary SMM/CPR, MDR/CDR and severity over the last 1, 3, 6, 12 closed periods and life "
+                  "(null where the history is shorter than the window)")
+
+    @extend_schema_field({"type": "object", "additionalProperties": {
+        "type": "object", "additionalProperties": {"type": "string", "nullable": True}}})
+    def get_windows(self, realized) -> dict:
+        # The remittance report's own fields (every rate a percent string, or null where it is not stated).
+        return {name: split_fields(split) for name, split in self.context["windows"][realized.period].items()}

@@ -31,6 +31,10 @@ class HoldingSerializer(ClassKeyMixin, FlatRowSerializer):
     class_name = serializers.CharField(source="security_class__name")
     original_face = MoneyField(source="face")
     factor = serializers.SerializerMethodField()
+    factor_period = serializers.CharField(
+        allow_null=True, help_text="the period whose distribution the factor is from; null before the first")
+    factor_payment_date = serializers.DateField(
+        allow_null=True, help_text="the payment date of that distribution; null before the first")
     current_face = serializers.SerializerMethodField()
 
     def get_factor(self, row) -> str:

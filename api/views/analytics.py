@@ -6,7 +6,8 @@ before its query is even read. The figures are analytics': the trust as the
 engine starts it (analytics.selectors.trust_deal, read once for the whole
 grid), projected by analytics.domain.deal_projection.project per speed, and its measures
 written by analytics.domain.render; realized speeds are
-analytics.selectors.realized_speeds, one closed period each, a page at a time.
+analytics.selectors.realized_speed_history (read once per request), with each period's windows over the periods
+before it.
 
 A projection is CPU work in the request (the trust's loans month by month to
 the end of the longest, then the waterfall, for each speed), so a request
@@ -23,7 +24,7 @@ from rest_framework.views import APIView
 from analytics.domain.measures import MeasureError
 from analytics.domain.deal_projection import DealProjection, project
 from analytics.domain.render import measure_fields
-from analytics.selectors import realized_speeds, trust_deal
+from analytics.selectors import realized_speed_history, trust_deal
 from api.errors import ApiError
 from api.serializers.analytics import (
     MAX_SPEEDS,
@@ -36,6 +37,7 @@ from api.throttles import ProjectionThrottle, one_at_a_time
 from api.views.common import is_schema_generation, visible_trust
 from api.views.deals import CODE
 from remittance.models import PeriodResult
+from remittance.selectors.reports import speed_windows
 
 WAL_PLACES = 5  # as analytics.domain.render writes every WAL
 
@@ -107,5 +109,12 @@ class RealizedSpeedsView(generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         results = self.paginate_queryset(self.get_queryset())
-        speeds = [realized_speeds(r.trust.code, r.period) for r in results]
-        return self.get_paginated_response(self.get_serializer(speeds, many=True).data)
+        if not results:
+            return self.get_paginated_response([])
+        # The windows of a period look back over every closed period before it: the history is read once.
+        history = realized_speed_history(results[0].trust.code)
+        through = {r.period: history[:i + 1] for i, r in enumerate(history)}
+        page = [through[r.period][-1] for r in results]
+        context = {**self.get_serializer_context(), "windows": {r.period: speed_windows(through[r.period])
+                                                                for r in page}}
+        return self.get_paginated_response(RealizedSpeedSerializer(page, many=True, context=context).data)

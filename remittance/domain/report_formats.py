@@ -178,9 +178,23 @@ def _closing_lines(report: Report) -> list[str]:
 
 def _speeds_line(sp: Report) -> str:
     psa = "n/a" if sp["psa"] is None else f"{sp['psa']}%"
-    return (f"Realized speeds (loan month {sp['loan_month']}): SMM {sp['smm']}%, CPR {sp['cpr']}%, PSA {psa} "
-            f"(end balance {dollars_grouped(sp['actual_end_cents'])} against "
-            f"{dollars_grouped(sp['scheduled_end_cents'])} scheduled)")
+    total = (f"Realized speeds (loan month {sp['loan_month']}): SMM {sp['smm']}%, CPR {sp['cpr']}%, PSA {psa} "
+             f"(end balance {dollars_grouped(sp['actual_end_cents'])} against "
+             f"{dollars_grouped(sp['scheduled_end_cents'])} scheduled)")
+    windows = _table(("window", *SPLIT_HEADERS), [(name, *(_percent(w[key]) for key in SPLIT_KEYS))
+                                                  for name, w in sp["windows"].items()])
+    return "\n".join([total, f"Voluntary prepayments {dollars_grouped(sp['voluntary_cents'])}, defaulted "
+                              f"{dollars_grouped(sp['defaulted_cents'])}, loss {dollars_grouped(sp['loss_cents'])}:",
+                       *windows])
+
+
+# The voluntary and default rates of the report's speed windows (remittance.selectors.reports.split_fields).
+SPLIT_KEYS = ("voluntary_smm", "voluntary_cpr", "voluntary_psa", "mdr", "cdr", "severity")
+SPLIT_HEADERS = ("SMM vol %", "CPR vol %", "PSA vol %", "MDR %", "CDR %", "severity %")
+
+
+def _percent(value: str | None) -> str:
+    return "n/a" if value is None else value
 
 
 def statement_table(statement: Report) -> str:

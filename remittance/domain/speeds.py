@@ -13,6 +13,20 @@ SMM = 100 [1 - (actual / scheduled)^(1/months)], CPR = 100 [1 - (actual / schedu
 in which borrowers paid less than scheduled gives a negative rate, which the standard says to read with
 caution rather than hide.
 
+Voluntary and involuntary (SIFMA SF, C.3): the total rate above counts every unscheduled reduction,
+liquidations included, so a month with a large liquidation and no voluntary prepayment shows a high CPR.
+`period_split` separates them, on the balance left after the month's scheduled amortization (SCHED):
+- defaults: the balance of the loans liquidated in the month, DEF = principal recovered + loss;
+  MDR = 100 DEF / SCHED, CDR = 100 [1 - (1 - MDR/100)^12];
+- voluntary prepayments (curtailments and payoffs), VOL, on what survived default:
+  SMM = 100 VOL / (SCHED - DEF), CPR and PSA from it as above (defaults happen first, then prepayments,
+  the order of the standard's projections with defaults);
+- severity = 100 loss / DEF, None in a month without a default.
+Repurchases (loans bought out of the pool at par) are neither voluntary nor defaults: they stay in the
+total rate only. Over several months (3, 6, 12, life: `window_split`) each rate is the geometric mean of
+the months' survival factors, 1 - prod(1 - rate)^(1/months), and severity is the window's loss over its
+defaults; PSA is stated for one month only.
+
 Pure: no database. `remittance.selectors.reports.period_speeds` reads a closed period's balances and computes its
 speeds with these (the remittance report's "speeds" section); analytics (prepayment, realized,
 selectors) imports them from here, so there is one implementation.
@@ -82,3 +96,69 @@ def speeds_from_balances(*, actual_end: float, scheduled_end: float, months: int
 def _root(value: float, power: float) -> float:
     # A negative survival (an actual balance below zero) cannot happen with real balances.
     return value ** power if value >= 0 else float("nan")
+
+
+# ------------------------------------------------------------------ voluntary and involuntary (pure)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MonthActivity:
+    """What a pool's month did besides its schedule, in cents: the inputs of `period_split`.
+
+    scheduled_end: the balance had nothing but the schedule been paid (SCHED); voluntary: curtailments and
+    payoffs; defaulted: principal recovered plus loss on the loans liquidated; loss: the realized loss.
+    """
+
+    scheduled_end_cents: int
+    voluntary_cents: int
+    defaulted_cents: int
+    loss_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class SplitSpeeds:
+    """Voluntary prepayment and default rates, in percent; psa and severity None when they cannot be stated."""
+
+    smm: float
+    cpr: float
+    psa: float | None
+    mdr: float
+    cdr: float
+    severity: float | None
+
+
+def period_split(month: MonthActivity, *, loan_month: int | None = None) -> SplitSpeeds:
+    """One month's voluntary SMM/CPR/PSA (liquidations excluded), MDR/CDR and loss severity."""
+    mdr = _rate(month.defaulted_cents, month.scheduled_end_cents)
+    smm = _rate(month.voluntary_cents, month.scheduled_end_cents - month.defaulted_cents)
+    cpr = smm_to_cpr(smm)
+    return SplitSpeeds(smm=smm, cpr=cpr, psa=None if loan_month is None else psa_from_cpr(cpr, loan_month),
+                       mdr=mdr, cdr=smm_to_cpr(mdr), severity=_severity(month.loss_cents, month.defaulted_cents))
+
+
+def window_split(months: list[MonthActivity]) -> SplitSpeeds | None:
+    """The rates over consecutive months (geometric mean of the monthly survivals); None for no month."""
+    if not months:
+        return None
+    monthly = [period_split(m) for m in months]
+    smm = _mean_rate([s.smm for s in monthly])
+    mdr = _mean_rate([s.mdr for s in monthly])
+    return SplitSpeeds(smm=smm, cpr=smm_to_cpr(smm), psa=None, mdr=mdr, cdr=smm_to_cpr(mdr),
+                       severity=_severity(sum(m.loss_cents for m in months),
+                                          sum(m.defaulted_cents for m in months)))
+
+
+def _rate(part: int, base: int) -> float:
+    # Nothing left to prepay or default: the rate is zero, as `speeds_from_balances` says of a pool paid down.
+    return 100.0 * part / base if base > 0 else 0.0
+
+
+def _mean_rate(rates: list[float]) -> float:
+    survival = 1.0
+    for rate in rates:
+        survival *= 1.0 - rate / 100.0
+    return 100.0 * (1.0 - _root(survival, 1.0 / len(rates)))
+
+
+def _severity(loss: int, defaulted: int) -> float | None:
+    return 100.0 * loss / defaulted if defaulted else None

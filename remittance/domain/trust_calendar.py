@@ -26,7 +26,8 @@ import holidays
 # would silently answer "no holidays", which would be a wrong answer.
 FIRST_CALENDAR_YEAR = 1999
 DEFAULT_PAYMENT_DAY = 25
-_PERIOD_TEXT = re.compile(r"(\d{4})-(\d{2})")
+# ASCII digits only: \d also matches "２" (fullwidth), which int() reads as 2, so "２０２６-02" would pass as 2026-02.
+_PERIOD_TEXT = re.compile(r"([0-9]{4})-([0-9]{2})")
 _SATURDAY = 5
 
 

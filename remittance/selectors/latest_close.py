@@ -16,10 +16,11 @@ from django.db.models.functions import Coalesce
 from remittance.models import ClassPeriod, PeriodStatus, TrustPeriod
 
 
-def class_factor_paid_by(security_class: OuterRef, day: date) -> Subquery:
-    """The factor of the class's latest period paid on or before `day` (NULL before its first payment)."""
+def class_factor_paid_by(security_class: OuterRef, day: date, column: str = "factor") -> Subquery:
+    """The factor (or the period, or the payment date) of the class's latest period paid on or before `day`
+    (NULL before its first payment)."""
     return Subquery(ClassPeriod.objects.filter(security_class=security_class, payment_date__lte=day)
-                    .order_by("-period").values("factor")[:1])
+                    .order_by("-period").values(column)[:1])
 
 
 def with_latest_close(classes):

@@ -3,7 +3,8 @@ and the factor file. Selectors only: they read and never write.
 
 The remittance report includes the prepayment speeds the pool realized in the period (`period_speeds`,
 the SIFMA standard's way, with remittance.domain.speeds' formulas): SMM, CPR and PSA as percent strings with six
-decimals (PSA None when it cannot be stated), the loan month and the scheduled and actual end balances.
+decimals (PSA None when it cannot be stated), the loan month and the scheduled and actual end balances; then
+the voluntary rates (liquidations excluded), MDR, CDR and loss severity over 1, 3, 6 and 12 months and life.
 
 Each builder returns plain dicts with money in integer cents under keys ending in `_cents`, dates as
 `date`, rates and factors as strings (factors to 8 decimals); `period_speeds` returns a `RealizedSpeeds`.
@@ -28,8 +29,10 @@ from remittance.domain.loan_calendar import installments_due, scheduled_balance_
 from remittance.events import ClassLine, PeriodClosed
 from remittance.models import ClassPeriod, Distribution, PeriodResult
 from remittance.domain.reconciliation import cash_collected_cents, closed_period_reconciliation
-from remittance.domain.report_formats import CLASS_FIELDS
-from remittance.domain.speeds import Speeds, percent_text, speeds_from_balances
+from remittance.domain.report_formats import CLASS_FIELDS, SPLIT_KEYS
+from remittance.domain.speeds import (
+    MonthActivity, Speeds, SplitSpeeds, percent_text, period_split, speeds_from_balances, window_split,
+)
 from servicing.domain import accounts
 from servicing.models import Loan
 from trusts.domain.factors import factor_text
@@ -72,13 +75,20 @@ def remittance_report(trust_code: str, period: str | Period) -> dict:
         "retained": {"unplaced_share_cents": f.retained_cents},
         "pool": {"original_cents": f.pool_original_cents, "balance_begin_cents": f.pool_balance_begin_cents,
                  "balance_end_cents": f.pool_balance_end_cents, "factor": factor_text(f.pool_factor)},
-        "speeds": speeds_section(period_speeds(trust, result)),
+        "speeds": speeds_section(*_speeds_through(trust, result)),
         "holders": holders,
         "reconciliation": _reconciliation(f, holders["paid_cents"]),
     }
 
 
-def speeds_section(realized: RealizedSpeeds) -> dict:
+def _speeds_through(trust: Trust, result: PeriodResult) -> tuple[RealizedSpeeds, dict[str, SplitSpeeds | None]]:
+    """The period's realized speeds, and the windows of its history (every closed period up to it)."""
+    history = periods_speeds(trust, list(PeriodResult.objects.filter(trust=trust, period__lte=result.period)
+                                         .order_by("period")))
+    return history[-1], speed_windows(history)
+
+
+def speeds_section(realized: RealizedSpeeds, windows: dict[str, SplitSpeeds | None]) -> dict:
     """The report's realized speeds: SMM, CPR and PSA as percent strings ("0.512345"; psa may be None).
 
     It builds the report's values, as `_class_line` does for a class (rates and factors as strings, money
@@ -91,7 +101,18 @@ def speeds_section(realized: RealizedSpeeds) -> dict:
     return {"smm": percent_text(realized.speeds.smm), "cpr": percent_text(realized.speeds.cpr),
             "psa": percent_text(realized.speeds.psa), "loan_month": realized.loan_month,
             "scheduled_end_cents": realized.balance_end_scheduled_cents,
-            "actual_end_cents": realized.balance_end_actual_cents}
+            "actual_end_cents": realized.balance_end_actual_cents,
+            "voluntary_cents": realized.activity.voluntary_cents,
+            "defaulted_cents": realized.activity.defaulted_cents, "loss_cents": realized.activity.loss_cents,
+            "windows": {name: split_fields(windows[name]) for name, _months in SPEED_WINDOWS}}
+
+
+def split_fields(split: SplitSpeeds | None) -> dict:
+    """Voluntary SMM/CPR/PSA, MDR/CDR and severity as percent strings (all None for a window not stated)."""
+    if split is None:
+        return dict.fromkeys(SPLIT_KEYS)
+    values = (split.smm, split.cpr, split.psa, split.mdr, split.cdr, split.severity)
+    return {name: percent_text(value) for name, value in zip(SPLIT_KEYS, values)}
 
 
 def _trust(code: str) -> Trust:
@@ -169,6 +190,23 @@ class RealizedSpeeds:
     balance_end_actual_cents: int
     loan_month: int
     speeds: Speeds
+    activity: MonthActivity
+    split: SplitSpeeds
+
+
+# The windows the report states the voluntary and default rates over, by name: months back from the period.
+SPEED_WINDOWS = (("1m", 1), ("3m", 3), ("6m", 6), ("12m", 12), ("life", None))
+
+
+def speed_windows(history: Sequence[RealizedSpeeds]) -> dict[str, SplitSpeeds | None]:
+    """The rates over the last 1, 3, 6 and 12 closed periods of `history` (oldest first) and over its life.
+
+    A window longer than the history is None: a 12-month rate is never stated on 5 months.
+    """
+    activity = [r.activity for r in history]
+    return {name: (window_split(activity) if months is None
+                   else window_split(activity[-months:]) if len(activity) >= months else None)
+            for name, months in SPEED_WINDOWS}
 
 
 def period_speeds(trust: Trust, result: PeriodResult) -> RealizedSpeeds:
@@ -206,12 +244,27 @@ def _realized(trust: Trust, result: PeriodResult, pool: list[PoolMember], loans:
     joined = [m.loan_id for m in members if m.transferred_on >= period.first_day and m.removed_on is None]
     actual_end = result.pool_balance_end_cents - sum(_principal_balances(joined, as_of=period.last_day).values())
     loan_month = max(1, _average_age(loans, begins, period))
+    activity = month_activity(result.period_closed.collected, scheduled_end_cents=scheduled_end)
     return RealizedSpeeds(
         trust_code=trust.code, period=result.period, balance_begin_cents=result.pool_balance_begin_cents,
         balance_end_scheduled_cents=scheduled_end, balance_end_actual_cents=actual_end,
         loan_month=loan_month,
         speeds=speeds_from_balances(actual_end=actual_end, scheduled_end=scheduled_end, loan_month=loan_month),
+        activity=activity, split=period_split(activity, loan_month=loan_month),
     )
+
+
+def month_activity(collected: dict[str, int], *, scheduled_end_cents: int) -> MonthActivity:
+    """A closed period's voluntary prepayments, defaults and loss from its collections by kind.
+
+    Voluntary: curtailments and payoffs. Defaulted: the liquidated loans' principal, recovered and lost.
+    Repurchases are neither (remittance.domain.speeds).
+    """
+    return MonthActivity(
+        scheduled_end_cents=scheduled_end_cents,
+        voluntary_cents=collected["curtailment"] + collected["payoff_principal"],
+        defaulted_cents=collected["liquidation_principal"] + collected["realized_loss"],
+        loss_cents=collected["realized_loss"])
 
 
 def _principal_balances(loan_numbers: list[str], *, as_of: date) -> dict[str, int]:

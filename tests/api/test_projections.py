@@ -210,7 +210,18 @@ def as_api(realized) -> dict:
             "psa": None if psa is None else f"{psa:.6f}", "loan_month": realized.loan_month,
             "balance_begin": f"{realized.balance_begin_cents / 100:.2f}",
             "scheduled_end": f"{realized.balance_end_scheduled_cents / 100:.2f}",
-            "actual_end": f"{realized.balance_end_actual_cents / 100:.2f}"}
+            "actual_end": f"{realized.balance_end_actual_cents / 100:.2f}",
+            "voluntary": f"{realized.activity.voluntary_cents / 100:.2f}",
+            "defaulted": f"{realized.activity.defaulted_cents / 100:.2f}",
+            "loss": f"{realized.activity.loss_cents / 100:.2f}",
+            "voluntary_smm": f"{realized.split.smm:.6f}", "voluntary_cpr": f"{realized.split.cpr:.6f}",
+            "voluntary_psa": None if realized.split.psa is None else f"{realized.split.psa:.6f}",
+            "mdr": f"{realized.split.mdr:.6f}", "cdr": f"{realized.split.cdr:.6f}",
+            "severity": None if realized.split.severity is None else f"{realized.split.severity:.6f}"}
+
+
+def without_windows(entry: dict) -> dict:
+    return {k: v for k, v in entry.items() if k != "windows"}
 
 
 def test_realized_speeds_of_every_closed_period(alice):
@@ -221,8 +232,14 @@ def test_realized_speeds_of_every_closed_period(alice):
     close("2026-03")
     body = speeds(alice)
     assert body["count"] == 2
-    assert body["results"] == [as_api(r) for r in realized_speed_history(TRUST)]
+    assert [without_windows(r) for r in body["results"]] == [as_api(r) for r in realized_speed_history(TRUST)]
     february, march = body["results"]
+    # Each period's windows look back over the closed periods up to it: March's 3-month window is not stated.
+    assert february["windows"]["1m"]["voluntary_smm"] == february["voluntary_smm"]
+    assert march["windows"]["1m"]["voluntary_cpr"] == march["voluntary_cpr"] == march["cpr"]  # no default
+    assert march["windows"]["3m"] == dict.fromkeys(march["windows"]["1m"])
+    assert float(march["windows"]["life"]["voluntary_smm"]) == pytest.approx(
+        100 * (1 - (1 - float(march["voluntary_smm"]) / 100) ** 0.5), abs=1e-6)
     assert february["period"] == "2026-02" and float(february["smm"]) == pytest.approx(0, abs=1e-6)
     assert february["balance_begin"] == "1000000.00" and february["loan_month"] == 1
     assert march["period"] == "2026-03" and float(march["smm"]) > 0.9 and march["loan_month"] == 2

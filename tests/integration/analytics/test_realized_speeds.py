@@ -1,9 +1,15 @@
 """Realized speeds of a closed period, from the published balances and the loans' own schedules."""
+from datetime import date
+
 import pytest
 
 from analytics.domain.prepayment import psa_from_cpr
 from analytics.selectors import TrustNotFound, realized_speed_history, realized_speeds
+from remittance.domain.report_formats import report_table
 from remittance.domain.trust_calendar import Period
+from remittance.selectors.reports import remittance_report, speed_windows
+from servicing.services.default import foreclosure_start, loan_liquidate
+from tests.actors import TESTS
 from tests.integration.remittance.months import (
     INSTALLMENT_CENTS,
     SEED_LOANS,
@@ -51,3 +57,39 @@ def test_a_missed_installment_shows_as_a_negative_rate_and_every_closed_period_h
 def test_an_unknown_trust_is_named():
     with pytest.raises(TrustNotFound, match="no trust 'NOPE'"):
         realized_speeds("NOPE", "2026-02")
+
+
+def test_a_liquidation_is_a_default_not_a_voluntary_prepayment(loans):
+    """The month a loan is liquidated: the total CPR counts it, the voluntary CPR does not (SIFMA SF C.3)."""
+    seed_trust()
+    months = ("2026-02", "2026-03", "2026-04", "2026-05")
+    for m in months:
+        pay_everyone(m, loans=[n for n in SEED_LOANS if n != "L004"])
+        close(m)
+    foreclosure_start(loan_number="L004", started_on=date(2026, 6, 5), acting_user=TESTS)
+    loan_liquidate(loan_number="L004", liquidated_on=date(2026, 6, 15), gross_proceeds_cents=8_000_000,
+                   costs_cents=600_000, acting_user=TESTS)
+    pay_everyone("2026-06", loans=[n for n in SEED_LOANS if n != "L004"])
+    collected = close("2026-06").result.period_closed.collected
+    june = realized_speeds(TRUST, "2026-06")
+    defaulted = collected["liquidation_principal"] + collected["realized_loss"]
+    assert defaulted == 10_000_000  # L004 never paid: its whole balance defaulted
+    assert (june.activity.voluntary_cents, june.activity.defaulted_cents, june.activity.loss_cents) == (
+        0, defaulted, collected["realized_loss"])
+    assert june.speeds.cpr > 50  # the total rate reads the liquidation as a prepayment
+    assert june.split.smm == 0 and june.split.cpr == 0 and june.split.psa == 0
+    assert june.split.mdr == pytest.approx(100 * defaulted / june.balance_end_scheduled_cents)
+    assert june.split.severity == pytest.approx(100 * collected["realized_loss"] / defaulted)
+    history = realized_speed_history(TRUST)
+    windows = speed_windows(history)
+    assert windows["12m"] is None  # five closed months do not make a year
+    assert (windows["1m"].smm, windows["1m"].mdr, windows["1m"].severity) == (
+        june.split.smm, june.split.mdr, june.split.severity)
+    assert windows["3m"].mdr == pytest.approx(100 * (1 - (1 - june.split.mdr / 100) ** (1 / 3)))
+    assert windows["life"].severity == pytest.approx(june.split.severity)
+    report = remittance_report(TRUST, "2026-06")["speeds"]
+    assert report["defaulted_cents"] == defaulted and report["voluntary_cents"] == 0
+    assert report["windows"]["1m"]["voluntary_cpr"] == "0.000000"
+    assert report["windows"]["1m"]["mdr"] == f"{june.split.mdr:.6f}"
+    assert report["windows"]["12m"] == dict.fromkeys(report["windows"]["1m"])
+    assert "MDR %" in report_table(remittance_report(TRUST, "2026-06"))

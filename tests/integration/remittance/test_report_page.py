@@ -91,6 +91,12 @@ def test_the_realized_speeds_of_the_period(admin_client, loans):
     for name in ("smm", "cpr", "psa"):
         assert f'<td class="num speed-{name}">{getattr(realized.speeds, name):.6f}</td>' in section
     assert ">989,004.50<" in section and ">999,004.50<" in section  # actual and scheduled end balances
+    # The windows: February is the only closed month, so 1 month and life are stated and the rest are n/a.
+    one = section[section.index('class="speed-window-1m"'):section.index('class="speed-window-3m"')]
+    assert f'<td class="num">{realized.split.cpr:.6f}</td>' in one and ">0.000000<" in one  # voluntary CPR, MDR
+    three = section[section.index('class="speed-window-3m"'):section.index('class="speed-window-6m"')]
+    assert three.count(">n/a<") == 6
+    assert "Voluntary prepayments (curtailments and payoffs) 10,000.00" in section
 
 
 def test_every_reconciliation_line_reads_ok(admin_client, february):

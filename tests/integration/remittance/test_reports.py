@@ -79,8 +79,13 @@ def test_the_seed_month_report_in_json(february):
     assert r["pool"] == {"original": "1000000.00", "balance_begin": "1000000.00", "balance_end": "999004.50",
                          "factor": "0.99900450"}
     # Everyone paid exactly the installment: nothing prepaid, in loan month 1.
+    no_rate = {"voluntary_smm": "0.000000", "voluntary_cpr": "0.000000", "voluntary_psa": None, "mdr": "0.000000",
+               "cdr": "0.000000", "severity": None}
     assert r["speeds"] == {"smm": "0.000000", "cpr": "0.000000", "psa": "0.000000", "loan_month": 1,
-                           "scheduled_end": "999004.50", "actual_end": "999004.50"}
+                           "scheduled_end": "999004.50", "actual_end": "999004.50", "voluntary": "0.00",
+                           "defaulted": "0.00", "loss": "0.00",
+                           "windows": {"1m": no_rate, "3m": dict.fromkeys(no_rate), "6m": dict.fromkeys(no_rate),
+                                       "12m": dict.fromkeys(no_rate), "life": no_rate}}
     assert r["holders"] == {"holders_paid": 10, "payments": 10, "paid": "4995.50"}
     assert r["reconciliation"] == {
         "cash_in": "5995.50", "servicing_fee": "500.00", "issuer_spread": "500.00", "paid_to_holders": "4995.50",
@@ -116,7 +121,12 @@ def test_the_reports_speeds_are_the_realized_speeds_of_the_period(loans):
                     "psa": f"{realized.speeds.psa:.6f}", "loan_month": realized.loan_month,
                     "scheduled_end_cents": realized.balance_end_scheduled_cents,
                     "actual_end_cents": realized.balance_end_actual_cents}
-        assert report["speeds"] == expected
+        assert {k: report["speeds"][k] for k in expected} == expected
+        # February: no liquidation and no one behind, so the curtailment is all that fell below the schedule
+        # and the voluntary rate is the total. March: a missed installment lowers the total (negative), while
+        # the voluntary rate counts what was prepaid: nothing.
+        assert report["speeds"]["windows"]["1m"]["voluntary_smm"] == (
+            expected["smm"] if period == "2026-02" else "0.000000")
         table = report_table(report)
         assert f"SMM {expected['smm']}%, CPR {expected['cpr']}%, PSA {expected['psa']}%" in table
         rows = {row["item"]: row["value"] for row in csv_rows(report_csv(report)) if row["section"] == "speeds"}

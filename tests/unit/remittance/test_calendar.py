@@ -33,7 +33,8 @@ def test_period_parses_prints_and_steps():
     assert Period(2025, 12) < Period(2026, 1)
 
 
-@pytest.mark.parametrize("text", ["2026-1", "2026-13", "2026-00", "26-01", "2026/01", "", "2026-01-01"])
+@pytest.mark.parametrize("text", ["2026-1", "2026-13", "2026-00", "26-01", "2026/01", "", "2026-01-01",
+                                  "２０２６-01", "2026-０1", "٢٠٢٦-01"])
 def test_period_refuses_bad_text(text):
     with pytest.raises(ValueError):
         Period.parse(text)
