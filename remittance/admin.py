@@ -32,7 +32,7 @@ from ledger.domain.money import dollars_grouped
 from remittance import admin_trust_pages  # noqa: F401  (the close's figures on the trusts pages)
 from remittance.selectors import dashboard
 from remittance.domain.trust_calendar import Period
-from remittance.domain.charts import line_chart
+from remittance.domain.charts import Series, line_chart
 from remittance.models import ClassPeriod, Distribution, PeriodResult, PeriodStatus, TrustPeriod
 from remittance.selectors.month_end_schedule import month_end_schedule
 from remittance.selectors.report_page import balance_history, holder_payments, reconciliation_lines, unavailable_reason
@@ -213,6 +213,7 @@ def dashboard_context(request) -> dict:
         context["month_refused"] = asked[:20]  # shown back, so the page says what it did instead
     if user.has_perm("servicing.view_loan"):
         context.update(buckets=_bucket_rows(), collections=dashboard.collections_against_scheduled(month),
+                       trend_charts=_trend_charts(dashboard.monthly_trends(month)),
                        exceptions=dashboard.exceptions(), loan_events_url=_loan_events_url(month),
                        suspense_url=_accounts_url(account__endswith=":suspense", balance_cents__lt=0),
                        escrow_url=_accounts_url(account__endswith=":escrow_advance", balance_cents__gt=0))
@@ -224,6 +225,17 @@ def dashboard_context(request) -> dict:
         context.update(schedule=month_end_schedule(),
                        schedules_url=reverse("admin:django_celery_beat_periodictask_changelist"))
     return {"dashboard": context}
+
+
+def _trend_charts(trends: dashboard.Trends) -> list:
+    """The dashboard's two trend charts as inline SVG: collections by kind, and delinquent principal by bucket."""
+    labels = [str(p) for p in trends.periods]
+    collected = [Series(kind, values) for kind, values in trends.collected.items()]
+    delinquent = [Series(f"{bucket} days", values) for bucket, values in trends.delinquent.items()]
+    return [mark_safe(chart) for chart in (  # line_chart XML-escapes every text it draws # nosec B308 B703
+        line_chart(labels, collected, title="Collections by month", element_id="trend-collections"),
+        line_chart(labels, delinquent, title="Delinquent unpaid principal at each month's end",
+                   element_id="trend-delinquency"))]
 
 
 def _month(text: str | None, today) -> Period:

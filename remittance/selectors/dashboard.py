@@ -19,6 +19,10 @@ delinquency buckets and trusts, which are few.
   the servicer advanced and has not recovered yet);
 - `servicer_advances`: the servicer's P&I advances outstanding per trust
   (its `servicer:advances:CODE` ledger accounts).
+- `monthly_trends`: the twelve months up to the dashboard's month, collections
+  by kind per month and unpaid principal by delinquency bucket at each month's
+  end (from the loans' agings as of that day, so a month is never restated by
+  what happened after it), drawn as charts.
 
 The month-end schedule the dashboard links to is read by remittance.selectors.month_end_schedule.
 """
@@ -28,13 +32,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Count, F, Max, Q, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import RowNumber, TruncMonth
 
-from ledger.selectors import balances_under
+from ledger.models import Event
+from ledger.selectors import account_balances, balances_under
 from remittance.domain.trust_calendar import Period
 from remittance.models import PeriodStatus, TrustPeriod
 from remittance.services.closing import first_period
+from servicing.domain import accounts
 from servicing.domain.delinquency_status import MBA_BUCKETS
+from servicing.events import DelinquencyChanged
 from servicing.models import CLOSED_STATUSES, CollectionLine, LoanPosition
 from trusts.models import Trust
 
@@ -194,3 +201,75 @@ def servicer_advances() -> list[tuple[str, int]]:
     """(trust code, cents) the servicer has advanced to each trust and not recovered, from the ledger."""
     return [(account.removeprefix(SERVICER_ADVANCES), cents)
             for account, cents in balances_under(SERVICER_ADVANCES).items()]
+
+
+# ------------------------------------------------------------------ trends by month
+
+TREND_MONTHS = 12
+DELINQUENT_BUCKETS = MBA_BUCKETS[1:]
+
+
+@dataclass(frozen=True, slots=True)
+class Trends:
+    """The last months up to the dashboard's month: collections by kind, and unpaid principal by delinquency.
+
+    `collected`: kind -> cents collected on loan events dated in each month (net of returns).
+    `delinquent`: MBA bucket (30, 60, 90+) -> unpaid principal of the loans in it at each month's end, by the
+    bucket their last aging on or before that day gave them (loans with nothing left owed drop out).
+    """
+
+    periods: tuple[Period, ...]
+    collected: dict[str, tuple[int, ...]]
+    delinquent: dict[str, tuple[int, ...]]
+
+
+COLLECTED_KINDS = {
+    "interest": F("interest_cents"), "scheduled principal": F("scheduled_principal_cents"),
+    "curtailments and payoffs": F("curtailment_cents") + F("payoff_principal_cents"),
+    "liquidations": F("liquidation_principal_cents"),
+}
+
+
+def monthly_trends(through: Period, months: int = TREND_MONTHS) -> Trends:
+    """`months` months ending with `through`: one grouped query for collections, two queries a month for
+    delinquency (the latest aging of each loan aged by then, and those loans' principal on that day)."""
+    periods = [through]
+    while len(periods) < months:
+        periods.insert(0, periods[0].previous())
+    return Trends(periods=tuple(periods), collected=_collected_by_month(periods),
+                  delinquent=_delinquent_by_month(periods))
+
+
+def _collected_by_month(periods: list[Period]) -> dict[str, tuple[int, ...]]:
+    rows = (CollectionLine.objects
+            .filter(effective_date__gte=periods[0].first_day, effective_date__lte=periods[-1].last_day)
+            .annotate(month=TruncMonth("effective_date")).values("month").order_by("month")
+            .annotate(**{f"k{i}": Sum(expression) for i, expression in enumerate(COLLECTED_KINDS.values())}))
+    by_month = {Period.containing(row["month"]): row for row in rows}
+    return {kind: tuple(by_month[p][f"k{i}"] or 0 if p in by_month else 0 for p in periods)
+            for i, kind in enumerate(COLLECTED_KINDS)}
+
+
+def _delinquent_by_month(periods: list[Period]) -> dict[str, tuple[int, ...]]:
+    columns: dict[str, list[int]] = {bucket: [] for bucket in DELINQUENT_BUCKETS}
+    for period in periods:
+        unpaid = _delinquent_at(period.last_day)
+        for bucket in DELINQUENT_BUCKETS:
+            columns[bucket].append(unpaid.get(bucket, 0))
+    return {bucket: tuple(values) for bucket, values in columns.items()}
+
+
+def _delinquent_at(day: date) -> dict[str, int]:
+    """Unpaid principal by delinquent bucket on `day`, from each loan's latest aging dated by then."""
+    latest = (Event.objects.filter(event_type=DelinquencyChanged.event_type, stream__startswith="loan:",
+                                   effective_date__lte=day)
+              .annotate(rank=Window(RowNumber(), partition_by=[F("stream")], order_by=F("position").desc()))
+              .filter(rank=1).values_list("stream", "payload"))
+    bucket_of = {stream.split(":", 1)[1]: DelinquencyChanged.from_payload(payload).to_bucket
+                 for stream, payload in latest}
+    behind = [loan for loan, bucket in bucket_of.items() if bucket in DELINQUENT_BUCKETS]
+    balances = account_balances([accounts.principal(loan) for loan in behind], as_of=day)
+    unpaid: dict[str, int] = {}
+    for loan in behind:
+        unpaid[bucket_of[loan]] = unpaid.get(bucket_of[loan], 0) + max(balances[accounts.principal(loan)], 0)
+    return unpaid

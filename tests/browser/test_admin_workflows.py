@@ -62,3 +62,31 @@ def payments_posted() -> int:
     from ledger.models import Event
 
     return Event.objects.filter(event_type="PaymentPosted").count()
+
+
+def test_the_loan_list_fits_a_1400_pixel_screen(page):
+    """Every column of the loan list, and the filters beside it, without scrolling sideways (the window is
+    1,400 px wide); a long borrower name or address wraps instead of widening the table."""
+    from tests.browser.conftest import staff_user
+    from tests.integration.servicing.tapes import board
+
+    board(*({"loan_number": f"L{i:03d}", "borrower_name": "Bartholomew Montgomery-Featherstonehaugh III and "
+             "Anastasia Wolfeschlegelsteinhausenbergerdorff"} for i in range(1, 26)))
+    staff_user("olivia", superuser=True)
+    page.log_in("olivia")
+    page.go("/admin/servicing/loan/")
+    page.wait_for("#result_list")
+    page.screenshot("loan-list-1400.png")
+    width, scroll = page.driver.execute_script(
+        "return [document.documentElement.clientWidth, document.documentElement.scrollWidth]")
+    assert width <= 1400 and scroll <= width, (width, scroll)
+    # The table's own box scrolls sideways when it is wider than the space it has: it must not need to.
+    inner, shown = page.driver.execute_script(
+        "const box = document.querySelector('#changelist .results');"
+        "return [box.scrollWidth, box.clientWidth]")
+    assert inner <= shown, (inner, shown)
+    table = page.find("#result_list").rect
+    assert table["x"] + table["width"] <= width
+    autopay = page.find("#result_list tbody tr td.field-autopay").rect
+    assert autopay["x"] + autopay["width"] <= page.find("#changelist-filter").rect["x"]
+    assert page.find("#changelist-filter").rect["x"] + page.find("#changelist-filter").rect["width"] <= width

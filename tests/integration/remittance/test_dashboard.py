@@ -162,3 +162,33 @@ def test_sections_follow_the_logins_permissions(client, seeded):
     html = index(client)
     assert 'id="dash-delinquency"' in html and 'id="dash-periods"' not in html
     assert 'id="suspense-summary"' in html and 'id="advances-summary"' not in html
+
+
+def test_the_trends_sum_each_months_collections_and_delinquency_as_of_its_end(seeded):
+    # March: every loan but L002 pays again (with its escrow), L001 also curtails $1,000; L002 (behind since February) is 60 days
+    # late at March's end. The January column is before anything happened.
+    for number in (f"L{i:03d}" for i in range(1, 13)):
+        if number != "L002":
+            pay(number, Period(2026, 3), cents=PI_CENTS + 25_000 + (100_000 if number == "L001" else 0))
+    loans_age(as_of=date(2026, 3, 31), acting_user=TESTS)
+    trends = dashboard.monthly_trends(Period(2026, 3), months=3)
+    assert [str(p) for p in trends.periods] == ["2026-01", "2026-02", "2026-03"]
+    february_interest = 11 * 50_000  # each paying loan's first month: 6% of $100,000 / 12
+    assert trends.collected["interest"][:2] == (0, february_interest)
+    assert trends.collected["scheduled principal"][1] == 11 * 9_955
+    # L001's $1,000, and L003's 400.00 that waited in suspense since February and curtails once March is paid.
+    assert trends.collected["curtailments and payoffs"] == (0, 0, 100_000 + 40_000)
+    assert trends.collected["liquidations"] == (0, 0, 0)
+    # Each month against the collection lines it sums, independently.
+    march = dashboard.collections_against_scheduled(Period(2026, 3))
+    assert trends.collected["interest"][2] == march.interest_cents
+    assert trends.collected["scheduled principal"][2] == march.scheduled_principal_cents
+    # L002 owed its whole $100,000: 30 days behind at February's end, 60 at March's (the agings of those days).
+    assert trends.delinquent == {"30": (0, 10_000_000, 0), "60": (0, 0, 10_000_000), "90+": (0, 0, 0)}
+
+
+def test_the_dashboard_draws_the_trend_charts(admin_client, seeded):
+    html = section(index(admin_client, month="2026-02"), "dash-trends")
+    assert "the twelve months to 2026-02" in html
+    assert html.count("<svg") == 2 and 'id="trend-collections"' in html and 'id="trend-delinquency"' in html
+    assert 'data-series="interest"' in html and 'data-series="30 days"' in html
