@@ -106,7 +106,7 @@ def written_rows(*, after_position: int, sample: int = 2_000) -> WrittenRows:
     The sample is every k-th position, so each kind of event appears in its
     share of the run. Read outside any timing: only the COPY is measured.
     """
-    _require_postgres()
+    require_postgres()
     event_column = Posting._meta.get_field("event").column
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*), COALESCE(avg(octet_length(payload::text)), 0) FROM ledger_event "
@@ -147,7 +147,7 @@ def copy_limit(*, events: int, postings: int, payload_bytes: int = 600, chunk: i
     shape it measured and the average payload the COPY sent ("sent_payload_bytes").
     Without one, synthetic payments of about `payload_bytes` are sent.
     """
-    _require_postgres()
+    require_postgres()
     if events < 0 or postings < 0 or chunk < 1:
         raise ValueError("events and postings must be zero or more, and chunk at least 1")
     if postings and not events:
@@ -174,24 +174,27 @@ def copy_limit(*, events: int, postings: int, payload_bytes: int = 600, chunk: i
             _check_counts(raw, spec)
         return result
     finally:
-        _drop_schema(raw)
+        drop_schema(raw)
 
 
-def scratch_schema_exists() -> bool:
-    """Whether the scratch schema is there (it should not be, outside a run)."""
+def scratch_schema_exists(schema: str = SCHEMA) -> bool:
+    """Whether the scratch schema is there (it should not be, outside a run); the database floor's too."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", [SCHEMA])
+        cursor.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", [schema])
         return cursor.fetchone() is not None
 
 
-def _require_postgres() -> None:
-    """Refuse anything but PostgreSQL outside a transaction: COPY, a schema, and a commit of our own."""
+def require_postgres(measure: str = "copy_limit", refusal: type[CopyLimitUnavailable] = CopyLimitUnavailable) -> None:
+    """Refuse anything but PostgreSQL outside a transaction: COPY, a schema, and a commit of our own.
+
+    `measure` names what is refused in the message (the database floor shares the rule).
+    """
     if connection.vendor != "postgresql":
-        raise CopyLimitUnavailable(
-            f"copy_limit measures PostgreSQL's COPY; the default database is {connection.vendor}. "
+        raise refusal(
+            f"{measure} measures PostgreSQL's COPY; the default database is {connection.vendor}. "
             "Set DATABASE_URL to a PostgreSQL database.")
     if connection.in_atomic_block:
-        raise CopyLimitUnavailable("copy_limit commits and drops its own schema: call it outside transaction.atomic()")
+        raise refusal(f"{measure} commits and drops its own schema: call it outside transaction.atomic()")
 
 
 def _rate(rows: int, seconds: float) -> float:
@@ -224,9 +227,9 @@ def _create_tables(raw) -> None:
             cursor.execute(f"CREATE TABLE {table} ({columns})")
 
 
-def _drop_schema(raw) -> None:
+def drop_schema(raw, schema: str = SCHEMA) -> None:
     with raw.cursor() as cursor:
-        cursor.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+        cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def _check_counts(raw, spec: _RowSpec) -> None:

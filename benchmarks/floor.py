@@ -47,6 +47,7 @@ import time
 from django.db import connection
 from django.utils import timezone
 
+from benchmarks import copy_limit
 from benchmarks.copy_limit import CHUNK, CopyLimitUnavailable, WrittenRows, _RowSpec, stream_rows
 from ledger.models import Event, Posting
 from servicing.models import CollectionLine, LoanPosition
@@ -110,24 +111,15 @@ def database_floor(*, events: int, postings: int, sample: WrittenRows, after_pos
 
 def scratch_schema_exists() -> bool:
     """Whether the floor's scratch schema is there (it should not be, outside a run)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", [SCHEMA])
-        return cursor.fetchone() is not None
+    return copy_limit.scratch_schema_exists(SCHEMA)
 
 
 def _require_postgres() -> None:
-    if connection.vendor != "postgresql":
-        raise FloorUnavailable(
-            f"the database floor measures PostgreSQL's COPY into the ledger's own tables; the default database "
-            f"is {connection.vendor}. Set DATABASE_URL to a PostgreSQL database.")
-    if connection.in_atomic_block:
-        raise FloorUnavailable("the database floor commits and drops its own schema: "
-                               "call it outside transaction.atomic()")
+    copy_limit.require_postgres("the database floor", FloorUnavailable)
 
 
 def _drop_schema(raw) -> None:
-    with raw.cursor() as cursor:
-        cursor.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+    copy_limit.drop_schema(raw, SCHEMA)
 
 
 # --- The scratch tables, shaped like the live ones --------------------------------------------------------
