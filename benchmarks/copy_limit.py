@@ -26,7 +26,11 @@ close's facts come in their real proportions. The limit then COPYs exactly
 as many rows, each event a sampled one (its stream, type, JSON payload,
 dates, key and hashes) under a new position, each event's postings taken
 from its sample's. Without a sample (the tests' small calls) synthetic
-PaymentPosted rows of `payload_bytes` stand in.
+PaymentPosted rows of `payload_bytes` stand in. The rows are ones a real
+ledger could hold, so the database floor (benchmarks.floor) sends the very
+same rows into tables with the ledger's keys and triggers: a sampled event
+sent again takes a new version and idempotency key, and each event's
+postings, cut or repeated to its share, are set to sum to zero.
 
 Rows are made and sent in chunks, never held all at once, so a run of
 millions of rows stays within a few tens of megabytes. The scratch schema is
@@ -58,6 +62,9 @@ PERIOD = "2026-01"
 # servicer's custodial cash first (the debit), the loan's accounts after.
 LOAN_ACCOUNT_PARTS = ("principal", "interest", "escrow", "late_charges", "fees", "suspense", "escrow_advance")
 CUSTODIAL_CASH = "servicer:custodial:cash"
+# A sampled event sent again (the sample is a few thousand of the month's events) has its version moved
+# by this much a turn, so (stream, version) stays unique: far above any stream's real version.
+REPEAT_VERSIONS = 1_000_000
 # Pre-formatted COPY text sent per COPY statement when timing the COPY alone.
 BATCH_BYTES = 32 * 1024 * 1024
 # COPY text format: backslash, tab, newline and carriage return must be escaped.
@@ -99,7 +106,7 @@ def written_rows(*, after_position: int, sample: int = 2_000) -> WrittenRows:
     The sample is every k-th position, so each kind of event appears in its
     share of the run. Read outside any timing: only the COPY is measured.
     """
-    _require_postgres()
+    require_postgres()
     event_column = Posting._meta.get_field("event").column
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*), COALESCE(avg(octet_length(payload::text)), 0) FROM ledger_event "
@@ -140,7 +147,7 @@ def copy_limit(*, events: int, postings: int, payload_bytes: int = 600, chunk: i
     shape it measured and the average payload the COPY sent ("sent_payload_bytes").
     Without one, synthetic payments of about `payload_bytes` are sent.
     """
-    _require_postgres()
+    require_postgres()
     if events < 0 or postings < 0 or chunk < 1:
         raise ValueError("events and postings must be zero or more, and chunk at least 1")
     if postings and not events:
@@ -167,24 +174,27 @@ def copy_limit(*, events: int, postings: int, payload_bytes: int = 600, chunk: i
             _check_counts(raw, spec)
         return result
     finally:
-        _drop_schema(raw)
+        drop_schema(raw)
 
 
-def scratch_schema_exists() -> bool:
-    """Whether the scratch schema is there (it should not be, outside a run)."""
+def scratch_schema_exists(schema: str = SCHEMA) -> bool:
+    """Whether the scratch schema is there (it should not be, outside a run); the database floor's too."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", [SCHEMA])
+        cursor.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", [schema])
         return cursor.fetchone() is not None
 
 
-def _require_postgres() -> None:
-    """Refuse anything but PostgreSQL outside a transaction: COPY, a schema, and a commit of our own."""
+def require_postgres(measure: str = "copy_limit", refusal: type[CopyLimitUnavailable] = CopyLimitUnavailable) -> None:
+    """Refuse anything but PostgreSQL outside a transaction: COPY, a schema, and a commit of our own.
+
+    `measure` names what is refused in the message (the database floor shares the rule).
+    """
     if connection.vendor != "postgresql":
-        raise CopyLimitUnavailable(
-            f"copy_limit measures PostgreSQL's COPY; the default database is {connection.vendor}. "
+        raise refusal(
+            f"{measure} measures PostgreSQL's COPY; the default database is {connection.vendor}. "
             "Set DATABASE_URL to a PostgreSQL database.")
     if connection.in_atomic_block:
-        raise CopyLimitUnavailable("copy_limit commits and drops its own schema: call it outside transaction.atomic()")
+        raise refusal(f"{measure} commits and drops its own schema: call it outside transaction.atomic()")
 
 
 def _rate(rows: int, seconds: float) -> float:
@@ -217,9 +227,9 @@ def _create_tables(raw) -> None:
             cursor.execute(f"CREATE TABLE {table} ({columns})")
 
 
-def _drop_schema(raw) -> None:
+def drop_schema(raw, schema: str = SCHEMA) -> None:
     with raw.cursor() as cursor:
-        cursor.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+        cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def _check_counts(raw, spec: _RowSpec) -> None:
@@ -243,12 +253,21 @@ def _streamed_copy(raw, spec: _RowSpec) -> float:
     """Generate and write_row every row, both tables in one transaction; seconds through commit."""
     started = time.perf_counter()
     with raw.transaction(), raw.cursor() as cursor:
-        for table, model, chunks in spec.tables():
-            with cursor.copy(_copy_sql(table, model)) as copy:
-                for rows in chunks:
-                    for row in rows:
-                        copy.write_row(row)
+        stream_rows(cursor, spec)
     return time.perf_counter() - started
+
+
+def stream_rows(cursor, spec: _RowSpec) -> None:
+    """Generate and write_row every row of the spec's two tables, one COPY each, in the cursor's transaction.
+
+    The COPY limit's client work, shared with the database floor (benchmarks.floor), so both send the same
+    rows the same way.
+    """
+    for table, model, chunks in spec.tables():
+        with cursor.copy(_copy_sql(table, model)) as copy:
+            for rows in chunks:
+                for row in rows:
+                    copy.write_row(row)
 
 
 def _generation_only(spec: _RowSpec) -> float:
@@ -322,19 +341,31 @@ def _text_value(value) -> str:
 
 
 class _RowSpec:
-    """What to generate: counts, payload size, chunk size and the batch's recorded time."""
+    """What to generate: counts, payload size, chunk size and the batch's recorded time.
+
+    By default into this module's plain tables from position and posting id 1; the database floor
+    (benchmarks.floor) sends the same rows into its own tables after the log's rows (`first_position`,
+    `first_posting_id`, `tables_in`).
+    """
 
     def __init__(self, *, events: int, postings: int, payload_bytes: int, chunk: int, recorded_at: datetime,
-                 sample: WrittenRows | None = None):
+                 sample: WrittenRows | None = None, first_position: int = 1, first_posting_id: int = 1,
+                 tables_in: str = SCHEMA):
         self.events, self.postings, self.chunk = events, postings, chunk
         self.recorded_at = recorded_at
         self.payload_tail = _payload_tail(payload_bytes)
         self.sample = sample
-        self.position_at = _column_names(Event).index("position")
-        self.payload_at = _column_names(Event).index("payload")
+        self.first_position, self.first_posting_id = first_position, first_posting_id
+        self.event_table, self.posting_table = (f"{tables_in}.{m._meta.db_table}" for m in (Event, Posting))
+        event_columns = _column_names(Event)
+        self.position_at = event_columns.index("position")
+        self.payload_at = event_columns.index("payload")
+        self.version_at = event_columns.index("version")
+        self.key_at = event_columns.index("idempotency_key")
         posting_columns = _column_names(Posting)
         self.posting_id_at = posting_columns.index(Posting._meta.pk.column)
         self.posting_event_at = posting_columns.index(Posting._meta.get_field("event").column)
+        self.amount_at = posting_columns.index("amount_cents")
 
     def sent_payload_bytes(self) -> float:
         """The average payload the COPY sends (the sample's rows in turn), to set beside the measured one."""
@@ -349,20 +380,31 @@ class _RowSpec:
 
     def tables(self) -> Iterator[tuple[str, type, Iterator[list[tuple]]]]:
         """(table, model, chunks of rows) for the events, then the postings: a fresh generator each time."""
-        yield EVENT_TABLE, Event, self.event_chunks()
-        yield POSTING_TABLE, Posting, self.posting_chunks()
+        yield self.event_table, Event, self.event_chunks()
+        yield self.posting_table, Posting, self.posting_chunks()
 
     def event_chunks(self) -> Iterator[list[tuple]]:
         for start in range(1, self.events + 1, self.chunk):
             yield [self.event_row(position) for position in range(start, min(start + self.chunk, self.events + 1))]
 
     def event_row(self, position: int) -> tuple:
-        """The sampled event for `position` (in turn) under that position; or a synthetic PaymentPosted."""
+        """The sampled event for `position` (in turn) under that position; or a synthetic PaymentPosted.
+
+        `position` counts from 1; the row's position is `first_position` on. Each turn after the first
+        through the sample moves the version and the idempotency key of its events (by REPEAT_VERSIONS a
+        turn, a `~turn` suffix), so every row keeps the log's unique keys (stream and version, key) and the
+        database floor's real constraints take them as they would take the month.
+        """
         if self.sample is not None:
-            row = list(self.sample.event_rows[(position - 1) % len(self.sample.event_rows)])
-            row[self.position_at] = position
+            turn, at = divmod(position - 1, len(self.sample.event_rows))
+            row = list(self.sample.event_rows[at])
+            row[self.position_at] = self.first_position + position - 1
+            if turn:
+                row[self.version_at] += turn * REPEAT_VERSIONS
+                if row[self.key_at] is not None:
+                    row[self.key_at] = f"{row[self.key_at]}~{turn}"
             return tuple(row)
-        return self.synthetic_event_row(position)
+        return self.synthetic_event_row(self.first_position + position - 1)
 
     def synthetic_event_row(self, position: int) -> tuple:
         """A PaymentPosted on loan number `position`, version 2 (after its LoanBoarded), Event's columns."""
@@ -376,7 +418,7 @@ class _RowSpec:
     def posting_chunks(self) -> Iterator[list[tuple]]:
         """Exactly `postings` rows spread evenly over the events (synthetic ones summing to zero per event)."""
         rows: list[tuple] = []
-        posting_id = 0
+        posting_id = self.first_posting_id - 1
         for position in range(1, self.events + 1):
             lines = (position * self.postings // self.events) - ((position - 1) * self.postings // self.events)
             for row in self.posting_rows(position, lines):
@@ -397,14 +439,15 @@ class _RowSpec:
         many postings as the run wrote; the rows are the sample's own accounts,
         amounts and dates. Ids are set by the caller.
         """
+        event = self.first_position + position - 1
         if self.sample is not None:
             own = self.sample.postings_of[(position - 1) % len(self.sample.postings_of)] or self._any_postings()
             rows = [list(own[k % len(own)]) for k in range(count)]
             for row in rows:
-                row[self.posting_event_at] = position
-            return rows
-        return [[0, position, account, cents, EFFECTIVE_DATE]
-                for account, cents in _posting_lines(loan_number(position), count, position)]
+                row[self.posting_event_at] = event
+            return _balanced(rows, self.amount_at)
+        return [[0, event, account, cents, EFFECTIVE_DATE]
+                for account, cents in _posting_lines(loan_number(event), count, event)]
 
     def _any_postings(self) -> tuple[tuple, ...]:
         """Some sampled event's postings, for an event of the sample that had none of its own."""
@@ -412,6 +455,23 @@ class _RowSpec:
             if own:
                 return own
         raise ValueError("the sampled events have no postings: cannot copy postings in their shape")
+
+
+def _balanced(rows: list[list], amount_at: int) -> list[list]:
+    """The rows with the last one's amount set so they sum to zero, none of them zero: a real event's lines.
+
+    A sampled event's own lines already balance; repeated or cut to the even share of postings they may
+    not, and the ledger's balance trigger (which the database floor keeps) would refuse them. One line
+    alone cannot balance: left as it is (only when fewer than two postings an event are asked).
+    """
+    if len(rows) < 2:
+        return rows
+    rest = sum(row[amount_at] for row in rows[:-1])
+    if rest == 0:  # the last line would be zero: move the first one by a cent
+        rows[0][amount_at] += 1 if rows[0][amount_at] != -1 else 2
+        rest = sum(row[amount_at] for row in rows[:-1])
+    rows[-1][amount_at] = -rest
+    return rows
 
 
 def loan_number(index: int) -> str:

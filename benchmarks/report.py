@@ -30,6 +30,14 @@ def print_report(r: dict) -> None:
         print(f"   (the month's own rows: {lim['sampled_events']:,} of its {lim['measured_events']:,} events sampled, "
               f"payload {lim['payload_bytes']:,.0f} bytes on average as written, {lim['sent_payload_bytes']:,.0f} "
               f"as copied; {lim['postings_per_event']:.2f} postings an event)")
+    if "floor" in r:
+        fl = r["floor"]
+        print(_row("   database floor, same rows", f"{fl['seconds']:.1f}", f"{fl['seconds'] / lim['seconds']:.2f} x COPY",
+                   f"{fl['rows_per_second']:,.0f}", f"{fl['peak_mb']:.0f}"))
+        print(f"   (the floor: the rows into tables guarded like the ledger's, after its {fl['prefilled_events']:,} "
+              f"events: {fl['ledger_seconds']:.2f} s; then {fl['positions']:,} positions updated and "
+              f"{fl['collection_lines']:,} collection lines inserted: {fl['read_models_seconds']:.2f} s; "
+              f"commit {fl['commit_seconds']:.2f} s; triggers {', '.join(fl['guards']['triggers'])})")
     print(_row(f"   naive, {naive['loans']} loans scaled", f"{naive['scaled_seconds']:.1f}",
                f"{1 / naive['seconds_per_loan']:,.0f} loans", f"{naive['rows_per_second']:,.0f}",
                f"{naive['peak_mb']:.0f}"))
@@ -40,6 +48,9 @@ def print_report(r: dict) -> None:
     if "close_basis" in q:
         print(f"   the close there: {q['close_seconds']:.1f} s, the {q['close_basis']}; as run (half the trusts "
               f"with 1 worker): {q['collections_and_close_as_run_seconds']:.1f} s = {q['to_copy_limit_as_run']:.2f} x")
+    if "to_floor" in q:
+        print(f"the database floor: {r['floor']['seconds']:.1f} s = {q['floor_over_copy_limit']:.2f} x the COPY "
+              f"limit; collections + close = {q['to_floor']:.2f} x the floor (as run: {q['to_floor_as_run']:.2f} x)")
     if q.get("two_workers_over_one"):
         print(f"close throughput, 2 workers over 1: {q['two_workers_over_one']:.2f} x")
     if "api" in r:

@@ -37,7 +37,11 @@ def run_all(args) -> dict:
     out["naive"] = naive(shape, calendar)
     out["close"] = close(shape, calendar, args)
     written = out["collections"]["rows"] + out["close"]["rows"]
-    out["copy_limit"] = limit(out["collections"], out["close"], after_position=month_starts_after)
+    from benchmarks.copy_limit import written_rows
+
+    sample = written_rows(after_position=month_starts_after)
+    out["copy_limit"] = limit(out["collections"], out["close"], sample=sample)
+    out["floor"] = floor(out["collections"], out["close"], sample=sample, after_position=month_starts_after)
     out["ratios"] = ratios(out, written)
     if not args.skip_api:
         out["api"] = api(args)
@@ -151,20 +155,35 @@ def _wait_for_closes(model, codes: list[str], period: str, *, timeout: float) ->
         time.sleep(0.2)
 
 
-def limit(collections: dict, close: dict, *, after_position: int) -> dict:
+def limit(collections: dict, close: dict, *, sample) -> dict:
     """PostgreSQL COPY of as many event and posting rows as collections and close wrote, shaped like them.
 
     The payloads and postings are a sample of the month's own rows (the
-    events after `after_position`), so the limit sends as many bytes an
+    events after the month's first position), so the limit sends as many bytes an
     event as the ledger did (benchmarks.copy_limit.written_rows).
     """
-    from benchmarks.copy_limit import copy_limit, written_rows
+    from benchmarks.copy_limit import copy_limit
 
     events = collections["events"] + close["events"]
     postings = collections["postings"] + close["postings"]
-    sample = written_rows(after_position=after_position)
     with Timer() as t:
         figures = copy_limit(events=events, postings=postings, sample=sample)
+    return {**figures, "peak_mb": t.peak_mb}
+
+
+def floor(collections: dict, close: dict, *, sample, after_position: int) -> dict:
+    """The same rows as the limit, into tables guarded like the ledger's, with the read models' writes.
+
+    benchmarks.floor: what PostgreSQL alone needs for the ledger's guarantees (indexes, unique keys,
+    foreign keys, the immutability and double-entry triggers, the positions and collection lines in the
+    append's transaction), the log before the month in the tables.
+    """
+    from benchmarks.floor import database_floor
+
+    with Timer() as t:
+        figures = database_floor(events=collections["events"] + close["events"],
+                                 postings=collections["postings"] + close["postings"], sample=sample,
+                                 after_position=after_position)
     return {**figures, "peak_mb": t.peak_mb}
 
 
@@ -196,20 +215,26 @@ def ratios(out: dict, written: int) -> dict:
     """
     close = out["close"]
     phases = {p["workers"]: p for p in close["phases"]}
+    limit_seconds = out["copy_limit"]["seconds"]
     widest = phases[max(phases)]  # the phase with the most workers
     close_seconds = close["trusts"] / widest["trusts_per_second"]
     ours = out["collections"]["seconds"] + close_seconds
     as_run = out["collections"]["seconds"] + close["seconds"]
+    floor = {}
+    if "floor" in out:  # the database floor: the same rows with the ledger's guarantees and read models
+        floor = {"floor_over_copy_limit": out["floor"]["seconds"] / limit_seconds,
+                 "to_floor": ours / out["floor"]["seconds"], "to_floor_as_run": as_run / out["floor"]["seconds"]}
     return {
+        **floor,
         "collections_and_close_seconds": ours,
         "close_seconds": close_seconds,
         "close_basis": (f"{widest['workers']}-worker rate ({widest['trusts_per_second']:.2f} trusts/s, "
                         f"measured on {widest['trusts']} trusts) applied to all {close['trusts']} trusts"),
         "rows_written": written,
-        "to_copy_limit": ours / out["copy_limit"]["seconds"],
+        "to_copy_limit": ours / limit_seconds,
         "naive_over_ours": out["naive"]["scaled_seconds"] / ours,
         "collections_and_close_as_run_seconds": as_run,
-        "to_copy_limit_as_run": as_run / out["copy_limit"]["seconds"],
+        "to_copy_limit_as_run": as_run / limit_seconds,
         "two_workers_over_one": (phases[2]["trusts_per_second"] / phases[1]["trusts_per_second"]
                                  if 1 in phases and 2 in phases else None),
     }

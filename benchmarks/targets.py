@@ -8,6 +8,9 @@
 
 Pure: a dict of figures in, a list of verdicts out, so the rules are tested without a run. A figure
 the run did not measure (the API skipped, say) is "not measured", never met.
+
+Beside them, one line for information, not a target: collections + close over the database floor
+(benchmarks.floor), the same rows with the ledger's guarantees and read models and no Python.
 """
 from __future__ import annotations
 
@@ -66,6 +69,10 @@ def assess(results: dict) -> list[dict]:
         verdicts.append(_verdict(rate_target, f"{at['requests_per_second']:,.0f} req/s",
                                  at["requests_per_second"] >= API_REQUESTS_PER_SECOND))
         verdicts.append(_verdict(p99_target, f"{at['p99_ms']:.1f} ms", at["p99_ms"] < API_P99_MS))
+    if "to_floor" in q:
+        verdicts.append({"target": "collections + close over the database floor", "measured":
+                         f"{q['to_floor']:.2f} x (floor {q['floor_over_copy_limit']:.2f} x COPY)", "met": None,
+                         "verdict": "info"})
     peaks = process_peaks(results)
     if peaks:
         worst = max(peaks, key=peaks.__getitem__)
