@@ -36,13 +36,15 @@ from remittance.domain.charts import Series, line_chart
 from remittance.models import ClassPeriod, Distribution, PeriodResult, PeriodStatus, TrustPeriod
 from remittance.selectors.month_end_schedule import month_end_schedule
 from remittance.selectors.report_page import balance_history, holder_payments, reconciliation_lines, unavailable_reason
-from remittance.domain.report_formats import json_text, report_csv
+from remittance.domain.report_formats import json_text, loan_level_csv, report_csv
+from remittance.selectors.loan_level import loan_level_file, loan_level_rows
 from remittance.selectors.reports import ReportUnavailable, remittance_report
 from servicing.models import CLOSED_STATUSES, LoanStatus
 from trusts.models import Trust
 
 CHART_ID = "balance-chart"
 DOWNLOADS = {"csv": (report_csv, "text/csv"), "json": (json_text, "application/json")}
+LOAN_LEVEL = "loan-level"  # ?format= of the report page's loan-level download
 
 
 def report_url(trust_code: str, period: str) -> str:
@@ -112,6 +114,10 @@ class PeriodResultAdmin(ReadOnlyAdmin):
             return TemplateResponse(request, "admin/remittance/report_unavailable.html", context, status=404)
         if request.GET.get("format") in DOWNLOADS:
             return _download(report, request.GET["format"])
+        if request.GET.get("format") == LOAN_LEVEL:
+            if not request.user.has_perm("servicing.view_loan"):  # loan by loan: the loans' own permission
+                raise PermissionDenied
+            return _loan_level_download(report["header"]["trust"], report["header"]["period"])
         return TemplateResponse(request, "admin/remittance/report.html",
                                 {**self.admin_site.each_context(request), **self._report_context(report)})
 
@@ -158,6 +164,14 @@ def _download(report: dict, fmt: str) -> HttpResponse:
     response = HttpResponse(render(report), content_type=f"{content_type}; charset=utf-8")
     name = f"remittance-{report['header']['trust']}-{report['header']['period']}.{fmt}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _loan_level_download(trust_code: str, period: str) -> HttpResponse:
+    """The loan-level investor reporting file of the period, as CSV (remittance.selectors.loan_level)."""
+    response = HttpResponse(loan_level_csv(loan_level_rows(loan_level_file(trust_code, period))),
+                            content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="loan-level-{trust_code}-{period}.csv"'
     return response
 
 

@@ -1,10 +1,14 @@
-"""Reads of servicing state: positions, and their agreement with the ledger."""
+"""Reads of servicing state: positions (now, and as of a past day), and their agreement with the ledger."""
 from __future__ import annotations
+
+from datetime import date
 
 from django.db.models import Sum
 
-from ledger.models import Posting
-from servicing.models import LoanPosition
+from ledger.models import Event, Posting
+from ledger.selectors import recorded_events
+from servicing.models import LoanPosition, loan_stream
+from servicing.projections import CREATING, HANDLERS, loan_number_of
 
 
 def loan_positions_match_ledger() -> list[str]:
@@ -22,3 +26,24 @@ def loan_positions_match_ledger() -> list[str]:
                 "in the ledger's principal account"
             )
     return problems[:1] + ([f"... and {len(problems) - 1} more loans"] if len(problems) > 1 else [])
+
+
+def positions_as_of(loan_numbers: list[str], *, day: date, through_position: int) -> dict[str, LoanPosition]:
+    """Each loan's position at the end of `day`, as the log stood at `through_position`: unsaved rows.
+
+    The loan's events dated on or before the day and recorded by then, folded in log order by the
+    position projection's own handlers (the one fold), so a month's status is never restated by what
+    happened, or was recorded, after it. Loans not boarded by then are left out.
+    """
+    streams = [loan_stream(number) for number in loan_numbers]
+    events = Event.objects.filter(stream__in=streams, effective_date__lte=day, position__lte=through_position)
+    positions: dict[str, LoanPosition] = {}
+    for event in recorded_events(events):
+        number = loan_number_of(event)
+        position = positions.get(number)
+        if position is None and event.event_type not in CREATING:
+            continue
+        handler = HANDLERS.get(event.event_type)
+        if handler is not None:
+            positions[number] = handler(position, event)
+    return positions

@@ -22,7 +22,7 @@ from api.errors import ApiError
 from api.filters import FactorFilter
 from api.idempotency import idempotent
 from api.parsers import StrictJSONParser
-from api.permissions import ReadOrOperations
+from api.permissions import IsOperations, ReadOrOperations
 from api.serializers.deals import (
     ClassPeriodSerializer,
     DealUploadSerializer,
@@ -34,7 +34,8 @@ from api.views.common import REPORT_RENDERERS, csv_or_json, is_schema_generation
 from remittance.domain.trust_calendar import Period, payment_date, record_date
 from remittance.selectors.latest_close import with_latest_close
 from remittance.models import ClassPeriod, PeriodResult, PeriodStatus, TrustPeriod
-from remittance.domain.report_formats import report_csv, report_json
+from remittance.domain.report_formats import loan_level_csv, report_csv, report_json, to_json
+from remittance.selectors.loan_level import loan_level_file, loan_level_rows
 from remittance.selectors.reports import remittance_report
 from remittance.services.closing import first_period
 from trusts.models import SecurityClass, Trust
@@ -195,3 +196,19 @@ class RemittanceReportView(APIView):
         month = parse_period(period)
         report = remittance_report(trust.code, month)
         return csv_or_json(request, report_json(report), lambda: report_csv(report), f"remittance-{trust.code}-{month}")
+
+
+class LoanLevelView(APIView):
+    """The loan-level investor reporting file of a closed period: a row per pool loan and the totals, reconciled
+    to the close (operations only; JSON, or CSV with ?format=csv)."""
+
+    renderer_classes = REPORT_RENDERERS
+    permission_classes = [IsOperations]
+
+    @extend_schema(parameters=[CODE, PERIOD],
+                   responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request, code: str, period: str):
+        trust = visible_trust(request, code)
+        rows = loan_level_rows(loan_level_file(trust.code, parse_period(period)))
+        return csv_or_json(request, {"trust": trust.code, "period": period, "rows": to_json(rows)},
+                           lambda: loan_level_csv(rows), f"loan-level-{trust.code}-{period}")

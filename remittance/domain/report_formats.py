@@ -93,6 +93,24 @@ def statement_csv(statement: Report) -> str:
     return _csv(rows, STATEMENT_COLUMNS)
 
 
+# The loan-level investor reporting file's layout (remittance.selectors.loan_level documents each column).
+LOAN_LEVEL_COLUMNS = (
+    "loan_number", "period", "in_pool_at_start", "upb_begin", "upb_end", "note_rate", "net_rate", "scheduled_pi",
+    "interest_remitted", "scheduled_principal_remitted", "curtailment", "payoff_principal", "repurchase_principal",
+    "liquidation_proceeds", "realized_loss", "pi_remitted", "prior_period", "next_due_date", "days_delinquent",
+    "delinquency_bucket", "status", "loss_mitigation", "modified", "bankruptcy_chapter", "deferred_principal",
+)
+
+
+def loan_level_csv(rows: Sequence[Report]) -> str:
+    """The loan-level file as CSV: a row per loan in LOAN_LEVEL_COLUMNS, then the TOTAL row."""
+    return _csv([{k: _csv_cell(v) for k, v in row.items()} for row in to_json(rows)], LOAN_LEVEL_COLUMNS)
+
+
+def _csv_cell(value: object) -> object:
+    return ("true" if value else "false") if isinstance(value, bool) else value
+
+
 FACTOR_COLUMNS = ("trust", "class", "period", "payment_date", "factor", "balance", "original_face")
 
 
@@ -222,4 +240,5 @@ RENDERERS: dict[str, dict[str, Callable[[Any], str]]] = {
     "report": {"table": report_table, "csv": report_csv, "json": json_text},
     "statement": {"table": statement_table, "csv": statement_csv, "json": json_text},
     "factors": {"csv": factor_file_csv, "json": json_text},
+    "loan_level": {"csv": loan_level_csv, "json": json_text},
 }
