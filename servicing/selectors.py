@@ -1,10 +1,15 @@
-"""Reads of servicing state: positions, and their agreement with the ledger."""
+"""Reads of servicing state: positions, their agreement with the ledger, and the terms in force for a period."""
 from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
 
 from django.db.models import Sum
 
-from ledger.models import Posting
-from servicing.models import LoanPosition
+from ledger.models import Event, Posting
+from servicing.events import LoanTermsChanged
+from servicing.models import LoanPosition, loan_stream
 
 
 def loan_positions_match_ledger() -> list[str]:
@@ -22,3 +27,21 @@ def loan_positions_match_ledger() -> list[str]:
                 "in the ledger's principal account"
             )
     return problems[:1] + ([f"... and {len(problems) - 1} more loans"] if len(problems) > 1 else [])
+
+
+def terms_in_force(loan_numbers: Iterable[str], *, due_by: date,
+                   through_position: int | None = None) -> dict[str, tuple[Decimal, int]]:
+    """(note rate, P&I) of each of these loans whose terms changed for installments due by `due_by` (a change
+    recorded at or before `through_position`, when given): the latest such change. A loan left out still has
+    the terms it was boarded with (its Loan row's): a trust's period reads its rates here (remittance)."""
+    streams = {loan_stream(n): n for n in loan_numbers}
+    rows = Event.objects.filter(stream__in=list(streams), event_type=LoanTermsChanged.event_type)
+    if through_position is not None:
+        rows = rows.filter(position__lte=through_position)
+    latest: dict[str, tuple[date, Decimal, int]] = {}
+    for stream, payload in rows.order_by("position").values_list("stream", "payload"):
+        change = LoanTermsChanged.from_payload(payload)
+        number = streams[stream]
+        if change.first_due_date <= due_by and change.first_due_date >= latest.get(number, (date.min,))[0]:
+            latest[number] = (change.first_due_date, change.note_rate, change.payment_pi_cents)
+    return {number: (rate, pi) for number, (_, rate, pi) in latest.items()}

@@ -2,6 +2,7 @@
 columns, index values loaded, their changes of terms recorded once as of a day, a delinquent ARM paying the
 installments before its change at the old terms and the next at the new, a return putting the old terms back,
 the balloon paid at maturity, and verify_ledger re-deriving all of it."""
+import dataclasses
 from datetime import date
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from django.core.management.base import CommandError
 
 from ledger.business_time import business_day
 from ledger.models import Event
+from ledger.services import append
 from ledger.verification import verify
 from servicing.domain.arm import ArmTerms
 from servicing.domain.loan_terms import LoanTerms, product_schedule
@@ -175,3 +177,15 @@ def test_the_balloon_is_paid_off_at_maturity_and_the_commands_run(tmp_path, caps
     assert "recorded 1 index value(s)" in out and "loan ARM1: arm_reset from 2027-02-01: rate 6.0000% -> 8" in out
     assert LoanPosition.objects.get(loan_id="BAL1").status == "paid_off"
     assert verify().ok
+
+
+def test_a_forged_change_of_terms_above_its_cap_is_named_by_verify_ledger():
+    with business_day(date(2026, 12, 1)):
+        index_values_load(raw=_index_file("SOFR30A,2026-11-10,5.4"), acting_user=TESTS)
+        terms_changes_record(as_of=date(2026, 12, 1), acting_user=TESTS)
+    (genuine,) = _terms_changes("ARM1")
+    forged = dataclasses.replace(genuine, note_rate=Decimal("9"), limited_by="")
+    event = append(stream=loan_stream("ARM1"), expected_version=None, acting_user=TESTS,
+                   events=[forged.new_event(effective_date=date(2026, 12, 1))])[0]
+    problems = [p for p in verify().problems if p.startswith(f"event #{event.position} ")]
+    assert problems and "it says note_rate 9; its facts re-derive 8" in problems[0]
