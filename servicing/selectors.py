@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from ledger.models import Event, Posting
-from servicing.events import LoanTermsChanged
+from servicing.events import LoanBoarded, LoanTermsChanged, loan_fact
 from servicing.models import LoanPosition, loan_stream
 
 
@@ -45,3 +45,16 @@ def terms_in_force(loan_numbers: Iterable[str], *, due_by: date,
         if change.first_due_date <= due_by and change.first_due_date >= latest.get(number, (date.min,))[0]:
             latest[number] = (change.first_due_date, change.note_rate, change.payment_pi_cents)
     return {number: (rate, pi) for number, (_, rate, pi) in latest.items()}
+
+
+def loan_terms_history(loan_number: str) -> tuple[LoanBoarded | None, list[LoanTermsChanged]]:
+    """The loan's boarding (its terms snapshot) and every change of terms recorded since, oldest first."""
+    boarded, changes = None, []
+    for event in Event.objects.filter(stream=loan_stream(loan_number), event_type__in=(
+            LoanBoarded.event_type, LoanTermsChanged.event_type)).order_by("position"):
+        fact = loan_fact(event)
+        if isinstance(fact, LoanBoarded):
+            boarded = fact
+        elif isinstance(fact, LoanTermsChanged):
+            changes.append(fact)
+    return boarded, changes

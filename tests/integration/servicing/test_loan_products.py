@@ -10,6 +10,7 @@ import numpy_financial as npf
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 from ledger.business_time import business_day
 from ledger.models import Event
@@ -189,3 +190,14 @@ def test_a_forged_change_of_terms_above_its_cap_is_named_by_verify_ledger():
                    events=[forged.new_event(effective_date=date(2026, 12, 1))])[0]
     problems = [p for p in verify().problems if p.startswith(f"event #{event.position} ")]
     assert problems and "it says note_rate 9; its facts re-derive 8" in problems[0]
+
+
+def test_the_loan_page_shows_the_product_its_changes_and_their_notice_windows(admin_client):
+    with business_day(date(2026, 12, 1)):
+        index_values_load(raw=_index_file("SOFR30A,2026-11-10,5.4"), acting_user=TESTS)
+        terms_changes_record(as_of=date(2026, 12, 1), acting_user=TESTS)
+        page = admin_client.get(reverse("admin:servicing_loan_change", args=["ARM1"])).content.decode()
+    assert "SOFR30A" in page and "first after 12 months, then every 12" in page
+    assert "6.0000% → 8.0000%" in page and "first_cap" in page
+    assert "2026-10-04 to 2026-12-03" in page and "2026-06-06 to 2026-07-06" in page
+    assert "8.0000%" in page  # the schedule's rate from the change's first installment on
