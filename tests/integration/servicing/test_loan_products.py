@@ -52,6 +52,15 @@ def _index_file(*rows: str) -> bytes:
     return ("index,date,percent\n" + "\n".join(rows) + "\n").encode()
 
 
+def _arm_changed(*, index: str, rate: str) -> list:
+    """ARM1's first change recorded on 2026-12-01 from SOFR30A at `index`; its schedule at `rate` from it."""
+    with business_day(date(2026, 12, 1)):
+        index_values_load(raw=_index_file(f"SOFR30A,2026-11-10,{index}"), acting_user=TESTS)
+        terms_changes_record(as_of=date(2026, 12, 1), acting_user=TESTS)
+    return list(product_schedule(terms=ARM_TERMS, principal_cents=10_000_000, note_rate=Decimal("6"),
+                                 first_payment_date=date(2026, 2, 1), rates={13: Decimal(rate)}))
+
+
 def _terms_changes(loan: str) -> list[LoanTermsChanged]:
     return [loan_fact(e) for e in Event.objects.filter(stream=loan_stream(loan), event_type="LoanTermsChanged")
             .order_by("position")]
@@ -117,11 +126,7 @@ def test_changes_of_terms_are_recorded_once_when_due_with_their_notice_windows()
 
 
 def test_a_delinquent_arm_pays_the_old_installments_at_the_old_terms_and_the_new_at_the_new():
-    with business_day(date(2026, 12, 1)):
-        index_values_load(raw=_index_file("SOFR30A,2026-11-10,5.4"), acting_user=TESTS)
-        terms_changes_record(as_of=date(2026, 12, 1), acting_user=TESTS)
-    rows = product_schedule(terms=ARM_TERMS, principal_cents=10_000_000, note_rate=Decimal("6"),
-                            first_payment_date=date(2026, 2, 1), rates={13: Decimal("8")})
+    rows = _arm_changed(index="5.4", rate="8")
     # Nothing paid since boarding: thirteen installments due by 2027-02-01, twelve at 6%, one at 8%.
     amount = sum(r.payment_cents for r in rows[:13]) + 13 * 25_000
     with business_day(date(2027, 2, 10)):
@@ -141,11 +146,7 @@ def test_a_delinquent_arm_pays_the_old_installments_at_the_old_terms_and_the_new
 
 
 def test_a_return_puts_the_old_terms_back_with_the_due_date():
-    with business_day(date(2026, 12, 1)):
-        index_values_load(raw=_index_file("SOFR30A,2026-11-10,3"), acting_user=TESTS)
-        terms_changes_record(as_of=date(2026, 12, 1), acting_user=TESTS)
-    rows = product_schedule(terms=ARM_TERMS, principal_cents=10_000_000, note_rate=Decimal("6"),
-                            first_payment_date=date(2026, 2, 1), rates={13: Decimal("5.75")})
+    rows = _arm_changed(index="3", rate="5.75")
     with business_day(date(2027, 2, 10)):
         payment_post(loan_number="ARM1", amount_cents=sum(r.payment_cents for r in rows[:12]) + 12 * 25_000,
                      received_on=date(2027, 1, 20), reference="C1", acting_user=TESTS)
@@ -181,9 +182,7 @@ def test_the_balloon_is_paid_off_at_maturity_and_the_commands_run(tmp_path, caps
 
 
 def test_a_forged_change_of_terms_above_its_cap_is_named_by_verify_ledger():
-    with business_day(date(2026, 12, 1)):
-        index_values_load(raw=_index_file("SOFR30A,2026-11-10,5.4"), acting_user=TESTS)
-        terms_changes_record(as_of=date(2026, 12, 1), acting_user=TESTS)
+    _arm_changed(index="5.4", rate="8")
     (genuine,) = _terms_changes("ARM1")
     forged = dataclasses.replace(genuine, note_rate=Decimal("9"), limited_by="")
     event = append(stream=loan_stream("ARM1"), expected_version=None, acting_user=TESTS,
@@ -193,9 +192,8 @@ def test_a_forged_change_of_terms_above_its_cap_is_named_by_verify_ledger():
 
 
 def test_the_loan_page_shows_the_product_its_changes_and_their_notice_windows(admin_client):
+    _arm_changed(index="5.4", rate="8")
     with business_day(date(2026, 12, 1)):
-        index_values_load(raw=_index_file("SOFR30A,2026-11-10,5.4"), acting_user=TESTS)
-        terms_changes_record(as_of=date(2026, 12, 1), acting_user=TESTS)
         page = admin_client.get(reverse("admin:servicing_loan_change", args=["ARM1"])).content.decode()
     assert "SOFR30A" in page and "first after 12 months, then every 12" in page
     assert "6.0000% → 8.0000%" in page and "first_cap" in page
