@@ -221,9 +221,6 @@ def _loan_boarded_v1(payload: dict[str, Any]) -> dict[str, Any]:
 
 # --- Terms ----------------------------------------------------------------------------------------------
 
-ARM_RESET, IO_PERIOD_ENDED = "arm_reset", "io_period_ended"
-
-
 @event_class
 @dataclass(frozen=True, slots=True)
 class LoanTermsChanged(LoanFact):
@@ -237,7 +234,7 @@ class LoanTermsChanged(LoanFact):
     schema_version: ClassVar[int] = 1
 
     loan_number: str
-    reason: str  # ARM_RESET or IO_PERIOD_ENDED
+    reason: str  # "arm_reset" or "io_period_ended" (servicing.domain.terms_changes)
     change_date: date
     first_due_date: date
     first_installment: int

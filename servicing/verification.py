@@ -436,9 +436,13 @@ def _terms_changed(state: Derived, event: LoanEvent) -> None:
     change = due.get(p.first_due_date)
     if change is None or change.reason != p.reason:
         raise LoanDiscrepancy(f"its loan's note schedules no {p.reason} from {p.first_due_date.isoformat()}")
-    if p.reason == ARM_RESET and not IndexValue.objects.filter(index=p.index, on=p.index_date,
-                                                               percent=p.index_value).exists():
-        raise LoanDiscrepancy(f"reads {p.index} {p.index_value}% on {p.index_date}, which its index does not hold")
+    if event.effective_date < change.recordable_on:
+        raise LoanDiscrepancy(f"is recorded on {event.effective_date}, before it could be ({change.recordable_on})")
+    if p.reason == ARM_RESET and (p.index_date is None or p.index_date > change.recordable_on or not
+                                  IndexValue.objects.filter(index=p.index, on=p.index_date,
+                                                            percent=p.index_value).exists()):
+        raise LoanDiscrepancy(f"reads {p.index} {p.index_value}% on {p.index_date}, which its index does not hold "
+                              f"on or before its look-back day {change.recordable_on}")
     decision = decide(change, terms=boarded.loan_terms, initial_rate=boarded.note_rate, index_value=p.index_value,
                       figures=figures_of(state))
     notices = decision.notices

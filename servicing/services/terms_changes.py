@@ -25,7 +25,7 @@ from ledger.services import append
 from servicing.domain.arm import value_in_effect
 from servicing.domain.index_file import parse_index_file
 from servicing.domain.terms_changes import ARM_RESET, DueChange, decide, figures_of, scheduled_changes
-from servicing.errors import DateRefused, FileRejected, RowProblem
+from servicing.errors import DateRefused, FileRejected, RowProblem, ServicingError
 from servicing.events import IndexValueRecorded, LoanBoarded, LoanTermsChanged
 from servicing.models import CLOSED_STATUSES, IndexValue, Loan, LoanPosition, index_stream, loan_stream
 from servicing.services.loan_events import append_at, dated_loan_fact, with_retries
@@ -68,6 +68,7 @@ class TermsChangesResult:
     as_of: date
     recorded: list[LoanTermsChanged] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # changes due whose index value is not loaded yet
+    refused: list[str] = field(default_factory=list)  # a loan's change its dated rules refuse (the others go on)
 
 
 def terms_changes_record(*, as_of: date, acting_user: Actor) -> TermsChangesResult:
@@ -82,7 +83,10 @@ def terms_changes_record(*, as_of: date, acting_user: Actor) -> TermsChangesResu
     boarded = {e.stream.split(":", 1)[1]: LoanBoarded.from_payload(e.payload) for e in Event.objects.filter(
         stream__in=[loan_stream(n) for n in numbers], event_type=LoanBoarded.event_type).only("stream", "payload")}
     for number in sorted(numbers):
-        loan_terms_changes_record(boarded[number], as_of=as_of, acting_user=acting_user, result=result)
+        try:
+            loan_terms_changes_record(boarded[number], as_of=as_of, acting_user=acting_user, result=result)
+        except ServicingError as refused:
+            result.refused.append(str(refused))
     return result
 
 

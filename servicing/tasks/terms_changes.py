@@ -15,4 +15,5 @@ def record_terms_changes(as_of: str | None = None) -> dict:
     """Record the changes of terms due by `as_of` (an ISO date; default today in the servicer's time zone)."""
     day = parse_as_of(as_of, what="as_of")
     result = terms_changes_record(as_of=day, acting_user=TERMS_CHANGES)
-    return {"as_of": day.isoformat(), "recorded": len(result.recorded), "waiting": result.waiting}
+    return {"as_of": day.isoformat(), "recorded": len(result.recorded), "waiting": result.waiting,
+            "refused": result.refused}

@@ -25,4 +25,6 @@ class Command(BaseCommand):
                               f"-> {fact.payment_pi_cents} cents")
         for line in result.waiting:
             self.stdout.write(f"waiting: {line}")
+        for line in result.refused:
+            self.stdout.write(f"refused: {line}")
         self.stdout.write(f"recorded {len(result.recorded)} change(s) of terms as of {result.as_of.isoformat()}")
