@@ -3,6 +3,8 @@ tables; the ARM's rounding, caps, floor, change dates and notice windows; paymen
 terms timeline (property tests); the tape's product columns and its refusals."""
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -19,6 +21,7 @@ from servicing.domain.loan_tape import TAPE_COLUMNS, parse_tape
 from servicing.domain.money_position import MoneyPosition
 from servicing.domain.payment_application import apply_payment
 from servicing.domain.payoff_quotes import payoff_quote
+from servicing.events import LoanBoarded
 from servicing.domain.terms_changes import ARM_RESET, IO_PERIOD_ENDED, Figures, decide, scheduled_changes
 
 D = date.fromisoformat
@@ -325,3 +328,21 @@ def test_a_product_loan_needs_a_term_from_120_to_480_months_and_an_amount_in_dol
     bad_amount = BASE.format(n=2, term=360).replace("300000.00", '"599,55"')
     _, problems = parse_tape(PRODUCT_HEADER + "\n" + bad_amount + ",fixed,,12,,,,,,,,,,\n")
     assert problems[0].reason.startswith("original_balance")
+
+
+# --- The boarding event's versions ------------------------------------------------------------------------
+
+
+def test_a_version_1_boarding_reads_as_fixed_and_a_version_2_keeps_its_arm_terms_through_json():
+    v1 = {"loan_number": "L001", "borrower_name": "Ada", "property_address": "1 Main St", "property_type": "residential",
+          "property_value_cents": 12_500_000, "original_balance_cents": 10_000_000,
+          "current_balance_cents": 10_000_000, "note_rate": "6", "term_months": 360, "first_payment_date": "2026-02-01",
+          "next_due_date": "2026-02-01", "servicing_fee_rate": "0.25", "escrow_monthly_cents": 25_000,
+          "autopay": False, "payment_pi_cents": 59_955}
+    old = LoanBoarded.from_payload(v1)
+    assert old.terms == LoanTerms.fixed(360) and old.balloon_due_date is None
+    arm = dataclasses.replace(LoanBoarded.from_payload({**v1, "schema_version": 2, "terms": None}),
+                              terms=LoanTerms(product="arm", term_months=360, amortization_months=480, arm=ARM_5_1))
+    payload = json.loads(json.dumps(arm.to_payload()))
+    assert payload["schema_version"] == 2 and LoanBoarded.from_payload(payload) == arm
+    assert arm.balloon_due_date == D("2056-01-01")
