@@ -60,6 +60,7 @@ OPERATOR_COMMAND = SystemActor("operator command")  # manage.py commands (close_
 AGING = SystemActor("aging")  # the daily delinquency aging and late charges
 AUTOPAY = SystemActor("autopay")  # the daily autopay drafts
 ESCROW_DISBURSEMENT = SystemActor("escrow disbursement")  # the daily escrow disbursements due
+TERMS_CHANGES = SystemActor("terms changes")  # the daily ARM rate changes and interest-only ends due
 
 # Who records an event: a login (a user row) or the system by name. Never None.
 Actor: TypeAlias = "AbstractBaseUser | SystemActor"

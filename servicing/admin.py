@@ -26,7 +26,7 @@ from ledger.admin import ReadOnlyAdmin, html_table, money, money_column
 from ledger.models import Event
 from ledger.selectors import stream_events
 from servicing.admin_forms import EscrowAnalysisForm, PaymentFileForm, PendingUpload, TapeUploadForm
-from servicing.domain.amortization import schedule
+from servicing.domain.loan_terms import product_schedule
 from servicing.domain.delinquency_status import days_delinquent
 from servicing.errors import FileRejected, ServicingError
 from servicing.events import loan_fact
@@ -35,6 +35,7 @@ from servicing.services.boarding import tape_board, tape_preview
 from servicing.services.payment_files import payment_file_import, payment_file_preview
 from servicing.services.escrow import analysis_key, escrow_analysis_preview, escrow_analysis_run
 from servicing.services.payoff import payoff_quote_get
+from servicing.selectors import loan_terms_history
 
 ESCROW_FIGURES = (
     ("annual disbursements", "annual_disbursements_cents"), ("cushion", "cushion_cents"),
@@ -66,12 +67,13 @@ class LoanAdmin(ReadOnlyAdmin):
                                           "boarded_balance", "note_rate", "term_months", "first_payment_date",
                                           "servicing_fee_rate", "payment", "autopay", "boarded_on",
                                           "escrow_items")}),
+        ("Loan product and changes of terms", {"fields": ("product_terms", "terms_changes")}),
         ("Current position", {"fields": ("position_summary",)}),
         ("Schedule", {"fields": ("amortization_schedule",), "classes": ("collapse",)}),
         ("Event history", {"fields": ("event_history",)}),
     )
     readonly_fields = ("original_balance", "boarded_balance", "payment", "escrow_items", "position_summary",
-                       "amortization_schedule", "event_history")
+                       "amortization_schedule", "event_history", "product_terms", "terms_changes")
 
     # ---- list columns ----------------------------------------------------------------------------
 
@@ -145,13 +147,47 @@ class LoanAdmin(ReadOnlyAdmin):
                 return ""
             return "paid" if due < next_due else "next due" if due == next_due else ""
 
-        rows = ((i.number, i.due_date, state(i.due_date), money(i.payment_cents), money(i.interest_cents),
-                 money(i.principal_cents), money(i.balance_cents_after))
-                for i in schedule(principal_cents=loan.original_balance_cents, note_rate=loan.note_rate,
-                                  term_months=loan.term_months, first_payment_date=loan.first_payment_date))
-        note = mark_safe("<p>At the note's terms from the original balance; curtailments make the loan "  # a constant # nosec B308
-                         "shorter than this.</p>")
-        return note + html_table(("#", "due", "", "payment", "interest", "principal", "balance after"), rows)
+        boarded, changes = loan_terms_history(loan.pk)
+        terms = boarded.loan_terms if boarded else None
+        rows = ((i.number, i.due_date, state(i.due_date), f"{i.note_rate}%", money(i.payment_cents),
+                 money(i.interest_cents), money(i.principal_cents), money(i.balance_cents_after))
+                for i in (product_schedule(terms=terms, principal_cents=loan.original_balance_cents,
+                                           note_rate=loan.note_rate, first_payment_date=loan.first_payment_date,
+                                           rates={c.first_installment: c.note_rate for c in changes})
+                          if terms else ()))
+        note = mark_safe("<p>At the note's terms from the original balance, with the rate changes recorded so "  # a constant # nosec B308
+                         "far; curtailments make the loan shorter than this.</p>")
+        return note + html_table(("#", "due", "", "rate", "payment", "interest", "principal", "balance after"), rows)
+
+    @admin.display(description="product")
+    def product_terms(self, loan):
+        boarded, _ = loan_terms_history(loan.pk)
+        if boarded is None:
+            return "—"
+        t = boarded.loan_terms
+        rows = [("Product", t.product), ("Term (months to maturity)", t.term_months),
+                ("Amortization months", f"{t.amortization_months}" + (" (balloon)" if t.is_balloon else "")),
+                ("Interest-only months", t.interest_only_months)]
+        if t.arm is not None:
+            a = t.arm
+            rows += [("Index", a.index), ("Margin", f"{a.margin}%"), ("Rounding", a.rounding),
+                     ("Look-back", f"{a.lookback_days} days"),
+                     ("Changes", f"first after {a.first_change_months} months, then every {a.change_every_months}"),
+                     ("Caps (first / periodic / lifetime)", f"{a.first_cap}% / {a.periodic_cap}% / {a.lifetime_cap}%"),
+                     ("Floor", f"{a.floor}%")]
+        return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
+
+    @admin.display(description="changes of terms (Regulation Z notices)")
+    def terms_changes(self, loan):
+        _, changes = loan_terms_history(loan.pk)
+        rows = ((c.reason.replace("_", " "), c.first_due_date, f"{c.note_rate_before}% → {c.note_rate}%",
+                 f"{money(c.payment_pi_cents_before)} → {money(c.payment_pi_cents)}",
+                 f"{c.index} {c.index_value}% on {c.index_date}" if c.index else "—", c.limited_by or "—",
+                 f"{c.notice_from} to {c.notice_by}" if c.notice_from else "—",
+                 f"{c.initial_notice_from} to {c.initial_notice_by}" if c.initial_notice_from else "—")
+                for c in changes)
+        return html_table(("change", "first installment", "rate", "P&I", "index", "limited by",
+                           "notice 1026.20(c)", "initial notice 1026.20(d)"), rows, empty="no change of terms")
 
     @admin.display(description="events")
     def event_history(self, loan):

@@ -16,6 +16,7 @@ class ServicingConfig(AppConfig):
         from servicing.projections import LoanPositionProjection, load_handlers
         from servicing.projections.collection_lines import CollectionLineProjection
         from servicing.projections.loans import LoanReferenceProjection
+        from servicing.projections.terms import IndexValueProjection
         from servicing.selectors import loan_positions_match_ledger
         from servicing.verification import loan_money_rederived
 
@@ -28,6 +29,7 @@ class ServicingConfig(AppConfig):
         registry.register(LoanReferenceProjection())
         registry.register(LoanPositionProjection())
         registry.register(CollectionLineProjection())
+        registry.register(IndexValueProjection())
         register_check("loan balances equal their ledger accounts", loan_positions_match_ledger)
         register_dated_fact_rule("not before the loan was boarded", not_before_boarding, many=not_before_boarding_many,
                                  reads=RULE_READS)

@@ -34,6 +34,7 @@ from dateutil.relativedelta import relativedelta
 
 from ledger.events import DomainEvent, event_class, upcaster
 from ledger.domain.records import RecordedEvent
+from servicing.domain.loan_terms import LoanTerms, TermsStep, steps_from_json, terms_on, timeline_with
 
 # The LoanPosition fields a v1 `position_after` may name (the fold copies them for v1 events).
 POSITION_FIELDS = (
@@ -69,6 +70,11 @@ class Position(Protocol):
     loss_mitigation: str
     bankruptcy_chapter: int | None
     bankruptcy_filed_on: date | None
+    # Loan products (issue 20): the terms in force for the next due date, and their timeline (JSON lists of
+    # servicing.domain.loan_terms.TermsStep; empty while the boarded terms never changed).
+    note_rate: Decimal
+    payment_pi_cents: int
+    terms_changes: list[Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +143,20 @@ class LoanFact(DomainEvent):
         if legacy is not None:
             return copy_snapshot(position, legacy)
         self.apply_decision(position)
-        return position
+        return terms_for_next_due(position)
 
     def apply_decision(self, position: Position) -> None:
         """Events that move no figure (an item added, a refund paid from the refund account) change nothing."""
+
+
+def terms_for_next_due(position: Position) -> Position:
+    """Set the rate and P&I in force for the position's next due date from its terms timeline (if any): a
+    payment that moves the due date past a change, or a return that moves it back, moves the terms with it."""
+    if getattr(position, "terms_changes", None):  # a position-like without products (a test's) has none
+        position.note_rate, position.payment_pi_cents = terms_on(
+            steps_from_json(position.terms_changes), position.next_due_date, position.note_rate,
+            position.payment_pi_cents)
+    return position
 
 
 def _v1_snapshot(payload: dict[str, Any], *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -162,7 +178,7 @@ class LoanBoarded(LoanFact):
     are projections of this event (boarded on its effective date)."""
 
     event_type: ClassVar[str] = "LoanBoarded"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
 
     loan_number: str
     borrower_name: str
@@ -179,10 +195,70 @@ class LoanBoarded(LoanFact):
     escrow_monthly_cents: int
     autopay: bool
     payment_pi_cents: int
+    # Version 2: the product and amortization snapshot (None reads as fixed and fully amortizing).
+    terms: LoanTerms | None = None
 
     @property
     def collections(self) -> Collections:
         return Collections()
+
+    @property
+    def loan_terms(self) -> LoanTerms:
+        return self.terms or LoanTerms.fixed(self.term_months)
+
+    @property
+    def balloon_due_date(self) -> date | None:
+        return self.loan_terms.balloon_due_date(self.first_payment_date)
+
+
+@upcaster(LoanBoarded, from_version=1)
+def _loan_boarded_v1(payload: dict[str, Any]) -> dict[str, Any]:
+    """Every loan boarded before products: fixed rate, fully amortizing over its term."""
+    return {**payload, "terms": {"product": "fixed", "term_months": payload["term_months"],
+                                 "amortization_months": payload["term_months"], "interest_only_months": 0,
+                                 "arm": None}}
+
+
+# --- Terms ----------------------------------------------------------------------------------------------
+
+@event_class
+@dataclass(frozen=True, slots=True)
+class LoanTermsChanged(LoanFact):
+    """The rate and P&I of a loan's installments from `first_due_date` on: an ARM's rate change or the end of an
+    interest-only period, with how they were set (index, caps, the balance recast) and the notice windows.
+
+    Recorded ahead of the change (servicing.services.terms_changes); the fold adds it to the position's terms
+    timeline, so installments due before it stay at the old terms, however late they are paid."""
+
+    event_type: ClassVar[str] = "LoanTermsChanged"
+    schema_version: ClassVar[int] = 1
+
+    loan_number: str
+    reason: str  # "arm_reset" or "io_period_ended" (servicing.domain.terms_changes)
+    change_date: date
+    first_due_date: date
+    first_installment: int
+    note_rate_before: Decimal
+    note_rate: Decimal
+    payment_pi_cents_before: int
+    payment_pi_cents: int
+    scheduled_balance_cents: int  # the balance the P&I was recast on: as scheduled at the change
+    index: str = ""
+    index_date: date | None = None
+    index_value: Decimal | None = None
+    fully_indexed_rate: Decimal | None = None
+    limited_by: str = ""
+    notice_from: date | None = None  # Regulation Z 1026.20(c) window
+    notice_by: date | None = None
+    initial_notice_from: date | None = None  # 1026.20(d) window (the first change only)
+    initial_notice_by: date | None = None
+    collections: Collections = field(default_factory=Collections)
+
+    def apply_decision(self, position: Position) -> None:
+        steps = timeline_with(steps_from_json(position.terms_changes),
+                              TermsStep(self.first_due_date, self.note_rate, self.payment_pi_cents),
+                              rate_before=position.note_rate, pi_before=position.payment_pi_cents)
+        position.terms_changes = [s.as_json() for s in steps]
 
 
 # --- Collections ---------------------------------------------------------------------------------------
@@ -686,12 +762,29 @@ def _charged_off_v1(payload: dict[str, Any]) -> dict[str, Any]:
     return _v1_snapshot(payload)
 
 
+# --- Index values (the `index:<name>` streams an ARM's rate is read from) -------------------------------
+
+
+@event_class
+@dataclass(frozen=True, slots=True)
+class IndexValueRecorded(DomainEvent):
+    """An index's published value for a day (percent), loaded from a file: ARM rate changes read it."""
+
+    event_type: ClassVar[str] = "IndexValueRecorded"
+    schema_version: ClassVar[int] = 1
+
+    index: str
+    on: date
+    percent: Decimal
+    source: str = ""
+
+
 # --- Reading --------------------------------------------------------------------------------------------
 
 LOAN_EVENTS: tuple[type[LoanFact], ...] = (
     LoanBoarded, PaymentPosted, LoanPaidOff, BorrowerRefundPaid, PaymentReturned, DelinquencyChanged,
     LateChargeAssessed, EscrowItemAdded, EscrowDisbursed, EscrowAnalyzed, ForeclosureStarted, ReoAcquired,
-    LoanLiquidated, LoanChargedOff,
+    LoanLiquidated, LoanChargedOff, LoanTermsChanged,
 )
 LOAN_EVENT_TYPES = frozenset(c.event_type for c in LOAN_EVENTS)
 _BY_TYPE = {c.event_type: c for c in LOAN_EVENTS}

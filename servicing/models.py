@@ -53,6 +53,9 @@ class Loan(models.Model):
     payment_pi_cents = models.BigIntegerField(help_text="level monthly principal and interest")
     autopay = models.BooleanField(default=False)
     boarded_on = models.DateField()
+    # Loan products (issue 20): the rest of the terms snapshot is on the LoanBoarded event.
+    product = models.CharField(max_length=10, default="fixed")
+    interest_only_months = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -143,6 +146,11 @@ class LoanPosition(models.Model):
     # An open bankruptcy case: its chapter (7 or 13) and filing date; None when there is none (or it ended).
     bankruptcy_chapter = models.PositiveSmallIntegerField(null=True, blank=True)
     bankruptcy_filed_on = models.DateField(null=True, blank=True)
+    # Loan products (issue 20). A balloon loan's last due date (its installment is the whole balance; None when
+    # fully amortizing), and the terms timeline: [first due date or None, note rate, P&I] from each change on
+    # (servicing.domain.loan_terms.TermsStep; empty while the boarded terms never changed).
+    balloon_due_date = models.DateField(null=True, blank=True)
+    terms_changes = models.JSONField(default=list, blank=True)
     stream_version = models.PositiveIntegerField()
     last_position = models.BigIntegerField()
 
@@ -189,3 +197,22 @@ class CollectionLine(models.Model):
 
     def __str__(self):
         return f"{self.loan_id} {self.effective_date} @{self.event_position}"
+
+
+class IndexValue(models.Model):
+    """An ARM index's published value for a day (read model of IndexValueRecorded on the `index:<name>` stream)."""
+
+    index = models.CharField(max_length=20)
+    on = models.DateField()
+    percent = models.DecimalField(max_digits=9, decimal_places=5)
+    event_position = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["index", "on"], name="index_value_one_a_day")]
+
+    def __str__(self):
+        return f"{self.index} {self.on} {self.percent}%"
+
+
+def index_stream(index: str) -> str:
+    return f"index:{index}"

@@ -1,12 +1,16 @@
-"""Reads of servicing state: positions (now, and as of a past day), and their agreement with the ledger."""
+"""Reads of servicing state: positions (now, and as of a past day), their agreement with the ledger, and the
+terms in force for a period."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 
 from django.db.models import Sum
 
 from ledger.models import Event, Posting
 from ledger.selectors import recorded_events
+from servicing.events import LoanBoarded, LoanTermsChanged, loan_fact
 from servicing.models import LoanPosition, loan_stream
 from servicing.projections import CREATING, HANDLERS, loan_number_of
 
@@ -47,3 +51,34 @@ def positions_as_of(loan_numbers: list[str], *, day: date, through_position: int
         if handler is not None:
             positions[number] = handler(position, event)
     return positions
+
+
+def terms_in_force(loan_numbers: Iterable[str], *, due_by: date,
+                   through_position: int | None = None) -> dict[str, tuple[Decimal, int]]:
+    """(note rate, P&I) of each of these loans whose terms changed for installments due by `due_by` (a change
+    recorded at or before `through_position`, when given): the latest such change. A loan left out still has
+    the terms it was boarded with (its Loan row's): a trust's period reads its rates here (remittance)."""
+    streams = {loan_stream(n): n for n in loan_numbers}
+    rows = Event.objects.filter(stream__in=list(streams), event_type=LoanTermsChanged.event_type)
+    if through_position is not None:
+        rows = rows.filter(position__lte=through_position)
+    latest: dict[str, tuple[date, Decimal, int]] = {}
+    for stream, payload in rows.order_by("position").values_list("stream", "payload"):
+        change = LoanTermsChanged.from_payload(payload)
+        number = streams[stream]
+        if change.first_due_date <= due_by and change.first_due_date >= latest.get(number, (date.min,))[0]:
+            latest[number] = (change.first_due_date, change.note_rate, change.payment_pi_cents)
+    return {number: (rate, pi) for number, (_, rate, pi) in latest.items()}
+
+
+def loan_terms_history(loan_number: str) -> tuple[LoanBoarded | None, list[LoanTermsChanged]]:
+    """The loan's boarding (its terms snapshot) and every change of terms recorded since, oldest first."""
+    boarded, changes = None, []
+    for event in Event.objects.filter(stream=loan_stream(loan_number), event_type__in=(
+            LoanBoarded.event_type, LoanTermsChanged.event_type)).order_by("position"):
+        fact = loan_fact(event)
+        if isinstance(fact, LoanBoarded):
+            boarded = fact
+        elif isinstance(fact, LoanTermsChanged):
+            changes.append(fact)
+    return boarded, changes

@@ -36,14 +36,16 @@ from ledger.models import Event, Posting
 from ledger.selectors import stored_balances
 from servicing.domain import accounts
 from servicing.domain.delinquency_status import CURRENT, mba_bucket
-from servicing.models import CollectionLine, Loan, LoanPosition, LoanStatus, loan_stream
+from servicing.models import CollectionLine, IndexValue, Loan, LoanPosition, LoanStatus, loan_stream
 from servicing.domain.payment_application import apply_payment, is_payoff
 from servicing.domain.payoff_quotes import settle_payoff
 from servicing.events import (
     COLLECTION_KEYS, LOAN_EVENT_TYPES, BorrowerRefundPaid, DelinquencyChanged, EscrowAnalyzed, EscrowDisbursed,
     EscrowItemAdded, ForeclosureStarted, LateChargeAssessed, LoanBoarded, LoanChargedOff, LoanFact, LoanLiquidated,
-    LoanPaidOff, PaymentPosted, PaymentReturned, ReoAcquired, collections_of, loan_fact, v1_snapshot_of,
+    LoanPaidOff, LoanTermsChanged, PaymentPosted, PaymentReturned, ReoAcquired, collections_of, loan_fact,
+    terms_for_next_due, v1_snapshot_of,
 )
+from servicing.domain.terms_changes import ARM_RESET, decide, figures_of, scheduled_changes
 from servicing.services.default import disposition_split
 from servicing.services.payoff import money_position
 
@@ -53,8 +55,9 @@ LOAN_BATCH = 500
 COMPARED = ("principal_balance_cents", "next_due_date", "suspense_cents", "escrow_balance_cents",
             "escrow_advance_cents", "late_charges_due_cents", "fees_due_cents", "status", "last_payment_date",
             "escrow_monthly_cents", "realized_loss_cents", "delinquency_bucket", "note_rate", "payment_pi_cents",
-            "deferred_principal_cents", "loss_mitigation", "bankruptcy_chapter", "bankruptcy_filed_on")
-_DATES = ("next_due_date", "last_payment_date")
+            "deferred_principal_cents", "loss_mitigation", "bankruptcy_chapter", "bankruptcy_filed_on",
+            "balloon_due_date", "terms_changes")
+_DATES = ("next_due_date", "last_payment_date", "balloon_due_date")
 _DELTAS = ("principal_balance_cents", "suspense_cents", "escrow_balance_cents", "escrow_advance_cents",
            "late_charges_due_cents", "fees_due_cents")
 
@@ -86,6 +89,9 @@ class Derived:
     loss_mitigation: str = ""
     bankruptcy_chapter: int | None = None
     bankruptcy_filed_on: date | None = None
+    balloon_due_date: date | None = None
+    terms_changes: list = field(default_factory=list)
+    boarded: LoanBoarded | None = None  # the boarding's terms, which a change of terms re-derives from
     # reference -> (received_on, deltas, installments paid, next due before, next due after) of payments standing
     payments: dict = field(default_factory=dict)
 
@@ -258,7 +264,7 @@ def _step(state: Derived | None, event: LoanEvent) -> Derived:
     if state is None:
         raise LoanDiscrepancy("the loan's stream does not start with LoanBoarded")
     _STEPS.get(event.event_type, _unknown)(state, event)
-    return state
+    return terms_for_next_due(state)
 
 
 def _boarded(state: Derived | None, event: LoanEvent) -> Derived:
@@ -268,7 +274,8 @@ def _boarded(state: Derived | None, event: LoanEvent) -> Derived:
     _require_principal(event, p.current_balance_cents)
     return Derived(loan_id=p.loan_number, principal_balance_cents=p.current_balance_cents,
                    note_rate=p.note_rate, payment_pi_cents=p.payment_pi_cents,
-                   escrow_monthly_cents=p.escrow_monthly_cents, next_due_date=p.next_due_date)
+                   escrow_monthly_cents=p.escrow_monthly_cents, next_due_date=p.next_due_date,
+                   balloon_due_date=p.balloon_due_date, boarded=p)
 
 
 def _require_principal(event: LoanEvent, expected: int) -> None:
@@ -420,6 +427,36 @@ def _aged(state: Derived, event: LoanEvent) -> None:
     state.delinquency_bucket = bucket
 
 
+def _terms_changed(state: Derived, event: LoanEvent) -> None:
+    """A change of terms re-derived: the change the note schedules, its rate from the index value it names (a
+    value on the index's stream), the P&I recast on the balance scheduled, the notice windows."""
+    p, boarded = event.fact, state.boarded
+    _require_principal(event, 0)
+    due = {c.first_due_date: c for c in scheduled_changes(boarded.loan_terms, boarded.first_payment_date)}
+    change = due.get(p.first_due_date)
+    if change is None or change.reason != p.reason:
+        raise LoanDiscrepancy(f"its loan's note schedules no {p.reason} from {p.first_due_date.isoformat()}")
+    if event.effective_date < change.recordable_on:
+        raise LoanDiscrepancy(f"is recorded on {event.effective_date}, before it could be ({change.recordable_on})")
+    if p.reason == ARM_RESET and (p.index_date is None or p.index_date > change.recordable_on or not
+                                  IndexValue.objects.filter(index=p.index, on=p.index_date,
+                                                            percent=p.index_value).exists()):
+        raise LoanDiscrepancy(f"reads {p.index} {p.index_value}% on {p.index_date}, which its index does not hold "
+                              f"on or before its look-back day {change.recordable_on}")
+    decision = decide(change, terms=boarded.loan_terms, initial_rate=boarded.note_rate, index_value=p.index_value,
+                      figures=figures_of(state))
+    notices = decision.notices
+    expected = {"note_rate": decision.note_rate, "payment_pi_cents": decision.payment_pi_cents,
+                "scheduled_balance_cents": decision.scheduled_balance_cents, "limited_by": decision.limited_by,
+                "note_rate_before": decision.note_rate_before, "first_installment": change.first_installment,
+                "notice_by": notices.notice_by if notices else None,
+                "initial_notice_by": notices.initial_notice_by if notices else None}
+    for name, value in expected.items():
+        if getattr(p, name) != value:
+            raise LoanDiscrepancy(f"it says {name} {getattr(p, name)}; its facts re-derive {value}")
+    p.apply_decision(state)
+
+
 def _unknown(state: Derived, event: LoanEvent) -> None:
     """An event type this check has no money rule for: its snapshot is taken, its principal posting must agree."""
     after = v1_snapshot_of(event.payload) or {}
@@ -450,5 +487,5 @@ _STEPS = {cls.event_type: step for cls, step in (
     (LoanLiquidated, _disposed), (LoanChargedOff, _disposed), (EscrowDisbursed, _disbursed),
     (EscrowAnalyzed, _analyzed), (LateChargeAssessed, _late_charge), (DelinquencyChanged, _aged),
     (ForeclosureStarted, _status(LoanStatus.FORECLOSURE)), (ReoAcquired, _status(LoanStatus.REO)),
-    (EscrowItemAdded, _no_money), (BorrowerRefundPaid, _no_money),
+    (EscrowItemAdded, _no_money), (BorrowerRefundPaid, _no_money), (LoanTermsChanged, _terms_changed),
 )}

@@ -189,6 +189,7 @@ def _closing_lines(report: Report) -> list[str]:
         f"Retained in the trust (unplaced bonds' share): {dollars_grouped(report['retained']['unplaced_share_cents'])}",
         f"Pool balance {dollars_grouped(p['balance_begin_cents'])} -> {dollars_grouped(p['balance_end_cents'])} "
         f"of {dollars_grouped(p['original_cents'])}, factor {p['factor']}",
+        f"Weighted average note rate {p['weighted_note_rate']}%, net rate {p['weighted_net_rate']}%",
         _speeds_line(report["speeds"]),
         f"Paid to {h['holders_paid']} holders ({h['payments']} payments): {dollars_grouped(h['paid_cents'])}",
     ]

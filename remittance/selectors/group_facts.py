@@ -35,6 +35,7 @@ from remittance.models import ClassPeriod, PeriodResult
 from remittance.selectors.period_facts import AMOUNTS, CASH_AMOUNTS, CLOSING_EVENTS, Window, add_removal_proceeds
 from servicing.domain import accounts
 from servicing.events import PaymentReturned
+from servicing.selectors import terms_in_force
 from servicing.models import CLOSED_STATUSES, CollectionLine, Loan, LoanPosition, loan_stream
 from trusts.events import PoolLoanRemoved, RemovalProceedsTrued
 from trusts.models import PoolLoan, SecurityClass, Trust, membership_covers, trust_stream
@@ -114,6 +115,10 @@ def group_facts(trusts: Sequence[Trust], period: Period, through_position: int) 
     group.removals = _removal_proceeds(group)
     numbers = sorted({m.loan_id for ms in group.memberships.values() for m in ms})
     terms = _terms(list(group.trusts))
+    # An ARM's rate and P&I for the period: those in force for its installment due in it (servicing's read).
+    for number, (rate, payment) in terms_in_force(numbers, due_by=period.last_day, through_position=through_position
+                                                  ).items():
+        terms[number] = (rate, terms[number][1], payment)
     begin, end = _balances(numbers, period, through_position)
     scheduled = [pk for pk, t in group.trusts.items() if t.remittance_type == Trust.RemittanceType.SCHEDULED_SCHEDULED]
     closed = _closed_by(scheduled, through_position)

@@ -27,6 +27,7 @@ from remittance.domain.reconciliation import is_cash
 from remittance.domain.waterfall import ClassState
 from servicing.domain import accounts
 from servicing.events import LoanChargedOff, LoanLiquidated, LoanPaidOff, PaymentReturned
+from servicing.selectors import terms_in_force
 from servicing.models import CLOSED_STATUSES, CollectionLine, Loan, LoanPosition, loan_stream
 from trusts.events import PoolLoanRemoved, RemovalProceedsTrued
 from trusts.models import PoolLoan, SecurityClass, Trust, trust_stream
@@ -86,6 +87,7 @@ def loan_facts(trust: Trust, period: Period, window: Window, *, scheduled: bool)
             and (m.removed_on is None or m.removed_on >= start or m.loan_id in sums or m.loan_id in removals)]
     numbers = [m.loan_id for m in pool]
     terms = {loan.pk: loan for loan in Loan.objects.filter(pk__in=numbers)}
+    changed = terms_in_force(numbers, due_by=period.last_day, through_position=window.through_position)
     begin = _balances(numbers, start - timedelta(days=1), window.through_position)
     end = _balances(numbers, period.last_day, window.through_position)
     closed = _closed_by(numbers, window.through_position) if scheduled else set()
@@ -101,8 +103,9 @@ def loan_facts(trust: Trust, period: Period, window: Window, *, scheduled: bool)
             # A loan removed after the period's end was still in the pool at its end (removed, recorded
             # before this close, in the next open period): its balance counts, as its proceeds count next month.
             balance_end_cents=end.get(number, 0) if member.covers(period.last_day + timedelta(days=1)) else 0,
-            note_rate=loan.note_rate, servicing_fee_rate=loan.servicing_fee_rate,
-            payment_pi_cents=loan.payment_pi_cents, in_pool_at_start=in_pool_at_start,
+            # An ARM's rate and P&I are those in force for the period's installment (servicing.selectors).
+            note_rate=changed.get(number, (loan.note_rate,))[0], servicing_fee_rate=loan.servicing_fee_rate,
+            payment_pi_cents=changed.get(number, (0, loan.payment_pi_cents))[1], in_pool_at_start=in_pool_at_start,
             advancing=scheduled and number not in closed,
             repurchase_principal_cents=amounts.get("repurchase_principal_cents", 0),
             repurchase_interest_cents=amounts.get("repurchase_interest_cents", 0),

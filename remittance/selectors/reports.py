@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Sum
 
@@ -35,6 +35,7 @@ from remittance.domain.speeds import (
 )
 from servicing.domain import accounts
 from servicing.models import Loan
+from servicing.selectors import terms_in_force
 from trusts.domain.factors import factor_text
 from trusts.models import Holder, SecurityClass, Trust
 from trusts.selectors import PoolMember, ValuedHolding, holdings_valued_as_of, pool_members
@@ -74,7 +75,8 @@ def remittance_report(trust_code: str, period: str | Period) -> dict:
                    "principal_cents": f.excess_principal_cents, "total_cents": f.excess_cents},
         "retained": {"unplaced_share_cents": f.retained_cents},
         "pool": {"original_cents": f.pool_original_cents, "balance_begin_cents": f.pool_balance_begin_cents,
-                 "balance_end_cents": f.pool_balance_end_cents, "factor": factor_text(f.pool_factor)},
+                 "balance_end_cents": f.pool_balance_end_cents, "factor": factor_text(f.pool_factor),
+                 **period_rates(trust, result)},
         "speeds": speeds_section(*_speeds_through(trust, result)),
         "holders": holders,
         "reconciliation": _reconciliation(f, holders["paid_cents"]),
@@ -86,6 +88,30 @@ def _speeds_through(trust: Trust, result: PeriodResult) -> tuple[RealizedSpeeds,
     history = periods_speeds(trust, list(PeriodResult.objects.filter(trust=trust, period__lte=result.period)
                                          .order_by("period")))
     return history[-1], speed_windows(history)
+
+
+def period_rates(trust: Trust, result: PeriodResult) -> dict:
+    """The period's weighted average note rate of the pool's loans (the rates in force for the period's
+    installments: an ARM's change counts from its first installment), and the net rate passed through (less
+    the servicing fee and the issuer's spread), weighted by each loan's balance at the period's start; percent
+    strings with 4 decimals, None for an empty pool."""
+    period = Period.parse(result.period)
+    numbers = [m.loan_id for m in pool_members(trust)[0]
+               if m.transferred_on <= period.last_day and m.covers(period.first_day)]
+    begins = _principal_balances(numbers, as_of=period.first_day - timedelta(days=1))
+    total = sum(begins.values())
+    if not total:
+        return {"weighted_note_rate": None, "weighted_net_rate": None}
+    rates = {n: (note, fee) for n, note, fee in Loan.objects.filter(pk__in=numbers).values_list(
+        "loan_number", "note_rate", "servicing_fee_rate")}
+    for number, (note, _payment) in terms_in_force(numbers, due_by=period.last_day,
+                                                   through_position=result.through_position).items():
+        rates[number] = (note, rates[number][1])
+    note = sum(begin * rates[n][0] for n, begin in begins.items()) / total
+    fee = sum(begin * rates[n][1] for n, begin in begins.items()) / total
+    places = Decimal("0.0001")
+    return {"weighted_note_rate": f"{note.quantize(places, rounding=ROUND_HALF_UP)}",
+            "weighted_net_rate": f"{(note - fee - trust.issuer_spread_rate).quantize(places, rounding=ROUND_HALF_UP)}"}
 
 
 def speeds_section(realized: RealizedSpeeds, windows: dict[str, SplitSpeeds | None]) -> dict:
@@ -236,7 +262,8 @@ def _realized(trust: Trust, result: PeriodResult, pool: list[PoolMember], loans:
     eve = period.first_day - timedelta(days=1)
     begins = _principal_balances(at_start, as_of=eve)
     begin_total = sum(begins.values())
-    scheduled = sum(_scheduled_end(loans[n], begin, period) for n, begin in begins.items())
+    changed = terms_in_force(at_start, due_by=period.last_day, through_position=result.through_position)
+    scheduled = sum(_scheduled_end(loans[n], begin, period, changed.get(n)) for n, begin in begins.items())
     # The published balances are the factors'; the loans' own schedules give the scheduled ratio.
     # Exact, half up (the one rounding of money): round() on the float quotient rounded twice, the second half-even.
     scheduled_end = (round_ratio_half_up(result.pool_balance_begin_cents * scheduled, begin_total)
@@ -283,10 +310,13 @@ def _average_age(loans: dict[str, Loan], begins: dict[str, int], period: Period)
     return round(weighted / total)
 
 
-def _scheduled_end(loan: Loan, balance_begin_cents: int, period: Period) -> int:
+def _scheduled_end(loan: Loan, balance_begin_cents: int, period: Period,
+                   in_force: tuple[Decimal, int] | None = None) -> int:
+    """The loan's balance after the installments due in the period, on the terms in force for them."""
     due = installments_due(loan.first_payment_date, loan.term_months, through=period.last_day,
                            after=period.first_day - timedelta(days=1))
-    return scheduled_balance_cents(balance_begin_cents, Decimal(loan.note_rate), loan.payment_pi_cents, due)
+    rate, payment = in_force or (Decimal(loan.note_rate), loan.payment_pi_cents)
+    return scheduled_balance_cents(balance_begin_cents, Decimal(rate), payment, due)
 
 
 # ------------------------------------------------------------------ investor statement

@@ -55,8 +55,10 @@ def decoded(raw: bytes) -> tuple[str, tuple[int, str] | None]:
         return "", (line, f"the file is not UTF-8 text (bad byte 0x{raw[error.start]:02x} at offset {error.start})")
 
 
-def column_reader(text: str, columns: Sequence[str]) -> tuple[csv.DictReader[str], str | None]:
-    """A reader over the rows keyed by the stripped header, or why the header is not `columns`."""
+def column_reader(text: str, columns: Sequence[str],
+                  optional: Sequence[str] = ()) -> tuple[csv.DictReader[str], str | None]:
+    """A reader over the rows keyed by the stripped header, or why the header is not `columns` (plus any of
+    the `optional` ones: a file written before they existed leaves them out)."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         header = [h.strip() for h in (reader.fieldnames or [])]
@@ -67,9 +69,9 @@ def column_reader(text: str, columns: Sequence[str]) -> tuple[csv.DictReader[str
     if any("\x00" in h for h in header):
         return reader, UTF16_WITHOUT_BOM
     missing = [c for c in columns if c not in header]
-    extra = [c for c in header if c not in columns]
+    extra = [c for c in header if c not in columns and c not in optional]
     counts = Counter(header)
-    twice = [c for c in columns if counts[c] > 1]
+    twice = [c for c in (*columns, *optional) if counts[c] > 1]
     parts = ([f"missing columns {_listed(missing)}"] if missing else []) + (
         [f"unknown columns {_listed(extra)}"] if extra else []) + (
         [f"columns {_listed(twice)} appear twice"] if twice else [])
@@ -103,12 +105,13 @@ class RowRefused(ValueError):
 
 def read_rows(source: str | bytes, columns: Sequence[str], parse_row: Callable[[int, dict[str, str]], Row], *,
               key: Callable[[Row], Hashable], twice: Callable[[Row, int], str],
-              empty: str) -> tuple[list[Row], list[RowProblem]]:
+              empty: str, optional: Sequence[str] = ()) -> tuple[list[Row], list[RowProblem]]:
     """Every good row of a CSV file and every problem, each problem with its line (the header is line 1).
 
     `source` is the file's text, or its bytes as uploaded (UTF-8, with or
     without a BOM). `parse_row(line, cells)` turns one row's stripped cells
-    into a row or raises RowRefused. A row whose `key` an earlier good row
+    into a row or raises RowRefused; an `optional` column the header leaves
+    out reads as an empty cell in every row. A row whose `key` an earlier good row
     already has is refused with `twice(row, earlier line)`; a file with
     neither rows nor problems is refused with `empty`.
     """
@@ -116,7 +119,7 @@ def read_rows(source: str | bytes, columns: Sequence[str], parse_row: Callable[[
         source, undecodable = decoded(source)
         if undecodable:
             return [], [RowProblem(*undecodable)]
-    reader, wrong_header = column_reader(source, columns)
+    reader, wrong_header = column_reader(source, columns, optional)
     if wrong_header:
         return [], [RowProblem(1, wrong_header)]
     rows: list[Row] = []
@@ -127,7 +130,7 @@ def read_rows(source: str | bytes, columns: Sequence[str], parse_row: Callable[[
             problems.append(RowProblem(line, record))  # why the row is unreadable
             continue
         try:
-            row = parse_row(line, _cells(record))
+            row = parse_row(line, _cells(record, optional))
         except RowRefused as refused:
             problems.append(RowProblem(line, str(refused)))
             continue
@@ -141,14 +144,16 @@ def read_rows(source: str | bytes, columns: Sequence[str], parse_row: Callable[[
     return rows, problems
 
 
-def _cells(record: dict[str | Any, str | Any]) -> dict[str, str]:
-    """The row's cells, stripped; refused when it has more or fewer fields than the header has columns."""
+def _cells(record: dict[str | Any, str | Any], optional: Sequence[str] = ()) -> dict[str, str]:
+    """The row's cells, stripped (an optional column the header leaves out: empty); refused when it has more or
+    fewer fields than the header has columns."""
     if None in record:
         raise RowRefused("more fields than columns")
     if None in record.values():
         # A row cut short (a truncated last line) would otherwise read as empty optional columns.
         raise RowRefused(f"fewer fields than columns (no {', '.join(k for k, v in record.items() if v is None)})")
-    return {k: (v or "").strip() for k, v in record.items()}
+    cells = {k: (v or "").strip() for k, v in record.items()}
+    return {**dict.fromkeys(optional, ""), **cells} if optional else cells
 
 
 # The loan number every file and form takes: it becomes a stream name (loan:<number>) and a URL part.

@@ -14,6 +14,7 @@ from decimal import Decimal
 from ledger.domain.money import require_cents
 from servicing.domain.amortization import refuse_negative_amortization
 from servicing.domain.arguments import require_date as _require_date
+from servicing.domain.loan_terms import TermsStep
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,10 @@ class MoneyPosition:
     late_charges_due_cents: int = 0
     fees_due_cents: int = 0
     escrow_balance_cents: int = 0
+    # Loan products: a balloon's last due date (its installment is the whole balance), and the terms timeline
+    # (each installment is split on the rate and P&I of its own due date; empty: note_rate and payment_pi_cents).
+    balloon_due_date: date | None = None
+    terms_timeline: tuple[TermsStep, ...] = ()
 
     def __post_init__(self) -> None:
         for name in (

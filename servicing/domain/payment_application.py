@@ -6,7 +6,9 @@ Pure functions: a `MoneyPosition` and an amount in, a `PaymentApplication`
 The order (DESIGN.md section 3):
 1. Installments, oldest first. Each takes its month's interest (30/360 on
    the balance before it), its scheduled principal (payment_pi - interest,
-   capped at the balance) and its escrow deposit. The next installment is
+   capped at the balance; a balloon's last installment: the whole balance)
+   and its escrow deposit, on the rate and P&I in force for its own due date
+   (`servicing.domain.loan_terms.terms_on`). The next installment is
    paid whenever the funds cover it, even before its due date; further ones
    only while they are already due on the day received and fully covered.
 2. Then, only if the loan is current after those installments: late charges,
@@ -36,7 +38,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 
 from ledger.domain.money import require_cents
-from servicing.domain.amortization import scheduled_split
+from servicing.domain.loan_terms import installment_split, terms_on
 from servicing.domain.arguments import require_date as _require_date
 from servicing.domain.money_position import MoneyPosition
 from servicing.domain.payoff_quotes import payoff_quote
@@ -151,10 +153,10 @@ def _installments_covered(*, position: MoneyPosition, funds_cents: int, received
         due_date = position.next_due_date + relativedelta(months=len(paid))
         if paid and due_date > received_on:
             break
-        interest, principal = scheduled_split(
-            balance_cents=balance, note_rate=position.note_rate,
-            payment_cents=position.payment_pi_cents,
-        )
+        # Each installment on the terms of its own due date (an ARM change, the end of interest only).
+        rate, payment_pi = terms_on(position.terms_timeline, due_date, position.note_rate, position.payment_pi_cents)
+        interest, principal = installment_split(balance_cents=balance, note_rate=rate, payment_pi_cents=payment_pi,
+                                                due=due_date, balloon_due=position.balloon_due_date)
         item = _InstallmentPaid(due_date, interest, principal, position.escrow_monthly_cents)
         if item.total_cents > funds_cents:
             break

@@ -31,10 +31,11 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from ledger.domain.money import monthly_rate_amount
-from servicing.domain.payoff_quotes import accrued_interest_cents, days_30_360
+from servicing.domain.loan_terms import steps_from_json, terms_on
+from servicing.domain.payoff_quotes import payoff_interest_cents
 
 
 class LoanFigures(Protocol):
@@ -63,6 +64,10 @@ class LoanFigures(Protocol):
     def late_charges_due_cents(self) -> int: ...
     @property
     def fees_due_cents(self) -> int: ...
+    @property
+    def balloon_due_date(self) -> date | None: ...
+    @property
+    def terms_changes(self) -> list[Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +103,9 @@ def add_months(day: date, months: int) -> date:
 def covers_payoff(figures: LoanFigures, amount_cents: int, received_on: date) -> bool:
     """`is_payoff` on the payoff's view of the position (the escrow advance netted against the escrow balance)."""
     net_escrow = figures.escrow_balance_cents - figures.escrow_advance_cents
-    days = days_30_360(start=add_months(figures.next_due_date, -1), end=received_on)
-    interest = accrued_interest_cents(principal_cents=figures.principal_balance_cents, note_rate=figures.note_rate,
-                                      days=days)
+    interest = payoff_interest_cents(principal_cents=figures.principal_balance_cents, note_rate=figures.note_rate,
+                                     timeline=steps_from_json(figures.terms_changes),
+                                     start=add_months(figures.next_due_date, -1), end=received_on)
     total = (figures.principal_balance_cents + interest + figures.late_charges_due_cents + figures.fees_due_cents
              + max(-net_escrow, 0) - max(net_escrow, 0) - figures.suspense_cents)
     return amount_cents >= total
@@ -112,6 +117,8 @@ def application_of(figures: LoanFigures, amount_cents: int, received_on: date) -
     if balance <= 0 or covers_payoff(figures, amount_cents, received_on):
         return None
     rate, scheduled, escrow_monthly = figures.note_rate, figures.payment_pi_cents, figures.escrow_monthly_cents
+    timeline = steps_from_json(figures.terms_changes) if figures.terms_changes else ()
+    balloon = figures.balloon_due_date
     funds = figures.suspense_cents + amount_cents
     interest_paid = principal_paid = installments = 0
     due_dates: list[date] = []
@@ -120,8 +127,11 @@ def application_of(figures: LoanFigures, amount_cents: int, received_on: date) -
         due = add_months(figures.next_due_date, installments)
         if installments and due > received_on:
             break
+        if timeline:  # the terms of this installment's own due date (loan_terms.terms_on)
+            rate, scheduled = terms_on(timeline, due, figures.note_rate, figures.payment_pi_cents)
         interest = monthly_rate_amount(balance, rate)
-        principal = min(max(scheduled - interest, 0), balance)  # scheduled_split's clamp
+        # installment_split: a balloon's last installment takes the balance, any other the clamped rest of the P&I.
+        principal = balance if balloon is not None and due >= balloon else min(max(scheduled - interest, 0), balance)
         total = interest + principal + escrow_monthly
         if total > funds:
             break

@@ -29,6 +29,7 @@ from dateutil.relativedelta import relativedelta
 
 from ledger.domain.money import require_cents, round_half_up
 from servicing.domain.arguments import require_date as _require_date
+from servicing.domain.loan_terms import TermsStep, terms_on
 from servicing.domain.money_position import MoneyPosition
 
 
@@ -114,8 +115,8 @@ def payoff_quote(*, position: MoneyPosition, as_of: date) -> PayoffQuote:
     days = days_30_360(start=accrual_start, end=as_of)
     yearly = Decimal(position.principal_balance_cents) * Decimal(position.note_rate)
     per_diem = yearly / Decimal(36000)  # for the quote's reader; the interest below does not use it
-    interest = accrued_interest_cents(principal_cents=position.principal_balance_cents,
-                                      note_rate=position.note_rate, days=days)
+    interest = payoff_interest_cents(principal_cents=position.principal_balance_cents, note_rate=position.note_rate,
+                                     timeline=position.terms_timeline, start=accrual_start, end=as_of)
     total = (
         position.principal_balance_cents + interest + position.late_charges_due_cents + position.fees_due_cents
         - position.escrow_balance_cents - position.suspense_cents
@@ -143,6 +144,25 @@ def accrued_interest_cents(*, principal_cents: int, note_rate: Decimal, days: in
         # One division of the exact product: multiplying the rounded per-diem could turn a true half-cent
         # into 0.4999... and round it the wrong way.
         return round_half_up(yearly * days / Decimal(36000))
+
+
+def payoff_interest_cents(*, principal_cents: int, note_rate: Decimal, timeline: tuple[TermsStep, ...],
+                          start: date, end: date) -> int:
+    """Interest from `start` to `end` (30/360), at the rate in force over each day: a change of terms starts a
+    month before its first due date (interest is paid in arrears). Rounded half-up once, on the total."""
+    changes = sorted({s.first_due_date - relativedelta(months=1) for s in timeline
+                      if s.first_due_date is not None and start < s.first_due_date - relativedelta(months=1) < end})
+    if not changes:
+        return accrued_interest_cents(principal_cents=principal_cents, note_rate=note_rate,
+                                      days=days_30_360(start=start, end=end))
+    yearly_days, cursor = Decimal(0), start
+    for point in (*changes, end):
+        rate, _ = terms_on(timeline, cursor + relativedelta(months=1), note_rate, 0)
+        yearly_days += Decimal(principal_cents) * rate * days_30_360(start=cursor, end=point)
+        cursor = point
+    with localcontext() as context:
+        context.prec = 40
+        return round_half_up(yearly_days / Decimal(36000))
 
 
 def settle_payoff(*, position: MoneyPosition, amount_cents: int, as_of: date) -> PayoffSettlement:

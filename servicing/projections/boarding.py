@@ -15,6 +15,8 @@ def on_loan_boarded(position, event):
         payment_pi_cents=terms.payment_pi_cents,
         escrow_monthly_cents=terms.escrow_monthly_cents,
         next_due_date=terms.next_due_date,
+        balloon_due_date=terms.balloon_due_date,
+        terms_changes=[],
         stream_version=event.version,
         last_position=event.position,
     )

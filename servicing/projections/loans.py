@@ -53,7 +53,8 @@ def _loan(event: RecordedEvent, terms: LoanBoarded) -> Loan:
         original_balance_cents=terms.original_balance_cents, boarded_balance_cents=terms.current_balance_cents,
         note_rate=terms.note_rate, term_months=terms.term_months, first_payment_date=terms.first_payment_date,
         servicing_fee_rate=terms.servicing_fee_rate, payment_pi_cents=terms.payment_pi_cents,
-        autopay=terms.autopay, boarded_on=event.effective_date,
+        autopay=terms.autopay, boarded_on=event.effective_date, product=terms.loan_terms.product,
+        interest_only_months=terms.loan_terms.interest_only_months,
     )
 
 

@@ -47,6 +47,7 @@ def boarding_fact(row: LoanTapeRow) -> LoanBoarded:
         note_rate=row.note_rate, term_months=row.term_months, first_payment_date=row.first_payment_date,
         next_due_date=row.next_due_date, servicing_fee_rate=row.servicing_fee_rate,
         escrow_monthly_cents=row.escrow_monthly_cents, autopay=row.autopay, payment_pi_cents=row.payment_pi_cents,
+        terms=row.terms,
     )
 
 

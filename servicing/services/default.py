@@ -32,7 +32,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from decimal import Decimal, localcontext
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
@@ -40,12 +39,13 @@ from django.db import transaction
 from ledger.actors import Actor
 from ledger.business_time import CheckedFact
 from ledger.models import Event
-from ledger.domain.money import CentsError, require_cents, round_half_up
+from ledger.domain.money import CentsError, require_cents
 from ledger.domain.records import NewEvent, PostingLine, RecordedEvent
 from servicing.domain import accounts
 from servicing.errors import ServicingError
 from servicing.models import LoanPosition, LoanStatus, loan_stream
-from servicing.domain.payoff_quotes import days_30_360
+from servicing.domain.loan_terms import steps_from_json
+from servicing.domain.payoff_quotes import days_30_360, payoff_interest_cents
 from servicing.services.delinquency import loan_days_delinquent
 from servicing.events import Collections, ForeclosureStarted, LoanChargedOff, LoanLiquidated, ReoAcquired
 from servicing.services.loan_events import append_at, dated_loan_fact, open_position, require_status, with_retries
@@ -130,9 +130,9 @@ def disposition_split(position: LoanPosition, *, on: date, gross_proceeds_cents:
     """Apply sale proceeds and funds held to costs, advances, interest, principal, charges, fees (pure)."""
     accrual_start = position.next_due_date - relativedelta(months=1)
     days = days_30_360(start=accrual_start, end=on)
-    with localcontext() as context:
-        context.prec = 40  # one division of the exact product, as servicing.domain.payoff_quotes does
-        accrued = round_half_up(Decimal(position.principal_balance_cents) * position.note_rate * days / 36000)
+    # As a payoff accrues it: at the rate in force each day (an ARM's changes on its terms timeline).
+    accrued = payoff_interest_cents(principal_cents=position.principal_balance_cents, note_rate=position.note_rate,
+                                    timeline=steps_from_json(position.terms_changes), start=accrual_start, end=on)
     interest_due = max(accrued, 0)  # a loan paid ahead owes none; its credit is lost with the sale
     left = gross_proceeds_cents + position.escrow_balance_cents + position.suspense_cents
     paid = []

@@ -42,6 +42,7 @@ from servicing.domain.amortization import maturity_date
 from servicing.domain.delinquency_status import days_delinquent, late_charge_cents, late_charge_due, mba_bucket
 from servicing.errors import UnknownLoan
 from servicing.models import Loan, LoanPosition, LoanStatus, loan_stream
+from servicing.domain.loan_terms import steps_from_json, terms_on
 from servicing.events import DelinquencyChanged, LateChargeAssessed, loan_fact
 from servicing.services.loan_events import existing_keys, folded, with_retries
 
@@ -156,13 +157,16 @@ def _late_charge_events(position: LoanPosition, as_of: date) -> list[NewEvent]:
     ]
     keys = {due: f"late:{position.loan_id}:{due.isoformat()}" for due in owed}
     done = existing_keys(list(keys.values()))
-    amount = late_charge_cents(payment_pi_cents=position.payment_pi_cents, rate_percent=percent)
+    steps = steps_from_json(position.terms_changes)
     events = []
     for due in owed:
+        # On the P&I of the installment late (an ARM's or an interest-only loan's differs from change to change).
+        _, payment_pi = terms_on(steps, due, position.note_rate, position.payment_pi_cents)
+        amount = late_charge_cents(payment_pi_cents=payment_pi, rate_percent=percent)
         if keys[due] in done or amount == 0:
             continue
         charge = LateChargeAssessed(due_date=due, amount_cents=amount, rate_percent=percent, grace_days=grace,
-                                    payment_pi_cents=position.payment_pi_cents)
+                                    payment_pi_cents=payment_pi)
         events.append(charge.new_event(
             effective_date=as_of, idempotency_key=keys[due],
             postings=(PostingLine(accounts.late_charges(position.loan_id), amount),

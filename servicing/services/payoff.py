@@ -24,6 +24,7 @@ from ledger.domain.records import NewEvent, PostingLine
 from servicing.domain import accounts
 from servicing.events import BorrowerRefundPaid, Collections, LoanPaidOff, PayoffSettled
 from servicing.models import LoanPosition
+from servicing.domain.loan_terms import steps_from_json
 from servicing.domain.money_position import MoneyPosition
 from servicing.domain.payoff_quotes import PayoffQuote, PayoffSettlement, payoff_quote, settle_payoff
 from servicing.services.loan_events import open_position
@@ -47,6 +48,8 @@ def money_position(position: LoanPosition, *, for_payoff: bool = False) -> Money
         late_charges_due_cents=position.late_charges_due_cents,
         fees_due_cents=position.fees_due_cents,
         escrow_balance_cents=position.escrow_balance_cents,
+        balloon_due_date=position.balloon_due_date,
+        terms_timeline=steps_from_json(position.terms_changes),
     )
     if not for_payoff or not position.escrow_advance_cents:
         return money  # without an advance the payoff's view is the same position: not built twice

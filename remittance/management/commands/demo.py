@@ -37,6 +37,7 @@ from ledger.actors import DEMO
 from ledger.business_time import business_day
 from ledger.domain.money import dollars
 from ledger.domain.money import dollars_grouped as money
+from remittance import demo_products
 from remittance.domain.trust_calendar import Period
 from remittance.models import PeriodResult, PeriodStatus, TrustPeriod
 from remittance.domain.report_formats import report_table, statement_table
@@ -198,7 +199,7 @@ class Command(BaseCommand):
         with business_day(BOARDED_ON):
             self.board_and_form()
 
-        self.heading("3. A year of servicing, February 2026 to January 2027, each month closed for both trusts")
+        self.heading("3. A year of servicing, February 2026 to January 2027, each month closed for every trust")
         self.line(f"{'month':<9}{'payments':>8}  events")
         month = FIRST_MONTH
         while month <= LAST_MONTH:
@@ -206,7 +207,7 @@ class Command(BaseCommand):
                 posted, notes = self.run_month(month)
             period = Period.containing(month)
             with business_day(period.next().first_day):  # a period closes once it has ended
-                for code in (SEED, SEQ):
+                for code in (SEED, SEQ, *demo_products.TRUSTS):
                     period_close(trust_code=code, period=period, as_of=period.next().first_day, acting_user=DEMO)
             self.line(f"{str(period):<9}{posted:>8}  {'; '.join(notes) or '-'}")
             month += relativedelta(months=1)
@@ -232,7 +233,10 @@ class Command(BaseCommand):
         self.heading(f"7. What investor {INVESTOR} was paid")
         self.print_investor(INVESTOR)
 
-        self.heading("8. Verifying the ledger")
+        self.heading("8. Loan products: ARM rate changes, an interest-only end, a balloon (remittance.demo_products)")
+        demo_products.print_products(self.line)
+
+        self.heading("9. Verifying the ledger")
         call_command("verify_ledger", stdout=self.stdout)
 
     # ---- the business ------------------------------------------------------------------------------
@@ -279,6 +283,8 @@ class Command(BaseCommand):
             self.line(f"  {c.name:<3} priority {c.priority}  coupon {c.coupon.normalize():>5}%"
                       f"  face {money(c.original_face_cents):>14}  bonds of {money(c.denomination_cents):>8}"
                       f"  holders {', '.join(f'{code} {money(cents)}' for code, cents in sorted(held.items()))}")
+        for text in demo_products.board_and_form(BOARDED_ON):
+            self.line(text)
 
     def run_month(self, month: date) -> tuple[int, list[str]]:
         """One month: the 1st's payment file, escrow bills, exceptions, aging at month end."""
@@ -301,6 +307,7 @@ class Command(BaseCommand):
             loan_liquidate(loan_number=DEFAULTER, liquidated_on=date(2026, 9, 15), gross_proceeds_cents=8_000_000,
                            costs_cents=600_000, acting_user=DEMO)
             notes.append(f"{DEFAULTER} liquidated on 09-15 for 80,000.00 less 6,000.00 costs")
+        notes += demo_products.run_month(month, month_end(month))
         loans_age(as_of=month_end(month), acting_user=DEMO)
         return posted, notes
 

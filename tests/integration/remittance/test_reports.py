@@ -77,7 +77,7 @@ def test_the_seed_month_report_in_json(february):
     assert r["excess"] == {"residual_holder": "XYZ", "interest": "0.00", "principal": "0.00", "total": "0.00"}
     assert r["retained"] == {"unplaced_share": "0.00"}
     assert r["pool"] == {"original": "1000000.00", "balance_begin": "1000000.00", "balance_end": "999004.50",
-                         "factor": "0.99900450"}
+                         "factor": "0.99900450", "weighted_note_rate": "6.0000", "weighted_net_rate": "4.8000"}
     # Everyone paid exactly the installment: nothing prepaid, in loan month 1.
     no_rate = {"voluntary_smm": "0.000000", "voluntary_cpr": "0.000000", "voluntary_psa": None, "mdr": "0.000000",
                "cdr": "0.000000", "severity": None}

@@ -252,6 +252,12 @@ def _new_events() -> list[ev.LoanFact]:
         ev.ReoAcquired(acquired_on=D("2026-08-01"), foreclosure_started_on=None),
         ev.LoanLiquidated(on=D("2026-06-01"), status_before="reo", **disposition),
         ev.LoanChargedOff(on=D("2026-06-01"), status_before="foreclosure", **disposition),
+        ev.LoanTermsChanged(loan_number="L001", reason="arm_reset", change_date=D("2031-01-01"),
+                            first_due_date=D("2031-02-01"), first_installment=61, note_rate_before=Decimal("6"),
+                            note_rate=Decimal("7.1250"), payment_pi_cents_before=59_955, payment_pi_cents=66_001,
+                            scheduled_balance_cents=9_300_000, index="SOFR30A", index_date=D("2030-11-17"),
+                            index_value=Decimal("4.37512"), fully_indexed_rate=Decimal("7.12512"),
+                            notice_from=D("2030-10-04"), notice_by=D("2030-12-03")),
     ]
 
 

@@ -5,7 +5,8 @@ give exactly the events and postings `payment_worked_out` gives (apply_payment,
 is_payoff, the payoff quote), and leave the same positions once the events are
 folded, for random chunks of payments on random positions: a loan paid several
 times, payoffs, refusals, partial payments, curtailments, escrow advanced, late
-charges and fees owed, paying ahead and behind. It declines (None) exactly the
+charges and fees owed, paying ahead and behind, balloon loans and changes of terms
+(ARM resets, interest-only ends) across the installments paid. It declines (None) exactly the
 payments that are not ordinary ones: payoffs and refusals, which the file
 works out the reference way.
 """
@@ -20,6 +21,7 @@ from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 from ledger.domain.money import monthly_rate_amount
+from servicing.domain.loan_terms import steps_from_json, terms_on
 from servicing.domain.money_position import MoneyPosition
 from servicing.domain.payment_batch import add_months
 from servicing.errors import ServicingError
@@ -48,6 +50,20 @@ def positions(draw, loan: str) -> LoanPosition:
         fees_due_cents=draw(st.sampled_from([0]) | st.integers(0, 20_000)),
         delinquency_bucket="current", realized_loss_cents=0, stream_version=draw(st.integers(1, 50)), last_position=0,
     )
+    # Loan products: a balloon's last installment within a few months, and changes of terms (an ARM's, the end
+    # of interest only) before or after the next due date, as the fold of LoanTermsChanged keeps them.
+    product = draw(st.sampled_from(["plain", "plain", "balloon", "changes", "balloon and changes"]))
+    if "balloon" in product:
+        position.balloon_due_date = add_months(position.next_due_date, draw(st.integers(0, 6)))
+    if "changes" in product:
+        steps: list = [[None, str(rate), payment]]
+        for months in sorted(draw(st.sets(st.integers(-2, 8), min_size=1, max_size=2))):
+            new_rate = Decimal(draw(st.integers(0, 150_000))) / Decimal(10_000)
+            steps.append([add_months(position.next_due_date, months).isoformat(), str(new_rate),
+                          monthly_rate_amount(balance, new_rate) + draw(st.integers(0, 400_000))])
+        position.terms_changes = steps
+        rate, payment = terms_on(steps_from_json(steps), position.next_due_date, rate, payment)
+        position.note_rate, position.payment_pi_cents = rate, payment
     try:  # the terms a loan is boarded with: refused ones never reach a payment
         MoneyPosition(principal_balance_cents=balance, note_rate=rate, payment_pi_cents=payment,
                       escrow_monthly_cents=position.escrow_monthly_cents, next_due_date=position.next_due_date)
