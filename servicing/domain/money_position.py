@@ -33,11 +33,13 @@ class MoneyPosition:
     late_charges_due_cents: int = 0
     fees_due_cents: int = 0
     escrow_balance_cents: int = 0
+    # Non-interest-bearing (servicing.domain.loss_mitigation): owed at payoff, never accrues interest.
+    deferred_principal_cents: int = 0
 
     def __post_init__(self) -> None:
         for name in (
             "principal_balance_cents", "payment_pi_cents", "escrow_monthly_cents", "suspense_cents",
-            "late_charges_due_cents", "fees_due_cents", "escrow_balance_cents",
+            "late_charges_due_cents", "fees_due_cents", "escrow_balance_cents", "deferred_principal_cents",
         ):
             require_cents(getattr(self, name), name)
         _require_date("next_due_date", self.next_due_date)

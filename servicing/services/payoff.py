@@ -47,6 +47,7 @@ def money_position(position: LoanPosition, *, for_payoff: bool = False) -> Money
         late_charges_due_cents=position.late_charges_due_cents,
         fees_due_cents=position.fees_due_cents,
         escrow_balance_cents=position.escrow_balance_cents,
+        deferred_principal_cents=position.deferred_principal_cents,
     )
     if not for_payoff or not position.escrow_advance_cents:
         return money  # without an advance the payoff's view is the same position: not built twice
@@ -70,6 +71,7 @@ def payoff_quote_lines(*, loan_number: str, as_of: date) -> tuple[PayoffQuote, l
         ("late charges", position.late_charges_due_cents),
         ("fees", position.fees_due_cents),
         ("escrow advanced by the servicer", position.escrow_advance_cents),
+        ("deferred principal (non-interest-bearing)", position.deferred_principal_cents),
         ("less escrow balance", -position.escrow_balance_cents),
         ("less suspense", -position.suspense_cents),
     ]
@@ -89,6 +91,7 @@ def payoff_events(*, position: LoanPosition, request: PaymentRequest) -> tuple[l
     lines = _postings([
         (accounts.CUSTODIAL_CASH, amount_cents),
         (accounts.principal(loan), -position.principal_balance_cents),
+        (accounts.deferred_principal(loan), -position.deferred_principal_cents),
         (accounts.interest(loan), -settlement.interest_cents),
         (accounts.late_charges(loan), -position.late_charges_due_cents),
         (accounts.fees(loan), -position.fees_due_cents),
@@ -102,7 +105,8 @@ def payoff_events(*, position: LoanPosition, request: PaymentRequest) -> tuple[l
         received_on=received_on, principal_only=request.principal_only,
         payoff=_settled(position, settlement),
         collections=Collections(interest_cents=settlement.interest_cents,
-                                payoff_principal_cents=position.principal_balance_cents),
+                                payoff_principal_cents=position.principal_balance_cents
+                                + position.deferred_principal_cents),
     )
     events = [paid_off.new_event(effective_date=received_on, postings=lines, idempotency_key=request.idempotency_key)]
     if refund:
@@ -131,6 +135,7 @@ def _settled(position: LoanPosition, settlement: PayoffSettlement) -> PayoffSett
         suspense_applied_cents=position.suspense_cents,
         quote_total_cents=quote.total_cents,
         refund_to_borrower_cents=settlement.refund_to_borrower_cents,
+        deferred_principal_cents=position.deferred_principal_cents,
     )
 
 
