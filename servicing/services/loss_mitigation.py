@@ -391,6 +391,41 @@ def modification_postings(loan: str, m: LoanModified) -> tuple[PostingLine, ...]
     ])
 
 
+# --- One entry for the thin interfaces (the loan admin's page, the command) -------------------------------
+
+STEP_NAMES = ("forbearance-start", "forbearance-end", "defer", "repayment-plan-start", "repayment-plan-end",
+              "trial-start", "trial-end", "modify")
+
+
+def step_record(step: str, *, loan_number: str, on: date, acting_user: Actor, months: int | None = None,
+                amount_cents: int = 0, resolution: str | None = None, repayment_months: int | None = None,
+                note_rate: Decimal | None = None, term_months: int | None = None,
+                first_payment_date: date | None = None, principal_forbearance_cents: int = 0) -> list[RecordedEvent]:
+    """Record the step named by `step` (STEP_NAMES) on `on`; `amount_cents` is a forbearance's reduced payment
+    or a trial's payment. A modification that forgives principal is asked for through approvals instead."""
+    loan = {"loan_number": loan_number, "acting_user": acting_user}
+    calls = {
+        "forbearance-start": lambda: forbearance_start(started_on=on, months=months,
+                                                       reduced_payment_cents=amount_cents, **loan),
+        "forbearance-end": lambda: forbearance_end(ended_on=on, resolution=resolution,
+                                                   repayment_months=repayment_months, **loan),
+        "defer": lambda: payment_defer(deferred_on=on, **loan),
+        "repayment-plan-start": lambda: repayment_plan_start(started_on=on, months=months, **loan),
+        "repayment-plan-end": lambda: repayment_plan_end(ended_on=on, **loan),
+        "trial-start": lambda: trial_start(started_on=on, months=months, payment_cents=amount_cents, **loan),
+        "trial-end": lambda: trial_end(ended_on=on, **loan),
+        "modify": lambda: loan_modify(terms=ModificationTerms(
+            modified_on=on, note_rate=note_rate, term_months=term_months, first_payment_date=first_payment_date,
+            principal_forbearance_cents=principal_forbearance_cents), **loan),
+    }
+    if step not in calls:
+        raise LossMitigationRefused(loan_number, f"no loss-mitigation step {step!r}; one of {', '.join(STEP_NAMES)}")
+    if step == "modify" and (note_rate is None or term_months is None or first_payment_date is None):
+        raise LossMitigationRefused(loan_number, "a modification needs its new rate, term and first payment date")
+    recorded = calls[step]()
+    return recorded if isinstance(recorded, list) else [recorded]
+
+
 # --- Shared -----------------------------------------------------------------------------------------------
 
 

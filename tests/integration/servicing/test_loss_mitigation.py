@@ -221,3 +221,15 @@ def test_commands(capsys):
     out = capsys.readouterr().out
     assert "ForbearanceStarted" in out and "PaymentDeferred" in out
     assert position().deferred_principal_cents == 3 * 59_955  # February (never paid), March, April
+
+
+def test_the_loan_page_records_a_step_and_shows_a_refusal(admin_client):
+    board()
+    url = f"/admin/servicing/loan/{L}/loss-mitigation/"
+    assert admin_client.get(url).status_code == 200
+    refused = admin_client.post(url, {"step": "forbearance-end", "on": "2026-03-01", "resolution": "none"})
+    assert "is in no plan; cannot end a forbearance on it" in refused.content.decode()
+    done = admin_client.post(url, {"step": "forbearance-start", "on": "2026-03-01", "months": "3", "amount": "0"})
+    assert done.status_code == 302 and position().loss_mitigation == "forbearance"
+    page = admin_client.get(f"/admin/servicing/loan/{L}/change/").content.decode()
+    assert "Loss mitigation" in page and "forbearance" in page
