@@ -3,8 +3,8 @@
 The money math is `servicing.domain.payoff_quotes` (pure). This module adapts a stored
 LoanPosition to it and turns a settlement into double-entry events:
 
-- LoanPaidOff: cash in; principal, accrued interest, late charges, fees and
-  any escrow advance cleared; escrow balance and suspense applied; whatever
+- LoanPaidOff: cash in; principal, accrued interest, late charges, fees,
+  any escrow advance and any deferred (non-interest-bearing) principal cleared; escrow balance and suspense applied; whatever
   exceeds the payoff credited to the borrower's refund account.
 - BorrowerRefundPaid (only when there is an excess): the refund paid out of
   custodial cash, so the excess is visibly returned, never swallowed.
