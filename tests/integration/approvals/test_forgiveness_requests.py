@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 
 from approvals.errors import ActFailed, DecisionRefused, RequestRefused
 from approvals.models import ApprovalRequest, State
@@ -111,3 +112,19 @@ def test_forgiveness_on_a_pooled_loan_is_the_trusts_realized_loss_and_the_modifi
                                kind="buyout", reason="modified loan bought out at par", acting_user=TESTS)
     assert PoolLoanRemoved.from_payload(removal.payload).proceeds_principal_cents == balance
     assert verify().ok
+
+
+def test_asking_for_a_forgiveness_in_the_admin(loans, clara):
+    kept_trial("L011")
+    client = Client()
+    client.force_login(clara)
+    url = "/admin/approvals/approvalrequest/request-forgiveness/?loan=L011"
+    assert client.get(url).status_code == 200
+    form = {"loan_number": "L011", "modified_on": "2026-03-10", "note_rate": "5", "term_months": "358",
+            "first_payment_date": "2026-04-01", "principal_forbearance": "0", "forgiven": "5000.00",
+            "reason": "income loss"}
+    refused = client.post(url, {**form, "first_payment_date": "2026-03-01"})
+    assert "must fall after the modification" in refused.content.decode()
+    done = client.post(url, form)
+    request = ApprovalRequest.objects.get()
+    assert done.status_code == 302 and request.amount_cents == 500_000 and request.terms["note_rate"] == "5"

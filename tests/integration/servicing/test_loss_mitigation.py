@@ -3,6 +3,7 @@
 The seed loan: $100,000 at 6% over 360 months from 2026-02-01, P&I 599.55, escrow 250.00 (849.55 a month).
 """
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -13,14 +14,17 @@ from ledger.business_time import business_day
 from ledger.models import Event, Posting
 from ledger.projections import differences
 from ledger.selectors import account_balance
+from ledger.services import append
 from ledger.verification import verify
 from servicing.domain import accounts
 from servicing.errors import DateRefused
-from servicing.models import LoanPosition
+from servicing.events import LoanModified
+from servicing.models import LoanPosition, loan_stream
 from servicing.services.default import loan_charge_off
 from servicing.services.delinquency import loans_age
 from servicing.services.loss_mitigation import (
-    LossMitigationRefused, ModificationTerms, forbearance_end, forbearance_start, loan_modify, payment_defer,
+    LossMitigationRefused, ModificationTerms, forbearance_end, forbearance_start, loan_modify, modification_postings,
+    payment_defer,
     repayment_plan_end, repayment_plan_start, trial_end, trial_start,
 )
 from servicing.services.payments import payment_post
@@ -233,3 +237,29 @@ def test_the_loan_page_records_a_step_and_shows_a_refusal(admin_client):
     assert done.status_code == 302 and position().loss_mitigation == "forbearance"
     page = admin_client.get(f"/admin/servicing/loan/{L}/change/").content.decode()
     assert "Loss mitigation" in page and "forbearance" in page
+
+
+def test_the_verifier_re_derives_a_modification_rather_than_trusting_it():
+    """A LoanModified whose figures are not what its position gives is reported, though its fold and
+    postings agree with each other."""
+    board()
+    trial_start(loan_number=L, started_on=date(2026, 2, 10), months=1, payment_cents=INSTALLMENT, acting_user=TESTS)
+    pay(INSTALLMENT, date(2026, 3, 1))
+    trial_end(loan_number=L, ended_on=date(2026, 3, 31), acting_user=TESTS)
+    loan_modify(loan_number=L, terms=ModificationTerms(date(2026, 4, 1), Decimal("5"), 360, date(2026, 5, 1)),
+                acting_user=TESTS)
+    assert verify().ok
+    honest = LoanModified.from_payload(Event.objects.get(event_type="LoanModified").payload)
+    # A second, padded modification: 100.00 more principal than the position gives, booked consistently.
+    trial_start(loan_number=L, started_on=date(2026, 4, 10), months=1, payment_cents=1, acting_user=TESTS)
+    pay(300_000, date(2026, 5, 1), tag="-2")
+    trial_end(loan_number=L, ended_on=date(2026, 5, 2), acting_user=TESTS)
+    p = position()
+    padded = replace(honest, modified_on=date(2026, 5, 3), missed_due_dates=(), principal_before_cents=
+                     p.principal_balance_cents, missed_interest_cents=0, principal_after_cents=
+                     p.principal_balance_cents + 10_000, first_payment_date=p.next_due_date)
+    postings = modification_postings(L, replace(padded, missed_interest_cents=10_000))
+    append(stream=loan_stream(L), expected_version=p.stream_version, acting_user=TESTS,
+           events=[padded.new_event(effective_date=date(2026, 5, 3), postings=postings)])
+    problems = " ".join(verify().problems)
+    assert "the modification says principal_after_cents" in problems
