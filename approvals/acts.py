@@ -1,4 +1,4 @@
-"""Carrying out an approved request: enqueue the close, or record the payment's return.
+"""Carrying out an approved request: enqueue the close, record the payment's return or the modification.
 
 Both acts run through their own services, so every rule of theirs still
 holds; the approval adds who asked and who approved, and the services check
@@ -16,6 +16,8 @@ from approvals.outcomes import close_failure_record
 from approvals.tasks import record_close_failure, record_close_outcome
 from remittance.tasks import close_period_task
 from servicing.errors import ServicingError
+from ledger.domain.records import RecordedEvent
+from servicing.services.loss_mitigation import ModificationTerms, loan_modify
 from servicing.services.payment_returns import ReturnResult, payment_return
 
 log = logging.getLogger(__name__)
@@ -52,4 +54,14 @@ def reversal_record(request, approver) -> ReturnResult:
                               requested_by=request.requested_by)
     except ServicingError as refused:
         raise ActFailed(f"request #{request.pk} was not approved: the return was refused ({refused}); "
+                        "nothing was recorded and the request is still pending") from refused
+
+
+def forgiveness_record(request, approver, terms: ModificationTerms) -> RecordedEvent:
+    """Record the modification (with its forgiveness) now, by the approver, naming the requester."""
+    try:
+        return loan_modify(loan_number=request.loan_number, terms=terms, acting_user=approver,
+                           requested_by=request.requested_by)
+    except ServicingError as refused:
+        raise ActFailed(f"request #{request.pk} was not approved: the modification was refused ({refused}); "
                         "nothing was recorded and the request is still pending") from refused

@@ -6,6 +6,7 @@ writer. Requests are never added, changed or deleted through the normal
 forms. URLs other pages link to:
 - `admin:approvals_request_close`    request-close/?trust=CODE&period=YYYY-MM
 - `admin:approvals_request_reversal` request-reversal/?loan=L001
+- `admin:approvals_request_forgiveness` request-forgiveness/?loan=L001
 """
 from __future__ import annotations
 
@@ -18,12 +19,13 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from approvals.errors import ApprovalRefused
-from approvals.forms import CloseRequestForm, RejectForm, ReversalRequestForm
+from approvals.forms import CloseRequestForm, ForgivenessRequestForm, RejectForm, ReversalRequestForm
 from approvals.models import ApprovalRequest, Kind, State
 from approvals.selectors import live_status, with_live_status
 from approvals.services import (
     APPROVE_PERMISSION,
     close_request,
+    forgiveness_request,
     request_approve,
     request_reject,
     reversal_request,
@@ -46,7 +48,7 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
     # Pending requests first: they are what someone has to act on.
     ordering = (Case(When(state=State.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField()).asc(),
                 "-requested_at")
-    readonly_fields = ("kind", "subject", "returned_on", "reason", "requested_by", "requested_at", "state",
+    readonly_fields = ("kind", "subject", "returned_on", "reason", "terms", "requested_by", "requested_at", "state",
                        "decided_by", "decided_at", "outcome", "live")
 
     def get_queryset(self, request):
@@ -54,8 +56,10 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is not None and obj.kind == Kind.PERIOD_CLOSE:  # a close has no return date and no reason
-            return [f for f in self.readonly_fields if f not in ("returned_on", "reason")]
-        return list(self.readonly_fields)
+            return [f for f in self.readonly_fields if f not in ("returned_on", "reason", "terms")]
+        if obj is not None and obj.kind == Kind.PRINCIPAL_FORGIVENESS:
+            return [f for f in self.readonly_fields if f != "returned_on"]
+        return [f for f in self.readonly_fields if f != "terms"]
 
     @admin.display(description="subject")
     def subject(self, row):
@@ -75,6 +79,7 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
         return [  # before the model's own URLs, whose <object_id>/ would take these paths
             path("request-close/", view(self.close_request_view), name="approvals_request_close"),
             path("request-reversal/", view(self.reversal_request_view), name="approvals_request_reversal"),
+            path("request-forgiveness/", view(self.forgiveness_request_view), name="approvals_request_forgiveness"),
             path("<int:request_id>/decide/", view(require_POST(self.decide_view)),
                  name="approvals_approvalrequest_decide"),
             *super().get_urls(),
@@ -101,6 +106,12 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
         return self._request_page(request, form, "Request a payment reversal", lambda data: reversal_request(
             loan_number=data["loan_number"], reference=data["reference"], returned_on=data["returned_on"],
             reason=data["reason"], requested_by=request.user))
+
+    def forgiveness_request_view(self, request):
+        """Ask for a modification that forgives principal (?loan=L001): its terms, the amount, the reason."""
+        form = ForgivenessRequestForm(request.POST or None, initial={"loan_number": request.GET.get("loan", "")})
+        return self._request_page(request, form, "Request a principal forgiveness", lambda data: forgiveness_request(
+            loan_number=data["loan_number"], terms=form.terms(), reason=data["reason"], requested_by=request.user))
 
     def _request_page(self, request, form, title: str, ask):
         if not request.user.has_perm(REQUEST_PERMISSION):

@@ -5,12 +5,15 @@ services' (`approvals.services`), which the admin calls.
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 
 from ledger import business_time
 from approvals.subjects import payments_standing
 from ledger.domain.money import dollars_grouped
 from remittance.models import PERIOD_FORMAT
+from servicing.services.loss_mitigation import ModificationTerms
 from trusts.models import Trust
 
 
@@ -39,6 +42,29 @@ class ReversalRequestForm(forms.Form):
                 label="payment", choices=[("", "---------")] + [
                     (p.reference, f"{p.reference}: {dollars_grouped(p.amount_cents)} received on {p.received_on}")
                     for p in standing])
+
+
+class ForgivenessRequestForm(forms.Form):
+    """A modification that forgives principal: its terms, the amount forgiven and why."""
+
+    loan_number = forms.CharField(max_length=40, label="loan number")
+    modified_on = forms.DateField(initial=business_time.today, label="modified on")
+    note_rate = forms.DecimalField(max_digits=7, decimal_places=4, min_value=0, label="new note rate (%)")
+    term_months = forms.IntegerField(min_value=1, max_value=480, label="new term (months)")
+    first_payment_date = forms.DateField(label="first modified payment due")
+    principal_forbearance = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, initial=0,
+                                               label="principal forbearance (deferred, dollars)")
+    forgiven = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"),
+                                  label="principal forgiven (dollars)")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="the hardship and the program")
+
+    def terms(self) -> ModificationTerms:
+        data = self.cleaned_data
+        return ModificationTerms(
+            modified_on=data["modified_on"], note_rate=data["note_rate"], term_months=data["term_months"],
+            first_payment_date=data["first_payment_date"],
+            principal_forbearance_cents=int(data["principal_forbearance"] * 100),
+            forgiven_cents=int(data["forgiven"] * 100))
 
 
 class RejectForm(forms.Form):

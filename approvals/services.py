@@ -1,4 +1,5 @@
-"""Four-eyes: one staff member requests a period close or a payment reversal, another decides it.
+"""Four-eyes: one staff member requests a period close, a payment reversal or a principal forgiveness,
+another decides it.
 
 The only writers of `ApprovalRequest`. The rules:
 - A request is checked at once against what the service that carries it out
@@ -12,7 +13,8 @@ The only writers of `ApprovalRequest`. The rules:
   this transaction commits: state approved, and the task's outcome makes it
   done or failed (`approvals.outcomes`). Approving a reversal records the
   return now, in this transaction: done, or, if the servicing refuses it,
-  nothing written and the request still pending.
+  nothing written and the request still pending. Approving a forgiveness
+  records the modification it belongs to the same way (its terms as asked).
 - An act refused at approval (ActFailed) leaves the request pending, for the
   approver to reject with the reason.
 """
@@ -23,10 +25,10 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from approvals.acts import close_enqueue, reversal_record
+from approvals.acts import close_enqueue, forgiveness_record, reversal_record
 from approvals.errors import ActFailed, DecisionRefused, DuplicateRequest, RequestRefused, UnknownRequest
 from approvals.models import ApprovalRequest, Kind, State
-from approvals.subjects import closable_period, returnable_payment
+from approvals.subjects import closable_period, forgivable_modification, terms_of, terms_payload, returnable_payment
 from ledger.domain.money import dollars_grouped
 from servicing.events import loan_fact
 
@@ -57,6 +59,20 @@ def reversal_request(*, loan_number: str, reference: str, returned_on: date, rea
                                    returned_on=returned_on, reason=reason.strip(), requested_by=requested_by))
 
 
+@transaction.atomic
+def forgiveness_request(*, loan_number: str, terms, reason: str, requested_by) -> ApprovalRequest:
+    """Ask for a modification that forgives principal (`terms`: servicing's ModificationTerms); another
+    staff member must approve it, which records the modification."""
+    _require_login(requested_by)
+    loan_number = (loan_number or "").strip()
+    if not isinstance(reason, str) or not reason.strip():
+        raise RequestRefused(f"loan {loan_number}: give the reason for forgiving principal (the hardship, the program)")
+    forgivable_modification(loan_number=loan_number, terms=terms)
+    return _create(ApprovalRequest(kind=Kind.PRINCIPAL_FORGIVENESS, loan_number=loan_number,
+                                   amount_cents=terms.forgiven_cents, terms=terms_payload(terms),
+                                   reason=reason.strip(), requested_by=requested_by))
+
+
 def _require_login(user) -> None:
     if not getattr(user, "pk", None) or not user.is_active:
         raise RequestRefused("a request needs the active staff login that asks for it")
@@ -82,6 +98,8 @@ def _pending_for(request: ApprovalRequest) -> ApprovalRequest | None:
     same = ApprovalRequest.objects.filter(kind=request.kind, state=State.PENDING).select_related("requested_by")
     if request.kind == Kind.PERIOD_CLOSE:
         return same.filter(trust=request.trust, period=request.period).first()
+    if request.kind == Kind.PRINCIPAL_FORGIVENESS:
+        return same.filter(loan_number=request.loan_number).first()
     return same.filter(loan_number=request.loan_number, reference=request.reference).first()
 
 
@@ -97,6 +115,14 @@ def request_approve(*, request_id: int, approver) -> ApprovalRequest:
         close_enqueue(request, approver)
         return _decide(request, approver, State.APPROVED,
                        f"approved; the close of {request.subject} is enqueued and runs in the background")
+    if request.kind == Kind.PRINCIPAL_FORGIVENESS:
+        event = forgiveness_record(request, approver, terms_of(request.terms))
+        fact = loan_fact(event)
+        return _decide(request, approver, State.DONE,
+                       f"modified on {fact.modified_on.isoformat()}: forgave {dollars_grouped(fact.forgiven_cents)}, "
+                       f"capitalized {dollars_grouped(fact.missed_interest_cents + fact.escrow_advance_cents + fact.fees_cents)}, "
+                       f"new P&I {dollars_grouped(fact.payment_pi_cents)} at {fact.note_rate}% "
+                       f"(LoanModified, event {event.position})")
     returned = reversal_record(request, approver)  # refused: ActFailed, this transaction rolls back
     event = returned.event
     fact = loan_fact(event)

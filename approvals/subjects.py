@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from approvals.errors import RequestRefused
 from ledger import business_time
@@ -21,6 +22,7 @@ from remittance.services.closing import close_request_check
 from servicing.errors import ServicingError
 from servicing.events import PaymentPosted, PaymentReturned, loan_fact
 from servicing.models import loan_stream
+from servicing.services.loss_mitigation import ModificationTerms, loan_modify_check
 from servicing.services.payment_returns import payment_return_check
 from trusts.models import Trust
 
@@ -72,3 +74,27 @@ def payments_standing(loan_number: str) -> list[PostedPayment]:
         else:
             posted.append(PostedPayment(fact.reference, fact.received_on.isoformat(), fact.amount_cents))
     return [p for p in posted if p.reference not in returned]
+
+
+def forgivable_modification(*, loan_number: str, terms: ModificationTerms) -> None:
+    """Refuses a forgiveness request whose modification loan_modify would refuse now (or forgives nothing)."""
+    if not terms.forgiven_cents:
+        raise RequestRefused(f"loan {loan_number}: the modification forgives nothing; it needs no approval")
+    try:
+        loan_modify_check(loan_number=loan_number, terms=terms)
+    except ServicingError as refused:
+        raise RequestRefused(str(refused)) from None
+
+
+def terms_payload(terms: ModificationTerms) -> dict:
+    """The terms as the request keeps them (JSON: ISO dates, the rate as text, cents)."""
+    return {"modified_on": terms.modified_on.isoformat(), "note_rate": str(terms.note_rate),
+            "term_months": terms.term_months, "first_payment_date": terms.first_payment_date.isoformat(),
+            "principal_forbearance_cents": terms.principal_forbearance_cents, "forgiven_cents": terms.forgiven_cents}
+
+
+def terms_of(payload: dict) -> ModificationTerms:
+    return ModificationTerms(
+        modified_on=date.fromisoformat(payload["modified_on"]), note_rate=Decimal(payload["note_rate"]),
+        term_months=payload["term_months"], first_payment_date=date.fromisoformat(payload["first_payment_date"]),
+        principal_forbearance_cents=payload["principal_forbearance_cents"], forgiven_cents=payload["forgiven_cents"])

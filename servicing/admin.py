@@ -2,8 +2,9 @@
 
 Nothing here writes except through the services, each behind a preview:
 boarding a tape (servicing.services.boarding), importing a payment file
-(servicing.services.payment_files) and the annual escrow analysis
-(servicing.services.escrow). Terms and positions are read-only because they
+(servicing.services.payment_files), the annual escrow analysis
+(servicing.services.escrow) and the loss-mitigation steps
+(servicing.services.loss_mitigation; a forgiveness through approvals). Terms and positions are read-only because they
 are projections of the loan's events. Running an action needs the model
 permission "Can change loan" ("Can add loan" to board); looking needs
 "Can view loan".
@@ -25,7 +26,7 @@ from ledger import business_time
 from ledger.admin import ReadOnlyAdmin, html_table, money, money_column
 from ledger.models import Event
 from ledger.selectors import stream_events
-from servicing.admin_forms import EscrowAnalysisForm, PaymentFileForm, PendingUpload, TapeUploadForm
+from servicing.admin_forms import EscrowAnalysisForm, LossMitigationForm, PaymentFileForm, PendingUpload, TapeUploadForm
 from servicing.domain.loan_terms import product_schedule
 from servicing.domain.delinquency_status import days_delinquent
 from servicing.errors import FileRejected, ServicingError
@@ -34,6 +35,7 @@ from servicing.models import Borrower, EscrowItem, Loan, Property
 from servicing.services.boarding import tape_board, tape_preview
 from servicing.services.payment_files import payment_file_import, payment_file_preview
 from servicing.services.escrow import analysis_key, escrow_analysis_preview, escrow_analysis_run
+from servicing.services.loss_mitigation import step_record
 from servicing.services.payoff import payoff_quote_get
 from servicing.selectors import loan_terms_history
 
@@ -125,6 +127,8 @@ class LoanAdmin(ReadOnlyAdmin):
             ("Monthly escrow", money(p.escrow_monthly_cents)), ("Suspense", money(p.suspense_cents)),
             ("Late charges due", money(p.late_charges_due_cents)), ("Fees due", money(p.fees_due_cents)),
             ("Realized loss", money(p.realized_loss_cents)), ("Last payment", p.last_payment_date or "—"),
+            ("Deferred principal (no interest)", money(p.deferred_principal_cents)),
+            ("Loss mitigation", p.loss_mitigation.replace("_", " ") or "—"),
             (f"Payoff amount on {today.isoformat()}", self._payoff_today(loan, today)),
             ("Events", f"{p.stream_version} (last at log position {p.last_position})"),
         ]
@@ -214,6 +218,8 @@ class LoanAdmin(ReadOnlyAdmin):
             path("import-payments/", wrap(self.import_payments_view), name="servicing_loan_import_payments"),
             path("<path:object_id>/escrow-analysis/", wrap(self.escrow_analysis_view),
                  name="servicing_loan_escrow_analysis"),
+            path("<path:object_id>/loss-mitigation/", wrap(self.loss_mitigation_view),
+                 name="servicing_loan_loss_mitigation"),
             *super().get_urls(),
         ]
 
@@ -334,6 +340,31 @@ class LoanAdmin(ReadOnlyAdmin):
                 context.update(self._analysis_tables(record), start=start, recorded_before=recorded_before)
         context["form"] = form
         return TemplateResponse(request, "admin/servicing/loan/escrow_analysis.html", context)
+
+    def loss_mitigation_view(self, request, object_id):
+        """Record a loss-mitigation step on the loan; a forgiveness is asked for through approvals."""
+        if not request.user.has_perm("servicing.change_loan"):
+            raise PermissionDenied
+        loan = self.get_object(request, unquote(object_id))
+        if loan is None:
+            raise Http404(f"no loan {unquote(object_id)}")
+        context = self._action_context(
+            request, f"Loss mitigation of loan {loan.pk}", loan=loan,
+            loan_url=reverse("admin:servicing_loan_change", args=[quote(loan.pk)]),
+            forgiveness_url=reverse("admin:approvals_request_forgiveness") + f"?loan={quote(loan.pk)}")
+        form = LossMitigationForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                recorded = step_record(form.cleaned_data["step"], loan_number=loan.pk, on=form.cleaned_data["on"],
+                                       acting_user=request.user, **form.step_arguments())
+            except ServicingError as refused:
+                form.add_error(None, str(refused))
+            else:
+                messages.success(request, f"Loan {loan.pk}: recorded " + ", ".join(
+                    f"{e.event_type} (event {e.position})" for e in recorded))
+                return redirect(context["loan_url"])
+        context["form"] = form
+        return TemplateResponse(request, "admin/servicing/loan/loss_mitigation.html", context)
 
     @staticmethod
     def _analysis_tables(record):

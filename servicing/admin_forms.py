@@ -1,4 +1,5 @@
-"""Forms behind the servicing admin's actions: a loan tape, a payment file, an escrow analysis.
+"""Forms behind the servicing admin's actions: a loan tape, a payment file, an escrow analysis, a
+loss-mitigation step.
 
 They only read what staff typed or uploaded; every rule about the data
 itself is the services' (servicing.services.*), which the admin calls.
@@ -9,6 +10,7 @@ import hashlib
 from django import forms
 
 from ledger import business_time
+from servicing.services.loss_mitigation import RESOLUTIONS, STEP_NAMES
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -47,6 +49,32 @@ class PaymentFileForm(UploadForm):
 class EscrowAnalysisForm(forms.Form):
     computation_year_start = forms.DateField(
         help_text="first installment due date of the year analysed (YYYY-MM-DD), on or after the next due date")
+
+
+class LossMitigationForm(forms.Form):
+    """A loss-mitigation step and the figures it takes (servicing.services.loss_mitigation.step_record)."""
+
+    step = forms.ChoiceField(choices=[(s, s.replace("-", " ")) for s in STEP_NAMES])
+    on = forms.DateField(initial=business_time.today, help_text="the step's date (YYYY-MM-DD)")
+    months = forms.IntegerField(required=False, min_value=1, help_text="a plan's months")
+    amount = forms.DecimalField(required=False, min_value=0, decimal_places=2, max_digits=14,
+                                help_text="a forbearance's reduced payment or a trial's payment (dollars)")
+    resolution = forms.ChoiceField(required=False, choices=[("", "---")] + [(r, r) for r in RESOLUTIONS],
+                                   help_text="how a forbearance ends")
+    repayment_months = forms.IntegerField(required=False, min_value=1)
+    note_rate = forms.DecimalField(required=False, min_value=0, max_digits=7, decimal_places=4,
+                                   help_text="a modification's new rate (%)")
+    term_months = forms.IntegerField(required=False, min_value=1)
+    first_payment_date = forms.DateField(required=False)
+    principal_forbearance = forms.DecimalField(required=False, min_value=0, decimal_places=2, max_digits=14)
+
+    def step_arguments(self) -> dict:
+        d = self.cleaned_data
+        return {"months": d["months"], "amount_cents": int((d["amount"] or 0) * 100),
+                "resolution": d["resolution"] or None, "repayment_months": d["repayment_months"],
+                "note_rate": d["note_rate"], "term_months": d["term_months"],
+                "first_payment_date": d["first_payment_date"],
+                "principal_forbearance_cents": int((d["principal_forbearance"] or 0) * 100)}
 
 
 class PendingUpload:

@@ -75,6 +75,7 @@ class Position(Protocol):
     note_rate: Decimal
     payment_pi_cents: int
     terms_changes: list[Any]
+    balloon_due_date: date | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +352,7 @@ class PayoffSettled:
     suspense_applied_cents: int
     quote_total_cents: int
     refund_to_borrower_cents: int
+    deferred_principal_cents: int = 0  # the non-interest-bearing balance, due at payoff
 
 
 @event_class
@@ -378,6 +380,7 @@ class LoanPaidOff(LoanFact):
         position.escrow_advance_cents -= p.escrow_advance_cents
         position.escrow_balance_cents -= p.escrow_applied_cents
         position.suspense_cents -= p.suspense_applied_cents
+        position.deferred_principal_cents -= p.deferred_principal_cents
         position.status = PAID_OFF
         position.last_payment_date = self.received_on
 
@@ -722,6 +725,9 @@ class _Disposition(LoanFact):
     fees_written_off_cents: int
     collections: Collections = field(default_factory=Collections)
     legacy_position_after: dict[str, Any] | None = None
+    # The non-interest-bearing deferred balance: what the funds paid of it, and the rest, a loss too.
+    deferred_recovered_cents: int = 0
+    deferred_lost_cents: int = 0
 
     status_after: ClassVar[str] = ""
 
@@ -732,7 +738,8 @@ class _Disposition(LoanFact):
         position.escrow_advance_cents -= self.advance_recovered_cents + self.advance_written_off_cents
         position.late_charges_due_cents -= self.late_charges_recovered_cents + self.late_charges_written_off_cents
         position.fees_due_cents -= self.fees_recovered_cents + self.fees_written_off_cents
-        position.realized_loss_cents += self.realized_loss_cents
+        position.deferred_principal_cents -= self.deferred_recovered_cents + self.deferred_lost_cents
+        position.realized_loss_cents += self.realized_loss_cents + self.deferred_lost_cents
         position.status = self.status_after
 
 
@@ -762,6 +769,197 @@ def _charged_off_v1(payload: dict[str, Any]) -> dict[str, Any]:
     return _v1_snapshot(payload)
 
 
+# --- Loss mitigation (the rules: servicing.domain.loss_mitigation) -------------------------------------
+
+# LoanPosition.loss_mitigation's steps (servicing.domain.loss_mitigation holds them too; repeated as statuses are).
+FORBEARANCE, REPAYMENT_PLAN, TRIAL, MODIFIED = "forbearance", "repayment_plan", "trial", "modified"
+
+
+@event_class
+@dataclass(frozen=True, slots=True)
+class ForbearanceStarted(LoanFact):
+    """Payments suspended or reduced for `months`: the installments it covers are charged no late charge."""
+
+    event_type: ClassVar[str] = "ForbearanceStarted"
+    schema_version: ClassVar[int] = 1
+
+    started_on: date
+    months: int
+    reduced_payment_cents: int
+    covered_due_dates: tuple[date, ...]
+    collections: Collections = field(default_factory=Collections)
+
+    def apply_decision(self, position: Position) -> None:
+        position.loss_mitigation = FORBEARANCE
+
+
+@event_class
+@dataclass(frozen=True, slots=True)
+class ForbearanceEnded(LoanFact):
+    """The forbearance over; `resolution` names what follows it (a PaymentDeferred or a RepaymentPlanStarted
+    recorded with it, or "none": the loan stands as its payments left it)."""
+
+    event_type: ClassVar[str] = "ForbearanceEnded"
+    schema_version: ClassVar[int] = 1
+
+    ended_on: date
+    resolution: str
+    collections: Collections = field(default_factory=Collections)
+
+    def apply_decision(self, position: Position) -> None:
+        position.loss_mitigation = ""
+
+
+@event_class
+@dataclass(frozen=True, slots=True)
+class PaymentDeferred(LoanFact):
+    """The installments due and unpaid taken as paid from the non-interest-bearing deferred balance."""
+
+    event_type: ClassVar[str] = "PaymentDeferred"
+    schema_version: ClassVar[int] = 1
+
+    deferred_on: date
+    due_dates: tuple[date, ...]
+    principal_cents: int
+    interest_cents: int
+    escrow_advance_cents: int
+    late_charges_waived_cents: int
+    next_due_date_before: date
+    next_due_date_after: date
+    collections: Collections = field(default_factory=Collections)
+
+    @property
+    def deferred_cents(self) -> int:
+        return self.principal_cents + self.interest_cents + self.escrow_advance_cents
+
+    def apply_decision(self, position: Position) -> None:
+        position.principal_balance_cents -= self.principal_cents
+        position.escrow_advance_cents -= self.escrow_advance_cents
+        position.late_charges_due_cents -= self.late_charges_waived_cents
+        position.deferred_principal_cents += self.deferred_cents
+        position.next_due_date = self.next_due_date_after
+        position.loss_mitigation = ""
+
+
+@event_class
+@dataclass(frozen=True, slots=True)
+class RepaymentPlanStarted(LoanFact):
+    """The arrears spread over the plan's installments, on top of the regular installment."""
+
+    event_type: ClassVar[str] = "RepaymentPlanStarted"
+    schema_version: ClassVar[int] = 1
+
+    started_on: date
+    months: int
+    arrears_cents: int
+    regular_installment_cents: int
+    due_dates: tuple[date, ...]
+    amounts_cents: tuple[int, ...]
+    collections: Collections = field(default_factory=Collections)
+
+    def apply_decision(self, position: Position) -> None:
+        position.loss_mitigation = REPAYMENT_PLAN
+
+
+@event_class
+@dataclass(frozen=True, slots=True)
+class TrialPlanStarted(LoanFact):
+    """A trial period: `months` trial payments of `payment_cents`, on the loan's due dates."""
+
+    event_type: ClassVar[str] = "TrialPlanStarted"
+    schema_version: ClassVar[int] = 1
+
+    started_on: date
+    months: int
+    payment_cents: int
+    due_dates: tuple[date, ...]
+    collections: Collections = field(default_factory=Collections)
+
+    def apply_decision(self, position: Position) -> None:
+        position.loss_mitigation = TRIAL
+
+
+@dataclass(frozen=True, slots=True)
+class _PlanEnded(LoanFact):
+    """A repayment or trial plan judged on `ended_on` by the money received: kept or broken."""
+
+    ended_on: date
+    kept: bool
+    received_cents: tuple[int, ...]
+    required_cents: tuple[int, ...]
+    collections: Collections = field(default_factory=Collections)
+
+    def apply_decision(self, position: Position) -> None:
+        # A kept trial waits for its modification; anything else leaves the loan as its payments left it.
+        position.loss_mitigation = TRIAL if self.kept and isinstance(self, TrialPlanEnded) else ""
+
+
+@event_class
+@dataclass(frozen=True, slots=True)
+class RepaymentPlanEnded(_PlanEnded):
+    event_type: ClassVar[str] = "RepaymentPlanEnded"
+    schema_version: ClassVar[int] = 1
+
+
+@event_class
+@dataclass(frozen=True, slots=True)
+class TrialPlanEnded(_PlanEnded):
+    event_type: ClassVar[str] = "TrialPlanEnded"
+    schema_version: ClassVar[int] = 1
+
+
+@event_class
+@dataclass(frozen=True, slots=True)
+class LoanModified(LoanFact):
+    """A permanent modification: arrears capitalized, principal set aside or forgiven, the new terms."""
+
+    event_type: ClassVar[str] = "LoanModified"
+    schema_version: ClassVar[int] = 1
+
+    modified_on: date
+    missed_due_dates: tuple[date, ...]
+    principal_before_cents: int
+    missed_interest_cents: int
+    escrow_advance_cents: int
+    fees_cents: int
+    late_charges_waived_cents: int
+    principal_forbearance_cents: int
+    forgiven_cents: int
+    principal_after_cents: int
+    note_rate: Decimal
+    term_months: int
+    first_payment_date: date
+    maturity_date: date
+    payment_pi_cents: int
+    collections: Collections
+    requested_by: str | None = None
+    approved_by: str | None = None
+
+    def apply_decision(self, position: Position) -> None:
+        position.principal_balance_cents = self.principal_after_cents
+        position.deferred_principal_cents += self.principal_forbearance_cents
+        position.escrow_advance_cents -= self.escrow_advance_cents
+        position.fees_due_cents -= self.fees_cents
+        position.late_charges_due_cents -= self.late_charges_waived_cents
+        position.realized_loss_cents += self.forgiven_cents
+        position.note_rate = self.note_rate
+        position.payment_pi_cents = self.payment_pi_cents
+        position.next_due_date = self.first_payment_date
+        position.loss_mitigation = MODIFIED
+        # The new terms hold for every installment from the first modified one (the missed ones were
+        # capitalized), so a product's timeline of changes (ARM, interest-only) and its balloon end here.
+        if getattr(position, "terms_changes", None):
+            position.terms_changes = []
+        if getattr(position, "balloon_due_date", None) is not None:
+            position.balloon_due_date = None
+
+
+LOSS_MITIGATION_EVENTS: tuple[type[LoanFact], ...] = (
+    ForbearanceStarted, ForbearanceEnded, PaymentDeferred, RepaymentPlanStarted, RepaymentPlanEnded,
+    TrialPlanStarted, TrialPlanEnded, LoanModified,
+)
+
+
 # --- Index values (the `index:<name>` streams an ARM's rate is read from) -------------------------------
 
 
@@ -784,7 +982,7 @@ class IndexValueRecorded(DomainEvent):
 LOAN_EVENTS: tuple[type[LoanFact], ...] = (
     LoanBoarded, PaymentPosted, LoanPaidOff, BorrowerRefundPaid, PaymentReturned, DelinquencyChanged,
     LateChargeAssessed, EscrowItemAdded, EscrowDisbursed, EscrowAnalyzed, ForeclosureStarted, ReoAcquired,
-    LoanLiquidated, LoanChargedOff, LoanTermsChanged,
+    LoanLiquidated, LoanChargedOff, LoanTermsChanged, *LOSS_MITIGATION_EVENTS,
 )
 LOAN_EVENT_TYPES = frozenset(c.event_type for c in LOAN_EVENTS)
 _BY_TYPE = {c.event_type: c for c in LOAN_EVENTS}

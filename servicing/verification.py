@@ -14,6 +14,9 @@ the disbursement, the sale proceeds) through the pure money functions
 - the position each event's fold gives (its decision applied, or its v1
   snapshot copied), the LoanPosition row and the loan's principal account
   all equal the re-derived position;
+- each loss-mitigation step (plans, deferral, modification) re-derived by
+  servicing.domain.loss_mitigation, and the deferred principal account equal
+  to the re-derived deferred balance;
 - each CollectionLine row (what the month-end close sums) holds what its
   event collected, and no line is without its event.
 
@@ -44,7 +47,10 @@ from servicing.events import (
     EscrowItemAdded, ForeclosureStarted, LateChargeAssessed, LoanBoarded, LoanChargedOff, LoanFact, LoanLiquidated,
     LoanPaidOff, LoanTermsChanged, PaymentPosted, PaymentReturned, ReoAcquired, collections_of, loan_fact,
     terms_for_next_due, v1_snapshot_of,
+    ForbearanceEnded, ForbearanceStarted, LoanModified, PaymentDeferred, RepaymentPlanEnded, RepaymentPlanStarted,
+    TrialPlanEnded, TrialPlanStarted,
 )
+from servicing.domain import loss_mitigation as lm
 from servicing.domain.terms_changes import ARM_RESET, decide, figures_of, scheduled_changes
 from servicing.services.default import disposition_split
 from servicing.services.payoff import money_position
@@ -94,6 +100,10 @@ class Derived:
     boarded: LoanBoarded | None = None  # the boarding's terms, which a change of terms re-derives from
     # reference -> (received_on, deltas, installments paid, next due before, next due after) of payments standing
     payments: dict = field(default_factory=dict)
+    # reference -> (received_on, amount) of payments standing, and the plan running: what plans are judged by
+    received: dict = field(default_factory=dict)
+    plan: tuple | None = None
+    modified_on: date | None = None  # a permanent modification's day: the note's scheduled changes end there
 
     def value(self, name: str):
         value = getattr(self, name)
@@ -125,11 +135,12 @@ def loan_money_rederived() -> list[str]:
         for stray in strays:
             keep_earliest(kept, stray)
         rows = {p.loan_id: p for p in LoanPosition.objects.filter(loan_id__in=list(batch))}
-        ledger = stored_balances([accounts.principal(n) for n in batch])
+        ledger = stored_balances([a(n) for n in batch for a in (accounts.principal, accounts.deferred_principal)])
         lines = _collection_lines(list(batch))
         for number, events in batch.items():
             found = [p for p in (_loan_problem(number, events, rows.get(number),
-                                               ledger.get(accounts.principal(number), 0)),
+                                               ledger.get(accounts.principal(number), 0),
+                                               ledger.get(accounts.deferred_principal(number), 0)),
                                  _line_problem(number, events, lines.get(number, {}))) if p]
             if found:
                 keep_earliest(kept, min(found))
@@ -180,7 +191,8 @@ def _events_of(numbers: list[str]) -> tuple[dict[str, list[LoanEvent]], list[tup
     return by_loan, strays
 
 
-def _loan_problem(number: str, events: list[LoanEvent], row, ledger_cents: int) -> tuple[int, str] | None:
+def _loan_problem(number: str, events: list[LoanEvent], row, ledger_cents: int,
+                  deferred_cents: int = 0) -> tuple[int, str] | None:
     if not events:
         return None
     state = None
@@ -194,6 +206,9 @@ def _loan_problem(number: str, events: list[LoanEvent], row, ledger_cents: int) 
         except (ValueError, KeyError, TypeError) as error:
             why = f"{type(error).__name__}: {error}"
             return event.position, f"{event.name(number)}: its facts cannot be re-derived ({why})"
+    if state is not None and row is not None and deferred_cents != state.deferred_principal_cents:
+        return events[-1].position, (f"loan {number}: its deferred principal account holds {deferred_cents} cents, "
+                                     f"its events re-derive {state.deferred_principal_cents}")
     return _final_problem(number, state, events[-1], row, ledger_cents)
 
 
@@ -314,6 +329,7 @@ def _payment(state: Derived, event: LoanEvent) -> None:
     state.escrow_advance_cents -= repaid
     state.last_payment_date = max(received_on, state.last_payment_date or received_on)
     deltas = {name: before[name] - getattr(state, name) for name in _DELTAS}
+    state.received[p.reference] = (received_on, amount)
     state.payments[p.reference] = (received_on, deltas, app.installments_paid, due_before, state.next_due_date,
                                    app.principal_cents + app.curtailment_cents, p.collections)
 
@@ -334,6 +350,7 @@ def _require_split(p, app) -> None:
 
 def _returned(state: Derived, event: LoanEvent) -> None:
     p = event.fact
+    state.received.pop(p.reference, None)
     original = state.payments.pop(p.reference, None)
     if original is None:
         raise LoanDiscrepancy(f"returns payment {p.reference}, which is not a payment standing on the loan")
@@ -357,12 +374,14 @@ def _paid_off(state: Derived, event: LoanEvent) -> None:
     settlement = settle_payoff(position=money_position(state, for_payoff=True), amount_cents=p.amount_cents,
                                as_of=p.received_on)
     expected = {"principal_cents": state.principal_balance_cents, "interest_cents": settlement.interest_cents,
-                "refund_to_borrower_cents": settlement.refund_to_borrower_cents}
+                "refund_to_borrower_cents": settlement.refund_to_borrower_cents,
+                "deferred_principal_cents": state.deferred_principal_cents}
     for name, cents in expected.items():
         if getattr(p.payoff, name) != cents:
             raise LoanDiscrepancy(f"its payoff says {name} {getattr(p.payoff, name)}; settling {p.amount_cents} cents "
                                   f"on the position before it gives {cents}")
-    _require_collections(event, interest=settlement.interest_cents, payoff_principal=state.principal_balance_cents)
+    _require_collections(event, interest=settlement.interest_cents,
+                         payoff_principal=state.principal_balance_cents + state.deferred_principal_cents)
     _require_principal(event, -state.principal_balance_cents)
     _closed(state, LoanStatus.PAID_OFF)
     state.last_payment_date = p.received_on
@@ -373,22 +392,25 @@ def _disposed(state: Derived, event: LoanEvent) -> None:
     p = event.fact
     split = disposition_split(state, on=p.on, gross_proceeds_cents=p.gross_proceeds_cents,
                               costs_cents=p.costs_cents)
-    for name in ("principal_recovered_cents", "realized_loss_cents", "interest_cents"):
+    for name in ("principal_recovered_cents", "realized_loss_cents", "interest_cents", "deferred_recovered_cents",
+                 "deferred_lost_cents"):
         if getattr(p, name) != getattr(split, name):
             raise LoanDiscrepancy(f"it says {name} {getattr(p, name)}; splitting the proceeds over the "
                                   f"position before it gives {getattr(split, name)}")
-    _require_collections(event, interest=split.interest_cents, liquidation_principal=split.principal_recovered_cents,
-                         realized_loss=split.realized_loss_cents)
+    _require_collections(event, interest=split.interest_cents,
+                         liquidation_principal=split.principal_recovered_cents + split.deferred_recovered_cents,
+                         realized_loss=split.realized_loss_cents + split.deferred_lost_cents)
     _require_principal(event, -state.principal_balance_cents)
     status = LoanStatus.LIQUIDATED if event.event_type == LoanLiquidated.event_type else LoanStatus.CHARGED_OFF
-    state.realized_loss_cents += split.realized_loss_cents
+    state.realized_loss_cents += split.realized_loss_cents + split.deferred_lost_cents
     _closed(state, status)
 
 
 def _closed(state: Derived, status: LoanStatus) -> None:
-    for name in _DELTAS:
+    for name in (*_DELTAS, "deferred_principal_cents"):
         setattr(state, name, 0)
     state.status = status.value
+    state.received.clear()
 
 
 def _disbursed(state: Derived, event: LoanEvent) -> None:
@@ -432,6 +454,9 @@ def _terms_changed(state: Derived, event: LoanEvent) -> None:
     value on the index's stream), the P&I recast on the balance scheduled, the notice windows."""
     p, boarded = event.fact, state.boarded
     _require_principal(event, 0)
+    if state.modified_on is not None:
+        raise LoanDiscrepancy(f"changes the terms of a loan modified on {state.modified_on.isoformat()}: the "
+                              "modification's terms replace the note's")
     due = {c.first_due_date: c for c in scheduled_changes(boarded.loan_terms, boarded.first_payment_date)}
     change = due.get(p.first_due_date)
     if change is None or change.reason != p.reason:
@@ -482,10 +507,105 @@ def _status(status: LoanStatus):
     return step
 
 
+# --- Loss mitigation: each step re-derived by servicing.domain.loss_mitigation --------------------------
+
+
+def _require_same(what: str, recorded: dict, derived: dict) -> None:
+    for name, value in derived.items():
+        if recorded[name] != value:
+            raise LoanDiscrepancy(f"{what} says {name} {recorded[name]}; the position before it gives {value}")
+
+
+def _forbearance_started(state: Derived, event: LoanEvent) -> None:
+    f = event.fact
+    _require_principal(event, 0)
+    _require_same("the forbearance", {"covered_due_dates": f.covered_due_dates},
+                  {"covered_due_dates": lm.cycle_from(state.next_due_date, f.started_on, f.months)})
+    state.loss_mitigation = lm.FORBEARANCE
+
+
+def _forbearance_ended(state: Derived, event: LoanEvent) -> None:
+    _require_principal(event, 0)
+    state.loss_mitigation = ""
+
+
+def _payment_deferred(state: Derived, event: LoanEvent) -> None:
+    f = event.fact
+    d = lm.deferral(principal_balance_cents=state.principal_balance_cents, note_rate=state.note_rate,
+                    payment_pi_cents=state.payment_pi_cents, next_due_date=state.next_due_date,
+                    escrow_advance_cents=state.escrow_advance_cents,
+                    late_charges_due_cents=state.late_charges_due_cents, on=f.deferred_on)
+    names = ("due_dates", "principal_cents", "interest_cents", "escrow_advance_cents", "late_charges_waived_cents",
+             "next_due_date_after")
+    _require_same("the deferral", {n: getattr(f, n) for n in names}, {n: getattr(d, n) for n in names})
+    _require_principal(event, -d.principal_cents)
+    f.fold_into(state)
+
+
+def _repayment_plan_started(state: Derived, event: LoanEvent) -> None:
+    f = event.fact
+    t = lm.repayment_plan(next_due_date=state.next_due_date, payment_pi_cents=state.payment_pi_cents,
+                          escrow_monthly_cents=state.escrow_monthly_cents, suspense_cents=state.suspense_cents,
+                          started_on=f.started_on, months=f.months)
+    names = ("arrears_cents", "regular_installment_cents", "due_dates", "amounts_cents")
+    _require_same("the repayment plan", {n: getattr(f, n) for n in names}, {n: getattr(t, n) for n in names})
+    _require_principal(event, 0)
+    state.plan = (f.started_on, t.due_dates, t.amounts_cents)
+    state.loss_mitigation = lm.REPAYMENT_PLAN
+
+
+def _trial_started(state: Derived, event: LoanEvent) -> None:
+    f = event.fact
+    dues = lm.trial_due_dates(next_due_date=state.next_due_date, started_on=f.started_on, months=f.months)
+    _require_same("the trial plan", {"due_dates": f.due_dates}, {"due_dates": dues})
+    _require_principal(event, 0)
+    state.plan = (f.started_on, dues, (f.payment_cents,) * f.months)
+    state.loss_mitigation = lm.TRIAL
+
+
+def _plan_ended(state: Derived, event: LoanEvent) -> None:
+    f = event.fact
+    if state.plan is None:
+        raise LoanDiscrepancy("ends a plan the loan is not in")
+    started_on, dues, amounts = state.plan
+    v = lm.plan_verdict(due_dates=dues, amounts=amounts, payments=list(state.received.values()),
+                        started_on=started_on, on=f.ended_on)
+    if not (v.kept or v.broken):
+        raise LoanDiscrepancy(f"ends a plan still running on {f.ended_on.isoformat()}")
+    names = ("kept", "received_cents", "required_cents")
+    _require_same("the plan's end", {n: getattr(f, n) for n in names}, {n: getattr(v, n) for n in names})
+    _require_principal(event, 0)
+    f.fold_into(state)
+
+
+def _modified(state: Derived, event: LoanEvent) -> None:
+    f = event.fact
+    if state.loss_mitigation != lm.TRIAL or state.plan is None:
+        raise LoanDiscrepancy("modifies a loan whose trial was not kept")
+    m = lm.modification(principal_balance_cents=state.principal_balance_cents, note_rate=state.note_rate,
+                        next_due_date=state.next_due_date, escrow_advance_cents=state.escrow_advance_cents,
+                        fees_due_cents=state.fees_due_cents, late_charges_due_cents=state.late_charges_due_cents,
+                        on=f.modified_on, new_note_rate=f.note_rate, term_months=f.term_months,
+                        first_payment_date=f.first_payment_date,
+                        principal_forbearance_cents=f.principal_forbearance_cents, forgiven_cents=f.forgiven_cents)
+    names = ("missed_due_dates", "principal_before_cents", "missed_interest_cents", "escrow_advance_cents",
+             "fees_cents", "late_charges_waived_cents", "principal_after_cents", "maturity_date", "payment_pi_cents")
+    _require_same("the modification", {n: getattr(f, n) for n in names}, {n: getattr(m, n) for n in names})
+    _require_collections(event, realized_loss=m.forgiven_cents)
+    _require_principal(event, m.principal_after_cents - state.principal_balance_cents)
+    state.plan = None
+    state.modified_on = f.modified_on
+    f.fold_into(state)
+
+
 _STEPS = {cls.event_type: step for cls, step in (
     (PaymentPosted, _payment), (PaymentReturned, _returned), (LoanPaidOff, _paid_off),
     (LoanLiquidated, _disposed), (LoanChargedOff, _disposed), (EscrowDisbursed, _disbursed),
     (EscrowAnalyzed, _analyzed), (LateChargeAssessed, _late_charge), (DelinquencyChanged, _aged),
     (ForeclosureStarted, _status(LoanStatus.FORECLOSURE)), (ReoAcquired, _status(LoanStatus.REO)),
     (EscrowItemAdded, _no_money), (BorrowerRefundPaid, _no_money), (LoanTermsChanged, _terms_changed),
+    (ForbearanceStarted, _forbearance_started), (ForbearanceEnded, _forbearance_ended),
+    (PaymentDeferred, _payment_deferred), (RepaymentPlanStarted, _repayment_plan_started),
+    (TrialPlanStarted, _trial_started), (RepaymentPlanEnded, _plan_ended), (TrialPlanEnded, _plan_ended),
+    (LoanModified, _modified),
 )}

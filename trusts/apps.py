@@ -1,6 +1,6 @@
 """App configuration for trusts: its event classes, the reference, pool and register projections, the
-cut-off rule for loan facts, the cut-off balance check, the holder-login guard and the removal true-up
-on a payment's return."""
+cut-off rule for loan facts, the cut-off balance check, the holder-login guard, the removal true-up
+on a payment's return and the deal's rule on modifying a pooled loan."""
 from django.apps import AppConfig
 from django.conf import settings
 from django.db.models.signals import pre_delete
@@ -18,7 +18,8 @@ class TrustsConfig(AppConfig):
         from trusts.dated_rules import RULE_READS, before_current_cutoff, before_current_cutoff_many
         from trusts import events  # noqa: F401  (registers the trusts' event classes)
         from trusts.projections import PoolProjection, ReferenceProjection, RegisterProjection
-        from trusts.services.pool import removal_proceeds_true_up
+        from servicing.services.loss_mitigation import register_pool_rule
+        from trusts.services.pool import pooled_loan_change_problem, removal_proceeds_true_up
         from trusts.signals import refuse_deleting_a_holders_login
         from trusts.verification import cutoff_balances_hold
 
@@ -31,6 +32,8 @@ class TrustsConfig(AppConfig):
                                  before_current_cutoff, many=before_current_cutoff_many, reads=RULE_READS)
         # A payment returned after its loan was repurchased: the buyer owes the trust the difference.
         register_return_hook("trusts.removal_proceeds_true_up", removal_proceeds_true_up)
+        # What a deal lets the servicer change on a pooled loan (loss mitigation): else buy it out first.
+        register_pool_rule("trusts.pooled_loan_change", pooled_loan_change_problem)
         # A login linked to a holder is not deleted (which would unlink the holder unrecorded).
         pre_delete.connect(refuse_deleting_a_holders_login, sender=settings.AUTH_USER_MODEL,
                            dispatch_uid="trusts.refuse_deleting_a_holders_login")

@@ -50,3 +50,14 @@ FEE_INCOME = "servicer:income:fees"
 BOARDING_CLEARING = "clearing:boarding"  # the seller's side of loans boarded from a tape
 LIQUIDATION_COSTS = "servicer:liquidation:costs"
 ESCROW_PAYEES = "payees:escrow"  # tax collectors and insurers paid from escrow
+
+
+def deferred_principal(loan_number: str) -> str:
+    """The non-interest-bearing balance a deferral or a modification set aside, due at payoff, maturity or sale."""
+    return f"loan:{loan_number}:deferred_principal"
+
+
+def capitalized_interest(loan_number: str) -> str:
+    """Interest earned but not received in cash: deferred or capitalized into the loan (credit), collected
+    only when the borrower pays the balance it went into."""
+    return f"loan:{loan_number}:capitalized_interest"

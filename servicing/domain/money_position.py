@@ -38,11 +38,13 @@ class MoneyPosition:
     # (each installment is split on the rate and P&I of its own due date; empty: note_rate and payment_pi_cents).
     balloon_due_date: date | None = None
     terms_timeline: tuple[TermsStep, ...] = ()
+    # Non-interest-bearing (servicing.domain.loss_mitigation): owed at payoff, never accrues interest.
+    deferred_principal_cents: int = 0
 
     def __post_init__(self) -> None:
         for name in (
             "principal_balance_cents", "payment_pi_cents", "escrow_monthly_cents", "suspense_cents",
-            "late_charges_due_cents", "fees_due_cents", "escrow_balance_cents",
+            "late_charges_due_cents", "fees_due_cents", "escrow_balance_cents", "deferred_principal_cents",
         ):
             require_cents(getattr(self, name), name)
         _require_date("next_due_date", self.next_due_date)

@@ -14,8 +14,10 @@ If the loan is paid ahead (as_of before the accrual start), the day count
 is negative and so is the interest: the borrower already paid interest for
 days after the payoff and gets it back as a credit rather than losing it.
 
-total = principal + interest + late charges + fees - escrow balance -
-suspense. A total below zero means the servicer owes the borrower that much
+total = principal + interest + late charges + fees + deferred principal -
+escrow balance - suspense. The deferred principal (a deferral's or a
+modification's non-interest-bearing balance) is due at payoff and accrues
+no interest: the per-diem is on the interest-bearing principal only. A total below zero means the servicer owes the borrower that much
 (`refund_due_cents`).
 """
 from __future__ import annotations
@@ -48,6 +50,7 @@ class PayoffQuote:
     escrow_refund_cents: int  # escrow balance returned to the borrower, deducted from the payoff
     suspense_credit_cents: int  # unapplied funds already held, deducted from the payoff
     total_cents: int  # may be negative: then the borrower is owed money
+    deferred_principal_cents: int = 0  # the non-interest-bearing balance, due now
 
     @property
     def amount_due_cents(self) -> int:
@@ -64,7 +67,7 @@ class PayoffQuote:
 class PayoffSettlement:
     """Cash received for a payoff, split. Identity:
 
-    principal + interest + late charges + fees + refund_to_borrower
+    principal + interest + late charges + fees + deferred principal + refund_to_borrower
     - escrow_applied - suspense_applied == amount received.
     """
 
@@ -78,6 +81,7 @@ class PayoffSettlement:
     suspense_applied_cents: int
     refund_to_borrower_cents: int
     quote: PayoffQuote
+    deferred_principal_cents: int = 0
 
 
 def days_30_360(*, start: date, end: date) -> int:
@@ -119,7 +123,7 @@ def payoff_quote(*, position: MoneyPosition, as_of: date) -> PayoffQuote:
                                      timeline=position.terms_timeline, start=accrual_start, end=as_of)
     total = (
         position.principal_balance_cents + interest + position.late_charges_due_cents + position.fees_due_cents
-        - position.escrow_balance_cents - position.suspense_cents
+        + position.deferred_principal_cents - position.escrow_balance_cents - position.suspense_cents
     )
     return PayoffQuote(
         as_of=as_of,
@@ -133,6 +137,7 @@ def payoff_quote(*, position: MoneyPosition, as_of: date) -> PayoffQuote:
         escrow_refund_cents=position.escrow_balance_cents,
         suspense_credit_cents=position.suspense_cents,
         total_cents=total,
+        deferred_principal_cents=position.deferred_principal_cents,
     )
 
 
@@ -189,6 +194,7 @@ def settle_payoff(*, position: MoneyPosition, amount_cents: int, as_of: date) ->
         # Everything above the payoff goes back: a negative quote adds what the servicer owes.
         refund_to_borrower_cents=amount_cents - quote.total_cents,
         quote=quote,
+        deferred_principal_cents=quote.deferred_principal_cents,
     )
 
 

@@ -14,9 +14,11 @@ off without a sale. Policies, and why:
   pay, in order: liquidation costs (reimbursed to the servicer), escrow
   advances, accrued interest (30/360 from the paid-through date, the first
   of the month before the next due date, to the sale day, half-up once),
-  principal, late charges and fees; anything left belongs to the borrower
+  principal, the deferred (non-interest-bearing) principal of a deferral or
+  modification, late charges and fees; anything left belongs to the borrower
   (credited to the loan's refund account). Unpaid principal is the realized
-  loss (debit realized_loss, credit principal, so principal ends at zero).
+  loss (debit realized_loss, credit principal, so principal ends at zero);
+  so is the deferred principal not recovered (credit deferred_principal).
   Advances not recovered are the servicer's loss (NONRECOVERABLE_ADVANCES);
   late charges and fees not recovered are reversed out of income. Unpaid
   interest was never booked (interest is recognized when collected), so it
@@ -123,6 +125,8 @@ class DispositionSplit:
     advance_written_off_cents: int
     late_charges_written_off_cents: int
     fees_written_off_cents: int
+    deferred_recovered_cents: int = 0
+    deferred_lost_cents: int = 0
 
 
 def disposition_split(position: LoanPosition, *, on: date, gross_proceeds_cents: int,
@@ -136,11 +140,12 @@ def disposition_split(position: LoanPosition, *, on: date, gross_proceeds_cents:
     interest_due = max(accrued, 0)  # a loan paid ahead owes none; its credit is lost with the sale
     left = gross_proceeds_cents + position.escrow_balance_cents + position.suspense_cents
     paid = []
+    deferred_owed = position.deferred_principal_cents
     for owed in (costs_cents, position.escrow_advance_cents, interest_due, position.principal_balance_cents,
-                 position.late_charges_due_cents, position.fees_due_cents):
+                 deferred_owed, position.late_charges_due_cents, position.fees_due_cents):
         paid.append(min(owed, left))
         left -= paid[-1]
-    costs, advance, interest, principal, late, fees = paid
+    costs, advance, interest, principal, deferred, late, fees = paid
     return DispositionSplit(
         gross_proceeds_cents=gross_proceeds_cents, escrow_applied_cents=position.escrow_balance_cents,
         suspense_applied_cents=position.suspense_cents, costs_cents=costs_cents, costs_paid_cents=costs,
@@ -152,6 +157,7 @@ def disposition_split(position: LoanPosition, *, on: date, gross_proceeds_cents:
         advance_written_off_cents=position.escrow_advance_cents - advance,
         late_charges_written_off_cents=position.late_charges_due_cents - late,
         fees_written_off_cents=position.fees_due_cents - fees,
+        deferred_recovered_cents=deferred, deferred_lost_cents=deferred_owed - deferred,
     )
 
 
@@ -166,6 +172,9 @@ def disposition_postings(loan_number: str, split: DispositionSplit) -> tuple[Pos
         (a.late_charges(loan_number), -s.late_charges_recovered_cents),
         (a.fees(loan_number), -s.fees_recovered_cents), (a.borrower_refund(loan_number), -s.refund_to_borrower_cents),
         (a.realized_loss(loan_number), s.realized_loss_cents), (a.principal(loan_number), -s.realized_loss_cents),
+        (a.deferred_principal(loan_number), -s.deferred_recovered_cents),
+        (a.realized_loss(loan_number), s.deferred_lost_cents),
+        (a.deferred_principal(loan_number), -s.deferred_lost_cents),
         (NONRECOVERABLE_ADVANCES, s.advance_written_off_cents),
         (a.escrow_advance(loan_number), -s.advance_written_off_cents),
         (a.LATE_CHARGE_INCOME, s.late_charges_written_off_cents),
@@ -220,8 +229,9 @@ def _dispose(position, event_class, dated: CheckedFact, key, gross, costs, actin
     fact = event_class(
         on=on, status_before=str(position.status), **asdict(split),
         collections=Collections(interest_cents=split.interest_cents,
-                                liquidation_principal_cents=split.principal_recovered_cents,
-                                realized_loss_cents=split.realized_loss_cents),
+                                liquidation_principal_cents=split.principal_recovered_cents
+                                + split.deferred_recovered_cents,
+                                realized_loss_cents=split.realized_loss_cents + split.deferred_lost_cents),
     )
     postings = disposition_postings(position.loan_id, split)
     return _append_one(position, fact.new_event(effective_date=on, postings=postings, idempotency_key=key),

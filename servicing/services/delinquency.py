@@ -19,6 +19,8 @@ Policies:
   is none; what is unpaid then is the matured balance.
 - Aging as of a day after the business date is refused (ledger.business_time):
   a late charge is never assessed ahead of time.
+- No late charge while a forbearance lasts, nor ever on an installment a
+  forbearance covered (servicing.services.loss_mitigation).
 - Days delinquent are never stored: `loan_days_delinquent` computes them on
   read from the next due date.
 
@@ -45,6 +47,8 @@ from servicing.models import Loan, LoanPosition, LoanStatus, loan_stream
 from servicing.domain.loan_terms import steps_from_json, terms_on
 from servicing.events import DelinquencyChanged, LateChargeAssessed, loan_fact
 from servicing.services.loan_events import existing_keys, folded, with_retries
+from servicing.services.loss_mitigation import forbearance_due_dates
+from servicing.domain.loss_mitigation import FORBEARANCE
 
 # ---- reads -----------------------------------------------------------------------------------------
 
@@ -155,6 +159,11 @@ def _late_charge_events(position: LoanPosition, as_of: date) -> list[NewEvent]:
         if late_charge_due(due_date=due, as_of=as_of, grace_days=grace)
         and due + timedelta(days=grace) >= boarded_on
     ]
+    if owed and position.loss_mitigation == FORBEARANCE:
+        return []
+    if owed:
+        covered = forbearance_due_dates(position.loan_id)
+        owed = [due for due in owed if due not in covered]
     keys = {due: f"late:{position.loan_id}:{due.isoformat()}" for due in owed}
     done = existing_keys(list(keys.values()))
     steps = steps_from_json(position.terms_changes)

@@ -3,8 +3,8 @@
 The money math is `servicing.domain.payoff_quotes` (pure). This module adapts a stored
 LoanPosition to it and turns a settlement into double-entry events:
 
-- LoanPaidOff: cash in; principal, accrued interest, late charges, fees and
-  any escrow advance cleared; escrow balance and suspense applied; whatever
+- LoanPaidOff: cash in; principal, accrued interest, late charges, fees,
+  any escrow advance and any deferred (non-interest-bearing) principal cleared; escrow balance and suspense applied; whatever
   exceeds the payoff credited to the borrower's refund account.
 - BorrowerRefundPaid (only when there is an excess): the refund paid out of
   custodial cash, so the excess is visibly returned, never swallowed.
@@ -50,6 +50,7 @@ def money_position(position: LoanPosition, *, for_payoff: bool = False) -> Money
         escrow_balance_cents=position.escrow_balance_cents,
         balloon_due_date=position.balloon_due_date,
         terms_timeline=steps_from_json(position.terms_changes),
+        deferred_principal_cents=position.deferred_principal_cents,
     )
     if not for_payoff or not position.escrow_advance_cents:
         return money  # without an advance the payoff's view is the same position: not built twice
@@ -73,6 +74,7 @@ def payoff_quote_lines(*, loan_number: str, as_of: date) -> tuple[PayoffQuote, l
         ("late charges", position.late_charges_due_cents),
         ("fees", position.fees_due_cents),
         ("escrow advanced by the servicer", position.escrow_advance_cents),
+        ("deferred principal (non-interest-bearing)", position.deferred_principal_cents),
         ("less escrow balance", -position.escrow_balance_cents),
         ("less suspense", -position.suspense_cents),
     ]
@@ -92,6 +94,7 @@ def payoff_events(*, position: LoanPosition, request: PaymentRequest) -> tuple[l
     lines = _postings([
         (accounts.CUSTODIAL_CASH, amount_cents),
         (accounts.principal(loan), -position.principal_balance_cents),
+        (accounts.deferred_principal(loan), -position.deferred_principal_cents),
         (accounts.interest(loan), -settlement.interest_cents),
         (accounts.late_charges(loan), -position.late_charges_due_cents),
         (accounts.fees(loan), -position.fees_due_cents),
@@ -105,7 +108,8 @@ def payoff_events(*, position: LoanPosition, request: PaymentRequest) -> tuple[l
         received_on=received_on, principal_only=request.principal_only,
         payoff=_settled(position, settlement),
         collections=Collections(interest_cents=settlement.interest_cents,
-                                payoff_principal_cents=position.principal_balance_cents),
+                                payoff_principal_cents=position.principal_balance_cents
+                                + position.deferred_principal_cents),
     )
     events = [paid_off.new_event(effective_date=received_on, postings=lines, idempotency_key=request.idempotency_key)]
     if refund:
@@ -134,6 +138,7 @@ def _settled(position: LoanPosition, settlement: PayoffSettlement) -> PayoffSett
         suspense_applied_cents=position.suspense_cents,
         quote_total_cents=quote.total_cents,
         refund_to_borrower_cents=settlement.refund_to_borrower_cents,
+        deferred_principal_cents=position.deferred_principal_cents,
     )
 
 

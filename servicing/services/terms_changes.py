@@ -26,7 +26,7 @@ from servicing.domain.arm import value_in_effect
 from servicing.domain.index_file import parse_index_file
 from servicing.domain.terms_changes import ARM_RESET, DueChange, decide, figures_of, scheduled_changes
 from servicing.errors import DateRefused, FileRejected, RowProblem, ServicingError
-from servicing.events import IndexValueRecorded, LoanBoarded, LoanTermsChanged
+from servicing.events import IndexValueRecorded, LoanBoarded, LoanModified, LoanTermsChanged
 from servicing.models import CLOSED_STATUSES, IndexValue, Loan, LoanPosition, index_stream, loan_stream
 from servicing.services.loan_events import append_at, dated_loan_fact, with_retries
 
@@ -98,8 +98,8 @@ def loan_terms_changes_record(boarding: LoanBoarded, *, as_of: date, acting_user
         if change.recordable_on > as_of:
             return
         position = LoanPosition.objects.get(loan_id=number)
-        if position.status in CLOSED_STATUSES:
-            return
+        if position.status in CLOSED_STATUSES or _modified(number):
+            return  # a modification's terms replace the note's for good: no change the note scheduled follows
         if Event.objects.filter(idempotency_key=_key(number, change)).exists():
             continue
         index = None
@@ -117,6 +117,10 @@ def loan_terms_changes_record(boarding: LoanBoarded, *, as_of: date, acting_user
         fact = with_retries(lambda change=change, index=index, dated=dated: _record(
             boarding, change, index, as_of, acting_user, dated.still_holds))
         result.recorded.append(fact)
+
+
+def _modified(number: str) -> bool:
+    return Event.objects.filter(stream=loan_stream(number), event_type=LoanModified.event_type).exists()
 
 
 def _record(boarding: LoanBoarded, change: DueChange, index: tuple[date, Decimal] | None, as_of: date,

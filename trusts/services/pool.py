@@ -138,6 +138,35 @@ def _removal_event(trust: Trust, loan_number: str, removed_on: date, kind: str, 
     return removed.new_event(effective_date=removed_on, postings=postings)
 
 
+# --- Loss mitigation on a pooled loan: what the deal allows, else a buy-out first -------------------------
+
+
+def pooled_loan_change_problem(loan_number: str, change) -> str | None:
+    """Why a deferral or modification (servicing.services.loss_mitigation.BalanceChange) is refused on a loan
+    in a trust's pool on its date, or None. The rule many deals keep, and the trust's books need:
+    - the pool's balance is the loans' principal accounts, passed to holders only as collected; a
+      deferral or a capitalization moves it without a collection, so the loan is bought out first (at
+      par, `pool_loan_remove` kind "buyout", or `manage.py remove_pool_loan --kind buyout`);
+    - a scheduled/scheduled deal advances on the pool's terms: no modification there at all;
+    - an actual/actual deal takes a modification that capitalizes nothing and sets nothing aside (new
+      rate and term, forgiveness): the forgiven principal is a realized loss of its close.
+    """
+    member = next((m for m in PoolLoan.objects.filter(loan_id=loan_number).select_related("trust")
+                   if m.covers(change.on)), None)
+    if member is None:
+        return None
+    trust = member.trust
+    buy_out = (f"buy it out of the pool first (manage.py remove_pool_loan --trust {trust.code} --loan "
+               f"{loan_number} --kind buyout)")
+    if trust.remittance_type == Trust.RemittanceType.SCHEDULED_SCHEDULED and change.what == "modification":
+        return f"is in the pool of {trust.code}, a scheduled/scheduled deal that advances on the pool's terms; {buy_out}"
+    if change.capitalized_cents or change.deferred_cents:
+        return (f"is in the pool of {trust.code}: a {change.what} that capitalizes or defers "
+                f"{change.capitalized_cents + change.deferred_cents} cents would move the pool's balance "
+                f"without a collection; {buy_out}")
+    return None
+
+
 # --- A payment returned after the removal: the buyer owes the difference ------------------------------
 
 

@@ -37,7 +37,7 @@ from ledger.actors import DEMO
 from ledger.business_time import business_day
 from ledger.domain.money import dollars
 from ledger.domain.money import dollars_grouped as money
-from remittance import demo_products
+from remittance import demo_loss_mitigation, demo_products
 from remittance.domain.trust_calendar import Period
 from remittance.models import PeriodResult, PeriodStatus, TrustPeriod
 from remittance.domain.report_formats import report_table, statement_table
@@ -236,7 +236,11 @@ class Command(BaseCommand):
         self.heading("8. Loan products: ARM rate changes, an interest-only end, a balloon (remittance.demo_products)")
         demo_products.print_products(self.line)
 
-        self.heading("9. Verifying the ledger")
+        self.heading(f"9. Loss mitigation: {demo_loss_mitigation.LOAN} through forbearance, a trial and a modification")
+        for text in demo_loss_mitigation.report():
+            self.line(text)
+
+        self.heading("10. Verifying the ledger")
         call_command("verify_ledger", stdout=self.stdout)
 
     # ---- the business ------------------------------------------------------------------------------
@@ -268,6 +272,7 @@ class Command(BaseCommand):
                             annual_amount_cents=12 * int(Decimal(escrow) * 100), due_dates=["2026-12-01"],
                             added_on=BOARDED_ON, acting_user=DEMO)
 
+        demo_loss_mitigation.board(BOARDED_ON)  # L021, in no trust: its loss mitigation is printed in section 8
         self.heading("2. Forming the trusts from deal files")
         trust = deal_file_form(raw=seed_deal(), acting_user=DEMO)
         a = SecurityClass.objects.get(trust=trust, name="A")
@@ -308,6 +313,7 @@ class Command(BaseCommand):
                            costs_cents=600_000, acting_user=DEMO)
             notes.append(f"{DEFAULTER} liquidated on 09-15 for 80,000.00 less 6,000.00 costs")
         notes += demo_products.run_month(month, month_end(month))
+        notes += demo_loss_mitigation.month(month)
         loans_age(as_of=month_end(month), acting_user=DEMO)
         return posted, notes
 

@@ -33,6 +33,10 @@ class Pos:
     status: str = "active"
     delinquency_bucket: str = "30"
     realized_loss_cents: int = 0
+    deferred_principal_cents: int = 0
+    loss_mitigation: str = ""
+    note_rate: Decimal = Decimal("6")
+    payment_pi_cents: int = 59_955
 
 
 def snapshot(p: Pos, **changes) -> dict:
@@ -258,7 +262,44 @@ def _new_events() -> list[ev.LoanFact]:
                             scheduled_balance_cents=9_300_000, index="SOFR30A", index_date=D("2030-11-17"),
                             index_value=Decimal("4.37512"), fully_indexed_rate=Decimal("7.12512"),
                             notice_from=D("2030-10-04"), notice_by=D("2030-12-03")),
+        *_loss_mitigation_events(),
     ]
+
+
+def _loss_mitigation_events() -> list[ev.LoanFact]:
+    dues = (D("2026-03-01"), D("2026-04-01"))
+    return [
+        ev.ForbearanceStarted(started_on=D("2026-03-01"), months=2, reduced_payment_cents=0, covered_due_dates=dues),
+        ev.ForbearanceEnded(ended_on=D("2026-04-20"), resolution="deferral"),
+        ev.PaymentDeferred(deferred_on=D("2026-04-20"), due_dates=dues, principal_cents=20_005, interest_cents=99_905,
+                           escrow_advance_cents=10_000, late_charges_waived_cents=2_998,
+                           next_due_date_before=D("2026-03-01"), next_due_date_after=D("2026-05-01")),
+        ev.RepaymentPlanStarted(started_on=D("2026-04-20"), months=2, arrears_cents=169_910,
+                                regular_installment_cents=84_955, due_dates=(D("2026-05-01"), D("2026-06-01")),
+                                amounts_cents=(169_910, 169_910)),
+        ev.RepaymentPlanEnded(ended_on=D("2026-06-05"), kept=True, received_cents=(169_910, 339_820),
+                              required_cents=(169_910, 339_820)),
+        ev.TrialPlanStarted(started_on=D("2026-04-20"), months=2, payment_cents=70_000,
+                            due_dates=(D("2026-05-01"), D("2026-06-01"))),
+        ev.TrialPlanEnded(ended_on=D("2026-06-05"), kept=False, received_cents=(70_000, 70_000),
+                          required_cents=(70_000, 140_000)),
+        ev.LoanModified(modified_on=D("2026-06-20"), missed_due_dates=dues, principal_before_cents=10_000_000,
+                        missed_interest_cents=100_000, escrow_advance_cents=10_000, fees_cents=0,
+                        late_charges_waived_cents=2_998, principal_forbearance_cents=500_000, forgiven_cents=100_000,
+                        principal_after_cents=9_510_000, note_rate=Decimal("4"), term_months=480,
+                        first_payment_date=D("2026-07-01"), maturity_date=D("2066-06-01"), payment_pi_cents=39_747,
+                        collections=ev.Collections(realized_loss_cents=100_000), requested_by="clara",
+                        approved_by="chen"),
+    ]
+
+
+def test_a_modification_folds_its_decision():
+    modified = _loss_mitigation_events()[-1]
+    after = modified.fold_into(Pos())
+    assert (after.principal_balance_cents, after.deferred_principal_cents, after.realized_loss_cents) == (
+        9_510_000, 500_000, 100_000)
+    assert (after.escrow_advance_cents, after.late_charges_due_cents, after.note_rate, after.payment_pi_cents,
+            after.next_due_date, after.loss_mitigation) == (0, 0, Decimal("4"), 39_747, D("2026-07-01"), "modified")
 
 
 @pytest.mark.parametrize("fact", _new_events(), ids=lambda f: f.event_type)
