@@ -3,7 +3,8 @@
 Nothing here writes except through the services, each behind a preview:
 boarding a tape (servicing.services.boarding), importing a payment file
 (servicing.services.payment_files) and the annual escrow analysis
-(servicing.services.escrow). Terms and positions are read-only because they
+(servicing.services.escrow), a step of a borrower's bankruptcy case
+(servicing.services.bankruptcy). Terms and positions are read-only because they
 are projections of the loan's events. Running an action needs the model
 permission "Can change loan" ("Can add loan" to board); looking needs
 "Can view loan".
@@ -25,12 +26,15 @@ from ledger import business_time
 from ledger.admin import ReadOnlyAdmin, html_table, money, money_column
 from ledger.models import Event
 from ledger.selectors import stream_events
-from servicing.admin_forms import EscrowAnalysisForm, PaymentFileForm, PendingUpload, TapeUploadForm
+from servicing.admin_forms import BankruptcyForm, EscrowAnalysisForm, PaymentFileForm, PendingUpload, TapeUploadForm
 from servicing.domain.amortization import schedule
+from servicing.domain.default_states import BY_NAME, DEFAULT_STATES, default_servicing
 from servicing.domain.delinquency_status import days_delinquent
 from servicing.errors import FileRejected, ServicingError
 from servicing.events import loan_fact
 from servicing.models import Borrower, EscrowItem, Loan, Property
+from servicing.selectors import default_state_filter
+from servicing.services.bankruptcy import STEPS, bankruptcy_step, loan_cases
 from servicing.services.boarding import tape_board, tape_preview
 from servicing.services.payment_files import payment_file_import, payment_file_preview
 from servicing.services.escrow import analysis_key, escrow_analysis_preview, escrow_analysis_run
@@ -50,12 +54,25 @@ def _position(loan):
     return getattr(loan, "position", None)
 
 
+class DefaultStateFilter(admin.SimpleListFilter):
+    """Loans in a default-servicing state (servicing.domain.default_states), as the dashboard counts them."""
+
+    title, parameter_name = "default servicing", "default_state"
+
+    def lookups(self, request, model_admin):
+        return [(state.name, state.label) for state in DEFAULT_STATES]
+
+    def queryset(self, request, queryset):
+        state = BY_NAME.get(self.value() or "")
+        return queryset.filter(default_state_filter(state, prefix="position__")) if state else queryset
+
+
 @admin.register(Loan)
 class LoanAdmin(ReadOnlyAdmin):
     change_list_template = "admin/servicing/loan/change_list.html"
     list_display = ("loan_number", "borrower", "unpaid_balance", "status", "days_late", "next_due_date",
                     "escrow_balance", "suspense", "autopay")
-    list_filter = ("position__status", "position__delinquency_bucket", "autopay", "property__property_type")
+    list_filter = ("position__status", "position__delinquency_bucket", DefaultStateFilter, "autopay", "property__property_type")
     search_fields = ("^loan_number", "borrower__name", "property__address")
     # The position is a one-to-one projection: joined, so a page of loans is one query.
     list_select_related = ("borrower", "position")
@@ -119,6 +136,7 @@ class LoanAdmin(ReadOnlyAdmin):
             ("Next due", p.next_due_date),
             ("Days delinquent", "—" if p.is_closed else days_delinquent(next_due_date=p.next_due_date, as_of=today)),
             ("Delinquency (MBA, at the last aging)", p.delinquency_bucket),
+            ("Default servicing", default_servicing(p).describe()),
             ("Escrow balance", money(p.escrow_balance_cents)), ("Escrow advanced", money(p.escrow_advance_cents)),
             ("Monthly escrow", money(p.escrow_monthly_cents)), ("Suspense", money(p.suspense_cents)),
             ("Late charges due", money(p.late_charges_due_cents)), ("Fees due", money(p.fees_due_cents)),
@@ -178,6 +196,7 @@ class LoanAdmin(ReadOnlyAdmin):
             path("import-payments/", wrap(self.import_payments_view), name="servicing_loan_import_payments"),
             path("<path:object_id>/escrow-analysis/", wrap(self.escrow_analysis_view),
                  name="servicing_loan_escrow_analysis"),
+            path("<path:object_id>/bankruptcy/", wrap(self.bankruptcy_view), name="servicing_loan_bankruptcy"),
             *super().get_urls(),
         ]
 
@@ -325,6 +344,35 @@ class LoanAdmin(ReadOnlyAdmin):
                 f"{a.computation_year_start.isoformat()}: monthly escrow {money(a.new_monthly_escrow_cents)} (was "
                 f"{money(a.previous_monthly_escrow_cents)}), shortage {money(a.shortage_cents)}, surplus "
                 f"refunded {money(a.surplus_refund_cents)}, credited {money(a.surplus_credit_cents)}.")
+
+
+    def bankruptcy_view(self, request, object_id):
+        """The loan's bankruptcy cases, and a form recording the next step of one (servicing.services.bankruptcy)."""
+        if not request.user.has_perm("servicing.change_loan"):
+            raise PermissionDenied
+        loan = self.get_object(request, unquote(object_id))
+        if loan is None:
+            raise Http404(f"no loan {unquote(object_id)}")
+        context = self._action_context(request, f"Bankruptcy of loan {loan.pk}", loan=loan,
+                                       loan_url=reverse("admin:servicing_loan_change", args=[quote(loan.pk)]))
+        form = BankruptcyForm(request.POST or None, steps=STEPS)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                bankruptcy_step(loan_number=loan.pk, step=data["step"], case_number=data["case_number"],
+                                on=data["on"], chapter=data["chapter"], court=data["court"], acting_user=request.user)
+            except ServicingError as refused:
+                form.add_error(None, str(refused))
+            else:
+                messages.success(request, f"Loan {loan.pk}: bankruptcy case {data['case_number']} "
+                                          f"{STEPS[data['step']]} on {data['on'].isoformat()}.")
+                return redirect(context["loan_url"])
+        context.update(form=form, cases_table=html_table(
+            ("case", "chapter", "court", "filed", "plan confirmed", "relief from stay", "ended"),
+            ((c.case_number, c.chapter, c.court, c.filed_on, c.plan_confirmed_on or "—", c.relief_granted_on or "—",
+              f"{c.outcome} {c.ended_on}" if c.ended_on else "open") for c in loan_cases(loan.pk).cases),
+            empty="no bankruptcy case recorded"))
+        return TemplateResponse(request, "admin/servicing/loan/bankruptcy.html", context)
 
 
 @admin.register(Borrower)

@@ -1,4 +1,4 @@
-"""Forms behind the servicing admin's actions: a loan tape, a payment file, an escrow analysis.
+"""Forms behind the servicing admin's actions: a loan tape, a payment file, an escrow analysis, a bankruptcy step.
 
 They only read what staff typed or uploaded; every rule about the data
 itself is the services' (servicing.services.*), which the admin calls.
@@ -47,6 +47,21 @@ class PaymentFileForm(UploadForm):
 class EscrowAnalysisForm(forms.Form):
     computation_year_start = forms.DateField(
         help_text="first installment due date of the year analysed (YYYY-MM-DD), on or after the next due date")
+
+
+class BankruptcyForm(forms.Form):
+    """One step of a borrower's bankruptcy case (servicing.services.bankruptcy.STEPS)."""
+
+    step = forms.ChoiceField(choices=())
+    case_number = forms.CharField(max_length=40)
+    chapter = forms.TypedChoiceField(choices=(("", "—"), (7, "chapter 7"), (13, "chapter 13")), coerce=int,
+                                     required=False, empty_value=None, help_text="for a filing")
+    court = forms.CharField(max_length=200, required=False, help_text="court and district, for a filing")
+    on = forms.DateField(initial=business_time.today, help_text="the day of the step (YYYY-MM-DD)")
+
+    def __init__(self, *args, steps: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["step"].choices = list(steps.items())
 
 
 class PendingUpload:

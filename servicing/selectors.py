@@ -1,9 +1,10 @@
-"""Reads of servicing state: positions, and their agreement with the ledger."""
+"""Reads of servicing state: positions, their agreement with the ledger, and the default-servicing states."""
 from __future__ import annotations
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from ledger.models import Posting
+from servicing.domain.default_states import DefaultState
 from servicing.models import LoanPosition
 
 
@@ -22,3 +23,9 @@ def loan_positions_match_ledger() -> list[str]:
                 "in the ledger's principal account"
             )
     return problems[:1] + ([f"... and {len(problems) - 1} more loans"] if len(problems) > 1 else [])
+
+
+def default_state_filter(state: DefaultState, prefix: str = "") -> Q:
+    """The positions in a default-servicing state, as a filter (`prefix` "position__" from Loan): the same
+    table `servicing.domain.default_states.default_servicing` reads, so both always agree."""
+    return Q(**{f"{prefix}{state.field}": state.value})
