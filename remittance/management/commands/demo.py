@@ -37,6 +37,7 @@ from ledger.actors import DEMO
 from ledger.business_time import business_day
 from ledger.domain.money import dollars
 from ledger.domain.money import dollars_grouped as money
+from remittance.demo_bankruptcy import bankruptcy_story
 from remittance.domain.trust_calendar import Period
 from remittance.models import PeriodResult, PeriodStatus, TrustPeriod
 from remittance.domain.report_formats import report_table, statement_table
@@ -231,6 +232,8 @@ class Command(BaseCommand):
 
         self.heading(f"7. What investor {INVESTOR} was paid")
         self.print_investor(INVESTOR)
+
+        bankruptcy_story(self.line)  # issue 20: a chapter 13 case and its automatic stay, after the year
 
         self.heading("8. Verifying the ledger")
         call_command("verify_ledger", stdout=self.stdout)
