@@ -82,3 +82,34 @@ def test_whatever_is_asked_the_cases_stay_consistent(steps):
             assert (case is c) == inside
         if case is not None:
             assert case.chapter in (7, 13) and (case.plan_confirmed_on is None or case.chapter == 13)
+
+
+def test_the_fold_sets_the_open_case_and_its_end_clears_it():
+    from types import SimpleNamespace
+
+    from servicing import events as ev
+
+    position = SimpleNamespace(bankruptcy_chapter=None, bankruptcy_filed_on=None, status="active")
+    ev.BankruptcyFiled(case_number="26-1", chapter=7, court="D", filed_on=FILED).fold_into(position)
+    assert (position.bankruptcy_chapter, position.bankruptcy_filed_on) == (7, FILED)
+    ev.ReliefFromStayGranted(case_number="26-1", on=date(2026, 4, 1)).fold_into(position)
+    assert position.bankruptcy_chapter == 7  # relief lifts the stay; the case is still open
+    ev.BankruptcyDischarged(case_number="26-1", on=date(2026, 6, 1)).fold_into(position)
+    assert (position.bankruptcy_chapter, position.bankruptcy_filed_on, position.status) == (None, None, "active")
+
+
+def test_the_states_are_read_from_the_position_with_the_bucket_beside():
+    from types import SimpleNamespace
+
+    from servicing.domain.default_states import default_servicing
+
+    def states(**fields):
+        base = {"status": "active", "loss_mitigation": "", "bankruptcy_chapter": None, "bankruptcy_filed_on": None,
+                "delinquency_bucket": "current"}
+        return default_servicing(SimpleNamespace(**{**base, **fields}))
+
+    assert states().names == () and states().describe() == "none (MBA current)"
+    assert states(loss_mitigation="trial", delinquency_bucket="60").describe() == "in a trial modification (MBA 60)"
+    both = states(status="foreclosure", bankruptcy_chapter=13, bankruptcy_filed_on=FILED, delinquency_bucket="90+")
+    assert both.names == ("bankruptcy_13", "foreclosure") and both.delinquency_bucket == "90+"
+    assert states(status="reo", loss_mitigation="modified").names == ("modified", "reo")

@@ -252,6 +252,9 @@ def _new_events() -> list[ev.LoanFact]:
         ev.ReoAcquired(acquired_on=D("2026-08-01"), foreclosure_started_on=None),
         ev.LoanLiquidated(on=D("2026-06-01"), status_before="reo", **disposition),
         ev.LoanChargedOff(on=D("2026-06-01"), status_before="foreclosure", **disposition),
+        ev.BankruptcyFiled(case_number="26-1", chapter=13, court="D. Springfield", filed_on=D("2026-03-02")),
+        *(cls(case_number="26-1", on=D("2026-06-01")) for cls in (
+            ev.BankruptcyPlanConfirmed, ev.ReliefFromStayGranted, ev.BankruptcyDischarged, ev.BankruptcyDismissed)),
     ]
 
 
