@@ -290,15 +290,19 @@ class LoanAdmin(ReadOnlyAdmin):
                                   f"({paid_off} payoff(s)); {len(result.already_posted)} were already posted.")
         return redirect("admin:servicing_loan_changelist")
 
-    def escrow_analysis_view(self, request, object_id):
-        """Preview a loan's annual escrow analysis for a computation year, then record it."""
+    def _loan_action(self, request, object_id, title: str):
+        """The loan an action on its page is for, and the page's context; refused without "Can change loan"."""
         if not request.user.has_perm("servicing.change_loan"):
             raise PermissionDenied
         loan = self.get_object(request, unquote(object_id))
         if loan is None:
             raise Http404(f"no loan {unquote(object_id)}")
-        context = self._action_context(request, f"Escrow analysis of loan {loan.pk}", loan=loan,
-                                       loan_url=reverse("admin:servicing_loan_change", args=[quote(loan.pk)]))
+        return loan, self._action_context(request, f"{title} of loan {loan.pk}", loan=loan,
+                                          loan_url=reverse("admin:servicing_loan_change", args=[quote(loan.pk)]))
+
+    def escrow_analysis_view(self, request, object_id):
+        """Preview a loan's annual escrow analysis for a computation year, then record it."""
+        loan, context = self._loan_action(request, object_id, "Escrow analysis")
         initial = {"computation_year_start": _position(loan).next_due_date} if _position(loan) else {}
         form = EscrowAnalysisForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
@@ -345,16 +349,9 @@ class LoanAdmin(ReadOnlyAdmin):
                 f"{money(a.previous_monthly_escrow_cents)}), shortage {money(a.shortage_cents)}, surplus "
                 f"refunded {money(a.surplus_refund_cents)}, credited {money(a.surplus_credit_cents)}.")
 
-
     def bankruptcy_view(self, request, object_id):
         """The loan's bankruptcy cases, and a form recording the next step of one (servicing.services.bankruptcy)."""
-        if not request.user.has_perm("servicing.change_loan"):
-            raise PermissionDenied
-        loan = self.get_object(request, unquote(object_id))
-        if loan is None:
-            raise Http404(f"no loan {unquote(object_id)}")
-        context = self._action_context(request, f"Bankruptcy of loan {loan.pk}", loan=loan,
-                                       loan_url=reverse("admin:servicing_loan_change", args=[quote(loan.pk)]))
+        loan, context = self._loan_action(request, object_id, "Bankruptcy")
         form = BankruptcyForm(request.POST or None, steps=STEPS)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data

@@ -742,6 +742,8 @@ class ReliefFromStayGranted(_CaseStep):
 
 @dataclass(frozen=True, slots=True)
 class _CaseEnded(_CaseStep):
+    """The case closed: the position no longer holds an open case."""
+
     def apply_decision(self, position: Position) -> None:
         position.bankruptcy_chapter = None
         position.bankruptcy_filed_on = None
@@ -750,6 +752,8 @@ class _CaseEnded(_CaseStep):
 @event_class
 @dataclass(frozen=True, slots=True)
 class BankruptcyDischarged(_CaseEnded):
+    """The court discharged the borrower's personal liability (chapter 7, or a chapter 13 plan completed)."""
+
     event_type: ClassVar[str] = "BankruptcyDischarged"
     schema_version: ClassVar[int] = 1
 
@@ -757,6 +761,8 @@ class BankruptcyDischarged(_CaseEnded):
 @event_class
 @dataclass(frozen=True, slots=True)
 class BankruptcyDismissed(_CaseEnded):
+    """The case was dismissed (e.g. a chapter 13 plan not kept): the debt stands as it was, the stay ends."""
+
     event_type: ClassVar[str] = "BankruptcyDismissed"
     schema_version: ClassVar[int] = 1
 
