@@ -250,3 +250,12 @@ def test_the_admin_records_a_step_on_the_loan_page(admin_client):
     assert position().bankruptcy_chapter == 13
     page = admin_client.get(url).content.decode()
     assert "26-10001" in page and COURT in page
+
+
+def test_a_closed_loan_takes_no_filing():
+    board()
+    payment_post(loan_number=L, amount_cents=11_000_000, received_on=date(2026, 2, 1), reference="PAYOFF",
+                 acting_user=TESTS)
+    with pytest.raises(ServicingError, match="^loan L001 is paid off; cannot record a bankruptcy filing on a closed"):
+        file()
+    assert not Event.objects.filter(event_type="BankruptcyFiled").exists()
