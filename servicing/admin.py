@@ -72,7 +72,8 @@ class LoanAdmin(ReadOnlyAdmin):
     change_list_template = "admin/servicing/loan/change_list.html"
     list_display = ("loan_number", "borrower", "unpaid_balance", "status", "days_late", "next_due_date",
                     "escrow_balance", "suspense", "autopay")
-    list_filter = ("position__status", "position__delinquency_bucket", DefaultStateFilter, "autopay", "property__property_type")
+    list_filter = ("position__status", "position__delinquency_bucket", DefaultStateFilter, "autopay",
+                   "property__property_type")
     search_fields = ("^loan_number", "borrower__name", "property__address")
     # The position is a one-to-one projection: joined, so a page of loans is one query.
     list_select_related = ("borrower", "position")

@@ -44,9 +44,9 @@ from servicing.models import CollectionLine, Loan, LoanPosition, LoanStatus, loa
 from servicing.domain.payment_application import apply_payment, is_payoff
 from servicing.domain.payoff_quotes import settle_payoff
 from servicing.events import (
-    COLLECTION_KEYS, LOAN_EVENT_TYPES, BorrowerRefundPaid, DelinquencyChanged, EscrowAnalyzed, EscrowDisbursed,
-    BANKRUPTCY_EVENTS, EscrowItemAdded, ForeclosureStarted, LateChargeAssessed, LoanBoarded, LoanChargedOff, LoanFact, LoanLiquidated,
-    LoanPaidOff, PaymentPosted, PaymentReturned, ReoAcquired, collections_of, loan_fact, v1_snapshot_of,
+    BANKRUPTCY_EVENTS, COLLECTION_KEYS, LOAN_EVENT_TYPES, BorrowerRefundPaid, DelinquencyChanged, EscrowAnalyzed,
+    EscrowDisbursed, EscrowItemAdded, ForeclosureStarted, LateChargeAssessed, LoanBoarded, LoanChargedOff, LoanFact,
+    LoanLiquidated, LoanPaidOff, PaymentPosted, PaymentReturned, ReoAcquired, collections_of, loan_fact, v1_snapshot_of,
 )
 from servicing.services.bankruptcy import cases_after
 from servicing.services.default import disposition_split
