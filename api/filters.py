@@ -16,8 +16,10 @@ from django_filters import rest_framework as filters
 from ledger.models import Event
 from remittance.domain.trust_calendar import Period
 from remittance.models import ClassPeriod, Distribution
+from servicing.domain.default_states import BY_NAME, DEFAULT_STATES
 from servicing.domain.delinquency_status import MBA_BUCKETS
 from servicing.models import Loan, LoanStatus
+from servicing.selectors import default_state_filter
 from trusts.models import HoldingMovement
 
 PERIOD_HELP = "collection period, YYYY-MM"
@@ -101,7 +103,14 @@ class LoanFilter(FormBuiltOnce):
     delinquency_bucket = filters.ChoiceFilter(
         field_name="position__delinquency_bucket",
         choices=[(b, b) for b in MBA_BUCKETS], help_text="MBA delinquency bucket")
+    default_state = filters.ChoiceFilter(
+        method="in_default_state", choices=[(s.name, s.label) for s in DEFAULT_STATES],
+        help_text="default-servicing state: forbearance, repayment_plan, trial, modified, bankruptcy_7, "
+                  "bankruptcy_13, foreclosure or reo")
     autopay = filters.BooleanFilter()
+
+    def in_default_state(self, queryset, name, value):
+        return queryset.filter(default_state_filter(BY_NAME[value], prefix="position__"))
 
     class Meta:
         model = Loan

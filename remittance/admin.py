@@ -226,7 +226,8 @@ def dashboard_context(request) -> dict:
     if asked and str(month) != asked.strip():
         context["month_refused"] = asked[:20]  # shown back, so the page says what it did instead
     if user.has_perm("servicing.view_loan"):
-        context.update(buckets=_bucket_rows(), collections=dashboard.collections_against_scheduled(month),
+        context.update(buckets=_bucket_rows(), default_states=_state_rows(),
+                       collections=dashboard.collections_against_scheduled(month),
                        trend_charts=_trend_charts(dashboard.monthly_trends(month)),
                        exceptions=dashboard.exceptions(), loan_events_url=_loan_events_url(month),
                        suspense_url=_accounts_url(account__endswith=":suspense", balance_cents__lt=0),
@@ -270,6 +271,10 @@ def _bucket_rows() -> list[dict]:
     return [{"bucket": b, "url": _loans_url(position__delinquency_bucket__exact=b.bucket,
                                             position__status__in=OPEN_LOAN_STATUSES)}
             for b in dashboard.delinquency_buckets()]
+
+
+def _state_rows() -> list[dict]:
+    return [{"row": r, "url": _loans_url(default_state=r.state.name)} for r in dashboard.default_servicing_states()]
 
 
 def _loans_url(**params) -> str:

@@ -3,8 +3,9 @@
 Nothing here writes except through the services, each behind a preview:
 boarding a tape (servicing.services.boarding), importing a payment file
 (servicing.services.payment_files), the annual escrow analysis
-(servicing.services.escrow) and the loss-mitigation steps
-(servicing.services.loss_mitigation; a forgiveness through approvals). Terms and positions are read-only because they
+(servicing.services.escrow), the loss-mitigation steps
+(servicing.services.loss_mitigation; a forgiveness through approvals) and a step of a borrower's bankruptcy
+case (servicing.services.bankruptcy). Terms and positions are read-only because they
 are projections of the loan's events. Running an action needs the model
 permission "Can change loan" ("Can add loan" to board); looking needs
 "Can view loan".
@@ -26,12 +27,17 @@ from ledger import business_time
 from ledger.admin import ReadOnlyAdmin, html_table, money, money_column
 from ledger.models import Event
 from ledger.selectors import stream_events
-from servicing.admin_forms import EscrowAnalysisForm, LossMitigationForm, PaymentFileForm, PendingUpload, TapeUploadForm
+from servicing.admin_forms import (
+    BankruptcyForm, EscrowAnalysisForm, LossMitigationForm, PaymentFileForm, PendingUpload, TapeUploadForm,
+)
+from servicing.domain.default_states import BY_NAME, DEFAULT_STATES, default_servicing
 from servicing.domain.loan_terms import product_schedule
 from servicing.domain.delinquency_status import days_delinquent
 from servicing.errors import FileRejected, ServicingError
 from servicing.events import loan_fact
 from servicing.models import Borrower, EscrowItem, Loan, Property
+from servicing.selectors import default_state_filter
+from servicing.services.bankruptcy import STEPS, bankruptcy_step, loan_cases
 from servicing.services.boarding import tape_board, tape_preview
 from servicing.services.payment_files import payment_file_import, payment_file_preview
 from servicing.services.escrow import analysis_key, escrow_analysis_preview, escrow_analysis_run
@@ -53,12 +59,26 @@ def _position(loan):
     return getattr(loan, "position", None)
 
 
+class DefaultStateFilter(admin.SimpleListFilter):
+    """Loans in a default-servicing state (servicing.domain.default_states), as the dashboard counts them."""
+
+    title, parameter_name = "default servicing", "default_state"
+
+    def lookups(self, request, model_admin):
+        return [(state.name, state.label) for state in DEFAULT_STATES]
+
+    def queryset(self, request, queryset):
+        state = BY_NAME.get(self.value() or "")
+        return queryset.filter(default_state_filter(state, prefix="position__")) if state else queryset
+
+
 @admin.register(Loan)
 class LoanAdmin(ReadOnlyAdmin):
     change_list_template = "admin/servicing/loan/change_list.html"
     list_display = ("loan_number", "borrower", "unpaid_balance", "status", "days_late", "next_due_date",
                     "escrow_balance", "suspense", "autopay")
-    list_filter = ("position__status", "position__delinquency_bucket", "autopay", "property__property_type")
+    list_filter = ("position__status", "position__delinquency_bucket", DefaultStateFilter, "autopay",
+                   "property__property_type")
     search_fields = ("^loan_number", "borrower__name", "property__address")
     # The position is a one-to-one projection: joined, so a page of loans is one query.
     list_select_related = ("borrower", "position")
@@ -123,6 +143,7 @@ class LoanAdmin(ReadOnlyAdmin):
             ("Next due", p.next_due_date),
             ("Days delinquent", "—" if p.is_closed else days_delinquent(next_due_date=p.next_due_date, as_of=today)),
             ("Delinquency (MBA, at the last aging)", p.delinquency_bucket),
+            ("Default servicing", default_servicing(p).describe()),
             ("Escrow balance", money(p.escrow_balance_cents)), ("Escrow advanced", money(p.escrow_advance_cents)),
             ("Monthly escrow", money(p.escrow_monthly_cents)), ("Suspense", money(p.suspense_cents)),
             ("Late charges due", money(p.late_charges_due_cents)), ("Fees due", money(p.fees_due_cents)),
@@ -220,6 +241,7 @@ class LoanAdmin(ReadOnlyAdmin):
                  name="servicing_loan_escrow_analysis"),
             path("<path:object_id>/loss-mitigation/", wrap(self.loss_mitigation_view),
                  name="servicing_loan_loss_mitigation"),
+            path("<path:object_id>/bankruptcy/", wrap(self.bankruptcy_view), name="servicing_loan_bankruptcy"),
             *super().get_urls(),
         ]
 
@@ -313,15 +335,19 @@ class LoanAdmin(ReadOnlyAdmin):
                                   f"({paid_off} payoff(s)); {len(result.already_posted)} were already posted.")
         return redirect("admin:servicing_loan_changelist")
 
-    def escrow_analysis_view(self, request, object_id):
-        """Preview a loan's annual escrow analysis for a computation year, then record it."""
+    def _loan_action(self, request, object_id, title: str):
+        """The loan an action on its page is for, and the page's context; refused without "Can change loan"."""
         if not request.user.has_perm("servicing.change_loan"):
             raise PermissionDenied
         loan = self.get_object(request, unquote(object_id))
         if loan is None:
             raise Http404(f"no loan {unquote(object_id)}")
-        context = self._action_context(request, f"Escrow analysis of loan {loan.pk}", loan=loan,
-                                       loan_url=reverse("admin:servicing_loan_change", args=[quote(loan.pk)]))
+        return loan, self._action_context(request, f"{title} of loan {loan.pk}", loan=loan,
+                                          loan_url=reverse("admin:servicing_loan_change", args=[quote(loan.pk)]))
+
+    def escrow_analysis_view(self, request, object_id):
+        """Preview a loan's annual escrow analysis for a computation year, then record it."""
+        loan, context = self._loan_action(request, object_id, "Escrow analysis")
         initial = {"computation_year_start": _position(loan).next_due_date} if _position(loan) else {}
         form = EscrowAnalysisForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
@@ -343,15 +369,8 @@ class LoanAdmin(ReadOnlyAdmin):
 
     def loss_mitigation_view(self, request, object_id):
         """Record a loss-mitigation step on the loan; a forgiveness is asked for through approvals."""
-        if not request.user.has_perm("servicing.change_loan"):
-            raise PermissionDenied
-        loan = self.get_object(request, unquote(object_id))
-        if loan is None:
-            raise Http404(f"no loan {unquote(object_id)}")
-        context = self._action_context(
-            request, f"Loss mitigation of loan {loan.pk}", loan=loan,
-            loan_url=reverse("admin:servicing_loan_change", args=[quote(loan.pk)]),
-            forgiveness_url=reverse("admin:approvals_request_forgiveness") + f"?loan={quote(loan.pk)}")
+        loan, context = self._loan_action(request, object_id, "Loss mitigation")
+        context["forgiveness_url"] = reverse("admin:approvals_request_forgiveness") + f"?loan={quote(loan.pk)}"
         form = LossMitigationForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -392,6 +411,28 @@ class LoanAdmin(ReadOnlyAdmin):
                 f"{a.computation_year_start.isoformat()}: monthly escrow {money(a.new_monthly_escrow_cents)} (was "
                 f"{money(a.previous_monthly_escrow_cents)}), shortage {money(a.shortage_cents)}, surplus "
                 f"refunded {money(a.surplus_refund_cents)}, credited {money(a.surplus_credit_cents)}.")
+
+    def bankruptcy_view(self, request, object_id):
+        """The loan's bankruptcy cases, and a form recording the next step of one (servicing.services.bankruptcy)."""
+        loan, context = self._loan_action(request, object_id, "Bankruptcy")
+        form = BankruptcyForm(request.POST or None, steps=STEPS)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                bankruptcy_step(loan_number=loan.pk, step=data["step"], case_number=data["case_number"],
+                                on=data["on"], chapter=data["chapter"], court=data["court"], acting_user=request.user)
+            except ServicingError as refused:
+                form.add_error(None, str(refused))
+            else:
+                messages.success(request, f"Loan {loan.pk}: bankruptcy case {data['case_number']} "
+                                          f"{STEPS[data['step']]} on {data['on'].isoformat()}.")
+                return redirect(context["loan_url"])
+        context.update(form=form, cases_table=html_table(
+            ("case", "chapter", "court", "filed", "plan confirmed", "relief from stay", "ended"),
+            ((c.case_number, c.chapter, c.court, c.filed_on, c.plan_confirmed_on or "—", c.relief_granted_on or "—",
+              f"{c.outcome} {c.ended_on}" if c.ended_on else "open") for c in loan_cases(loan.pk).cases),
+            empty="no bankruptcy case recorded"))
+        return TemplateResponse(request, "admin/servicing/loan/bankruptcy.html", context)
 
 
 @admin.register(Borrower)

@@ -1,5 +1,5 @@
 """Forms behind the servicing admin's actions: a loan tape, a payment file, an escrow analysis, a
-loss-mitigation step.
+loss-mitigation step, a bankruptcy step.
 
 They only read what staff typed or uploaded; every rule about the data
 itself is the services' (servicing.services.*), which the admin calls.
@@ -75,6 +75,21 @@ class LossMitigationForm(forms.Form):
                 "note_rate": d["note_rate"], "term_months": d["term_months"],
                 "first_payment_date": d["first_payment_date"],
                 "principal_forbearance_cents": int((d["principal_forbearance"] or 0) * 100)}
+
+
+class BankruptcyForm(forms.Form):
+    """One step of a borrower's bankruptcy case (servicing.services.bankruptcy.STEPS)."""
+
+    step = forms.ChoiceField(choices=())
+    case_number = forms.CharField(max_length=40)
+    chapter = forms.TypedChoiceField(choices=(("", "—"), (7, "chapter 7"), (13, "chapter 13")), coerce=int,
+                                     required=False, empty_value=None, help_text="for a filing")
+    court = forms.CharField(max_length=200, required=False, help_text="court and district, for a filing")
+    on = forms.DateField(initial=business_time.today, help_text="the day of the step (YYYY-MM-DD)")
+
+    def __init__(self, *args, steps: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["step"].choices = list(steps.items())
 
 
 class PendingUpload:

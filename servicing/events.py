@@ -960,6 +960,91 @@ LOSS_MITIGATION_EVENTS: tuple[type[LoanFact], ...] = (
 )
 
 
+# --- Bankruptcy (issue 20) -----------------------------------------------------------------------------
+
+
+@event_class
+@dataclass(frozen=True, slots=True)
+class BankruptcyFiled(LoanFact):
+    """The borrower filed for bankruptcy: the automatic stay arises (servicing.domain.bankruptcy)."""
+
+    event_type: ClassVar[str] = "BankruptcyFiled"
+    schema_version: ClassVar[int] = 1
+
+    case_number: str
+    chapter: int
+    court: str
+    filed_on: date
+    collections: Collections = field(default_factory=Collections)
+
+    @property
+    def on(self) -> date:
+        """The day of the fact, as every later step of a case names it."""
+        return self.filed_on
+
+    def apply_decision(self, position: Position) -> None:
+        position.bankruptcy_chapter = self.chapter
+        position.bankruptcy_filed_on = self.filed_on
+
+
+@dataclass(frozen=True, slots=True)
+class _CaseStep(LoanFact):
+    """A later step of the open case, on its day (the case named by its number)."""
+
+    case_number: str
+    on: date
+    collections: Collections = field(default_factory=Collections)
+
+
+@event_class
+@dataclass(frozen=True, slots=True)
+class BankruptcyPlanConfirmed(_CaseStep):
+    """The court confirmed the chapter 13 plan (the stay goes on)."""
+
+    event_type: ClassVar[str] = "BankruptcyPlanConfirmed"
+    schema_version: ClassVar[int] = 1
+
+
+@event_class
+@dataclass(frozen=True, slots=True)
+class ReliefFromStayGranted(_CaseStep):
+    """The court lifted the automatic stay for this loan; the case stays open."""
+
+    event_type: ClassVar[str] = "ReliefFromStayGranted"
+    schema_version: ClassVar[int] = 1
+
+
+@dataclass(frozen=True, slots=True)
+class _CaseEnded(_CaseStep):
+    """The case closed: the position no longer holds an open case."""
+
+    def apply_decision(self, position: Position) -> None:
+        position.bankruptcy_chapter = None
+        position.bankruptcy_filed_on = None
+
+
+@event_class
+@dataclass(frozen=True, slots=True)
+class BankruptcyDischarged(_CaseEnded):
+    """The court discharged the borrower's personal liability (chapter 7, or a chapter 13 plan completed)."""
+
+    event_type: ClassVar[str] = "BankruptcyDischarged"
+    schema_version: ClassVar[int] = 1
+
+
+@event_class
+@dataclass(frozen=True, slots=True)
+class BankruptcyDismissed(_CaseEnded):
+    """The case was dismissed (e.g. a chapter 13 plan not kept): the debt stands as it was, the stay ends."""
+
+    event_type: ClassVar[str] = "BankruptcyDismissed"
+    schema_version: ClassVar[int] = 1
+
+
+BANKRUPTCY_EVENTS: tuple[type[LoanFact], ...] = (
+    BankruptcyFiled, BankruptcyPlanConfirmed, ReliefFromStayGranted, BankruptcyDischarged, BankruptcyDismissed)
+
+
 # --- Index values (the `index:<name>` streams an ARM's rate is read from) -------------------------------
 
 
@@ -982,7 +1067,7 @@ class IndexValueRecorded(DomainEvent):
 LOAN_EVENTS: tuple[type[LoanFact], ...] = (
     LoanBoarded, PaymentPosted, LoanPaidOff, BorrowerRefundPaid, PaymentReturned, DelinquencyChanged,
     LateChargeAssessed, EscrowItemAdded, EscrowDisbursed, EscrowAnalyzed, ForeclosureStarted, ReoAcquired,
-    LoanLiquidated, LoanChargedOff, LoanTermsChanged, *LOSS_MITIGATION_EVENTS,
+    LoanLiquidated, LoanChargedOff, LoanTermsChanged, *LOSS_MITIGATION_EVENTS, *BANKRUPTCY_EVENTS,
 )
 LOAN_EVENT_TYPES = frozenset(c.event_type for c in LOAN_EVENTS)
 _BY_TYPE = {c.event_type: c for c in LOAN_EVENTS}

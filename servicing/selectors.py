@@ -1,15 +1,16 @@
-"""Reads of servicing state: positions (now, and as of a past day), their agreement with the ledger, and the
-terms in force for a period."""
+"""Reads of servicing state: positions (now, and as of a past day), their agreement with the ledger, the terms
+in force for a period, and the default-servicing states."""
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from ledger.models import Event, Posting
 from ledger.selectors import recorded_events
+from servicing.domain.default_states import DefaultState
 from servicing.events import LoanBoarded, LoanTermsChanged, loan_fact
 from servicing.models import LoanPosition, loan_stream
 from servicing.projections import CREATING, HANDLERS, loan_number_of
@@ -82,3 +83,9 @@ def loan_terms_history(loan_number: str) -> tuple[LoanBoarded | None, list[LoanT
         elif isinstance(fact, LoanTermsChanged):
             changes.append(fact)
     return boarded, changes
+
+
+def default_state_filter(state: DefaultState, prefix: str = "") -> Q:
+    """The positions in a default-servicing state, as a filter (`prefix` "position__" from Loan): the same
+    table `servicing.domain.default_states.default_servicing` reads, so both always agree."""
+    return Q(**{f"{prefix}{state.field}": state.value})

@@ -17,6 +17,9 @@ the disbursement, the sale proceeds) through the pure money functions
 - each loss-mitigation step (plans, deferral, modification) re-derived by
   servicing.domain.loss_mitigation, and the deferred principal account equal
   to the re-derived deferred balance;
+- each bankruptcy fact is one the loan's cases allow (servicing.domain.bankruptcy),
+  the open case's chapter and filing date are what its facts give, and no
+  late charge or foreclosure step is dated while the automatic stay held;
 - each CollectionLine row (what the month-end close sums) holds what its
   event collected, and no line is without its event.
 
@@ -38,20 +41,22 @@ from dateutil.relativedelta import relativedelta
 from ledger.models import Event, Posting
 from ledger.selectors import stored_balances
 from servicing.domain import accounts
+from servicing.domain.bankruptcy import BankruptcyRefused, Cases
 from servicing.domain.delinquency_status import CURRENT, mba_bucket
 from servicing.models import CollectionLine, IndexValue, Loan, LoanPosition, LoanStatus, loan_stream
 from servicing.domain.payment_application import apply_payment, is_payoff
 from servicing.domain.payoff_quotes import settle_payoff
 from servicing.events import (
-    COLLECTION_KEYS, LOAN_EVENT_TYPES, BorrowerRefundPaid, DelinquencyChanged, EscrowAnalyzed, EscrowDisbursed,
-    EscrowItemAdded, ForeclosureStarted, LateChargeAssessed, LoanBoarded, LoanChargedOff, LoanFact, LoanLiquidated,
-    LoanPaidOff, LoanTermsChanged, PaymentPosted, PaymentReturned, ReoAcquired, collections_of, loan_fact,
-    terms_for_next_due, v1_snapshot_of,
+    BANKRUPTCY_EVENTS, COLLECTION_KEYS, LOAN_EVENT_TYPES, BorrowerRefundPaid, DelinquencyChanged, EscrowAnalyzed,
+    EscrowDisbursed, EscrowItemAdded, ForeclosureStarted, LateChargeAssessed, LoanBoarded, LoanChargedOff, LoanFact,
+    LoanLiquidated, LoanPaidOff, LoanTermsChanged, PaymentPosted, PaymentReturned, ReoAcquired, collections_of,
+    loan_fact, terms_for_next_due, v1_snapshot_of,
     ForbearanceEnded, ForbearanceStarted, LoanModified, PaymentDeferred, RepaymentPlanEnded, RepaymentPlanStarted,
     TrialPlanEnded, TrialPlanStarted,
 )
 from servicing.domain import loss_mitigation as lm
 from servicing.domain.terms_changes import ARM_RESET, decide, figures_of, scheduled_changes
+from servicing.services.bankruptcy import cases_after
 from servicing.services.default import disposition_split
 from servicing.services.payoff import money_position
 
@@ -98,6 +103,7 @@ class Derived:
     balloon_due_date: date | None = None
     terms_changes: list = field(default_factory=list)
     boarded: LoanBoarded | None = None  # the boarding's terms, which a change of terms re-derives from
+    bankruptcy_cases: Cases = field(default_factory=Cases)
     # reference -> (received_on, deltas, installments paid, next due before, next due after) of payments standing
     payments: dict = field(default_factory=dict)
     # reference -> (received_on, amount) of payments standing, and the plan running: what plans are judged by
@@ -278,6 +284,7 @@ def _step(state: Derived | None, event: LoanEvent) -> Derived:
         return _boarded(state, event)
     if state is None:
         raise LoanDiscrepancy("the loan's stream does not start with LoanBoarded")
+    _stay_respected(state, event)
     _STEPS.get(event.event_type, _unknown)(state, event)
     return terms_for_next_due(state)
 
@@ -482,6 +489,38 @@ def _terms_changed(state: Derived, event: LoanEvent) -> None:
     p.apply_decision(state)
 
 
+def _bankruptcy(state: Derived, event: LoanEvent) -> None:
+    """A case filed, moved or ended: allowed by the cases before it; the position's case is the open one."""
+    fact = event.fact
+    _require_principal(event, 0)
+    if fact.on != event.effective_date:
+        raise LoanDiscrepancy(f"is dated {fact.on.isoformat()} but effective {event.effective_date.isoformat()}")
+    try:
+        state.bankruptcy_cases = cases_after(state.bankruptcy_cases, fact)
+    except BankruptcyRefused as refused:
+        raise LoanDiscrepancy(str(refused)) from None
+    case = state.bankruptcy_cases.open_case
+    state.bankruptcy_chapter = case.chapter if case else None
+    state.bankruptcy_filed_on = case.filed_on if case else None
+
+
+_STAYED = {LateChargeAssessed.event_type, ForeclosureStarted.event_type, ReoAcquired.event_type,
+           LoanLiquidated.event_type}
+
+
+def _stay_respected(state: Derived, event: LoanEvent) -> None:
+    """No late charge owed on a day of a stay, no foreclosure step dated while it held (cases known then)."""
+    if not state.bankruptcy_cases.cases or event.event_type not in _STAYED:
+        return
+    fact = event.fact
+    day = (fact.due_date + relativedelta(days=fact.grace_days + 1) if isinstance(fact, LateChargeAssessed)
+           else event.effective_date)
+    case = state.bankruptcy_cases.stay_on(day)
+    if case is not None:
+        raise LoanDiscrepancy(f"is a collection act on {day.isoformat()}, while the automatic stay of "
+                              f"{case.describe()} was in effect")
+
+
 def _unknown(state: Derived, event: LoanEvent) -> None:
     """An event type this check has no money rule for: its snapshot is taken, its principal posting must agree."""
     after = v1_snapshot_of(event.payload) or {}
@@ -608,4 +647,5 @@ _STEPS = {cls.event_type: step for cls, step in (
     (PaymentDeferred, _payment_deferred), (RepaymentPlanStarted, _repayment_plan_started),
     (TrialPlanStarted, _trial_started), (RepaymentPlanEnded, _plan_ended), (TrialPlanEnded, _plan_ended),
     (LoanModified, _modified),
+    *((cls, _bankruptcy) for cls in BANKRUPTCY_EVENTS),
 )}

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from api.fields import FactorField, MoneyField, RateField, ReportField, StrictSerializer
 from api.serializers.common import ProblemSerializer, UploadSerializer
+from servicing.domain.default_states import default_servicing
 
 
 class LoanListSerializer(serializers.Serializer):
@@ -11,12 +12,17 @@ class LoanListSerializer(serializers.Serializer):
     borrower = serializers.CharField(source="borrower.name")
     status = serializers.CharField(source="position.status")
     delinquency_bucket = serializers.CharField(source="position.delinquency_bucket")
+    default_states = serializers.SerializerMethodField(
+        help_text="the loan's default-servicing states (servicing.domain.default_states), none when current")
     principal_balance = MoneyField(source="position.principal_balance_cents")
     note_rate = RateField(source="position.note_rate")
     next_due_date = serializers.DateField(source="position.next_due_date")
     escrow_balance = MoneyField(source="position.escrow_balance_cents")
     suspense = MoneyField(source="position.suspense_cents")
     autopay = serializers.BooleanField()
+
+    def get_default_states(self, loan) -> list[str]:
+        return list(default_servicing(loan.position).names)
 
 
 class LoanPositionSerializer(serializers.Serializer):

@@ -7,6 +7,10 @@ delinquency buckets and trusts, which are few.
 - `delinquency_buckets`: open loans (not paid off, liquidated or charged
   off) by MBA bucket as the last aging run left it, with their count and
   unpaid principal.
+- `default_servicing_states`: open loans in each default-servicing state
+  (servicing.domain.default_states; a loan may be in several), with their
+  count, unpaid principal (deferred principal included) and the MBA buckets
+  beside, in one grouped query.
 - `collections_against_scheduled`: for a calendar month, the principal and
   interest scheduled (one level P&I installment of every open loan whose
   first payment is due by the month's end) against the interest and
@@ -40,9 +44,11 @@ from remittance.domain.trust_calendar import Period
 from remittance.models import PeriodStatus, TrustPeriod
 from remittance.services.closing import first_period
 from servicing.domain import accounts
+from servicing.domain.default_states import DEFAULT_STATES, DefaultState
 from servicing.domain.delinquency_status import MBA_BUCKETS
 from servicing.events import DelinquencyChanged
 from servicing.models import CLOSED_STATUSES, CollectionLine, LoanPosition
+from servicing.selectors import default_state_filter
 from trusts.models import Trust
 
 SERVICER_ADVANCES = "servicer:advances:"
@@ -72,6 +78,34 @@ def delinquency_buckets() -> list[Bucket]:
     empty = {"loans": 0, "unpaid": 0}
     return [Bucket(name, rows.get(name, empty)["loans"], rows.get(name, empty)["unpaid"] or 0)
             for name in [*MBA_BUCKETS, *sorted(set(rows) - set(MBA_BUCKETS))]]
+
+
+@dataclass(frozen=True, slots=True)
+class StateRow:
+    state: DefaultState
+    loans: int
+    unpaid_cents: int  # interest-bearing and deferred principal
+    by_bucket: dict[str, int]  # MBA bucket -> loans in this state, every bucket listed
+
+
+def default_servicing_states() -> list[StateRow]:
+    """Open loans per default-servicing state (every state listed, empty ones as zero), by MBA bucket."""
+    figures = {}
+    for state in DEFAULT_STATES:
+        condition = default_state_filter(state)
+        figures[f"{state.name}_loans"] = Count("pk", filter=condition)
+        figures[f"{state.name}_unpaid"] = Sum(F("principal_balance_cents") + F("deferred_principal_cents"),
+                                              filter=condition)
+    rows = list(open_loans().values("delinquency_bucket").order_by().annotate(**figures))
+    buckets = [*MBA_BUCKETS, *sorted({r["delinquency_bucket"] for r in rows} - set(MBA_BUCKETS))]
+    out = []
+    for state in DEFAULT_STATES:
+        by_bucket = dict.fromkeys(buckets, 0)
+        for row in rows:
+            by_bucket[row["delinquency_bucket"]] += row[f"{state.name}_loans"]
+        out.append(StateRow(state, sum(by_bucket.values()),
+                            sum(r[f"{state.name}_unpaid"] or 0 for r in rows), by_bucket))
+    return out
 
 
 # ------------------------------------------------------------------ collections

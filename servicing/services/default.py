@@ -27,6 +27,9 @@ off without a sale. Policies, and why:
 - Charge-off: the same split with no sale proceeds and no costs, from
   foreclosure, REO, or an active loan at least 180 days delinquent (the
   FFIEC uniform retail classification policy for residential mortgages).
+- The automatic stay of an open bankruptcy case (servicing.services.bankruptcy)
+  refuses a foreclosure start, an REO acquisition and a liquidation dated
+  while it is in effect; a charge-off (accounting, not collection) is not stayed.
 - Each is recorded once per loan (idempotency keys "liquidation:{loan}",
   "charge-off:{loan}").
 """
@@ -48,6 +51,7 @@ from servicing.errors import ServicingError
 from servicing.models import LoanPosition, LoanStatus, loan_stream
 from servicing.domain.loan_terms import steps_from_json
 from servicing.domain.payoff_quotes import days_30_360, payoff_interest_cents
+from servicing.services.bankruptcy import require_no_stay
 from servicing.services.delinquency import loan_days_delinquent
 from servicing.events import Collections, ForeclosureStarted, LoanChargedOff, LoanLiquidated, ReoAcquired
 from servicing.services.loan_events import append_at, dated_loan_fact, open_position, require_status, with_retries
@@ -71,6 +75,7 @@ def foreclosure_start(*, loan_number: str, started_on: date, acting_user: Actor)
     def attempt():
         position = open_position(loan_number, action="start foreclosure on")
         require_status(position, action="start foreclosure", allowed=(LoanStatus.ACTIVE,))
+        require_no_stay(loan_number, on=started_on, action="start foreclosure")
         days = loan_days_delinquent(position, started_on)
         if days <= FORECLOSURE_MIN_DAYS:
             earliest = position.next_due_date + timedelta(days=FORECLOSURE_MIN_DAYS + 1)
@@ -91,6 +96,7 @@ def reo_acquire(*, loan_number: str, acquired_on: date, acting_user: Actor) -> R
     def attempt():
         position = open_position(loan_number, action="acquire as REO")
         require_status(position, action="acquire it as REO", allowed=(LoanStatus.FORECLOSURE,))
+        require_no_stay(loan_number, on=acquired_on, action="acquire it as REO")
         started = (Event.objects.filter(stream=loan_stream(loan_number), event_type=ForeclosureStarted.event_type)
                    .order_by("-version").values_list("effective_date", flat=True).first())
         if started and acquired_on < started:
@@ -198,6 +204,7 @@ def loan_liquidate(*, loan_number: str, liquidated_on: date, gross_proceeds_cent
     def attempt():
         position = open_position(loan_number, action="liquidate")
         require_status(position, action="liquidate it", allowed=(LoanStatus.FORECLOSURE, LoanStatus.REO))
+        require_no_stay(loan_number, on=liquidated_on, action="liquidate it")
         return _dispose(position, LoanLiquidated, dated, f"liquidation:{loan_number}",
                         gross_proceeds_cents, costs_cents, acting_user)
 

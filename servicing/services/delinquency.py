@@ -17,6 +17,10 @@ Policies:
   earlier ones were the prior servicer's to assess, and came with the tape.
 - No late charge for an installment after the loan's maturity date: there
   is none; what is unpaid then is the matured balance.
+- The automatic stay (servicing.services.bankruptcy): no late charge for an
+  installment whose grace period ended while a bankruptcy stay was in effect,
+  i.e. the stay covered the day the charge would first be owed (due date +
+  grace + 1). The bucket still moves: delinquency is reported, not collected.
 - Aging as of a day after the business date is refused (ledger.business_time):
   a late charge is never assessed ahead of time.
 - No late charge while a forbearance lasts, nor ever on an installment a
@@ -46,6 +50,7 @@ from servicing.errors import UnknownLoan
 from servicing.models import Loan, LoanPosition, LoanStatus, loan_stream
 from servicing.domain.loan_terms import steps_from_json, terms_on
 from servicing.events import DelinquencyChanged, LateChargeAssessed, loan_fact
+from servicing.services.bankruptcy import loan_cases
 from servicing.services.loan_events import existing_keys, folded, with_retries
 from servicing.services.loss_mitigation import forbearance_due_dates
 from servicing.domain.loss_mitigation import FORBEARANCE
@@ -164,6 +169,9 @@ def _late_charge_events(position: LoanPosition, as_of: date) -> list[NewEvent]:
     if owed:
         covered = forbearance_due_dates(position.loan_id)
         owed = [due for due in owed if due not in covered]
+    if owed:  # the stay's history is read only for a loan with charges to assess
+        cases = loan_cases(position.loan_id)
+        owed = [due for due in owed if cases.stay_on(due + timedelta(days=grace + 1)) is None]
     keys = {due: f"late:{position.loan_id}:{due.isoformat()}" for due in owed}
     done = existing_keys(list(keys.values()))
     steps = steps_from_json(position.terms_changes)

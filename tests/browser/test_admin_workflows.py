@@ -90,3 +90,26 @@ def test_the_loan_list_fits_a_1400_pixel_screen(page):
     autopay = page.find("#result_list tbody tr td.field-autopay").rect
     assert autopay["x"] + autopay["width"] <= page.find("#changelist-filter").rect["x"]
     assert page.find("#changelist-filter").rect["x"] + page.find("#changelist-filter").rect["width"] <= width
+
+
+def test_the_dashboard_shows_the_default_servicing_states(page):
+    from datetime import date
+
+    from servicing.services.bankruptcy import bankruptcy_file
+    from tests.actors import TESTS
+    from tests.browser.conftest import staff_user
+    from tests.integration.servicing.tapes import board
+
+    board(*seed_rows(2))
+    bankruptcy_file(loan_number="L002", chapter=13, case_number="26-10001", court="D. Springfield",
+                    filed_on=date(2026, 3, 2), acting_user=TESTS)
+    staff_user("olivia", superuser=True)
+    page.log_in("olivia")
+    page.go("/admin/")
+    page.wait_for("#dash-default-states")
+    row = page.find('#dash-default-states tr[data-state="bankruptcy_13"]')
+    assert row.find_element("css selector", ".state-loans").text == "1"
+    assert row.find_element("css selector", ".state-balance").text == "100,000.00"
+    row.find_element("css selector", "a").click()
+    page.wait_for("#result_list")
+    assert "L002" in page.text("#result_list") and "L001" not in page.text("#result_list")

@@ -145,6 +145,13 @@ def test_demo_runs_a_year_end_to_end_prints_the_books_and_the_ledger_verifies(ca
     assert account_balance(f"holder:{INVESTOR}:cash") == sum(
         d.total_cents for d in Distribution.objects.filter(holder__code=INVESTOR)) > 0
 
+    # Issue 20's chapter 13 story: no late charge for the installments whose grace ended in the stay.
+    charged = sorted(e.payload["due_date"] for e in Event.objects.filter(stream="loan:L022",
+                                                                         event_type="LateChargeAssessed"))
+    assert charged == ["2027-04-01", "2027-07-01"] and LoanPosition.objects.get(loan_id="L022").bankruptcy_chapter is None
+    assert "foreclosure refused: loan L022: cannot start foreclosure on 2027-06-01: the automatic stay" in out
+    assert "dashboard, default servicing: in bankruptcy, chapter 13: 1 (" in out
+
     # The ledger verifies, every event of it.
     assert f"ledger verified: {Event.objects.count()} events on" in out and "no problems" in out
     # ... and each hash is the one the standard library's canonical JSON gives (every event ever sealed

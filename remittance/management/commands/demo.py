@@ -38,6 +38,7 @@ from ledger.business_time import business_day
 from ledger.domain.money import dollars
 from ledger.domain.money import dollars_grouped as money
 from remittance import demo_loss_mitigation, demo_products
+from remittance.demo_bankruptcy import bankruptcy_story
 from remittance.domain.trust_calendar import Period
 from remittance.models import PeriodResult, PeriodStatus, TrustPeriod
 from remittance.domain.report_formats import report_table, statement_table
@@ -240,7 +241,9 @@ class Command(BaseCommand):
         for text in demo_loss_mitigation.report():
             self.line(text)
 
-        self.heading("10. Verifying the ledger")
+        bankruptcy_story(self.line)  # issue 20: a chapter 13 case and its automatic stay, after the year
+
+        self.heading("11. Verifying the ledger")
         call_command("verify_ledger", stdout=self.stdout)
 
     # ---- the business ------------------------------------------------------------------------------

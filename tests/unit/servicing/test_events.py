@@ -263,6 +263,9 @@ def _new_events() -> list[ev.LoanFact]:
                             index_value=Decimal("4.37512"), fully_indexed_rate=Decimal("7.12512"),
                             notice_from=D("2030-10-04"), notice_by=D("2030-12-03")),
         *_loss_mitigation_events(),
+        ev.BankruptcyFiled(case_number="26-1", chapter=13, court="D. Springfield", filed_on=D("2026-03-02")),
+        *(cls(case_number="26-1", on=D("2026-06-01")) for cls in (
+            ev.BankruptcyPlanConfirmed, ev.ReliefFromStayGranted, ev.BankruptcyDischarged, ev.BankruptcyDismissed)),
     ]
 
 
