@@ -49,8 +49,6 @@ def bankruptcy_story(line: Callable[[str], None]) -> None:
     raw = (",".join(TAPE_COLUMNS) + "\n" + ",".join(TERMS[c] for c in TAPE_COLUMNS) + "\n").encode()
     with business_day(date(2027, 2, 1)):
         tape_board(raw=raw, boarded_on=date(2027, 2, 1), acting_user=DEMO)
-    line("")
-    line("Bankruptcy and the automatic stay (issue 20), after the year:")
     line(f"{LOAN} boarded 2027-02-01 outside the trusts: $200,000 at 6.5%, first due 2027-03-01")
     for day, step in STORY:
         with business_day(day):

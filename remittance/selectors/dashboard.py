@@ -240,6 +240,7 @@ def servicer_advances() -> list[tuple[str, int]]:
 # ------------------------------------------------------------------ trends by month
 
 TREND_MONTHS = 12
+FIRST_TREND_PERIOD = Period(1, 1)
 DELINQUENT_BUCKETS = MBA_BUCKETS[1:]
 
 
@@ -268,7 +269,7 @@ def monthly_trends(through: Period, months: int = TREND_MONTHS) -> Trends:
     """`months` months ending with `through`: one grouped query for collections, two queries a month for
     delinquency (the latest aging of each loan aged by then, and those loans' principal on that day)."""
     periods = [through]
-    while len(periods) < months:
+    while len(periods) < months and periods[0] > FIRST_TREND_PERIOD:  # the calendar starts in year 1
         periods.insert(0, periods[0].previous())
     return Trends(periods=tuple(periods), collected=_collected_by_month(periods),
                   delinquent=_delinquent_by_month(periods))

@@ -241,7 +241,8 @@ class Command(BaseCommand):
         for text in demo_loss_mitigation.report():
             self.line(text)
 
-        bankruptcy_story(self.line)  # issue 20: a chapter 13 case and its automatic stay, after the year
+        self.heading("10. Bankruptcy: a chapter 13 case and its automatic stay, after the year")
+        bankruptcy_story(self.line)
 
         self.heading("11. Verifying the ledger")
         call_command("verify_ledger", stdout=self.stdout)
