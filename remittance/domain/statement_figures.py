@@ -51,7 +51,7 @@ def per_thousand(amount_cents: int, original_face_cents: int) -> str:
     """Dollars per $1,000 of original face, to 8 decimals: amount * 1000 / face (cents over cents)."""
     if original_face_cents <= 0:
         raise ValueError(f"an original face must be above zero to state an amount per $1,000, not {original_face_cents}")
-    return decimal_text(amount_cents * 1000, original_face_cents * 100, PER_THOUSAND_PLACES)
+    return decimal_text(amount_cents * 1000, original_face_cents, PER_THOUSAND_PLACES)
 
 
 def percent(part_cents: int, whole_cents: int) -> str:

@@ -33,7 +33,7 @@ from remittance.domain.statement_figures import (
 from remittance.domain.trust_calendar import Period
 from remittance.models import ClassPeriod, Distribution, PeriodResult
 from remittance.selectors.period_facts import loan_facts, window_for
-from remittance.selectors.reports import ReportUnavailable, remittance_report
+from remittance.selectors.reports import ReportUnavailable, investor_statement, remittance_report
 from servicing.domain.delinquency_status import mba_bucket
 from servicing.models import CollectionLine, Loan, LoanPosition, loan_stream
 from servicing.projections import HANDLERS
@@ -79,10 +79,10 @@ def distribution_statement(trust_code: str, period: str | Period) -> dict:
         "losses": _losses(trust, month, result, loans),
         "collateral": collateral_summary(loans),
         "delinquency": delinquency_table(loans),
-        "triggers": {"tests": [], "note": TRIGGERS_NOTE},
+        "triggers": {"note": TRIGGERS_NOTE},
         "speeds": report["speeds"],
         "holders": report["holders"], "reconciliation": report["reconciliation"],
-        "notes": [POSITIONS_NOTE],
+        "notes": {"as_of": POSITIONS_NOTE},
     }
 
 
@@ -238,3 +238,9 @@ def holder_losses(rows: Iterable[dict]) -> dict[int, int]:
             shares[r["id"]] = 0
     return shares
 
+
+
+def investor_statement_with_shares(holder_code: str, period: str | Period) -> dict:
+    """The investor's statement (remittance.selectors.reports.investor_statement) with its `shares`:
+    the holder's part of every line of each class it was paid on (holder_statement_shares)."""
+    return {**investor_statement(holder_code, period), "shares": holder_statement_shares(holder_code, period)}
