@@ -30,13 +30,15 @@ from api.serializers.deals import (
     SecurityClassSerializer,
     TrustSerializer,
 )
-from api.views.common import REPORT_RENDERERS, csv_or_json, is_schema_generation, parse_period, visible_trust
+from api.views.common import DOCUMENT_RENDERERS, csv_or_json, is_schema_generation, parse_period, visible_trust
 from remittance.domain.trust_calendar import Period, payment_date, record_date
 from remittance.selectors.latest_close import with_latest_close
 from remittance.models import ClassPeriod, PeriodResult, PeriodStatus, TrustPeriod
-from remittance.domain.report_formats import report_csv, report_json
+from remittance.domain.report_formats import report_csv, report_json, to_json
+from remittance.selectors.distribution_statement import distribution_statement
 from remittance.selectors.reports import remittance_report
 from remittance.services.closing import first_period
+from remittance.statement_pdf import statement_pdf
 from trusts.models import SecurityClass, Trust
 from trusts.services.forming import deal_file_form
 
@@ -184,14 +186,35 @@ def _periods(first: Period, today: date) -> list[Period]:
 
 
 class RemittanceReportView(APIView):
-    """The trust's remittance report for a closed period (JSON, or CSV with ?format=csv)."""
+    """The trust's remittance report for a closed period (JSON, or CSV with ?format=csv); ?format=pdf gives the
+    distribution statement to certificateholders as a PDF (the report's figures and the statement's)."""
 
-    renderer_classes = REPORT_RENDERERS
+    renderer_classes = DOCUMENT_RENDERERS
 
     @extend_schema(parameters=[CODE, PERIOD],
-                   responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR})
+                   responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR,
+                              (200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, code: str, period: str):
         trust = visible_trust(request, code)
         month = parse_period(period)
         report = remittance_report(trust.code, month)
-        return csv_or_json(request, report_json(report), lambda: report_csv(report), f"remittance-{trust.code}-{month}")
+        return csv_or_json(request, report_json(report), lambda: report_csv(report), f"remittance-{trust.code}-{month}",
+                           to_pdf=lambda: statement_pdf(distribution_statement(trust.code, month)))
+
+
+class DistributionStatementView(APIView):
+    """The trust's distribution statement to certificateholders for a closed period: per class (CUSIP, rate and
+    accrual dates, principal by kind, per $1,000), losses, collateral, delinquency, credit enhancement, speeds.
+    JSON, CSV (?format=csv) or PDF (?format=pdf)."""
+
+    renderer_classes = DOCUMENT_RENDERERS
+
+    @extend_schema(parameters=[CODE, PERIOD],
+                   responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR,
+                              (200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request, code: str, period: str):
+        trust = visible_trust(request, code)
+        month = parse_period(period)
+        statement = distribution_statement(trust.code, month)
+        return csv_or_json(request, to_json(statement), lambda: report_csv(statement), f"statement-{trust.code}-{month}",
+                           to_pdf=lambda: statement_pdf(statement))
