@@ -27,7 +27,7 @@ _GRID = TableStyle([
     ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
     ("ALIGN", (1, 1), (-1, -1), "RIGHT"), ("VALIGN", (0, 0), (-1, -1), "TOP"),
 ])
-# The class lines' principal and loss columns, each `<key>_cents` (and its per-$1,000 under `<key>`).
+# The class lines' principal and loss columns, each `<key>_cents` (and its per-$1,000 `<key>_per_1000`).
 CLASS_AMOUNTS = (("beginning", "balance_begin"), ("interest", "interest_paid"), ("shortfall", "interest_shortfall"),
                  ("scheduled", "principal_scheduled"), ("prepaid", "principal_prepaid"),
                  ("liquidated", "principal_liquidated"), ("principal", "principal_paid"),
@@ -73,7 +73,7 @@ def statement_pdf(s: Mapping[str, Any]) -> bytes:
                             *(_money(s["class_totals"][f"{key}_cents"]) for _, key in CLASS_AMOUNTS), "")]))
     story += _heading("Per $1,000 of original face (8 decimals)")
     story.append(_table([("class", *(label for label, _ in CLASS_AMOUNTS))]
-                        + [(c["class"], *(c["per_1000"][key] for _, key in CLASS_AMOUNTS)) for c in classes]))
+                        + [(c["class"], *(c[f"{key}_per_1000"] for _, key in CLASS_AMOUNTS)) for c in classes]))
     story += _heading("Credit enhancement (% of the pool: junior classes and overcollateralization)")
     story.append(_table([("class", "current %", "at issue %")]
                         + [(c["class"], c["credit_enhancement"], c["credit_enhancement_at_issue"]) for c in classes]))
@@ -127,7 +127,7 @@ def _speeds(sp: Mapping[str, Any]) -> list[Any]:
            for name, w in sp["windows"].items()])]
 
 
-# The investor's share columns, each `<key>_cents` (and its per-$1,000 under `<key>`).
+# The investor's share columns, each `<key>_cents` (and its per-$1,000 `<key>_per_1000`).
 SHARE_AMOUNTS = (("beginning face", "face_begin"), ("interest", "interest"), ("scheduled", "principal_scheduled"),
                  ("prepaid", "principal_prepaid"), ("liquidated", "principal_liquidated"),
                  ("principal", "principal"), ("loss", "loss"), ("total paid", "total"), ("ending face", "face_end"))
@@ -146,7 +146,7 @@ def investor_statement_pdf(s: Mapping[str, Any]) -> bytes:
                            for x in shares]))
     story += _heading("Per $1,000 of your original face (8 decimals)")
     story.append(_table([("trust", "class", *(label for label, _ in SHARE_AMOUNTS))]
-                        + [(x["trust"], x["class"], *(x["per_1000"][key] for _, key in SHARE_AMOUNTS))
+                        + [(x["trust"], x["class"], *(x[f"{key}_per_1000"] for _, key in SHARE_AMOUNTS))
                            for x in shares]))
     t = s["totals"]
     story += _heading("Totals")

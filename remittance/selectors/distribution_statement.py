@@ -100,8 +100,9 @@ def _class_line(c: dict, security: SecurityClass, month: Period, by_kind: dict[s
         "factor": c["factor"],
         "credit_enhancement": enhancement[c["class"]], "credit_enhancement_at_issue": at_issue[c["class"]],
     }
-    line["per_1000"] = {key: per_thousand(line[f"{key}_cents"], security.original_face_cents)
-                        for key in PER_THOUSAND_KEYS}
+    # Flat keys ("interest_paid_per_1000"): a per-$1,000 figure is never read as a dollar amount.
+    line.update({f"{key}_per_1000": per_thousand(line[f"{key}_cents"], security.original_face_cents)
+                 for key in PER_THOUSAND_KEYS})
     return line
 
 
@@ -213,31 +214,36 @@ def _holder_line(row, class_row: ClassPeriod, held: dict[str, int], by_kind: dic
         "loss_cents": loss, "total_cents": row.total_cents,
         "face_end_cents": begin - row.principal_cents - loss, "payment_date": row.payment_date,
     }
-    line["per_1000"] = {key.removesuffix("_cents"): per_thousand(line[key], row.face_held_cents)
-                        for key in line if key.endswith("_cents") and key != "face_held_cents"}
+    line.update({f"{key.removesuffix('_cents')}_per_1000": per_thousand(line[key], row.face_held_cents)
+                 for key in list(line) if key.endswith("_cents") and key != "face_held_cents"})
     return line
 
 
 def holder_losses(rows: Iterable[dict]) -> dict[int, int]:
     """The loss written off each distribution's class, the holder's share (by the row's id): rows as the
-    API lists them, with `id`, `holder__code`, `security_class_id`, `period` and `record_date`."""
+    API lists them, with `id`, `holder__code`, `security_class_id`, `period` and `record_date`.
+
+    One query for the page's classes' losses; a class that lost something in a period reads its register
+    on the record date (one query per record date, for all such classes at once).
+    """
     rows = list(rows)
     pairs = {(r["security_class_id"], r["period"]) for r in rows}
     losses = {(c, p): cents for c, p, cents in ClassPeriod.objects.filter(
         security_class_id__in={c for c, _ in pairs}, period__in={p for _, p in pairs},
         loss_written_off_cents__gt=0).values_list("security_class_id", "period", "loss_written_off_cents")}
-    shares: dict[int, int] = {}
+    lost = [r for r in rows if (r["security_class_id"], r["period"]) in losses]
+    if not lost:
+        return {r["id"]: 0 for r in rows}
     faces = dict(SecurityClass.objects.filter(pk__in={c for c, _ in losses}).values_list("pk", "original_face_cents"))
-    for r in rows:
-        loss = losses.get((r["security_class_id"], r["period"]), 0)
-        if loss:
-            held = holders_of_record_by_class_id(class_ids=[r["security_class_id"]], record_date=r["record_date"])
-            shares[r["id"]] = holder_shares(loss, held[r["security_class_id"]],
-                                            faces[r["security_class_id"]]).get(r["holder__code"], 0)
-        else:
-            shares[r["id"]] = 0
+    registers = {day: holders_of_record_by_class_id(
+        class_ids=sorted({r["security_class_id"] for r in lost if r["record_date"] == day}), record_date=day)
+        for day in {r["record_date"] for r in lost}}
+    shares = {r["id"]: 0 for r in rows}
+    for r in lost:
+        held = registers[r["record_date"]][r["security_class_id"]]
+        shares[r["id"]] = holder_shares(losses[(r["security_class_id"], r["period"])], held,
+                                        faces[r["security_class_id"]]).get(r["holder__code"], 0)
     return shares
-
 
 
 def investor_statement_with_shares(holder_code: str, period: str | Period) -> dict:
