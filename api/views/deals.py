@@ -185,11 +185,11 @@ def _periods(first: Period, today: date) -> list[Period]:
     return periods
 
 
-class RemittanceReportView(APIView):
-    """The trust's remittance report for a closed period (JSON, or CSV with ?format=csv); ?format=pdf gives the
-    distribution statement to certificateholders as a PDF (the report's figures and the statement's)."""
+class _TrustPeriodDocument(APIView):
+    """A document of a trust's closed period, in JSON, CSV (?format=csv) or PDF (?format=pdf)."""
 
     renderer_classes = DOCUMENT_RENDERERS
+    name = ""  # the file's name starts with it
 
     @extend_schema(parameters=[CODE, PERIOD],
                    responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR,
@@ -197,24 +197,33 @@ class RemittanceReportView(APIView):
     def get(self, request, code: str, period: str):
         trust = visible_trust(request, code)
         month = parse_period(period)
-        report = remittance_report(trust.code, month)
-        return csv_or_json(request, report_json(report), lambda: report_csv(report), f"remittance-{trust.code}-{month}",
-                           to_pdf=lambda: statement_pdf(distribution_statement(trust.code, month)))
+        data, to_csv, to_pdf = self.document(trust.code, month)
+        return csv_or_json(request, data, to_csv, f"{self.name}-{trust.code}-{month}", to_pdf=to_pdf)
+
+    def document(self, trust_code: str, month: Period):
+        """(the JSON, a function giving the CSV, a function giving the PDF)."""
+        raise NotImplementedError
 
 
-class DistributionStatementView(APIView):
+class RemittanceReportView(_TrustPeriodDocument):
+    """The trust's remittance report for a closed period (JSON, or CSV with ?format=csv); ?format=pdf gives the
+    distribution statement to certificateholders as a PDF (the report's figures and the statement's)."""
+
+    name = "remittance"
+
+    def document(self, trust_code: str, month: Period):
+        report = remittance_report(trust_code, month)
+        return (report_json(report), lambda: report_csv(report),
+                lambda: statement_pdf(distribution_statement(trust_code, month)))
+
+
+class DistributionStatementView(_TrustPeriodDocument):
     """The trust's distribution statement to certificateholders for a closed period: per class (CUSIP, rate and
     accrual dates, principal by kind, per $1,000), losses, collateral, delinquency, credit enhancement, speeds.
     JSON, CSV (?format=csv) or PDF (?format=pdf)."""
 
-    renderer_classes = DOCUMENT_RENDERERS
+    name = "statement"
 
-    @extend_schema(parameters=[CODE, PERIOD],
-                   responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR,
-                              (200, "application/pdf"): OpenApiTypes.BINARY})
-    def get(self, request, code: str, period: str):
-        trust = visible_trust(request, code)
-        month = parse_period(period)
-        statement = distribution_statement(trust.code, month)
-        return csv_or_json(request, to_json(statement), lambda: report_csv(statement), f"statement-{trust.code}-{month}",
-                           to_pdf=lambda: statement_pdf(statement))
+    def document(self, trust_code: str, month: Period):
+        statement = distribution_statement(trust_code, month)
+        return to_json(statement), lambda: report_csv(statement), lambda: statement_pdf(statement)
