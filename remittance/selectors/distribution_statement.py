@@ -36,7 +36,7 @@ from remittance.selectors.period_facts import loan_facts, window_for
 from remittance.selectors.reports import ReportUnavailable, investor_statement, remittance_report
 from servicing.domain.delinquency_status import mba_bucket
 from servicing.models import CollectionLine, Loan, LoanPosition, loan_stream
-from servicing.projections import HANDLERS
+from servicing.projections import CREATING, HANDLERS
 from trusts.models import SecurityClass, Trust
 from trusts.selectors import holders_of_record_by_class_id, pool_members
 
@@ -145,7 +145,8 @@ def positions_as_of(numbers: list[str], day: date, through_position: int) -> dic
     for event in events:
         number = event.stream.split(":", 1)[1]
         handler = HANDLERS.get(event.event_type)
-        if handler is not None and (number in positions or event.event_type == "LoanBoarded"):
+        # As the projection: a stream's events before its boarding start no position.
+        if handler is not None and (number in positions or event.event_type in CREATING):
             positions[number] = handler(positions.get(number), event)
     return positions
 
