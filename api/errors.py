@@ -143,8 +143,8 @@ def _strings(value):
 
 
 def _answer_errors_in_json(request) -> None:
-    # A CSV download that fails answers the error in JSON: CSV has no place for it.
-    if request is not None and getattr(getattr(request, "accepted_renderer", None), "format", "json") == "csv":
+    # A CSV or PDF download that fails answers the error in JSON: neither has a place for it.
+    if request is not None and getattr(getattr(request, "accepted_renderer", None), "format", "json") in ("csv", "pdf"):
         request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
 
 

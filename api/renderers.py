@@ -1,4 +1,4 @@
-"""CSV for the statement and the remittance report (?format=csv or Accept: text/csv)."""
+"""CSV and PDF for the statements and the remittance report (?format=csv|pdf, or Accept: text/csv|application/pdf)."""
 from rest_framework.renderers import BaseRenderer
 
 
@@ -10,3 +10,13 @@ class CSVRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         # The views hand over the finished text (the reports module writes the CSV).
         return data.encode(self.charset) if isinstance(data, str) else b""
+
+
+class PDFRenderer(BaseRenderer):
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None  # binary
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        # The views hand over the finished document (remittance.statement_pdf); an error's body is JSON-less.
+        return data if isinstance(data, bytes) else b""

@@ -44,6 +44,8 @@ urlpatterns = [
     path("trusts/<name:code>/payment-dates/", deals.PaymentDatesView.as_view(), name="trust-payment-dates"),
     path("trusts/<name:code>/reports/<name:period>/", deals.RemittanceReportView.as_view(), name="trust-report"),
     path("trusts/<name:code>/loan-level/<name:period>/", deals.LoanLevelView.as_view(), name="trust-loan-level"),
+    path("trusts/<name:code>/statements/<name:period>/", deals.DistributionStatementView.as_view(),
+         name="trust-statement"),
     path("trusts/<name:code>/projections/", analytics.ProjectionView.as_view(), name="trust-projections"),
     path("trusts/<name:code>/speeds/", analytics.RealizedSpeedsView.as_view(), name="trust-speeds"),
     # Operations.

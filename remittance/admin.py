@@ -29,6 +29,7 @@ from django.utils.safestring import mark_safe
 from ledger import business_time
 from ledger.admin import ReadOnlyAdmin, money_column
 from ledger.domain.money import dollars_grouped
+from remittance import admin_statement
 from remittance import admin_trust_pages  # noqa: F401  (the close's figures on the trusts pages)
 from remittance.selectors import dashboard
 from remittance.domain.trust_calendar import Period
@@ -100,7 +101,15 @@ class PeriodResultAdmin(ReadOnlyAdmin):
     def report_urls(self) -> list:
         """The report page's URL, mounted by operations_admin_urls at remittance/report/<trust>/<period>/."""
         return [path("remittance/report/<str:trust_code>/<str:period>/", self.admin_site.admin_view(self.report_view),
-                     name="remittance_report")]
+                     name="remittance_report"),
+                path("remittance/statement/<str:trust_code>/<str:period>/",
+                     self.admin_site.admin_view(self.statement_view), name="remittance_statement")]
+
+    def statement_view(self, request, trust_code: str, period: str):
+        """One closed period's distribution statement to certificateholders; ?format=csv|json|pdf downloads it."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return admin_statement.statement_page(self, request, trust_code, period)
 
     def report_view(self, request, trust_code: str, period: str):
         """One closed period's report: figures, reconciliation, balance chart; ?format=csv|json downloads it."""
@@ -112,6 +121,8 @@ class PeriodResultAdmin(ReadOnlyAdmin):
             context = {**self.admin_site.each_context(request), "title": "Remittance report unavailable",
                        "message": str(error), "opts": self.opts}
             return TemplateResponse(request, "admin/remittance/report_unavailable.html", context, status=404)
+        if request.GET.get("format") == "pdf":  # the report's PDF is the statement's: a superset of its figures
+            return admin_statement.download(admin_statement.closed_statement(trust_code, period), "pdf")
         if request.GET.get("format") in DOWNLOADS:
             return _download(report, request.GET["format"])
         if request.GET.get("format") == LOAN_LEVEL:
@@ -137,7 +148,8 @@ class PeriodResultAdmin(ReadOnlyAdmin):
             "payments": holder_payments(trust, h["period"]),
             "chart": mark_safe(chart),  # line_chart XML-escapes every text it draws # nosec B308 B703
             "chart_periods": labels,
-            "csv_url": f"{url}?format=csv", "json_url": f"{url}?format=json",
+            "csv_url": f"{url}?format=csv", "json_url": f"{url}?format=json", "pdf_url": f"{url}?format=pdf",
+            "statement_url": admin_statement.statement_url(trust.code, h["period"]),
             "previous_url": report_url(trust.code, labels[-2]) if len(labels) > 1 else None,
             "next_url": _next_report_url(trust, h["period"]),
             "payments_url": _changelist(Distribution, security_class__trust__id__exact=trust.pk, period=h["period"]),

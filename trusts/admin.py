@@ -174,7 +174,7 @@ class _PoolMoney:
         return _loan_status(pool_loan)
 
 
-CLASS_COLUMNS = ("name", "original_face", "coupon_or_net_wac", "principal_rule", "priority", "denomination")
+CLASS_COLUMNS = ("name", "cusip", "original_face", "coupon_or_net_wac", "principal_rule", "priority", "denomination")
 POOL_COLUMNS = ("loan", "cutoff_balance", "price", "transferred_on", "removed_on", "removal_reason")
 DEAL_FIELDS = ("code", "name", "issuer", "servicer", "trustee", "closing_date", "cutoff_date", "first_payment_date",
                "payment_day", "issuer_spread_rate", "remittance_type", "purchase_price_percent", "residual_holder",

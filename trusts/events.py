@@ -14,6 +14,7 @@ RemovalProceedsTrued), `register:CODE` (CertificatesIssued, HoldingTransferred),
 Schema history (the log is immutable: old payloads are upcast every time they are read):
 - CertificatesIssued and HoldingTransferred v1 named a holding's class under the key "class",
   which no Python attribute can be called; v2 calls it "class_name".
+- TrustFormed v1 had no CUSIPs; v2 records each class's `cusip` (None when the deal file gave none).
 - HolderDetailsChanged v1 named the linked login by its username ("user"); v2 records the
   login's id too ("login_id", what the link is) beside its name then ("login_name"), so a
   rebuild links the same login even after it is renamed. A v1 event has no id: the rebuild
@@ -39,6 +40,7 @@ class ClassTerms:
     principal_rule: str
     priority: int
     denomination_cents: int
+    cusip: str | None = None  # the class's CUSIP when the deal file gave one (TrustFormed v2)
 
     @property
     def is_net_wac(self) -> bool:
@@ -51,7 +53,7 @@ class TrustFormed(DomainEvent):
     """A trust formed from its deal file: its terms and classes (the pool and holdings follow)."""
 
     event_type: ClassVar[str] = "TrustFormed"
-    schema_version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 2
     code: str
     name: str
     issuer: str
@@ -67,6 +69,12 @@ class TrustFormed(DomainEvent):
     residual_holder: str
     overcollateralized: bool
     classes: tuple[ClassTerms, ...]
+
+
+@upcaster(TrustFormed, from_version=1)
+def _formed_cusips(payload: dict[str, Any]) -> dict[str, Any]:
+    # v1 deal files had no CUSIPs: every class formed then has none.
+    return {**payload, "classes": [{"cusip": None, **c} for c in payload["classes"]]}
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,7 @@ class SecurityClass(models.Model):
     principal_rule = models.CharField(max_length=20, choices=PrincipalRule.choices)
     priority = models.PositiveSmallIntegerField(default=1, help_text="1 is paid first; the highest takes losses first")
     denomination_cents = models.BigIntegerField()
+    cusip = models.CharField(max_length=9, blank=True, default="", help_text="CUSIP; empty when the deal gave none")
 
     class Meta:
         verbose_name_plural = "classes"

@@ -100,7 +100,7 @@ def _trust_formed(position: int, fact: TrustFormed) -> None:
     SecurityClass.objects.bulk_create([
         SecurityClass(pk=class_id(trust.pk, place), trust=trust, name=c.name, original_face_cents=c.face_cents,
                       coupon=c.coupon, principal_rule=c.principal_rule, priority=c.priority,
-                      denomination_cents=c.denomination_cents)
+                      denomination_cents=c.denomination_cents, cusip=c.cusip or "")
         for place, c in enumerate(fact.classes, start=1)
     ])
 

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from api.fields import ClassKeyMixin, FactorField, FlatRowSerializer, MoneyField
+from remittance.selectors.distribution_statement import holder_losses
 from trusts.selectors import ValuedHolding
 
 
@@ -64,14 +65,33 @@ class RegisterEntrySerializer(ClassKeyMixin, serializers.Serializer):
     event_position = serializers.IntegerField()
 
 
+class _DistributionList(serializers.ListSerializer):
+    """A page of distributions, with the holder's share of each class's loss read once for the page."""
+
+    def to_representation(self, data):
+        rows = list(data)
+        losses = holder_losses(rows)
+        return [self.child.to_representation({**row, "loss_cents": losses[row["id"]]}) for row in rows]
+
+
 class DistributionSerializer(ClassKeyMixin, FlatRowSerializer):
-    """One payment to the holder on one class for one period: face held, interest, principal and total."""
+    """One payment to the holder on one class for one period: face held, interest, principal and total, and
+    the holder's share of the loss written off the class in the period (by face held, split exactly)."""
 
     # Renders the rows DistributionViewSet selects (values(), dicts): the distribution's columns, its
     # class's and trust's names, and total_cents (interest plus principal, as Distribution.total_cents)
-    # computed in the query.
+    # computed in the query; the loss is added per page (_DistributionList, or for the one row of a detail).
     COLUMNS = ("id", "security_class__trust__code", "security_class__name", "period", "record_date",
-               "payment_date", "face_held_cents", "interest_cents", "principal_cents", "total_cents")
+               "payment_date", "face_held_cents", "interest_cents", "principal_cents", "total_cents",
+               "holder__code", "security_class_id")
+
+    class Meta:
+        list_serializer_class = _DistributionList
+
+    def to_representation(self, row):
+        if "loss_cents" not in row:
+            row = {**row, "loss_cents": holder_losses([row])[row["id"]]}
+        return super().to_representation(row)
 
     id = serializers.IntegerField()
     trust = serializers.CharField(source="security_class__trust__code")
@@ -83,6 +103,7 @@ class DistributionSerializer(ClassKeyMixin, FlatRowSerializer):
     interest = MoneyField(source="interest_cents")
     principal = MoneyField(source="principal_cents")
     total = MoneyField(source="total_cents")
+    loss = MoneyField(source="loss_cents", help_text="the holder's share of the loss written off the class")
 
 
 # The statement as remittance.selectors.reports.investor_statement builds it and

@@ -8,11 +8,12 @@ from rest_framework.response import Response
 
 from api.access import visible_trusts
 from api.errors import ApiError
-from api.renderers import CSVRenderer
+from api.renderers import CSVRenderer, PDFRenderer
 from remittance.domain.trust_calendar import FIRST_CALENDAR_YEAR, Period
 from trusts.models import Trust
 
-REPORT_RENDERERS = [JSONRenderer, CSVRenderer, BrowsableAPIRenderer]
+# The reports that are also posted as documents: the distribution statement and the investor's statement.
+DOCUMENT_RENDERERS = [JSONRenderer, CSVRenderer, PDFRenderer, BrowsableAPIRenderer]
 LAST_YEAR = 9999  # the payment date of 9999-12 would fall in a year dates cannot hold
 
 
@@ -42,8 +43,11 @@ def visible_trust(request, code: str) -> Trust:
     return get_object_or_404(visible_trusts(request.user), code=code)
 
 
-def csv_or_json(request, data: dict, to_csv, filename: str) -> Response:
-    """The report as JSON, or as CSV when asked for (?format=csv or Accept: text/csv)."""
+def csv_or_json(request, data: dict, to_csv, filename: str, to_pdf=None) -> Response:
+    """The report as JSON, or as CSV (?format=csv or Accept: text/csv) or PDF (?format=pdf, where the view has one)
+    when asked for."""
+    if to_pdf is not None and request.accepted_renderer.format == "pdf":
+        return Response(to_pdf(), headers={"Content-Disposition": f'attachment; filename="{filename}.pdf"'})
     if request.accepted_renderer.format == "csv":
         return Response(to_csv(), headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
     return Response(data)

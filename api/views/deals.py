@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,6 +24,7 @@ from api.filters import FactorFilter
 from api.idempotency import idempotent
 from api.parsers import StrictJSONParser
 from api.permissions import IsOperations, ReadOrOperations
+from api.renderers import CSVRenderer
 from api.serializers.deals import (
     ClassPeriodSerializer,
     DealUploadSerializer,
@@ -30,14 +32,16 @@ from api.serializers.deals import (
     SecurityClassSerializer,
     TrustSerializer,
 )
-from api.views.common import REPORT_RENDERERS, csv_or_json, is_schema_generation, parse_period, visible_trust
+from api.views.common import DOCUMENT_RENDERERS, csv_or_json, is_schema_generation, parse_period, visible_trust
 from remittance.domain.trust_calendar import Period, payment_date, record_date
 from remittance.selectors.latest_close import with_latest_close
 from remittance.models import ClassPeriod, PeriodResult, PeriodStatus, TrustPeriod
 from remittance.domain.report_formats import loan_level_csv, report_csv, report_json, to_json
+from remittance.selectors.distribution_statement import distribution_statement
 from remittance.selectors.loan_level import loan_level_file, loan_level_rows
 from remittance.selectors.reports import remittance_report
 from remittance.services.closing import first_period
+from remittance.statement_pdf import statement_pdf
 from trusts.models import SecurityClass, Trust
 from trusts.services.forming import deal_file_form
 
@@ -184,25 +188,52 @@ def _periods(first: Period, today: date) -> list[Period]:
     return periods
 
 
-class RemittanceReportView(APIView):
-    """The trust's remittance report for a closed period (JSON, or CSV with ?format=csv)."""
+class _TrustPeriodDocument(APIView):
+    """A document of a trust's closed period, in JSON, CSV (?format=csv) or PDF (?format=pdf)."""
 
-    renderer_classes = REPORT_RENDERERS
+    renderer_classes = DOCUMENT_RENDERERS
+    name = ""  # the file's name starts with it
+    # Each subclass has document(trust_code, month) -> (the JSON, a function giving the CSV, one giving the PDF).
 
     @extend_schema(parameters=[CODE, PERIOD],
-                   responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR})
+                   responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR,
+                              (200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, code: str, period: str):
         trust = visible_trust(request, code)
         month = parse_period(period)
-        report = remittance_report(trust.code, month)
-        return csv_or_json(request, report_json(report), lambda: report_csv(report), f"remittance-{trust.code}-{month}")
+        data, to_csv, to_pdf = self.document(trust.code, month)
+        return csv_or_json(request, data, to_csv, f"{self.name}-{trust.code}-{month}", to_pdf=to_pdf)
+
+
+class RemittanceReportView(_TrustPeriodDocument):
+    """The trust's remittance report for a closed period (JSON, or CSV with ?format=csv); ?format=pdf gives the
+    distribution statement to certificateholders as a PDF (the report's figures and the statement's)."""
+
+    name = "remittance"
+
+    def document(self, trust_code: str, month: Period):
+        report = remittance_report(trust_code, month)
+        return (report_json(report), lambda: report_csv(report),
+                lambda: statement_pdf(distribution_statement(trust_code, month)))
+
+
+class DistributionStatementView(_TrustPeriodDocument):
+    """The trust's distribution statement to certificateholders for a closed period: per class (CUSIP, rate and
+    accrual dates, principal by kind, per $1,000), losses, collateral, delinquency, credit enhancement, speeds.
+    JSON, CSV (?format=csv) or PDF (?format=pdf)."""
+
+    name = "statement"
+
+    def document(self, trust_code: str, month: Period):
+        statement = distribution_statement(trust_code, month)
+        return to_json(statement), lambda: report_csv(statement), lambda: statement_pdf(statement)
 
 
 class LoanLevelView(APIView):
     """The loan-level investor reporting file of a closed period: a row per pool loan and the totals, reconciled
     to the close (operations only; JSON, or CSV with ?format=csv)."""
 
-    renderer_classes = REPORT_RENDERERS
+    renderer_classes = [JSONRenderer, CSVRenderer, BrowsableAPIRenderer]  # no PDF of a loan file
     permission_classes = [IsOperations]
 
     @extend_schema(parameters=[CODE, PERIOD],

@@ -26,11 +26,12 @@ from api.serializers.investor import (
     RegisterEntrySerializer,
     StatementSerializer,
 )
-from api.views.common import REPORT_RENDERERS, csv_or_json, is_schema_generation, parse_period
+from api.views.common import DOCUMENT_RENDERERS, csv_or_json, is_schema_generation, parse_period
 from api.views.deals import PERIOD
 from remittance.models import Distribution
 from remittance.domain.report_formats import statement_csv, to_json
-from remittance.selectors.reports import investor_statement
+from remittance.selectors.distribution_statement import investor_statement_with_shares
+from remittance.statement_pdf import investor_statement_pdf
 from trusts.models import HoldingMovement
 from trusts.selectors import holdings_valued_as_of
 
@@ -113,18 +114,21 @@ class DistributionViewSet(CachedInvestorList, viewsets.ReadOnlyModelViewSet):
 
 
 class StatementView(APIView):
-    """The caller's statement for a period: every distribution, the totals and the holdings on the record date."""
+    """The caller's statement for a period: every distribution, the totals, the holdings on the record date and
+    their share of each class's lines (beginning and ending face, interest, principal by kind, loss), in dollars
+    and per $1,000; ?format=pdf gives it as a PDF."""
 
     authentication_classes = INVESTOR_AUTHENTICATION
     permission_classes = [IsInvestor]
-    renderer_classes = REPORT_RENDERERS
+    renderer_classes = DOCUMENT_RENDERERS
 
     @extend_schema(
         parameters=[PERIOD],
-        responses={(200, "application/json"): StatementSerializer, (200, "text/csv"): OpenApiTypes.STR},
+        responses={(200, "application/json"): StatementSerializer, (200, "text/csv"): OpenApiTypes.STR,
+                   (200, "application/pdf"): OpenApiTypes.BINARY},
     )
     def get(self, request, period: str):
         month = parse_period(period)
-        statement = investor_statement(request.holder.code, month)
+        statement = investor_statement_with_shares(request.holder.code, month)
         return csv_or_json(request, to_json(statement), lambda: statement_csv(statement),
-                           f"statement-{request.holder.code}-{month}")
+                           f"statement-{request.holder.code}-{month}", to_pdf=lambda: investor_statement_pdf(statement))

@@ -63,7 +63,8 @@ def json_text(data: Any) -> str:
 
 
 def report_csv(report: Report) -> str:
-    """The remittance report as `section,item,value` rows; a class's items are prefixed with its name."""
+    """The remittance report (or the distribution statement) as `section,item,value` rows; a class's items
+    are prefixed with its name, a list's other entries with their first value."""
     rows = [{"section": section, "item": item, "value": value}
             for section, body in report_json(report).items() for item, value in _flatten(body)]
     return _csv(rows, ("section", "item", "value"))
@@ -76,7 +77,9 @@ def _flatten(body: Any, prefix: str = "") -> Iterable[tuple[str, object]]:
             yield from _flatten(value, f"{prefix}{key}.")
     elif isinstance(body, list):
         for entry in body:
-            yield from _flatten({k: v for k, v in entry.items() if k != "class"}, f"{prefix}{entry['class']}.")
+            # An entry is named by its class, or else by its first value (a delinquency row's status, a loan).
+            name = "class" if "class" in entry else next(iter(entry))
+            yield from _flatten({k: v for k, v in entry.items() if k != name}, f"{prefix}{entry[name]}.")
     else:
         yield prefix.rstrip("."), ("true" if body else "false") if isinstance(body, bool) else body
 

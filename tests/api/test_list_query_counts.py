@@ -27,7 +27,8 @@ CLASSES = 40
 
 # The queries of a page, whatever its length: the token with its login and holder (one join),
 # then the page; a page shorter than the page size gives the total itself (api.pagination).
-EXPECTED_QUERIES = {"/api/v1/me/distributions/": 2, "/api/v1/me/holdings/": 2}
+# The distributions' third query reads the page's classes' losses (the holder's share of each, shown as `loss`).
+EXPECTED_QUERIES = {"/api/v1/me/distributions/": 3, "/api/v1/me/holdings/": 2}
 
 
 def many_classes_deal():

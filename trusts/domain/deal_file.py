@@ -15,6 +15,7 @@ from typing import Any
 
 from ledger.domain.money import MoneyFormatError, NumberFormatError, TooManyDecimals, cents_from_dollars, decimal_from_text
 from servicing.domain.csv_files import LOAN_NUMBER, free_text_problem
+from trusts.domain.cusip import cusip_problem
 from trusts.domain.principal_rules import PRINCIPAL_RULES, PRO_RATA, priorities_shared_by_sequential
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
@@ -28,7 +29,7 @@ DEAL_KEYS = frozenset((
     "payment_day", "issuer_spread_rate", "remittance_type", "purchase_price_percent", "residual_holder",
     "overcollateralized", "loans", "classes", "holders",
 ))
-CLASS_KEYS = frozenset(("name", "face", "coupon", "principal", "priority", "denomination"))
+CLASS_KEYS = frozenset(("name", "face", "coupon", "principal", "priority", "denomination", "cusip"))
 HOLDER_KEYS = frozenset(("code", "name", "class", "face"))
 # trusts.models keeps issuer_spread_rate, purchase_price_percent and coupon with 4 decimal places: a
 # value with more would be rounded by the row while the deal's event kept it exact.
@@ -45,6 +46,7 @@ class ClassSpec:
     principal_rule: str
     priority: int
     denomination_cents: int
+    cusip: str | None = None  # optional; checked by its check digit (trusts.domain.cusip)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +225,9 @@ def _classes(raw: object, problems: _Problems) -> tuple[ClassSpec, ...]:
         if spec:
             if any(c.name == spec.name for c in classes):
                 problems.field(f"classes[{i}]", f"class {spec.name} is defined twice")
+            if spec.cusip and any(c.cusip == spec.cusip for c in classes):
+                problems.field(f"class {spec.name}", f"cusip {spec.cusip} is already class "
+                                                     f"{next(c.name for c in classes if c.cusip == spec.cusip)}'s")
             classes.append(spec)
     for priority in priorities_shared_by_sequential((c.priority, c.principal_rule) for c in classes):
         problems.field("classes", f"sequential classes need their own priority; {priority} is shared")
@@ -248,7 +253,11 @@ def _class(item: dict[Any, Any], where: str, problems: _Problems) -> ClassSpec |
         priority = 1
     if face and denomination and face % denomination:
         problems.field(where, f"face {item.get('face')} is not a whole number of {item.get('denomination', '1000.00')} bonds")
-    return ClassSpec(name, face, coupon, rule, priority, denomination)
+    cusip = item.get("cusip")
+    problem = None if cusip is None else cusip_problem(cusip)
+    if problem:
+        problems.field(where, f"cusip {problem}")
+    return ClassSpec(name, face, coupon, rule, priority, denomination, cusip if isinstance(cusip, str) else None)
 
 
 def _holders(raw: object, classes: dict[str, ClassSpec], problems: _Problems) -> tuple[HoldingSpec, ...]:

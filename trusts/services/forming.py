@@ -186,7 +186,7 @@ def _formed(spec: DealSpec) -> TrustFormed:
         residual_holder=spec.residual_holder, overcollateralized=spec.overcollateralized,
         classes=tuple(
             ClassTerms(name=c.name, face_cents=c.face_cents, coupon=c.coupon, principal_rule=c.principal_rule,
-                       priority=c.priority, denomination_cents=c.denomination_cents)
+                       priority=c.priority, denomination_cents=c.denomination_cents, cusip=c.cusip)
             for c in spec.classes
         ),
     )

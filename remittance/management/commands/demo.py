@@ -86,6 +86,8 @@ SEQ_SPREAD = "0.25"
 # Class: priority, fixed coupon (below the pool's net rate, about 5.6%), share of the pool (B takes the rest).
 SEQ_CLASSES = [("A1", 1, "4.25", Decimal("0.10")), ("A2", 2, "4.75", Decimal("0.70")),
                ("M", 3, "5", Decimal("0.12")), ("B", 4, "5.25", None)]
+# The classes' CUSIPs (a made-up issuer number, each with its right check digit), shown on the statement.
+SEQ_CUSIPS = {"A1": "78449AAA0", "A2": "78449AAB8", "M": "78449AAC6", "B": "78449AAD4"}
 # Each class's holders: fixed holdings first, the last named holder takes the rest of the class.
 # INV-01 also holds the seed's bonds. Each holder holds one class of a deal: the close cannot yet pay a
 # holder of two classes of one trust (it appends that holder's stream twice in one batch).
@@ -160,7 +162,8 @@ def seq_deal(pool_cents: int) -> bytes:
     for name, priority, coupon, _ in SEQ_CLASSES:
         face = faces[name]
         classes.append({"name": name, "face": dollars(face), "coupon": coupon, "principal": "sequential",
-                        "priority": priority, "denomination": "1000.00" if face % 100_000 == 0 else "0.01"})
+                        "priority": priority, "denomination": "1000.00" if face % 100_000 == 0 else "0.01",
+                        "cusip": SEQ_CUSIPS[name]})
         left = face
         for code, held in SEQ_HOLDERS[name]:
             held = left if held is None else held

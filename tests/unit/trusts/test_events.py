@@ -61,7 +61,15 @@ def test_the_deal_terms_keep_their_decimals_and_a_net_wac_class():
     assert (payload["issuer_spread_rate"], payload["classes"][1]["coupon"]) == ("0.6000", None)
     formed = TrustFormed.from_payload(payload)
     assert formed.classes[0].coupon == Decimal("4.5") and formed.classes[1].is_net_wac
-    assert "schema_version" not in payload  # version 1 payloads keep the shape they always had
+    assert payload["schema_version"] == 2 and payload["classes"][0]["cusip"] is None
+
+
+def test_a_version_one_formation_had_no_cusips():
+    stored = {k: v for k, v in FORMED.to_payload().items() if k != "schema_version"}
+    stored["classes"] = [{k: v for k, v in c.items() if k != "cusip"} for c in stored["classes"]]
+    formed = TrustFormed.from_payload(stored)
+    assert formed == FORMED and all(c.cusip is None for c in formed.classes)
+    assert "cusip" not in stored["classes"][0]  # the stored payload is not rewritten
 
 
 def test_a_version_one_issue_named_the_class_under_class():
