@@ -124,10 +124,10 @@ def entitled(subscriptions: Sequence[Subscription]) -> set[int]:
 
 def deliveries_for_closes(events: Sequence[RecordedEvent]) -> list[Delivery]:
     """The deliveries these committed close events owe (each made once, however often announced), enqueued."""
+    subscriptions = list(Subscription.objects.filter(active=True).select_related("owner"))
+    if not subscriptions:
+        return []  # the usual month-end: one query, nothing decoded
     messages = _messages(events)
-    if not messages:
-        return []
-    subscriptions = [s for s in Subscription.objects.filter(active=True).select_related("owner")]
     allowed = entitled(subscriptions)
     wanted: dict[tuple[int, int, str], Delivery] = {}
     for kind, position, holder, trust_holders, body in messages:
