@@ -233,6 +233,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Named here, once: the webhook kinds, a choice set several components share.
+    "ENUM_NAME_OVERRIDES": {"WebhookKindEnum": "webhooks.domain.payloads.KINDS"},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.close_request_bodies"],
     # Swagger UI's files come from the drf-spectacular-sidecar package: no outside network needed.
     "SWAGGER_UI_DIST": "SIDECAR",

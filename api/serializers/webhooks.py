@@ -67,7 +67,8 @@ class DeliverySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=list(KINDS))
     event_position = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=DeliveryStatus.choices)
+    # Text, not an enum in the schema: another "status" enum (a period's) keeps its component name.
+    status = serializers.CharField(help_text=f"{', '.join(DeliveryStatus.values)}")
     series = serializers.IntegerField(help_text="1, and one more at each replay")
     created_at = serializers.DateTimeField()
     next_attempt_at = serializers.DateTimeField(allow_null=True)

@@ -105,12 +105,18 @@ class _DeliveryList(_Scoped, generics.GenericAPIView):
 
 @extend_schema(parameters=[SUBSCRIPTION, DELIVERY])
 class _DeliveryReplay(_Scoped, APIView):
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Found before anything else (the body, the Idempotency-Key): another login's delivery answers 404
+        # whatever was sent, exactly as one that does not exist.
+        self.delivery = get_object_or_404(Delivery, subscription=self.subscription(kwargs["subscription_id"]),
+                                          pk=kwargs["delivery_id"])
+
     @extend_schema(request=ReplaySerializer, responses={202: DeliverySerializer})
     @idempotent
     def post(self, request, subscription_id: int, delivery_id: int):
         ReplaySerializer(data=request.data).is_valid(raise_exception=True)
-        delivery = get_object_or_404(Delivery, subscription=self.subscription(subscription_id), pk=delivery_id)
-        replayed = delivery_replay(delivery=delivery, acting_user=request.user)
+        replayed = delivery_replay(delivery=self.delivery, acting_user=request.user)
         return Response(DeliverySerializer(Delivery.objects.prefetch_related("attempts").get(pk=replayed.pk)).data,
                         status=status.HTTP_202_ACCEPTED)
 
