@@ -52,10 +52,10 @@ INSTALLED_APPS = [
     "servicing",
     "trusts",
     "remittance",
+    "webhooks",  # before approvals: its permissions exist when approvals.staff_groups grants them (post_migrate)
     "approvals",
     "analytics",
     "api",
-    "webhooks",
 ]
 
 MIDDLEWARE = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from ledger.admin import ReadOnlyAdmin
+from ledger.admin import ReadOnlyAdmin, ReadOnlyInline
 from webhooks.errors import ReplayRefused
 from webhooks.models import Delivery, DeliveryAttempt, Subscription
 from webhooks.services import delivery_replay, subscription_deactivate
@@ -43,18 +43,10 @@ class SubscriptionAdmin(ReadOnlyAdmin):
         self.message_user(request, f"{queryset.count()} subscription(s) deactivated", messages.SUCCESS)
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
     fields = readonly_fields = ("series", "number", "attempted_at", "duration_ms", "status_code", "error",
                                 "response_excerpt", "delivered")
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Delivery)
