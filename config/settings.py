@@ -252,9 +252,9 @@ if WEBHOOKS_ALLOW_LOOPBACK_HTTP and PRODUCTION:
     raise ImproperlyConfigured("WEBHOOKS_ALLOW_LOOPBACK_HTTP lets webhooks reach this machine; production refuses it")
 WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 8)  # per series; then the delivery is failed
 # The n-th retry waits between half and all of BACKOFF * 2**(n-1) seconds, at most BACKOFF_MAX.
-WEBHOOKS_BACKOFF_SECONDS = env_float("WEBHOOKS_BACKOFF_SECONDS", 30)
-WEBHOOKS_BACKOFF_MAX_SECONDS = env_float("WEBHOOKS_BACKOFF_MAX_SECONDS", 3600)
-WEBHOOKS_TIMEOUT_SECONDS = env_float("WEBHOOKS_TIMEOUT_SECONDS", 5)  # connect, and each read
+WEBHOOKS_BACKOFF_SECONDS = env_float("WEBHOOKS_BACKOFF_SECONDS", 30.0)
+WEBHOOKS_BACKOFF_MAX_SECONDS = env_float("WEBHOOKS_BACKOFF_MAX_SECONDS", 3600.0)
+WEBHOOKS_TIMEOUT_SECONDS = env_float("WEBHOOKS_TIMEOUT_SECONDS", 5.0)  # connect, and each read
 
 # --- Servicing policy ------------------------------------------------------
 SERVICING_NSF_FEE_CENTS = env_int("SERVICING_NSF_FEE_CENTS", 0)  # returned-payment fee, if the notes allow one

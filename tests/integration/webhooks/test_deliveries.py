@@ -214,3 +214,16 @@ def test_a_pending_delivery_stops_once_its_subscription_is_deactivated(february,
     delivery = Delivery.objects.get()
     assert delivery.status == DeliveryStatus.FAILED and delivery.attempts.count() == 1
     assert delivery.last_error == "not sent: the subscription was deactivated"
+
+
+def test_the_address_is_checked_again_at_every_attempt(february, receiver, close_february, settings):
+    """A URL accepted once (here: loopback while allowed) is refused when sent to if its address is not allowed now."""
+    alice = investor("alice", "INV-01")
+    subscription, _ = subscription_create(url=receiver.url.replace("127.0.0.1", "localhost"),
+                                          kinds=["distribution_paid"], holder_code="INV-01", acting_user=alice)
+    settings.WEBHOOKS_ALLOW_LOOPBACK_HTTP = False
+    close_february()
+    delivery = Delivery.objects.get(subscription=subscription)
+    assert delivery.status == DeliveryStatus.FAILED and not receiver.requests
+    errors = set(delivery.attempts.values_list("error", flat=True))
+    assert len(errors) == 1 and errors.pop().startswith("refused: 'http://localhost")
