@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 
 from ledger.models import Event
 from ledger.projections import rebuild
+from ledger.selectors import recorded_events
 from remittance.errors import PeriodAlreadyClosed
 from tests.actors import TESTS
 from tests.integration.remittance.months import close
@@ -20,8 +21,8 @@ from tests.integration.webhooks.conftest import MAX_ATTEMPTS
 from trusts.models import Holder
 from trusts.services.holders import holder_details_change
 from webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus
+from webhooks.sending import post
 from webhooks.services import deliveries_for_closes, delivery_replay, subscription_create, subscription_deactivate
-from ledger.selectors import recorded_events
 
 pytestmark = pytest.mark.django_db
 
@@ -192,25 +193,20 @@ def test_a_deactivated_subscription_or_an_unlinked_login_is_sent_nothing(februar
     assert not Delivery.objects.exists() and not receiver.requests
 
 
-def test_a_pending_delivery_stops_once_its_subscription_is_deactivated(february, receiver, close_february):
+def test_a_pending_delivery_stops_once_its_subscription_is_deactivated(february, receiver, close_february,
+                                                                         monkeypatch):
     alice = investor("alice", "INV-01")
     subscription, _ = subscription_create(url=receiver.url, kinds=["distribution_paid"], holder_code="INV-01",
                                           acting_user=alice)
     receiver.failing = True
-    from webhooks import services
-
-    real = services.post
 
     def post_then_deactivate(*args, **kwargs):  # the owner deactivates while the first attempt is on the wire
-        answer = real(*args, **kwargs)
+        answer = post(*args, **kwargs)
         subscription_deactivate(subscription=subscription, acting_user=alice)
         return answer
 
-    services.post = post_then_deactivate
-    try:
-        close_february()
-    finally:
-        services.post = real
+    monkeypatch.setattr("webhooks.services.post", post_then_deactivate)
+    close_february()
     delivery = Delivery.objects.get()
     assert delivery.status == DeliveryStatus.FAILED and delivery.attempts.count() == 1
     assert delivery.last_error == "not sent: the subscription was deactivated"
