@@ -31,6 +31,7 @@ from remittance.selectors.reports import ReportUnavailable
 from servicing.errors import FileRejected, LoanClosed, ServicingError, UnknownLoan
 from servicing.services.payment_requests import DuplicateReference, LoanBusy
 from trusts.errors import DealRejected, TrustError
+from webhooks.errors import ReplayRefused, SubscriptionRefused, TargetRefused
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,9 @@ REFUSALS: list[tuple[type[Exception], int, str]] = [
     (ConcurrencyConflict, status.HTTP_409_CONFLICT, "concurrency_conflict"),
     (LedgerError, status.HTTP_422_UNPROCESSABLE_ENTITY, "refused"),
     (MoneyFormatError, status.HTTP_400_BAD_REQUEST, "invalid"),
+    (TargetRefused, status.HTTP_422_UNPROCESSABLE_ENTITY, "url_refused"),
+    (SubscriptionRefused, status.HTTP_422_UNPROCESSABLE_ENTITY, "subscription_refused"),
+    (ReplayRefused, status.HTTP_409_CONFLICT, "replay_refused"),
 ]
 
 # Refusals that list problems: where the list goes in "fields".

@@ -2,7 +2,7 @@
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api.views import analytics, auth, closing, deals, investor, operations
+from api.views import analytics, auth, closing, deals, investor, operations, webhooks
 
 app_name = "api"
 
@@ -36,6 +36,12 @@ urlpatterns = [
     path("me/distributions/", investor.DistributionViewSet.as_view(LIST), name="distribution-list"),
     path("me/distributions/<int:pk>/", investor.DistributionViewSet.as_view(DETAIL), name="distribution-detail"),
     path("me/statements/<name:period>/", investor.StatementView.as_view(), name="statement"),
+    path("me/webhooks/", webhooks.MySubscriptionsView.as_view(), name="my-webhooks"),
+    path("me/webhooks/<int:subscription_id>/", webhooks.MySubscriptionView.as_view(), name="my-webhook"),
+    path("me/webhooks/<int:subscription_id>/deliveries/", webhooks.MyDeliveriesView.as_view(),
+         name="my-webhook-deliveries"),
+    path("me/webhooks/<int:subscription_id>/deliveries/<int:delivery_id>/replay/",
+         webhooks.MyDeliveryReplayView.as_view(), name="my-webhook-replay"),
     # Deals: the caller's (investors) or all (operations); forming one is for operations.
     path("trusts/", deals.TrustListView.as_view(), name="trust-list"),
     path("trusts/<name:code>/", deals.TrustDetailView.as_view(), name="trust-detail"),
@@ -59,4 +65,9 @@ urlpatterns = [
     path("payments/", operations.PaymentView.as_view(), name="payments"),
     path("payment-files/", operations.PaymentFileView.as_view(), name="payment-files"),
     path("tapes/", operations.TapeView.as_view(), name="tapes"),
+    path("webhooks/", webhooks.SubscriptionsView.as_view(), name="webhooks"),
+    path("webhooks/<int:subscription_id>/", webhooks.SubscriptionView.as_view(), name="webhook"),
+    path("webhooks/<int:subscription_id>/deliveries/", webhooks.DeliveriesView.as_view(), name="webhook-deliveries"),
+    path("webhooks/<int:subscription_id>/deliveries/<int:delivery_id>/replay/", webhooks.DeliveryReplayView.as_view(),
+         name="webhook-replay"),
 ]

@@ -2,9 +2,10 @@
 
 - "operations": the daily work. Views everything; boards loans, imports
   payment files and runs escrow analyses (change loan), transfers holdings,
-  edits holders' details, asks for closes and reversals, and moves the
-  schedules' timing (what a periodic task runs is the approvers':
-  approvals.schedule). It cannot approve.
+  edits holders' details, deactivates webhook subscriptions and replays
+  deliveries, asks for closes and reversals, and moves the schedules'
+  timing (what a periodic task runs is the approvers': approvals.schedule).
+  It cannot approve.
 - "approvers": may approve or reject another staff member's request. A
   supervisor is in both groups; four eyes still holds, because nobody may
   decide their own request (approvals.services).
@@ -21,9 +22,10 @@ from django.db.models import Q
 OPERATIONS = "operations"  # also the API's operations role (api.access.OPERATIONS_GROUP)
 APPROVERS = "approvers"
 
-VIEW_APPS = ("ledger", "servicing", "trusts", "remittance", "approvals", "django_celery_beat")
+VIEW_APPS = ("ledger", "servicing", "trusts", "remittance", "approvals", "webhooks", "django_celery_beat")
 OPERATIONS_ACTS = (
     "servicing.add_loan", "servicing.change_loan", "trusts.add_holdingmovement", "trusts.change_holder",
+    "webhooks.change_subscription", "webhooks.change_delivery",  # deactivate a subscription, replay a delivery
     "approvals.add_approvalrequest", "django_celery_beat.change_periodictask",
     "django_celery_beat.add_crontabschedule", "django_celery_beat.change_crontabschedule",
 )

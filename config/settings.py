@@ -14,7 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, require_service_passwords, secret_key_is_strong
+from config.env import env_bool, env_float, env_int, env_list, require_service_passwords, secret_key_is_strong
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "servicing",
     "trusts",
     "remittance",
+    "webhooks",  # before approvals: its permissions exist when approvals.staff_groups grants them (post_migrate)
     "approvals",
     "analytics",
     "api",
@@ -232,6 +233,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Named here, once: the webhook kinds, a choice set several components share.
+    "ENUM_NAME_OVERRIDES": {"WebhookKindEnum": "webhooks.domain.payloads.KINDS"},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.close_request_bodies"],
     # Swagger UI's files come from the drf-spectacular-sidecar package: no outside network needed.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -240,6 +243,18 @@ SPECTACULAR_SETTINGS = {
     # validatorUrl null: Swagger UI would otherwise send the schema to validator.swagger.io.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "validatorUrl": None},
 }
+
+# --- Webhooks (webhooks/) ------------------------------------------------------
+# http, and any loopback address at all, only for the tests and the demo (a receiver on this machine):
+# otherwise https to public addresses only (webhooks.targets). Production refuses it.
+WEBHOOKS_ALLOW_LOOPBACK_HTTP = env_bool("WEBHOOKS_ALLOW_LOOPBACK_HTTP", False)
+if WEBHOOKS_ALLOW_LOOPBACK_HTTP and PRODUCTION:
+    raise ImproperlyConfigured("WEBHOOKS_ALLOW_LOOPBACK_HTTP lets webhooks reach this machine; production refuses it")
+WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 8)  # per series; then the delivery is failed
+# The n-th retry waits between half and all of BACKOFF * 2**(n-1) seconds, at most BACKOFF_MAX.
+WEBHOOKS_BACKOFF_SECONDS = env_float("WEBHOOKS_BACKOFF_SECONDS", 30.0)
+WEBHOOKS_BACKOFF_MAX_SECONDS = env_float("WEBHOOKS_BACKOFF_MAX_SECONDS", 3600.0)
+WEBHOOKS_TIMEOUT_SECONDS = env_float("WEBHOOKS_TIMEOUT_SECONDS", 5.0)  # connect, and each read
 
 # --- Servicing policy ------------------------------------------------------
 SERVICING_NSF_FEE_CENTS = env_int("SERVICING_NSF_FEE_CENTS", 0)  # returned-payment fee, if the notes allow one

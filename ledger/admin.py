@@ -50,10 +50,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return {}
 
 
-class PostingInline(admin.TabularInline):
-    model = Posting
-    fields = ("account", "amount", "effective_date")
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent (an event's postings, a delivery's attempts), never added, changed or deleted."""
+
     extra = 0
     can_delete = False
 
@@ -62,6 +61,12 @@ class PostingInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class PostingInline(ReadOnlyInline):
+    model = Posting
+    fields = ("account", "amount", "effective_date")
+    readonly_fields = fields
 
     @admin.display(description="amount ($)")
     def amount(self, posting):

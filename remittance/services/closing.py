@@ -37,6 +37,7 @@ from ledger.actors import Actor, database_user, four_eyes_problem, RECONCILER
 from ledger.domain.records import StreamAppend
 from ledger.hooks import reached
 from ledger.services import append_batch
+from remittance.close_announcements import closes_recorded
 from remittance.domain.trust_calendar import Period, payment_date, record_date
 from remittance.domain.close_events import CloseContext, close_appends
 from remittance.domain.close_figures import close_figures
@@ -327,13 +328,14 @@ def _complete(trusts: list[Trust], period: Period, signatories: _Signatories, ou
                 continue
             closing.append(pk)
         if appends:
-            append_batch(appends=_one_append_per_stream(appends), acting_user=signatories.recorder)
+            recorded = append_batch(appends=_one_append_per_stream(appends), acting_user=signatories.recorder)
             reached("close:appended")  # tests kill the worker here: everything appended, nothing committed
             TrustPeriod.objects.filter(pk__in=[rows[pk].pk for pk in closing]).update(
                 status=PeriodStatus.CLOSED, through_position=through, closed_at=timezone.now())
             codes = {pk: rows[pk].trust.code for pk in closing}
             results = {r.trust_id: r for r in PeriodResult.objects.filter(trust_id__in=closing, period=str(period))}
             answered.closed.extend(CloseOutcome(codes[pk], str(period), results[pk]) for pk in closing)
+            closes_recorded(recorded)  # the listeners (webhooks) are told once this commits, never before
     for code, error in answered.failed.items():
         _record_failure(next(t for t in trusts if t.code == code), period, error)
         log.error("the close of %s %s failed: %s", code, period, error, exc_info=error)

@@ -15,8 +15,8 @@ For the investor A (Alice in CI; Alice, Bob and Carol under `make soak`,
 where the filters also name every other holder), every path with a parameter is called with every method and with
 every value that belongs to other investors and not to A: their
 distribution and register ids, the deals only they hold, the periods only
-they were paid in, those deals' loans and ledger events, and staff's
-idempotency keys. Each answer must be a refusal (403 or 404; 405 for a
+they were paid in, those deals' loans and ledger events, other logins'
+webhook subscriptions and deliveries, and staff's idempotency keys. Each answer must be a refusal (403 or 404; 405 for a
 method the schema does not document), the same status and body as for a
 value that does not exist, hold nothing A may not see (tests.api.leaks),
 replay nothing and write no event. Every list is also asked with filters
@@ -45,6 +45,7 @@ from tests.api.leaks import Sight
 from tests.integration.remittance.months import close, pay_everyone
 from tests.soak import SOAK, trials
 from trusts.models import Holder, HoldingMovement, PoolLoan, register_stream, trust_stream
+from webhooks.models import Delivery, DeliveryStatus, Subscription
 
 pytestmark = [pytest.mark.django_db, pytest.mark.soak]
 
@@ -53,12 +54,12 @@ REFUSED = {403, 404}  # the API's convention: 403 for staff-only endpoints, 404 
 UNDOCUMENTED = REFUSED | {405}
 # A value of each kind that nothing has: the twin every probe's answer must be indistinguishable from.
 NOTHING = {"id": "987654321", "position": "987654321", "code": "NO-SUCH-TRUST", "period": "2031-07",
-           "loan_number": "NO-SUCH-LOAN"}
+           "loan_number": "NO-SUCH-LOAN", "subscription_id": "987654321", "delivery_id": "987654321"}
 # Parameters the schema does not list, tried on every list anyway: only the login decides whose data it is.
 UNLISTED_FILTERS = ("holder", "holder_code", "holder_id")
 # How many other holders the filters name in CI (every one of them under soak); path probes use every value.
 NAMED_HOLDERS = 3
-PROJECT_APPS = ("ledger", "servicing", "trusts", "remittance", "api", "analytics", "approvals")
+PROJECT_APPS = ("ledger", "servicing", "trusts", "remittance", "api", "analytics", "approvals", "webhooks")
 STAFF_PAYMENT = {"loan_number": "L011", "amount": "849.55", "received_on": "2026-04-01",
                  "reference": "BANK-2026-04-01-0011"}
 
@@ -71,6 +72,13 @@ def market(alice, bob, carol, olivia):
     answer = olivia.post("/api/v1/payments/", STAFF_PAYMENT, format="json",
                          **{f"HTTP_{HEADER.upper().replace('-', '_')}": "staff-payment-0011"})
     assert answer.status_code == 201, answer.content
+    # Webhook subscriptions with a delivery each: every investor's and staff's (their ids are probed).
+    for client, path in ((alice, "me/webhooks"), (bob, "me/webhooks"), (carol, "me/webhooks"), (olivia, "webhooks")):
+        made = client.post(f"/api/v1/{path}/", {"url": "https://portal.example.com/hooks", "kinds": ["period_closed"]},
+                           format="json")
+        assert made.status_code == 201, made.content
+        Delivery.objects.create(subscription_id=made.json()["id"], kind="period_closed", event_position=1,
+                                body="{}", status=DeliveryStatus.FAILED)
     return {"alice": alice}
 
 
@@ -96,8 +104,12 @@ class Others:
         own_periods = set(Distribution.objects.filter(holder=holder).values_list("period", flat=True))
         hidden_streams = _streams(hidden_trusts, hidden_loans)
         positions = {str(p) for p in Event.objects.filter(stream__in=hidden_streams).values_list("position", flat=True)}
+        subscriptions = Subscription.objects.exclude(owner=user)
         values = {
             "id": sorted(str(i) for i in _row_ids(theirs) - own_ids),
+            "subscription_id": sorted(str(i) for i in subscriptions.values_list("id", flat=True)),
+            "delivery_id": sorted(str(i) for i in Delivery.objects.filter(
+                subscription__in=subscriptions).values_list("id", flat=True)),
             "code": sorted(hidden_trusts), "period": sorted(their_periods),
             "loan_number": sorted(hidden_loans), "position": sorted(positions, key=int),
         }
@@ -114,7 +126,10 @@ class Others:
         }
         own_events = Event.objects.filter(stream__in=_streams(seen, _loans(seen))).values_list("position", flat=True)
         own = {"id": str(min(own_ids)), "code": min(seen), "period": min(own_periods),
-               "loan_number": min(_loans(seen)), "position": str(own_events.first())}
+               "loan_number": min(_loans(seen)), "position": str(own_events.first()),
+               "subscription_id": str(Subscription.objects.filter(owner=user).values_list("id", flat=True).first()),
+               "delivery_id": str(Delivery.objects.filter(subscription__owner=user).values_list("id", flat=True)
+                                  .first())}
         return cls(values=values, exclusive=exclusive, filters=filters, own=own)
 
 

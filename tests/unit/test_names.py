@@ -14,7 +14,7 @@ from pathlib import Path
 
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("ledger", "servicing", "trusts", "remittance", "api", "approvals", "analytics", "config")
+APPS = ("ledger", "servicing", "trusts", "remittance", "api", "approvals", "analytics", "webhooks", "config")
 # Modules every app may have once: the parts Django or the project's conventions give each app.
 ROLE_MODULES = {
     "__init__", "apps", "models", "admin", "admin_forms", "errors", "events", "selectors", "services",

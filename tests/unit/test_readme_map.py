@@ -3,7 +3,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("ledger", "servicing", "trusts", "remittance", "analytics", "approvals")
+APPS = ("ledger", "servicing", "trusts", "remittance", "analytics", "approvals", "webhooks")
 MODULE = re.compile(r"(?<![\w./])((?:[a-z_]+/)?[a-z_]+\.py)\b")
 
 

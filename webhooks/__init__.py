@@ -1,0 +1,1 @@
+"""Webhooks: investors' portals and operations integrations told of closes, paid distributions and statements."""

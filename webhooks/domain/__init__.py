@@ -1,0 +1,1 @@
+"""The webhooks' pure rules: the signature, the payloads, the retry schedule (no Django, no database)."""
