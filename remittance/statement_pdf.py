@@ -4,29 +4,20 @@ Renders what remittance.selectors.distribution_statement builds (the trust's sta
 remittance.selectors.reports.investor_statement builds with its `shares` (an investor's): tables of the
 same figures the admin page, the API's JSON and the CSV show, money as dollars grouped by thousands,
 per-$1,000 amounts to 8 decimals. No database and no Django: the values in, the PDF's bytes out, so the
-admin's download and the API give the same document. (Not under domain/: ReportLab has no type hints
-for the strict checks the domain packages take.)
+admin's download and the API give the same document. The document's pieces (tables, headings, pages) are
+ledger.pdf_documents', shared with the borrowers' statements.
 """
 from __future__ import annotations
 
-import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import landscape, letter
-from reportlab.lib.styles import getSampleStyleSheet
-from reportlab.lib.units import inch
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
 from ledger.domain.money import dollars_grouped
+from ledger.pdf_documents import pdf_document as _document
+from ledger.pdf_documents import pdf_gap, pdf_paragraph
+from ledger.pdf_documents import pdf_heading as _heading
+from ledger.pdf_documents import pdf_table as _table
 
-_STYLES = getSampleStyleSheet()
-_GRID = TableStyle([
-    ("FONT", (0, 0), (-1, -1), "Helvetica", 7), ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7),
-    ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-    ("ALIGN", (1, 1), (-1, -1), "RIGHT"), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-])
 # The class lines' principal and loss columns, each `<key>_cents` (and its per-$1,000 `<key>_per_1000`).
 CLASS_AMOUNTS = (("beginning", "balance_begin"), ("interest", "interest_paid"), ("shortfall", "interest_shortfall"),
                  ("scheduled", "principal_scheduled"), ("prepaid", "principal_prepaid"),
@@ -36,24 +27,6 @@ CLASS_AMOUNTS = (("beginning", "balance_begin"), ("interest", "interest_paid"), 
 
 def _money(cents: int) -> str:
     return dollars_grouped(cents)
-
-
-def _table(rows: Sequence[Sequence[object]]) -> Table:
-    table = Table([[str(cell) for cell in row] for row in rows], repeatRows=1, hAlign="LEFT")
-    table.setStyle(_GRID)
-    return table
-
-
-def _heading(text: str) -> list[Any]:
-    return [Spacer(1, 0.12 * inch), Paragraph(text, _STYLES["Heading3"])]
-
-
-def _document(title: str, story: list[Any]) -> bytes:
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=landscape(letter), title=title, leftMargin=0.5 * inch,
-                            rightMargin=0.5 * inch, topMargin=0.5 * inch, bottomMargin=0.5 * inch)
-    doc.build([Paragraph(title, _STYLES["Title"]), *story])
-    return out.getvalue()
 
 
 def statement_pdf(s: Mapping[str, Any]) -> bytes:
@@ -77,12 +50,12 @@ def statement_pdf(s: Mapping[str, Any]) -> bytes:
     story += _heading("Credit enhancement (% of the pool: junior classes and overcollateralization)")
     story.append(_table([("class", "current %", "at issue %")]
                         + [(c["class"], c["credit_enhancement"], c["credit_enhancement_at_issue"]) for c in classes]))
-    story.append(Paragraph(s["triggers"]["note"], _STYLES["Normal"]))
+    story.append(pdf_paragraph(s["triggers"]["note"]))
     story += _pool(s)
     story += _delinquency_and_losses(s)
     story += _speeds(s["speeds"])
     story += _heading("Notes")
-    story += [Paragraph(text, _STYLES["Normal"]) for text in s["notes"].values()]
+    story += [pdf_paragraph(text) for text in s["notes"].values()]
     return _document(f"Distribution statement {h['trust']} {h['period']}", story)
 
 
@@ -95,7 +68,7 @@ def _pool(s: Mapping[str, Any]) -> list[Any]:
         (_money(p["original_cents"]), _money(p["balance_begin_cents"]), _money(p["balance_end_cents"]), p["factor"],
          _money(k["scheduled_cents"]), _money(k["prepaid_cents"]), _money(k["liquidated_cents"]),
          c["loan_count"], c["wac"], c["wam"], c["wala"], _money(c["average_balance_cents"]))]),
-        Spacer(1, 0.05 * inch), _table([
+        pdf_gap(), _table([
             ("servicing fee paid", "issuer spread paid", "paid to holders", "excess", "cash in", "reconciled"),
             (_money(s["servicing_fee"]["paid_cents"]), _money(s["issuer_spread"]["paid_cents"]),
              _money(r["paid_to_holders_cents"]), _money(r["excess_cents"]), _money(r["cash_in_cents"]),
@@ -112,7 +85,7 @@ def _delinquency_and_losses(s: Mapping[str, Any]) -> list[Any]:
                          (_money(losses["period_cents"]), _money(losses["cumulative_cents"]),
                           losses["cumulative_percent_of_original"])]))
     if losses["loans"]:
-        story.append(Spacer(1, 0.05 * inch))
+        story.append(pdf_gap())
         story.append(_table([("loan", "date", "liquidation proceeds", "loss", "severity %")]
                             + [(x["loan"], f"{x['date']:%Y-%m-%d}", _money(x["liquidation_principal_cents"]),
                                 _money(x["loss_cents"]), x["severity"]) for x in losses["loans"]]))
@@ -136,8 +109,8 @@ SHARE_AMOUNTS = (("beginning face", "face_begin"), ("interest", "interest"), ("s
 def investor_statement_pdf(s: Mapping[str, Any]) -> bytes:
     """An investor's statement for one period, their share of every line, as a PDF."""
     shares = s["shares"]
-    story: list[Any] = [Paragraph(f"{s['holder']['code']} {s['holder']['name']}: period {s['period']['period']}, "
-                                  f"record date {s['period']['record_date']:%Y-%m-%d}", _STYLES["Normal"])]
+    story: list[Any] = [pdf_paragraph(f"{s['holder']['code']} {s['holder']['name']}: period {s['period']['period']}, "
+                                      f"record date {s['period']['record_date']:%Y-%m-%d}")]
     story += _heading("Your share (dollars)")
     story.append(_table([("trust", "class", "CUSIP", "original face held", *(label for label, _ in SHARE_AMOUNTS),
                           "paid on")]

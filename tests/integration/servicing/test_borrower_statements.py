@@ -123,3 +123,26 @@ def test_the_command_prints_text_csv_and_json(l001, capsys):
         call_command("borrower_statement", "L404", "--cycle", "2026-03")
     assert dict(csv_rows(periodic_statement("L001", "2026-03")))["loan_number"] == "L001"
     assert to_json(periodic_statement("L001", "2026-03"))["standing"]["bankruptcy_chapter"] is None
+
+
+def test_the_statements_as_pdf_hold_their_figures(l001, tmp_path):
+    from pypdf import PdfReader
+
+    def text(path):
+        return " ".join(page.extract_text() for page in PdfReader(str(path)).pages)
+
+    june = tmp_path / "june.pdf"
+    call_command("borrower_statement", "L001", "--cycle", "2026-06", "--format", "pdf", "--output", str(june))
+    assert june.read_bytes().startswith(b"%PDF")
+    body = text(june)
+    statement = periodic_statement("L001", "2026-06")
+    assert "Mortgage statement 2026-06 - loan L001" in body and "Delinquency notice" in body
+    assert f"{statement.amount_due.total_cents / 100:,.2f}" in body
+    with business_day(date(2027, 1, 20)):
+        form, escrow = tmp_path / "1098.pdf", tmp_path / "escrow.pdf"
+        call_command("borrower_statement", "L001", "--form-1098", "2026", "--format", "pdf", "--output", str(form))
+        call_command("borrower_statement", "L001", "--escrow", "2026", "--format", "pdf", "--output", str(escrow))
+    assert "999.50" in text(form) and "Reportable" in text(form)
+    assert "mortgage insurance" in text(escrow) and "300.00" in text(escrow)
+    with pytest.raises(CommandError, match="give --output"):
+        call_command("borrower_statement", "L001", "--cycle", "2026-06", "--format", "pdf")
