@@ -146,8 +146,11 @@ def test_holdings_as_of_a_date_and_deals_held_in_the_past(deals):
 
     assert holdings("2026-01-14") == []
     assert holdings("2026-03-04") == [{"trust": TRUST, "class": "A", "original_face": "100000.00",
-                                       "factor": "1.00000000", "current_face": "100000.00"}]
+                                       "factor": "1.00000000", "factor_period": None, "factor_payment_date": None,
+                                       "current_face": "100000.00"}]
     assert holdings("2026-03-25")[0]["factor"] == "0.99900450"
+    assert (holdings("2026-03-25")[0]["factor_period"], holdings("2026-03-25")[0]["factor_payment_date"]) == (
+        "2026-02", "2026-03-25")
     assert holdings("2026-03-25")[0]["current_face"] == "99900.45"
     assert holdings("2026-04-01") == holdings("2026-11-01") == []
     # Sold out of the deal, Alice still sees it (she held it) and her February statement.

@@ -6,7 +6,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from servicing.borrower_statement_pdf import escrow_statement_pdf, form_1098_pdf, periodic_statement_pdf
-from servicing.borrower_statements import StatementUnavailable, escrow_statement, form_1098_of, periodic_statement
+from servicing.borrower_statement_reads import StatementUnavailable, escrow_statement, form_1098_of, periodic_statement
 from servicing.domain.borrower_statements import csv_rows, periodic_statement_text, to_json
 
 

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 
 from ledger.business_time import business_day
 from remittance.domain.trust_calendar import Period
-from servicing.borrower_statements import (
+from servicing.borrower_statement_reads import (
     StatementUnavailable, escrow_statement, form_1098_of, forms_1098, paid_between, periodic_statement,
 )
 from servicing.domain.borrower_statements import csv_rows, periodic_statement_text, to_json
