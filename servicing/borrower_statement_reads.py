@@ -155,9 +155,9 @@ def form_1098_of(loan_number: str, year: int) -> Form1098:
     as_of = start if start == loan.boarded_on else start - timedelta(days=1)
     principal = Posting.objects.filter(account=accounts.principal(loan_number), effective_date__lte=as_of).aggregate(
         total=Sum("amount_cents"))["total"] or 0
-    insurance = sum(loan_fact(e).amount_cents for e in Event.objects.filter(
-        stream=loan_stream(loan_number), event_type=EscrowDisbursed.event_type,
-        effective_date__year=year) if loan_fact(e).kind == "mortgage_insurance")
+    disbursed = [loan_fact(e) for e in Event.objects.filter(
+        stream=loan_stream(loan_number), event_type=EscrowDisbursed.event_type, effective_date__year=year)]
+    insurance = sum(d.amount_cents for d in disbursed if d.kind == "mortgage_insurance")
     return form_1098(loan_number=loan_number, year=year, borrower_name=loan.borrower.name,
                      property_address=loan.property.address,
                      interest_received_cents=paid_between(loan_number, date(year, 1, 1), date(year, 12, 31)).interest_cents,
