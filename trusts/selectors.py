@@ -22,6 +22,7 @@ from django.db.models.fields import CharField, DateField, DecimalField
 
 from ledger.models import Event
 from trusts.events import PoolLoanRemoved
+from trusts.domain.deal_structure import STANDARD_STRUCTURE, DealStructure
 from trusts.domain.factors import FACTOR_DECIMALS, current_face
 from trusts.models import Holder, HoldingMovement, PoolLoan, SecurityClass, Trust, membership_covers, trust_stream
 
@@ -234,3 +235,19 @@ def pool_summary(trust: Trust) -> PoolSummary:
         unpaid=Sum("loan__position__principal_balance_cents", filter=Q(removed_on__isnull=True)))
     return PoolSummary(loans=totals["loans"], active=totals["active"], cutoff_balance_cents=totals["cutoff"] or 0,
                        unpaid_balance_cents=totals["unpaid"] or 0)
+
+
+def deal_structure(trust: Trust) -> DealStructure:
+    """The trust's declared structure (steps, class features, triggers, OC, reserve, call, trustee fee).
+
+    Interim: every trust is the standard deal until the deal file and TrustFormed v3 record structures.
+    """
+    return STANDARD_STRUCTURE
+
+
+def cleanup_call_date(trust: Trust, *, through_position: int | None = None) -> date | None:
+    """The day the trust's clean-up call was exercised (as the log stood at the position), None if not.
+
+    Interim: no call can be exercised until the clean-up call service records CleanUpCallExercised.
+    """
+    return None

@@ -53,8 +53,9 @@ from ledger.domain.money import dollars_grouped, monthly_rate_amount
 from remittance.domain.advancing import AdvancingResult
 from remittance.domain.reconciliation import REALIZED_LOSS, Reconciliation, cash_collected_cents, is_cash, reconcile
 from remittance.domain.waterfall import (
-    ClassState, Fees, PeriodCollections, WaterfallResult, run_waterfall, split_among_holders,
+    ClassState, DealState, Fees, PeriodCollections, WaterfallResult, run_waterfall, split_among_holders,
 )
+from trusts.domain.deal_structure import STANDARD_STRUCTURE, DealStructure
 
 UNPLACED = "(unplaced)"  # the split's key for bonds no holder holds; sorts before holder codes
 COLLECTION_KINDS = ("interest", "repurchase_interest", "scheduled_principal", "curtailment", "payoff_principal",
@@ -111,6 +112,29 @@ class Carried:
     advances_outstanding: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     # Returned payments the previous closes could not recover yet: (interest, principal).
     returns_outstanding: tuple[int, int] = (0, 0)
+    # The deal's own state (trusts.domain.deal_structure): the trustee fee left unpaid, the reserve
+    # account's balance (the initial deposit before the first close), realized losses of every
+    # earlier period, a sticky trigger failed earlier.
+    trustee_fee_shortfall_cents: int = 0
+    reserve_balance_cents: int = 0
+    cumulative_loss_cents: int = 0
+    trigger_failed: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeriodStanding:
+    """What a period's close knows of the deal besides its loans' money (waterfall.DealState's inputs).
+
+    period_number: 1 for the first distribution; cutoff_balance_cents: the pool's at its cut-off;
+    delinquent_60/90: the pool's balance 60+/90+ days delinquent at the period's end;
+    call_exercised: the clean-up call was exercised in the period.
+    """
+
+    period_number: int = 1
+    cutoff_balance_cents: int = 0
+    delinquent_60_cents: int = 0
+    delinquent_90_cents: int = 0
+    call_exercised: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -263,11 +287,14 @@ class CloseFigures:
 
 def close_figures(*, loans: Sequence[LoanFacts], carried: Carried, issuer_spread_rate: Decimal,
                   scheduled: bool, original_faces: Mapping[str, int],
-                  holders: Mapping[str, Mapping[str, int]]) -> CloseFigures:
+                  holders: Mapping[str, Mapping[str, int]], structure: DealStructure = STANDARD_STRUCTURE,
+                  standing: PeriodStanding = PeriodStanding()) -> CloseFigures:
     """The close of one period: fee, spread, waterfall, holder payments, reconciled.
 
     original_faces: class name -> original face; holders: class name ->
-    {holder code: original face held on the record date}.
+    {holder code: original face held on the record date}. structure: the deal's declared steps and
+    features; standing: the period's number, delinquency and call (the waterfall's DealState with
+    the pool's balances and what `carried` holds).
     """
     _check_unique(loans)
     collected = _collected(loans)
@@ -291,8 +318,19 @@ def close_figures(*, loans: Sequence[LoanFacts], carried: Carried, issuer_spread
                                       realized_loss_cents=loss),
         fees=Fees(servicing_fee_cents=fee, issuer_spread_cents=spread,
                   fee_shortfall_carried_cents=carried.fee_shortfall_cents,
-                  spread_shortfall_carried_cents=carried.spread_shortfall_cents),
-        classes=carried.classes,
+                  spread_shortfall_carried_cents=carried.spread_shortfall_cents,
+                  trustee_fee_cents=monthly_rate_amount(begin, structure.trustee_fee_rate),
+                  trustee_fee_shortfall_carried_cents=carried.trustee_fee_shortfall_cents),
+        classes=carried.classes, structure=structure,
+        state=DealState(
+            period_number=standing.period_number, pool_balance_begin_cents=begin,
+            pool_balance_end_cents=sum(f.balance_end_cents for f in loans),
+            cutoff_balance_cents=standing.cutoff_balance_cents,
+            cumulative_loss_before_cents=carried.cumulative_loss_cents,
+            delinquent_60_cents=standing.delinquent_60_cents, delinquent_90_cents=standing.delinquent_90_cents,
+            reserve_balance_cents=carried.reserve_balance_cents, trigger_failed=carried.trigger_failed,
+            call_exercised=standing.call_exercised,
+        ),
     )
     payments, retained = _holder_payments(result, original_faces, holders)
     figures = CloseFigures(

@@ -27,6 +27,7 @@ from itertools import groupby
 from typing import Any, Literal, cast
 
 from ledger.domain.money import CentsError, allocate, monthly_rate_amount, require_cents
+from trusts.domain.deal_structure import STANDARD_FEATURES, STANDARD_STRUCTURE, ClassFeatures, DealStructure
 from trusts.domain.principal_rules import PRINCIPAL_RULES, PrincipalRule, priorities_shared_by_sequential
 
 FeeKind = Literal["servicing", "spread"]
@@ -69,6 +70,34 @@ class Fees:
     issuer_spread_cents: int
     fee_shortfall_carried_cents: int = 0
     spread_shortfall_carried_cents: int = 0
+    trustee_fee_cents: int = 0
+    trustee_fee_shortfall_carried_cents: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DealState:
+    """Where the deal stands for this period, beyond its classes: what its triggers, over-collateralisation,
+    reserve account and clean-up call run on (trusts.domain.deal_structure).
+
+    period_number: 1 for the first distribution. Pool balances are the period's start and end.
+    cumulative_loss_before_cents: realized losses of every earlier period (this period's is added).
+    delinquent_60_cents / delinquent_90_cents: the pool's balance 60+ / 90+ days delinquent at the
+    period's end (foreclosure, REO and bankruptcy included). reserve_balance_cents: the reserve account
+    at the period's start (the initial deposit in period 1). trigger_failed: a sticky trigger failed in
+    an earlier period. call_exercised: the clean-up call was exercised in this period, so every class
+    is retired by it (what principal cannot pay is written off) and the reserve is released.
+    """
+
+    period_number: int = 1
+    pool_balance_begin_cents: int = 0
+    pool_balance_end_cents: int = 0
+    cutoff_balance_cents: int = 0
+    cumulative_loss_before_cents: int = 0
+    delinquent_60_cents: int = 0
+    delinquent_90_cents: int = 0
+    reserve_balance_cents: int = 0
+    trigger_failed: bool = False
+    call_exercised: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,6 +114,7 @@ class ClassState:
     principal_rule: PrincipalRule = "pro-rata"
     priority: int = 1
     interest_shortfall_carried_cents: int = 0
+    features: ClassFeatures = STANDARD_FEATURES  # PAC schedule, accrual, IO notional, NAS lockout
 
 
 # ----------------------------------------------------------------- steps
@@ -145,6 +175,31 @@ class ClassResult:
     principal_paid_cents: int
     loss_written_off_cents: int
     balance_end_cents: int
+    # An accrual (Z) class's interest added to its balance instead of paid (balance_end includes it).
+    interest_accrued_cents: int = 0
+    kind: str = "standard"  # trusts.domain.deal_structure.CLASS_KINDS; an IO's balances are its notional
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TriggerStatus:
+    """The deal's triggers as tested this period, and the principal rule they chose.
+
+    Percents are exact Decimals (figures over the cut-off or current pool balance x 100); a limit of
+    None is a test the deal does not have. failed: a test failed this period; in_effect: principal
+    runs as if failed (this period, or a sticky earlier failure). principal_rule: "sequential" before
+    the step-down or in effect, else "pro-rata".
+    """
+
+    stepdown_reached: bool
+    cumulative_loss_percent: Decimal
+    cumulative_loss_limit: Decimal | None
+    delinquency_60_percent: Decimal
+    delinquency_60_limit: Decimal | None
+    delinquency_90_percent: Decimal
+    delinquency_90_limit: Decimal | None
+    failed: bool
+    in_effect: bool
+    principal_rule: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,6 +222,30 @@ class WaterfallResult:
     # Loss beyond every class balance: only when the classes were already
     # smaller than the pool; reported rather than hidden.
     unabsorbed_loss_cents: int
+    trustee_fee_due_cents: int = 0
+    trustee_fee_paid_cents: int = 0
+    trustee_fee_shortfall_cents: int = 0
+    # Accrual classes' interest moved from the interest pot to the principal pot (paid to classes ahead).
+    accrual_cents: int = 0
+    # Over-collateralisation: pool end less the classes' (not IO) end balances; its target; principal
+    # held back from the classes because it was above target (in excess_principal_cents); interest paid
+    # as principal to reach it; realized loss it absorbed (not written off any class).
+    oc_target_cents: int = 0
+    oc_end_cents: int = 0
+    oc_release_cents: int = 0
+    turbo_principal_cents: int = 0
+    loss_absorbed_by_oc_cents: int = 0
+    # The reserve account: begin + deposit - draw - released = end; released goes to the residual holder.
+    reserve_balance_begin_cents: int = 0
+    reserve_draw_cents: int = 0
+    reserve_deposit_cents: int = 0
+    reserve_released_cents: int = 0
+    reserve_balance_end_cents: int = 0
+    triggers: TriggerStatus | None = None
+    # The clean-up call retired every class this period; what principal could not pay was written off
+    # (included in the classes' loss_written_off_cents, on top of the realized loss).
+    retired_by_call: bool = False
+    call_written_off_cents: int = 0
 
     def for_class(self, name: str) -> ClassResult:
         """The result of the class called name."""
@@ -242,14 +321,22 @@ def run_waterfall(
     collections: PeriodCollections,
     fees: Fees,
     classes: Sequence[ClassState],
-    steps: Sequence[Step] = STANDARD_STEPS,
+    steps: Sequence[Step] | None = None,
+    structure: DealStructure = STANDARD_STRUCTURE,
+    state: DealState = DealState(),
 ) -> WaterfallResult:
     """Run the declared steps over one period's collections and return where it all went.
+
+    steps: the Step values to run; None runs the deal's own, `structure.steps` (by name).
+    structure: the deal's features, triggers, over-collateralisation, reserve and call;
+    state: where the deal stands this period (DealState).
 
     Every cent must end somewhere: a step list that leaves interest,
     principal or loss undistributed (e.g. one without PayExcess) is an
     error, and the result is checked for conservation before it returns.
     """
+    if steps is None:
+        steps = steps_from_names(structure.steps)
     _validate_inputs(collections=collections, fees=fees, classes=classes)
     _validate_steps(steps)
     flow = _opening_flow(collections=collections, fees=fees, classes=classes)
@@ -262,6 +349,20 @@ def run_waterfall(
         )
     flow.result.check_conservation()
     return flow.result
+
+
+_STEPS_BY_NAME: dict[str, Step] = {
+    "servicing_fee": PayFee(fee="servicing"), "spread": PayFee(fee="spread"), "interest": PayInterest(),
+    "principal": PayPrincipal(), "losses": WriteOffLosses(), "excess": PayExcess(),
+}
+
+
+def steps_from_names(names: Sequence[str]) -> tuple[Step, ...]:
+    """The Step values of a deal's declared step names (trusts.domain.deal_structure.STEP_NAMES)."""
+    unknown = [n for n in names if n not in _STEPS_BY_NAME]
+    if unknown:
+        raise WaterfallError(f"waterfall step {unknown[0]!r} is not a step this waterfall runs")
+    return tuple(_STEPS_BY_NAME[n] for n in names)
 
 
 def _apply(flow: _Flow, step: Step) -> _Flow:
