@@ -6,7 +6,9 @@ the pool, for a loan joining during the period), with its own note rate,
 servicing fee rate, contractual P&I and term (one repline per loan, named by
 its loan number, so the projected months are facts the close could have
 recorded), and the classes, unpaid fees and spread as the last close left
-them (`remittance.selectors.period_facts.carried_into`, what the next close will start from).
+them (`remittance.selectors.period_facts.carried_into`, what the next close will start from),
+with the deal's declared structure (`trusts.selectors.deal_structure`), the pool's cut-off balance
+and the period's number in the deal, so projected months run the deal's own steps as its closes do.
 
 Realized speeds of a closed period, the standard's way (B.2 a, B.3), are
 remittance.selectors.reports.period_speeds (the remittance report shows them); here
@@ -21,13 +23,14 @@ from analytics.domain.deal_projection import Deal
 from analytics.domain.structure import Structure
 from ledger.selectors import account_balance
 from remittance.domain.trust_calendar import Period
-from remittance.selectors.period_facts import carried_into
+from remittance.selectors.period_facts import carried_into, pool_original_cents
 from remittance.domain.loan_calendar import timing_at
 from remittance.models import PeriodResult
 from remittance.selectors.reports import RealizedSpeeds, period_speeds, periods_speeds
 from servicing.domain import accounts
 from servicing.models import CLOSED_STATUSES, Loan, LoanPosition
 from trusts.models import PoolLoan, SecurityClass, Trust
+from trusts.selectors import deal_structure
 
 
 class TrustNotFound(LookupError):
@@ -58,14 +61,26 @@ def trust_deal(code: str) -> tuple[Deal, Period]:
                                  for loan, joined in _active_loans(trust, period)) if r)
     carried = carried_into(trust, period)
     faces = dict(SecurityClass.objects.filter(trust=trust).values_list("name", "original_face_cents"))
+    number = period_number(trust, period)
     structure = Structure(
         classes=carried.classes, original_faces=faces,
         fee_rates={n.name: n.gross_wac - n.net_wac for n in replines},
         note_rates={n.name: n.gross_wac for n in replines},
         issuer_spread_rate=trust.issuer_spread_rate,
         fee_shortfall_cents=carried.fee_shortfall_cents, spread_shortfall_cents=carried.spread_shortfall_cents,
+        deal=deal_structure(trust), cutoff_balance_cents=pool_original_cents(trust), first_period_number=number,
+        trustee_fee_shortfall_cents=carried.trustee_fee_shortfall_cents,
+        # Before the first close the reserve holds its initial deposit (Structure's None).
+        reserve_balance_cents=carried.reserve_balance_cents if number > 1 else None,
+        cumulative_loss_cents=carried.cumulative_loss_cents, trigger_failed=carried.trigger_failed,
     )
     return Deal(replines=replines, structure=structure), period
+
+
+def period_number(trust: Trust, period: Period) -> int:
+    """The period's number in the deal: 1 for the period of the first distribution's collections."""
+    first = Period.containing(trust.first_payment_date).previous()
+    return (period.year - first.year) * 12 + period.month - first.month + 1
 
 
 def _active_loans(trust: Trust, period: Period) -> list[tuple[Loan, date]]:

@@ -17,17 +17,25 @@ the standard's net interest (ACT INT) has it. The advancing assumption is
 already in the projected amounts, so the close's own advancing (for
 scheduled/scheduled trusts) is not applied again: the facts are closed as
 actual/actual.
+
+The deal's own structure (trusts.domain.deal_structure: PAC schedules, accrual, IO/PO, NAS, triggers,
+over-collateralisation, reserve, trustee fee) runs in the same call: each month is closed with the
+deal's `DealStructure` and a `PeriodStanding` (its period number, the pool's cut-off balance; no
+delinquency and no call in a projection), and what the close carries from one period to the next
+(the trustee fee left unpaid, the reserve account, cumulative losses, a sticky trigger failed) is
+carried here month to month by `carried_after`, the same rule.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from analytics.domain.cents import PaidMonth
-from remittance.domain.close_figures import Carried, LoanFacts, close_figures
+from remittance.domain.close_figures import Carried, LoanFacts, PeriodStanding, close_figures
 from remittance.domain.waterfall import ClassState, WaterfallResult, carried_forward
+from trusts.domain.deal_structure import STANDARD_STRUCTURE, DealStructure
 
 NOT_PAYING = "{}:not-paying"
 
@@ -40,6 +48,12 @@ class Structure:
     payments among holders by it; the projection has no holders, so it only
     has to be positive). fee rates are per repline (loan), in `fee_rates`.
     note_rates: each repline's gross WAC, the note rate of the one loan it is in the close.
+    deal: the deal's declared structure (its classes' features are put on the class states by
+    `run_structure`, so a caller need not). cutoff_balance_cents: the pool's balance at its cut-off
+    (what cumulative-loss triggers and over-collateralisation are measured against); 0 takes the
+    pool's balance as the projection starts. first_period_number: the deal's period number of the
+    first projected month (1 for a new deal). The rest is what the last close carried (all zero for a
+    new deal); reserve_balance_cents None is a new deal's: the reserve's initial deposit.
     """
 
     classes: tuple[ClassState, ...]
@@ -49,6 +63,49 @@ class Structure:
     issuer_spread_rate: Decimal = Decimal(0)
     fee_shortfall_cents: int = 0
     spread_shortfall_cents: int = 0
+    deal: DealStructure = STANDARD_STRUCTURE
+    cutoff_balance_cents: int = 0
+    first_period_number: int = 1
+    trustee_fee_shortfall_cents: int = 0
+    reserve_balance_cents: int | None = None
+    cumulative_loss_cents: int = 0
+    trigger_failed: bool = False
+
+    def opening(self) -> Carried:
+        """What the first projected month's close starts from: the classes (with their features) and the deal's state."""
+        deal = self.deal
+        reserve = self.reserve_balance_cents
+        if reserve is None:
+            reserve = deal.reserve.initial_deposit_cents if deal.reserve is not None else 0
+        return Carried(
+            classes=with_features(self.classes, deal), fee_shortfall_cents=self.fee_shortfall_cents,
+            spread_shortfall_cents=self.spread_shortfall_cents,
+            trustee_fee_shortfall_cents=self.trustee_fee_shortfall_cents, reserve_balance_cents=reserve,
+            cumulative_loss_cents=self.cumulative_loss_cents, trigger_failed=self.trigger_failed,
+        )
+
+
+def with_features(classes: Sequence[ClassState], deal: DealStructure) -> tuple[ClassState, ...]:
+    """The class states with the features the deal declares for them (a class it does not name keeps its own)."""
+    return tuple(replace(c, features=deal.features[c.name]) if c.name in deal.features else c for c in classes)
+
+
+def carried_after(carried: Carried, waterfall: WaterfallResult, deal: DealStructure) -> Carried:
+    """What one period's close leaves to the next: the classes and fees, and the deal's state.
+
+    The trustee fee left unpaid, the reserve account's end balance, realized losses added to the
+    cumulative, and a trigger that failed this period when the deal's triggers are sticky.
+    """
+    triggers = waterfall.triggers
+    sticky = deal.triggers is not None and deal.triggers.sticky
+    return replace(
+        carried, classes=carried_forward(classes=carried.classes, result=waterfall),
+        fee_shortfall_cents=waterfall.fee_shortfall_cents, spread_shortfall_cents=waterfall.spread_shortfall_cents,
+        trustee_fee_shortfall_cents=waterfall.trustee_fee_shortfall_cents,
+        reserve_balance_cents=waterfall.reserve_balance_end_cents,
+        cumulative_loss_cents=carried.cumulative_loss_cents + waterfall.realized_loss_cents,
+        trigger_failed=carried.trigger_failed or (sticky and triggers is not None and triggers.failed),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,23 +133,23 @@ class StructuredMonth:
 
 
 def run_structure(paid: Mapping[str, Sequence[PaidMonth]], structure: Structure) -> list[StructuredMonth]:
-    """Close every projected month in turn, carrying the classes and unpaid fees forward."""
+    """Close every projected month in turn, by the deal's own steps, carrying the classes and the deal's state forward."""
     months = max((len(p) for p in paid.values()), default=0)
-    classes = structure.classes
-    fee_short, spread_short = structure.fee_shortfall_cents, structure.spread_shortfall_cents
+    carried = structure.opening()
+    cutoff = structure.cutoff_balance_cents or sum(p[0].balance_begin_cents for p in paid.values() if p)
     result = []
     for k in range(months):
         month = tuple(p[k] for p in paid.values() if k < len(p))
         figures = close_figures(
-            loans=[fact for m in month for fact in _facts(m, structure)],
-            carried=Carried(classes=classes, fee_shortfall_cents=fee_short, spread_shortfall_cents=spread_short),
+            loans=[fact for m in month for fact in _facts(m, structure)], carried=carried,
             issuer_spread_rate=structure.issuer_spread_rate, scheduled=False,
-            original_faces=structure.original_faces, holders={},
+            original_faces=structure.original_faces, holders={}, structure=structure.deal,
+            # A projection has every loan current (no delinquency) and never exercises the call.
+            standing=PeriodStanding(period_number=structure.first_period_number + k, cutoff_balance_cents=cutoff),
         )
         waterfall = figures.waterfall
         result.append(StructuredMonth(period=k + 1, collateral=month, waterfall=waterfall))
-        classes = carried_forward(classes=classes, result=waterfall)
-        fee_short, spread_short = waterfall.fee_shortfall_cents, waterfall.spread_shortfall_cents
+        carried = carried_after(carried, waterfall, structure.deal)
     return result
 
 

@@ -1,0 +1,117 @@
+"""A deal across prepayment speeds: each class's WAL, first and final principal period and yield, and
+the PAC band test (pure).
+
+Every speed is a full projection (`deal_projection.project`: the collateral in cents, each month
+closed by the close's own waterfall with the deal's structure), priced at one price per 100 of face
+(par unless given). The band test is the PAC's promise read off the grid: across its band
+(the band's own two speeds and every speed of the grid between them) its WAL is the same to two
+decimals, and at a speed outside it the WAL is another.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from analytics.domain.deal_projection import Deal, DealProjection, Pricing, project
+from analytics.domain.prepayment import constant
+from trusts.domain.deal_structure import PAC
+
+WAL_DECIMALS = 2
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClassAtSpeed:
+    """One class at one speed: WAL (years), first and last period paying principal, yield at the price."""
+
+    wal_years: float | None
+    first_period: int | None
+    final_period: int | None
+    yield_percent: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeedGrid:
+    """The deal at each PSA speed: the collateral's WAL and each class's figures, by speed then class."""
+
+    speeds: tuple[Decimal, ...]
+    class_names: tuple[str, ...]
+    collateral_wal_years: dict[Decimal, float | None]
+    classes: dict[Decimal, dict[str, ClassAtSpeed]]
+
+    def wal(self, speed: Decimal, name: str) -> float | None:
+        return self.classes[speed][name].wal_years
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BandTest:
+    """A PAC's WAL inside and outside its band; flat: equal to two decimals at every speed inside."""
+
+    class_name: str
+    band: tuple[Decimal, Decimal]
+    inside: dict[Decimal, float | None]
+    outside: dict[Decimal, float | None]
+
+    @property
+    def band_wal(self) -> float | None:
+        """The WAL at the band's lower speed (rounded to two decimals), None if the class is paid nothing."""
+        wal = self.inside[self.band[0]]
+        return None if wal is None else round(wal, WAL_DECIMALS)
+
+    @property
+    def flat(self) -> bool:
+        return all(w is not None and round(w, WAL_DECIMALS) == self.band_wal for w in self.inside.values())
+
+    @property
+    def varies_outside(self) -> bool:
+        """Every speed outside the band gives another WAL (to two decimals)."""
+        return all(w is None or round(w, WAL_DECIMALS) != self.band_wal for w in self.outside.values())
+
+
+def at_speed(projection: DealProjection, name: str) -> ClassAtSpeed:
+    """One class's figures in one projection."""
+    measures = projection.classes[name]
+    paying = [k for k, m in enumerate(projection.months, start=1) if m.waterfall.for_class(name).principal_paid_cents]
+    return ClassAtSpeed(wal_years=measures.wal_years, first_period=paying[0] if paying else None,
+                        final_period=measures.final_period, yield_percent=measures.yield_percent)
+
+
+def speed_grid(deal: Deal, speeds: Sequence[Decimal | float | int], price: float | None = None) -> SpeedGrid:
+    """The deal projected at each PSA speed (in the order given), every class priced at `price` (par: None)."""
+    if not speeds:
+        raise ValueError("a speed grid needs at least one PSA speed")
+    grid = {Decimal(str(s)): project(deal, constant("psa", float(s)), pricing=Pricing(price=price)) for s in speeds}
+    names = tuple(c.name for c in deal.structure.classes)
+    return SpeedGrid(
+        speeds=tuple(grid), class_names=names,
+        collateral_wal_years={s: p.collateral_wal_years for s, p in grid.items()},
+        classes={s: {n: at_speed(p, n) for n in names} for s, p in grid.items()},
+    )
+
+
+def pac_classes(deal: Deal) -> list[tuple[str, tuple[Decimal, Decimal]]]:
+    """The deal's PAC classes with a declared band, in class order."""
+    found = []
+    for c in deal.structure.classes:
+        features = deal.structure.deal.features_of(c.name)
+        if features.kind == PAC and features.band is not None:
+            found.append((c.name, features.band))
+    return found
+
+
+def band_tests(deal: Deal, grid: SpeedGrid) -> list[BandTest]:
+    """Each PAC's band test: the grid's speeds and the band's own two, inside and outside the band."""
+    tests = []
+    for name, (lower, upper) in pac_classes(deal):
+        extra = [s for s in (lower, upper) if s not in grid.speeds]
+        wals = {s: grid.wal(s, name) for s in grid.speeds}
+        if extra:
+            wals.update({s: w.wal_years for s, w in _class_at(deal, extra, name).items()})
+        inside = {s: w for s, w in sorted(wals.items()) if lower <= s <= upper}
+        outside = {s: w for s, w in sorted(wals.items()) if not lower <= s <= upper}
+        tests.append(BandTest(class_name=name, band=(lower, upper), inside=inside, outside=outside))
+    return tests
+
+
+def _class_at(deal: Deal, speeds: Sequence[Decimal], name: str) -> dict[Decimal, ClassAtSpeed]:
+    return {s: at_speed(project(deal, constant("psa", float(s))), name) for s in speeds}

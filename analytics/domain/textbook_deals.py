@@ -1,0 +1,82 @@
+"""The textbook's CMO deals (Fabozzi's FJF series), built from our own parts to test the projection against (pure).
+
+Fabozzi and Jones (eds.), Handbook of Fixed Income Securities, the chapter on CMOs, and Fabozzi's
+CMO examples: the collateral is a $400,000,000 pass-through at 7.5% with a WAC of 8.125% and a WAM
+of 357 months, so the loans are three months seasoned (the PSA ramp's first projected month is
+its month 4) and the servicing spread is 0.625%. Every class pays 7.5%.
+
+- FJF-01, sequential: A $194.5M, B $36M, C $96.5M, D $73M.
+- FJF-02, the same with the last class an accrual class Z: its interest, while a class ahead of
+  it has a balance, is added to its balance and paid as principal to the classes ahead.
+- FJF-04, PAC and support: P's schedule is the collateral's principal at the slower of 90 and 300
+  PSA each month (`pac_schedule`), cut at the book's face for P, $243.8M; the support S is the
+  rest, $156.2M.
+
+`BOOK_WAL_165` holds the book's average lives at 165 PSA (years), the figures the tests and the
+`project_deal` command compare with; they are the book's, never our results.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from analytics.domain.collateral import Repline
+from analytics.domain.deal_projection import Deal
+from analytics.domain.pac_schedule import pac_schedule
+from analytics.domain.structure import Structure
+from remittance.domain.waterfall import ClassState
+from trusts.domain.deal_structure import (
+    ACCRUAL, PAC, SUPPORT, ClassFeatures, ClassOutline, DealStructure, structure_problems,
+)
+
+COLLATERAL = "FJF"
+BALANCE_CENTS = 400_000_000_00
+GROSS_WAC, NET_WAC, COUPON = Decimal("8.125"), Decimal("7.5"), Decimal("7.5")
+TERM, AGE = 360, 3  # WAM 357: three months seasoned
+PAC_BAND = (Decimal(90), Decimal(300))
+PAC_FACE_CENTS = 243_800_000_00
+BOOK_SPEED = Decimal(165)
+
+# The book's average lives (years) at 165 PSA; "collateral" is the pass-through.
+BOOK_WAL_165: dict[str, dict[str, Decimal]] = {
+    "FJF-01": {"collateral": Decimal("8.76"), "A": Decimal("3.48"), "B": Decimal("7.49"), "C": Decimal("11.19"),
+               "D": Decimal("20.27")},
+    "FJF-02": {"collateral": Decimal("8.76"), "A": Decimal("2.90"), "B": Decimal("5.86"), "C": Decimal("7.87"),
+               "Z": Decimal("16.74")},
+    "FJF-04": {"collateral": Decimal("8.76"), "P": Decimal("7.26")},
+}
+SEQUENTIAL_FACES = (("A", 194_500_000_00), ("B", 36_000_000_00), ("C", 96_500_000_00))
+TEXTBOOK_CODES: tuple[str, ...] = ("FJF-01", "FJF-02", "FJF-04")
+
+
+def collateral() -> Repline:
+    """The pass-through's loans as one repline."""
+    return Repline(name=COLLATERAL, balance=BALANCE_CENTS / 100, gross_wac=GROSS_WAC, net_wac=NET_WAC,
+                   term=TERM, age=AGE)
+
+
+def textbook_deal(code: str) -> Deal:
+    """The deal called `code` (one of TEXTBOOK_CODES)."""
+    if code == "FJF-01":
+        return _deal([*SEQUENTIAL_FACES, ("D", 73_000_000_00)], {})
+    if code == "FJF-02":
+        return _deal([*SEQUENTIAL_FACES, ("Z", 73_000_000_00)], {"Z": ClassFeatures(kind=ACCRUAL)})
+    if code == "FJF-04":
+        schedule = pac_schedule((collateral(),), PAC_BAND, face_cents=PAC_FACE_CENTS)
+        features = {"P": ClassFeatures(kind=PAC, schedule=schedule.balances, band=PAC_BAND),
+                    "S": ClassFeatures(kind=SUPPORT)}
+        return _deal([("P", PAC_FACE_CENTS), ("S", BALANCE_CENTS - PAC_FACE_CENTS)], features)
+    raise ValueError(f"no textbook deal {code!r}: one of {', '.join(TEXTBOOK_CODES)}")
+
+
+def _deal(faces: list[tuple[str, int]], features: dict[str, ClassFeatures]) -> Deal:
+    structure = DealStructure(features=features)
+    outlines = [ClassOutline(name=n, face_cents=f, coupon=COUPON, priority=k) for k, (n, f) in enumerate(faces, 1)]
+    problems = structure_problems(structure, outlines)
+    if problems:
+        raise ValueError("; ".join(problems))
+    classes = tuple(ClassState(name=n, balance_cents=f, coupon=COUPON, principal_rule="sequential", priority=k)
+                    for k, (n, f) in enumerate(faces, 1))
+    return Deal(replines=(collateral(),), structure=Structure(
+        classes=classes, original_faces=dict(faces), fee_rates={COLLATERAL: GROSS_WAC - NET_WAC},
+        note_rates={COLLATERAL: GROSS_WAC}, deal=structure, cutoff_balance_cents=BALANCE_CENTS,
+    ))
