@@ -16,10 +16,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from analytics.domain.cents import paid_months, to_cents
 from analytics.domain.collateral import Repline, project_repline
 from analytics.domain.prepayment import constant
+from ledger.domain.money import dollars
+from trusts.domain.deal_structure import PAC
 
 
 class ScheduleError(ValueError):
@@ -83,3 +86,9 @@ def pac_schedule(replines: Sequence[Repline], band: tuple[Decimal, Decimal],
             break
     return PacSchedule(band=(Decimal(lower), Decimal(upper)), face_cents=face, balances=tuple(balances),
                        scheduled_principal=tuple(scheduled))
+
+
+def deal_file_features(schedule: PacSchedule) -> dict[str, Any]:
+    """The PAC's features as a deal file's class takes them: kind, band (PSA) and schedule (dollars, as text)."""
+    return {"kind": PAC, "band": [f"{schedule.band[0].normalize():f}", f"{schedule.band[1].normalize():f}"],
+            "face": dollars(schedule.face_cents), "schedule": [dollars(b) for b in schedule.balances]}

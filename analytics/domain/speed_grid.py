@@ -115,3 +115,37 @@ def band_tests(deal: Deal, grid: SpeedGrid) -> list[BandTest]:
 
 def _class_at(deal: Deal, speeds: Sequence[Decimal], name: str) -> dict[Decimal, ClassAtSpeed]:
     return {s: at_speed(project(deal, constant("psa", float(s))), name) for s in speeds}
+
+
+# ---------------------------------------------------------------- text
+
+
+def grid_text(grid: SpeedGrid, tests: Sequence[BandTest]) -> str:
+    """The grid as text: the collateral's WAL, a table per class (a row per speed), and each PAC's band test."""
+    lines = ["collateral", f"  {'PSA':>6}  {'WAL (yrs)':>9}"]
+    lines += [f"  {_speed(s):>6}  {_figure(grid.collateral_wal_years[s], 2):>9}" for s in grid.speeds]
+    for name in grid.class_names:
+        lines += ["", f"class {name}", f"  {'PSA':>6}  {'WAL (yrs)':>9}  {'first':>5}  {'final':>5}  {'yield %':>8}"]
+        for s in grid.speeds:
+            c = grid.classes[s][name]
+            lines.append(f"  {_speed(s):>6}  {_figure(c.wal_years, 2):>9}  {_period(c.first_period):>5}  "
+                         f"{_period(c.final_period):>5}  {_figure(c.yield_percent, 3):>8}")
+    for test in tests:
+        lines += ["", f"band test, PAC {test.class_name} ({_speed(test.band[0])}-{_speed(test.band[1])} PSA): "
+                      f"{'flat' if test.flat else 'NOT flat'} inside, "
+                      f"{'varies' if test.varies_outside else 'does NOT vary'} outside"]
+        lines += [f"  inside  {_speed(s):>6}  {_figure(w, 2)}" for s, w in test.inside.items()]
+        lines += [f"  outside {_speed(s):>6}  {_figure(w, 2)}" for s, w in test.outside.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _speed(speed: Decimal) -> str:
+    return f"{speed.normalize():f}"
+
+
+def _figure(value: float | None, places: int) -> str:
+    return "-" if value is None else f"{value:.{places}f}"
+
+
+def _period(value: int | None) -> str:
+    return "-" if value is None else str(value)

@@ -1,0 +1,43 @@
+"""project_deal: a deal (a textbook deal or a trust) across PSA speeds, or a PAC schedule for a deal file."""
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from analytics.domain.measures import MeasureError
+from analytics.domain.pac_schedule import ScheduleError
+from analytics.domain.speed_grid import grid_text
+from analytics.domain.textbook_deals import TEXTBOOK_CODES
+from analytics.selectors import TrustNotFound
+from analytics.services import DealRequestError, deal_grid, deal_pac_schedule
+
+DEFAULT_SPEEDS = "0,50,90,100,165,200,300,400,500"
+
+
+class Command(BaseCommand):
+    help = ("Project a deal at PSA speeds through its own waterfall: each class's WAL, first and final principal "
+            "period and yield at a price, and the band test of its PAC classes; or build a PAC schedule.")
+
+    def add_arguments(self, parser):
+        which = parser.add_mutually_exclusive_group(required=True)
+        which.add_argument("--textbook", choices=TEXTBOOK_CODES, help="one of Fabozzi's FJF deals")
+        which.add_argument("--trust", help="a trust's current pool and classes, with its declared structure")
+        parser.add_argument("--psa", default=DEFAULT_SPEEDS, help=f"PSA speeds, comma-separated ({DEFAULT_SPEEDS})")
+        parser.add_argument("--price", help="price per 100 of face for the yields (default par)")
+        parser.add_argument("--pac-schedule", metavar="LOWER,UPPER",
+                            help="print the PAC schedule of the deal's collateral for this PSA band, as JSON")
+        parser.add_argument("--face", metavar="DOLLARS", help="the PAC's face (default: all the band supports)")
+
+    def handle(self, *args, **options):
+        try:
+            if options["pac_schedule"]:
+                schedule = deal_pac_schedule(textbook=options["textbook"], trust_code=options["trust"],
+                                             band=options["pac_schedule"], face=options["face"])
+                self.stdout.write(json.dumps(schedule, indent=2))
+                return
+            if options["face"]:
+                raise DealRequestError("--face goes with --pac-schedule")
+            grid, tests = deal_grid(textbook=options["textbook"], trust_code=options["trust"],
+                                    speeds=options["psa"], price=options["price"])
+        except (DealRequestError, ScheduleError, TrustNotFound, MeasureError) as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write(grid_text(grid, tests), ending="")
