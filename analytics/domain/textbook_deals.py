@@ -44,6 +44,17 @@ BOOK_WAL_165: dict[str, dict[str, Decimal]] = {
                "Z": Decimal("16.74")},
     "FJF-04": {"collateral": Decimal("8.76"), "P": Decimal("7.26")},
 }
+# Rows of the book's exhibit of the pass-through's monthly cash flow at 165 PSA, whole dollars (month 357's
+# mortgage payment is left out: as recalled it is not its balance plus a month's interest at the WAC).
+BOOK_COLLATERAL_165: dict[int, dict[str, int]] = {
+    1: {"balance_begin": 400_000_000, "payment": 2_975_868, "interest_net": 2_500_000,
+        "scheduled_principal": 267_535, "prepayment": 442_389},
+    2: {"balance_begin": 399_290_077, "payment": 2_972_575, "interest_net": 2_495_563,
+        "scheduled_principal": 269_048, "prepayment": 552_847},
+    100: {"balance_begin": 170_142_350, "payment": 1_396_958, "interest_net": 1_063_390,
+          "scheduled_principal": 244_953, "prepayment": 1_469_591},
+    357: {"balance_begin": 148_802, "interest_net": 930, "scheduled_principal": 148_802, "prepayment": 0},
+}
 SEQUENTIAL_FACES = (("A", 194_500_000_00), ("B", 36_000_000_00), ("C", 96_500_000_00))
 TEXTBOOK_CODES: tuple[str, ...] = ("FJF-01", "FJF-02", "FJF-04")
 
