@@ -516,7 +516,9 @@ def _opening(*, collections: PeriodCollections, fees: Fees, classes: Sequence[Cl
     for s in states:
         f = features[s.name]
         begin = _notional(f, balance_at_start, state.pool_balance_begin_cents) if f.kind == IO else s.balance_cents
-        accruing = f.kind == ACCRUAL and any(
+        # In the call's period every class is retired, so a Z is paid its interest in cash, not accreted
+        # onto a balance the call writes off (whichever of interest and losses runs first).
+        accruing = f.kind == ACCRUAL and not state.call_exercised and any(
             o.priority < s.priority and features[o.name].kind != IO and o.balance_cents > 0 for o in states
         )
         # Until PayInterest runs, everything carried in is still owed.
@@ -612,11 +614,14 @@ def _pay_principal(run: _Run) -> None:
         run.excess_principal += release
         run.principal_left -= release
     for z in [t for t in run.tranches if run.accrual_by_class.get(t.name)]:
-        # The accrual pays the classes ahead of the Z; what they cannot take pays the Z itself.
+        # The accrual pays the classes ahead of the Z; what they cannot take pays the Z itself, and
+        # what the Z cannot take either (written off before this step) joins the principal pot.
         ahead = [t for t in run.paying() if t.priority < z.priority]
         left = _pay_by_rule(run, run.accrual_by_class.pop(z.name), ahead)
-        z.principal += left
-        z.balance -= left
+        to_z = min(left, z.balance)
+        z.principal += to_z
+        z.balance -= to_z
+        run.principal_left += left - to_z
     run.principal_left = _pay_by_rule(run, run.principal_left, run.paying())
 
 

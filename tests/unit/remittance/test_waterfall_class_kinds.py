@@ -205,3 +205,20 @@ def test_a_nas_class_takes_what_is_left_once_the_others_are_retired():
     result = run_waterfall(collections=money(0, 100_000), fees=NO_FEES, classes=classes)
     assert (result.for_class("A").principal_paid_cents, result.for_class("N").principal_paid_cents) == (
         30_000, 70_000)
+
+
+def test_accrual_cash_no_class_can_take_goes_to_excess_principal():
+    # Losses run before principal (the deal said so) and take the whole of A and Z: the accrual has nowhere to go.
+    structure = DealStructure(steps=("servicing_fee", "spread", "interest", "losses", "principal", "excess"))
+    result = run_waterfall(collections=money(100_000, 0, 15_025_000), fees=NO_FEES, classes=z_deal(),
+                           structure=structure)
+    assert (result.accrual_cents, result.excess_principal_cents) == (25_000, 25_000)
+    assert result.for_class("Z").loss_written_off_cents == 5_025_000
+
+
+def test_in_the_calls_period_a_z_is_paid_cash_not_accreted():
+    result = run_waterfall(collections=money(100_000, 20_000), fees=NO_FEES, classes=z_deal(),
+                           state=DealState(call_exercised=True))
+    z = result.for_class("Z")
+    assert (z.interest_paid_cents, z.interest_accrued_cents, z.loss_written_off_cents, result.accrual_cents) == (
+        25_000, 0, 5_000_000, 0)
