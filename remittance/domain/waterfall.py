@@ -1,20 +1,29 @@
 """The deal's waterfall: one period's collections paid out, to the cent.
 
 One waterfall serves the whole codebase: the month-end close calls it with
-what was actually collected, and cash-flow projections will call it with
+what was actually collected, and cash-flow projections call it with
 projected collections. A deal's waterfall is declared as data, a tuple of
-steps (PayFee, PayInterest, PayPrincipal, WriteOffLosses, PayExcess), in
-the style of Hastructure, and run by one pure function, `run_waterfall`.
-`STANDARD_STEPS` is the standard deal.
+steps (PayFee, PayInterest, DrawReserve, PayPrincipal, WriteOffLosses,
+PayTurbo, DepositReserve, PayExcess), in the style of Hastructure, and run
+by one pure function, `run_waterfall`. `STANDARD_STEPS` is the standard
+deal; a deal's step names (trusts.domain.deal_structure, whose module
+docstring is the spec of each step) become steps by `steps_from_names`.
 
 Conventions:
 - Money is integer cents; coupons are Decimal annual percentages
   (Decimal("5") is 5%); a coupon of None marks a "net WAC" class.
-- Interest and principal are separate pots: interest pays the servicing
-  fee, the issuer spread and class interest; principal pays class
-  principal. Neither pot ever covers the other.
+- Interest and principal are separate pots: interest pays the fees, the
+  issuer spread and class interest; principal pays class principal. Only
+  the deal's own rules move cash between them: an accrual (Z) class's
+  interest paid as principal to the classes ahead of it (accrual_cents) and
+  turbo principal from interest (turbo_principal_cents).
 - A "class" is a tranche. Priority 1 is the most senior; classes that
-  share a priority are paid pro rata with each other.
+  share a priority are paid pro rata with each other. How principal is
+  shared (PAC, NAS, groups or pro rata, busted PAC) is
+  remittance.domain.principal_distribution; triggers and the
+  over-collateralisation target are remittance.domain.credit_support.
+- An IO class's balances are its notional (its notional classes' balances,
+  or the pool's); it is paid interest on it and never principal or losses.
 - Every split is exact (largest remainder, ties to the smaller class name),
   and the result is checked for conservation before it is returned.
 """
@@ -664,6 +673,8 @@ def _write_off_losses(run: _Run) -> None:
 
 
 def _pay_turbo(run: _Run) -> None:
+    if run.structure.overcollateralization is None:
+        return  # no target to reach (a PayTurbo passed as a step to a deal without one)
     deficiency = max(0, run.oc_target - (run.state.pool_balance_end_cents - run.class_balances()))
     turbo = min(run.interest_left, deficiency)
     paid = turbo - _pay_by_rule(run, turbo, run.paying())

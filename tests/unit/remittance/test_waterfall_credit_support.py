@@ -7,9 +7,11 @@ import pytest
 
 from remittance.domain.credit_support import oc_target_cents, trigger_status
 from remittance.domain.waterfall import (
+    STANDARD_STEPS,
     ClassState,
     DealState,
     Fees,
+    PayTurbo,
     PeriodCollections,
     WaterfallError,
     run_waterfall,
@@ -214,3 +216,9 @@ def test_an_io_notional_ends_at_zero_when_the_call_is_exercised():
     x = result.for_class("X")
     assert (x.balance_begin_cents, x.balance_end_cents) == (1_000_000, 0)
     assert (result.for_class("A").loss_written_off_cents, result.call_written_off_cents) == (999_000, 998_950)
+
+
+def test_a_turbo_step_passed_to_a_deal_without_an_oc_target_pays_nothing():
+    steps = (*STANDARD_STEPS[:-1], PayTurbo(), STANDARD_STEPS[-1])
+    result = run_waterfall(collections=money(1_000_000), fees=NO_FEES, classes=AB, steps=steps)
+    assert (result.turbo_principal_cents, result.for_class("A").principal_paid_cents) == (0, 0)
