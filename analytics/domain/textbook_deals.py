@@ -12,8 +12,12 @@ its month 4) and the servicing spread is 0.625%. Every class pays 7.5%.
   PSA each month (`pac_schedule`), cut at the book's face for P, $243.8M; the support S is the
   rest, $156.2M.
 
-`BOOK_WAL_165` holds the book's average lives at 165 PSA (years), the figures the tests and the
-`project_deal` command compare with; they are the book's, never our results.
+`BOOK_WAL_165` holds the book's average lives at 165 PSA (years), `BOOK_FJF_01_WAL` and `BOOK_PAC_WAL` its
+tables across speeds (as recalled from its exhibits), the figures the tests and the `project_deal`
+command compare with; they are the book's, never our results. Our code reproduces the PAC table to
+the book's two decimals. The sequential tables stand a constant 0.0137-0.0140 years below ours at
+every speed and class: average lives measured from a settlement five days into the first month
+(5/360 = 0.0139 years), with the same cash flows to the dollar (README, "the textbook deals").
 """
 from __future__ import annotations
 
@@ -55,6 +59,19 @@ BOOK_COLLATERAL_165: dict[int, dict[str, int]] = {
           "scheduled_principal": 244_953, "prepayment": 1_469_591},
     357: {"balance_begin": 148_802, "interest_net": 930, "scheduled_principal": 148_802, "prepayment": 0},
 }
+# FJF-01 across speeds: PSA -> (collateral, A, B, C, D) average lives in years.
+BOOK_FJF_01_WAL: dict[int, tuple[Decimal, ...]] = {speed: tuple(Decimal(v) for v in row.split()) for speed, row in {
+    50: "15.11 7.48 15.98 21.02 27.24", 100: "11.66 4.90 10.86 15.78 24.58", 165: "8.76 3.48 7.49 11.19 20.27",
+    200: "7.68 3.05 6.42 9.60 18.11", 300: "5.63 2.32 4.64 6.81 13.36", 400: "4.44 1.94 3.70 5.31 10.34",
+    500: "3.68 1.69 3.12 4.38 8.35", 600: "3.16 1.51 2.74 3.75 6.96", 700: "2.78 1.38 2.47 3.30 5.95",
+}.items()}
+# FJF-04's PAC P across speeds (years): 7.26 from 90 to 300 PSA, its band.
+BOOK_PAC_WAL: dict[int, Decimal] = {speed: Decimal(v) for speed, v in {
+    0: "15.97", 50: "9.44", 90: "7.26", 100: "7.26", 165: "7.26", 200: "7.26", 250: "7.26", 300: "7.26",
+    400: "5.92", 450: "5.38", 500: "4.93", 700: "3.70",
+}.items()}
+# The offset at which the book's sequential tables are reproduced (days after the first day of the first month).
+BOOK_SEQUENTIAL_SETTLEMENT_DAYS = 5
 SEQUENTIAL_FACES = (("A", 194_500_000_00), ("B", 36_000_000_00), ("C", 96_500_000_00))
 TEXTBOOK_CODES: tuple[str, ...] = ("FJF-01", "FJF-02", "FJF-04")
 
