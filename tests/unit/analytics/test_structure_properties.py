@@ -1,7 +1,6 @@
 """Properties of projected deals run by their own structure (analytics.domain.structure.run_structure):
 every month conserves cents, a PAC inside its band is paid exactly its schedule, and a failed
 cumulative-loss trigger turns principal sequential from that month on."""
-import importlib.util
 from decimal import Decimal
 
 import pytest
@@ -22,8 +21,6 @@ from trusts.domain.deal_structure import (
     DealStructure, LossLimit, ReserveAccount, Triggers,
 )
 
-ENGINE = importlib.util.find_spec("remittance.domain.principal_distribution") is not None
-needs_engine = pytest.mark.skipif(not ENGINE, reason="the waterfall runs the deal's structure (Engine:)")
 PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -58,9 +55,7 @@ def class_states(draw, pool_cents: int, net_floor: Decimal):
 
 
 def _structure(draw, states) -> DealStructure:
-    """With the engine: an accrual class and cumulative-loss triggers, each or neither."""
-    if not ENGINE:
-        return DealStructure()
+    """An accrual class and cumulative-loss triggers, each or neither."""
     features = {}
     last = states[-1]
     if last.coupon and last.priority > 1 and last.principal_rule == "sequential" and draw(st.booleans()):
@@ -106,7 +101,6 @@ def test_every_projected_month_conserves_cents(data):
                 == results[-1].balance_end_cents)
 
 
-@needs_engine
 @pytest.mark.xfail(strict=True, raises=ReconciliationError,
                    reason="close_figures' reconciliation does not count the trustee fee nor the reserve's deposits, "
                           "draws and release yet (remittance.domain.reconciliation): the close refuses such a month")
@@ -128,7 +122,6 @@ def test_a_month_with_a_trustee_fee_or_a_reserve_conserves_cents(deal):
     assert months[0].waterfall.trustee_fee_paid_cents or months[0].waterfall.reserve_deposit_cents
 
 
-@needs_engine
 @PROPERTY
 @given(speed=st.integers(int(PAC_BAND[0]) * 10, int(PAC_BAND[1]) * 10).map(lambda s: s / 10))
 def test_a_pac_inside_its_band_is_paid_exactly_its_schedule_while_the_support_lasts(speed):
@@ -160,7 +153,6 @@ def _trigger_deal(stepdown: int, limit: Decimal) -> Deal:
     ))
 
 
-@needs_engine
 @PROPERTY
 @given(stepdown=st.integers(6, 48), limit=st.integers(5, 40).map(lambda p: Decimal(p) / 10),
        cdr=st.integers(2, 10), lag=st.integers(0, 12), psa=st.integers(0, 300))

@@ -4,7 +4,6 @@ settlement five days into the first month (README, "the textbook deals").
 
 Every figure is computed here through the real projection; the book's figures are the module's.
 """
-import importlib.util
 from decimal import Decimal
 
 import pytest
@@ -20,8 +19,6 @@ from analytics.domain.textbook_deals import (
     BOOK_WAL_165, PAC_BAND, PAC_FACE_CENTS, collateral, textbook_deal,
 )
 
-ENGINE = importlib.util.find_spec("remittance.domain.principal_distribution") is not None
-needs_engine = pytest.mark.skipif(not ENGINE, reason="the waterfall runs Z accrual and PAC schedules (Engine:)")
 # Unsettled, our sequential classes' WALs stand 0.0137-0.0140 years above the book's: 5/360 of a year.
 GAP_LOW, GAP_HIGH = 0.0137 - 0.005, 0.0140 + 0.005
 
@@ -60,7 +57,6 @@ def test_the_band_supports_the_books_pac_face():
     assert BALANCE_CENTS - PAC_FACE_CENTS == 156_200_000_00
 
 
-@needs_engine
 def test_the_pac_average_life_is_the_books_and_flat_across_its_band():
     deal = textbook_deal("FJF-04")
     grid = speed_grid(deal, [0, 50, 90, 100, 165, 200, 250, 300, 400, 500])
@@ -71,7 +67,6 @@ def test_the_pac_average_life_is_the_books_and_flat_across_its_band():
     assert grid.wal(Decimal(50), "P") > test.band_wal > grid.wal(Decimal(400), "P")
 
 
-@needs_engine
 @pytest.mark.parametrize("speed", sorted(BOOK_PAC_WAL))
 def test_the_pac_table_is_the_books_to_two_decimals(speed):
     assert f"{wal('FJF-04', 'P', speed):.2f}" == f"{BOOK_PAC_WAL[speed]:f}"
@@ -89,7 +84,6 @@ def test_fjf_01_sequential_table_is_the_books_measured_from_the_fifth_day(speed)
         assert GAP_LOW <= ours - float(book) <= GAP_HIGH
 
 
-@needs_engine
 def test_fjf_02_classes_ahead_of_the_z_are_the_books_measured_from_the_fifth_day():
     names = ["A", "B", "C"]
     settled = wals("FJF-02", names, settlement_days=BOOK_SEQUENTIAL_SETTLEMENT_DAYS)
@@ -98,7 +92,6 @@ def test_fjf_02_classes_ahead_of_the_z_are_the_books_measured_from_the_fifth_day
     assert all(a < b for a, b in zip(wals("FJF-02", names), wals("FJF-01", names)))
 
 
-@needs_engine
 def test_the_z_accretes_until_the_classes_ahead_are_paid_then_is_paid_principal():
     months = project(textbook_deal("FJF-02"), constant("psa", float(BOOK_SPEED))).months
     z = [m.waterfall.for_class("Z") for m in months]
