@@ -90,6 +90,9 @@ def test_a_projection_starts_from_the_trust_as_its_last_close_left_it(loans):
     close("2026-02")
     deal, period = trust_deal(TRUST)
     assert str(period) == "2026-03"
+    # The deal's second period, its triggers and OC measured against the pool's cut-off balance.
+    assert deal.structure.first_period_number == 2 and deal.structure.cutoff_balance_cents == 1_000_000_00
+    assert deal.structure.reserve_balance_cents == 0  # what the close carried (no reserve: nothing)
     assert {r.name: round(r.balance * 100) for r in deal.replines}["L003"] == 10_000_000 - 9_955 - 2_500_000
     assert [r.age for r in deal.replines] == [1] * 10
     carried = {c.name: c.balance_cents for c in deal.structure.classes}
