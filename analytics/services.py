@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from analytics.domain.deal_projection import Deal, DealProjection, project
+from analytics.domain.measures import MeasureError
 from analytics.domain.pac_schedule import deal_file_features, pac_schedule
 from analytics.domain.scenarios import Request, pool_deal
 from analytics.domain.speed_grid import BandTest, SpeedGrid, band_tests, speed_grid
@@ -38,10 +39,38 @@ def the_deal(*, textbook: str | None, trust_code: str | None) -> Deal:
 
 def deal_grid(*, textbook: str | None, trust_code: str | None, speeds: str,
               price: str | None = None) -> tuple[SpeedGrid, list[BandTest]]:
-    """The deal at each PSA speed (text "0,50,165") priced at `price` (par: None), and its PAC band tests."""
+    """The deal at each PSA speed (text "0,50,165") and its PAC band tests, priced at `price`: one price for
+    every class ("99.5"), or a price by class ("X=4.5,A=101"; the others at par); None: par."""
     deal = the_deal(textbook=textbook, trust_code=trust_code)
-    grid = speed_grid(deal, _speeds(speeds, "--psa"), price=None if price is None else _number(price, "--price"))
+    one, by_class = _prices(price)
+    try:
+        grid = speed_grid(deal, _speeds(speeds, "--psa"), price=one, prices=by_class)
+    except ValueError as error:
+        if isinstance(error, MeasureError):
+            raise
+        raise DealRequestError(f"--price: {error}") from None
     return grid, band_tests(deal, grid)
+
+
+def _prices(text: str | None) -> tuple[float | None, dict[str, float]]:
+    if text is None:
+        return None, {}
+    if "=" not in text:
+        return _price(text), {}
+    prices = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        if not name.strip() or not value.strip():
+            raise DealRequestError(f"--price is a price, or CLASS=PRICE pairs comma-separated, not {text!r}")
+        prices[name.strip()] = _price(value)
+    return None, prices
+
+
+def _price(text: str) -> float:
+    value = _number(text, "--price")
+    if value <= 0:
+        raise DealRequestError(f"--price: a price must be above zero, not {text.strip()}")
+    return float(value)
 
 
 def deal_pac_schedule(*, textbook: str | None, trust_code: str | None, band: str,

@@ -6,16 +6,21 @@ closed by the close's own waterfall with the deal's structure), priced at one pr
 (par unless given). The band test is the PAC's promise read off the grid: across its band
 (the band's own two speeds and every speed of the grid between them) its WAL is the same to two
 decimals, and at a speed outside it the WAL is another.
+
+An IO class is paid no principal: its WAL, first and final periods are those of its notional's
+paydown (the notional's decline each period as its "principal"), as IO strips are quoted, and it has
+a yield only at a price given (par of a notional is no price for an IO).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from analytics.domain.deal_projection import Deal, DealProjection, Pricing, project
+from analytics.domain import measures
+from analytics.domain.deal_projection import Deal, DealProjection, Pricing, class_measures, project
 from analytics.domain.prepayment import constant
-from trusts.domain.deal_structure import PAC
+from trusts.domain.deal_structure import IO, PAC
 
 WAL_DECIMALS = 2
 
@@ -68,24 +73,41 @@ class BandTest:
         return all(w is None or round(w, WAL_DECIMALS) != self.band_wal for w in self.outside.values())
 
 
-def at_speed(projection: DealProjection, name: str) -> ClassAtSpeed:
-    """One class's figures in one projection."""
-    measures = projection.classes[name]
-    paying = [k for k, m in enumerate(projection.months, start=1) if m.waterfall.for_class(name).principal_paid_cents]
-    return ClassAtSpeed(wal_years=measures.wal_years, first_period=paying[0] if paying else None,
-                        final_period=measures.final_period, yield_percent=measures.yield_percent)
+def at_speed(projection: DealProjection, name: str, price: float | None = None) -> ClassAtSpeed:
+    """One class's figures in one projection (projected at par), its yield at `price` (None: par; an IO: none)."""
+    results = [m.waterfall.for_class(name) for m in projection.months]
+    yielded = projection.classes[name].yield_percent
+    if price is not None:
+        times = measures.payment_times(len(results))
+        yielded = class_measures(projection.months, name, times, Pricing(price=price)).yield_percent
+    if results and results[0].kind == IO:
+        paydown = [r.balance_begin_cents - r.balance_end_cents for r in results]
+        paying = [k for k, cents in enumerate(paydown, start=1) if cents]
+        return ClassAtSpeed(wal_years=measures.average_life(paydown, measures.payment_times(len(results))),
+                            first_period=paying[0] if paying else None, final_period=paying[-1] if paying else None,
+                            yield_percent=yielded if price is not None else None)
+    paying = [k for k, r in enumerate(results, start=1) if r.principal_paid_cents]
+    figures = projection.classes[name]
+    return ClassAtSpeed(wal_years=figures.wal_years, first_period=paying[0] if paying else None,
+                        final_period=figures.final_period, yield_percent=yielded)
 
 
-def speed_grid(deal: Deal, speeds: Sequence[Decimal | float | int], price: float | None = None) -> SpeedGrid:
-    """The deal projected at each PSA speed (in the order given), every class priced at `price` (par: None)."""
+def speed_grid(deal: Deal, speeds: Sequence[Decimal | float | int], price: float | None = None,
+               prices: Mapping[str, float] | None = None) -> SpeedGrid:
+    """The deal projected at each PSA speed (in the order given), every class priced at `price` (None: par), or
+    at its own in `prices`."""
     if not speeds:
         raise ValueError("a speed grid needs at least one PSA speed")
-    grid = {Decimal(str(s)): project(deal, constant("psa", float(s)), pricing=Pricing(price=price)) for s in speeds}
     names = tuple(c.name for c in deal.structure.classes)
+    unknown = sorted(set(prices or {}) - set(names))
+    if unknown:
+        raise ValueError(f"a price is given for {', '.join(unknown)}, not a class of the deal")
+    priced = {n: (prices or {}).get(n, price) for n in names}
+    grid = {Decimal(str(s)): project(deal, constant("psa", float(s))) for s in speeds}
     return SpeedGrid(
         speeds=tuple(grid), class_names=names,
         collateral_wal_years={s: p.collateral_wal_years for s, p in grid.items()},
-        classes={s: {n: at_speed(p, n) for n in names} for s, p in grid.items()},
+        classes={s: {n: at_speed(p, n, priced[n]) for n in names} for s, p in grid.items()},
     )
 
 

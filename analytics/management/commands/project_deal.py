@@ -22,7 +22,9 @@ class Command(BaseCommand):
         which.add_argument("--textbook", choices=TEXTBOOK_CODES, help="one of Fabozzi's FJF deals")
         which.add_argument("--trust", help="a trust's current pool and classes, with its declared structure")
         parser.add_argument("--psa", default=DEFAULT_SPEEDS, help=f"PSA speeds, comma-separated ({DEFAULT_SPEEDS})")
-        parser.add_argument("--price", help="price per 100 of face for the yields (default par)")
+        parser.add_argument("--price", help="price per 100 of face for the yields: one for every class, or "
+                                             "CLASS=PRICE pairs, comma-separated (default par; an IO has a yield "
+                                             "only at a price given)")
         parser.add_argument("--pac-schedule", metavar="LOWER,UPPER",
                             help="print the PAC schedule of the deal's collateral for this PSA band, as JSON")
         parser.add_argument("--face", metavar="DOLLARS", help="the PAC's face (default: all the band supports)")

@@ -29,6 +29,12 @@ def test_a_textbook_deal_prints_a_table_per_class_and_its_pacs_band_test():
     assert [row[1] for row in inside] == ["90", "165", "300"] and {row[2] for row in inside} == {"7.26"}
 
 
+def test_a_class_may_have_a_price_of_its_own():
+    text = run("--textbook", "FJF-01", "--psa", "165", "--price", "D=95")
+    yields = {block.split()[0]: block.split()[-1] for block in text.split("\n\nclass ")[1:]}
+    assert yields["A"] == "7.618" and float(yields["D"]) > 7.618
+
+
 def test_the_default_speeds_run_from_0_to_500_psa():
     text = run("--textbook", "FJF-01")
     rows = text.split("class A")[1].split("class B")[0].strip().splitlines()[1:]
@@ -65,6 +71,10 @@ def test_a_trust_is_projected_with_its_structure_from_its_next_period(loans):
     (["--textbook", "FJF-01", "--pac-schedule", "90,300", "--face", "1.005"], "--face: "),
     (["--textbook", "FJF-01", "--face", "100"], "--face goes with --pac-schedule"),
     (["--trust", "NOPE"], "no trust 'NOPE'"),
+    (["--textbook", "FJF-01", "--price", "0"], "--price: a price must be above zero"),
+    (["--textbook", "FJF-01", "--price", "Q=99"], "--price: a price is given for Q, not a class of the deal"),
+    (["--textbook", "FJF-01", "--price", "A=,B=99"], "--price is a price, or CLASS=PRICE pairs"),
+    (["--textbook", "FJF-01", "--price", "1"], "no yield between"),
 ])
 @pytest.mark.django_db
 def test_bad_input_is_a_command_error_naming_the_option(args, message):

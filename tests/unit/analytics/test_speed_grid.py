@@ -1,12 +1,15 @@
 """A deal across PSA speeds: each class's WAL, first and final period and yield, and the PAC band test."""
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
-from analytics.domain.deal_projection import project
+from analytics.domain.deal_projection import Deal, project
 from analytics.domain.prepayment import constant
 from analytics.domain.speed_grid import BandTest, band_tests, grid_text, speed_grid
 from analytics.domain.textbook_deals import textbook_deal
+from remittance.domain.waterfall import ClassState
+from trusts.domain.deal_structure import IO, ClassFeatures, DealStructure
 
 SPEEDS = [Decimal(0), Decimal(165), Decimal(400)]
 
@@ -82,6 +85,34 @@ def test_the_text_shows_every_class_at_every_speed_and_the_band_test():
     assert f"{grid.wal(Decimal(165), 'P'):.2f}" in text
 
 
-def test_no_speed_is_refused(fjf_01):
+def test_no_speed_nor_a_price_for_no_class_is_accepted(fjf_01):
     with pytest.raises(ValueError, match="at least one PSA speed"):
         speed_grid(fjf_01[0], [])
+    with pytest.raises(ValueError, match="a price is given for Q, not a class of the deal"):
+        speed_grid(fjf_01[0], [Decimal(165)], prices={"Q": 99.0})
+
+
+def _with_io() -> Deal:
+    """FJF-01 with A at 7% and an IO strip X of the other 0.5% on A's balance."""
+    deal = textbook_deal("FJF-01")
+    a = replace(deal.structure.classes[0], coupon=Decimal("7"))
+    io = ClassState(name="X", balance_cents=a.balance_cents, coupon=Decimal("0.5"), principal_rule="sequential",
+                    priority=5)
+    structure = replace(deal.structure, classes=(a, *deal.structure.classes[1:], io),
+                        original_faces={**deal.structure.original_faces, "X": a.balance_cents},
+                        deal=DealStructure(features={"X": ClassFeatures(kind=IO, notional_of=("A",))}))
+    return Deal(replines=deal.replines, structure=structure)
+
+
+def test_an_io_is_measured_by_its_notionals_paydown_and_has_a_yield_only_at_a_price_given():
+    deal = _with_io()
+    grid = speed_grid(deal, [Decimal(165)])
+    io, a = grid.classes[Decimal(165)]["X"], grid.classes[Decimal(165)]["A"]
+    # X's notional is A's balance: it pays down exactly as A does.
+    assert (io.first_period, io.final_period) == (a.first_period, a.final_period)
+    assert io.wal_years == pytest.approx(a.wal_years, abs=1e-12)
+    assert io.yield_percent is None
+    priced = speed_grid(deal, [Decimal(165)], prices={"X": 1.0}).classes[Decimal(165)]["X"]
+    assert priced.yield_percent is not None and priced.yield_percent > 0
+    months = project(deal, constant("psa", 165)).months
+    assert all(m.waterfall.for_class("X").interest_paid_cents > 0 for m in months[:80])  # A's 81 months
