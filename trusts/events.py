@@ -8,7 +8,7 @@ models (trusts.projections: trusts, classes, holders, the pool, the register)
 are folds of these and nothing else, so `rebuild_projections` reproduces them.
 
 Streams: `trust:CODE` (TrustFormed, PoolLoansTransferred, PoolLoanRemoved,
-RemovalProceedsTrued), `register:CODE` (CertificatesIssued, HoldingTransferred),
+RemovalProceedsTrued, CleanUpCallExercised), `register:CODE` (CertificatesIssued, HoldingTransferred),
 `holder:CODE` (HolderRegistered, HolderDetailsChanged).
 
 Schema history (the log is immutable: old payloads are upcast every time they are read):
@@ -134,6 +134,30 @@ class RemovalProceedsTrued(DomainEvent):
     returned_on: date
     principal_cents: int
     interest_cents: int
+
+
+@event_class
+@dataclass(frozen=True, slots=True)
+class CleanUpCallExercised(DomainEvent):
+    """The deal's clean-up call exercised on `call_date` (the event's date): every loan left in the pool bought
+    at par plus accrued interest, each by its own PoolLoanRemoved recorded with this event. The close of the
+    period holding the call retires every class (remittance's waterfall, DealState.call_exercised)."""
+
+    event_type: ClassVar[str] = "CleanUpCallExercised"
+    schema_version: ClassVar[int] = 1
+    trust: str
+    call_date: date
+    pool_balance_cents: int  # the remaining loans' unpaid principal on the call date
+    cutoff_balance_cents: int  # the pool's balance at its cut-off (every loan ever sold into it)
+    percent: Decimal  # the deal's cleanup_call_percent the balance fell below
+    loans: tuple[str, ...]  # the loans bought, in loan-number order
+    price_cents: int  # the principal paid: the loans' unpaid principal at par
+    interest_cents: int  # the interest accrued to the call date, paid with it
+    exercised_by: str  # who exercised it (the acting user's name)
+
+    @property
+    def total_cents(self) -> int:
+        return self.price_cents + self.interest_cents
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,149 @@
+"""The clean-up call exercised: its refusals, every loan bought at par plus accrued, one event, the next close
+collecting the proceeds, the books verifying and the pool rebuilding from the log; the command."""
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from ledger.models import Event
+from ledger.projections import differences
+from ledger.selectors import account_balance
+from ledger.verification import verify
+from remittance.domain.trust_calendar import Period
+from servicing.services.payoff import payoff_quote_get
+from tests.actors import TESTS
+from tests.integration.remittance.months import SEED_LOANS, close, pay, pay_everyone, seed_trust
+from tests.integration.trusts.deals import TRUST
+from trusts import selectors
+from trusts.domain.deal_structure import DealStructure
+from trusts.errors import TrustError
+from trusts.models import PoolLoan, Trust
+from trusts.services.cleanup_call import exercise_cleanup_call
+from trusts.services.pool import pool_loan_remove
+
+pytestmark = pytest.mark.django_db
+MAR20 = date(2026, 3, 20)
+# After the February installments each loan owes 99,900.45; nine paid off leave L010 alone, below 10%
+# of the cut-off balance of 1,000,000.00.
+L010_AFTER_FEB = 10_000_000 - 9_955
+CUTOFF = 10 * 10_000_000
+
+
+@pytest.fixture
+def with_call(monkeypatch):
+    """Until the deal file records structures: the trust's deal has a 10% clean-up call."""
+    monkeypatch.setattr(selectors, "deal_structure",
+                        lambda trust: DealStructure(cleanup_call_percent=Decimal(10)))
+
+
+def call(on=MAR20, trust_code=TRUST):
+    return exercise_cleanup_call(trust_code=trust_code, call_date=on, acting_user=TESTS)
+
+
+def calls() -> int:
+    return Event.objects.filter(event_type="CleanUpCallExercised").count()
+
+
+def paid_down():
+    """February paid and closed; L001 to L009 paid off on March 10: L010 alone is left, at 99,900.45."""
+    seed_trust()
+    pay_everyone("2026-02")
+    close("2026-02")
+    march = Period.parse("2026-03")
+    for loan in SEED_LOANS[:9]:
+        pay(loan, march, cents=payoff_quote_get(loan_number=loan, as_of=date(2026, 3, 10)).amount_due_cents, day=10)
+
+
+def test_the_call_buys_every_loan_left_and_the_next_close_pays_the_classes(loans, with_call):
+    paid_down()
+    recorded = call()
+    quote = payoff_quote_get(loan_number="L010", as_of=MAR20)
+    assert (recorded.stream, recorded.event_type, recorded.effective_date) == (f"trust:{TRUST}",
+                                                                              "CleanUpCallExercised", MAR20)
+    assert recorded.payload == {
+        "trust": TRUST, "call_date": "2026-03-20", "pool_balance_cents": L010_AFTER_FEB, "cutoff_balance_cents": CUTOFF,
+        "percent": "10", "loans": ["L010"], "price_cents": L010_AFTER_FEB, "interest_cents": quote.interest_cents,
+        "exercised_by": str(TESTS),
+    }
+    assert recorded.idempotency_key == f"cleanup-call:{TRUST}"
+    removed = Event.objects.get(event_type="PoolLoanRemoved")
+    assert removed.payload["kind"] == "repurchase" and removed.position == recorded.position - 1
+    assert removed.payload["proceeds_interest_cents"] == quote.interest_cents > 0
+    assert not PoolLoan.objects.filter(trust__code=TRUST, removed_on__isnull=True,
+                                       loan__position__status="active").exists()
+    assert selectors.cleanup_call_date(Trust.objects.get(code=TRUST)) == MAR20
+    assert selectors.cleanup_call_date(Trust.objects.get(code=TRUST), through_position=removed.position) is None
+    assert account_balance("clearing:repurchases") == -(L010_AFTER_FEB + quote.interest_cents)
+
+    with pytest.raises(TrustError, match=re.escape(
+            f"trust {TRUST}'s clean-up call was already exercised on 2026-03-20; a call is exercised once")):
+        call(on=date(2026, 3, 21))
+    assert calls() == 1
+
+    f = close("2026-03").result.period_closed
+    assert (f.collected["repurchase_principal"], f.collected["repurchase_interest"]) == (
+        L010_AFTER_FEB, quote.interest_cents)
+    assert f.pool_balance_end_cents == 0
+    assert [c.balance_end_cents for c in f.classes] == [0]
+    report = verify()
+    assert report.ok, report.problems
+    assert differences() == []
+
+
+def test_a_pool_not_below_the_percent_is_refused_with_its_figures(loans, with_call):
+    seed_trust()
+    pay_everyone("2026-02")
+    with pytest.raises(TrustError, match=re.escape(
+            f"trust {TRUST}: clean-up call 2026-03-20 refused: the pool's balance of {10 * L010_AFTER_FEB} cents is "
+            f"not below 10% of its cut-off balance of {CUTOFF} cents (10000000 cents)")):
+        call()
+    assert calls() == 0 and not Event.objects.filter(event_type="PoolLoanRemoved").exists()
+
+
+def test_a_deal_without_a_call_is_refused(loans):
+    seed_trust()
+    with pytest.raises(TrustError, match=re.escape(f"trust {TRUST}'s deal has no clean-up call")):
+        call()
+    assert calls() == 0
+
+
+@pytest.mark.parametrize("on, message", [
+    (date(2026, 1, 15), f"trust {TRUST}: clean-up call 2026-01-15: the trust's cut-off is 2026-01-15; date the call "
+                        "after it"),
+    (date(2026, 2, 27), f"trust {TRUST}: clean-up call 2026-02-27: trust {TRUST}'s period 2026-02 is closed and paid "
+                        "(through 2026-02-28); date it after 2026-02-28, in the open period"),
+    (date(2999, 1, 1), f"trust {TRUST}: clean-up call 2999-01-01 is in the future"),
+    ("2026-03-20", f"trust {TRUST}: the clean-up call's date must be a date (YYYY-MM-DD), got '2026-03-20'"),
+])
+def test_a_call_dated_where_it_cannot_be_is_refused(loans, with_call, on, message):
+    paid_down()
+    with pytest.raises(TrustError, match=re.escape(message)):
+        call(on=on)
+    assert calls() == 0
+
+
+def test_unknown_trust_and_an_empty_pool_are_refused(loans, with_call):
+    with pytest.raises(TrustError, match="unknown trust NOPE"):
+        call(trust_code="NOPE")
+    paid_down()
+    pool_loan_remove(trust_code=TRUST, loan_number="L010", removed_on=date(2026, 3, 15), kind="buyout",
+                     reason="seriously delinquent", acting_user=TESTS)
+    with pytest.raises(TrustError, match=re.escape(
+            f"trust {TRUST} has no loans left in its pool for a clean-up call to buy")):
+        call()
+    assert calls() == 0
+
+
+def test_cleanup_call_command(loans, with_call, capsys):
+    paid_down()
+    with pytest.raises(CommandError, match="no user named 'nobody'"):
+        call_command("cleanup_call", TRUST, "--date", "2026-03-20", "--user", "nobody")
+    call_command("cleanup_call", TRUST, "--date", "2026-03-20")
+    out = capsys.readouterr().out
+    assert f"exercised the clean-up call of {TRUST} on 2026-03-20" in out
+    assert "1 loan(s)" in out
+    with pytest.raises(CommandError, match="already exercised"):
+        call_command("cleanup_call", TRUST, "--date", "2026-03-21")
