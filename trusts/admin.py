@@ -2,9 +2,10 @@
 
 Trusts, classes, holders, the pool and the register are projections of the
 log, so all of them are read-only here. Two things are written, each through
-its service: a holder's name, contact and login (trusts.services.holders) and
-a transfer of holdings (trusts.services.register, "Can add holding movement"
-permission).
+its service: a holder's name, contact and login (trusts.services.holders), a
+transfer of holdings (trusts.services.register, "Can add holding movement"
+permission) and a trust's clean-up call (trusts.services.cleanup_call, "Can change
+pool loan": a date, then a confirmation page with the price, then the call).
 
 The figures come from trusts.selectors (holdings valued on a date, the pool's
 totals) and the HTML from templates (templates/admin/trusts/panels/). What the
@@ -26,11 +27,13 @@ from django.urls import path, reverse
 from ledger import business_time
 from ledger.admin import ReadOnlyAdmin, money, money_column
 from trusts import admin_users  # noqa: F401  (the user pages: a holder's login is not deleted)
-from trusts.admin_forms import HoldingTransferForm
+from trusts import selectors
+from trusts.admin_forms import CleanUpCallForm, HoldingTransferForm
 from trusts.errors import TrustError
 from trusts.domain.factors import factor_text
 from trusts.models import Holder, HoldingMovement, PoolLoan, SecurityClass, Trust
 from trusts.selectors import ValuedHolding, holdings_valued_as_of, pool_summary, with_pool_totals
+from trusts.services.cleanup_call import cleanup_call_quote, exercise_cleanup_call
 from trusts.services.holders import holder_details_change
 from trusts.services.register import holding_transfer
 
@@ -181,6 +184,17 @@ DEAL_FIELDS = ("code", "name", "issuer", "servicer", "trustee", "closing_date", 
                "overcollateralized")
 
 
+CLEANUP_CALL_PERMISSION = "trusts.change_poolloan"  # the call takes every loan out of the pool
+
+
+def _call_figures(quote) -> list[tuple[str, str]]:
+    """The confirmation page's figures of a quoted call (a CleanUpCallExercised not recorded)."""
+    return [("call date", quote.call_date.isoformat()), ("loans bought", str(len(quote.loans))),
+            ("pool balance", money(quote.pool_balance_cents)), ("cut-off balance", money(quote.cutoff_balance_cents)),
+            ("call percent", f"{quote.percent}%"), ("principal (par)", money(quote.price_cents)),
+            ("accrued interest", money(quote.interest_cents)), ("total price", money(quote.total_cents))]
+
+
 @admin.register(Trust)
 class TrustAdmin(_Panels, ReadOnlyAdmin):
     list_display = ("code", "name", "servicer", "closing_date", "remittance_type", "loans_in_pool", "pool_balance",
@@ -200,6 +214,46 @@ class TrustAdmin(_Panels, ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return extensions.trusts(with_pool_totals(super().get_queryset(request)))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        trust = self.get_object(request, object_id)
+        # The call's button only where the deal has a call and it is not exercised yet.
+        callable_ = (trust is not None and selectors.deal_structure(trust).cleanup_call_percent is not None
+                     and selectors.cleanup_call_date(trust) is None)
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "cleanup_call": callable_})
+
+    def get_urls(self):
+        call = path("<path:object_id>/cleanup-call/", self.admin_site.admin_view(self.cleanup_call_view),
+                    name="trusts_trust_cleanup_call")
+        return [call, *super().get_urls()]
+
+    def cleanup_call_view(self, request, object_id):
+        """The clean-up call: a date, then the price on a confirmation page, then the call (the service decides)."""
+        if not request.user.has_perm(CLEANUP_CALL_PERMISSION):
+            raise PermissionDenied
+        trust = self.get_object(request, object_id)
+        if trust is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        form = CleanUpCallForm(request.POST or None)
+        quote = None
+        if request.method == "POST" and form.is_valid():
+            call_date = form.cleaned_data["call_date"]
+            try:
+                if request.POST.get("confirm") == "yes":
+                    event = exercise_cleanup_call(trust_code=trust.code, call_date=call_date, acting_user=request.user)
+                    messages.success(request, (
+                        f"Exercised the clean-up call of {trust.code} on {call_date.isoformat()}: "
+                        f"{len(event.payload['loans'])} loan(s) bought for "
+                        f"{money(event.payload['price_cents'] + event.payload['interest_cents'])} "
+                        f"(log position {event.position})."))
+                    return redirect(reverse("admin:trusts_trust_change", args=[trust.pk]))
+                quote = cleanup_call_quote(trust_code=trust.code, call_date=call_date, acting_user=request.user)
+            except TrustError as refused:
+                form.add_error(None, f"No call exercised: {refused}")
+        context = {**self.admin_site.each_context(request), "title": f"Clean-up call of {trust.code}",
+                   "opts": self.opts, "original": trust, "form": form, "quote": quote,
+                   "figures": _call_figures(quote) if quote else None}
+        return TemplateResponse(request, "admin/trusts/trust/cleanup_call.html", context)
 
     @admin.display(description="loans in pool", ordering="pool_count")
     def loans_in_pool(self, trust):

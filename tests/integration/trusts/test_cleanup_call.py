@@ -7,10 +7,12 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 from ledger.models import Event
 from ledger.projections import differences
 from ledger.selectors import account_balance
+from ledger.services import append
 from ledger.verification import verify
 from remittance.domain.trust_calendar import Period
 from servicing.services.payoff import payoff_quote_get
@@ -20,6 +22,7 @@ from tests.integration.trusts.deals import TRUST
 from trusts import selectors
 from trusts.domain.deal_structure import DealStructure
 from trusts.errors import TrustError
+from trusts.events import CleanUpCallExercised
 from trusts.models import PoolLoan, Trust
 from trusts.services.cleanup_call import exercise_cleanup_call
 from trusts.services.pool import pool_loan_remove
@@ -147,3 +150,41 @@ def test_cleanup_call_command(loans, with_call, capsys):
     assert "1 loan(s)" in out
     with pytest.raises(CommandError, match="already exercised"):
         call_command("cleanup_call", TRUST, "--date", "2026-03-21")
+
+
+def test_the_admin_asks_a_date_shows_the_price_then_exercises_the_call(admin_client, loans, with_call):
+    paid_down()
+    trust = Trust.objects.get(code=TRUST)
+    page = reverse("admin:trusts_trust_cleanup_call", args=[trust.pk])
+    assert page in admin_client.get(reverse("admin:trusts_trust_change", args=[trust.pk])).content.decode()
+    assert 'name="call_date"' in admin_client.get(page).content.decode()
+
+    refused = admin_client.post(page, {"call_date": "2026-02-20"}).content.decode()
+    assert "No call exercised: trust XYZ-2026-1: clean-up call 2026-02-20: trust XYZ-2026-1&#x27;s period 2026-02" in refused
+    confirm = admin_client.post(page, {"call_date": "2026-03-20"}).content.decode()
+    assert "Confirm the clean-up call of XYZ-2026-1" in confirm and "99,900.45" in confirm
+    assert calls() == 0  # the confirmation page records nothing
+
+    response = admin_client.post(page, {"call_date": "2026-03-20", "confirm": "yes"})
+    assert response.status_code == 302 and calls() == 1
+    assert page not in admin_client.get(response.url).content.decode()  # exercised: no button any more
+
+
+def test_the_admin_call_needs_the_pool_permission(client, django_user_model, loans, with_call):
+    seed_trust()
+    staff = django_user_model.objects.create_user("clerk", password="x", is_staff=True)
+    client.force_login(staff)
+    trust = Trust.objects.get(code=TRUST)
+    assert client.get(reverse("admin:trusts_trust_cleanup_call", args=[trust.pk])).status_code == 403
+
+
+def test_verify_names_a_call_its_removals_do_not_price(loans):
+    """A call recorded without the service (its removals missing) is named by verify_ledger."""
+    seed_trust()
+    forged = CleanUpCallExercised(
+        trust=TRUST, call_date=MAR20, pool_balance_cents=5, cutoff_balance_cents=CUTOFF, percent=Decimal(10),
+        loans=("L010",), price_cents=5, interest_cents=0, exercised_by="nobody")
+    append(stream=f"trust:{TRUST}", expected_version=None, events=[forged.new_event(effective_date=MAR20)],
+           acting_user=TESTS)
+    problems = [p for p in verify().problems if "clean-up call" in p]
+    assert len(problems) == 1 and "the 1 events before it are not all removals dated 2026-03-20" in problems[0]
