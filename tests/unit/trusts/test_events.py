@@ -7,7 +7,7 @@ import pytest
 from ledger.events import class_for, decode
 from ledger.domain.records import RecordedEvent
 from trusts.events import (
-    CertificatesIssued, ClassTerms, HolderDetailsChanged, HolderRegistered, HoldingTransferred, IssuedHolding,
+    CertificatesIssued, ClassTerms, CleanUpCallExercised, HolderDetailsChanged, HolderRegistered, HoldingTransferred, IssuedHolding,
     PoolLoanRemoved, PoolLoansTransferred, RemovalProceedsTrued, TransferredLoan, TrustFormed,
 )
 
@@ -32,6 +32,9 @@ EVERY_EVENT = [
     HoldingTransferred(class_name="A1", from_holder="INV-01", to_holder="INV-02", face_cents=5_000_000,
                        trade_date=date(2026, 1, 28), settlement_date=date(2026, 2, 2)),
     HolderRegistered(code="INV-01", name="Investor 1"),
+    CleanUpCallExercised(trust="XYZ-2026-1", call_date=date(2026, 3, 20), pool_balance_cents=9_990_045,
+                         cutoff_balance_cents=100_000_000, percent=Decimal("12.5"), loans=("L010",),
+                         price_cents=9_990_045, interest_cents=31_635, exercised_by="alice"),
     HolderDetailsChanged(code="INV-01", name="First Investor LLC", contact="ops@first.example", login_id=7,
                          login_name="alice"),
     HolderDetailsChanged(code="INV-01", name="First Investor LLC", contact="", login_id=None, login_name=None),
