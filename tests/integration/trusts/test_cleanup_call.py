@@ -19,6 +19,7 @@ from servicing.services.payoff import payoff_quote_get
 from tests.actors import TESTS
 from tests.integration.remittance.months import SEED_LOANS, close, pay, pay_everyone, seed_trust
 from tests.integration.trusts.deals import TRUST
+from tests.integration.trusts.races import race
 from trusts import selectors
 from trusts.domain.deal_structure import DealStructure
 from trusts.errors import TrustError
@@ -188,3 +189,16 @@ def test_verify_names_a_call_its_removals_do_not_price(loans):
            acting_user=TESTS)
     problems = [p for p in verify().problems if "clean-up call" in p]
     assert len(problems) == 1 and "the 1 events before it are not all removals dated 2026-03-20" in problems[0]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_calls_record_one(loans, with_call):
+    paid_down()
+    outcomes = race(lambda on: call(on=on), [MAR20, date(2026, 3, 21)])
+    assert "done" in outcomes and calls() == 1
+    day = Event.objects.get(event_type="CleanUpCallExercised").effective_date.isoformat()
+    assert sorted(outcomes) == ["done", f"trust {TRUST}'s clean-up call was already exercised on {day}; "
+                                        "a call is exercised once"]
+    assert Event.objects.filter(event_type="PoolLoanRemoved").count() == 1
+    assert differences() == [] and verify().ok
