@@ -222,7 +222,8 @@ def _money(raw: object, where: str, problems: _Problems, *, positive: bool = Tru
         problems.field(where, str(error))
         return 0
     if cents is None or (positive and cents == 0):
-        problems.field(where, f"{_shown(raw)} must be an amount in dollars as a string, like \"1000.00\", above zero")
+        problems.field(where, f"{_shown(raw)} must be an amount in dollars as a string, like \"1000.00\", "
+                              + ("above zero" if positive else "zero or more"))
         return 0
     return cents
 
