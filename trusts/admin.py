@@ -302,7 +302,7 @@ class TrustAdmin(_Panels, ReadOnlyAdmin):
 @admin.register(SecurityClass)
 class SecurityClassAdmin(_ClassMoney, ReadOnlyAdmin):
     list_display = ("trust", *CLASS_COLUMNS, "balance", "factor", "after_period")
-    list_filter = ("principal_rule", "trust")
+    list_filter = ("principal_rule", "kind", "trust")
     search_fields = ("=trust__code", "name")
     list_select_related = ("trust",)
     fields = readonly_fields = ("trust", *CLASS_COLUMNS, "balance", "factor", "after_period")
