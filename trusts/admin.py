@@ -30,9 +30,10 @@ from trusts import admin_users  # noqa: F401  (the user pages: a holder's login 
 from trusts import selectors
 from trusts.admin_forms import CleanUpCallForm, HoldingTransferForm
 from trusts.errors import TrustError
+from trusts.domain.deal_structure import POOL, STANDARD_STEP_NAMES, DealStructure
 from trusts.domain.factors import factor_text
 from trusts.models import Holder, HoldingMovement, PoolLoan, SecurityClass, Trust
-from trusts.selectors import ValuedHolding, holdings_valued_as_of, pool_summary, with_pool_totals
+from trusts.selectors import ValuedHolding, deal_structure, holdings_valued_as_of, pool_summary, with_pool_totals
 from trusts.services.cleanup_call import cleanup_call_quote, exercise_cleanup_call
 from trusts.services.holders import holder_details_change
 from trusts.services.register import holding_transfer
@@ -138,6 +139,51 @@ def _holding_rows(holdings: list[ValuedHolding], holder_ids: dict[str, int] | No
             for h in holdings]
 
 
+def _deal_lines(s: DealStructure) -> list[tuple[str, str]]:
+    """The deal-level structure as (what, as declared) lines for the trust page."""
+    lines = [("waterfall", " → ".join(s.steps) + (" (the standard deal)" if s.steps == STANDARD_STEP_NAMES else "")),
+             ("trustee fee", f"{s.trustee_fee_rate}% a year" if s.trustee_fee_rate else "none")]
+    t = s.triggers
+    if t is None:
+        lines.append(("triggers", "none"))
+    else:
+        tests = [f"cumulative loss above {step.percent}% from period {step.from_period}" for step in t.cumulative_loss]
+        tests += [f"{days}+ days delinquent above {p}%" for days, p in ((60, t.delinquency_60_percent),
+                                                                         (90, t.delinquency_90_percent)) if p is not None]
+        lines.append(("triggers", f"step-down after period {t.stepdown_period}; fails on " + "; ".join(tests)
+                      + ("; sticky (once failed, for good)" if t.sticky else "; tested each period")))
+    oc = s.overcollateralization
+    lines.append(("overcollateralization", "none" if oc is None else
+                  f"target {oc.target_percent}% of the cut-off balance; after the step-down "
+                  f"{oc.stepdown_target_percent}% of the pool, at least {oc.floor_percent}% of the cut-off balance"))
+    r = s.reserve
+    lines.append(("reserve account", "none" if r is None else
+                  f"target {money(r.target_cents)}, initial deposit {money(r.initial_deposit_cents)}"))
+    lines.append(("clean-up call", "none" if s.cleanup_call_percent is None else
+                  f"when the pool is below {s.cleanup_call_percent}% of its cut-off balance"))
+    return lines
+
+
+def _class_lines(s: DealStructure, names: list[str]) -> list[tuple[str, str, str]]:
+    """Each class's kind and features as declared: (class, kind, features)."""
+    rows = []
+    for name in names:
+        f = s.features_of(name)
+        parts = []
+        if f.schedule:
+            parts.append(f"schedule of {len(f.schedule)} periods, {money(f.schedule[0])} after period 1 "
+                         f"to {money(f.schedule[-1])} after period {len(f.schedule)}")
+        if f.band is not None:
+            parts.append(f"band {f.band[0]}–{f.band[1]} PSA")
+        if f.notional_of:
+            parts.append("notional: " + ("the pool" if f.notional_of == (POOL,) else ", ".join(f.notional_of)))
+        if f.lockout:
+            parts.append("lockout: " + ", ".join(f"{step.percent}% through period {step.through_period}"
+                                                 for step in f.lockout))
+        rows.append((name, f.kind, "; ".join(parts) or "—"))
+    return rows
+
+
 def _coupon(security_class) -> str:
     return "net-wac" if security_class.is_net_wac else f"{security_class.coupon}%"
 
@@ -177,7 +223,7 @@ class _PoolMoney:
         return _loan_status(pool_loan)
 
 
-CLASS_COLUMNS = ("name", "cusip", "original_face", "coupon_or_net_wac", "principal_rule", "priority", "denomination")
+CLASS_COLUMNS = ("name", "kind", "cusip", "original_face", "coupon_or_net_wac", "principal_rule", "priority", "denomination")
 POOL_COLUMNS = ("loan", "cutoff_balance", "price", "transferred_on", "removed_on", "removal_reason")
 DEAL_FIELDS = ("code", "name", "issuer", "servicer", "trustee", "closing_date", "cutoff_date", "first_payment_date",
                "payment_day", "issuer_spread_rate", "remittance_type", "purchase_price_percent", "residual_holder",
@@ -205,10 +251,11 @@ class TrustAdmin(_Panels, ReadOnlyAdmin):
     fieldsets = (
         ("Deal", {"fields": DEAL_FIELDS}),
         ("Classes", {"fields": ("classes_panel",)}),
+        ("Structure", {"fields": ("structure_panel",)}),
         ("Pool", {"fields": ("pool_panel",)}),
         ("Holders", {"fields": ("holders_panel",)}),
     )
-    readonly_fields = ("classes_panel", "pool_panel", "holders_panel")
+    readonly_fields = ("classes_panel", "structure_panel", "pool_panel", "holders_panel")
     panels = extensions.trust_panels
     pool_balance = money_column("pool_balance_cents", "unpaid balance now")
 
@@ -273,6 +320,13 @@ class TrustAdmin(_Panels, ReadOnlyAdmin):
         return render_to_string("admin/trusts/panels/trust_classes.html", {"trust": trust, "rows": rows,
                                                                             "links": links})
 
+    @admin.display(description="structure")
+    def structure_panel(self, trust):
+        structure = deal_structure(trust)
+        names = [c.name for c in trust.classes.order_by("priority", "name")]
+        return render_to_string("admin/trusts/panels/trust_structure.html", {
+            "deal": _deal_lines(structure), "classes": _class_lines(structure, names)})
+
     @admin.display(description="pool")
     def pool_panel(self, trust):
         pool = trust.pool.select_related("loan__position").order_by("loan_id")
@@ -302,7 +356,7 @@ class TrustAdmin(_Panels, ReadOnlyAdmin):
 @admin.register(SecurityClass)
 class SecurityClassAdmin(_ClassMoney, ReadOnlyAdmin):
     list_display = ("trust", *CLASS_COLUMNS, "balance", "factor", "after_period")
-    list_filter = ("principal_rule", "trust")
+    list_filter = ("principal_rule", "kind", "trust")
     search_fields = ("=trust__code", "name")
     list_select_related = ("trust",)
     fields = readonly_fields = ("trust", *CLASS_COLUMNS, "balance", "factor", "after_period")

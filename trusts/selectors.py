@@ -24,6 +24,7 @@ from django.db.models.fields import CharField, DateField, DecimalField
 from ledger.models import Event
 from trusts.events import CleanUpCallExercised, PoolLoanRemoved
 from trusts.domain.deal_structure import STANDARD_STRUCTURE, DealStructure
+from trusts.domain.structure_json import structure_from_json
 from trusts.domain.factors import FACTOR_DECIMALS, current_face
 from trusts.models import Holder, HoldingMovement, PoolLoan, SecurityClass, Trust, membership_covers, trust_stream
 
@@ -241,9 +242,10 @@ def pool_summary(trust: Trust) -> PoolSummary:
 def deal_structure(trust: Trust) -> DealStructure:
     """The trust's declared structure (steps, class features, triggers, OC, reserve, call, trustee fee).
 
-    Interim: every trust is the standard deal until the deal file and TrustFormed v3 record structures.
+    Decoded from the trust's row (Trust.structure, as TrustFormed v3 recorded it; {} is the standard
+    deal): no query.
     """
-    return STANDARD_STRUCTURE
+    return structure_from_json(trust.structure) if trust.structure else STANDARD_STRUCTURE
 
 
 def cleanup_call_date(trust: Trust, *, through_position: int | None = None) -> date | None:

@@ -21,7 +21,6 @@ from tests.integration.remittance.months import SEED_LOANS, close, pay, pay_ever
 from tests.integration.trusts.deals import TRUST
 from tests.integration.trusts.races import race
 from trusts import selectors
-from trusts.domain.deal_structure import DealStructure
 from trusts.errors import TrustError
 from trusts.events import CleanUpCallExercised
 from trusts.models import PoolLoan, Trust
@@ -36,11 +35,9 @@ L010_AFTER_FEB = 10_000_000 - 9_955
 CUTOFF = 10 * 10_000_000
 
 
-@pytest.fixture
-def with_call(monkeypatch):
-    """Until the deal file records structures: the trust's deal has a 10% clean-up call."""
-    monkeypatch.setattr(selectors, "deal_structure",
-                        lambda trust: DealStructure(cleanup_call_percent=Decimal(10)))
+def seed_called():
+    """The seed's trust (first collection period February 2026) with a 10% clean-up call in its deal file."""
+    return seed_trust(cleanup_call_percent="10")
 
 
 def call(on=MAR20, trust_code=TRUST):
@@ -53,7 +50,7 @@ def calls() -> int:
 
 def paid_down():
     """February paid and closed; L001 to L009 paid off on March 10: L010 alone is left, at 99,900.45."""
-    seed_trust()
+    seed_called()
     pay_everyone("2026-02")
     close("2026-02")
     march = Period.parse("2026-03")
@@ -61,7 +58,7 @@ def paid_down():
         pay(loan, march, cents=payoff_quote_get(loan_number=loan, as_of=date(2026, 3, 10)).amount_due_cents, day=10)
 
 
-def test_the_call_buys_every_loan_left_and_the_next_close_pays_the_classes(loans, with_call):
+def test_the_call_buys_every_loan_left_and_the_next_close_pays_the_classes(loans):
     paid_down()
     recorded = call()
     quote = payoff_quote_get(loan_number="L010", as_of=MAR20)
@@ -97,8 +94,8 @@ def test_the_call_buys_every_loan_left_and_the_next_close_pays_the_classes(loans
     assert differences() == []
 
 
-def test_a_pool_not_below_the_percent_is_refused_with_its_figures(loans, with_call):
-    seed_trust()
+def test_a_pool_not_below_the_percent_is_refused_with_its_figures(loans):
+    seed_called()
     pay_everyone("2026-02")
     with pytest.raises(TrustError, match=re.escape(
             f"trust {TRUST}: clean-up call 2026-03-20 refused: the pool's balance of {10 * L010_AFTER_FEB} cents is "
@@ -122,14 +119,14 @@ def test_a_deal_without_a_call_is_refused(loans):
     (date(2999, 1, 1), f"trust {TRUST}: clean-up call 2999-01-01 is in the future"),
     ("2026-03-20", f"trust {TRUST}: the clean-up call's date must be a date (YYYY-MM-DD), got '2026-03-20'"),
 ])
-def test_a_call_dated_where_it_cannot_be_is_refused(loans, with_call, on, message):
+def test_a_call_dated_where_it_cannot_be_is_refused(loans, on, message):
     paid_down()
     with pytest.raises(TrustError, match=re.escape(message)):
         call(on=on)
     assert calls() == 0
 
 
-def test_unknown_trust_and_an_empty_pool_are_refused(loans, with_call):
+def test_unknown_trust_and_an_empty_pool_are_refused(loans):
     with pytest.raises(TrustError, match="unknown trust NOPE"):
         call(trust_code="NOPE")
     paid_down()
@@ -141,7 +138,7 @@ def test_unknown_trust_and_an_empty_pool_are_refused(loans, with_call):
     assert calls() == 0
 
 
-def test_cleanup_call_command(loans, with_call, capsys):
+def test_cleanup_call_command(loans, capsys):
     paid_down()
     with pytest.raises(CommandError, match="no user named 'nobody'"):
         call_command("cleanup_call", TRUST, "--date", "2026-03-20", "--user", "nobody")
@@ -153,7 +150,7 @@ def test_cleanup_call_command(loans, with_call, capsys):
         call_command("cleanup_call", TRUST, "--date", "2026-03-21")
 
 
-def test_the_admin_asks_a_date_shows_the_price_then_exercises_the_call(admin_client, loans, with_call):
+def test_the_admin_asks_a_date_shows_the_price_then_exercises_the_call(admin_client, loans):
     paid_down()
     trust = Trust.objects.get(code=TRUST)
     page = reverse("admin:trusts_trust_cleanup_call", args=[trust.pk])
@@ -171,8 +168,8 @@ def test_the_admin_asks_a_date_shows_the_price_then_exercises_the_call(admin_cli
     assert page not in admin_client.get(response.url).content.decode()  # exercised: no button any more
 
 
-def test_the_admin_call_needs_the_pool_permission(client, django_user_model, loans, with_call):
-    seed_trust()
+def test_the_admin_call_needs_the_pool_permission(client, django_user_model, loans):
+    seed_called()
     staff = django_user_model.objects.create_user("clerk", password="x", is_staff=True)
     client.force_login(staff)
     trust = Trust.objects.get(code=TRUST)
@@ -193,7 +190,7 @@ def test_verify_names_a_call_its_removals_do_not_price(loans):
 
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_calls_record_one(loans, with_call):
+def test_two_concurrent_calls_record_one(loans):
     paid_down()
     outcomes = race(lambda on: call(on=on), [MAR20, date(2026, 3, 21)])
     assert "done" in outcomes and calls() == 1
