@@ -84,7 +84,7 @@ class Reconciliation:
 
     @property
     def difference_cents(self) -> int:
-        return self.cash_in_cents - self.out_cents
+        return self.cash_in_cents + self.from_reserve_cents - self.out_cents
 
     @property
     def problems(self) -> tuple[str, ...]:

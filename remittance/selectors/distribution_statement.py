@@ -76,11 +76,19 @@ def distribution_statement(trust_code: str, period: str | Period) -> dict:
         "losses": _losses(trust, month, result, loans),
         "collateral": collateral_summary(loans),
         "delinquency": delinquency_table(loans),
-        "triggers": {"note": TRIGGERS_NOTE},
+        "triggers": _triggers(report),
         "speeds": report["speeds"],
         "holders": report["holders"], "reconciliation": report["reconciliation"],
         "notes": {"as_of": POSITIONS_NOTE},
+        # A structured deal's trustee fee, over-collateralisation, reserve account, triggers and call.
+        **({"deal": report["deal"]} if "deal" in report else {}),
     }
+
+
+def _triggers(report: dict) -> dict:
+    """The deal's trigger tests as the close ran them (reports.trigger_lines), or the note that it has none."""
+    tested = report.get("deal", {}).get("triggers")
+    return {"note": TRIGGERS_NOTE} if tested is None else tested
 
 
 def _class_line(c: dict, security: SecurityClass, month: Period, by_kind: dict[str, int],
@@ -88,6 +96,7 @@ def _class_line(c: dict, security: SecurityClass, month: Period, by_kind: dict[s
     split = principal_split(c["principal_paid_cents"], by_kind)
     line = {
         "class": c["class"], "cusip": security.cusip, "coupon": c["coupon"],
+        **({"kind": c["kind"]} if "kind" in c else {}),
         "rate": class_rate(c["coupon"], interest_paid_cents=c["interest_paid_cents"],
                            balance_begin_cents=c["balance_begin_cents"]),
         "accrual_start": month.first_day, "accrual_end": month.last_day,
