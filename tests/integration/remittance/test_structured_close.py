@@ -5,10 +5,13 @@ accrual (Z) class accretes; a failing trigger switches principal to sequential; 
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from ledger.projections import differences
 from ledger.selectors import account_balance
@@ -20,8 +23,11 @@ from remittance.selectors.distribution_statement import distribution_statement
 from remittance.selectors.reports import remittance_report
 from remittance.statement_pdf import statement_pdf
 from remittance.verification import closed_periods_rederived
+from servicing.models import LoanPosition
+from servicing.services.boarding import tape_board
+from tests.actors import TESTS
 from tests.integration.remittance.months import SEED_LOANS, close, pay, pay_everyone, seed_trust
-from tests.integration.trusts.deals import TRUST
+from tests.integration.trusts.deals import TRUST, form
 
 pytestmark = pytest.mark.django_db
 
@@ -203,3 +209,42 @@ def test_a_failing_trigger_switches_principal_to_sequential(loans):
 
 def test_the_trigger_reads_delinquency_as_the_statement_counts_it():
     assert DELINQUENT_60_ROWS == ("60", "90+", "foreclosure", "reo", "bankruptcy")
+
+
+def test_the_admin_report_page_and_statement_show_the_deal(admin_client, loans):
+    structured_trust()
+    close_months(MONTHS[:1])
+    html = admin_client.get(reverse("admin:remittance_report", args=[TRUST, "2026-02"])).content.decode()
+    assert 'id="report-deal"' in html and "trustee fee" in html and "100.00" in html
+    assert "60+ days delinquent" in html and "8.0000" in html and ">sequential<" in html
+    assert "reserve funded (initial deposit)" in html and "1,000.00" in html
+    section = html[html.index('id="report-reconciliation"'):]
+    # Cash in = out with the reserve and the trustee fee, holders, classes (over-collateralised: no pool line).
+    assert section.count('class="reconciliation-line ok"') == 3 and "mismatch" not in section
+    response = admin_client.get(reverse("admin:remittance_statement", args=[TRUST, "2026-02"]))
+    assert response.status_code == 200
+
+
+def test_the_agency_deal_closes_its_pac_support_z_and_io_classes(loans):
+    """The example agency deal (docs/deals/): a PAC with its support class, a Z and an IO on the PAC's balance,
+    every borrower paying; three closes balanced, re-derived by verify_ledger, the IO's balance its notional."""
+    deals = Path(__file__).resolve().parents[3] / "docs" / "deals"
+    tape_board(raw=(deals / "agency-pac-2026-1-tape.csv").read_bytes(), boarded_on=date(2026, 1, 15),
+               acting_user=TESTS)
+    trust = form(json.loads((deals / "agency-pac-2026-1.json").read_text()))
+    numbers = list(trust.pool.values_list("loan_id", flat=True))
+    installments = {p.loan_id: p.payment_pi_cents + p.escrow_monthly_cents
+                    for p in LoanPosition.objects.filter(loan_id__in=numbers)}
+    for month in MONTHS:
+        for number in numbers:
+            pay(number, Period.parse(month), installments[number])
+        close(month, trust=trust.code)
+    for month in MONTHS:
+        f = closed(month, trust.code)
+        kinds = {c.class_name: c.kind for c in f.classes}
+        assert kinds == {"PA": "pac", "S": "support", "Z": "accrual", "PX": "io"}
+        assert f.class_line("PX").balance_end_cents == f.class_line("PA").balance_end_cents  # its notional
+        assert f.class_line("Z").interest_accrued_cents > 0 and f.accrual_cents > 0
+        assert f.reconciliation.cash_in_cents == f.reconciliation.out_cents
+    report = verify()
+    assert report.ok, report
