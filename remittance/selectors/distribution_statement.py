@@ -34,10 +34,12 @@ from remittance.selectors.reports import ReportUnavailable, investor_statement, 
 from servicing.domain.delinquency_status import mba_bucket
 from servicing.models import CollectionLine, Loan
 from servicing.selectors import positions_as_of
+from trusts.domain.deal_structure import IO
 from trusts.models import SecurityClass, Trust
 from trusts.selectors import holders_of_record_by_class_id, pool_members
 
 ACCRUAL_BASIS = "30/360"
+NOT_APPLICABLE = "n/a"  # an IO class's credit enhancement
 # The amounts of a class line stated per $1,000 of original face, by the line's key (each `<key>_cents`).
 PER_THOUSAND_KEYS = ("balance_begin", "interest_paid", "interest_shortfall", "principal_paid", "principal_scheduled",
                      "principal_prepaid", "principal_liquidated", "loss_written_off", "balance_end")
@@ -58,10 +60,12 @@ def distribution_statement(trust_code: str, period: str | Period) -> dict:
     by_kind = pool_principal_by_kind(closed.collected)
     loans = loans_at_end(trust, month, result.through_position)
     pool_end = closed.pool_balance_end_cents
+    # An IO class's balance is a notional: it supports no class and no class supports it.
+    notional = {c["class"] for c in report["classes"] if c.get("kind") == IO}
     enhancement = credit_enhancement([(c["class"], securities[c["class"]].priority, c["balance_end_cents"])
-                                      for c in report["classes"]], pool_end)
-    at_issue = credit_enhancement([(s.name, s.priority, s.original_face_cents) for s in securities.values()],
-                                  closed.pool_original_cents)
+                                      for c in report["classes"] if c["class"] not in notional], pool_end)
+    at_issue = credit_enhancement([(s.name, s.priority, s.original_face_cents) for s in securities.values()
+                                   if s.name not in notional], closed.pool_original_cents)
     classes = [_class_line(c, securities[c["class"]], month, by_kind, enhancement, at_issue) for c in report["classes"]]
     return {
         "header": {**h, "issuer": trust.issuer, "servicer": trust.servicer, "trustee": trust.trustee,
@@ -104,7 +108,8 @@ def _class_line(c: dict, security: SecurityClass, month: Period, by_kind: dict[s
         **{k: v for k, v in c.items() if k.endswith("_cents")},
         **{f"principal_{kind}_cents": cents for kind, cents in split.items()},
         "factor": c["factor"],
-        "credit_enhancement": enhancement[c["class"]], "credit_enhancement_at_issue": at_issue[c["class"]],
+        "credit_enhancement": enhancement.get(c["class"], NOT_APPLICABLE),
+        "credit_enhancement_at_issue": at_issue.get(c["class"], NOT_APPLICABLE),
     }
     # Flat keys ("interest_paid_per_1000"): a per-$1,000 figure is never read as a dollar amount.
     line.update({f"{key}_per_1000": per_thousand(line[f"{key}_cents"], security.original_face_cents)

@@ -246,5 +246,9 @@ def test_the_agency_deal_closes_its_pac_support_z_and_io_classes(loans):
         assert f.class_line("PX").balance_end_cents == f.class_line("PA").balance_end_cents  # its notional
         assert f.class_line("Z").interest_accrued_cents > 0 and f.accrual_cents > 0
         assert f.reconciliation.cash_in_cents == f.reconciliation.out_cents
+    statement = distribution_statement(trust.code, MONTHS[-1])
+    lines = {c["class"]: c for c in statement["classes"]}
+    assert lines["PX"]["kind"] == "io" and lines["PX"]["credit_enhancement"] == "n/a"
+    assert lines["Z"]["interest_accrued_cents"] > 0 and statement_pdf(statement).startswith(b"%PDF")
     report = verify()
     assert report.ok, report
