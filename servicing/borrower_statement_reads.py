@@ -28,7 +28,7 @@ from servicing.events import (
     PaymentReturned, loan_fact,
 )
 from servicing.models import Loan, LoanPosition, loan_stream
-from servicing.selectors import positions_as_of
+from servicing.selectors import loan_positions_on, positions_as_of
 from servicing.services.delinquency import late_charge_policy, unpaid_due_dates
 
 # The events whose postings are money received from (or given back to) the borrower.
@@ -132,8 +132,9 @@ def _arrears_history(loan_number: str, last: date, maturity: date) -> list[tuple
         day = day.replace(day=1) - timedelta(days=1)
     head = LogPosition.objects.values_list("last_position", flat=True).get()
     history = []
+    positions = loan_positions_on(loan_number, days=ends, through_position=head)
     for end in ends:
-        position = positions_as_of([loan_number], day=end, through_position=head).get(loan_number)
+        position = positions.get(end)
         if position is None:
             continue
         unpaid = len(unpaid_due_dates(position, end, maturity=maturity))

@@ -43,16 +43,17 @@ from ledger.actors import Actor
 from ledger.domain.records import NewEvent, PostingLine
 from ledger.services import append
 from ledger.business_time import require_not_future
+from ledger.models import Event
 from servicing.domain import accounts
 from servicing.domain.amortization import maturity_date
 from servicing.domain.delinquency_status import days_delinquent, late_charge_cents, late_charge_due, mba_bucket
 from servicing.errors import UnknownLoan
 from servicing.models import Loan, LoanPosition, LoanStatus, loan_stream
 from servicing.domain.loan_terms import steps_from_json, terms_on
-from servicing.events import DelinquencyChanged, LateChargeAssessed, loan_fact
-from servicing.services.bankruptcy import loan_cases
+from servicing.domain.bankruptcy import Cases
+from servicing.events import DelinquencyChanged, ForbearanceStarted, LateChargeAssessed, loan_fact
+from servicing.services.bankruptcy import BANKRUPTCY_EVENT_TYPES, cases_after
 from servicing.services.loan_events import existing_keys, folded, with_retries
-from servicing.services.loss_mitigation import forbearance_due_dates
 from servicing.domain.loss_mitigation import FORBEARANCE
 
 # ---- reads -----------------------------------------------------------------------------------------
@@ -154,6 +155,25 @@ def _aging_events(position: LoanPosition, as_of: date) -> list[NewEvent]:
     return events + _late_charge_events(position, as_of)
 
 
+def _relief_history(loan_number: str) -> tuple[set[date], Cases]:
+    """The installments any forbearance covered, and the loan's bankruptcy cases: one read of its stream.
+
+    Bankruptcy facts are folded by bankruptcy's own rules (as bankruptcy.loan_cases does); the two are
+    read together because aging asks both of every loan that owes a late charge.
+    """
+    covered: set[date] = set()
+    cases = Cases()
+    kinds = (ForbearanceStarted.event_type, *BANKRUPTCY_EVENT_TYPES)
+    for event in (Event.objects.filter(stream=loan_stream(loan_number), event_type__in=kinds)
+                  .order_by("version").only("event_type", "payload")):
+        fact = loan_fact(event)
+        if isinstance(fact, ForbearanceStarted):
+            covered.update(fact.covered_due_dates)
+        else:
+            cases = cases_after(cases, fact)
+    return covered, cases
+
+
 def _late_charge_events(position: LoanPosition, as_of: date) -> list[NewEvent]:
     percent, grace = late_charge_policy()
     loan = Loan.objects.only("boarded_on", "first_payment_date", "term_months").get(loan_number=position.loan_id)
@@ -166,12 +186,9 @@ def _late_charge_events(position: LoanPosition, as_of: date) -> list[NewEvent]:
     ]
     if owed and position.loss_mitigation == FORBEARANCE:
         return []
-    if owed:
-        covered = forbearance_due_dates(position.loan_id)
-        owed = [due for due in owed if due not in covered]
-    if owed:  # the stay's history is read only for a loan with charges to assess
-        cases = loan_cases(position.loan_id)
-        owed = [due for due in owed if cases.stay_on(due + timedelta(days=grace + 1)) is None]
+    if owed:  # the relief history is read only for a loan with charges to assess
+        covered, cases = _relief_history(position.loan_id)
+        owed = [due for due in owed if due not in covered and cases.stay_on(due + timedelta(days=grace + 1)) is None]
     keys = {due: f"late:{position.loan_id}:{due.isoformat()}" for due in owed}
     done = existing_keys(list(keys.values()))
     steps = steps_from_json(position.terms_changes)

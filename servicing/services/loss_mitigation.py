@@ -140,13 +140,6 @@ def forbearance_end(*, loan_number: str, ended_on: date, resolution: str, repaym
     return with_retries(attempt)
 
 
-def forbearance_due_dates(loan_number: str) -> set[date]:
-    """The installments any forbearance of the loan covered: no late charge is ever assessed on them."""
-    rows = Event.objects.filter(stream=loan_stream(loan_number), event_type=ForbearanceStarted.event_type)
-    return {d for payload in rows.values_list("payload", flat=True)
-            for d in ForbearanceStarted.from_payload(payload).covered_due_dates}
-
-
 # --- Payment deferral --------------------------------------------------------------------------------------
 
 

@@ -146,3 +146,20 @@ def test_the_statements_as_pdf_hold_their_figures(l001, tmp_path):
     assert "mortgage insurance" in text(escrow) and "300.00" in text(escrow)
     with pytest.raises(CommandError, match="give --output"):
         call_command("borrower_statement", "L001", "--cycle", "2026-06", "--format", "pdf")
+
+
+def test_positions_on_several_days_are_each_days_own_fold(l001):
+    """The statement's arrears history reads the loan's events once; each day is still its own fold."""
+    from ledger.models import LogPosition
+    from servicing.selectors import loan_positions_on, positions_as_of
+
+    head = LogPosition.objects.values_list("last_position", flat=True).get()
+    days = [date(2026, 1, 10), date(2026, 2, 28), date(2026, 3, 31), date(2026, 5, 31), date(2026, 6, 30)]
+    once = loan_positions_on("L001", days=days, through_position=head)
+    assert date(2026, 1, 10) not in once  # before boarding
+    for day in days[1:]:
+        alone = positions_as_of(["L001"], day=day, through_position=head)["L001"]
+        assert (once[day].principal_balance_cents, once[day].next_due_date, once[day].late_charges_due_cents,
+                once[day].suspense_cents) == (alone.principal_balance_cents, alone.next_due_date,
+                                              alone.late_charges_due_cents, alone.suspense_cents)
+    assert once[date(2026, 6, 30)].next_due_date == date(2026, 4, 1)
