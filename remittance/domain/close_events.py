@@ -22,7 +22,8 @@ from datetime import date
 
 from ledger.domain.records import NewEvent, PostingLine, StreamAppend
 from remittance.domain.close_figures import CloseFigures, HolderPayment
-from remittance.domain.waterfall import ClassResult, TriggerStatus
+from remittance.domain.credit_support import TriggerStatus
+from remittance.domain.waterfall import ClassResult
 from remittance.events import (
     ClassDistributed, ClassLine, CloseWindow, CollectionsRemitted, DistributionPaid, ExcessPaid, IssuerSpreadPaid,
     PeriodClosed, ReserveAccountMoved, ServicingFeePaid, TriggerTest, TrusteeFeePaid,

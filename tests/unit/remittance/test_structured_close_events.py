@@ -11,7 +11,8 @@ from decimal import Decimal
 from ledger.events import class_for
 from remittance.domain.close_events import CloseContext, close_appends, period_closed, reserve_account, trust_cash
 from remittance.domain.close_figures import COLLECTION_KINDS, CloseFigures, HolderPayment
-from remittance.domain.waterfall import ClassResult, TriggerStatus, WaterfallResult
+from remittance.domain.credit_support import TriggerStatus
+from remittance.domain.waterfall import ClassResult, WaterfallResult
 from remittance.events import (
     STANDARD_CLASS_V3, STANDARD_DEAL_V3, ClassDistributed, PeriodClosed, ReserveAccountMoved, TriggerTest,
     TrusteeFeePaid,
