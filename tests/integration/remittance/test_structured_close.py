@@ -252,3 +252,27 @@ def test_the_agency_deal_closes_its_pac_support_z_and_io_classes(loans):
     assert lines["Z"]["interest_accrued_cents"] > 0 and statement_pdf(statement).startswith(b"%PDF")
     report = verify()
     assert report.ok, report
+
+
+def test_the_clean_up_call_retires_every_class_and_releases_the_reserve(loans):
+    """February closed; nine loans paid off in March, the call exercised on 20 March on the last: March's close
+    retires every class, writes off what principal cannot pay, releases the reserve to the residual holder."""
+    from servicing.services.payoff import payoff_quote_get
+    from trusts.services.cleanup_call import exercise_cleanup_call
+
+    structured_trust(cleanup_call_percent="10")
+    close_months(MONTHS[:1])
+    march = Period.parse("2026-03")
+    for loan in SEED_LOANS[:9]:
+        pay(loan, march, cents=payoff_quote_get(loan_number=loan, as_of=date(2026, 3, 10)).amount_due_cents, day=10)
+    exercise_cleanup_call(trust_code=TRUST, call_date=date(2026, 3, 20), acting_user=TESTS)
+    close("2026-03")
+    f = closed("2026-03")
+    assert f.call_retired and all(c.balance_end_cents == 0 for c in f.classes)
+    assert f.reserve_balance_begin_cents == closed("2026-02").reserve_balance_end_cents > 0
+    assert f.reserve_released_cents == f.reserve_balance_begin_cents + f.reserve_deposit_cents - f.reserve_draw_cents
+    assert f.reserve_balance_end_cents == 0 and account_balance(f"trust:{TRUST}:reserve") == 0
+    assert f.reconciliation.cash_in_cents == f.reconciliation.out_cents
+    assert remittance_report(TRUST, "2026-03")["deal"]["call"]["retired"]
+    report = verify()
+    assert report.ok, report
