@@ -208,6 +208,10 @@ def _holder_line(row, class_row: ClassPeriod, held: dict[str, int], by_kind: dic
         "loss_cents": loss, "total_cents": row.total_cents,
         "face_end_cents": begin - row.principal_cents - loss, "payment_date": row.payment_date,
     }
+    if class_row.interest_accrued_cents:
+        # An accrual class's interest is added to its balance: the holder's face grows by its share.
+        accrued = holder_shares(class_row.interest_accrued_cents, held, original)[code]
+        line.update(interest_accrued_cents=accrued, face_end_cents=line["face_end_cents"] + accrued)
     line.update({f"{key.removesuffix('_cents')}_per_1000": per_thousand(line[key], row.face_held_cents)
                  for key in list(line) if key.endswith("_cents") and key != "face_held_cents"})
     return line
