@@ -2,9 +2,10 @@
 
 Trusts, classes, holders, the pool and the register are projections of the
 log, so all of them are read-only here. Two things are written, each through
-its service: a holder's name, contact and login (trusts.services.holders) and
-a transfer of holdings (trusts.services.register, "Can add holding movement"
-permission).
+its service: a holder's name, contact and login (trusts.services.holders), a
+transfer of holdings (trusts.services.register, "Can add holding movement"
+permission) and a trust's clean-up call (trusts.services.cleanup_call, "Can change
+pool loan": a date, then a confirmation page with the price, then the call).
 
 The figures come from trusts.selectors (holdings valued on a date, the pool's
 totals) and the HTML from templates (templates/admin/trusts/panels/). What the
@@ -26,11 +27,14 @@ from django.urls import path, reverse
 from ledger import business_time
 from ledger.admin import ReadOnlyAdmin, money, money_column
 from trusts import admin_users  # noqa: F401  (the user pages: a holder's login is not deleted)
-from trusts.admin_forms import HoldingTransferForm
+from trusts import selectors
+from trusts.admin_forms import CleanUpCallForm, HoldingTransferForm
 from trusts.errors import TrustError
+from trusts.domain.deal_structure import POOL, STANDARD_STEP_NAMES, DealStructure
 from trusts.domain.factors import factor_text
 from trusts.models import Holder, HoldingMovement, PoolLoan, SecurityClass, Trust
-from trusts.selectors import ValuedHolding, holdings_valued_as_of, pool_summary, with_pool_totals
+from trusts.selectors import ValuedHolding, deal_structure, holdings_valued_as_of, pool_summary, with_pool_totals
+from trusts.services.cleanup_call import cleanup_call_quote, exercise_cleanup_call
 from trusts.services.holders import holder_details_change
 from trusts.services.register import holding_transfer
 
@@ -135,6 +139,51 @@ def _holding_rows(holdings: list[ValuedHolding], holder_ids: dict[str, int] | No
             for h in holdings]
 
 
+def _deal_lines(s: DealStructure) -> list[tuple[str, str]]:
+    """The deal-level structure as (what, as declared) lines for the trust page."""
+    lines = [("waterfall", " → ".join(s.steps) + (" (the standard deal)" if s.steps == STANDARD_STEP_NAMES else "")),
+             ("trustee fee", f"{s.trustee_fee_rate}% a year" if s.trustee_fee_rate else "none")]
+    t = s.triggers
+    if t is None:
+        lines.append(("triggers", "none"))
+    else:
+        tests = [f"cumulative loss above {step.percent}% from period {step.from_period}" for step in t.cumulative_loss]
+        tests += [f"{days}+ days delinquent above {p}%" for days, p in ((60, t.delinquency_60_percent),
+                                                                         (90, t.delinquency_90_percent)) if p is not None]
+        lines.append(("triggers", f"step-down after period {t.stepdown_period}; fails on " + "; ".join(tests)
+                      + ("; sticky (once failed, for good)" if t.sticky else "; tested each period")))
+    oc = s.overcollateralization
+    lines.append(("overcollateralization", "none" if oc is None else
+                  f"target {oc.target_percent}% of the cut-off balance; after the step-down "
+                  f"{oc.stepdown_target_percent}% of the pool, at least {oc.floor_percent}% of the cut-off balance"))
+    r = s.reserve
+    lines.append(("reserve account", "none" if r is None else
+                  f"target {money(r.target_cents)}, initial deposit {money(r.initial_deposit_cents)}"))
+    lines.append(("clean-up call", "none" if s.cleanup_call_percent is None else
+                  f"when the pool is below {s.cleanup_call_percent}% of its cut-off balance"))
+    return lines
+
+
+def _class_lines(s: DealStructure, names: list[str]) -> list[tuple[str, str, str]]:
+    """Each class's kind and features as declared: (class, kind, features)."""
+    rows = []
+    for name in names:
+        f = s.features_of(name)
+        parts = []
+        if f.schedule:
+            parts.append(f"schedule of {len(f.schedule)} periods, {money(f.schedule[0])} after period 1 "
+                         f"to {money(f.schedule[-1])} after period {len(f.schedule)}")
+        if f.band is not None:
+            parts.append(f"band {f.band[0]}–{f.band[1]} PSA")
+        if f.notional_of:
+            parts.append("notional: " + ("the pool" if f.notional_of == (POOL,) else ", ".join(f.notional_of)))
+        if f.lockout:
+            parts.append("lockout: " + ", ".join(f"{step.percent}% through period {step.through_period}"
+                                                 for step in f.lockout))
+        rows.append((name, f.kind, "; ".join(parts) or "—"))
+    return rows
+
+
 def _coupon(security_class) -> str:
     return "net-wac" if security_class.is_net_wac else f"{security_class.coupon}%"
 
@@ -174,11 +223,22 @@ class _PoolMoney:
         return _loan_status(pool_loan)
 
 
-CLASS_COLUMNS = ("name", "cusip", "original_face", "coupon_or_net_wac", "principal_rule", "priority", "denomination")
+CLASS_COLUMNS = ("name", "kind", "cusip", "original_face", "coupon_or_net_wac", "principal_rule", "priority", "denomination")
 POOL_COLUMNS = ("loan", "cutoff_balance", "price", "transferred_on", "removed_on", "removal_reason")
 DEAL_FIELDS = ("code", "name", "issuer", "servicer", "trustee", "closing_date", "cutoff_date", "first_payment_date",
                "payment_day", "issuer_spread_rate", "remittance_type", "purchase_price_percent", "residual_holder",
                "overcollateralized")
+
+
+CLEANUP_CALL_PERMISSION = "trusts.change_poolloan"  # the call takes every loan out of the pool
+
+
+def _call_figures(quote) -> list[tuple[str, str]]:
+    """The confirmation page's figures of a quoted call (a CleanUpCallExercised not recorded)."""
+    return [("call date", quote.call_date.isoformat()), ("loans bought", str(len(quote.loans))),
+            ("pool balance", money(quote.pool_balance_cents)), ("cut-off balance", money(quote.cutoff_balance_cents)),
+            ("call percent", f"{quote.percent}%"), ("principal (par)", money(quote.price_cents)),
+            ("accrued interest", money(quote.interest_cents)), ("total price", money(quote.total_cents))]
 
 
 @admin.register(Trust)
@@ -191,15 +251,56 @@ class TrustAdmin(_Panels, ReadOnlyAdmin):
     fieldsets = (
         ("Deal", {"fields": DEAL_FIELDS}),
         ("Classes", {"fields": ("classes_panel",)}),
+        ("Structure", {"fields": ("structure_panel",)}),
         ("Pool", {"fields": ("pool_panel",)}),
         ("Holders", {"fields": ("holders_panel",)}),
     )
-    readonly_fields = ("classes_panel", "pool_panel", "holders_panel")
+    readonly_fields = ("classes_panel", "structure_panel", "pool_panel", "holders_panel")
     panels = extensions.trust_panels
     pool_balance = money_column("pool_balance_cents", "unpaid balance now")
 
     def get_queryset(self, request):
         return extensions.trusts(with_pool_totals(super().get_queryset(request)))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        trust = self.get_object(request, object_id)
+        # The call's button only where the deal has a call and it is not exercised yet.
+        callable_ = (trust is not None and selectors.deal_structure(trust).cleanup_call_percent is not None
+                     and selectors.cleanup_call_date(trust) is None)
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "cleanup_call": callable_})
+
+    def get_urls(self):
+        call = path("<path:object_id>/cleanup-call/", self.admin_site.admin_view(self.cleanup_call_view),
+                    name="trusts_trust_cleanup_call")
+        return [call, *super().get_urls()]
+
+    def cleanup_call_view(self, request, object_id):
+        """The clean-up call: a date, then the price on a confirmation page, then the call (the service decides)."""
+        if not request.user.has_perm(CLEANUP_CALL_PERMISSION):
+            raise PermissionDenied
+        trust = self.get_object(request, object_id)
+        if trust is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        form = CleanUpCallForm(request.POST or None)
+        quote = None
+        if request.method == "POST" and form.is_valid():
+            call_date = form.cleaned_data["call_date"]
+            try:
+                if request.POST.get("confirm") == "yes":
+                    event = exercise_cleanup_call(trust_code=trust.code, call_date=call_date, acting_user=request.user)
+                    messages.success(request, (
+                        f"Exercised the clean-up call of {trust.code} on {call_date.isoformat()}: "
+                        f"{len(event.payload['loans'])} loan(s) bought for "
+                        f"{money(event.payload['price_cents'] + event.payload['interest_cents'])} "
+                        f"(log position {event.position})."))
+                    return redirect(reverse("admin:trusts_trust_change", args=[trust.pk]))
+                quote = cleanup_call_quote(trust_code=trust.code, call_date=call_date, acting_user=request.user)
+            except TrustError as refused:
+                form.add_error(None, f"No call exercised: {refused}")
+        context = {**self.admin_site.each_context(request), "title": f"Clean-up call of {trust.code}",
+                   "opts": self.opts, "original": trust, "form": form, "quote": quote,
+                   "figures": _call_figures(quote) if quote else None}
+        return TemplateResponse(request, "admin/trusts/trust/cleanup_call.html", context)
 
     @admin.display(description="loans in pool", ordering="pool_count")
     def loans_in_pool(self, trust):
@@ -218,6 +319,13 @@ class TrustAdmin(_Panels, ReadOnlyAdmin):
         links = [link(trust) for link in extensions.class_links.values()]
         return render_to_string("admin/trusts/panels/trust_classes.html", {"trust": trust, "rows": rows,
                                                                             "links": links})
+
+    @admin.display(description="structure")
+    def structure_panel(self, trust):
+        structure = deal_structure(trust)
+        names = [c.name for c in trust.classes.order_by("priority", "name")]
+        return render_to_string("admin/trusts/panels/trust_structure.html", {
+            "deal": _deal_lines(structure), "classes": _class_lines(structure, names)})
 
     @admin.display(description="pool")
     def pool_panel(self, trust):
@@ -248,7 +356,7 @@ class TrustAdmin(_Panels, ReadOnlyAdmin):
 @admin.register(SecurityClass)
 class SecurityClassAdmin(_ClassMoney, ReadOnlyAdmin):
     list_display = ("trust", *CLASS_COLUMNS, "balance", "factor", "after_period")
-    list_filter = ("principal_rule", "trust")
+    list_filter = ("principal_rule", "kind", "trust")
     search_fields = ("=trust__code", "name")
     list_select_related = ("trust",)
     fields = readonly_fields = ("trust", *CLASS_COLUMNS, "balance", "factor", "after_period")

@@ -1,9 +1,10 @@
-"""The holding transfer form of the trusts admin.
+"""The forms of the trusts admin: a holding transfer and a clean-up call's date.
 
-It reads what staff typed into the transfer service's arguments; whether
-the transfer may happen (the seller holds the face on the settlement date
-and on every later day, the denomination, two different holders) is
-trusts.services.register's to decide.
+Each reads what staff typed into its service's arguments; whether the act may
+happen (for a transfer: the seller holds the face on the settlement date and on
+every later day, the denomination, two different holders; for the call: the
+pool below the deal's percent, the date) is the service's to decide
+(trusts.services.register, trusts.services.cleanup_call).
 """
 from django import forms
 
@@ -46,3 +47,8 @@ class HoldingTransferForm(forms.Form):
                 "from_holder": data["from_holder"].code, "to_holder": data["to_holder"].code,
                 "face_cents": data["face"], "trade_date": data["trade_date"],
                 "settlement_date": data["settlement_date"]}
+
+
+class CleanUpCallForm(forms.Form):
+    call_date = forms.DateField(label="call date", initial=business_time.today,
+                                help_text="YYYY-MM-DD; the loans are bought at par plus interest accrued to it")

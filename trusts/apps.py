@@ -21,13 +21,14 @@ class TrustsConfig(AppConfig):
         from servicing.services.loss_mitigation import register_pool_rule
         from trusts.services.pool import pooled_loan_change_problem, removal_proceeds_true_up
         from trusts.signals import refuse_deleting_a_holders_login
-        from trusts.verification import cutoff_balances_hold
+        from trusts.verification import cleanup_calls_hold, cutoff_balances_hold
 
         # The reference rows first: the pool and the register name them (and are emptied before them).
         registry.register(ReferenceProjection())
         registry.register(PoolProjection())
         registry.register(RegisterProjection())
         register_check("pool cut-off balances still equal the ledger at the cut-off", cutoff_balances_hold)
+        register_check("each clean-up call priced by the removals recorded with it", cleanup_calls_hold)
         register_dated_fact_rule("money on or before the loan's trust's cut-off is the seller's",
                                  before_current_cutoff, many=before_current_cutoff_many, reads=RULE_READS)
         # A payment returned after its loan was repurchased: the buyer owes the trust the difference.

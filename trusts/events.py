@@ -8,13 +8,15 @@ models (trusts.projections: trusts, classes, holders, the pool, the register)
 are folds of these and nothing else, so `rebuild_projections` reproduces them.
 
 Streams: `trust:CODE` (TrustFormed, PoolLoansTransferred, PoolLoanRemoved,
-RemovalProceedsTrued), `register:CODE` (CertificatesIssued, HoldingTransferred),
+RemovalProceedsTrued, CleanUpCallExercised), `register:CODE` (CertificatesIssued, HoldingTransferred),
 `holder:CODE` (HolderRegistered, HolderDetailsChanged).
 
 Schema history (the log is immutable: old payloads are upcast every time they are read):
 - CertificatesIssued and HoldingTransferred v1 named a holding's class under the key "class",
   which no Python attribute can be called; v2 calls it "class_name".
 - TrustFormed v1 had no CUSIPs; v2 records each class's `cusip` (None when the deal file gave none).
+  v3 records the deal's `structure` (trusts.domain.structure_json's dict: steps, class kinds and
+  features, triggers, OC, reserve, call, trustee fee); a v2 trust is the standard deal, {}.
 - HolderDetailsChanged v1 named the linked login by its username ("user"); v2 records the
   login's id too ("login_id", what the link is) beside its name then ("login_name"), so a
   rebuild links the same login even after it is renamed. A v1 event has no id: the rebuild
@@ -22,12 +24,14 @@ Schema history (the log is immutable: old payloads are upcast every time they ar
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from ledger.events import DomainEvent, event_class, upcaster
+from trusts.domain.deal_structure import DealStructure
+from trusts.domain.structure_json import structure_from_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +54,14 @@ class ClassTerms:
 @event_class
 @dataclass(frozen=True, slots=True)
 class TrustFormed(DomainEvent):
-    """A trust formed from its deal file: its terms and classes (the pool and holdings follow)."""
+    """A trust formed from its deal file: its terms, classes and structure (the pool and holdings follow).
+
+    structure: the deal's structure as trusts.domain.structure_json encodes it (exact: Decimals as
+    text, cents as integers; {} is the standard deal); `deal_structure` decodes it.
+    """
 
     event_type: ClassVar[str] = "TrustFormed"
-    schema_version: ClassVar[int] = 2
+    schema_version: ClassVar[int] = 3
     code: str
     name: str
     issuer: str
@@ -69,12 +77,23 @@ class TrustFormed(DomainEvent):
     residual_holder: str
     overcollateralized: bool
     classes: tuple[ClassTerms, ...]
+    structure: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def deal_structure(self) -> DealStructure:
+        return structure_from_json(self.structure)
 
 
 @upcaster(TrustFormed, from_version=1)
 def _formed_cusips(payload: dict[str, Any]) -> dict[str, Any]:
     # v1 deal files had no CUSIPs: every class formed then has none.
     return {**payload, "classes": [{"cusip": None, **c} for c in payload["classes"]]}
+
+
+@upcaster(TrustFormed, from_version=2)
+def _formed_structure(payload: dict[str, Any]) -> dict[str, Any]:
+    # Before v3 a deal file could declare no structure: every trust formed then is the standard deal.
+    return {**payload, "structure": {}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +153,30 @@ class RemovalProceedsTrued(DomainEvent):
     returned_on: date
     principal_cents: int
     interest_cents: int
+
+
+@event_class
+@dataclass(frozen=True, slots=True)
+class CleanUpCallExercised(DomainEvent):
+    """The deal's clean-up call exercised on `call_date` (the event's date): every loan left in the pool bought
+    at par plus accrued interest, each by its own PoolLoanRemoved recorded with this event. The close of the
+    period holding the call retires every class (remittance's waterfall, DealState.call_exercised)."""
+
+    event_type: ClassVar[str] = "CleanUpCallExercised"
+    schema_version: ClassVar[int] = 1
+    trust: str
+    call_date: date
+    pool_balance_cents: int  # the remaining loans' unpaid principal on the call date
+    cutoff_balance_cents: int  # the pool's balance at its cut-off (every loan ever sold into it)
+    percent: Decimal  # the deal's cleanup_call_percent the balance fell below
+    loans: tuple[str, ...]  # the loans bought, in loan-number order
+    price_cents: int  # the principal paid: the loans' unpaid principal at par
+    interest_cents: int  # the interest accrued to the call date, paid with it
+    exercised_by: str  # who exercised it (the acting user's name)
+
+    @property
+    def total_cents(self) -> int:
+        return self.price_cents + self.interest_cents
 
 
 @dataclass(frozen=True, slots=True)

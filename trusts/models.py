@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from trusts.domain import principal_rules
+from trusts.domain import deal_structure, principal_rules
 
 
 class Holder(models.Model):
@@ -46,6 +46,9 @@ class Trust(models.Model):
     purchase_price_percent = models.DecimalField(max_digits=9, decimal_places=4)
     residual_holder = models.CharField(max_length=200, help_text="receives excess spread")
     overcollateralized = models.BooleanField(default=False)
+    # The deal's structure as TrustFormed (v3) recorded it (trusts.domain.structure_json); {} is the
+    # standard deal. Read it through trusts.selectors.deal_structure, never key by key.
+    structure = models.JSONField(default=dict, blank=True)
 
     def __str__(self):
         return self.code
@@ -83,6 +86,9 @@ class SecurityClass(models.Model):
     priority = models.PositiveSmallIntegerField(default=1, help_text="1 is paid first; the highest takes losses first")
     denomination_cents = models.BigIntegerField()
     cusip = models.CharField(max_length=9, blank=True, default="", help_text="CUSIP; empty when the deal gave none")
+    # The class's kind as the deal declared it (for lists and reports; the structure holds its features).
+    kind = models.CharField(max_length=20, choices=[(k, k) for k in deal_structure.CLASS_KINDS],
+                            default=deal_structure.STANDARD)
 
     class Meta:
         verbose_name_plural = "classes"

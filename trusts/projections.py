@@ -95,12 +95,14 @@ def _trust_formed(position: int, fact: TrustFormed) -> None:
         first_payment_date=fact.first_payment_date, payment_day=fact.payment_day,
         issuer_spread_rate=fact.issuer_spread_rate, remittance_type=fact.remittance_type,
         purchase_price_percent=fact.purchase_price_percent, residual_holder=fact.residual_holder,
-        overcollateralized=fact.overcollateralized,
+        overcollateralized=fact.overcollateralized, structure=fact.structure,
     )
+    structure = fact.deal_structure
     SecurityClass.objects.bulk_create([
         SecurityClass(pk=class_id(trust.pk, place), trust=trust, name=c.name, original_face_cents=c.face_cents,
                       coupon=c.coupon, principal_rule=c.principal_rule, priority=c.priority,
-                      denomination_cents=c.denomination_cents, cusip=c.cusip or "")
+                      denomination_cents=c.denomination_cents, cusip=c.cusip or "",
+                      kind=structure.features_of(c.name).kind)
         for place, c in enumerate(fact.classes, start=1)
     ])
 

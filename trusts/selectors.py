@@ -8,7 +8,8 @@ it with `register_paid_factor` (in its AppConfig.ready), so trusts never
 reaches up to it; without it every class is still at its original face.
 
 `pool_members` is the one home of a trust's pool as the log stood at a
-position (the close, its re-derivation and the reports read it).
+position (the close, its re-derivation and the reports read it); `cleanup_call_date`
+the one home of whether (and when) its clean-up call was exercised, likewise.
 """
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ from django.db.models import Count, Expression, OuterRef, Q, Subquery, Sum, Valu
 from django.db.models.fields import CharField, DateField, DecimalField
 
 from ledger.models import Event
-from trusts.events import PoolLoanRemoved
+from trusts.events import CleanUpCallExercised, PoolLoanRemoved
 from trusts.domain.deal_structure import STANDARD_STRUCTURE, DealStructure
+from trusts.domain.structure_json import structure_from_json
 from trusts.domain.factors import FACTOR_DECIMALS, current_face
 from trusts.models import Holder, HoldingMovement, PoolLoan, SecurityClass, Trust, membership_covers, trust_stream
 
@@ -240,14 +242,16 @@ def pool_summary(trust: Trust) -> PoolSummary:
 def deal_structure(trust: Trust) -> DealStructure:
     """The trust's declared structure (steps, class features, triggers, OC, reserve, call, trustee fee).
 
-    Interim: every trust is the standard deal until the deal file and TrustFormed v3 record structures.
+    Decoded from the trust's row (Trust.structure, as TrustFormed v3 recorded it; {} is the standard
+    deal): no query.
     """
-    return STANDARD_STRUCTURE
+    return structure_from_json(trust.structure) if trust.structure else STANDARD_STRUCTURE
 
 
 def cleanup_call_date(trust: Trust, *, through_position: int | None = None) -> date | None:
-    """The day the trust's clean-up call was exercised (as the log stood at the position), None if not.
-
-    Interim: no call can be exercised until the clean-up call service records CleanUpCallExercised.
-    """
-    return None
+    """The day the trust's clean-up call was exercised (its CleanUpCallExercised, as the log stood at
+    `through_position`; None: now), None if it was not. A close checked again later sees the call it closed on."""
+    calls = Event.objects.filter(stream=trust_stream(trust.code), event_type=CleanUpCallExercised.event_type)
+    if through_position is not None:
+        calls = calls.filter(position__lte=through_position)
+    return calls.order_by("position").values_list("effective_date", flat=True).first()

@@ -22,6 +22,8 @@ from ledger.services import append_batch
 from servicing.domain import accounts as loan_accounts
 from servicing.models import CLOSED_STATUSES, Loan, LoanPosition
 from trusts.domain.deal_file import CODE, DealSpec, parse_deal
+from trusts.domain.deal_structure import IO, POOL
+from trusts.domain.structure_json import structure_to_json
 from trusts.errors import DealRejected
 from trusts.events import (
     CertificatesIssued, ClassTerms, HolderRegistered, IssuedHolding, PoolLoansTransferred, TransferredLoan, TrustFormed,
@@ -69,16 +71,42 @@ def _check_against_books(spec: DealSpec) -> dict[str, int]:
     loan_problems, eligible = _loan_problems(spec.loans, cutoff_date=spec.cutoff_date)
     problems += loan_problems
     cutoff = _cutoff_balances(eligible, spec.cutoff_date)
-    faces = sum(c.face_cents for c in spec.classes)
-    pool = sum(cutoff.values())
-    if len(cutoff) == len(spec.loans) and faces != pool and not (spec.overcollateralized and faces < pool):
+    if len(cutoff) == len(spec.loans):
+        problems += _face_problems(spec, sum(cutoff.values()))
+    if problems:
+        raise DealRejected(problems)
+    return cutoff
+
+
+def _face_problems(spec: DealSpec, pool: int) -> list[str]:
+    """The classes' faces against the pool's cut-off balance.
+
+    An IO class's face is its initial notional, not principal: it is left out of the sum, and must
+    equal its notional classes' faces (or the pool's balance, for a "pool" notional). A deal that
+    declares an overcollateralization target (so `overcollateralized`) must issue less than the pool.
+    """
+    problems = []
+    kinds = {c.name: spec.structure.features_of(c.name).kind for c in spec.classes}
+    faces = sum(c.face_cents for c in spec.classes if kinds[c.name] != IO)
+    if faces != pool and not (spec.overcollateralized and faces < pool):
         problems.append(
             f"classes: faces add up to {dollars_grouped(faces)} but the pool's cut-off balance is {dollars_grouped(pool)}"
             + ("" if spec.overcollateralized else " (declare \"overcollateralized\": true if that is intended)")
         )
-    if problems:
-        raise DealRejected(problems)
-    return cutoff
+    elif spec.structure.overcollateralization is not None and faces >= pool:
+        problems.append(f"classes: faces add up to {dollars_grouped(faces)}, the pool's cut-off balance: an "
+                        "overcollateralization target needs the classes' faces below the pool's balance")
+    face_of = {c.name: c.face_cents for c in spec.classes}
+    for c in spec.classes:
+        notional = spec.structure.features_of(c.name).notional_of
+        if kinds[c.name] != IO or not notional:
+            continue
+        initial = pool if notional == (POOL,) else sum(face_of.get(n, 0) for n in notional)
+        if c.face_cents != initial:
+            of = "the pool's cut-off balance" if notional == (POOL,) else f"the faces of {', '.join(notional)}"
+            problems.append(f"class {c.name}: an IO's face is its initial notional, {dollars_grouped(initial)} "
+                            f"({of}), not {dollars_grouped(c.face_cents)}")
+    return problems
 
 
 def _listed_loans(data) -> list[str]:
@@ -184,6 +212,7 @@ def _formed(spec: DealSpec) -> TrustFormed:
         payment_day=spec.payment_day, issuer_spread_rate=spec.issuer_spread_rate,
         remittance_type=spec.remittance_type, purchase_price_percent=spec.purchase_price_percent,
         residual_holder=spec.residual_holder, overcollateralized=spec.overcollateralized,
+        structure=structure_to_json(spec.structure),
         classes=tuple(
             ClassTerms(name=c.name, face_cents=c.face_cents, coupon=c.coupon, principal_rule=c.principal_rule,
                        priority=c.priority, denomination_cents=c.denomination_cents, cusip=c.cusip)

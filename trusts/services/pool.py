@@ -85,13 +85,22 @@ def pool_loan_remove(*, trust_code: str, loan_number: str, removed_on: date, kin
         # Read the version before the pool: a removal committed after this read makes the append conflict,
         # and the retry then finds the loan already removed.
         version = Stream.objects.filter(name=stream).values_list("version", flat=True).first() or 0
-        _check_in_pool(trust, loan_number)
-        event = _removal_event(trust, loan_number, removed_on, kind, reason, _proceeds(loan_number, removed_on))
+        event, _ = removal_priced(trust, loan_number, removed_on, kind=kind, reason=reason)
         # Under the lock, the date checked again if a period was closed (or a trust formed) since the check.
         return append(stream=stream, expected_version=version, events=[event], acting_user=acting_user,
                       under_lock=dated.still_holds)[0]
 
     return with_retries(attempt, busy=lambda: TrustError(f"the pool of {trust_code} is busy; try the removal again"))
+
+
+def removal_priced(trust: Trust, loan_number: str, removed_on: date, *, kind: str,
+                   reason: str) -> tuple[NewEvent, Proceeds]:
+    """A loan's removal as `pool_loan_remove` records it, not yet appended: the loan checked still in the pool,
+    priced at par plus accrued interest on `removed_on`, and its PoolLoanRemoved with the proceeds' postings.
+    The clean-up call (trusts.services.cleanup_call) removes every loan left this way, in one append."""
+    _check_in_pool(trust, loan_number)
+    proceeds = _proceeds(loan_number, removed_on)
+    return _removal_event(trust, loan_number, removed_on, kind, reason, proceeds), proceeds
 
 
 def _checked_reason(kind: str, reason: str) -> str:

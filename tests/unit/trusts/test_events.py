@@ -1,4 +1,6 @@
 """The trusts' event classes: each round-trips through its stored payload, and every old payload is upcast."""
+import dataclasses
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -6,8 +8,10 @@ import pytest
 
 from ledger.events import class_for, decode
 from ledger.domain.records import RecordedEvent
+from trusts.domain.deal_structure import STANDARD_STRUCTURE, ClassFeatures, DealStructure
+from trusts.domain.structure_json import structure_to_json
 from trusts.events import (
-    CertificatesIssued, ClassTerms, HolderDetailsChanged, HolderRegistered, HoldingTransferred, IssuedHolding,
+    CertificatesIssued, ClassTerms, CleanUpCallExercised, HolderDetailsChanged, HolderRegistered, HoldingTransferred, IssuedHolding,
     PoolLoanRemoved, PoolLoansTransferred, RemovalProceedsTrued, TransferredLoan, TrustFormed,
 )
 
@@ -32,6 +36,9 @@ EVERY_EVENT = [
     HoldingTransferred(class_name="A1", from_holder="INV-01", to_holder="INV-02", face_cents=5_000_000,
                        trade_date=date(2026, 1, 28), settlement_date=date(2026, 2, 2)),
     HolderRegistered(code="INV-01", name="Investor 1"),
+    CleanUpCallExercised(trust="XYZ-2026-1", call_date=date(2026, 3, 20), pool_balance_cents=9_990_045,
+                         cutoff_balance_cents=100_000_000, percent=Decimal("12.5"), loans=("L010",),
+                         price_cents=9_990_045, interest_cents=31_635, exercised_by="alice"),
     HolderDetailsChanged(code="INV-01", name="First Investor LLC", contact="ops@first.example", login_id=7,
                          login_name="alice"),
     HolderDetailsChanged(code="INV-01", name="First Investor LLC", contact="", login_id=None, login_name=None),
@@ -61,7 +68,7 @@ def test_the_deal_terms_keep_their_decimals_and_a_net_wac_class():
     assert (payload["issuer_spread_rate"], payload["classes"][1]["coupon"]) == ("0.6000", None)
     formed = TrustFormed.from_payload(payload)
     assert formed.classes[0].coupon == Decimal("4.5") and formed.classes[1].is_net_wac
-    assert payload["schema_version"] == 2 and payload["classes"][0]["cusip"] is None
+    assert payload["schema_version"] == 3 and payload["classes"][0]["cusip"] is None
 
 
 def test_a_version_one_formation_had_no_cusips():
@@ -70,6 +77,28 @@ def test_a_version_one_formation_had_no_cusips():
     formed = TrustFormed.from_payload(stored)
     assert formed == FORMED and all(c.cusip is None for c in formed.classes)
     assert "cusip" not in stored["classes"][0]  # the stored payload is not rewritten
+
+
+def test_a_version_two_formation_is_the_standard_deal():
+    stored = {**{k: v for k, v in FORMED.to_payload().items() if k != "structure"}, "schema_version": 2}
+    formed = TrustFormed.from_payload(stored)
+    assert formed == FORMED and formed.structure == {} and formed.deal_structure == STANDARD_STRUCTURE
+    assert "structure" not in stored  # the stored payload is not rewritten
+
+
+def test_a_formation_carries_its_structure_exactly():
+    structure = DealStructure(
+        steps=("trustee_fee", "servicing_fee", "spread", "interest", "principal", "losses", "excess"),
+        trustee_fee_rate=Decimal("0.0100"),
+        features={"A1": ClassFeatures(kind="pac", schedule=(5_000_000, 4_000_000), band=(Decimal(90), Decimal(300)))},
+        cleanup_call_percent=Decimal("10"),
+    )
+    formed = dataclasses.replace(FORMED, structure=structure_to_json(structure))
+    payload = formed.to_payload()
+    assert payload["structure"]["trustee_fee_rate"] == "0.0100"
+    again = decode(_recorded("TrustFormed", json.loads(json.dumps(payload))))
+    assert again == formed and again.deal_structure == structure
+    assert str(again.deal_structure.trustee_fee_rate) == "0.0100"
 
 
 def test_a_version_one_issue_named_the_class_under_class():
