@@ -16,6 +16,12 @@ figures (closes recorded before returns were carried lack them: they carried
 none, so the upcaster reads them as zero) and writes factors in plain decimal
 form ("0.00000000"; the first closes wrote Decimal's own text, "0E-8").
 CollectionsRemitted v2 always carries its returns figures for the same reason.
+Version 3 (issue 21, deals as they are structured): PeriodClosed carries the period's number, the
+trustee fee, the accrual, the over-collateralisation, the reserve account, the triggers as tested,
+the cumulative loss, a sticky trigger failure carried on and the clean-up call; each class line
+(and ClassDistributed) its kind and the interest accrued to its balance. Closes recorded before
+were of the standard deal: the upcasters give zeros, None and "standard" (`STANDARD_DEAL_V3`).
+TrusteeFeePaid and ReserveAccountMoved are new (version 1): a standard deal has neither.
 Stored events are never rewritten: the upcasters below run every time an old
 one is read, so its hash still verifies and it still replays.
 """
@@ -62,6 +68,31 @@ class ClassLine:
     loss_written_off_cents: int
     balance_end_cents: int
     factor: str  # 8 decimals, as published
+    # v3: an accrual (Z) class's interest added to its balance, not paid (balance_end includes it);
+    # the class's kind (trusts.domain.deal_structure.CLASS_KINDS; an IO's balances are its notional).
+    interest_accrued_cents: int = 0
+    kind: str = "standard"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TriggerTest:
+    """The deal's triggers as one close tested them (remittance.domain.waterfall.TriggerStatus, recorded).
+
+    Percents and limits are decimal text-exact (None: the deal has no such test). failed: a test failed
+    this period; in_effect: principal ran as if failed (this period, or a sticky earlier failure);
+    principal_rule: the rule the classes were paid by ("sequential" or "pro-rata").
+    """
+
+    stepdown_reached: bool
+    cumulative_loss_percent: Decimal
+    cumulative_loss_limit: Decimal | None
+    delinquency_60_percent: Decimal
+    delinquency_60_limit: Decimal | None
+    delinquency_90_percent: Decimal
+    delinquency_90_limit: Decimal | None
+    failed: bool
+    in_effect: bool
+    principal_rule: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,11 +155,47 @@ class IssuerSpreadPaid(DomainEvent):
 
 @event_class
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TrusteeFeePaid(DomainEvent):
+    """The trustee's fee for the period: due (with any shortfall carried in), paid, and left unpaid."""
+
+    event_type: ClassVar[str] = "TrusteeFeePaid"
+
+    trust: str
+    period: str
+    due_cents: int
+    paid_cents: int
+    shortfall_cents: int
+
+
+@event_class
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReserveAccountMoved(DomainEvent):
+    """The reserve account's movements in a close: begin + funded + deposit - draw - released = end.
+
+    funded: the initial deposit, made by the issuer at the deal's first close; draw: what the reserve
+    paid of class interest; deposit: interest left paid into it; released: paid to the residual holder
+    once every class is retired.
+    """
+
+    event_type: ClassVar[str] = "ReserveAccountMoved"
+
+    trust: str
+    period: str
+    balance_begin_cents: int  # before the initial deposit, at the first close: 0
+    funded_cents: int
+    draw_cents: int
+    deposit_cents: int
+    released_cents: int
+    balance_end_cents: int
+
+
+@event_class
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ClassDistributed(DomainEvent):
     """One class's distribution for the period, and what of it went to its holders of record."""
 
     event_type: ClassVar[str] = "ClassDistributed"
-    schema_version: ClassVar[int] = 2
+    schema_version: ClassVar[int] = 3
 
     trust: str
     period: str
@@ -144,6 +211,8 @@ class ClassDistributed(DomainEvent):
     factor: str
     paid_to_holders_cents: int
     payment_date: date
+    interest_accrued_cents: int = 0  # v3: an accrual class's interest added to its balance (not cash)
+    kind: str = "standard"  # v3: the class's kind (trusts.domain.deal_structure.CLASS_KINDS)
 
 
 @event_class
@@ -187,7 +256,7 @@ class PeriodClosed(DomainEvent):
     """
 
     event_type: ClassVar[str] = "PeriodClosed"
-    schema_version: ClassVar[int] = 2
+    schema_version: ClassVar[int] = 3
 
     trust: str
     period: str
@@ -230,6 +299,30 @@ class PeriodClosed(DomainEvent):
     reconciliation: CloseReconciliation
     requested_by: str | None = None
     approved_by: str | None = None
+    # v3, the deal's structure (trusts.domain.deal_structure); a standard deal's are zero/None.
+    period_number: int = 0  # 1 for the first distribution; 0 on a close recorded before v3
+    trustee_fee_cents: int = 0  # this period's, before any shortfall carried in
+    trustee_fee_due_cents: int = 0
+    trustee_fee_paid_cents: int = 0
+    trustee_fee_shortfall_cents: int = 0
+    accrual_cents: int = 0  # accrual classes' interest paid as principal to the classes ahead
+    oc_target_cents: int = 0
+    oc_end_cents: int = 0
+    oc_release_cents: int = 0
+    turbo_principal_cents: int = 0
+    loss_absorbed_by_oc_cents: int = 0
+    reserve_balance_begin_cents: int = 0  # at the period's start, the initial deposit included at the first close
+    reserve_funded_cents: int = 0  # the initial deposit, at the first close
+    reserve_draw_cents: int = 0
+    reserve_deposit_cents: int = 0
+    reserve_released_cents: int = 0
+    reserve_balance_end_cents: int = 0
+    triggers: TriggerTest | None = None
+    cumulative_loss_cents: int = 0  # realized losses through this period
+    trigger_failed: bool = False  # a sticky trigger has failed: carried on to every later close
+    call_retired: bool = False  # the clean-up call retired every class this period
+    call_written_off_cents: int = 0
+
     @property
     def excess_cents(self) -> int:
         return self.excess_interest_cents + self.excess_principal_cents
@@ -278,10 +371,41 @@ def _collections_remitted_v1(payload: dict[str, Any]) -> dict[str, Any]:
     return {"returns_carried_in_cents": 0, "returns_outstanding_cents": 0, **payload}
 
 
+# --- Upcasters: version 2 to version 3 (the standard deal) ----------------------------------------------
+
+# A class line of the standard deal, and the structure figures of a close of the standard deal.
+STANDARD_CLASS_V3: dict[str, Any] = {"interest_accrued_cents": 0, "kind": "standard"}
+STANDARD_DEAL_V3: dict[str, Any] = {
+    "period_number": 0, "trustee_fee_cents": 0, "trustee_fee_due_cents": 0, "trustee_fee_paid_cents": 0,
+    "trustee_fee_shortfall_cents": 0, "accrual_cents": 0, "oc_target_cents": 0, "oc_end_cents": 0,
+    "oc_release_cents": 0, "turbo_principal_cents": 0, "loss_absorbed_by_oc_cents": 0,
+    "reserve_balance_begin_cents": 0, "reserve_funded_cents": 0, "reserve_draw_cents": 0,
+    "reserve_deposit_cents": 0, "reserve_released_cents": 0, "reserve_balance_end_cents": 0, "triggers": None,
+    "cumulative_loss_cents": 0, "trigger_failed": False, "call_retired": False, "call_written_off_cents": 0,
+}
+# The PeriodClosed fields version 3 added: a close recorded before is checked on what it recorded of them.
+FIELDS_ADDED_IN_V3: tuple[str, ...] = tuple(STANDARD_DEAL_V3)
+
+
+@upcaster(PeriodClosed, from_version=2)
+def _period_closed_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    """v2 -> v3: a close of the standard deal: no trustee fee, reserve, OC, triggers or call; standard classes.
+
+    period_number 0 and cumulative_loss 0 say "not recorded" (the standard deal runs on neither)."""
+    return {**STANDARD_DEAL_V3, **payload,
+            "classes": [{**STANDARD_CLASS_V3, **c} for c in payload["classes"]]}
+
+
+@upcaster(ClassDistributed, from_version=2)
+def _class_distributed_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    """v2 -> v3: a standard class, nothing accrued."""
+    return {**STANDARD_CLASS_V3, **payload}
+
+
 CLOSE_EVENTS: tuple[type[DomainEvent], ...] = (
-    CollectionsRemitted, ServicingFeePaid, IssuerSpreadPaid, ClassDistributed, ExcessPaid, DistributionPaid,
-    PeriodClosed,
+    CollectionsRemitted, ServicingFeePaid, IssuerSpreadPaid, TrusteeFeePaid, ReserveAccountMoved, ClassDistributed,
+    ExcessPaid, DistributionPaid, PeriodClosed,
 )
 __all__ = ["CLOSE_EVENTS", "ClassDistributed", "ClassLine", "CloseReconciliation", "CloseWindow",
            "CollectionsRemitted", "DistributionPaid", "ExcessPaid", "IssuerSpreadPaid", "PeriodClosed",
-           "ServicingFeePaid"]
+           "ReserveAccountMoved", "ServicingFeePaid", "TriggerTest", "TrusteeFeePaid"]

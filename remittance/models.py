@@ -113,9 +113,13 @@ class ClassPeriod(models.Model):
     interest_shortfall_cents = models.BigIntegerField(help_text="owed at the end of the period, carried")
     principal_paid_cents = models.BigIntegerField()
     loss_written_off_cents = models.BigIntegerField()
-    balance_end_cents = models.BigIntegerField()
+    balance_end_cents = models.BigIntegerField(help_text="an accrual class's includes the interest accrued to it")
     factor = models.DecimalField(max_digits=11, decimal_places=FACTOR_DECIMALS)
     event_position = models.BigIntegerField()
+    # An accrual (Z) class's interest added to its balance instead of paid; the class's kind (an IO's
+    # balances are its notional): trusts.domain.deal_structure.CLASS_KINDS.
+    interest_accrued_cents = models.BigIntegerField(default=0)
+    kind = models.CharField(max_length=10, default="standard")
 
     class Meta:
         ordering = ["security_class", "period"]

@@ -97,6 +97,7 @@ def _class_period(fact: ClassDistributed, class_id: int, event_position: int) ->
         interest_paid_cents=fact.interest_paid_cents, interest_shortfall_cents=fact.interest_shortfall_cents,
         principal_paid_cents=fact.principal_paid_cents, loss_written_off_cents=fact.loss_written_off_cents,
         balance_end_cents=fact.balance_end_cents, factor=Decimal(fact.factor), event_position=event_position,
+        interest_accrued_cents=fact.interest_accrued_cents, kind=fact.kind,
     )
 
 

@@ -50,13 +50,43 @@ def statement_pdf(s: Mapping[str, Any]) -> bytes:
     story += _heading("Credit enhancement (% of the pool: junior classes and overcollateralization)")
     story.append(_table([("class", "current %", "at issue %")]
                         + [(c["class"], c["credit_enhancement"], c["credit_enhancement_at_issue"]) for c in classes]))
-    story.append(pdf_paragraph(s["triggers"]["note"]))
+    story += _deal(s) if "deal" in s else [pdf_paragraph(s["triggers"]["note"])]
     story += _pool(s)
     story += _delinquency_and_losses(s)
     story += _speeds(s["speeds"])
     story += _heading("Notes")
     story += [pdf_paragraph(text) for text in s["notes"].values()]
     return _document(f"Distribution statement {h['trust']} {h['period']}", story)
+
+
+def _deal(s: Mapping[str, Any]) -> list[Any]:
+    """A structured deal's section: each class's kind and accrual, the trustee fee, over-collateralisation,
+    the reserve account, each trigger's test and the principal rule it chose, the clean-up call."""
+    d = s["deal"]
+    fee, oc, reserve, t = d["trustee_fee"], d["overcollateralization"], d["reserve"], d["triggers"]
+    story = [*_heading("The deal's structure this period"), _table(
+        [("class", "kind", "interest accrued to its balance")]
+        + [(c["class"], c.get("kind", "standard"), _money(c.get("interest_accrued_cents", 0))) for c in s["classes"]]),
+        pdf_gap(), _table([
+            ("trustee fee due", "paid", "shortfall", "OC target", "OC at end", "OC release", "turbo principal",
+             "loss absorbed by OC"),
+            (_money(fee["due_cents"]), _money(fee["paid_cents"]), _money(fee["shortfall_cents"]),
+             _money(oc["target_cents"]), _money(oc["end_cents"]), _money(oc["release_cents"]),
+             _money(oc["turbo_principal_cents"]), _money(oc["loss_absorbed_cents"]))]),
+        pdf_gap(), _table([
+            ("reserve at start", "funded", "draw", "deposit", "released", "reserve at end"),
+            tuple(_money(reserve[f"{key}_cents"]) for key in
+                  ("balance_begin", "funded", "draw", "deposit", "released", "balance_end"))])]
+    if t is not None:
+        story += [pdf_gap(), _table(
+            [("trigger test", "value %", "limit %", "result")]
+            + [(x["label"], x["value"], x["limit"], "passed" if x["passed"] else "FAILED") for x in t["tests"]]),
+            pdf_paragraph(f"Step-down date reached: {'yes' if t['stepdown_reached'] else 'no'}. A trigger failure "
+                          f"in effect: {'yes' if t['in_effect'] else 'no'}. Principal paid {t['principal_rule']}.")]
+    if d["call"]["retired"]:
+        story.append(pdf_paragraph(f"The clean-up call retired every class; {_money(d['call']['written_off_cents'])} "
+                                   "written off."))
+    return story
 
 
 def _pool(s: Mapping[str, Any]) -> list[Any]:

@@ -18,27 +18,39 @@ loan) and keeping at most MAX_PROBLEMS problems, the earliest first:
   its cut-off was recorded after the pool was transferred (no period can
   count it, though the trust bought the principal it paid).
 - `classes_within_pool`: on a deal that is not over-collateralised, the
-  classes' balances after each close do not exceed the pool's end balance.
+  classes' balances (an IO's notional aside) after each close do not exceed
+  the pool's end balance.
+
+A structured deal (trusts.selectors.deal_structure) is closed again with its structure and its
+period's standing (period_facts.period_standing), and the whole PeriodClosed compared: trustee
+fee, reserve account, over-collateralisation, triggers, accrual and call included. A close
+recorded before PeriodClosed v3 is checked on what it recorded (its upcast structure figures).
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import date
 
 from django.db.models import Count, F, Sum
 
+from ledger.events import VERSION_KEY
 from ledger.models import Event
 from remittance.domain.trust_calendar import Period, payment_date, record_date
 from remittance.domain.close_events import CloseContext, period_closed
 from remittance.domain.close_figures import CloseFigures, close_figures
-from remittance.events import CloseWindow, PeriodClosed
-from remittance.selectors.period_facts import Window, carried_into, coupon_text, loan_facts, pool_original_cents
+from remittance.events import FIELDS_ADDED_IN_V3, CloseWindow, PeriodClosed
+from remittance.selectors.period_facts import (
+    Window, carried_into, coupon_text, loan_facts, period_standing, pool_original_cents,
+)
 from remittance.models import ClassPeriod, Distribution, PeriodResult
 from remittance.projections import period_result
 from servicing.models import CollectionLine
 from servicing.verification import earliest_first, keep_earliest
+from trusts.domain.deal_structure import IO, DealStructure
 from trusts.events import PoolLoanRemoved, PoolLoansTransferred
 from trusts.models import HoldingMovement, PoolLoan, SecurityClass, Trust
+from trusts.selectors import deal_structure
 
 MAX_PROBLEMS = 20
 RESULT_COLUMNS = ("record_date", "payment_date", "through_position", "interest_collected_cents",
@@ -46,7 +58,8 @@ RESULT_COLUMNS = ("record_date", "payment_date", "through_position", "interest_c
                   "paid_to_holders_cents", "excess_cents", "retained_cents", "prior_period_cents",
                   "pool_balance_begin_cents", "pool_balance_end_cents", "pool_factor")
 CLASS_COLUMNS = ("balance_begin_cents", "interest_due_cents", "interest_paid_cents", "interest_shortfall_cents",
-                 "principal_paid_cents", "loss_written_off_cents", "balance_end_cents")
+                 "principal_paid_cents", "loss_written_off_cents", "balance_end_cents", "interest_accrued_cents",
+                 "kind")
 
 
 class PeriodDiscrepancy(Exception):
@@ -71,10 +84,11 @@ def _first_bad_period(trust: Trust) -> tuple[int, str] | None:
     # The trust's classes and its pool's original balance are the same for every period: read once.
     classes = list(SecurityClass.objects.filter(trust=trust).order_by("priority", "name"))
     pool_original = pool_original_cents(trust)
+    structure = deal_structure(trust)
     before: PeriodResult | None = None  # the trust's close just before, in period order
     for result in PeriodResult.objects.filter(trust=trust).order_by("period"):
         try:
-            _check_period(trust, result, before, classes, pool_original)
+            _check_period(trust, result, before, _Deal(classes, pool_original, structure))
         except PeriodDiscrepancy as bad:
             return result.event_position, f"{trust.code} {result.period} (PeriodClosed #{result.event_position}): {bad}"
         except (ValueError, KeyError, ArithmeticError) as error:
@@ -84,15 +98,31 @@ def _first_bad_period(trust: Trust) -> tuple[int, str] | None:
     return None
 
 
-def _check_period(trust: Trust, result: PeriodResult, before: PeriodResult | None, classes: list[SecurityClass],
-                  pool_original: int) -> None:
+@dataclass(frozen=True, slots=True)
+class _Deal:
+    """What every period of a trust closes on alike: its classes, its pool's original balance, its structure."""
+
+    classes: list[SecurityClass]
+    pool_original: int
+    structure: DealStructure
+
+
+def _check_period(trust: Trust, result: PeriodResult, before: PeriodResult | None, deal: _Deal) -> None:
     """before: the trust's close just before this one (in period order), if any."""
     period = Period.parse(result.period)
+    classes = deal.classes
     previous = before if before is not None and before.period == str(period.previous()) else None
-    recorded = _recorded_close(trust, result)
+    recorded, version = _recorded_close(trust, result)
     window = _window(trust, period, recorded, previous)
-    figures = _figures_again(trust, period, window, classes)
-    expected = period_closed(_context(trust, period, window, classes, recorded, pool_original), figures)
+    figures = _figures_again(trust, period, window, deal)
+    expected = period_closed(_context(trust, period, window, classes, recorded, deal.pool_original), figures)
+    if version < 3:
+        # A close recorded before the deal's structure was (a standard deal's) recorded none of its figures:
+        # it is checked on what it recorded, its upcast structure figures taken as they read.
+        expected = replace(expected, **{name: getattr(recorded, name) for name in FIELDS_ADDED_IN_V3},
+                           classes=tuple(replace(line, interest_accrued_cents=had.interest_accrued_cents,
+                                                 kind=had.kind)
+                                         for line, had in zip(expected.classes, recorded.classes)))
     # Compared at the current schema: an older record is upcast first (returns it predates read as zero,
     # and a nonzero one re-derived is named as a difference).
     _require_same("its PeriodClosed says", recorded.to_payload(), expected.to_payload())
@@ -101,14 +131,15 @@ def _check_period(trust: Trust, result: PeriodResult, before: PeriodResult | Non
     _require_distributions(classes, result, figures)
 
 
-def _recorded_close(trust: Trust, result: PeriodResult) -> PeriodClosed:
-    """The PeriodClosed event the row points at, typed; refuses a row that points elsewhere."""
+def _recorded_close(trust: Trust, result: PeriodResult) -> tuple[PeriodClosed, int]:
+    """The PeriodClosed event the row points at, typed, and the schema version it was stored at; refuses a row
+    that points elsewhere."""
     row = Event.objects.filter(position=result.event_position).values_list("event_type", "payload").first()
     recorded = PeriodClosed.from_payload(row[1]) if row is not None and row[0] == PeriodClosed.event_type else None
     if recorded is None or recorded.period != result.period or recorded.trust != trust.code:
         raise PeriodDiscrepancy(f"its PeriodResult row points at event #{result.event_position}, "
                                 "which is not its PeriodClosed")
-    return recorded
+    return recorded, int(row[1].get(VERSION_KEY, 1))
 
 
 def _window(trust: Trust, period: Period, recorded: PeriodClosed, previous: PeriodResult | None) -> Window:
@@ -128,13 +159,18 @@ def _context(trust, period, window, classes, recorded: PeriodClosed, pool_origin
     )
 
 
-def _figures_again(trust, period, window, classes) -> CloseFigures:
+def _figures_again(trust: Trust, period: Period, window: Window, deal: _Deal) -> CloseFigures:
+    """The close again, on the one-trust reader's facts (period_facts) with the trust's structure and standing."""
     scheduled = trust.remittance_type == Trust.RemittanceType.SCHEDULED_SCHEDULED
+    loans = loan_facts(trust, period, window, scheduled=scheduled)
     return close_figures(
-        loans=loan_facts(trust, period, window, scheduled=scheduled), carried=carried_into(trust, period),
+        loans=loans, carried=carried_into(trust, period, deal.structure),
         issuer_spread_rate=trust.issuer_spread_rate, scheduled=scheduled,
-        original_faces={c.name: c.original_face_cents for c in classes},
-        holders=_holders_as_of(classes, record_date(period), window.through_position),
+        original_faces={c.name: c.original_face_cents for c in deal.classes},
+        holders=_holders_as_of(deal.classes, record_date(period), window.through_position),
+        structure=deal.structure,
+        standing=period_standing(trust, period, window.through_position, structure=deal.structure, loans=loans,
+                                 cutoff_balance_cents=deal.pool_original),
     )
 
 
@@ -354,7 +390,9 @@ def _before_cutoff_recorded_later() -> Iterator[tuple[int, str]]:
 
 def classes_within_pool() -> list[str]:
     """After every close of a deal that is not over-collateralised, the classes owe no more than the pool holds."""
-    totals = dict(((t, p), s) for t, p, s in ClassPeriod.objects.values("security_class__trust_id", "period")
+    # An IO class's balance is a notional (the classes' or the pool's): it owes no principal.
+    totals = dict(((t, p), s) for t, p, s in ClassPeriod.objects.exclude(kind=IO)
+                  .values("security_class__trust_id", "period")
                   .annotate(total=Sum("balance_end_cents"))
                   .values_list("security_class__trust_id", "period", "total"))
     kept: list[tuple[int, str]] = []

@@ -2,9 +2,14 @@
 
 On the trust's remittance stream (`remittance:CODE`): CollectionsRemitted
 (the servicer's custodial cash into the trust's cash, and any advances or
-recoveries), ServicingFeePaid, IssuerSpreadPaid, one ClassDistributed per
-class, ExcessPaid, and last PeriodClosed with every figure the period
-closed on. On each holder's own stream (`holder:CODE`): DistributionPaid.
+recoveries), ServicingFeePaid, IssuerSpreadPaid, TrusteeFeePaid (a deal
+with a trustee fee: trust cash to `trustee:CODE:fees`), ReserveAccountMoved
+(a deal with a reserve account: its initial deposit from
+`issuer:CODE:reserve_funding` at the first close, its draws into and
+deposits from the trust's cash, its release to `issuer:CODE:residual`, all
+through `trust:CODE:reserve`), one ClassDistributed per class (an accrual
+class's accrued interest is no cash: its balance grows, nothing is posted),
+ExcessPaid, and last PeriodClosed with every figure the period closed on. On each holder's own stream (`holder:CODE`): DistributionPaid.
 Cash runs trust cash -> class accounts -> holder cash, so a class's
 accounts come back to zero once its holders are paid. The events are the
 typed classes of `remittance.events`; `period_closed` is the PeriodClosed a
@@ -17,10 +22,11 @@ from datetime import date
 
 from ledger.domain.records import NewEvent, PostingLine, StreamAppend
 from remittance.domain.close_figures import CloseFigures, HolderPayment
+from remittance.domain.credit_support import TriggerStatus
 from remittance.domain.waterfall import ClassResult
 from remittance.events import (
     ClassDistributed, ClassLine, CloseWindow, CollectionsRemitted, DistributionPaid, ExcessPaid, IssuerSpreadPaid,
-    PeriodClosed, ServicingFeePaid,
+    PeriodClosed, ReserveAccountMoved, ServicingFeePaid, TriggerTest, TrusteeFeePaid,
 )
 from servicing.domain.accounts import CORPORATE_CASH, CUSTODIAL_CASH
 from trusts.domain.factors import factor
@@ -37,6 +43,11 @@ def holder_stream(holder_code: str) -> str:
 
 def trust_cash(trust_code: str) -> str:
     return f"trust:{trust_code}:cash"
+
+
+def reserve_account(trust_code: str) -> str:
+    """The trust's reserve account: its cash held apart (trusts.domain.deal_structure.ReserveAccount)."""
+    return f"trust:{trust_code}:reserve"
 
 
 def class_account(trust_code: str, class_name: str, part: str) -> str:
@@ -75,6 +86,8 @@ def close_appends(ctx: CloseContext, figures: CloseFigures) -> list[StreamAppend
     trust_events = [
         _collections_remitted(ctx, figures),
         *_fee_and_spread(ctx, figures),
+        *_trustee_fee(ctx, figures),
+        *_reserve_moved(ctx, figures),
         *(_class_distributed(ctx, c, paid.get(c.name, (0, 0))) for c in figures.waterfall.classes),
         *_excess(ctx, figures),
         period_closed(ctx, figures).new_event(effective_date=ctx.payment_date,
@@ -125,6 +138,56 @@ def _fee_and_spread(ctx: CloseContext, f: CloseFigures) -> list[NewEvent]:
     ]
 
 
+def _trustee_fee(ctx: CloseContext, f: CloseFigures) -> list[NewEvent]:
+    """The trustee's fee, on a deal that has one (nothing due, nothing carried: no event)."""
+    w = f.waterfall
+    if not (w.trustee_fee_due_cents or w.trustee_fee_paid_cents or w.trustee_fee_shortfall_cents):
+        return []
+    event = TrusteeFeePaid(trust=ctx.trust_code, period=ctx.period, due_cents=w.trustee_fee_due_cents,
+                           paid_cents=w.trustee_fee_paid_cents, shortfall_cents=w.trustee_fee_shortfall_cents)
+    return [event.new_event(effective_date=ctx.payment_date, postings=_lines(
+        (trust_cash(ctx.trust_code), -w.trustee_fee_paid_cents),
+        (f"trustee:{ctx.trust_code}:fees", w.trustee_fee_paid_cents)))]
+
+
+def _reserve_moved(ctx: CloseContext, f: CloseFigures) -> list[NewEvent]:
+    """The reserve account's movements, on a deal that has one (an empty reserve that did not move: no event).
+
+    The waterfall's reserve begins the first period with the initial deposit in it; the issuer makes
+    that deposit at the first close, so the event's own begin balance is the waterfall's less it.
+    """
+    w, code = f.waterfall, ctx.trust_code
+    funded = f.reserve_funded_cents
+    if not (funded or w.reserve_balance_begin_cents or w.reserve_draw_cents or w.reserve_deposit_cents
+            or w.reserve_released_cents or w.reserve_balance_end_cents):
+        return []
+    event = ReserveAccountMoved(
+        trust=code, period=ctx.period, balance_begin_cents=w.reserve_balance_begin_cents - funded,
+        funded_cents=funded, draw_cents=w.reserve_draw_cents, deposit_cents=w.reserve_deposit_cents,
+        released_cents=w.reserve_released_cents, balance_end_cents=w.reserve_balance_end_cents,
+    )
+    postings = _lines(
+        (f"issuer:{code}:reserve_funding", -funded),
+        (reserve_account(code), funded - w.reserve_draw_cents + w.reserve_deposit_cents - w.reserve_released_cents),
+        (trust_cash(code), w.reserve_draw_cents - w.reserve_deposit_cents),
+        (f"issuer:{code}:residual", w.reserve_released_cents),
+    )
+    return [event.new_event(effective_date=ctx.payment_date, postings=postings)]
+
+
+def trigger_test(status: TriggerStatus | None) -> TriggerTest | None:
+    """The waterfall's trigger status as PeriodClosed records it."""
+    if status is None:
+        return None
+    return TriggerTest(
+        stepdown_reached=status.stepdown_reached, cumulative_loss_percent=status.cumulative_loss_percent,
+        cumulative_loss_limit=status.cumulative_loss_limit, delinquency_60_percent=status.delinquency_60_percent,
+        delinquency_60_limit=status.delinquency_60_limit, delinquency_90_percent=status.delinquency_90_percent,
+        delinquency_90_limit=status.delinquency_90_limit, failed=status.failed, in_effect=status.in_effect,
+        principal_rule=status.principal_rule,
+    )
+
+
 def _class_line(ctx: CloseContext, c: ClassResult) -> ClassLine:
     """A class's result in the waterfall as PeriodClosed and ClassDistributed record it."""
     return ClassLine(
@@ -133,6 +196,7 @@ def _class_line(ctx: CloseContext, c: ClassResult) -> ClassLine:
         interest_shortfall_cents=c.interest_shortfall_carried_cents, principal_paid_cents=c.principal_paid_cents,
         loss_written_off_cents=c.loss_written_off_cents, balance_end_cents=c.balance_end_cents,
         factor=factor_text(c.balance_end_cents, ctx.original_faces[c.name]),
+        interest_accrued_cents=c.interest_accrued_cents, kind=c.kind,
     )
 
 
@@ -146,7 +210,7 @@ def _class_distributed(ctx: CloseContext, c: ClassResult, paid: tuple[int, int])
         interest_paid_cents=line.interest_paid_cents, interest_shortfall_cents=line.interest_shortfall_cents,
         principal_paid_cents=line.principal_paid_cents, loss_written_off_cents=line.loss_written_off_cents,
         balance_end_cents=line.balance_end_cents, factor=line.factor, paid_to_holders_cents=interest + principal,
-        payment_date=ctx.payment_date,
+        payment_date=ctx.payment_date, interest_accrued_cents=line.interest_accrued_cents, kind=line.kind,
     )
     postings = _lines((trust_cash(ctx.trust_code), -(interest + principal)),
                       (class_account(ctx.trust_code, c.name, "interest"), interest),
@@ -216,4 +280,15 @@ def period_closed(ctx: CloseContext, f: CloseFigures) -> PeriodClosed:
         pool_factor=factor_text(f.pool_balance_end_cents, ctx.pool_original_cents),
         reconciliation=f.reconciliation().recorded(),
         requested_by=ctx.requested_by, approved_by=ctx.approved_by,
+        period_number=f.period_number, trustee_fee_cents=f.trustee_fee_due_cents,
+        trustee_fee_due_cents=w.trustee_fee_due_cents, trustee_fee_paid_cents=w.trustee_fee_paid_cents,
+        trustee_fee_shortfall_cents=w.trustee_fee_shortfall_cents, accrual_cents=w.accrual_cents,
+        oc_target_cents=w.oc_target_cents, oc_end_cents=w.oc_end_cents, oc_release_cents=w.oc_release_cents,
+        turbo_principal_cents=w.turbo_principal_cents, loss_absorbed_by_oc_cents=w.loss_absorbed_by_oc_cents,
+        reserve_balance_begin_cents=w.reserve_balance_begin_cents, reserve_funded_cents=f.reserve_funded_cents,
+        reserve_draw_cents=w.reserve_draw_cents, reserve_deposit_cents=w.reserve_deposit_cents,
+        reserve_released_cents=w.reserve_released_cents, reserve_balance_end_cents=w.reserve_balance_end_cents,
+        triggers=trigger_test(w.triggers), cumulative_loss_cents=f.cumulative_loss_cents,
+        trigger_failed=f.trigger_failed, call_retired=w.retired_by_call,
+        call_written_off_cents=w.call_written_off_cents,
     )

@@ -39,8 +39,10 @@ Rules, in the business's words:
   the advancing rules like any other; the returned amount is recovered from
   what they pass to investors, the same way (`_scheduled_amounts`).
 - Reconciliation: collected + advanced - recovered - returns carried in +
-  returns carried out = fee + spread + paid to holders + excess + retained,
-  to the cent (remittance.domain.reconciliation.reconcile, the identity's one home);
+  returns carried out (+ the reserve's draw and release) = fee + spread +
+  trustee fee + paid to holders + excess + retained (+ the reserve's deposit
+  and its release to the residual holder), to the cent
+  (remittance.domain.reconciliation.reconcile, the identity's one home);
   checked before anything is returned.
 """
 from __future__ import annotations
@@ -216,6 +218,12 @@ class CloseFigures:
     payments: tuple[HolderPayment, ...]
     retained_cents: int                 # the unplaced bonds' share, kept in the trust
     returns: ReturnsRecovery | None = None  # returned payments recovered and carried (None: none at all)
+    # The deal's structure (trusts.domain.deal_structure); the standard deal's are zero/False.
+    period_number: int = 1
+    trustee_fee_due_cents: int = 0      # this period's trustee fee, before any carried shortfall
+    reserve_funded_cents: int = 0       # the reserve's initial deposit, made at the deal's first close
+    cumulative_loss_cents: int = 0      # realized losses through this period
+    trigger_failed: bool = False        # a sticky trigger has failed (this period or earlier): carried on
 
     @property
     def returns_carried_in_cents(self) -> int:
@@ -267,7 +275,9 @@ class CloseFigures:
             returns_carried_out_cents=self.returns_outstanding_cents, distributed_cents=self.cash_in_cents,
             fee_paid_cents=w.fee_paid_cents, spread_paid_cents=w.spread_paid_cents,
             paid_to_holders_cents=self.paid_to_holders_cents, excess_cents=self.excess_cents,
-            retained_cents=self.retained_cents,
+            retained_cents=self.retained_cents, trustee_fee_paid_cents=w.trustee_fee_paid_cents,
+            reserve_draw_cents=w.reserve_draw_cents, reserve_deposit_cents=w.reserve_deposit_cents,
+            reserve_released_cents=w.reserve_released_cents,
         )
 
     def check_reconciliation(self) -> None:
@@ -310,6 +320,7 @@ def close_figures(*, loans: Sequence[LoanFacts], carried: Carried, issuer_spread
                               carried_in=carried.returns_outstanding)
     interest, principal = returns.interest_cents, returns.principal_cents
     interest_by_loan = _interest_by_loan(loans, advancing)
+    trustee_fee = monthly_rate_amount(begin, structure.trustee_fee_rate)
     fee = sum(monthly_rate_amount(f.balance_begin_cents, f.servicing_fee_rate)
               for f in loans if f.in_pool_at_start and interest_by_loan.get(f.loan_number, 0) > 0)
     spread = monthly_rate_amount(begin, issuer_spread_rate)
@@ -319,7 +330,7 @@ def close_figures(*, loans: Sequence[LoanFacts], carried: Carried, issuer_spread
         fees=Fees(servicing_fee_cents=fee, issuer_spread_cents=spread,
                   fee_shortfall_carried_cents=carried.fee_shortfall_cents,
                   spread_shortfall_carried_cents=carried.spread_shortfall_cents,
-                  trustee_fee_cents=monthly_rate_amount(begin, structure.trustee_fee_rate),
+                  trustee_fee_cents=trustee_fee,
                   trustee_fee_shortfall_carried_cents=carried.trustee_fee_shortfall_cents),
         classes=carried.classes, structure=structure,
         state=DealState(
@@ -341,9 +352,20 @@ def close_figures(*, loans: Sequence[LoanFacts], carried: Carried, issuer_spread
         servicing_fee_due_cents=fee, issuer_spread_due_cents=spread, pool_balance_begin_cents=begin,
         pool_balance_end_cents=sum(f.balance_end_cents for f in loans),
         waterfall=result, payments=payments, retained_cents=retained, returns=returns,
+        period_number=standing.period_number, trustee_fee_due_cents=trustee_fee,
+        reserve_funded_cents=(structure.reserve.initial_deposit_cents
+                              if structure.reserve is not None and standing.period_number == 1 else 0),
+        cumulative_loss_cents=carried.cumulative_loss_cents + result.realized_loss_cents,
+        trigger_failed=carried.trigger_failed or _sticky_failure(structure, result),
     )
     figures.check_reconciliation()
     return figures
+
+
+def _sticky_failure(structure: DealStructure, result: WaterfallResult) -> bool:
+    """A trigger failed this period on a deal whose triggers are sticky: principal stays sequential for good."""
+    return (structure.triggers is not None and structure.triggers.sticky and result.triggers is not None
+            and result.triggers.failed)
 
 
 def _check_unique(loans: Sequence[LoanFacts]) -> None:

@@ -4,7 +4,14 @@ A period accounts for every cent when both sides of the identity agree:
 
     cash collected + advanced - recovered - returns carried in + returns carried out
         = cash distributed (the interest and principal the waterfall had)
-        = servicing fee paid + issuer spread paid + paid to holders + excess + retained
+    cash distributed + reserve draw + reserve released
+        = servicing fee paid + issuer spread paid + trustee fee paid + paid to holders + excess + retained
+          + reserve deposit + reserve released (to the residual holder)
+
+The reserve account (a structured deal's, trusts.domain.deal_structure) is the trust's cash held
+apart: a draw brings it into the waterfall (paying class interest), a deposit takes interest left
+into it, and its release, once every class is retired, goes from it to the residual holder (not
+part of `excess_cents`). A standard deal has no trustee fee and no reserve: those terms are zero.
 
 "Cash collected" is every collected kind except the realized loss, which is
 not cash (`cash_collected_cents`, the one home of that rule). Returned
@@ -52,6 +59,10 @@ class Reconciliation:
     paid_to_holders_cents: int
     excess_cents: int
     retained_cents: int
+    trustee_fee_paid_cents: int = 0
+    reserve_draw_cents: int = 0
+    reserve_deposit_cents: int = 0
+    reserve_released_cents: int = 0
 
     @property
     def cash_in_cents(self) -> int:
@@ -60,21 +71,28 @@ class Reconciliation:
                 - self.returns_carried_in_cents + self.returns_carried_out_cents)
 
     @property
+    def from_reserve_cents(self) -> int:
+        """What the reserve account paid out: its draw (class interest) and its release (to the residual)."""
+        return self.reserve_draw_cents + self.reserve_released_cents
+
+    @property
     def out_cents(self) -> int:
-        """Where it went: fee + spread + holders + excess + retained."""
-        return (self.fee_paid_cents + self.spread_paid_cents + self.paid_to_holders_cents + self.excess_cents
-                + self.retained_cents)
+        """Where it went: fee + spread + trustee fee + holders + excess + retained + into and out of the reserve."""
+        return (self.fee_paid_cents + self.spread_paid_cents + self.trustee_fee_paid_cents
+                + self.paid_to_holders_cents + self.excess_cents + self.retained_cents
+                + self.reserve_deposit_cents + self.reserve_released_cents)
 
     @property
     def difference_cents(self) -> int:
-        return self.cash_in_cents - self.out_cents
+        return self.cash_in_cents + self.from_reserve_cents - self.out_cents
 
     @property
     def problems(self) -> tuple[str, ...]:
         found = []
-        if self.distributed_cents != self.out_cents:
-            found.append(f"cash distributed {self.distributed_cents} != fee + spread + paid to holders + excess "
-                         f"+ retained {self.out_cents}")
+        if self.distributed_cents + self.from_reserve_cents != self.out_cents:
+            found.append(f"cash distributed {self.distributed_cents} + from the reserve {self.from_reserve_cents} "
+                         f"!= fee + spread + trustee fee + paid to holders + excess + retained + reserve deposit "
+                         f"+ reserve released {self.out_cents}")
         if self.cash_in_cents != self.distributed_cents:
             found.append(f"collections + advances - recoveries - returns carried in + returns carried out "
                          f"{self.cash_in_cents} != cash distributed {self.distributed_cents}")
@@ -85,14 +103,17 @@ class Reconciliation:
         return not self.problems
 
     def recorded(self) -> CloseReconciliation:
-        """The identity as PeriodClosed records it: the cash distributed and where it went."""
-        return CloseReconciliation(cash_in_cents=self.distributed_cents, out_cents=self.out_cents)
+        """The identity as PeriodClosed records it: the cash distributed (with what the reserve paid out) and
+        where it went."""
+        return CloseReconciliation(cash_in_cents=self.distributed_cents + self.from_reserve_cents,
+                                   out_cents=self.out_cents)
 
 
 def reconcile(*, collected: Mapping[str, int], advanced_cents: int, recovered_cents: int,
               returns_carried_in_cents: int, returns_carried_out_cents: int, distributed_cents: int,
               fee_paid_cents: int, spread_paid_cents: int, paid_to_holders_cents: int, excess_cents: int,
-              retained_cents: int) -> Reconciliation:
+              retained_cents: int, trustee_fee_paid_cents: int = 0, reserve_draw_cents: int = 0,
+              reserve_deposit_cents: int = 0, reserve_released_cents: int = 0) -> Reconciliation:
     """A period's reconciliation: collected (by kind) and what came in and went out, in cents."""
     return Reconciliation(
         cash_collected_cents=cash_collected_cents(collected), advanced_cents=advanced_cents,
@@ -100,6 +121,8 @@ def reconcile(*, collected: Mapping[str, int], advanced_cents: int, recovered_ce
         returns_carried_out_cents=returns_carried_out_cents, distributed_cents=distributed_cents,
         fee_paid_cents=fee_paid_cents, spread_paid_cents=spread_paid_cents,
         paid_to_holders_cents=paid_to_holders_cents, excess_cents=excess_cents, retained_cents=retained_cents,
+        trustee_fee_paid_cents=trustee_fee_paid_cents, reserve_draw_cents=reserve_draw_cents,
+        reserve_deposit_cents=reserve_deposit_cents, reserve_released_cents=reserve_released_cents,
     )
 
 
@@ -115,4 +138,6 @@ def closed_period_reconciliation(closed: PeriodClosed, *, paid_to_holders_cents:
         paid_to_holders_cents=(closed.paid_to_holders_cents if paid_to_holders_cents is None
                                else paid_to_holders_cents),
         excess_cents=closed.excess_cents, retained_cents=closed.retained_cents,
+        trustee_fee_paid_cents=closed.trustee_fee_paid_cents, reserve_draw_cents=closed.reserve_draw_cents,
+        reserve_deposit_cents=closed.reserve_deposit_cents, reserve_released_cents=closed.reserve_released_cents,
     )

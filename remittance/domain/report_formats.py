@@ -165,7 +165,35 @@ def report_table(report: Report) -> str:
                   for part in ("this_period", "carried", "due", "paid", "shortfall")))
         for label, key in (("servicing fee", "servicing_fee"), ("issuer spread", "issuer_spread"))])
     lines += ["", "Classes"] + _class_table(report["classes"]) + ["", *_closing_lines(report), _reconciled(r)]
+    if "deal" in report:
+        lines += ["", *deal_lines(report["deal"])]
     return "\n".join(lines) + "\n"
+
+
+def deal_lines(deal: Report) -> list[str]:
+    """A structured deal's section as text: trustee fee, accrual, over-collateralisation, reserve, triggers, call."""
+    fee, oc, reserve, call = deal["trustee_fee"], deal["overcollateralization"], deal["reserve"], deal["call"]
+    lines = [f"The deal (period {deal['period_number']})"]
+    lines += _table(("", "amount"), _amounts([
+        ("trustee fee due", fee["due_cents"]), ("trustee fee paid", fee["paid_cents"]),
+        ("trustee fee shortfall", fee["shortfall_cents"]), ("accrual paid as principal", deal["accrual_cents"]),
+        ("OC target", oc["target_cents"]), ("OC at the period's end", oc["end_cents"]),
+        ("OC release", oc["release_cents"]), ("turbo principal", oc["turbo_principal_cents"]),
+        ("loss absorbed by OC", oc["loss_absorbed_cents"]),
+        ("reserve at the start", reserve["balance_begin_cents"]), ("reserve funded", reserve["funded_cents"]),
+        ("reserve draw", reserve["draw_cents"]), ("reserve deposit", reserve["deposit_cents"]),
+        ("reserve released", reserve["released_cents"]), ("reserve at the end", reserve["balance_end_cents"]),
+        ("cumulative loss", deal["cumulative_loss_cents"]), ("written off by the call", call["written_off_cents"])]))
+    t = deal["triggers"]
+    if t is not None:
+        lines += ["Triggers"] + _table(("test", "value %", "limit %", "result"), [
+            (test["label"], test["value"], test["limit"], "passed" if test["passed"] else "FAILED")
+            for test in t["tests"]])
+        lines.append(f"  step-down reached: {'yes' if t['stepdown_reached'] else 'no'}; failure in effect: "
+                     f"{'yes' if t['in_effect'] else 'no'}; principal paid {t['principal_rule']}")
+    if call["retired"]:
+        lines.append("  The clean-up call retired every class this period.")
+    return lines
 
 
 def _reconciled(r: Report) -> str:

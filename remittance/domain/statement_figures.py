@@ -143,13 +143,31 @@ def collateral_summary(loans: Sequence[LoanAtEnd]) -> dict[str, int | str]:
 
 def delinquency_row(loan: LoanAtEnd) -> str:
     """The one row of the delinquency table a loan is counted in."""
-    if loan.status == "reo":
+    return delinquency_row_of(status=loan.status, bucket=loan.bucket, bankruptcy_chapter=loan.bankruptcy_chapter)
+
+
+def delinquency_row_of(*, status: str, bucket: str, bankruptcy_chapter: int | None) -> str:
+    """The row of a loan by its status, MBA bucket and bankruptcy chapter: REO, foreclosure and bankruptcy
+    before its bucket."""
+    if status == "reo":
         return "reo"
-    if loan.status == "foreclosure":
+    if status == "foreclosure":
         return "foreclosure"
-    if loan.bankruptcy_chapter is not None:
+    if bankruptcy_chapter is not None:
         return "bankruptcy"
-    return loan.bucket
+    return bucket
+
+
+# The rows a deal's delinquency triggers count (trusts.domain.deal_structure.Triggers): 60+ and 90+ days,
+# and every loan in foreclosure, REO or bankruptcy, as the statement's table shows them.
+DELINQUENT_60_ROWS = ("60", "90+", "foreclosure", "reo", "bankruptcy")
+DELINQUENT_90_ROWS = ("90+", "foreclosure", "reo", "bankruptcy")
+
+
+def delinquent_balances(rows: Sequence[tuple[str, int]]) -> tuple[int, int]:
+    """(60+ balance, 90+ balance) of (delinquency row, balance) pairs."""
+    return (sum(cents for row, cents in rows if row in DELINQUENT_60_ROWS),
+            sum(cents for row, cents in rows if row in DELINQUENT_90_ROWS))
 
 
 def delinquency_table(loans: Sequence[LoanAtEnd]) -> list[dict[str, int | str]]:

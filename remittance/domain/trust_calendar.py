@@ -138,3 +138,13 @@ def payment_date(period: Period, *, payment_day: int = DEFAULT_PAYMENT_DAY) -> d
     paying = period.next()
     day = min(payment_day, paying.last_day.day)
     return business_day_on_or_after(date(paying.year, paying.month, day))
+
+
+def first_collection_period(first_payment_date: date) -> Period:
+    """A trust's first collection period: the month before its first payment date."""
+    return Period.containing(first_payment_date).previous()
+
+
+def period_number(first: Period, period: Period) -> int:
+    """The index of `period` from a trust's first collection period `first` (1 for the first distribution)."""
+    return (period.year - first.year) * 12 + (period.month - first.month) + 1

@@ -34,10 +34,12 @@ from remittance.selectors.reports import ReportUnavailable, investor_statement, 
 from servicing.domain.delinquency_status import mba_bucket
 from servicing.models import CollectionLine, Loan
 from servicing.selectors import positions_as_of
+from trusts.domain.deal_structure import IO
 from trusts.models import SecurityClass, Trust
 from trusts.selectors import holders_of_record_by_class_id, pool_members
 
 ACCRUAL_BASIS = "30/360"
+NOT_APPLICABLE = "n/a"  # an IO class's credit enhancement
 # The amounts of a class line stated per $1,000 of original face, by the line's key (each `<key>_cents`).
 PER_THOUSAND_KEYS = ("balance_begin", "interest_paid", "interest_shortfall", "principal_paid", "principal_scheduled",
                      "principal_prepaid", "principal_liquidated", "loss_written_off", "balance_end")
@@ -58,10 +60,12 @@ def distribution_statement(trust_code: str, period: str | Period) -> dict:
     by_kind = pool_principal_by_kind(closed.collected)
     loans = loans_at_end(trust, month, result.through_position)
     pool_end = closed.pool_balance_end_cents
+    # An IO class's balance is a notional: it supports no class and no class supports it.
+    notional = {c["class"] for c in report["classes"] if c.get("kind") == IO}
     enhancement = credit_enhancement([(c["class"], securities[c["class"]].priority, c["balance_end_cents"])
-                                      for c in report["classes"]], pool_end)
-    at_issue = credit_enhancement([(s.name, s.priority, s.original_face_cents) for s in securities.values()],
-                                  closed.pool_original_cents)
+                                      for c in report["classes"] if c["class"] not in notional], pool_end)
+    at_issue = credit_enhancement([(s.name, s.priority, s.original_face_cents) for s in securities.values()
+                                   if s.name not in notional], closed.pool_original_cents)
     classes = [_class_line(c, securities[c["class"]], month, by_kind, enhancement, at_issue) for c in report["classes"]]
     return {
         "header": {**h, "issuer": trust.issuer, "servicer": trust.servicer, "trustee": trust.trustee,
@@ -76,11 +80,19 @@ def distribution_statement(trust_code: str, period: str | Period) -> dict:
         "losses": _losses(trust, month, result, loans),
         "collateral": collateral_summary(loans),
         "delinquency": delinquency_table(loans),
-        "triggers": {"note": TRIGGERS_NOTE},
+        "triggers": _triggers(report),
         "speeds": report["speeds"],
         "holders": report["holders"], "reconciliation": report["reconciliation"],
         "notes": {"as_of": POSITIONS_NOTE},
+        # A structured deal's trustee fee, over-collateralisation, reserve account, triggers and call.
+        **({"deal": report["deal"]} if "deal" in report else {}),
     }
+
+
+def _triggers(report: dict) -> dict:
+    """The deal's trigger tests as the close ran them (reports.trigger_lines), or the note that it has none."""
+    tested = report.get("deal", {}).get("triggers")
+    return {"note": TRIGGERS_NOTE} if tested is None else tested
 
 
 def _class_line(c: dict, security: SecurityClass, month: Period, by_kind: dict[str, int],
@@ -88,6 +100,7 @@ def _class_line(c: dict, security: SecurityClass, month: Period, by_kind: dict[s
     split = principal_split(c["principal_paid_cents"], by_kind)
     line = {
         "class": c["class"], "cusip": security.cusip, "coupon": c["coupon"],
+        **({"kind": c["kind"]} if "kind" in c else {}),
         "rate": class_rate(c["coupon"], interest_paid_cents=c["interest_paid_cents"],
                            balance_begin_cents=c["balance_begin_cents"]),
         "accrual_start": month.first_day, "accrual_end": month.last_day,
@@ -95,7 +108,8 @@ def _class_line(c: dict, security: SecurityClass, month: Period, by_kind: dict[s
         **{k: v for k, v in c.items() if k.endswith("_cents")},
         **{f"principal_{kind}_cents": cents for kind, cents in split.items()},
         "factor": c["factor"],
-        "credit_enhancement": enhancement[c["class"]], "credit_enhancement_at_issue": at_issue[c["class"]],
+        "credit_enhancement": enhancement.get(c["class"], NOT_APPLICABLE),
+        "credit_enhancement_at_issue": at_issue.get(c["class"], NOT_APPLICABLE),
     }
     # Flat keys ("interest_paid_per_1000"): a per-$1,000 figure is never read as a dollar amount.
     line.update({f"{key}_per_1000": per_thousand(line[f"{key}_cents"], security.original_face_cents)
@@ -194,6 +208,10 @@ def _holder_line(row, class_row: ClassPeriod, held: dict[str, int], by_kind: dic
         "loss_cents": loss, "total_cents": row.total_cents,
         "face_end_cents": begin - row.principal_cents - loss, "payment_date": row.payment_date,
     }
+    if class_row.interest_accrued_cents:
+        # An accrual class's interest is added to its balance: the holder's face grows by its share.
+        accrued = holder_shares(class_row.interest_accrued_cents, held, original)[code]
+        line.update(interest_accrued_cents=accrued, face_end_cents=line["face_end_cents"] + accrued)
     line.update({f"{key.removesuffix('_cents')}_per_1000": per_thousand(line[key], row.face_held_cents)
                  for key in list(line) if key.endswith("_cents") and key != "face_held_cents"})
     return line

@@ -16,6 +16,11 @@ the balances as the log stood at the position the close read up to. period_facts
 is: verify_ledger re-derives every closed period with it, so each close made from these facts
 is checked against the other reader; tests/integration/remittance/test_group_facts.py compares
 the two on a book with every kind of money and loans moving between trusts.
+
+Each trust's structure (trusts.selectors.deal_structure) gives its classes their features and its
+close its standing (period_facts.period_standing's rules): the loans' positions at the period's end
+are read, in one fold for the group, only for the trusts whose triggers test delinquency, and the
+clean-up call only for the trusts that have one, so a group of standard trusts reads nothing more.
 """
 from __future__ import annotations
 
@@ -28,18 +33,21 @@ from django.db import connection
 from django.db.models import Sum
 
 from ledger.models import Event, Posting
-from remittance.domain.close_figures import Carried, LoanFacts
-from remittance.domain.trust_calendar import Period
-from remittance.domain.waterfall import ClassState
+from remittance.domain.close_figures import Carried, LoanFacts, PeriodStanding
+from remittance.domain.trust_calendar import Period, first_collection_period, period_number
 from remittance.models import ClassPeriod, PeriodResult
-from remittance.selectors.period_facts import AMOUNTS, CASH_AMOUNTS, CLOSING_EVENTS, Window, add_removal_proceeds
+from remittance.selectors.period_facts import (
+    AMOUNTS, CASH_AMOUNTS, CLOSING_EVENTS, Window, add_removal_proceeds, call_exercised_in, carried_from,
+    delinquent_at_end, end_balances, tests_delinquency,
+)
 from servicing.domain import accounts
 from servicing.events import PaymentReturned
-from servicing.selectors import terms_in_force
+from servicing.selectors import positions_as_of, terms_in_force
 from servicing.models import CLOSED_STATUSES, CollectionLine, Loan, LoanPosition, loan_stream
 from trusts.events import PoolLoanRemoved, RemovalProceedsTrued
 from trusts.models import PoolLoan, SecurityClass, Trust, membership_covers, trust_stream
-from trusts.selectors import holders_of_record_by_class_id
+from trusts.domain.deal_structure import STANDARD_STRUCTURE, DealStructure
+from trusts.selectors import cleanup_call_date, deal_structure, holders_of_record_by_class_id
 
 # The trust's events that pay removal proceeds into it: a repurchase or buyout, and a true-up of one.
 REMOVAL_TYPES = (PoolLoanRemoved.event_type, RemovalProceedsTrued.event_type)
@@ -55,6 +63,8 @@ class TrustFacts:
     carried: Carried
     classes: list[SecurityClass]  # by priority and name
     pool_original_cents: int
+    structure: DealStructure = STANDARD_STRUCTURE
+    standing: PeriodStanding = PeriodStanding()
 
     @property
     def scheduled(self) -> bool:
@@ -123,12 +133,35 @@ def group_facts(trusts: Sequence[Trust], period: Period, through_position: int) 
     scheduled = [pk for pk, t in group.trusts.items() if t.remittance_type == Trust.RemittanceType.SCHEDULED_SCHEDULED]
     closed = _closed_by(scheduled, through_position)
     classes = _classes(group)
-    carried = _carried(group, classes)
+    structures = {pk: deal_structure(t) for pk, t in group.trusts.items()}
+    carried = _carried(group, classes, structures)
     originals = _pool_originals(group)
-    return {pk: TrustFacts(trust=trust, window=group.windows[pk],
-                           loans=_loans(group, pk, terms, begin, end, closed if pk in scheduled else None),
-                           carried=carried[pk], classes=classes.get(pk, []), pool_original_cents=originals.get(pk, 0))
+    loans = {pk: _loans(group, pk, terms, begin, end, closed if pk in scheduled else None) for pk in group.trusts}
+    standings = _standings(group, structures, loans, originals)
+    return {pk: TrustFacts(trust=trust, window=group.windows[pk], loans=loans[pk], carried=carried[pk],
+                           classes=classes.get(pk, []), pool_original_cents=originals.get(pk, 0),
+                           structure=structures[pk], standing=standings[pk])
             for pk, trust in group.trusts.items()}
+
+
+def _standings(group: _Group, structures: Mapping[int, DealStructure], loans: Mapping[int, list[LoanFacts]],
+               originals: Mapping[int, int]) -> dict[int, PeriodStanding]:
+    """Each trust's standing (period_facts.period_standing's rules): the positions of the loans of every trust
+    whose triggers test delinquency in one read, the call only of the trusts that have one."""
+    period = group.period
+    testing = {pk: end_balances(loans[pk]) for pk, s in structures.items() if tests_delinquency(s)}
+    numbers = sorted({number for balances in testing.values() for number in balances})
+    positions = positions_as_of(numbers, day=period.last_day, through_position=group.through) if numbers else {}
+    standings = {}
+    for pk, trust in group.trusts.items():
+        delinquent = delinquent_at_end(testing[pk], period, positions) if pk in testing else (0, 0)
+        called = (cleanup_call_date(trust, through_position=group.through)
+                  if structures[pk].cleanup_call_percent is not None else None)
+        standings[pk] = PeriodStanding(
+            period_number=period_number(first_collection_period(trust.first_payment_date), period),
+            cutoff_balance_cents=originals.get(pk, 0), delinquent_60_cents=delinquent[0],
+            delinquent_90_cents=delinquent[1], call_exercised=call_exercised_in(called, period))
+    return standings
 
 
 def holders_of_record_by_trust(facts: Mapping[int, TrustFacts], record_dates: Mapping[int, date]
@@ -372,27 +405,16 @@ def _classes(group: _Group) -> dict[int, list[SecurityClass]]:
     return classes
 
 
-def _carried(group: _Group, classes: Mapping[int, list[SecurityClass]]) -> dict[int, Carried]:
+def _carried(group: _Group, classes: Mapping[int, list[SecurityClass]],
+             structures: Mapping[int, DealStructure]) -> dict[int, Carried]:
     """period_facts.carried_into for every trust of the group: one read of the previous close's class rows."""
     rows = {row.security_class_id: row for row in ClassPeriod.objects.filter(
         security_class__trust_id__in=list(group.previous), period=str(group.period.previous()))}
     carried = {}
     for pk in group.trusts:
-        states = tuple(
-            ClassState(name=c.name, coupon=c.coupon, principal_rule=c.principal_rule, priority=c.priority,
-                       balance_cents=rows[c.pk].balance_end_cents if c.pk in rows else c.original_face_cents,
-                       interest_shortfall_carried_cents=rows[c.pk].interest_shortfall_cents if c.pk in rows else 0)
-            for c in classes.get(pk, [])
-        )
         previous = group.previous.get(pk)
-        if previous is None:
-            carried[pk] = Carried(classes=states)
-            continue
-        closed = previous.period_closed
-        carried[pk] = Carried(classes=states, fee_shortfall_cents=closed.fee_shortfall_cents,
-                              spread_shortfall_cents=closed.spread_shortfall_cents,
-                              advances_outstanding=dict(closed.advances_outstanding),
-                              returns_outstanding=closed.returns_outstanding)
+        carried[pk] = carried_from(classes.get(pk, []), rows, previous.period_closed if previous else None,
+                                   structures[pk])
     return carried
 
 

@@ -9,10 +9,17 @@ twice and nothing is dropped. A line is the trust's whose pool held the loan
 on the date of the money (trusts.models.PoolLoan's interval convention); a
 returned payment's date of the money is the original's received_on, so the
 trust that received it takes the return back, not the loan's next owner.
+
+The deal's structure (trusts.selectors.deal_structure) gives each class its features; what the
+previous close left of the deal's own state (the trustee fee unpaid, the reserve account, the
+cumulative loss, a sticky trigger failure) is read from its PeriodClosed (`carried_into`); the
+period's standing (its number, the cut-off balance, the delinquent balances its triggers test, the
+clean-up call) is `period_standing`'s. The month-end reads the same for a group of trusts at once
+(remittance.selectors.group_facts); verify_ledger re-derives every close through this module.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -20,18 +27,22 @@ from decimal import Decimal
 from django.db.models import F, Q, Sum
 
 from ledger.models import Event, LogPosition, Posting
-from remittance.domain.trust_calendar import Period
-from remittance.domain.close_figures import Carried, LoanFacts
+from remittance.domain.statement_figures import delinquency_row_of, delinquent_balances
+from remittance.domain.trust_calendar import Period, first_collection_period, period_number
+from remittance.domain.close_figures import Carried, LoanFacts, PeriodStanding
+from remittance.events import PeriodClosed
 from remittance.models import ClassPeriod, PeriodResult
 from remittance.domain.reconciliation import is_cash
 from remittance.domain.waterfall import ClassState
 from servicing.domain import accounts
+from servicing.domain.delinquency_status import mba_bucket
 from servicing.events import LoanChargedOff, LoanLiquidated, LoanPaidOff, PaymentReturned
-from servicing.selectors import terms_in_force
+from servicing.selectors import positions_as_of, terms_in_force
 from servicing.models import CLOSED_STATUSES, CollectionLine, Loan, LoanPosition, loan_stream
 from trusts.events import PoolLoanRemoved, RemovalProceedsTrued
 from trusts.models import PoolLoan, SecurityClass, Trust, trust_stream
-from trusts.selectors import pool_members
+from trusts.domain.deal_structure import DealStructure
+from trusts.selectors import cleanup_call_date, deal_structure, pool_members
 
 # The events that close a loan: once one is recorded, the loan is not advanced on.
 CLOSING_EVENTS = (LoanPaidOff.event_type, LoanLiquidated.event_type, LoanChargedOff.event_type)
@@ -249,26 +260,96 @@ def add_removal_proceeds(removed: dict[str, dict[str, int]], event_type: str, pa
         amounts["prior_period_cents"] += principal + interest
 
 
-def carried_into(trust: Trust, period: Period) -> Carried:
-    """The classes, unpaid fees, outstanding advances and unrecovered returns the previous close left."""
+def carried_into(trust: Trust, period: Period, structure: DealStructure | None = None) -> Carried:
+    """The classes, unpaid fees, outstanding advances and unrecovered returns the previous close left,
+    and the deal's own state (`carried_from`). structure: the trust's, when the caller has read it."""
+    structure = deal_structure(trust) if structure is None else structure
     classes = list(SecurityClass.objects.filter(trust=trust).order_by("priority", "name"))
     previous = PeriodResult.objects.filter(trust=trust, period=str(period.previous())).first()
     rows = {} if previous is None else {
         row.security_class_id: row for row in ClassPeriod.objects.filter(security_class__trust=trust,
                                                                          period=previous.period)}
+    return carried_from(classes, rows, previous.period_closed if previous else None, structure)
+
+
+def carried_from(classes: Sequence[SecurityClass], rows: Mapping[int, ClassPeriod], previous: PeriodClosed | None,
+                 structure: DealStructure) -> Carried:
+    """What a close starts from: each class (its features from the structure) as the previous close's ClassPeriod
+    rows left it (its original face before the first), and the previous PeriodClosed's carried figures.
+
+    Before the first close the reserve account holds its initial deposit (made at that close), nothing else.
+    """
     states = tuple(
         ClassState(name=c.name, coupon=c.coupon, principal_rule=c.principal_rule, priority=c.priority,
                    balance_cents=rows[c.pk].balance_end_cents if c.pk in rows else c.original_face_cents,
-                   interest_shortfall_carried_cents=rows[c.pk].interest_shortfall_cents if c.pk in rows else 0)
+                   interest_shortfall_carried_cents=rows[c.pk].interest_shortfall_cents if c.pk in rows else 0,
+                   features=structure.features_of(c.name))
         for c in classes
     )
     if previous is None:
-        return Carried(classes=states)
-    closed = previous.period_closed
-    return Carried(classes=states, fee_shortfall_cents=closed.fee_shortfall_cents,
-                   spread_shortfall_cents=closed.spread_shortfall_cents,
-                   advances_outstanding=dict(closed.advances_outstanding),
-                   returns_outstanding=closed.returns_outstanding)
+        initial = structure.reserve.initial_deposit_cents if structure.reserve is not None else 0
+        return Carried(classes=states, reserve_balance_cents=initial)
+    return Carried(classes=states, fee_shortfall_cents=previous.fee_shortfall_cents,
+                   spread_shortfall_cents=previous.spread_shortfall_cents,
+                   advances_outstanding=dict(previous.advances_outstanding),
+                   returns_outstanding=previous.returns_outstanding,
+                   trustee_fee_shortfall_cents=previous.trustee_fee_shortfall_cents,
+                   reserve_balance_cents=previous.reserve_balance_end_cents,
+                   cumulative_loss_cents=previous.cumulative_loss_cents, trigger_failed=previous.trigger_failed)
+
+
+def period_standing(trust: Trust, period: Period, through_position: int, *, structure: DealStructure,
+                    loans: Sequence[LoanFacts], cutoff_balance_cents: int) -> PeriodStanding:
+    """The period's standing for the waterfall: its number from the trust's first period, the pool's cut-off
+    balance, its 60+/90+ delinquent balances at the end (read only when the deal has a delinquency trigger:
+    a standard deal's close reads nothing more) and whether the clean-up call was exercised in the period."""
+    delinquent = (0, 0)
+    if tests_delinquency(structure):
+        balances = end_balances(loans)
+        positions = positions_as_of(sorted(balances), day=period.last_day, through_position=through_position)
+        delinquent = delinquent_at_end(balances, period, positions)
+    # A deal without a clean-up call cannot have exercised one: nothing to read.
+    called = (cleanup_call_date(trust, through_position=through_position)
+              if structure.cleanup_call_percent is not None else None)
+    return PeriodStanding(
+        period_number=period_number(first_collection_period(trust.first_payment_date), period),
+        cutoff_balance_cents=cutoff_balance_cents, delinquent_60_cents=delinquent[0],
+        delinquent_90_cents=delinquent[1], call_exercised=call_exercised_in(called, period),
+    )
+
+
+def end_balances(loans: Sequence[LoanFacts]) -> dict[str, int]:
+    """Loan number -> balance at the period's end, of the loans that still have one."""
+    return {f.loan_number: f.balance_end_cents for f in loans if f.balance_end_cents > 0}
+
+
+def tests_delinquency(structure: DealStructure) -> bool:
+    """Whether the deal's triggers test delinquency (so its closes read the loans' positions at the period's end)."""
+    t = structure.triggers
+    return t is not None and (t.delinquency_60_percent is not None or t.delinquency_90_percent is not None)
+
+
+def call_exercised_in(called_on: date | None, period: Period) -> bool:
+    """Whether a clean-up call exercised on `called_on` (None: not exercised) falls in the period."""
+    return called_on is not None and period.first_day <= called_on <= period.last_day
+
+
+def delinquent_at_end(balances: Mapping[str, int], period: Period,
+                      positions: Mapping[str, LoanPosition]) -> tuple[int, int]:
+    """(60+, 90+) delinquent balance at the period's end of loans (number -> end balance), given their positions
+    then (servicing.selectors.positions_as_of: their events dated by the period's end and recorded by the
+    close's position), counted as the distribution statement counts them (foreclosure, REO and bankruptcy
+    as delinquent)."""
+    rows = []
+    for number, cents in balances.items():
+        position = positions.get(number)
+        if position is None:
+            continue
+        row = delinquency_row_of(status=position.status,
+                                 bucket=mba_bucket(next_due_date=position.next_due_date, as_of=period.last_day),
+                                 bankruptcy_chapter=position.bankruptcy_chapter)
+        rows.append((row, cents))
+    return delinquent_balances(rows)
 
 
 def pool_original_cents(trust: Trust) -> int:

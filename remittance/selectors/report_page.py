@@ -63,11 +63,16 @@ def unavailable_reason(trust_code: str, period: str) -> str | None:
 def reconciliation_lines(report: dict, trust: Trust, result: PeriodResult) -> list[ReconciliationLine]:
     """The period's money checked four ways; every line should read OK."""
     r, classes = report["reconciliation"], report["classes"]
+    # A structured deal's reserve account pays in (its draw and release) and takes out (its deposit and release),
+    # and its trustee is paid; a standard deal's report has none of those figures.
+    structured = "from_reserve_cents" in r
     lines = [
         ReconciliationLine("Cash in = cash out",
-                           "collections + advances - recoveries - returns carried in + returns carried out",
-                           r["cash_in_cents"],
-                           "fee + spread + holders + excess + retained", r["out_cents"]),
+                           "collections + advances - recoveries - returns carried in + returns carried out"
+                           + (" + from the reserve" if structured else ""),
+                           r["cash_in_cents"] + r.get("from_reserve_cents", 0),
+                           "fee + spread + " + ("trustee fee + " if structured else "") + "holders + excess + retained"
+                           + (" + into and out of the reserve" if structured else ""), r["out_cents"]),
         ReconciliationLine("Holders' payments = paid to holders at the close", "sum of the holders' distributions",
                            report["holders"]["paid_cents"], "paid to holders (close)", result.paid_to_holders_cents),
         ReconciliationLine("Classes paid = holders + retained", "classes' interest + principal paid",
@@ -83,8 +88,8 @@ def reconciliation_lines(report: dict, trust: Trust, result: PeriodResult) -> li
         less = " less ".join(label for label, cents in (("principal advanced", advanced),
                                                         ("returned principal carried", returned)) if cents)
         lines.append(ReconciliationLine(
-            "Class balances = pool balance", "classes' ending balances",
-            sum(c["balance_end_cents"] for c in classes), "pool ending balance" + (f" less {less}" if less else ""),
+            "Class balances = pool balance", "classes' ending balances" + (" (IO notionals aside)" if structured else ""),
+            sum(c["balance_end_cents"] for c in classes if c.get("kind") != "io"), "pool ending balance" + (f" less {less}" if less else ""),
             report["pool"]["balance_end_cents"] - advanced - returned))
     return lines
 

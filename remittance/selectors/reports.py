@@ -6,6 +6,11 @@ the SIFMA standard's way, with remittance.domain.speeds' formulas): SMM, CPR and
 decimals (PSA None when it cannot be stated), the loan month and the scheduled and actual end balances; then
 the voluntary rates (liquidations excluded), MDR, CDR and loss severity over 1, 3, 6 and 12 months and life.
 
+A structured deal's report (trusts.domain.deal_structure: a trustee fee, a reserve account,
+over-collateralisation, triggers, accrual or other non-standard classes, a clean-up call) adds a
+`deal` section (`deal_section`) and its class lines their kind and accrued interest, and its
+reconciliation counts the trustee fee and the reserve; a standard deal's report is as it always was.
+
 Each builder returns plain dicts with money in integer cents under keys ending in `_cents`, dates as
 `date`, rates and factors as strings (factors to 8 decimals); `period_speeds` returns a `RealizedSpeeds`.
 remittance.domain.report_formats renders them (JSON-safe values, CSV, text tables for people) without
@@ -26,7 +31,7 @@ from ledger.selectors import account_balances
 from remittance.domain.trust_calendar import Period, record_date
 from remittance.domain.close_figures import COLLECTION_KINDS
 from remittance.domain.loan_calendar import installments_due, scheduled_balance_cents
-from remittance.events import ClassLine, PeriodClosed
+from remittance.events import ClassLine, PeriodClosed, TriggerTest
 from remittance.models import ClassPeriod, Distribution, PeriodResult
 from remittance.domain.reconciliation import cash_collected_cents, closed_period_reconciliation
 from remittance.domain.report_formats import CLASS_FIELDS, SPLIT_KEYS
@@ -59,7 +64,8 @@ def remittance_report(trust_code: str, period: str | Period) -> dict:
         raise ReportUnavailable(f"{trust.code} {month} is not closed")
     f = result.period_closed
     holders = _holders_paid(trust, str(month))
-    return {
+    structured = is_structured(f)
+    report = {
         "header": {"trust": trust.code, "name": trust.name, "period": str(month), "record_date": result.record_date,
                    "payment_date": result.payment_date, "remittance_type": trust.remittance_type},
         "collections": {"by_kind": {f"{kind}_cents": f.collected[kind] for kind in COLLECTION_KINDS},
@@ -70,7 +76,7 @@ def remittance_report(trust_code: str, period: str | Period) -> dict:
                                     shortfall=f.fee_shortfall_cents),
         "issuer_spread": _deduction(f.issuer_spread_cents, due=f.spread_due_cents, paid=f.spread_paid_cents,
                                     shortfall=f.spread_shortfall_cents),
-        "classes": [_class_line(c) for c in f.classes],
+        "classes": [_class_line(c, structured=structured) for c in f.classes],
         "excess": {"residual_holder": trust.residual_holder, "interest_cents": f.excess_interest_cents,
                    "principal_cents": f.excess_principal_cents, "total_cents": f.excess_cents},
         "retained": {"unplaced_share_cents": f.retained_cents},
@@ -79,8 +85,68 @@ def remittance_report(trust_code: str, period: str | Period) -> dict:
                  **period_rates(trust, result)},
         "speeds": speeds_section(*_speeds_through(trust, result)),
         "holders": holders,
-        "reconciliation": _reconciliation(f, holders["paid_cents"]),
+        "reconciliation": _reconciliation(f, holders["paid_cents"], structured=structured),
     }
+    if structured:
+        report["deal"] = deal_section(f)
+    return report
+
+
+def is_structured(f: PeriodClosed) -> bool:
+    """Whether the close ran any of a structured deal's figures (a standard deal's are all zero, None, standard)."""
+    return bool(
+        f.trustee_fee_due_cents or f.trustee_fee_paid_cents or f.accrual_cents or f.oc_target_cents
+        or f.oc_end_cents or f.turbo_principal_cents or f.reserve_balance_begin_cents or f.reserve_funded_cents
+        or f.reserve_balance_end_cents or f.reserve_released_cents or f.triggers is not None or f.trigger_failed
+        or f.call_retired or any(c.kind != "standard" or c.interest_accrued_cents for c in f.classes))
+
+
+def deal_section(f: PeriodClosed) -> dict:
+    """A structured deal's own figures for the period: the trustee fee, the accrual, the over-collateralisation,
+    the reserve account, each trigger's test and the principal rule it chose, the cumulative loss, the call."""
+    return {
+        "period_number": f.period_number,
+        "trustee_fee": _deduction(f.trustee_fee_cents, due=f.trustee_fee_due_cents, paid=f.trustee_fee_paid_cents,
+                                  shortfall=f.trustee_fee_shortfall_cents),
+        "accrual_cents": f.accrual_cents,
+        "overcollateralization": {"target_cents": f.oc_target_cents, "end_cents": f.oc_end_cents,
+                                  "release_cents": f.oc_release_cents, "turbo_principal_cents": f.turbo_principal_cents,
+                                  "loss_absorbed_cents": f.loss_absorbed_by_oc_cents},
+        "reserve": {"balance_begin_cents": f.reserve_balance_begin_cents - f.reserve_funded_cents,
+                    "funded_cents": f.reserve_funded_cents, "draw_cents": f.reserve_draw_cents,
+                    "deposit_cents": f.reserve_deposit_cents, "released_cents": f.reserve_released_cents,
+                    "balance_end_cents": f.reserve_balance_end_cents},
+        "triggers": trigger_lines(f.triggers, failed_before=f.trigger_failed),
+        "cumulative_loss_cents": f.cumulative_loss_cents,
+        "call": {"retired": f.call_retired, "written_off_cents": f.call_written_off_cents},
+    }
+
+
+TRIGGER_TESTS = (("cumulative_loss", "cumulative loss (% of the cut-off balance)"),
+                 ("delinquency_60", "60+ days delinquent (% of the pool)"),
+                 ("delinquency_90", "90+ days delinquent (% of the pool)"))
+PERCENT_PLACES = Decimal("0.0001")
+
+
+def trigger_lines(t: TriggerTest | None, *, failed_before: bool) -> dict | None:
+    """Each trigger test the deal has: its value and limit (percent strings, 4 decimals), passed or failed; then
+    whether the step-down date was reached, whether a failure is in effect (this period or a sticky earlier one)
+    and the principal rule used. None for a deal without triggers."""
+    if t is None:
+        return None
+    tests = []
+    for key, label in TRIGGER_TESTS:
+        value, limit = getattr(t, f"{key}_percent"), getattr(t, f"{key}_limit")
+        if limit is None:
+            continue
+        tests.append({"test": key, "label": label, "value": _percent_places(value), "limit": _percent_places(limit),
+                      "passed": value <= limit})
+    return {"tests": tests, "stepdown_reached": t.stepdown_reached, "failed": t.failed, "in_effect": t.in_effect,
+            "sticky_failure_carried": failed_before, "principal_rule": t.principal_rule}
+
+
+def _percent_places(value: Decimal) -> str:
+    return f"{value.quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)}"
 
 
 def _speeds_through(trust: Trust, result: PeriodResult) -> tuple[RealizedSpeeds, dict[str, SplitSpeeds | None]]:
@@ -176,10 +242,13 @@ def _deduction(this_period_cents: int, *, due: int, paid: int, shortfall: int) -
             "paid_cents": paid, "shortfall_cents": shortfall}
 
 
-def _class_line(c: ClassLine) -> dict:
-    return {"class": c.class_name, "coupon": c.coupon,
+def _class_line(c: ClassLine, *, structured: bool = False) -> dict:
+    line = {"class": c.class_name, "coupon": c.coupon,
             **{f"{name}_cents": getattr(c, f"{name}_cents") for name in CLASS_FIELDS},
             "factor": factor_text(c.factor)}
+    if structured:  # an accrual class's balance grows by what accrued; an IO's balances are its notional
+        line.update(kind=c.kind, interest_accrued_cents=c.interest_accrued_cents)
+    return line
 
 
 def _holders_paid(trust: Trust, period: str) -> dict:
@@ -191,13 +260,18 @@ def _holders_paid(trust: Trust, period: str) -> dict:
             "paid_cents": (totals["interest"] or 0) + (totals["principal"] or 0)}
 
 
-def _reconciliation(f: PeriodClosed, paid_to_holders_cents: int) -> dict:
+def _reconciliation(f: PeriodClosed, paid_to_holders_cents: int, *, structured: bool = False) -> dict:
     """Cash in (collected + advanced - recovered - returns carried in + returns carried out) against
-    fee + spread + holders (their own distributions) + excess + retained: remittance.domain.reconciliation."""
+    fee + spread + holders (their own distributions) + excess + retained: remittance.domain.reconciliation.
+    A structured deal's adds what the reserve paid out to the cash in, and the trustee fee and what went into
+    and out of the reserve to the out."""
     r = closed_period_reconciliation(f, paid_to_holders_cents=paid_to_holders_cents)
     parts = {"servicing_fee_cents": r.fee_paid_cents, "issuer_spread_cents": r.spread_paid_cents,
              "paid_to_holders_cents": r.paid_to_holders_cents, "excess_cents": r.excess_cents,
              "retained_cents": r.retained_cents}
+    if structured:
+        parts = {"from_reserve_cents": r.from_reserve_cents, **parts, "trustee_fee_cents": r.trustee_fee_paid_cents,
+                 "reserve_deposit_cents": r.reserve_deposit_cents, "reserve_released_cents": r.reserve_released_cents}
     return {"cash_in_cents": r.cash_in_cents, **parts, "out_cents": r.out_cents,
             "difference_cents": r.difference_cents, "reconciled": r.reconciled}
 

@@ -38,7 +38,7 @@ from ledger.domain.records import StreamAppend
 from ledger.hooks import reached
 from ledger.services import append_batch
 from remittance.close_announcements import closes_recorded
-from remittance.domain.trust_calendar import Period, payment_date, record_date
+from remittance.domain.trust_calendar import Period, first_collection_period, payment_date, record_date
 from remittance.domain.close_events import CloseContext, close_appends
 from remittance.domain.close_figures import close_figures
 from remittance.errors import CloseInProgress, CloseNotApproved, CloseRefused, PeriodAlreadyClosed
@@ -80,7 +80,7 @@ class GroupOutcome:
 
 def first_period(trust: Trust) -> Period:
     """The trust's first collection period: the month before its first payment date."""
-    return Period.containing(trust.first_payment_date).previous()
+    return first_collection_period(trust.first_payment_date)
 
 
 def period_close(*, trust_code: str, period: str | Period, as_of: date | None = None,
@@ -350,6 +350,7 @@ def _appends(facts: TrustFacts, row: TrustPeriod, holders: dict[str, dict[str, i
     figures = close_figures(
         loans=facts.loans, carried=facts.carried, issuer_spread_rate=trust.issuer_spread_rate,
         scheduled=facts.scheduled, original_faces=original_faces, holders=holders,
+        structure=facts.structure, standing=facts.standing,
     )
     context = CloseContext(
         trust_code=trust.code, period=row.period, record_date=row.record_date, payment_date=row.payment_date,

@@ -32,7 +32,8 @@ from remittance.domain.report_formats import report_table, statement_table
 from remittance.selectors.reports import investor_statement, remittance_report
 from remittance.selectors.period_summary import summary_lines
 from servicing.models import Loan, LoanPosition
-from trusts.models import PoolLoan, SecurityClass
+from trusts.models import PoolLoan, SecurityClass, Trust
+from trusts.selectors import deal_structure
 
 SEED, SEQ, INVESTOR = "XYZ-2026-1", "SEQ-2026-1", "INV-01"
 PERIODS = [f"2026-{m:02d}" for m in range(2, 13)] + ["2027-01"]
@@ -152,6 +153,27 @@ def test_demo_runs_a_year_end_to_end_prints_the_books_and_the_ledger_verifies(ca
     assert "foreclosure refused: loan L022: cannot start foreclosure on 2027-06-01: the automatic stay" in out
     counts = next(line for line in out.splitlines() if "dashboard, default servicing:" in line)
     assert "in bankruptcy, chapter 13: 1 (" in counts and "modified: 1 (" in counts  # L021's modification too
+
+    # Issue 21's structured deals, as the closes recorded them and as section 11 prints them.
+    structures = section(out, 11)
+    agency = rows_by_period(structures.split("PLS-2026-1:")[0])
+    pac = deal_structure(Trust.objects.get(code="PAC-2026-1")).features_of("PA")
+    closes = {r.period: r.period_closed for r in PeriodResult.objects.filter(trust__code="PAC-2026-1")}
+    for period, closed in closes.items():
+        line = {c.class_name: c for c in closed.classes}
+        assert agency[period][1:3] == [money(line["PA"].balance_end_cents),
+                                       money(pac.scheduled_balance(closed.period_number))]
+        # The IO's notional is the PAC's balance; the Z accretes while the classes ahead are outstanding.
+        assert line["PX"].balance_end_cents == line["PA"].balance_end_cents
+        assert line["Z"].interest_accrued_cents > 0
+        if closed.collected["payoff_principal"]:  # a payoff month: the PAC exactly on its schedule
+            assert line["PA"].balance_end_cents == pac.scheduled_balance(closed.period_number)
+    assert closes["2026-11"].class_line("S").balance_end_cents == 0  # the support took the prepayments
+    rules = [PeriodResult.objects.get(trust__code="PLS-2026-1", period=p).period_closed.triggers.principal_rule
+             for p in PERIODS]
+    assert rules == ["sequential"] * 5 + ["pro-rata"] * 2 + ["sequential"] * 5  # step-down 6; 60+ fails in 8
+    private = rows_by_period(structures.split("PLS-2026-1:")[1])
+    assert [private[p][-1] for p in PERIODS] == rules and private["2026-09"][-2] == "FAIL"
 
     # The ledger verifies, every event of it.
     assert f"ledger verified: {Event.objects.count()} events on" in out and "no problems" in out

@@ -37,7 +37,7 @@ from ledger.actors import DEMO
 from ledger.business_time import business_day
 from ledger.domain.money import dollars
 from ledger.domain.money import dollars_grouped as money
-from remittance import demo_loss_mitigation, demo_products
+from remittance import demo_loss_mitigation, demo_products, demo_structures
 from remittance.demo_bankruptcy import bankruptcy_story
 from remittance.domain.trust_calendar import Period
 from remittance.models import PeriodResult, PeriodStatus, TrustPeriod
@@ -211,7 +211,7 @@ class Command(BaseCommand):
                 posted, notes = self.run_month(month)
             period = Period.containing(month)
             with business_day(period.next().first_day):  # a period closes once it has ended
-                for code in (SEED, SEQ, *demo_products.TRUSTS):
+                for code in (SEED, SEQ, *demo_products.TRUSTS, *demo_structures.TRUSTS):
                     period_close(trust_code=code, period=period, as_of=period.next().first_day, acting_user=DEMO)
             self.line(f"{str(period):<9}{posted:>8}  {'; '.join(notes) or '-'}")
             month += relativedelta(months=1)
@@ -247,7 +247,11 @@ class Command(BaseCommand):
         self.heading("10. Bankruptcy: a chapter 13 case and its automatic stay, after the year")
         bankruptcy_story(self.line)
 
-        self.heading("11. Verifying the ledger")
+        self.heading("11. Structured deals: a PAC/support/Z deal and a private-label deal with triggers "
+                     "(remittance.demo_structures)")
+        demo_structures.print_structures(self.line)
+
+        self.heading("12. Verifying the ledger")
         call_command("verify_ledger", stdout=self.stdout)
 
     # ---- the business ------------------------------------------------------------------------------
@@ -297,6 +301,8 @@ class Command(BaseCommand):
                       f"  holders {', '.join(f'{code} {money(cents)}' for code, cents in sorted(held.items()))}")
         for text in demo_products.board_and_form(BOARDED_ON):
             self.line(text)
+        for text in demo_structures.board_and_form(BOARDED_ON):
+            self.line(text)
 
     def run_month(self, month: date) -> tuple[int, list[str]]:
         """One month: the 1st's payment file, escrow bills, exceptions, aging at month end."""
@@ -321,6 +327,7 @@ class Command(BaseCommand):
             notes.append(f"{DEFAULTER} liquidated on 09-15 for 80,000.00 less 6,000.00 costs")
         notes += demo_products.run_month(month, month_end(month))
         notes += demo_loss_mitigation.month(month)
+        notes += demo_structures.run_month(month)
         loans_age(as_of=month_end(month), acting_user=DEMO)
         return posted, notes
 

@@ -20,7 +20,9 @@ import pytest
 from ledger.verification import verify
 from remittance.domain.trust_calendar import Period, record_date
 from remittance.selectors.group_facts import group_facts, holders_of_record_by_trust
-from remittance.selectors.period_facts import carried_into, loan_facts, log_head, pool_original_cents, window_for
+from remittance.selectors.period_facts import (
+    carried_into, loan_facts, log_head, period_standing, pool_original_cents, window_for,
+)
 from remittance.services.closing import close_groups, trusts_close
 from servicing.services.default import foreclosure_start, loan_liquidate
 from servicing.services.payoff import payoff_quote_get
@@ -29,7 +31,7 @@ from tests.integration.remittance.months import INSTALLMENT_CENTS, SEED_LOANS, p
 from tests.integration.servicing.tapes import board
 from tests.integration.trusts.deals import TRUST, form, seed_deal
 from trusts.models import SecurityClass, Trust
-from trusts.selectors import holders_of_record_by_class
+from trusts.selectors import deal_structure, holders_of_record_by_class
 from trusts.services.pool import pool_loan_remove
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +78,9 @@ def _same_facts(codes: list[str], period: Period, through: int | None = None) ->
             f"{trust.code} {period} through {through}"
         assert facts.carried == carried_into(trust, period), trust.code
         assert facts.pool_original_cents == pool_original_cents(trust), trust.code
+        assert facts.structure == deal_structure(trust), trust.code
+        assert facts.standing == period_standing(trust, period, through, structure=facts.structure, loans=alone,
+                                                 cutoff_balance_cents=pool_original_cents(trust)), trust.code
         classes = list(SecurityClass.objects.filter(trust=trust))
         assert facts.classes == classes
         assert holders[trust.pk] == holders_of_record_by_class(classes=classes, record_date=record_date(period))
@@ -157,6 +162,31 @@ def test_the_group_reader_and_the_one_trust_reader_agree_on_a_book_with_every_ki
     assert closed[SCHEDULED].collected["realized_loss"] > 0 and closed[SCHEDULED].recovered_cents > 0
 
     report = verify()  # every close re-derived by the one-trust reader, and compared with what it recorded
+    assert report.ok, report.problems
+
+
+def test_the_readers_agree_on_a_structured_trust_with_a_delinquency_trigger(loans):
+    """A trust whose triggers test delinquency (its standing reads the loans' positions) closes in one group
+    with a standard one; L005 stops paying, so the 60+ balance grows; both readers give the same standing."""
+    seed_trust(waterfall=["trustee_fee", "servicing_fee", "spread", "interest", "reserve_draw", "principal",
+                          "losses", "reserve_deposit", "excess"],
+               trustee_fee_rate="0.05", reserve_account={"target": "2000.00", "initial_deposit": "500.00"},
+               triggers={"stepdown_period": 2, "delinquency_60_percent": "5", "delinquency_90_percent": "3"})
+    _scheduled_trust()
+    codes = [TRUST, SCHEDULED]
+    standings = []
+    for month in ("2026-02", "2026-03", "2026-04"):
+        period = Period.parse(month)
+        for n in [*SEED_LOANS, *SCHEDULED_LOANS]:
+            if n != "L005":
+                pay(n, period)
+        closed = _month_end(codes, period)
+        standings.append((closed[TRUST].triggers.delinquency_60_percent, closed[TRUST].period_number))
+        assert closed[SCHEDULED].triggers is None and closed[SCHEDULED].period_number == len(standings)
+    # L005 (10% of the pool) is 30 days late at February's end, 60 at March's, 90 at April's.
+    assert [number for _, number in standings] == [1, 2, 3]
+    assert standings[0][0] == 0 < standings[1][0] <= standings[2][0]
+    report = verify()
     assert report.ok, report.problems
 
 

@@ -8,7 +8,7 @@ before typed events), for the seed's first month closed on the figures of `_samp
 from __future__ import annotations
 
 import copy
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -21,7 +21,7 @@ from remittance.domain.close_events import CloseContext, close_appends, period_c
 from remittance.domain.close_figures import Carried, close_figures
 from remittance.events import (
     CLOSE_EVENTS, ClassDistributed, ClassLine, CollectionsRemitted, DistributionPaid, ExcessPaid, IssuerSpreadPaid,
-    PeriodClosed, ServicingFeePaid,
+    FIELDS_ADDED_IN_V3, STANDARD_CLASS_V3, STANDARD_DEAL_V3, PeriodClosed, ServicingFeePaid,
 )
 from remittance.domain.waterfall import ClassState
 from tests.unit.remittance.test_closing import SEED_FACE, periods, seed_loan, seed_period_closed
@@ -189,7 +189,8 @@ def test_a_version_one_period_closed_reads_as_the_close_records_it_now():
     stored = copy.deepcopy(V1_PERIOD_CLOSED)
     context, figures = _sample_close()
     closed = decode(_recorded("PeriodClosed", stored))
-    assert closed == period_closed(context, figures)  # same figures, read through the class
+    # Same figures, read through the class; a close recorded before v3 did not record its period's number.
+    assert closed == replace(period_closed(context, figures), period_number=0)
     assert closed.classes == (ClassLine(
         class_name="A", coupon="net-wac", balance_begin_cents=100_000_000, interest_due_cents=33_800,
         interest_paid_cents=33_800, interest_shortfall_cents=0, principal_paid_cents=10_255,
@@ -199,12 +200,16 @@ def test_a_version_one_period_closed_reads_as_the_close_records_it_now():
     assert stored == V1_PERIOD_CLOSED  # the stored payload is never changed
 
 
-def test_the_version_two_payload_differs_from_version_one_only_where_the_upcaster_says():
+def test_the_version_three_payload_differs_from_version_one_only_where_the_upcasters_say():
     context, figures = _sample_close()
-    v2 = period_closed(context, figures).to_payload()
-    assert v2.pop("schema_version") == 2
-    v2["classes"] = [{("class" if k == "class_name" else k): v for k, v in c.items()} for c in v2["classes"]]
-    assert v2 == V1_PERIOD_CLOSED
+    v3 = period_closed(context, figures).to_payload()
+    assert v3.pop("schema_version") == 3
+    # v2 -> v3: the standard deal's structure figures (its period's number aside, which v2 did not record).
+    added = {name: v3.pop(name) for name in FIELDS_ADDED_IN_V3}
+    assert added == {**STANDARD_DEAL_V3, "period_number": 1}
+    assert all({k: c.pop(k) for k in STANDARD_CLASS_V3} == STANDARD_CLASS_V3 for c in v3["classes"])
+    v3["classes"] = [{("class" if k == "class_name" else k): v for k, v in c.items()} for c in v3["classes"]]
+    assert v3 == V1_PERIOD_CLOSED
 
 
 def test_a_close_recorded_before_returns_were_carried_reads_as_nothing_carried():
@@ -225,7 +230,7 @@ def test_a_version_one_class_distributed_names_its_class():
     event = ClassDistributed.from_payload(stored)
     assert event.class_name == "A" and event.payment_date == date(2026, 3, 25) and event.factor == "0.99989745"
     assert event.to_payload() == {**{k: v for k, v in V1_CLASS_DISTRIBUTED.items() if k != "class"},
-                                  "class_name": "A", "schema_version": 2}
+                                  "class_name": "A", **STANDARD_CLASS_V3, "schema_version": 3}
     assert stored == V1_CLASS_DISTRIBUTED
     (now,) = [e for e in _appended_events() if e.event_type == "ClassDistributed"]
     assert ClassDistributed.from_payload(now.payload) == event
@@ -255,4 +260,4 @@ def test_a_period_closed_missing_a_figure_is_refused_naming_it():
 
 
 def test_period_closed_declares_exactly_the_figures_the_close_wrote():
-    assert [f.name for f in fields(PeriodClosed)] == list(V1_PERIOD_CLOSED)
+    assert [f.name for f in fields(PeriodClosed)] == [*V1_PERIOD_CLOSED, *FIELDS_ADDED_IN_V3]
