@@ -22,7 +22,7 @@ from analytics.domain.collateral import Repline
 from analytics.domain.deal_projection import Deal
 from analytics.domain.structure import Structure
 from ledger.selectors import account_balance
-from remittance.domain.trust_calendar import Period
+from remittance.domain.trust_calendar import Period, first_collection_period, period_number
 from remittance.selectors.period_facts import carried_into, pool_original_cents
 from remittance.domain.loan_calendar import timing_at
 from remittance.models import PeriodResult
@@ -49,7 +49,7 @@ def next_open_period(trust: Trust) -> Period:
     last = PeriodResult.objects.filter(trust=trust).order_by("-period").values_list("period", flat=True).first()
     if last is not None:
         return Period.parse(last).next()
-    return Period.containing(trust.first_payment_date).previous()
+    return first_collection_period(trust.first_payment_date)
 
 
 def trust_deal(code: str) -> tuple[Deal, Period]:
@@ -59,28 +59,23 @@ def trust_deal(code: str) -> tuple[Deal, Period]:
     eve = period.first_day - timedelta(days=1)
     replines = tuple(r for r in (_repline(loan, max(eve, joined), period)
                                  for loan, joined in _active_loans(trust, period)) if r)
-    carried = carried_into(trust, period)
+    structure_declared = deal_structure(trust)
+    carried = carried_into(trust, period, structure_declared)
     faces = dict(SecurityClass.objects.filter(trust=trust).values_list("name", "original_face_cents"))
-    number = period_number(trust, period)
     structure = Structure(
         classes=carried.classes, original_faces=faces,
         fee_rates={n.name: n.gross_wac - n.net_wac for n in replines},
         note_rates={n.name: n.gross_wac for n in replines},
         issuer_spread_rate=trust.issuer_spread_rate,
         fee_shortfall_cents=carried.fee_shortfall_cents, spread_shortfall_cents=carried.spread_shortfall_cents,
-        deal=deal_structure(trust), cutoff_balance_cents=pool_original_cents(trust), first_period_number=number,
+        deal=structure_declared, cutoff_balance_cents=pool_original_cents(trust),
+        first_period_number=period_number(first_collection_period(trust.first_payment_date), period),
         trustee_fee_shortfall_cents=carried.trustee_fee_shortfall_cents,
-        # Before the first close the reserve holds its initial deposit (Structure's None).
-        reserve_balance_cents=carried.reserve_balance_cents if number > 1 else None,
+        # Before the first close the reserve holds its initial deposit (carried_into's).
+        reserve_balance_cents=carried.reserve_balance_cents,
         cumulative_loss_cents=carried.cumulative_loss_cents, trigger_failed=carried.trigger_failed,
     )
     return Deal(replines=replines, structure=structure), period
-
-
-def period_number(trust: Trust, period: Period) -> int:
-    """The period's number in the deal: 1 for the period of the first distribution's collections."""
-    first = Period.containing(trust.first_payment_date).previous()
-    return (period.year - first.year) * 12 + period.month - first.month + 1
 
 
 def _active_loans(trust: Trust, period: Period) -> list[tuple[Loan, date]]:

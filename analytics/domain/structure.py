@@ -23,7 +23,7 @@ over-collateralisation, reserve, trustee fee) runs in the same call: each month 
 deal's `DealStructure` and a `PeriodStanding` (its period number, the pool's cut-off balance; no
 delinquency and no call in a projection), and what the close carries from one period to the next
 (the trustee fee left unpaid, the reserve account, cumulative losses, a sticky trigger failed) is
-carried here month to month by `carried_after`, the same rule.
+carried here month to month by `carried_after`, from the close's own figures.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 from analytics.domain.cents import PaidMonth
-from remittance.domain.close_figures import Carried, LoanFacts, PeriodStanding, close_figures
+from remittance.domain.close_figures import Carried, CloseFigures, LoanFacts, PeriodStanding, close_figures
 from remittance.domain.waterfall import ClassState, WaterfallResult, carried_forward
 from trusts.domain.deal_structure import STANDARD_STRUCTURE, DealStructure
 
@@ -90,21 +90,17 @@ def with_features(classes: Sequence[ClassState], deal: DealStructure) -> tuple[C
     return tuple(replace(c, features=deal.features[c.name]) if c.name in deal.features else c for c in classes)
 
 
-def carried_after(carried: Carried, waterfall: WaterfallResult, deal: DealStructure) -> Carried:
-    """What one period's close leaves to the next: the classes and fees, and the deal's state.
-
-    The trustee fee left unpaid, the reserve account's end balance, realized losses added to the
-    cumulative, and a trigger that failed this period when the deal's triggers are sticky.
-    """
-    triggers = waterfall.triggers
-    sticky = deal.triggers is not None and deal.triggers.sticky
+def carried_after(carried: Carried, figures: CloseFigures) -> Carried:
+    """What one period's close leaves to the next, as the close records it (its PeriodClosed): the classes
+    and unpaid fees, the trustee fee left unpaid, the reserve's end balance, the cumulative loss and a
+    sticky trigger failure (the close's own `cumulative_loss_cents` and `trigger_failed`)."""
+    waterfall = figures.waterfall
     return replace(
         carried, classes=carried_forward(classes=carried.classes, result=waterfall),
         fee_shortfall_cents=waterfall.fee_shortfall_cents, spread_shortfall_cents=waterfall.spread_shortfall_cents,
         trustee_fee_shortfall_cents=waterfall.trustee_fee_shortfall_cents,
         reserve_balance_cents=waterfall.reserve_balance_end_cents,
-        cumulative_loss_cents=carried.cumulative_loss_cents + waterfall.realized_loss_cents,
-        trigger_failed=carried.trigger_failed or (sticky and triggers is not None and triggers.failed),
+        cumulative_loss_cents=figures.cumulative_loss_cents, trigger_failed=figures.trigger_failed,
     )
 
 
@@ -149,7 +145,7 @@ def run_structure(paid: Mapping[str, Sequence[PaidMonth]], structure: Structure)
         )
         waterfall = figures.waterfall
         result.append(StructuredMonth(period=k + 1, collateral=month, waterfall=waterfall))
-        carried = carried_after(carried, waterfall, structure.deal)
+        carried = carried_after(carried, figures)
     return result
 
 

@@ -1,5 +1,6 @@
-"""A structured trust (docs/deals/agency-pac-2026-1.json) projected by its own structure, and a PAC schedule
-built from its collateral holding its PAC flat across the band."""
+"""Structured trusts (docs/deals/) projected by their own structure: the agency PAC/support/Z/IO deal, and a
+schedule built from its collateral holding its PAC flat across the band; the private-label deal's trustee
+fee, reserve, over-collateralisation and triggers carried month to month."""
 from dataclasses import replace
 from decimal import Decimal
 
@@ -11,7 +12,8 @@ from analytics.domain.prepayment import constant
 from analytics.domain.speed_grid import band_tests, speed_grid
 from analytics.selectors import trust_deal
 from tests.integration.trusts.deals import form
-from tests.integration.trusts.test_forming_structured import AGENCY, boarded, example  # noqa: F401
+from analytics.domain.defaults import default_scenario
+from tests.integration.trusts.test_forming_structured import AGENCY, PRIVATE, boarded, example  # noqa: F401
 from trusts.selectors import deal_structure
 
 pytestmark = pytest.mark.django_db
@@ -40,3 +42,25 @@ def test_a_schedule_built_from_the_trusts_collateral_holds_its_pac_flat_across_t
     grid = speed_grid(rebuilt, [Decimal(0), Decimal(165), Decimal(500)])
     [test] = band_tests(rebuilt, grid)
     assert test.band == (Decimal(90), Decimal(300)) and test.flat and test.varies_outside
+
+
+def test_the_private_label_deal_carries_its_reserve_losses_and_triggers_month_to_month(boarded):  # noqa: F811
+    trust = form(example(PRIVATE))
+    deal, _period = trust_deal(trust.code)
+    assert deal.structure.reserve_balance_cents == 25_000_00  # the initial deposit, before the first close
+    defaults = default_scenario("cdr", [6], severity=40, lag=6, advance=False)
+    months = project(deal, constant("psa", 150), defaults).months
+    first = months[0].waterfall
+    assert first.reserve_balance_begin_cents == 25_000_00 and first.trustee_fee_paid_cents > 0
+    for before, after in zip(months, months[1:]):
+        w, nxt = before.waterfall, after.waterfall
+        assert nxt.reserve_balance_begin_cents == w.reserve_balance_end_cents
+    statuses = [m.waterfall.triggers for m in months]
+    cumulative = 0
+    for k, (m, status) in enumerate(zip(months, statuses), start=1):
+        cumulative += m.waterfall.realized_loss_cents
+        # Measured against the pool's cut-off balance, losses of every earlier month included.
+        assert status.cumulative_loss_percent == Decimal(cumulative) * 100 / deal.structure.cutoff_balance_cents
+        assert status.stepdown_reached == (k >= 36)
+    failed = [k for k, t in enumerate(statuses) if t.failed]
+    assert failed and all(t.in_effect for t in statuses[failed[0]:])  # sticky
