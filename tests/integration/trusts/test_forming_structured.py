@@ -59,7 +59,7 @@ def test_the_agency_deal_leaves_its_io_out_of_the_pools_faces(boarded):
     trust = form(example(AGENCY))
     assert kinds(trust) == {"PA": "pac", "S": "support", "Z": "accrual", "PX": "io"}
     structure = deal_structure(trust)
-    assert structure.features_of("PA").scheduled_balance(1) == 179_683_799
+    assert structure.features_of("PA").scheduled_balance(1) == 179_683_800
     assert structure.features_of("PX").notional_of == ("PA",)
     assert trust.classes.get(name="PX").original_face_cents == 180_000_000
 
@@ -112,7 +112,7 @@ def test_the_trust_page_shows_the_structure_and_the_class_list_the_kinds(admin_c
                  "target 100,000.00, initial deposit 25,000.00", "below 10% of its cut-off balance"):
         assert text in page, text
     page = admin_client.get(reverse("admin:trusts_trust_change", args=[agency.pk])).content.decode()
-    for text in ("(the standard deal)", "schedule of 157 periods, 1,796,837.99 after period 1", "band 90–300 PSA",
+    for text in ("(the standard deal)", "schedule of 217 periods, 1,796,838.00 after period 1", "band 90–300 PSA",
                  "notional: PA", "accrual"):
         assert text in page, text
     listing = admin_client.get(reverse("admin:trusts_securityclass_changelist")).content.decode()
