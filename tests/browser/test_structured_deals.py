@@ -69,6 +69,17 @@ def wait_until(page, condition, timeout: float = WAIT_SECONDS):
     return WebDriverWait(page.driver, timeout).until(lambda driver: condition())
 
 
+def click_to_next_page(page, element) -> None:
+    """Click what loads a new page, and wait until it has replaced the old one and loaded: the next page may
+    have the same elements (a refusal after a refusal, a list after a list), so waiting for them is no proof."""
+    from selenium.webdriver.support import expected_conditions
+
+    old = page.find("html")
+    element.click()
+    wait_until(page, lambda: expected_conditions.staleness_of(old)(page.driver))
+    wait_until(page, lambda: page.driver.execute_script("return document.readyState") == "complete")
+
+
 def trust_page(trust: Trust) -> str:
     return reverse("admin:trusts_trust_change", args=[trust.pk])
 
@@ -119,9 +130,8 @@ def test_the_trust_pages_show_each_deals_structure_and_the_class_list_filters_by
     page.wait_for("#changelist-filter")
     for kind, expected in (("pac", ["PA"]), ("support", ["S"]), ("accrual", ["Z"]), ("io", ["PX"]),
                            ("standard", ["A", "B", "M"])):
-        page.find(f'#changelist-filter a[href*="kind__exact={kind}"]').click()
-        wait_until(page, lambda kind=kind: f"kind__exact={kind}" in page.driver.current_url)
-        page.wait_for("#result_list")
+        click_to_next_page(page, page.find(f'#changelist-filter a[href*="kind__exact={kind}"]'))
+        assert f"kind__exact={kind}" in page.driver.current_url
         names = sorted(td.text for td in page.find_all("#result_list tbody td.field-name"))
         assert names == expected, (kind, names)
         assert {td.text for td in page.find_all("#result_list tbody td.field-kind")} == {kind}
@@ -216,7 +226,7 @@ def calls() -> int:
 
 def show_the_price(page, on: str) -> None:
     page.fill("#id_call_date", on)
-    page.click("input[type=submit][value='Show the price']")
+    click_to_next_page(page, page.find("input[type=submit][value='Show the price']"))
 
 
 def test_the_clean_up_call_is_refused_on_a_wrong_date_then_priced_confirmed_and_recorded(page, loans):  # noqa: F811
