@@ -20,11 +20,11 @@ from datetime import date, timedelta
 
 from analytics.domain.collateral import Repline
 from analytics.domain.deal_projection import Deal
+from analytics.domain.loan_replines import loan_repline
 from analytics.domain.structure import Structure
 from ledger.selectors import account_balance
 from remittance.domain.trust_calendar import Period, first_collection_period, period_number
 from remittance.selectors.period_facts import carried_into, pool_original_cents
-from remittance.domain.loan_calendar import timing_at
 from remittance.models import PeriodResult
 from remittance.selectors.reports import RealizedSpeeds, period_speeds, periods_speeds
 from servicing.domain import accounts
@@ -89,16 +89,12 @@ def _active_loans(trust: Trust, period: Period) -> list[tuple[Loan, date]]:
 
 
 def _repline(loan: Loan, as_of: date, period: Period) -> Repline | None:
-    balance = account_balance(accounts.principal(loan.pk), as_of=as_of)
-    if balance <= 0:
-        return None
-    timing = timing_at(loan.first_payment_date, period.first_day)
-    if timing.age >= loan.term_months:
-        return None
-    return Repline(
-        name=loan.pk, balance=balance / 100, gross_wac=loan.note_rate,
-        net_wac=loan.note_rate - loan.servicing_fee_rate, term=loan.term_months, age=timing.age,
-        payment=loan.payment_pi_cents / 100, lead=timing.lead,
+    # The rule a loan tape's replines follow too (analytics.domain.loan_replines).
+    return loan_repline(
+        name=loan.pk, balance_cents=account_balance(accounts.principal(loan.pk), as_of=as_of),
+        note_rate=loan.note_rate, servicing_fee_rate=loan.servicing_fee_rate, term_months=loan.term_months,
+        payment_pi_cents=loan.payment_pi_cents, first_payment_date=loan.first_payment_date,
+        period_start=period.first_day,
     )
 
 

@@ -1,11 +1,14 @@
 """Projecting what a request asks for: the pool its options describe, or a trust as it stands; a deal across
-speeds, and a PAC schedule from a deal's collateral."""
+speeds, and a PAC schedule from a deal's collateral or from a loan tape before the trust exists."""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from analytics.domain.collateral import Repline
 from analytics.domain.deal_projection import Deal, DealProjection, project
+from analytics.domain.loan_replines import TapeLoansError, tape_replines
 from analytics.domain.measures import MeasureError
 from analytics.domain.pac_schedule import deal_file_features, pac_schedule
 from analytics.domain.scenarios import Request, pool_deal
@@ -13,6 +16,7 @@ from analytics.domain.speed_grid import BandTest, SpeedGrid, band_tests, speed_g
 from analytics.domain.textbook_deals import textbook_deal
 from analytics.selectors import trust_deal
 from ledger.domain.money import MoneyFormatError, cents_from_dollars
+from servicing.domain.loan_tape import parse_tape_bytes
 
 
 class DealRequestError(ValueError):
@@ -73,10 +77,17 @@ def _price(text: str) -> float:
     return float(value)
 
 
-def deal_pac_schedule(*, textbook: str | None, trust_code: str | None, band: str,
-                      face: str | None = None) -> dict[str, Any]:
-    """A PAC's features for a deal file, its schedule built from the deal's collateral and the band "LOWER,UPPER"."""
-    deal = the_deal(textbook=textbook, trust_code=trust_code)
+def deal_pac_schedule(*, textbook: str | None = None, trust_code: str | None = None, band: str,
+                      face: str | None = None, tape: bytes | None = None, loans: str | None = None,
+                      cutoff: str | None = None) -> dict[str, Any]:
+    """A PAC's features for a deal file, its schedule built from the deal's collateral and the band "LOWER,UPPER".
+
+    The collateral: a textbook deal's, a trust's pool as its next period starts, or a loan tape's loans
+    (`loans` "L1,L2", default all) from the first period after the deal's cut-off, before the trust exists."""
+    if tape is None and (loans is not None or cutoff is not None):
+        raise DealRequestError("--loans and --cutoff go with --tape")
+    replines = (tape_collateral(tape, loans=loans, cutoff=cutoff) if tape is not None
+                else the_deal(textbook=textbook, trust_code=trust_code).replines)
     speeds = _speeds(band, "--pac-schedule")
     if len(speeds) != 2:
         raise DealRequestError(f"--pac-schedule is LOWER,UPPER (two PSA speeds), not {band!r}")
@@ -84,7 +95,30 @@ def deal_pac_schedule(*, textbook: str | None, trust_code: str | None, band: str
         face_cents = None if face is None else cents_from_dollars(face)
     except MoneyFormatError as error:
         raise DealRequestError(f"--face: {error}") from None
-    return deal_file_features(pac_schedule(deal.replines, (speeds[0], speeds[1]), face_cents=face_cents))
+    return deal_file_features(pac_schedule(replines, (speeds[0], speeds[1]), face_cents=face_cents))
+
+
+def tape_collateral(raw: bytes, *, loans: str | None, cutoff: str | None) -> tuple[Repline, ...]:
+    """A loan tape's loans as replines from the cut-off (servicing's tape reader and its refusals, as boarding)."""
+    if not cutoff:
+        raise DealRequestError("--cutoff YYYY-MM-DD is required with --tape: the deal's cut-off date, "
+                               "from which the loans' ages are counted")
+    try:
+        cutoff_date = date.fromisoformat(cutoff)
+    except ValueError:
+        raise DealRequestError(f"--cutoff: {cutoff!r} is not a date (YYYY-MM-DD)") from None
+    rows, problems = parse_tape_bytes(raw)
+    if problems:
+        listed = "\n".join(f"  {p}" for p in problems)
+        raise DealRequestError(f"--tape: {len(problems)} bad row(s), no schedule built\n{listed}")
+    wanted = None if loans is None else [n.strip() for n in loans.split(",") if n.strip()]
+    try:
+        replines = tape_replines(rows, cutoff_date, wanted)
+    except TapeLoansError as error:
+        raise DealRequestError(str(error)) from None
+    if not replines:
+        raise DealRequestError(f"--tape: no loan has anything left to pay after the cut-off {cutoff_date}")
+    return replines
 
 
 def _speeds(text: str, option: str) -> list[Decimal]:
