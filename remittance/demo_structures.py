@@ -34,7 +34,7 @@ from trusts.services.forming import deal_file_form
 
 DEALS = Path(__file__).resolve().parent.parent / "docs" / "deals"
 # The agency deal's files as an operator receives them: the tape and the deal file, its PAC schedule
-# built from that tape at 90 and 300 PSA (`manage.py project_deal --pac-schedule 90,300`).
+# built from that tape at 90 and 300 PSA (`manage.py project_deal --tape ... --cutoff 2026-01-15 --pac-schedule 90,300`).
 CMO_TAPE_FILE, CMO_DEAL_FILE = DEALS / "agency-pac-2026-1-tape.csv", DEALS / "agency-pac-2026-1.json"
 CMO, PLS = "PAC-2026-1", "PLS-2026-1"
 TRUSTS = (CMO, PLS)
