@@ -10,6 +10,7 @@ from analytics.domain.speed_grid import grid_text
 from analytics.domain.textbook_deals import TEXTBOOK_CODES
 from analytics.selectors import TrustNotFound
 from analytics.services import DealRequestError, deal_grid, deal_pac_schedule
+from servicing.management.commands._common import read_file
 
 DEFAULT_SPEEDS = "0,50,90,100,165,200,300,400,500"
 
@@ -39,7 +40,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            tape = _read(options["tape"]) if options["tape"] else None
+            tape = read_file(options["tape"]) if options["tape"] else None
             if options["pac_schedule"]:
                 schedule = deal_pac_schedule(textbook=options["textbook"], trust_code=options["trust"],
                                              band=options["pac_schedule"], face=options["face"], tape=tape,
@@ -57,10 +58,3 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         self.stdout.write(grid_text(grid, tests), ending="")
 
-
-def _read(path: str) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as error:
-        raise CommandError(f"--tape: cannot read {path}: {error.strerror}") from None
