@@ -125,29 +125,32 @@ def _collections_remitted(ctx: CloseContext, f: CloseFigures) -> NewEvent:
 
 
 def _fee_and_spread(ctx: CloseContext, f: CloseFigures) -> list[NewEvent]:
-    w, trust = f.waterfall, trust_cash(ctx.trust_code)
-    fee = ServicingFeePaid(trust=ctx.trust_code, period=ctx.period, due_cents=w.fee_due_cents,
-                           paid_cents=w.fee_paid_cents, shortfall_cents=w.fee_shortfall_cents)
-    spread = IssuerSpreadPaid(trust=ctx.trust_code, period=ctx.period, due_cents=w.spread_due_cents,
-                              paid_cents=w.spread_paid_cents, shortfall_cents=w.spread_shortfall_cents)
+    w, code = f.waterfall, ctx.trust_code
     return [
-        fee.new_event(effective_date=ctx.payment_date, postings=_lines(
-            (trust, -w.fee_paid_cents), (f"servicer:servicing_fees:{ctx.trust_code}", w.fee_paid_cents))),
-        spread.new_event(effective_date=ctx.payment_date, postings=_lines(
-            (trust, -w.spread_paid_cents), (f"issuer:{ctx.trust_code}:spread", w.spread_paid_cents))),
+        _fee_paid(ctx, ServicingFeePaid, (w.fee_due_cents, w.fee_paid_cents, w.fee_shortfall_cents),
+                  f"servicer:servicing_fees:{code}"),
+        _fee_paid(ctx, IssuerSpreadPaid, (w.spread_due_cents, w.spread_paid_cents, w.spread_shortfall_cents),
+                  f"issuer:{code}:spread"),
     ]
 
 
 def _trustee_fee(ctx: CloseContext, f: CloseFigures) -> list[NewEvent]:
     """The trustee's fee, on a deal that has one (nothing due, nothing carried: no event)."""
     w = f.waterfall
-    if not (w.trustee_fee_due_cents or w.trustee_fee_paid_cents or w.trustee_fee_shortfall_cents):
+    figures = (w.trustee_fee_due_cents, w.trustee_fee_paid_cents, w.trustee_fee_shortfall_cents)
+    if not any(figures):
         return []
-    event = TrusteeFeePaid(trust=ctx.trust_code, period=ctx.period, due_cents=w.trustee_fee_due_cents,
-                           paid_cents=w.trustee_fee_paid_cents, shortfall_cents=w.trustee_fee_shortfall_cents)
-    return [event.new_event(effective_date=ctx.payment_date, postings=_lines(
-        (trust_cash(ctx.trust_code), -w.trustee_fee_paid_cents),
-        (f"trustee:{ctx.trust_code}:fees", w.trustee_fee_paid_cents)))]
+    return [_fee_paid(ctx, TrusteeFeePaid, figures, f"trustee:{ctx.trust_code}:fees")]
+
+
+def _fee_paid(ctx: CloseContext, event_class: type[ServicingFeePaid | IssuerSpreadPaid | TrusteeFeePaid],
+              figures: tuple[int, int, int], payee_account: str) -> NewEvent:
+    """A fee's event (due, paid, shortfall): what was paid moves from the trust's cash to the payee's account."""
+    due, paid, shortfall = figures
+    event = event_class(trust=ctx.trust_code, period=ctx.period, due_cents=due, paid_cents=paid,
+                        shortfall_cents=shortfall)
+    return event.new_event(effective_date=ctx.payment_date,
+                           postings=_lines((trust_cash(ctx.trust_code), -paid), (payee_account, paid)))
 
 
 def _reserve_moved(ctx: CloseContext, f: CloseFigures) -> list[NewEvent]:

@@ -34,11 +34,11 @@ from django.db.models import Sum
 
 from ledger.models import Event, Posting
 from remittance.domain.close_figures import Carried, LoanFacts, PeriodStanding
-from remittance.domain.trust_calendar import Period, first_collection_period, period_number
+from remittance.domain.trust_calendar import Period
 from remittance.models import ClassPeriod, PeriodResult
 from remittance.selectors.period_facts import (
-    AMOUNTS, CASH_AMOUNTS, CLOSING_EVENTS, Window, add_removal_proceeds, call_exercised_in, carried_from,
-    delinquent_at_end, end_balances, tests_delinquency,
+    AMOUNTS, CASH_AMOUNTS, CLOSING_EVENTS, Window, add_removal_proceeds, carried_from, delinquent_at_end,
+    end_balances, standing_of, tests_delinquency,
 )
 from servicing.domain import accounts
 from servicing.events import PaymentReturned
@@ -47,7 +47,7 @@ from servicing.models import CLOSED_STATUSES, CollectionLine, Loan, LoanPosition
 from trusts.events import PoolLoanRemoved, RemovalProceedsTrued
 from trusts.models import PoolLoan, SecurityClass, Trust, membership_covers, trust_stream
 from trusts.domain.deal_structure import STANDARD_STRUCTURE, DealStructure
-from trusts.selectors import cleanup_call_date, deal_structure, holders_of_record_by_class_id
+from trusts.selectors import deal_structure, holders_of_record_by_class_id
 
 # The trust's events that pay removal proceeds into it: a repurchase or buyout, and a true-up of one.
 REMOVAL_TYPES = (PoolLoanRemoved.event_type, RemovalProceedsTrued.event_type)
@@ -152,16 +152,10 @@ def _standings(group: _Group, structures: Mapping[int, DealStructure], loans: Ma
     testing = {pk: end_balances(loans[pk]) for pk, s in structures.items() if tests_delinquency(s)}
     numbers = sorted({number for balances in testing.values() for number in balances})
     positions = positions_as_of(numbers, day=period.last_day, through_position=group.through) if numbers else {}
-    standings = {}
-    for pk, trust in group.trusts.items():
-        delinquent = delinquent_at_end(testing[pk], period, positions) if pk in testing else (0, 0)
-        called = (cleanup_call_date(trust, through_position=group.through)
-                  if structures[pk].cleanup_call_percent is not None else None)
-        standings[pk] = PeriodStanding(
-            period_number=period_number(first_collection_period(trust.first_payment_date), period),
-            cutoff_balance_cents=originals.get(pk, 0), delinquent_60_cents=delinquent[0],
-            delinquent_90_cents=delinquent[1], call_exercised=call_exercised_in(called, period))
-    return standings
+    return {pk: standing_of(trust, period, group.through, structure=structures[pk],
+                            delinquent=delinquent_at_end(testing[pk], period, positions) if pk in testing else (0, 0),
+                            cutoff_balance_cents=originals.get(pk, 0))
+            for pk, trust in group.trusts.items()}
 
 
 def holders_of_record_by_trust(facts: Mapping[int, TrustFacts], record_dates: Mapping[int, date]

@@ -308,6 +308,13 @@ def period_standing(trust: Trust, period: Period, through_position: int, *, stru
         balances = end_balances(loans)
         positions = positions_as_of(sorted(balances), day=period.last_day, through_position=through_position)
         delinquent = delinquent_at_end(balances, period, positions)
+    return standing_of(trust, period, through_position, structure=structure, delinquent=delinquent,
+                       cutoff_balance_cents=cutoff_balance_cents)
+
+
+def standing_of(trust: Trust, period: Period, through_position: int, *, structure: DealStructure,
+                delinquent: tuple[int, int], cutoff_balance_cents: int) -> PeriodStanding:
+    """The standing from its delinquent balances (60+, 90+), however they were read: both readers build it here."""
     # A deal without a clean-up call cannot have exercised one: nothing to read.
     called = (cleanup_call_date(trust, through_position=through_position)
               if structure.cleanup_call_percent is not None else None)
